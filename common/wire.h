@@ -19,79 +19,69 @@
 #include <stdint.h>
 
 #define WIRE_SIGNATURE "PDFPIPE/1"
-#define WIRE_JOB_ID_MAX 64           // [A-Za-z0-9_-]{1,64}
-#define WIRE_TEXT_MAX 4096           // error texts, states, locations
-#define WIRE_REASON_MAX 256          // size of a decode-error reason buffer
+#define WIRE_JOB_ID_MAX 64  // [A-Za-z0-9_-]{1,64}
+#define WIRE_TEXT_MAX 4096  // error texts, states, locations
+#define WIRE_REASON_MAX 256 // size of a decode-error reason buffer
 
 typedef enum {
-    WIRE_READY = 1,     // worker -> ventilator: credits (room for chunks)
-    WIRE_HEARTBEAT,     // worker -> ventilator: liveness + current free credits
-    WIRE_CHUNK,         // ventilator -> worker: render these pages
-    WIRE_RESULT,        // worker -> sink: the rendered chunk PDF
-    WIRE_CHUNK_FAILED,  // worker -> ventilator: rendering failed, with text
-    WIRE_CANCEL,        // ventilator -> sink: forget this job
-    WIRE_STORED,        // sink -> ventilator: chunk is durably spooled
-    WIRE_JOB_STATE,     // sink -> ventilator: job entered state (text)
-    WIRE_JOB_DONE,      // sink -> ventilator: result stored at text, bytes
-    WIRE_JOB_FAILED,    // sink -> ventilator: job failed, reason in text
+    WIRE_READY = 1,    // worker -> ventilator: credits (room for chunks)
+    WIRE_HEARTBEAT,    // worker -> ventilator: liveness + current free credits
+    WIRE_CHUNK,        // ventilator -> worker: render these pages
+    WIRE_RESULT,       // worker -> sink: the rendered chunk PDF
+    WIRE_CHUNK_FAILED, // worker -> ventilator: rendering failed, with text
+    WIRE_CANCEL,       // ventilator -> sink: forget this job
+    WIRE_STORED,       // sink -> ventilator: chunk is durably spooled
+    WIRE_JOB_STATE,    // sink -> ventilator: job entered state (text)
+    WIRE_JOB_DONE,     // sink -> ventilator: result stored at text, bytes
+    WIRE_JOB_FAILED,   // sink -> ventilator: job failed, reason in text
 } wire_id_t;
 
 typedef struct _wire_t wire_t;
 
 //  A new, empty message of the given kind. Caller owns it.
-wire_t *
-wire_new (wire_id_t id);
+wire_t *wire_new (wire_id_t id);
 
-void
-wire_destroy (wire_t **self_p);
+void wire_destroy (wire_t **self_p);
 
 //  Decode a message (without routing id). Takes the zmsg and destroys it.
 //  Returns NULL and writes a reason into reason (WIRE_REASON_MAX bytes)
 //  when the message is malformed. Caller owns the result.
-wire_t *
-wire_decode (zmsg_t **msg_p, char *reason);
+wire_t *wire_decode (zmsg_t **msg_p, char *reason);
 
 //  Encode a message (without routing id). Returns NULL when a required
-//  field is missing or too long (our bug, logged). Caller owns the result.
-zmsg_t *
-wire_encode (const wire_t *self);
+//  field is missing or invalid (our bug, logged). A RESULT's pdf frame
+//  moves into the new message (wire_pdf is NULL afterwards), so a large PDF
+//  is never copied. Caller owns the result.
+zmsg_t *wire_encode (wire_t *self);
 
 //  Receive and decode the next message from input. For a ROUTER socket the
 //  routing id is kept in the message. Returns NULL when interrupted or when
 //  the message was malformed; in the latter case the reason is logged with
 //  the peer's routing id (if any) and the message is dropped.
-wire_t *
-wire_recv (zsock_t *input);
+wire_t *wire_recv (zsock_t *input);
 
 //  Encode and send. Returns 0 or -1 (encoding failed or send failed).
-//  The message is not destroyed.
-int
-wire_send (const wire_t *self, zsock_t *output);
+//  The message is not destroyed, but a RESULT's pdf frame has moved into
+//  the sent message (see wire_encode).
+int wire_send (wire_t *self, zsock_t *output);
 
 //  The command name ("CHUNK", ...) for logs.
-const char *
-wire_command (const wire_t *self);
+const char *wire_command (const wire_t *self);
 
-wire_id_t
-wire_id (const wire_t *self);
+wire_id_t wire_id (const wire_t *self);
 
 //  Routing id of the peer (ROUTER sockets), or NULL. Borrowed.
-zframe_t *
-wire_routing_id (const wire_t *self);
+zframe_t *wire_routing_id (const wire_t *self);
 //  Set the routing id (copied) for sending on a ROUTER socket.
-void
-wire_set_routing_id (wire_t *self, zframe_t *routing_id);
+void wire_set_routing_id (wire_t *self, zframe_t *routing_id);
 //  The routing id as printable hex for logs; "-" when none. Borrowed; valid
 //  until the next call on this message.
-const char *
-wire_peer (wire_t *self);
+const char *wire_peer (wire_t *self);
 
 //  Fields. Which ones a command carries is in docs/protocol.md; unused ones
 //  are 0 or NULL. String getters return borrowed pointers; setters copy.
-const char *
-wire_job_id (const wire_t *self);
-void
-wire_set_job_id (wire_t *self, const char *job_id);
+const char *wire_job_id (const wire_t *self);
+void wire_set_job_id (wire_t *self, const char *job_id);
 
 uint32_t wire_chunk_nbr (const wire_t *self);
 void wire_set_chunk_nbr (wire_t *self, uint32_t chunk_nbr);

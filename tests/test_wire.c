@@ -1,0 +1,376 @@
+/*  test_wire - encoding and decoding of every wire message, and rejection
+    of malformed, truncated and foreign frames.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "wire.h"
+
+static wire_t *
+s_roundtrip (wire_t **msg_p)
+{
+    zmsg_t *msg = wire_encode (*msg_p);
+    assert_non_null (msg);
+    wire_destroy (msg_p);
+    char reason[WIRE_REASON_MAX];
+    wire_t *decoded = wire_decode (&msg, reason);
+    assert_null (msg);
+    if (!decoded)
+        fail_msg ("decode failed: %s", reason);
+    return decoded;
+}
+
+static wire_t *
+s_chunk (void)
+{
+    wire_t *chunk = wire_new (WIRE_CHUNK);
+    wire_set_job_id (chunk, "0123456789abcdef0123456789abcdef");
+    wire_set_chunk_nbr (chunk, 7);
+    wire_set_attempt (chunk, 2);
+    wire_set_first_page (chunk, 701);
+    wire_set_page_count (chunk, 100);
+    wire_set_total_pages (chunk, 2000);
+    wire_set_chunk_count (chunk, 20);
+    wire_set_template_json (chunk, "{\"page\":{}}");
+    wire_set_records_json (chunk, "[{\"a\":1}]");
+    return chunk;
+}
+
+static void
+test_chunk_roundtrip_keeps_every_field (void **state)
+{
+    (void)state;
+    wire_t *chunk = s_chunk ();
+    wire_t *decoded = s_roundtrip (&chunk);
+    assert_int_equal (wire_id (decoded), WIRE_CHUNK);
+    assert_string_equal (wire_command (decoded), "CHUNK");
+    assert_string_equal (wire_job_id (decoded),
+                         "0123456789abcdef0123456789abcdef");
+    assert_int_equal (wire_chunk_nbr (decoded), 7);
+    assert_int_equal (wire_attempt (decoded), 2);
+    assert_int_equal (wire_first_page (decoded), 701);
+    assert_int_equal (wire_page_count (decoded), 100);
+    assert_int_equal (wire_total_pages (decoded), 2000);
+    assert_int_equal (wire_chunk_count (decoded), 20);
+    assert_string_equal (wire_template_json (decoded), "{\"page\":{}}");
+    assert_string_equal (wire_records_json (decoded), "[{\"a\":1}]");
+    wire_destroy (&decoded);
+}
+
+static void
+test_result_roundtrip_moves_pdf (void **state)
+{
+    (void)state;
+    wire_t *result = wire_new (WIRE_RESULT);
+    wire_set_job_id (result, "job-1");
+    wire_set_chunk_nbr (result, 0);
+    wire_set_first_page (result, 1);
+    wire_set_page_count (result, 1);
+    wire_set_total_pages (result, 1);
+    wire_set_chunk_count (result, 1);
+    zframe_t *pdf = zframe_new ("%PDF-1.4 x", 10);
+    wire_set_pdf (result, &pdf);
+    assert_null (pdf);
+    wire_t *decoded = s_roundtrip (&result);
+    assert_non_null (wire_pdf (decoded));
+    assert_int_equal (zframe_size (wire_pdf (decoded)), 10);
+    assert_memory_equal (zframe_data (wire_pdf (decoded)), "%PDF-1.4 x", 10);
+    wire_destroy (&decoded);
+}
+
+static void
+test_job_done_roundtrip_keeps_64_bit_bytes (void **state)
+{
+    (void)state;
+    wire_t *done = wire_new (WIRE_JOB_DONE);
+    wire_set_job_id (done, "j");
+    wire_set_bytes (done, 0x123456789abcULL);
+    wire_set_text (done, "file:///tmp/out/j.pdf");
+    wire_t *decoded = s_roundtrip (&done);
+    assert_true (wire_bytes (decoded) == 0x123456789abcULL);
+    assert_string_equal (wire_text (decoded), "file:///tmp/out/j.pdf");
+    wire_destroy (&decoded);
+}
+
+static void
+test_small_messages_roundtrip (void **state)
+{
+    (void)state;
+    wire_id_t ids[] = {WIRE_READY,     WIRE_HEARTBEAT, WIRE_CHUNK_FAILED,
+                       WIRE_CANCEL,    WIRE_STORED,    WIRE_JOB_STATE,
+                       WIRE_JOB_FAILED};
+    for (size_t index = 0; index < sizeof ids / sizeof ids[0]; index++) {
+        wire_t *msg = wire_new (ids[index]);
+        wire_set_job_id (msg, "abc");
+        wire_set_credits (msg, 3);
+        wire_set_text (msg, "why");
+        wire_t *decoded = s_roundtrip (&msg);
+        assert_int_equal (wire_id (decoded), ids[index]);
+        wire_destroy (&decoded);
+    }
+}
+
+static void
+test_encode_refuses_missing_job_id (void **state)
+{
+    (void)state;
+    wire_t *cancel = wire_new (WIRE_CANCEL);
+    zmsg_t *msg = wire_encode (cancel);
+    assert_null (msg);
+    wire_destroy (&cancel);
+}
+
+//  Decode and expect failure with a reason containing `expected`.
+static void
+s_assert_rejected (zmsg_t *msg, const char *expected)
+{
+    char reason[WIRE_REASON_MAX];
+    wire_t *decoded = wire_decode (&msg, reason);
+    assert_null (decoded);
+    assert_null (msg);
+    if (!strstr (reason, expected))
+        fail_msg ("reason '%s' does not mention '%s'", reason, expected);
+}
+
+static void
+test_decode_rejects_wrong_signature (void **state)
+{
+    (void)state;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "PDFPIPE/0");
+    zmsg_addstr (msg, "CANCEL");
+    zmsg_addstr (msg, "abc");
+    s_assert_rejected (msg, "signature");
+}
+
+static void
+test_decode_rejects_empty_message (void **state)
+{
+    (void)state;
+    s_assert_rejected (zmsg_new (), "signature");
+}
+
+static void
+test_decode_rejects_unknown_command (void **state)
+{
+    (void)state;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, WIRE_SIGNATURE);
+    zmsg_addstr (msg, "EXPLODE");
+    s_assert_rejected (msg, "unknown command");
+}
+
+static void
+test_decode_rejects_missing_command (void **state)
+{
+    (void)state;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, WIRE_SIGNATURE);
+    s_assert_rejected (msg, "command frame missing");
+}
+
+static void
+test_decode_rejects_truncated_chunk (void **state)
+{
+    (void)state;
+    wire_t *chunk = s_chunk ();
+    zmsg_t *msg = wire_encode (chunk);
+    wire_destroy (&chunk);
+    zframe_t *last = zmsg_last (msg);
+    zmsg_remove (msg, last);
+    zframe_destroy (&last);
+    s_assert_rejected (msg, "CHUNK must have 9 fields, got 8");
+}
+
+static void
+test_decode_rejects_extra_frame (void **state)
+{
+    (void)state;
+    wire_t *chunk = s_chunk ();
+    zmsg_t *msg = wire_encode (chunk);
+    wire_destroy (&chunk);
+    zmsg_addstr (msg, "extra");
+    s_assert_rejected (msg, "got 10");
+}
+
+static void
+test_decode_rejects_short_integer (void **state)
+{
+    (void)state;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, WIRE_SIGNATURE);
+    zmsg_addstr (msg, "READY");
+    zmsg_addmem (msg, "\0\1", 2);
+    s_assert_rejected (msg, "credits must be 4 bytes, got 2");
+}
+
+static void
+test_decode_rejects_bad_job_id (void **state)
+{
+    (void)state;
+    const char *bad_ids[] = {"", "../etc", "a b", "x\n"};
+    for (size_t index = 0; index < 4; index++) {
+        zmsg_t *msg = zmsg_new ();
+        zmsg_addstr (msg, WIRE_SIGNATURE);
+        zmsg_addstr (msg, "CANCEL");
+        zmsg_addstr (msg, bad_ids[index]);
+        s_assert_rejected (msg, "job_id must be");
+    }
+    char long_id[WIRE_JOB_ID_MAX + 2];
+    memset (long_id, 'a', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, WIRE_SIGNATURE);
+    zmsg_addstr (msg, "CANCEL");
+    zmsg_addstr (msg, long_id);
+    s_assert_rejected (msg, "job_id must be");
+}
+
+static void
+test_decode_rejects_nul_in_text (void **state)
+{
+    (void)state;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, WIRE_SIGNATURE);
+    zmsg_addstr (msg, "JOB_FAILED");
+    zmsg_addstr (msg, "abc");
+    zmsg_addmem (msg, "bad\0text", 8);
+    s_assert_rejected (msg, "text must be text without NUL");
+}
+
+static void
+test_decode_rejects_overlong_text (void **state)
+{
+    (void)state;
+    char *text = (char *)malloc (WIRE_TEXT_MAX + 2);
+    memset (text, 'x', WIRE_TEXT_MAX + 1);
+    text[WIRE_TEXT_MAX + 1] = '\0';
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, WIRE_SIGNATURE);
+    zmsg_addstr (msg, "JOB_STATE");
+    zmsg_addstr (msg, "abc");
+    zmsg_addstr (msg, text);
+    free (text);
+    s_assert_rejected (msg, "at most 4096 bytes");
+}
+
+//  Every prefix of a valid message, and random garbage frames, must be
+//  rejected without a crash (run under ASan to see it matters).
+static void
+test_decode_survives_every_truncation_and_garbage (void **state)
+{
+    (void)state;
+    wire_t *chunk = s_chunk ();
+    zmsg_t *full = wire_encode (chunk);
+    wire_destroy (&chunk);
+    size_t frames = zmsg_size (full);
+    for (size_t keep = 0; keep < frames; keep++) {
+        zmsg_t *msg = zmsg_new ();
+        zframe_t *frame = zmsg_first (full);
+        for (size_t index = 0; index < keep; index++) {
+            zmsg_addmem (msg, zframe_data (frame), zframe_size (frame));
+            frame = zmsg_next (full);
+        }
+        char reason[WIRE_REASON_MAX];
+        assert_null (wire_decode (&msg, reason));
+    }
+    zmsg_destroy (&full);
+    srandom (42);
+    for (int trial = 0; trial < 2000; trial++) {
+        zmsg_t *msg = zmsg_new ();
+        if (random () % 2)
+            zmsg_addstr (msg, WIRE_SIGNATURE);
+        if (random () % 2)
+            zmsg_addstr (msg, random () % 2 ? "CHUNK" : "STORED");
+        int extra = (int)(random () % 12);
+        for (int index = 0; index < extra; index++) {
+            byte garbage[9];
+            size_t size = (size_t)(random () % sizeof garbage);
+            for (size_t at = 0; at < size; at++)
+                garbage[at] = (byte)random ();
+            zmsg_addmem (msg, garbage, size);
+        }
+        char reason[WIRE_REASON_MAX];
+        wire_t *decoded = wire_decode (&msg, reason);
+        wire_destroy (&decoded);
+    }
+}
+
+static void
+test_send_and_recv_over_router_keep_routing_id (void **state)
+{
+    (void)state;
+    zsock_t *router = zsock_new_router ("inproc://test-wire");
+    zsock_t *dealer = zsock_new_dealer (">inproc://test-wire");
+    assert_non_null (router);
+    assert_non_null (dealer);
+
+    wire_t *ready = wire_new (WIRE_READY);
+    wire_set_credits (ready, 1);
+    assert_int_equal (wire_send (ready, dealer), 0);
+    wire_destroy (&ready);
+
+    wire_t *received = wire_recv (router);
+    assert_non_null (received);
+    assert_int_equal (wire_credits (received), 1);
+    assert_non_null (wire_routing_id (received));
+    assert_true (strlen (wire_peer (received)) > 0);
+
+    wire_t *chunk = s_chunk ();
+    wire_set_routing_id (chunk, wire_routing_id (received));
+    assert_int_equal (wire_send (chunk, router), 0);
+    wire_destroy (&chunk);
+    wire_destroy (&received);
+
+    wire_t *got = wire_recv (dealer);
+    assert_non_null (got);
+    assert_int_equal (wire_id (got), WIRE_CHUNK);
+    wire_destroy (&got);
+
+    //  Garbage from a rogue peer is dropped; the next good message decodes.
+    zstr_send (dealer, "garbage");
+    assert_null (wire_recv (router));
+    ready = wire_new (WIRE_READY);
+    wire_send (ready, dealer);
+    wire_destroy (&ready);
+    received = wire_recv (router);
+    assert_non_null (received);
+    wire_destroy (&received);
+
+    zsock_destroy (&dealer);
+    zsock_destroy (&router);
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_chunk_roundtrip_keeps_every_field),
+        cmocka_unit_test (test_result_roundtrip_moves_pdf),
+        cmocka_unit_test (test_job_done_roundtrip_keeps_64_bit_bytes),
+        cmocka_unit_test (test_small_messages_roundtrip),
+        cmocka_unit_test (test_encode_refuses_missing_job_id),
+        cmocka_unit_test (test_decode_rejects_wrong_signature),
+        cmocka_unit_test (test_decode_rejects_empty_message),
+        cmocka_unit_test (test_decode_rejects_unknown_command),
+        cmocka_unit_test (test_decode_rejects_missing_command),
+        cmocka_unit_test (test_decode_rejects_truncated_chunk),
+        cmocka_unit_test (test_decode_rejects_extra_frame),
+        cmocka_unit_test (test_decode_rejects_short_integer),
+        cmocka_unit_test (test_decode_rejects_bad_job_id),
+        cmocka_unit_test (test_decode_rejects_nul_in_text),
+        cmocka_unit_test (test_decode_rejects_overlong_text),
+        cmocka_unit_test (test_decode_survives_every_truncation_and_garbage),
+        cmocka_unit_test (test_send_and_recv_over_router_keep_routing_id),
+    };
+    int failed = cmocka_run_group_tests (tests, NULL, NULL);
+    zsys_shutdown ();
+    return failed;
+}
