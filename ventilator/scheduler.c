@@ -1,0 +1,480 @@
+/*  scheduler - which chunk goes to which worker, and when to stop waiting.
+
+    Jobs sit in a rotation list: each dispatch serves the first job that
+    has a pending chunk and moves it to the back, which is what keeps small
+    jobs from waiting behind big ones. Workers rotate the same way so that
+    credits are spent evenly. A job's pending chunks are a ring buffer of
+    chunk numbers (each chunk is in it at most once); retries go to the
+    front. Chunks in flight are also in one list across jobs, so deadline
+    checks cost the number of chunks in flight, not the number of chunks.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "scheduler.h"
+
+#include "chunkplan.h"
+#include <inttypes.h>
+#include "log.h"
+
+typedef enum {
+    S_PENDING = 0,
+    S_INFLIGHT,
+    S_STORED,
+} s_chunk_state_t;
+
+typedef struct _s_job_t s_job_t;
+
+typedef struct {
+    s_job_t *job;
+    uint32_t chunk_nbr;
+} s_inflight_t;
+
+typedef struct {
+    s_chunk_state_t state;
+    uint32_t attempt;      // attempts started so far; the current one
+    int64_t deadline;      // ms, zclock_mono (), while in flight
+    void *inflight_handle; // in self->inflight, while in flight
+} s_chunk_t;
+
+struct _s_job_t {
+    char id[65];
+    uint32_t pages;
+    uint32_t chunk_pages;
+    uint32_t chunk_count;
+    uint32_t stored_count;
+    s_chunk_t *chunks; // chunk_count entries
+    uint32_t *queue;   // ring of pending chunk numbers
+    uint32_t queue_head;
+    uint32_t queue_size;
+    bool dispatched;
+    void *rotation_handle; // in self->rotation
+};
+
+typedef struct {
+    zframe_t *routing_id;
+    uint32_t credits;
+    int64_t last_seen; // ms, zclock_mono ()
+    void *handle;      // in self->worker_list
+} s_worker_t;
+
+struct _scheduler_t {
+    scheduler_config_t config;
+    zhashx_t *jobs;        // id -> s_job_t (owner)
+    zlistx_t *rotation;    // s_job_t, borrowed; front is served next
+    zlistx_t *inflight;    // s_inflight_t (owner)
+    zhashx_t *workers;     // hex routing id -> s_worker_t (owner)
+    zlistx_t *worker_list; // s_worker_t, borrowed; front is tried first
+};
+
+static void
+s_job_destroy (void **item)
+{
+    s_job_t *job = (s_job_t *)*item;
+    if (!job)
+        return;
+    free (job->chunks);
+    free (job->queue);
+    free (job);
+    *item = NULL;
+}
+
+static void
+s_worker_destroy (void **item)
+{
+    s_worker_t *worker = (s_worker_t *)*item;
+    if (!worker)
+        return;
+    zframe_destroy (&worker->routing_id);
+    free (worker);
+    *item = NULL;
+}
+
+static void
+s_inflight_destroy (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+scheduler_t *
+scheduler_new (const scheduler_config_t *config)
+{
+    scheduler_t *self = (scheduler_t *)zmalloc (sizeof (scheduler_t));
+    self->config = (scheduler_config_t){
+        .max_attempts = SCHEDULER_MAX_ATTEMPTS,
+        .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
+        .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
+        .worker_expiry_ms = SCHEDULER_WORKER_EXPIRY_MS,
+    };
+    if (config)
+        self->config = *config;
+    if (self->config.max_attempts == 0)
+        self->config.max_attempts = 1;
+    self->jobs = zhashx_new ();
+    zhashx_set_destructor (self->jobs, s_job_destroy);
+    self->rotation = zlistx_new ();
+    self->inflight = zlistx_new ();
+    zlistx_set_destructor (self->inflight, s_inflight_destroy);
+    self->workers = zhashx_new ();
+    zhashx_set_destructor (self->workers, s_worker_destroy);
+    self->worker_list = zlistx_new ();
+    return self;
+}
+
+void
+scheduler_destroy (scheduler_t **self_p)
+{
+    assert (self_p);
+    scheduler_t *self = *self_p;
+    if (!self)
+        return;
+    zlistx_destroy (&self->worker_list);
+    zhashx_destroy (&self->workers);
+    zlistx_destroy (&self->inflight);
+    zlistx_destroy (&self->rotation);
+    zhashx_destroy (&self->jobs);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_queue_push_back (s_job_t *job, uint32_t chunk_nbr)
+{
+    assert (job->queue_size < job->chunk_count);
+    job->queue[(job->queue_head + job->queue_size) % job->chunk_count] =
+        chunk_nbr;
+    job->queue_size++;
+}
+
+static void
+s_queue_push_front (s_job_t *job, uint32_t chunk_nbr)
+{
+    assert (job->queue_size < job->chunk_count);
+    job->queue_head =
+        (job->queue_head + job->chunk_count - 1) % job->chunk_count;
+    job->queue[job->queue_head] = chunk_nbr;
+    job->queue_size++;
+}
+
+static uint32_t
+s_queue_pop_front (s_job_t *job)
+{
+    assert (job->queue_size > 0);
+    uint32_t chunk_nbr = job->queue[job->queue_head];
+    job->queue_head = (job->queue_head + 1) % job->chunk_count;
+    job->queue_size--;
+    return chunk_nbr;
+}
+
+int
+scheduler_add_job (scheduler_t *self, const char *job_id, uint32_t pages,
+                   uint32_t chunk_pages, const bool *stored)
+{
+    assert (self);
+    assert (job_id);
+    if (strlen (job_id) >= sizeof (((s_job_t *)0)->id) || pages == 0 ||
+        chunk_pages == 0 || zhashx_lookup (self->jobs, job_id))
+        return -1;
+    s_job_t *job = (s_job_t *)zmalloc (sizeof (s_job_t));
+    snprintf (job->id, sizeof job->id, "%s", job_id);
+    job->pages = pages;
+    job->chunk_pages = chunk_pages;
+    job->chunk_count = chunkplan_count (pages, chunk_pages);
+    job->chunks = (s_chunk_t *)zmalloc (job->chunk_count * sizeof (s_chunk_t));
+    job->queue = (uint32_t *)zmalloc (job->chunk_count * sizeof (uint32_t));
+    for (uint32_t chunk_nbr = 0; chunk_nbr < job->chunk_count; chunk_nbr++) {
+        if (stored && stored[chunk_nbr]) {
+            job->chunks[chunk_nbr].state = S_STORED;
+            job->stored_count++;
+        } else
+            s_queue_push_back (job, chunk_nbr);
+    }
+    //  A job with chunks already stored was being rendered before a restart.
+    job->dispatched = job->stored_count > 0;
+    zhashx_insert (self->jobs, job->id, job);
+    job->rotation_handle = zlistx_add_end (self->rotation, job);
+    return 0;
+}
+
+static void
+s_inflight_forget (scheduler_t *self, s_chunk_t *chunk)
+{
+    if (chunk->inflight_handle) {
+        zlistx_delete (self->inflight, chunk->inflight_handle);
+        chunk->inflight_handle = NULL;
+    }
+}
+
+void
+scheduler_remove_job (scheduler_t *self, const char *job_id)
+{
+    assert (self);
+    s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs, job_id);
+    if (!job)
+        return;
+    for (uint32_t chunk_nbr = 0; chunk_nbr < job->chunk_count; chunk_nbr++)
+        s_inflight_forget (self, &job->chunks[chunk_nbr]);
+    zlistx_delete (self->rotation, job->rotation_handle);
+    zhashx_delete (self->jobs, job_id);
+}
+
+bool
+scheduler_has_job (scheduler_t *self, const char *job_id)
+{
+    assert (self);
+    return zhashx_lookup (self->jobs, job_id) != NULL;
+}
+
+size_t
+scheduler_jobs (scheduler_t *self)
+{
+    assert (self);
+    return zhashx_size (self->jobs);
+}
+
+size_t
+scheduler_pending (scheduler_t *self)
+{
+    assert (self);
+    size_t pending = 0;
+    s_job_t *job = (s_job_t *)zlistx_first (self->rotation);
+    while (job) {
+        pending += job->queue_size;
+        job = (s_job_t *)zlistx_next (self->rotation);
+    }
+    return pending;
+}
+
+static s_worker_t *
+s_worker_lookup (scheduler_t *self, zframe_t *routing_id, char *key)
+{
+    char *hex = zframe_strhex (routing_id);
+    snprintf (key, 2 * 256 + 1, "%s", hex);
+    zstr_free (&hex);
+    return (s_worker_t *)zhashx_lookup (self->workers, key);
+}
+
+static s_worker_t *
+s_worker_require (scheduler_t *self, zframe_t *routing_id, int64_t now,
+                  bool *created)
+{
+    char key[2 * 256 + 1];
+    s_worker_t *worker = s_worker_lookup (self, routing_id, key);
+    *created = false;
+    if (!worker) {
+        worker = (s_worker_t *)zmalloc (sizeof (s_worker_t));
+        worker->routing_id = zframe_dup (routing_id);
+        zhashx_insert (self->workers, key, worker);
+        worker->handle = zlistx_add_end (self->worker_list, worker);
+        *created = true;
+    }
+    worker->last_seen = now;
+    return worker;
+}
+
+void
+scheduler_worker_ready (scheduler_t *self, zframe_t *worker_id,
+                        uint32_t credits, int64_t now)
+{
+    assert (self);
+    assert (worker_id);
+    bool created;
+    s_worker_t *worker = s_worker_require (self, worker_id, now, &created);
+    //  Credits are bounded so a hostile READY cannot make us queue
+    //  thousands of chunks on one peer.
+    uint64_t total = (uint64_t)worker->credits + credits;
+    worker->credits = total > 64 ? 64 : (uint32_t)total;
+}
+
+void
+scheduler_worker_seen (scheduler_t *self, zframe_t *worker_id, uint32_t credits,
+                       int64_t now)
+{
+    assert (self);
+    assert (worker_id);
+    bool created;
+    s_worker_t *worker = s_worker_require (self, worker_id, now, &created);
+    if (created)
+        worker->credits = credits > 64 ? 64 : credits;
+}
+
+void
+scheduler_worker_gone (scheduler_t *self, zframe_t *worker_id)
+{
+    assert (self);
+    char key[2 * 256 + 1];
+    s_worker_t *worker = s_worker_lookup (self, worker_id, key);
+    if (!worker)
+        return;
+    zlistx_delete (self->worker_list, worker->handle);
+    zhashx_delete (self->workers, key);
+}
+
+size_t
+scheduler_workers (scheduler_t *self)
+{
+    assert (self);
+    return zhashx_size (self->workers);
+}
+
+int
+scheduler_next (scheduler_t *self, int64_t now, scheduler_dispatch_t *dispatch)
+{
+    assert (self);
+    assert (dispatch);
+    s_worker_t *worker = (s_worker_t *)zlistx_first (self->worker_list);
+    while (worker && worker->credits == 0)
+        worker = (s_worker_t *)zlistx_next (self->worker_list);
+    if (!worker)
+        return 0;
+    s_job_t *job = (s_job_t *)zlistx_first (self->rotation);
+    while (job && job->queue_size == 0)
+        job = (s_job_t *)zlistx_next (self->rotation);
+    if (!job)
+        return 0;
+
+    uint32_t chunk_nbr = s_queue_pop_front (job);
+    s_chunk_t *chunk = &job->chunks[chunk_nbr];
+    uint32_t first_page, page_count;
+    int rc = chunkplan_range (job->pages, job->chunk_pages, chunk_nbr,
+                              &first_page, &page_count);
+    assert (rc == 0);
+    chunk->state = S_INFLIGHT;
+    chunk->attempt++;
+    chunk->deadline = now + self->config.deadline_base_ms +
+                      self->config.deadline_per_page_ms * page_count;
+    s_inflight_t *inflight = (s_inflight_t *)zmalloc (sizeof (s_inflight_t));
+    inflight->job = job;
+    inflight->chunk_nbr = chunk_nbr;
+    chunk->inflight_handle = zlistx_add_end (self->inflight, inflight);
+
+    snprintf (dispatch->job_id, sizeof dispatch->job_id, "%s", job->id);
+    dispatch->chunk_nbr = chunk_nbr;
+    dispatch->attempt = chunk->attempt;
+    dispatch->first_page = first_page;
+    dispatch->page_count = page_count;
+    dispatch->total_pages = job->pages;
+    dispatch->chunk_count = job->chunk_count;
+    dispatch->first_of_job = !job->dispatched;
+    dispatch->worker = zframe_dup (worker->routing_id);
+    job->dispatched = true;
+
+    worker->credits--;
+    zlistx_move_end (self->worker_list, worker->handle);
+    zlistx_move_end (self->rotation, job->rotation_handle);
+    return 1;
+}
+
+int
+scheduler_chunk_stored (scheduler_t *self, const char *job_id,
+                        uint32_t chunk_nbr)
+{
+    assert (self);
+    s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs, job_id);
+    if (!job || chunk_nbr >= job->chunk_count)
+        return -1;
+    s_chunk_t *chunk = &job->chunks[chunk_nbr];
+    if (chunk->state != S_STORED) {
+        if (chunk->state == S_PENDING) {
+            //  Stored by an earlier attempt while a retry waits: drop the
+            //  retry from the queue.
+            uint32_t kept = 0;
+            for (uint32_t index = 0; index < job->queue_size; index++) {
+                uint32_t queued =
+                    job->queue[(job->queue_head + index) % job->chunk_count];
+                if (queued != chunk_nbr)
+                    job->queue[(job->queue_head + kept++) % job->chunk_count] =
+                        queued;
+            }
+            job->queue_size = kept;
+        }
+        s_inflight_forget (self, chunk);
+        chunk->state = S_STORED;
+        job->stored_count++;
+    }
+    return job->stored_count == job->chunk_count ? 1 : 0;
+}
+
+//  Requeue a chunk after a failed or late attempt, or fail its job.
+//  Returns true when the job was failed (and removed).
+static bool
+s_retry_or_fail (scheduler_t *self, s_job_t *job, uint32_t chunk_nbr,
+                 const char *why, scheduler_failed_fn *failed, void *arg)
+{
+    s_chunk_t *chunk = &job->chunks[chunk_nbr];
+    s_inflight_forget (self, chunk);
+    uint32_t first_page, page_count;
+    chunkplan_range (job->pages, job->chunk_pages, chunk_nbr, &first_page,
+                     &page_count);
+    if (chunk->attempt >= self->config.max_attempts) {
+        char reason[SCHEDULER_ERROR_MAX];
+        snprintf (reason, sizeof reason,
+                  "chunk %u (pages %u-%u) failed %u times; last attempt: %s",
+                  chunk_nbr, first_page, first_page + page_count - 1,
+                  chunk->attempt, why);
+        char job_id[sizeof job->id];
+        memcpy (job_id, job->id, sizeof job_id);
+        scheduler_remove_job (self, job_id);
+        if (failed)
+            failed (job_id, reason, arg);
+        return true;
+    }
+    log_warning ("job=%s chunk=%u attempt %u failed (%s); retrying", job->id,
+                 chunk_nbr, chunk->attempt, why);
+    chunk->state = S_PENDING;
+    s_queue_push_front (job, chunk_nbr);
+    return false;
+}
+
+void
+scheduler_chunk_failed (scheduler_t *self, const char *job_id,
+                        uint32_t chunk_nbr, uint32_t attempt, const char *error,
+                        scheduler_failed_fn *failed, void *arg)
+{
+    assert (self);
+    s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs, job_id);
+    if (!job || chunk_nbr >= job->chunk_count)
+        return;
+    s_chunk_t *chunk = &job->chunks[chunk_nbr];
+    if (chunk->state != S_INFLIGHT || chunk->attempt != attempt)
+        return;
+    s_retry_or_fail (self, job, chunk_nbr, error, failed, arg);
+}
+
+void
+scheduler_expire (scheduler_t *self, int64_t now, scheduler_failed_fn *failed,
+                  void *arg)
+{
+    assert (self);
+    //  Failing a job removes its entries from the list we walk, so restart
+    //  the walk after each change; the list is short (chunks in flight).
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        s_inflight_t *inflight = (s_inflight_t *)zlistx_first (self->inflight);
+        while (inflight) {
+            s_job_t *job = inflight->job;
+            uint32_t chunk_nbr = inflight->chunk_nbr;
+            if (job->chunks[chunk_nbr].deadline <= now) {
+                char why[128];
+                snprintf (why, sizeof why,
+                          "no result within the deadline of %" PRId64 " ms",
+                          self->config.deadline_base_ms +
+                              self->config.deadline_per_page_ms *
+                                  job->chunk_pages);
+                s_retry_or_fail (self, job, chunk_nbr, why, failed, arg);
+                changed = true;
+                break;
+            }
+            inflight = (s_inflight_t *)zlistx_next (self->inflight);
+        }
+    }
+    s_worker_t *worker = (s_worker_t *)zlistx_first (self->worker_list);
+    while (worker) {
+        if (now - worker->last_seen > self->config.worker_expiry_ms) {
+            scheduler_worker_gone (self, worker->routing_id);
+            worker = (s_worker_t *)zlistx_first (self->worker_list);
+        } else
+            worker = (s_worker_t *)zlistx_next (self->worker_list);
+    }
+}
