@@ -24,7 +24,7 @@
 #define JOBSPEC_CHUNK_PAGES_DEFAULT 250
 #define JOBSPEC_CHUNK_PAGES_MAX 5000
 #define JOBSPEC_RECORDS_MAX 1000000
-#define JOBSPEC_NESTING_MAX 64       // JSON nesting depth accepted
+#define JOBSPEC_NESTING_MAX 64 // JSON nesting depth accepted
 
 typedef struct _jobspec_t jobspec_t;
 

@@ -15,14 +15,16 @@
 
 //  Set the process name shown on every line and whether debug lines are
 //  printed. Call once at start, before any socket is created.
-void log_init (const char *process_name, bool verbose);
+void
+log_init (const char *process_name, bool verbose);
 
-void log_error (const char *format, ...)
-    __attribute__ ((format (printf, 1, 2)));
-void log_warning (const char *format, ...)
-    __attribute__ ((format (printf, 1, 2)));
-void log_info (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
-void log_debug (const char *format, ...)
-    __attribute__ ((format (printf, 1, 2)));
+void
+log_error (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+void
+log_warning (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+void
+log_info (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+void
+log_debug (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
 
 #endif

@@ -19,10 +19,16 @@
 #include "subst.h"
 
 #define TEMPLATE_ELEMENTS_MAX 10000
-#define TEMPLATE_FONT_SIZE_MIN 1.0   // pt
-#define TEMPLATE_FONT_SIZE_MAX 1000.0 // pt
-#define TEMPLATE_PAGE_SIDE_MIN 72.0   // pt, one inch
+#define TEMPLATE_FONT_SIZE_MIN 1.0     // pt
+#define TEMPLATE_FONT_SIZE_MAX 1000.0  // pt
+#define TEMPLATE_PAGE_SIDE_MIN 72.0    // pt, one inch
 #define TEMPLATE_PAGE_SIDE_MAX 14400.0 // pt, the PDF 1.x user-unit limit
+//  Record-field placeholders over all texts of a template, repeats
+//  included. The ventilator resolves each distinct one in every record when
+//  a job is submitted, and cJSON finds an object member by a linear search,
+//  so this bounds the work a hostile document can cause per byte.
+#define TEMPLATE_FIELDS_MAX 1000
+#define TEMPLATE_NESTING_MAX 64 // JSON nesting depth of template text
 
 typedef struct _template_t template_t;
 
@@ -37,15 +43,15 @@ typedef enum {
 } template_align_t;
 
 typedef struct {
-    const subst_t *text;     // owned by the template
-    const char *font;        // one of the 14 standard PDF font names
-    double size;             // pt
-    template_align_t align;  // relative to x
+    const subst_t *text;    // owned by the template
+    const char *font;       // one of the 14 standard PDF font names
+    double size;            // pt
+    template_align_t align; // relative to x
 } template_text_t;
 
 typedef struct {
     template_kind_t kind;
-    double x, y;             // pt from the bottom-left corner; y = baseline
+    double x, y; // pt from the bottom-left corner; y = baseline
     union {
         template_text_t text;
     } u;

@@ -488,7 +488,10 @@ wire_send (wire_t *self, zsock_t *output)
         }
         zmsg_prepend (msg, &(zframe_t *){zframe_dup (self->routing_id)});
     }
-    return zmsg_send (&msg, output);
+    int rc = zmsg_send (&msg, output);
+    //  zmsg_send leaves the message with us when it cannot send.
+    zmsg_destroy (&msg);
+    return rc;
 }
 
 const char *

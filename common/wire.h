@@ -39,80 +39,117 @@ typedef enum {
 typedef struct _wire_t wire_t;
 
 //  A new, empty message of the given kind. Caller owns it.
-wire_t *wire_new (wire_id_t id);
+wire_t *
+wire_new (wire_id_t id);
 
-void wire_destroy (wire_t **self_p);
+void
+wire_destroy (wire_t **self_p);
 
 //  Decode a message (without routing id). Takes the zmsg and destroys it.
 //  Returns NULL and writes a reason into reason (WIRE_REASON_MAX bytes)
 //  when the message is malformed. Caller owns the result.
-wire_t *wire_decode (zmsg_t **msg_p, char *reason);
+wire_t *
+wire_decode (zmsg_t **msg_p, char *reason);
 
 //  Encode a message (without routing id). Returns NULL when a required
 //  field is missing or invalid (our bug, logged). A RESULT's pdf frame
 //  moves into the new message (wire_pdf is NULL afterwards), so a large PDF
 //  is never copied. Caller owns the result.
-zmsg_t *wire_encode (wire_t *self);
+zmsg_t *
+wire_encode (wire_t *self);
 
 //  Receive and decode the next message from input. For a ROUTER socket the
 //  routing id is kept in the message. Returns NULL when interrupted or when
 //  the message was malformed; in the latter case the reason is logged with
 //  the peer's routing id (if any) and the message is dropped.
-wire_t *wire_recv (zsock_t *input);
+wire_t *
+wire_recv (zsock_t *input);
 
 //  Encode and send. Returns 0 or -1 (encoding failed or send failed).
 //  The message is not destroyed, but a RESULT's pdf frame has moved into
 //  the sent message (see wire_encode).
-int wire_send (wire_t *self, zsock_t *output);
+int
+wire_send (wire_t *self, zsock_t *output);
 
 //  The command name ("CHUNK", ...) for logs.
-const char *wire_command (const wire_t *self);
+const char *
+wire_command (const wire_t *self);
 
-wire_id_t wire_id (const wire_t *self);
+wire_id_t
+wire_id (const wire_t *self);
 
 //  Routing id of the peer (ROUTER sockets), or NULL. Borrowed.
-zframe_t *wire_routing_id (const wire_t *self);
+zframe_t *
+wire_routing_id (const wire_t *self);
 //  Set the routing id (copied) for sending on a ROUTER socket.
-void wire_set_routing_id (wire_t *self, zframe_t *routing_id);
+void
+wire_set_routing_id (wire_t *self, zframe_t *routing_id);
 //  The routing id as printable hex for logs; "-" when none. Borrowed; valid
 //  until the next call on this message.
-const char *wire_peer (wire_t *self);
+const char *
+wire_peer (wire_t *self);
 
 //  Fields. Which ones a command carries is in docs/protocol.md; unused ones
 //  are 0 or NULL. String getters return borrowed pointers; setters copy.
-const char *wire_job_id (const wire_t *self);
-void wire_set_job_id (wire_t *self, const char *job_id);
+const char *
+wire_job_id (const wire_t *self);
+void
+wire_set_job_id (wire_t *self, const char *job_id);
 
-uint32_t wire_chunk_nbr (const wire_t *self);
-void wire_set_chunk_nbr (wire_t *self, uint32_t chunk_nbr);
-uint32_t wire_attempt (const wire_t *self);
-void wire_set_attempt (wire_t *self, uint32_t attempt);
-uint32_t wire_first_page (const wire_t *self);
-void wire_set_first_page (wire_t *self, uint32_t first_page);
-uint32_t wire_page_count (const wire_t *self);
-void wire_set_page_count (wire_t *self, uint32_t page_count);
-uint32_t wire_total_pages (const wire_t *self);
-void wire_set_total_pages (wire_t *self, uint32_t total_pages);
-uint32_t wire_chunk_count (const wire_t *self);
-void wire_set_chunk_count (wire_t *self, uint32_t chunk_count);
-uint32_t wire_credits (const wire_t *self);
-void wire_set_credits (wire_t *self, uint32_t credits);
-uint64_t wire_bytes (const wire_t *self);
-void wire_set_bytes (wire_t *self, uint64_t bytes);
+uint32_t
+wire_chunk_nbr (const wire_t *self);
+void
+wire_set_chunk_nbr (wire_t *self, uint32_t chunk_nbr);
+uint32_t
+wire_attempt (const wire_t *self);
+void
+wire_set_attempt (wire_t *self, uint32_t attempt);
+uint32_t
+wire_first_page (const wire_t *self);
+void
+wire_set_first_page (wire_t *self, uint32_t first_page);
+uint32_t
+wire_page_count (const wire_t *self);
+void
+wire_set_page_count (wire_t *self, uint32_t page_count);
+uint32_t
+wire_total_pages (const wire_t *self);
+void
+wire_set_total_pages (wire_t *self, uint32_t total_pages);
+uint32_t
+wire_chunk_count (const wire_t *self);
+void
+wire_set_chunk_count (wire_t *self, uint32_t chunk_count);
+uint32_t
+wire_credits (const wire_t *self);
+void
+wire_set_credits (wire_t *self, uint32_t credits);
+uint64_t
+wire_bytes (const wire_t *self);
+void
+wire_set_bytes (wire_t *self, uint64_t bytes);
 
 //  Error text, state name or location, depending on the command.
-const char *wire_text (const wire_t *self);
-void wire_set_text (wire_t *self, const char *text);
+const char *
+wire_text (const wire_t *self);
+void
+wire_set_text (wire_t *self, const char *text);
 
 //  CHUNK: the template and the records slice, as JSON text.
-const char *wire_template_json (const wire_t *self);
-void wire_set_template_json (wire_t *self, const char *json);
-const char *wire_records_json (const wire_t *self);
-void wire_set_records_json (wire_t *self, const char *json);
+const char *
+wire_template_json (const wire_t *self);
+void
+wire_set_template_json (wire_t *self, const char *json);
+const char *
+wire_records_json (const wire_t *self);
+void
+wire_set_records_json (wire_t *self, const char *json);
 
 //  RESULT: the chunk PDF. The getter lends the frame; the setter takes it
 //  (the caller's pointer becomes NULL), so a large PDF is never copied.
-zframe_t *wire_pdf (const wire_t *self);
-void wire_set_pdf (wire_t *self, zframe_t **pdf_p);
+zframe_t *
+wire_pdf (const wire_t *self);
+void
+wire_set_pdf (wire_t *self, zframe_t **pdf_p);
 
 #endif

@@ -59,65 +59,78 @@ typedef void (scheduler_failed_fn) (const char *job_id, const char *reason,
                                     void *arg);
 
 //  config may be NULL for the defaults above.
-scheduler_t *scheduler_new (const scheduler_config_t *config);
+scheduler_t *
+scheduler_new (const scheduler_config_t *config);
 
-void scheduler_destroy (scheduler_t **self_p);
+void
+scheduler_destroy (scheduler_t **self_p);
 
 //  Start scheduling a job. stored (chunk_count flags) marks chunks already
 //  in the sink's spool, or is NULL. Returns -1 if the job is already known
 //  or the arguments are inconsistent.
-int scheduler_add_job (scheduler_t *self, const char *job_id, uint32_t pages,
-                       uint32_t chunk_pages, const bool *stored);
+int
+scheduler_add_job (scheduler_t *self, const char *job_id, uint32_t pages,
+                   uint32_t chunk_pages, const bool *stored);
 
 //  Forget a job (done, failed or cancelled): its pending chunks are never
 //  dispatched and reports about it are ignored. No-op for unknown jobs.
-void scheduler_remove_job (scheduler_t *self, const char *job_id);
+void
+scheduler_remove_job (scheduler_t *self, const char *job_id);
 
-bool scheduler_has_job (scheduler_t *self, const char *job_id);
+bool
+scheduler_has_job (scheduler_t *self, const char *job_id);
 
 //  Number of jobs being scheduled and chunks waiting for a worker.
-size_t scheduler_jobs (scheduler_t *self);
-size_t scheduler_pending (scheduler_t *self);
+size_t
+scheduler_jobs (scheduler_t *self);
+size_t
+scheduler_pending (scheduler_t *self);
 
 //  READY from a worker: it has room for `credits` more chunks.
-void scheduler_worker_ready (scheduler_t *self, zframe_t *worker,
-                             uint32_t credits, int64_t now);
+void
+scheduler_worker_ready (scheduler_t *self, zframe_t *worker, uint32_t credits,
+                        int64_t now);
 
 //  HEARTBEAT from a worker: it is alive and has `credits` free slots. A
 //  worker we do not know (e.g. after a ventilator restart) is registered
 //  with those credits; a known one only has its liveness refreshed.
-void scheduler_worker_seen (scheduler_t *self, zframe_t *worker,
-                            uint32_t credits, int64_t now);
+void
+scheduler_worker_seen (scheduler_t *self, zframe_t *worker, uint32_t credits,
+                       int64_t now);
 
 //  The worker cannot be reached (send failed): drop it and requeue nothing
 //  (its chunks keep their deadlines).
-void scheduler_worker_gone (scheduler_t *self, zframe_t *worker);
+void
+scheduler_worker_gone (scheduler_t *self, zframe_t *worker);
 
 //  Number of known workers.
-size_t scheduler_workers (scheduler_t *self);
+size_t
+scheduler_workers (scheduler_t *self);
 
 //  Next chunk to send, if a worker has credit and a job has a pending
 //  chunk: fills dispatch and returns 1 (the credit is spent and the
 //  deadline starts at now); 0 when there is nothing to do.
-int scheduler_next (scheduler_t *self, int64_t now,
-                    scheduler_dispatch_t *dispatch);
+int
+scheduler_next (scheduler_t *self, int64_t now, scheduler_dispatch_t *dispatch);
 
 //  The sink has the chunk. Returns 1 if every chunk of the job is now
 //  stored, 0 if not, -1 for an unknown job or chunk.
-int scheduler_chunk_stored (scheduler_t *self, const char *job_id,
-                            uint32_t chunk_nbr);
+int
+scheduler_chunk_stored (scheduler_t *self, const char *job_id,
+                        uint32_t chunk_nbr);
 
 //  A worker could not render the chunk. Requeues it, or when attempts are
 //  exhausted calls failed() with a reason that includes error, and removes
 //  the job. Stale attempts are ignored.
-void scheduler_chunk_failed (scheduler_t *self, const char *job_id,
-                             uint32_t chunk_nbr, uint32_t attempt,
-                             const char *error, scheduler_failed_fn *failed,
-                             void *arg);
+void
+scheduler_chunk_failed (scheduler_t *self, const char *job_id,
+                        uint32_t chunk_nbr, uint32_t attempt, const char *error,
+                        scheduler_failed_fn *failed, void *arg);
 
 //  Requeue chunks past their deadline (or fail their jobs through failed())
 //  and forget workers silent for longer than the expiry.
-void scheduler_expire (scheduler_t *self, int64_t now,
-                       scheduler_failed_fn *failed, void *arg);
+void
+scheduler_expire (scheduler_t *self, int64_t now, scheduler_failed_fn *failed,
+                  void *arg);
 
 #endif

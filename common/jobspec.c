@@ -1,0 +1,568 @@
+/*  jobspec - a parsed and validated job document (docs/job-spec.md).
+
+    The parsed cJSON tree stays alive inside the jobspec: records are sliced
+    from it for each chunk, through an index of record pointers, because a
+    cJSON array is a linked list and slicing by walking it would make a job
+    of n chunks cost O(n^2). The tree costs about seven times the size of
+    the document in memory, which is accepted for now.
+
+    Every record is checked at parse time, so a job that is accepted never
+    fails in a worker for a reason the document could have shown: each
+    distinct placeholder path of the template is resolved once per record
+    (subst_check_field), and each record is walked once, without recursion,
+    for numbers cJSON read as infinite (1e999).
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "jobspec.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+struct _jobspec_t {
+    cJSON *root;                // the whole document
+    const cJSON *template_json; // borrowed from root
+    template_t *template;
+    const cJSON **records; // record_count pointers into root
+    uint32_t record_count;
+    uint32_t chunk_pages;
+};
+
+//  One distinct record field used by the template.
+typedef struct {
+    const char *path;        // borrowed from the template's texts
+    const char *used_by;     // JSON path of the first text using it
+    subst_charset_t charset; // strictest charset of the texts using it
+    size_t order;            // first use, in template order
+} s_use_t;
+
+static const char *const s_document_fields[] = {"version", "chunk_pages",
+                                                "template", "records", NULL};
+
+static int
+s_parse_version (const cJSON *root, fielderr_t *err)
+{
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive (root, "version");
+    if (!version) {
+        fielderr_set (err, "version",
+                      "missing required field 'version'; expected %d",
+                      JOBSPEC_VERSION);
+        return -1;
+    }
+    if (!cJSON_IsNumber (version) || version->valuedouble != JOBSPEC_VERSION) {
+        char got[FIELDERR_DESCRIBE_MAX];
+        fielderr_describe (version, got, sizeof got);
+        fielderr_set (err, "version",
+                      "must be %d, the only version of this format, got %s",
+                      JOBSPEC_VERSION, got);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_parse_chunk_pages (jobspec_t *self, fielderr_t *err)
+{
+    self->chunk_pages = JOBSPEC_CHUNK_PAGES_DEFAULT;
+    const cJSON *chunk_pages =
+        cJSON_GetObjectItemCaseSensitive (self->root, "chunk_pages");
+    if (!chunk_pages)
+        return 0;
+    double value = cJSON_IsNumber (chunk_pages) ? chunk_pages->valuedouble : 0;
+    //  isfinite first: floor (inf) == inf.
+    if (!isfinite (value) || value != floor (value) || value < 1 ||
+        value > JOBSPEC_CHUNK_PAGES_MAX) {
+        char got[FIELDERR_DESCRIBE_MAX];
+        fielderr_describe (chunk_pages, got, sizeof got);
+        fielderr_set (err, "chunk_pages",
+                      "must be a whole number between 1 and %d, got %s",
+                      JOBSPEC_CHUNK_PAGES_MAX, got);
+        return -1;
+    }
+    self->chunk_pages = (uint32_t)value;
+    return 0;
+}
+
+static int
+s_parse_template (jobspec_t *self, fielderr_t *err)
+{
+    self->template_json =
+        cJSON_GetObjectItemCaseSensitive (self->root, "template");
+    if (!self->template_json) {
+        fielderr_set (err, "template",
+                      "missing required field 'template'; expected an object "
+                      "with \"page\" and \"elements\"");
+        return -1;
+    }
+    self->template = template_parse (self->template_json, "template", err);
+    return self->template ? 0 : -1;
+}
+
+static int
+s_index_records (jobspec_t *self, fielderr_t *err)
+{
+    const cJSON *records =
+        cJSON_GetObjectItemCaseSensitive (self->root, "records");
+    if (!records) {
+        fielderr_set (err, "records",
+                      "missing required field 'records'; expected an array "
+                      "of objects, one per page");
+        return -1;
+    }
+    if (!cJSON_IsArray (records)) {
+        char got[FIELDERR_DESCRIBE_MAX];
+        fielderr_describe (records, got, sizeof got);
+        fielderr_set (err, "records",
+                      "must be an array of objects, one per page, got %s", got);
+        return -1;
+    }
+    uint32_t count = 0;
+    for (const cJSON *record = records->child; record; record = record->next) {
+        if (count == JOBSPEC_RECORDS_MAX) {
+            fielderr_set (err, "records",
+                          "has more than %d records, the most a job may have",
+                          JOBSPEC_RECORDS_MAX);
+            return -1;
+        }
+        count++;
+    }
+    if (count == 0) {
+        fielderr_set (err, "records",
+                      "must have at least one record (one per page)");
+        return -1;
+    }
+    self->records = calloc (count, sizeof (cJSON *));
+    if (!self->records) {
+        fielderr_set (err, "records", "out of memory");
+        return -1;
+    }
+    uint32_t record_nbr = 0;
+    for (const cJSON *record = records->child; record; record = record->next) {
+        if (!cJSON_IsObject (record)) {
+            char field[FIELDERR_FIELD_MAX];
+            snprintf (field, sizeof field, "records[%u]", record_nbr);
+            char got[FIELDERR_DESCRIBE_MAX];
+            fielderr_describe (record, got, sizeof got);
+            fielderr_set (err, field, "must be an object, got %s", got);
+            return -1;
+        }
+        self->records[record_nbr++] = record;
+    }
+    self->record_count = count;
+    return 0;
+}
+
+static int
+s_compare_path (const void *left, const void *right)
+{
+    const s_use_t *use_left = left;
+    const s_use_t *use_right = right;
+    int order = strcmp (use_left->path, use_right->path);
+    if (order)
+        return order;
+    return (use_left->order > use_right->order) -
+           (use_left->order < use_right->order);
+}
+
+static int
+s_compare_order (const void *left, const void *right)
+{
+    const s_use_t *use_left = left;
+    const s_use_t *use_right = right;
+    return (use_left->order > use_right->order) -
+           (use_left->order < use_right->order);
+}
+
+//  The distinct record fields the template uses, in order of first use.
+//  Returns -1 when out of memory; *uses may be NULL when there are none.
+static int
+s_collect_uses (const template_t *template, s_use_t **uses_p, size_t *count_p)
+{
+    size_t total = 0;
+    size_t element_count = template_element_count (template);
+    for (size_t index = 0; index < element_count; index++) {
+        const template_element_t *element = template_element (template, index);
+        if (element->kind == TEMPLATE_TEXT)
+            total += subst_field_count (element->u.text.text);
+    }
+    *uses_p = NULL;
+    *count_p = 0;
+    if (total == 0)
+        return 0;
+    s_use_t *uses = calloc (total, sizeof (s_use_t));
+    if (!uses)
+        return -1;
+    size_t count = 0;
+    for (size_t index = 0; index < element_count; index++) {
+        const template_element_t *element = template_element (template, index);
+        if (element->kind != TEMPLATE_TEXT)
+            continue;
+        const subst_t *text = element->u.text.text;
+        subst_charset_t charset =
+            template_font_is_standard (element->u.text.font)
+                ? SUBST_CHARSET_WINANSI
+                : SUBST_CHARSET_UTF8;
+        for (size_t field_nbr = 0; field_nbr < subst_field_count (text);
+             field_nbr++) {
+            uses[count].path = subst_field (text, field_nbr);
+            uses[count].used_by = subst_origin (text);
+            uses[count].charset = charset;
+            uses[count].order = count;
+            count++;
+        }
+    }
+    qsort (uses, count, sizeof (s_use_t), s_compare_path);
+    size_t kept = 0;
+    for (size_t index = 0; index < count; index++) {
+        if (kept > 0 && strcmp (uses[kept - 1].path, uses[index].path) == 0) {
+            //  A field drawn by several texts must suit the strictest one.
+            if (uses[index].charset == SUBST_CHARSET_WINANSI &&
+                uses[kept - 1].charset != SUBST_CHARSET_WINANSI) {
+                uses[kept - 1].charset = uses[index].charset;
+                uses[kept - 1].used_by = uses[index].used_by;
+            }
+            continue;
+        }
+        uses[kept++] = uses[index];
+    }
+    qsort (uses, kept, sizeof (s_use_t), s_compare_order);
+    *uses_p = uses;
+    *count_p = kept;
+    return 0;
+}
+
+//  Reject numbers cJSON could only read as infinite anywhere in record,
+//  walking it with an explicit stack (parsing bounded its depth).
+static int
+s_check_numbers (const cJSON *record, uint32_t record_nbr, fielderr_t *err)
+{
+    const cJSON *containers[JOBSPEC_NESTING_MAX + 1];
+    const cJSON *cursors[JOBSPEC_NESTING_MAX + 1];
+    uint32_t indexes[JOBSPEC_NESTING_MAX + 1];
+    int top = 0;
+    containers[0] = record;
+    cursors[0] = record->child;
+    indexes[0] = 0;
+    while (top >= 0) {
+        const cJSON *node = cursors[top];
+        if (!node) {
+            top--;
+            if (top >= 0) {
+                cursors[top] = cursors[top]->next;
+                indexes[top]++;
+            }
+            continue;
+        }
+        int too_deep = (cJSON_IsObject (node) || cJSON_IsArray (node)) &&
+                       node->child && top + 1 > JOBSPEC_NESTING_MAX;
+        if ((cJSON_IsNumber (node) && !isfinite (node->valuedouble)) ||
+            too_deep) {
+            char field[FIELDERR_FIELD_MAX];
+            int written = snprintf (field, sizeof field, "records[%u]",
+                                    (unsigned)record_nbr);
+            size_t used = written > 0 ? (size_t)written : 0;
+            for (int level = 0; level <= top && used < sizeof field; level++) {
+                if (cJSON_IsArray (containers[level]))
+                    written = snprintf (field + used, sizeof field - used,
+                                        "[%u]", (unsigned)indexes[level]);
+                else
+                    written = snprintf (
+                        field + used, sizeof field - used, ".%s",
+                        cursors[level]->string ? cursors[level]->string : "");
+                if (written < 0)
+                    break;
+                used += (size_t)written;
+            }
+            if (too_deep)
+                fielderr_set (err, field, "nested deeper than %d levels",
+                              JOBSPEC_NESTING_MAX);
+            else
+                fielderr_set (err, field,
+                              "is a number too large to represent (beyond "
+                              "about 1.8e308)");
+            return -1;
+        }
+        if ((cJSON_IsObject (node) || cJSON_IsArray (node)) && node->child) {
+            top++;
+            containers[top] = node;
+            cursors[top] = node->child;
+            indexes[top] = 0;
+            continue;
+        }
+        cursors[top] = node->next;
+        indexes[top]++;
+    }
+    return 0;
+}
+
+static int
+s_check_records (jobspec_t *self, fielderr_t *err)
+{
+    s_use_t *uses;
+    size_t use_count;
+    int rc = s_collect_uses (self->template, &uses, &use_count);
+    if (rc) {
+        fielderr_set (err, "template", "out of memory");
+        return -1;
+    }
+    for (uint32_t record_nbr = 0; record_nbr < self->record_count;
+         record_nbr++) {
+        const cJSON *record = self->records[record_nbr];
+        rc = s_check_numbers (record, record_nbr, err);
+        for (size_t index = 0; rc == 0 && index < use_count; index++)
+            rc = subst_check_field (record, uses[index].path, record_nbr,
+                                    uses[index].used_by, uses[index].charset,
+                                    err);
+        if (rc)
+            break;
+    }
+    free (uses);
+    return rc ? -1 : 0;
+}
+
+// ---------------------------------------------------------------------------
+// Printing compact JSON for workers
+//
+// cJSON's own printer is not used: it compares doubles with a tolerance
+// and so prints 9007199254740991 as 9.00719925474099e+15, which reads back
+// one less. Numbers here are written exactly, as subst_expand writes them.
+
+typedef struct {
+    char *data;
+    size_t used; // bytes, without the NUL
+    size_t size; // bytes allocated
+    int failed;  // out of memory
+} s_text_t;
+
+static void
+s_append (s_text_t *text, const char *bytes, size_t length)
+{
+    if (text->failed)
+        return;
+    if (length >= text->size - text->used || !text->data) {
+        size_t size = text->size ? text->size : 256;
+        while (size - text->used <= length) {
+            if (size > SIZE_MAX / 2) {
+                text->failed = 1;
+                return;
+            }
+            size *= 2;
+        }
+        char *data = realloc (text->data, size);
+        if (!data) {
+            text->failed = 1;
+            return;
+        }
+        text->data = data;
+        text->size = size;
+    }
+    memcpy (text->data + text->used, bytes, length);
+    text->used += length;
+    text->data[text->used] = '\0';
+}
+
+static void
+s_append_string (s_text_t *text, const char *value)
+{
+    s_append (text, "\"", 1);
+    const char *run = value ? value : "";
+    const char *next = run;
+    for (; *next; next++) {
+        unsigned char byte = (unsigned char)*next;
+        if (byte >= 0x20 && byte != '"' && byte != '\\')
+            continue;
+        s_append (text, run, (size_t)(next - run));
+        char escape[8];
+        if (byte == '"' || byte == '\\')
+            snprintf (escape, sizeof escape, "\\%c", byte);
+        else
+            snprintf (escape, sizeof escape, "\\u%04x", byte);
+        s_append (text, escape, strlen (escape));
+        run = next + 1;
+    }
+    s_append (text, run, (size_t)(next - run));
+    s_append (text, "\"", 1);
+}
+
+static void
+s_append_scalar (s_text_t *text, const cJSON *value)
+{
+    if (cJSON_IsString (value))
+        s_append_string (text, value->valuestring);
+    else if (cJSON_IsNumber (value) && isfinite (value->valuedouble)) {
+        char number[SUBST_NUMBER_MAX];
+        size_t length = subst_format_number (value->valuedouble, number);
+        s_append (text, number, length);
+    } else if (cJSON_IsTrue (value))
+        s_append (text, "true", 4);
+    else if (cJSON_IsFalse (value))
+        s_append (text, "false", 5);
+    else
+        s_append (text, "null", 4);
+}
+
+//  Append value as compact JSON, walking it with an explicit stack.
+static void
+s_append_json (s_text_t *text, const cJSON *value)
+{
+    const cJSON *containers[JOBSPEC_NESTING_MAX + 1];
+    const cJSON *cursors[JOBSPEC_NESTING_MAX + 1];
+    int top = -1;
+    const cJSON *node = value;
+    while (!text->failed) {
+        if (top >= 0 && cJSON_IsObject (containers[top])) {
+            s_append_string (text, node->string);
+            s_append (text, ":", 1);
+        }
+        int is_object = cJSON_IsObject (node);
+        if (is_object || cJSON_IsArray (node)) {
+            s_append (text, is_object ? "{" : "[", 1);
+            if (node->child && top + 1 <= JOBSPEC_NESTING_MAX) {
+                top++;
+                containers[top] = node;
+                cursors[top] = node->child;
+                node = node->child;
+                continue;
+            }
+            //  Deeper than parsing allows: cannot happen, but stay bounded.
+            if (node->child)
+                text->failed = 1;
+            s_append (text, is_object ? "}" : "]", 1);
+        } else
+            s_append_scalar (text, node);
+        while (top >= 0 && !cursors[top]->next) {
+            s_append (text, cJSON_IsObject (containers[top]) ? "}" : "]", 1);
+            top--;
+        }
+        if (top < 0)
+            return;
+        s_append (text, ",", 1);
+        cursors[top] = cursors[top]->next;
+        node = cursors[top];
+    }
+}
+
+//  The text built so far, or NULL when building it failed; the caller
+//  frees it.
+static char *
+s_text_take (s_text_t *text)
+{
+    if (text->failed) {
+        free (text->data);
+        return NULL;
+    }
+    return text->data;
+}
+
+jobspec_t *
+jobspec_parse (const char *json, size_t size, fielderr_t *err)
+{
+    cJSON *root = fielderr_parse_json (json, size, JOBSPEC_NESTING_MAX, err);
+    if (!root)
+        return NULL;
+    jobspec_t *self = calloc (1, sizeof (jobspec_t));
+    if (!self) {
+        cJSON_Delete (root);
+        fielderr_set (err, "", "out of memory");
+        return NULL;
+    }
+    self->root = root;
+    if (!cJSON_IsObject (root)) {
+        char got[FIELDERR_DESCRIBE_MAX];
+        fielderr_describe (root, got, sizeof got);
+        fielderr_set (err, "",
+                      "must be a JSON object with \"version\", \"template\" "
+                      "and \"records\", got %s",
+                      got);
+        goto failed;
+    }
+    int rc = fielderr_check_fields (root, "", s_document_fields, err);
+    if (rc)
+        goto failed;
+    rc = s_parse_version (root, err);
+    if (rc)
+        goto failed;
+    rc = s_parse_chunk_pages (self, err);
+    if (rc)
+        goto failed;
+    rc = s_parse_template (self, err);
+    if (rc)
+        goto failed;
+    rc = s_index_records (self, err);
+    if (rc)
+        goto failed;
+    rc = s_check_records (self, err);
+    if (rc)
+        goto failed;
+    return self;
+
+failed:
+    jobspec_destroy (&self);
+    return NULL;
+}
+
+void
+jobspec_destroy (jobspec_t **self_p)
+{
+    assert (self_p);
+    jobspec_t *self = *self_p;
+    if (!self)
+        return;
+    template_destroy (&self->template);
+    free (self->records);
+    cJSON_Delete (self->root);
+    free (self);
+    *self_p = NULL;
+}
+
+uint32_t
+jobspec_pages (const jobspec_t *self)
+{
+    assert (self);
+    return self->record_count;
+}
+
+uint32_t
+jobspec_chunk_pages (const jobspec_t *self)
+{
+    assert (self);
+    return self->chunk_pages;
+}
+
+const template_t *
+jobspec_template (const jobspec_t *self)
+{
+    assert (self);
+    return self->template;
+}
+
+char *
+jobspec_template_json (const jobspec_t *self)
+{
+    assert (self);
+    s_text_t text = {NULL, 0, 0, 0};
+    s_append_json (&text, self->template_json);
+    return s_text_take (&text);
+}
+
+char *
+jobspec_records_json (const jobspec_t *self, uint32_t first, uint32_t count)
+{
+    assert (self);
+    if (first > self->record_count || count > self->record_count - first)
+        return NULL;
+    s_text_t text = {NULL, 0, 0, 0};
+    s_append (&text, "[", 1);
+    for (uint32_t index = 0; index < count; index++) {
+        if (index)
+            s_append (&text, ",", 1);
+        s_append_json (&text, self->records[first + index]);
+    }
+    s_append (&text, "]", 1);
+    return s_text_take (&text);
+}
