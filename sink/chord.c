@@ -1,0 +1,232 @@
+/*  chord - the sink's open jobs: which chunks it holds and what to do with
+    the next one.
+
+    A job's assembly is created by its first good chunk and kept in a hash
+    by job id until the job is cancelled or finished. An assembly created
+    for a chunk that is then dropped is destroyed again, so every open job
+    holds at least one chunk.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "chord.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "log.h"
+#include "merge.h"
+#include "spool.h"
+
+#define S_PDF_MAGIC "%PDF-"
+
+struct _chord_t {
+    spool_t *spool;
+    zhashx_t *jobs; // job id -> assembly_t (owned)
+};
+
+static void
+s_assembly_free (void **item_p)
+{
+    assembly_destroy ((assembly_t **)item_p);
+}
+
+chord_t *
+chord_new (const char *spool_dir)
+{
+    assert (spool_dir);
+    chord_t *self = calloc (1, sizeof (chord_t));
+    if (!self)
+        return NULL;
+    self->jobs = zhashx_new ();
+    zhashx_set_destructor (self->jobs, s_assembly_free);
+    self->spool = spool_new (spool_dir);
+    if (!self->spool || spool_recover (self->spool) == -1) {
+        chord_destroy (&self);
+        return NULL;
+    }
+    zlist_t *job_ids = spool_jobs (self->spool);
+    if (!job_ids) {
+        chord_destroy (&self);
+        return NULL;
+    }
+    for (const char *job_id = zlist_first (job_ids); job_id;
+         job_id = zlist_next (job_ids)) {
+        assembly_t *job = spool_load (self->spool, job_id);
+        if (!job)
+            continue;
+        log_info ("job=%s resumed from the spool: %u of %u chunks", job_id,
+                  assembly_present (job), assembly_chunk_count (job));
+        zhashx_insert (self->jobs, job_id, job);
+    }
+    zlist_destroy (&job_ids);
+    return self;
+}
+
+void
+chord_destroy (chord_t **self_p)
+{
+    assert (self_p);
+    chord_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->jobs);
+    spool_destroy (&self->spool);
+    free (self);
+    *self_p = NULL;
+}
+
+//  The payload must be a PDF of exactly page_count pages.
+static int
+s_check_pdf (const wire_t *result)
+{
+    const char *job_id = wire_job_id (result);
+    uint32_t chunk_nbr = wire_chunk_nbr (result);
+    zframe_t *pdf = wire_pdf (result);
+    size_t size = pdf ? zframe_size (pdf) : 0;
+    if (size > CHORD_CHUNK_BYTES_MAX) {
+        log_warning ("job=%s chunk=%u dropped: %zu bytes, over the limit of "
+                     "%zu",
+                     job_id, chunk_nbr, size, CHORD_CHUNK_BYTES_MAX);
+        return -1;
+    }
+    if (size < strlen (S_PDF_MAGIC) ||
+        memcmp (zframe_data (pdf), S_PDF_MAGIC, strlen (S_PDF_MAGIC)) != 0) {
+        log_warning ("job=%s chunk=%u dropped: the payload is not a PDF",
+                     job_id, chunk_nbr);
+        return -1;
+    }
+    uint32_t pages = 0;
+    char error[MERGE_ERROR_MAX];
+    if (merge_count_pages (zframe_data (pdf), size, &pages, error) == -1) {
+        log_warning ("job=%s chunk=%u dropped: %s", job_id, chunk_nbr, error);
+        return -1;
+    }
+    if (pages != wire_page_count (result)) {
+        log_warning ("job=%s chunk=%u dropped: the PDF has %u pages, the "
+                     "chunk %u",
+                     job_id, chunk_nbr, pages, wire_page_count (result));
+        return -1;
+    }
+    return 0;
+}
+
+chord_verdict_t
+chord_offer (chord_t *self, const wire_t *result)
+{
+    assert (self);
+    assert (result);
+    assert (wire_id (result) == WIRE_RESULT);
+    const char *job_id = wire_job_id (result);
+    uint32_t chunk_nbr = wire_chunk_nbr (result);
+    uint32_t first_page = wire_first_page (result);
+    uint32_t page_count = wire_page_count (result);
+    uint32_t chunk_count = wire_chunk_count (result);
+    uint32_t total_pages = wire_total_pages (result);
+    char reason[ASSEMBLY_REASON_MAX];
+
+    if (spool_finished (self->spool, job_id)) {
+        log_debug ("job=%s chunk=%u dropped: the job is finished or "
+                   "cancelled",
+                   job_id, chunk_nbr);
+        return CHORD_DROPPED;
+    }
+    assembly_t *job = zhashx_lookup (self->jobs, job_id);
+    bool created = false;
+    if (!job) {
+        if (zhashx_size (self->jobs) >= CHORD_JOBS_MAX) {
+            log_warning ("job=%s chunk=%u dropped: %d jobs are open already",
+                         job_id, chunk_nbr, CHORD_JOBS_MAX);
+            return CHORD_DROPPED;
+        }
+        job = assembly_new (job_id, chunk_count, total_pages, reason);
+        if (!job) {
+            log_warning ("job=%s chunk=%u dropped: %s", job_id, chunk_nbr,
+                         reason);
+            return CHORD_DROPPED;
+        }
+        created = true;
+    } else if (!assembly_matches (job, chunk_count, total_pages)) {
+        log_warning ("job=%s chunk=%u dropped: chunk_count %u and "
+                     "total_pages %u disagree with the job's %u and %u",
+                     job_id, chunk_nbr, chunk_count, total_pages,
+                     assembly_chunk_count (job), assembly_total_pages (job));
+        return CHORD_DROPPED;
+    }
+
+    assembly_verdict_t verdict =
+        assembly_check (job, chunk_nbr, first_page, page_count, reason);
+    if (verdict == ASSEMBLY_DUPLICATE) {
+        log_debug ("job=%s chunk=%u duplicate of attempt %u dropped", job_id,
+                   chunk_nbr, wire_attempt (result));
+        return CHORD_DUPLICATE;
+    }
+    if (verdict == ASSEMBLY_INVALID) {
+        log_warning ("job=%s chunk=%u dropped: %s", job_id, chunk_nbr, reason);
+        goto drop;
+    }
+    if (s_check_pdf (result) == -1)
+        goto drop;
+    bool duplicate;
+    zframe_t *pdf = wire_pdf (result);
+    if (spool_put (self->spool, job, chunk_nbr, first_page, page_count,
+                   zframe_data (pdf), zframe_size (pdf), &duplicate) == -1)
+        goto drop;
+    assembly_add (job, chunk_nbr, first_page, page_count, reason);
+    if (created) {
+        zhashx_insert (self->jobs, job_id, job);
+        log_info ("job=%s spooling: %u chunks, %u pages", job_id, chunk_count,
+                  total_pages);
+    }
+    log_debug ("job=%s chunk=%u stored: pages %u-%u, %zu bytes, attempt %u",
+               job_id, chunk_nbr, first_page, first_page + page_count - 1,
+               zframe_size (pdf), wire_attempt (result));
+    if (!assembly_complete (job))
+        return CHORD_STORED;
+    log_info ("job=%s all %u chunks spooled", job_id, chunk_count);
+    return CHORD_COMPLETE;
+
+drop:
+    if (created)
+        assembly_destroy (&job);
+    return CHORD_DROPPED;
+}
+
+int
+chord_cancel (chord_t *self, const char *job_id)
+{
+    assert (self);
+    assert (job_id);
+    zhashx_delete (self->jobs, job_id);
+    if (spool_finish (self->spool, job_id, "cancelled") == -1)
+        return -1;
+    log_info ("job=%s cancelled: chunks removed", job_id);
+    return 0;
+}
+
+void
+chord_forget (chord_t *self, const char *job_id)
+{
+    assert (self);
+    assert (job_id);
+    zhashx_delete (self->jobs, job_id);
+}
+
+zlist_t *
+chord_jobs (chord_t *self)
+{
+    assert (self);
+    zlist_t *job_ids = zlist_new ();
+    zlist_autofree (job_ids);
+    for (assembly_t *job = zhashx_first (self->jobs); job;
+         job = zhashx_next (self->jobs))
+        zlist_append (job_ids, (void *)assembly_job_id (job));
+    return job_ids;
+}
+
+const assembly_t *
+chord_assembly (chord_t *self, const char *job_id)
+{
+    assert (self);
+    assert (job_id);
+    return zhashx_lookup (self->jobs, job_id);
+}

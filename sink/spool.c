@@ -1,0 +1,730 @@
+/*  spool - the sink's durable chunk files, one directory per job.
+
+    Durability follows the usual POSIX recipe: write a temporary file,
+    fsync it, rename it into place, fsync the directory. A new directory is
+    made durable by fsyncing its parent. Directory listings are taken in
+    full before anything in them is deleted, since readdir does not promise
+    what it returns for entries removed while it runs.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "spool.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "wire.h"
+
+#define S_META_NAME "meta"
+#define S_META_MAX 256     // bytes; the meta file is three short lines
+#define S_OUTCOME_MAX 4096 // bytes of a tombstone read back
+#define S_SCRATCH_NAME ".merged.pdf"
+
+struct _spool_t {
+    char *dir;          // as given
+    char *finished_dir; // dir/.finished
+};
+
+static int
+s_mkdir_p (const char *path)
+{
+    if (path[0] == '\0') {
+        errno = EINVAL;
+        return -1;
+    }
+    char *copy = strdup (path);
+    if (!copy)
+        return -1;
+    int rc = 0;
+    for (char *slash = strchr (copy + 1, '/'); rc == 0;
+         slash = strchr (slash + 1, '/')) {
+        if (slash)
+            *slash = '\0';
+        if (mkdir (copy, 0755) == -1 && errno != EEXIST)
+            rc = -1;
+        if (!slash)
+            break;
+        *slash = '/';
+    }
+    free (copy);
+    return rc;
+}
+
+static int
+s_fsync_dir (const char *path)
+{
+    int fd = open (path, O_RDONLY | O_DIRECTORY);
+    if (fd == -1)
+        return -1;
+    int rc = fsync (fd);
+    int saved_errno = errno;
+    close (fd);
+    errno = saved_errno;
+    return rc;
+}
+
+static int
+s_write_all (int fd, const void *data, size_t size)
+{
+    const char *cursor = data;
+    while (size > 0) {
+        ssize_t written = write (fd, cursor, size);
+        if (written == -1 && errno == EINTR)
+            continue;
+        if (written == -1)
+            return -1;
+        cursor += written;
+        size -= (size_t)written;
+    }
+    return 0;
+}
+
+//  Write data as dir/name durably. With exclusive, an existing dir/name is
+//  kept and counts as success (link fails on an existing target, rename
+//  does not). Logs failures with job_id.
+static int
+s_write_atomic (const char *job_id, const char *dir, const char *name,
+                const void *data, size_t size, bool exclusive)
+{
+    char *final_path = zsys_sprintf ("%s/%s", dir, name);
+    char *temp_path = zsys_sprintf ("%s/.%s.XXXXXX", dir, name);
+    int rc = -1;
+    int fd = -1;
+    int close_rc;
+    if (!final_path || !temp_path) {
+        log_error ("job=%s spool: out of memory", job_id);
+        goto cleanup;
+    }
+    fd = mkstemp (temp_path);
+    if (fd == -1) {
+        log_error ("job=%s spool: cannot create %s: %s", job_id, temp_path,
+                   strerror (errno));
+        goto cleanup;
+    }
+    if (s_write_all (fd, data, size) == -1 || fsync (fd) == -1) {
+        log_error ("job=%s spool: cannot write %s: %s", job_id, temp_path,
+                   strerror (errno));
+        goto cleanup;
+    }
+    close_rc = close (fd);
+    fd = -1;
+    if (close_rc == -1) {
+        log_error ("job=%s spool: cannot write %s: %s", job_id, temp_path,
+                   strerror (errno));
+        goto cleanup;
+    }
+    if (exclusive) {
+        if (link (temp_path, final_path) == -1 && errno != EEXIST) {
+            log_error ("job=%s spool: cannot create %s: %s", job_id, final_path,
+                       strerror (errno));
+            goto cleanup;
+        }
+    } else if (rename (temp_path, final_path) == -1) {
+        log_error ("job=%s spool: cannot rename %s to %s: %s", job_id,
+                   temp_path, final_path, strerror (errno));
+        goto cleanup;
+    }
+    if (s_fsync_dir (dir) == -1) {
+        log_error ("job=%s spool: cannot fsync %s: %s", job_id, dir,
+                   strerror (errno));
+        if (!exclusive)
+            unlink (final_path);
+        goto cleanup;
+    }
+    rc = 0;
+
+cleanup:
+    if (fd != -1)
+        close (fd);
+    //  After a rename the temporary name is gone; after a link or a failure
+    //  it is still there.
+    if (temp_path)
+        unlink (temp_path);
+    zstr_free (&temp_path);
+    zstr_free (&final_path);
+    return rc;
+}
+
+//  Reads a whole small file into a NUL-terminated string. Returns NULL with
+//  errno set (EFBIG when longer than max_size).
+static char *
+s_read_small (const char *path, size_t max_size)
+{
+    int fd = open (path, O_RDONLY);
+    if (fd == -1)
+        return NULL;
+    char *text = malloc (max_size + 1);
+    size_t size = 0;
+    int saved_errno = 0;
+    while (text) {
+        ssize_t got = read (fd, text + size, max_size + 1 - size);
+        if (got == -1 && errno == EINTR)
+            continue;
+        if (got == -1) {
+            saved_errno = errno;
+            break;
+        }
+        size += (size_t)got;
+        if (got == 0)
+            break;
+        if (size > max_size) {
+            saved_errno = EFBIG;
+            break;
+        }
+    }
+    close (fd);
+    if (text && saved_errno) {
+        free (text);
+        errno = saved_errno;
+        return NULL;
+    }
+    if (text)
+        text[size] = '\0';
+    return text;
+}
+
+//  Names in a directory except "." and "..". Returns NULL with errno set.
+static zlist_t *
+s_list_dir (const char *path)
+{
+    DIR *handle = opendir (path);
+    if (!handle)
+        return NULL;
+    zlist_t *names = zlist_new ();
+    zlist_autofree (names);
+    int saved_errno = 0;
+    while (true) {
+        errno = 0;
+        struct dirent *entry = readdir (handle);
+        if (!entry) {
+            saved_errno = errno;
+            break;
+        }
+        if (!streq (entry->d_name, ".") && !streq (entry->d_name, ".."))
+            zlist_append (names, entry->d_name);
+    }
+    closedir (handle);
+    if (saved_errno) {
+        zlist_destroy (&names);
+        errno = saved_errno;
+        return NULL;
+    }
+    return names;
+}
+
+static bool
+s_is_dir (const char *path)
+{
+    struct stat info;
+    return stat (path, &info) == 0 && S_ISDIR (info.st_mode);
+}
+
+static char *
+s_job_dir (spool_t *self, const char *job_id)
+{
+    return zsys_sprintf ("%s/%s", self->dir, job_id);
+}
+
+static char *
+s_chunk_name (uint32_t chunk_nbr, uint32_t first_page, uint32_t page_count)
+{
+    return zsys_sprintf ("chunk-%06u-p%u-%llu.pdf", chunk_nbr, first_page,
+                         (unsigned long long)first_page + page_count - 1);
+}
+
+//  Parse a chunk file name; only the exact form s_chunk_name writes is
+//  accepted (no signs, spaces or extra zeros), so one chunk and range has
+//  one name.
+static int
+s_parse_chunk_name (const char *name, uint32_t *chunk_nbr, uint32_t *first_page,
+                    uint32_t *page_count)
+{
+    unsigned int nbr, first, last;
+    int consumed = 0;
+    if (sscanf (name, "chunk-%u-p%u-%u.pdf%n", &nbr, &first, &last,
+                &consumed) != 3 ||
+        consumed == 0 || name[consumed] != '\0' || first == 0 || last < first)
+        return -1;
+    char *canonical = s_chunk_name (nbr, first, last - first + 1);
+    bool same = canonical && streq (canonical, name);
+    zstr_free (&canonical);
+    if (!same)
+        return -1;
+    *chunk_nbr = nbr;
+    *first_page = first;
+    *page_count = last - first + 1;
+    return 0;
+}
+
+static char *
+s_meta_text (uint32_t chunk_count, uint32_t total_pages)
+{
+    return zsys_sprintf ("pdfpipe-spool 1\nchunk_count %u\ntotal_pages %u\n",
+                         chunk_count, total_pages);
+}
+
+//  Read a job's meta file. Returns -1 with errno set (EINVAL when the text
+//  is not what s_meta_text writes).
+static int
+s_read_meta (const char *job_dir, uint32_t *chunk_count, uint32_t *total_pages)
+{
+    char *path = zsys_sprintf ("%s/%s", job_dir, S_META_NAME);
+    char *text = path ? s_read_small (path, S_META_MAX) : NULL;
+    zstr_free (&path);
+    if (!text)
+        return -1;
+    unsigned int chunks = 0, pages = 0;
+    int rc = -1;
+    if (sscanf (text, "pdfpipe-spool 1\nchunk_count %u\ntotal_pages %u",
+                &chunks, &pages) == 2) {
+        char *canonical = s_meta_text (chunks, pages);
+        if (canonical && streq (canonical, text))
+            rc = 0;
+        zstr_free (&canonical);
+    }
+    free (text);
+    if (rc == -1) {
+        errno = EINVAL;
+        return -1;
+    }
+    *chunk_count = chunks;
+    *total_pages = pages;
+    return 0;
+}
+
+//  Delete every file in a job's directory, then the directory. What is
+//  already gone is fine.
+static int
+s_remove_job_dir (spool_t *self, const char *job_id)
+{
+    char *job_dir = s_job_dir (self, job_id);
+    if (!job_dir)
+        return -1;
+    int rc = 0;
+    zlist_t *names = s_list_dir (job_dir);
+    if (!names && errno != ENOENT) {
+        log_error ("job=%s spool: cannot list %s: %s", job_id, job_dir,
+                   strerror (errno));
+        rc = -1;
+    }
+    for (char *name = names ? zlist_first (names) : NULL; name;
+         name = zlist_next (names)) {
+        char *path = zsys_sprintf ("%s/%s", job_dir, name);
+        if (path && unlink (path) == -1 && errno != ENOENT) {
+            log_error ("job=%s spool: cannot remove %s: %s", job_id, path,
+                       strerror (errno));
+            rc = -1;
+        }
+        zstr_free (&path);
+    }
+    zlist_destroy (&names);
+    if (rc == 0 && rmdir (job_dir) == -1 && errno != ENOENT) {
+        log_error ("job=%s spool: cannot remove %s: %s", job_id, job_dir,
+                   strerror (errno));
+        rc = -1;
+    }
+    if (rc == 0 && s_fsync_dir (self->dir) == -1) {
+        log_error ("job=%s spool: cannot fsync %s: %s", job_id, self->dir,
+                   strerror (errno));
+        rc = -1;
+    }
+    zstr_free (&job_dir);
+    return rc;
+}
+
+spool_t *
+spool_new (const char *dir)
+{
+    assert (dir);
+    spool_t *self = calloc (1, sizeof (spool_t));
+    if (!self)
+        return NULL;
+    self->dir = strdup (dir);
+    self->finished_dir = zsys_sprintf ("%s/%s", dir, SPOOL_FINISHED_DIR);
+    if (!self->dir || !self->finished_dir) {
+        log_error ("spool: out of memory");
+        spool_destroy (&self);
+        return NULL;
+    }
+    if (s_mkdir_p (self->finished_dir) == -1) {
+        log_error ("spool: cannot create %s: %s", self->finished_dir,
+                   strerror (errno));
+        spool_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+spool_destroy (spool_t **self_p)
+{
+    assert (self_p);
+    spool_t *self = *self_p;
+    if (!self)
+        return;
+    zstr_free (&self->finished_dir);
+    free (self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
+bool
+spool_job_id_valid (const char *job_id)
+{
+    if (!job_id)
+        return false;
+    size_t length = strlen (job_id);
+    if (length == 0 || length > WIRE_JOB_ID_MAX)
+        return false;
+    for (size_t index = 0; index < length; index++) {
+        char letter = job_id[index];
+        bool allowed = (letter >= 'a' && letter <= 'z') ||
+                       (letter >= 'A' && letter <= 'Z') ||
+                       (letter >= '0' && letter <= '9') || letter == '_' ||
+                       letter == '-';
+        if (!allowed)
+            return false;
+    }
+    return true;
+}
+
+static void
+s_recover_tombstones (spool_t *self, zlist_t *names)
+{
+    time_t now = time (NULL);
+    for (char *name = zlist_first (names); name; name = zlist_next (names)) {
+        char *path = zsys_sprintf ("%s/%s", self->finished_dir, name);
+        struct stat info;
+        if (!path || lstat (path, &info) == -1) {
+            zstr_free (&path);
+            continue;
+        }
+        bool temporary = name[0] == '.';
+        bool expired = now - info.st_mtime > SPOOL_TOMBSTONE_TTL_S;
+        if ((temporary || expired) && unlink (path) == -1)
+            log_warning ("spool: cannot remove %s: %s", path, strerror (errno));
+        zstr_free (&path);
+    }
+}
+
+//  Remove the temporary files a crash may have left in a job directory.
+static void
+s_recover_job (spool_t *self, const char *job_id)
+{
+    char *job_dir = s_job_dir (self, job_id);
+    zlist_t *names = job_dir ? s_list_dir (job_dir) : NULL;
+    for (char *name = names ? zlist_first (names) : NULL; name;
+         name = zlist_next (names)) {
+        if (name[0] != '.')
+            continue;
+        char *path = zsys_sprintf ("%s/%s", job_dir, name);
+        if (path && unlink (path) == -1)
+            log_warning ("job=%s spool: cannot remove %s: %s", job_id, path,
+                         strerror (errno));
+        zstr_free (&path);
+    }
+    zlist_destroy (&names);
+    zstr_free (&job_dir);
+}
+
+int
+spool_recover (spool_t *self)
+{
+    assert (self);
+    zlist_t *tombstones = s_list_dir (self->finished_dir);
+    if (!tombstones) {
+        log_error ("spool: cannot list %s: %s", self->finished_dir,
+                   strerror (errno));
+        return -1;
+    }
+    s_recover_tombstones (self, tombstones);
+    zlist_destroy (&tombstones);
+
+    zlist_t *names = s_list_dir (self->dir);
+    if (!names) {
+        log_error ("spool: cannot list %s: %s", self->dir, strerror (errno));
+        return -1;
+    }
+    for (char *name = zlist_first (names); name; name = zlist_next (names)) {
+        if (!spool_job_id_valid (name))
+            continue;
+        if (spool_finished (self, name)) {
+            log_info ("job=%s spool: removing chunks of a finished job", name);
+            s_remove_job_dir (self, name);
+        } else
+            s_recover_job (self, name);
+    }
+    zlist_destroy (&names);
+    return 0;
+}
+
+//  Create the job's directory and meta file unless they exist; an existing
+//  meta file must agree with the job.
+static int
+s_prepare_job (spool_t *self, const assembly_t *job, const char *job_dir)
+{
+    const char *job_id = assembly_job_id (job);
+    if (mkdir (job_dir, 0755) == 0) {
+        if (s_fsync_dir (self->dir) == -1) {
+            log_error ("job=%s spool: cannot fsync %s: %s", job_id, self->dir,
+                       strerror (errno));
+            return -1;
+        }
+    } else if (errno != EEXIST) {
+        log_error ("job=%s spool: cannot create %s: %s", job_id, job_dir,
+                   strerror (errno));
+        return -1;
+    }
+    uint32_t chunk_count, total_pages;
+    if (s_read_meta (job_dir, &chunk_count, &total_pages) == 0) {
+        if (assembly_matches (job, chunk_count, total_pages))
+            return 0;
+        log_error ("job=%s spool: meta file says %u chunks and %u pages, "
+                   "the job %u and %u",
+                   job_id, chunk_count, total_pages, assembly_chunk_count (job),
+                   assembly_total_pages (job));
+        return -1;
+    }
+    if (errno != ENOENT) {
+        log_error ("job=%s spool: cannot read %s/%s: %s", job_id, job_dir,
+                   S_META_NAME, strerror (errno));
+        return -1;
+    }
+    char *meta =
+        s_meta_text (assembly_chunk_count (job), assembly_total_pages (job));
+    if (!meta)
+        return -1;
+    int rc = s_write_atomic (job_id, job_dir, S_META_NAME, meta, strlen (meta),
+                             false);
+    zstr_free (&meta);
+    return rc;
+}
+
+int
+spool_put (spool_t *self, const assembly_t *job, uint32_t chunk_nbr,
+           uint32_t first_page, uint32_t page_count, const void *pdf,
+           size_t size, bool *duplicate)
+{
+    assert (self);
+    assert (job);
+    assert (pdf || size == 0);
+    assert (duplicate);
+    *duplicate = false;
+    const char *job_id = assembly_job_id (job);
+    if (!spool_job_id_valid (job_id)) {
+        log_warning ("spool: refusing chunk of job with bad id '%.80s'",
+                     job_id);
+        return -1;
+    }
+    //  The caller drops chunks of finished jobs; this keeps a late one from
+    //  bringing the job's directory back even if it does not.
+    if (spool_finished (self, job_id)) {
+        log_warning ("job=%s chunk=%u spool: refusing chunk of a finished "
+                     "job",
+                     job_id, chunk_nbr);
+        return -1;
+    }
+    char *job_dir = s_job_dir (self, job_id);
+    char *name = s_chunk_name (chunk_nbr, first_page, page_count);
+    char *path = zsys_sprintf ("%s/%s", job_dir, name);
+    int rc = -1;
+    if (!job_dir || !name || !path)
+        goto cleanup;
+    if (s_prepare_job (self, job, job_dir) == -1)
+        goto cleanup;
+    if (access (path, F_OK) == 0) {
+        *duplicate = true;
+        rc = 0;
+        goto cleanup;
+    }
+    rc = s_write_atomic (job_id, job_dir, name, pdf, size, false);
+
+cleanup:
+    zstr_free (&path);
+    zstr_free (&name);
+    zstr_free (&job_dir);
+    return rc;
+}
+
+bool
+spool_finished (spool_t *self, const char *job_id)
+{
+    assert (self);
+    if (!spool_job_id_valid (job_id))
+        return true;
+    char *path = zsys_sprintf ("%s/%s", self->finished_dir, job_id);
+    bool finished = path && access (path, F_OK) == 0;
+    zstr_free (&path);
+    return finished;
+}
+
+char *
+spool_outcome (spool_t *self, const char *job_id)
+{
+    assert (self);
+    if (!spool_job_id_valid (job_id))
+        return NULL;
+    char *path = zsys_sprintf ("%s/%s", self->finished_dir, job_id);
+    char *text = path ? s_read_small (path, S_OUTCOME_MAX) : NULL;
+    zstr_free (&path);
+    if (text) {
+        //  Stored with a trailing newline for people reading the spool.
+        size_t length = strlen (text);
+        if (length > 0 && text[length - 1] == '\n')
+            text[length - 1] = '\0';
+    }
+    return text;
+}
+
+int
+spool_finish (spool_t *self, const char *job_id, const char *outcome)
+{
+    assert (self);
+    assert (outcome);
+    if (!spool_job_id_valid (job_id)) {
+        log_warning ("spool: refusing to finish job with bad id '%.80s'",
+                     job_id ? job_id : "");
+        return -1;
+    }
+    char *line = zsys_sprintf ("%.*s\n", S_OUTCOME_MAX - 2, outcome);
+    if (!line)
+        return -1;
+    int rc = s_write_atomic (job_id, self->finished_dir, job_id, line,
+                             strlen (line), true);
+    zstr_free (&line);
+    if (rc == -1)
+        return -1;
+    return s_remove_job_dir (self, job_id);
+}
+
+zlist_t *
+spool_jobs (spool_t *self)
+{
+    assert (self);
+    zlist_t *names = s_list_dir (self->dir);
+    if (!names) {
+        log_error ("spool: cannot list %s: %s", self->dir, strerror (errno));
+        return NULL;
+    }
+    zlist_t *jobs = zlist_new ();
+    zlist_autofree (jobs);
+    for (char *name = zlist_first (names); name; name = zlist_next (names)) {
+        if (!spool_job_id_valid (name) || spool_finished (self, name))
+            continue;
+        char *job_dir = s_job_dir (self, name);
+        if (job_dir && s_is_dir (job_dir))
+            zlist_append (jobs, name);
+        zstr_free (&job_dir);
+    }
+    zlist_destroy (&names);
+    return jobs;
+}
+
+//  Add one chunk file found on disk to job, deleting it when it does not
+//  fit.
+static void
+s_load_chunk (assembly_t *job, const char *job_dir, const char *name)
+{
+    const char *job_id = assembly_job_id (job);
+    uint32_t chunk_nbr, first_page, page_count;
+    if (s_parse_chunk_name (name, &chunk_nbr, &first_page, &page_count) == -1) {
+        log_warning ("job=%s spool: ignoring unexpected file %s/%s", job_id,
+                     job_dir, name);
+        return;
+    }
+    char reason[ASSEMBLY_REASON_MAX];
+    assembly_verdict_t verdict =
+        assembly_add (job, chunk_nbr, first_page, page_count, reason);
+    if (verdict == ASSEMBLY_NEW)
+        return;
+    //  A duplicate cannot have a second name; treat it as a contradiction.
+    if (verdict == ASSEMBLY_DUPLICATE)
+        snprintf (reason, sizeof (reason), "chunk is present twice");
+    log_warning ("job=%s chunk=%u spool: deleting %s: %s", job_id, chunk_nbr,
+                 name, reason);
+    char *path = zsys_sprintf ("%s/%s", job_dir, name);
+    if (path && unlink (path) == -1)
+        log_error ("job=%s chunk=%u spool: cannot remove %s: %s", job_id,
+                   chunk_nbr, path, strerror (errno));
+    zstr_free (&path);
+}
+
+assembly_t *
+spool_load (spool_t *self, const char *job_id)
+{
+    assert (self);
+    if (!spool_job_id_valid (job_id))
+        return NULL;
+    char *job_dir = s_job_dir (self, job_id);
+    if (!job_dir)
+        return NULL;
+    assembly_t *job = NULL;
+    zlist_t *names = NULL;
+    uint32_t chunk_count, total_pages;
+    if (s_read_meta (job_dir, &chunk_count, &total_pages) == -1) {
+        //  The meta file is written before the first chunk, so a directory
+        //  without a usable one holds no chunk we could check.
+        log_warning ("job=%s spool: removing %s, its meta file is "
+                     "unusable: %s",
+                     job_id, job_dir, strerror (errno));
+        s_remove_job_dir (self, job_id);
+        goto cleanup;
+    }
+    char reason[ASSEMBLY_REASON_MAX];
+    job = assembly_new (job_id, chunk_count, total_pages, reason);
+    if (!job) {
+        log_warning ("job=%s spool: removing %s: %s", job_id, job_dir, reason);
+        s_remove_job_dir (self, job_id);
+        goto cleanup;
+    }
+    names = s_list_dir (job_dir);
+    if (!names) {
+        log_error ("job=%s spool: cannot list %s: %s", job_id, job_dir,
+                   strerror (errno));
+        assembly_destroy (&job);
+        goto cleanup;
+    }
+    for (char *name = zlist_first (names); name; name = zlist_next (names))
+        if (name[0] != '.' && !streq (name, S_META_NAME))
+            s_load_chunk (job, job_dir, name);
+
+cleanup:
+    zlist_destroy (&names);
+    zstr_free (&job_dir);
+    return job;
+}
+
+char *
+spool_chunk_path (spool_t *self, const assembly_t *job, uint32_t chunk_nbr)
+{
+    assert (self);
+    assert (job);
+    if (!assembly_has (job, chunk_nbr) ||
+        !spool_job_id_valid (assembly_job_id (job)))
+        return NULL;
+    char *name = s_chunk_name (chunk_nbr, assembly_first_page (job, chunk_nbr),
+                               assembly_page_count (job, chunk_nbr));
+    char *path =
+        name ? zsys_sprintf ("%s/%s/%s", self->dir, assembly_job_id (job), name)
+             : NULL;
+    zstr_free (&name);
+    return path;
+}
+
+char *
+spool_scratch_path (spool_t *self, const char *job_id)
+{
+    assert (self);
+    if (!spool_job_id_valid (job_id))
+        return NULL;
+    return zsys_sprintf ("%s/%s/%s", self->dir, job_id, S_SCRATCH_NAME);
+}

@@ -1,0 +1,122 @@
+/*  spool - the sink's durable chunk files, one directory per job.
+
+    Owns the layout of the spool directory and every write into it:
+
+        SPOOL/<job_id>/meta                        the job's shape
+        SPOOL/<job_id>/chunk-<nnnnnn>-p<A>-<B>.pdf chunk nnnnnn, pages A..B
+        SPOOL/.finished/<job_id>                   tombstone: outcome text
+
+    A chunk's page range is part of its file name, so a chunk and its range
+    become durable in one rename. Every file is written under a temporary
+    name that starts with '.', fsynced, renamed into place, and its
+    directory fsynced, so a file that exists under its final name is
+    complete. The meta file ("chunk_count N", "total_pages N") is written
+    the same way before the job's first chunk, so a restarted sink knows the
+    job's shape.
+
+    Tombstones: a finished, failed or cancelled job leaves a small file in
+    SPOOL/.finished named after the job, holding its outcome ("done ...",
+    "failed ...", "cancelled"). The first outcome written wins. Chunks that
+    arrive later for that job are dropped by the caller (spool_finished)
+    instead of starting a new assembly. spool_recover deletes tombstones
+    older than SPOOL_TOMBSTONE_TTL_S: by then no duplicate is in flight.
+
+    Judging chunks is left to sink/assembly; files read back from disk are
+    checked again against it by spool_load. Job ids are checked here too
+    (they become path names), so a bad one never reaches the file system.
+
+    Threads: a spool_t is used by one thread. Several spool_t on the same
+    directory (the main loop and the finisher) are safe as long as only one
+    writes chunks of a given job and spool_recover runs before either
+    starts.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#ifndef PDFPIPE_SPOOL_H
+#define PDFPIPE_SPOOL_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "assembly.h"
+
+//  Duplicates of a finished job come from re-dispatch, which is bounded by
+//  chunk deadlines (minutes); a week leaves room for a ventilator that was
+//  down for a long weekend.
+#define SPOOL_TOMBSTONE_TTL_S (7 * 24 * 3600)
+#define SPOOL_FINISHED_DIR ".finished"
+
+typedef struct _spool_t spool_t;
+
+//  Open the spool at dir, creating it (and missing parents) and its
+//  tombstone directory. Returns NULL when they cannot be created (logged).
+//  Caller owns the result.
+spool_t *
+spool_new (const char *dir);
+
+void
+spool_destroy (spool_t **self_p);
+
+//  True when job_id is 1 to WIRE_JOB_ID_MAX characters of [A-Za-z0-9_-].
+bool
+spool_job_id_valid (const char *job_id);
+
+//  Clean up after a crash; call once at start, before any other use of
+//  the spool: removes temporary files, the directories of jobs that have a
+//  tombstone, and tombstones older than SPOOL_TOMBSTONE_TTL_S. Returns -1
+//  when the spool cannot be read (logged).
+int
+spool_recover (spool_t *self);
+
+//  Write chunk chunk_nbr (pages first_page .. first_page + page_count - 1)
+//  of job durably, creating the job's directory and meta file first when
+//  needed. The caller has checked the chunk against job. When a file for
+//  this exact chunk and range is already there, writes nothing and sets
+//  *duplicate. Returns -1 for a bad job id, a job with a tombstone, or a
+//  file system error (logged, with strerror); nothing is left under a
+//  final name then.
+int
+spool_put (spool_t *self, const assembly_t *job, uint32_t chunk_nbr,
+           uint32_t first_page, uint32_t page_count, const void *pdf,
+           size_t size, bool *duplicate);
+
+//  True when job_id has a tombstone (or is not a valid job id).
+bool
+spool_finished (spool_t *self, const char *job_id);
+
+//  The outcome text of job_id's tombstone, or NULL when there is none.
+//  Caller frees.
+char *
+spool_outcome (spool_t *self, const char *job_id);
+
+//  Record outcome (one line of text) as job_id's tombstone unless it has
+//  one already, then remove the job's directory with its chunks. Removing
+//  what is already gone is not an error. Returns -1 when the tombstone
+//  cannot be written or the directory cannot be removed (logged).
+int
+spool_finish (spool_t *self, const char *job_id, const char *outcome);
+
+//  Ids of the jobs that have a directory and no tombstone. Returns NULL
+//  when the spool cannot be read (logged). Caller destroys the list.
+zlist_t *
+spool_jobs (spool_t *self);
+
+//  Rebuild job_id's assembly from its meta file and chunk files. Chunk
+//  files that contradict the meta file or each other are logged and
+//  deleted, so the chunk is received again. Returns NULL when the meta file
+//  is missing or unreadable (logged). Caller owns the result.
+assembly_t *
+spool_load (spool_t *self, const char *job_id);
+
+//  Path of a present chunk's file, or NULL when the chunk is absent.
+//  Caller frees.
+char *
+spool_chunk_path (spool_t *self, const assembly_t *job, uint32_t chunk_nbr);
+
+//  A temporary path inside job_id's directory for the merged document; it
+//  goes away with spool_finish or spool_recover. Caller frees.
+char *
+spool_scratch_path (spool_t *self, const char *job_id);
+
+#endif

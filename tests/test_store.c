@@ -1,0 +1,349 @@
+/*  test_store - common/store: putting files under keys in a file:// store,
+    locations, key rules and error texts.
+
+    Each test gets a fresh directory from mkdtemp; the cross-file-system
+    test also uses /dev/shm when it is a different file system.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <czmq.h>
+#include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define S_CONTENT "%PDF-1.7 a finished document\n"
+
+typedef struct {
+    char root[64];           // mkdtemp directory
+    char absolute[PATH_MAX]; // realpath of root
+} s_fixture_t;
+
+static int
+s_setup (void **state)
+{
+    s_fixture_t *fixture = calloc (1, sizeof (s_fixture_t));
+    strcpy (fixture->root, "/tmp/test_store.XXXXXX");
+    assert_non_null (mkdtemp (fixture->root));
+    assert_non_null (realpath (fixture->root, fixture->absolute));
+    *state = fixture;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char *command = zsys_sprintf ("rm -rf '%s'", fixture->root);
+    assert_int_equal (system (command), 0);
+    zstr_free (&command);
+    free (fixture);
+    return 0;
+}
+
+//  Write S_CONTENT to a new file and return its path (caller frees).
+static char *
+s_make_file (const char *dir, const char *name)
+{
+    char *path = zsys_sprintf ("%s/%s", dir, name);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs (S_CONTENT, file);
+    fclose (file);
+    return path;
+}
+
+//  Entries in a directory, hidden ones included.
+static int
+s_count_entries (const char *path)
+{
+    DIR *dir = opendir (path);
+    assert_non_null (dir);
+    int count = 0;
+    for (struct dirent *entry = readdir (dir); entry; entry = readdir (dir))
+        if (!streq (entry->d_name, ".") && !streq (entry->d_name, ".."))
+            count++;
+    closedir (dir);
+    return count;
+}
+
+static void
+s_assert_content (const char *path)
+{
+    zchunk_t *content = zchunk_slurp (path, 0);
+    assert_non_null (content);
+    assert_int_equal (zchunk_size (content), strlen (S_CONTENT));
+    assert_memory_equal (zchunk_data (content), S_CONTENT, strlen (S_CONTENT));
+    zchunk_destroy (&content);
+}
+
+static void
+test_put_moves_file_under_key (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char *url = zsys_sprintf ("file://%s/out", fixture->root);
+    store_t *store = store_new (url);
+    assert_non_null (store);
+    char *expected_url = zsys_sprintf ("file://%s/out", fixture->absolute);
+    assert_string_equal (store_url (store), expected_url);
+
+    char *source = s_make_file (fixture->root, "merged.pdf");
+    char *location = NULL;
+    uint64_t bytes = 0;
+    char error[STORE_ERROR_MAX] = "";
+    assert_int_equal (
+        store_put_file (store, "job-1.pdf", source, &location, &bytes, error),
+        0);
+    char *expected_location = zsys_sprintf ("%s/job-1.pdf", expected_url);
+    assert_string_equal (location, expected_location);
+    assert_int_equal (bytes, strlen (S_CONTENT));
+    assert_false (access (source, F_OK) == 0);
+    char *stored = zsys_sprintf ("%s/out/job-1.pdf", fixture->absolute);
+    s_assert_content (stored);
+
+    zstr_free (&stored);
+    zstr_free (&expected_location);
+    zstr_free (&location);
+    zstr_free (&source);
+    zstr_free (&expected_url);
+    zstr_free (&url);
+    store_destroy (&store);
+    assert_null (store);
+}
+
+static void
+test_plain_and_relative_directories (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char cwd[PATH_MAX];
+    assert_non_null (getcwd (cwd, sizeof (cwd)));
+    assert_int_equal (chdir (fixture->root), 0);
+
+    store_t *store = store_new ("file://./rel/out");
+    assert_non_null (store);
+    char *expected = zsys_sprintf ("file://%s/rel/out", fixture->absolute);
+    assert_string_equal (store_url (store), expected);
+    zstr_free (&expected);
+    store_destroy (&store);
+
+    store = store_new ("plain/out");
+    assert_non_null (store);
+    expected = zsys_sprintf ("file://%s/plain/out", fixture->absolute);
+    assert_string_equal (store_url (store), expected);
+    zstr_free (&expected);
+    store_destroy (&store);
+
+    char *absolute = zsys_sprintf ("%s/abs", fixture->absolute);
+    store = store_new (absolute);
+    assert_non_null (store);
+    store_destroy (&store);
+    zstr_free (&absolute);
+
+    assert_int_equal (chdir (cwd), 0);
+}
+
+static void
+test_key_with_folders_and_replace (void **state)
+{
+    s_fixture_t *fixture = *state;
+    store_t *store = store_new (fixture->root);
+    char *source = s_make_file (fixture->root, "a.pdf");
+    char *location = NULL;
+    uint64_t bytes = 0;
+    char error[STORE_ERROR_MAX];
+    assert_int_equal (store_put_file (store, "2025/11/job-1.pdf", source,
+                                      &location, &bytes, error),
+                      0);
+    zstr_free (&location);
+    zstr_free (&source);
+    //  A second put under the same key replaces the object.
+    source = s_make_file (fixture->root, "b.pdf");
+    assert_int_equal (store_put_file (store, "2025/11/job-1.pdf", source,
+                                      &location, &bytes, error),
+                      0);
+    char *stored = zsys_sprintf ("%s/2025/11/job-1.pdf", fixture->root);
+    s_assert_content (stored);
+    zstr_free (&stored);
+    zstr_free (&location);
+    zstr_free (&source);
+    store_destroy (&store);
+}
+
+static void
+test_bad_keys_are_rejected (void **state)
+{
+    s_fixture_t *fixture = *state;
+    store_t *store = store_new (fixture->root);
+    char *source = s_make_file (fixture->root, "merged.pdf");
+    char too_long[STORE_KEY_MAX + 2];
+    memset (too_long, 'k', sizeof (too_long) - 1);
+    too_long[sizeof (too_long) - 1] = '\0';
+    const char *bad_keys[] = {"",        "/etc/passwd", "../x.pdf", "a/../b",
+                              "a//b",    "a/",          ".hidden",  "a/.x",
+                              "a b.pdf", "x?y",         "ü.pdf",    too_long};
+    for (size_t index = 0; index < sizeof (bad_keys) / sizeof (bad_keys[0]);
+         index++) {
+        const char *key = bad_keys[index];
+        assert_false (store_key_valid (key));
+        char *location = NULL;
+        uint64_t bytes = 0;
+        char error[STORE_ERROR_MAX] = "";
+        assert_int_equal (
+            store_put_file (store, key, source, &location, &bytes, error), -1);
+        assert_null (location);
+        assert_non_null (strstr (error, "invalid key"));
+        assert_int_equal (store_remove (store, key, error), -1);
+    }
+    assert_true (access (source, F_OK) == 0);
+    assert_true (store_key_valid ("job-1.pdf"));
+    assert_true (store_key_valid ("a.b/c_d-e.pdf"));
+    zstr_free (&source);
+    store_destroy (&store);
+}
+
+static void
+test_put_copies_across_file_systems (void **state)
+{
+    s_fixture_t *fixture = *state;
+    struct stat shm_info, tmp_info;
+    if (stat ("/dev/shm", &shm_info) == -1 ||
+        stat (fixture->root, &tmp_info) == -1 ||
+        shm_info.st_dev == tmp_info.st_dev)
+        skip ();
+    char shm_dir[] = "/dev/shm/test_store.XXXXXX";
+    assert_non_null (mkdtemp (shm_dir));
+    char *source = s_make_file (shm_dir, "merged.pdf");
+    store_t *store = store_new (fixture->root);
+    char *location = NULL;
+    uint64_t bytes = 0;
+    char error[STORE_ERROR_MAX] = "";
+    assert_int_equal (
+        store_put_file (store, "job-2.pdf", source, &location, &bytes, error),
+        0);
+    assert_int_equal (bytes, strlen (S_CONTENT));
+    assert_false (access (source, F_OK) == 0);
+    char *stored = zsys_sprintf ("%s/job-2.pdf", fixture->root);
+    s_assert_content (stored);
+    //  No temporary copy is left behind.
+    assert_int_equal (s_count_entries (fixture->root), 1);
+    zstr_free (&stored);
+    zstr_free (&location);
+    zstr_free (&source);
+    store_destroy (&store);
+    assert_int_equal (rmdir (shm_dir), 0);
+}
+
+static void
+test_write_error_has_strerror_and_keeps_file (void **state)
+{
+    s_fixture_t *fixture = *state;
+    store_t *store = store_new (fixture->root);
+    //  A file where the key needs a folder.
+    char *blocker = s_make_file (fixture->root, "taken");
+    char *source = s_make_file (fixture->root, "merged.pdf");
+    char *location = NULL;
+    uint64_t bytes = 0;
+    char error[STORE_ERROR_MAX] = "";
+    assert_int_equal (store_put_file (store, "taken/job-1.pdf", source,
+                                      &location, &bytes, error),
+                      -1);
+    assert_non_null (strstr (error, "Not a directory"));
+    assert_true (access (source, F_OK) == 0);
+    //  A missing source.
+    assert_int_equal (store_put_file (store, "job-1.pdf", "/nonexistent/x",
+                                      &location, &bytes, error),
+                      -1);
+    assert_non_null (strstr (error, "No such file or directory"));
+    assert_null (location);
+    zstr_free (&source);
+    zstr_free (&blocker);
+    store_destroy (&store);
+}
+
+static void
+test_remove_object (void **state)
+{
+    s_fixture_t *fixture = *state;
+    store_t *store = store_new (fixture->root);
+    char *source = s_make_file (fixture->root, "merged.pdf");
+    char *location = NULL;
+    uint64_t bytes = 0;
+    char error[STORE_ERROR_MAX];
+    assert_int_equal (
+        store_put_file (store, "job-1.pdf", source, &location, &bytes, error),
+        0);
+    assert_int_equal (store_remove (store, "job-1.pdf", error), 0);
+    char *stored = zsys_sprintf ("%s/job-1.pdf", fixture->root);
+    assert_false (access (stored, F_OK) == 0);
+    //  Removing what is not there is fine.
+    assert_int_equal (store_remove (store, "job-1.pdf", error), 0);
+    zstr_free (&stored);
+    zstr_free (&location);
+    zstr_free (&source);
+    store_destroy (&store);
+}
+
+static void
+test_location_is_percent_encoded (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char *dir = zsys_sprintf ("%s/with space", fixture->root);
+    store_t *store = store_new (dir);
+    assert_non_null (store);
+    char *expected =
+        zsys_sprintf ("file://%s/with%%20space", fixture->absolute);
+    assert_string_equal (store_url (store), expected);
+    zstr_free (&expected);
+    zstr_free (&dir);
+    store_destroy (&store);
+}
+
+static void
+test_unknown_scheme_and_bad_directory_fail (void **state)
+{
+    s_fixture_t *fixture = *state;
+    assert_null (store_new ("s3://bucket/prefix"));
+    assert_null (store_new ("ftp://host/dir"));
+    assert_null (store_new ("file://"));
+    char *blocker = s_make_file (fixture->root, "file");
+    char *url = zsys_sprintf ("file://%s/out", blocker);
+    assert_null (store_new (url));
+    zstr_free (&url);
+    zstr_free (&blocker);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_put_moves_file_under_key, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_plain_and_relative_directories,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_key_with_folders_and_replace,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_bad_keys_are_rejected, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_put_copies_across_file_systems,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_write_error_has_strerror_and_keeps_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_remove_object, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_location_is_percent_encoded,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_unknown_scheme_and_bad_directory_fail, s_setup, s_teardown),
+    };
+    zsys_init ();
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
