@@ -1,0 +1,494 @@
+/*  test_jobstore - the ventilator's durable job store.
+
+    Each test gets a fresh temporary data directory. Jobs are real parsed
+    job documents (jobspec_parse), five records in chunks of two pages, so
+    three chunks of 2, 2 and 1 pages.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include <cjson/cJSON.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "jobspec.h"
+#include "jobstore.h"
+
+static const char *s_document =
+    "{\"version\": 1, \"chunk_pages\": 2,"
+    " \"template\": {\"page\": {\"size\": \"A4\", \"orientation\": "
+    "\"portrait\"},"
+    "  \"elements\": [{\"type\": \"text\", \"text\": \"Hello {{name}}\","
+    "   \"x\": 50, \"y\": 780, \"font\": \"Helvetica\", \"size\": 12}]},"
+    " \"records\": [{\"name\": \"a\"}, {\"name\": \"b\"}, {\"name\": \"c\"},"
+    "  {\"name\": \"d\"}, {\"name\": \"e\"}]}";
+
+#define S_JOB_A "0123456789abcdef0123456789abcdef"
+#define S_JOB_B "1111111111111111aaaaaaaaaaaaaaaa"
+#define S_JOB_C "2222222222222222bbbbbbbbbbbbbbbb"
+#define S_UNKNOWN "ffffffffffffffffffffffffffffffff"
+
+typedef struct {
+    char data_dir[64];
+    jobstore_t *store;
+    jobspec_t *spec;
+} s_fixture_t;
+
+static void
+s_remove_tree (const char *path)
+{
+    zdir_t *dir = zdir_new (path, NULL);
+    if (dir)
+        zdir_remove (dir, true);
+    zdir_destroy (&dir);
+}
+
+static int
+s_setup (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)calloc (1, sizeof (s_fixture_t));
+    assert_non_null (fixture);
+    strcpy (fixture->data_dir, "/tmp/pdfpipe-test-jobstore-XXXXXX");
+    assert_non_null (mkdtemp (fixture->data_dir));
+    fixture->store = jobstore_open (fixture->data_dir);
+    assert_non_null (fixture->store);
+    fielderr_t err;
+    fixture->spec = jobspec_parse (s_document, strlen (s_document), &err);
+    if (!fixture->spec)
+        fail_msg ("test document rejected: %s: %s", err.field, err.message);
+    *state = fixture;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    jobstore_destroy (&fixture->store);
+    jobspec_destroy (&fixture->spec);
+    s_remove_tree (fixture->data_dir);
+    free (fixture);
+    return 0;
+}
+
+//  The status JSON of a job, parsed; fails the test when there is none.
+static cJSON *
+s_status (jobstore_t *store, const char *job_id)
+{
+    char *text = jobstore_status_json (store, job_id);
+    assert_non_null (text);
+    cJSON *status = cJSON_Parse (text);
+    free (text);
+    assert_non_null (status);
+    return status;
+}
+
+static const cJSON *
+s_member (const cJSON *object, const char *name)
+{
+    const cJSON *member = cJSON_GetObjectItemCaseSensitive (object, name);
+    if (!member)
+        fail_msg ("no member '%s'", name);
+    return member;
+}
+
+static void
+test_state_names_round_trip (void **state)
+{
+    (void)state;
+    for (int index = JOB_QUEUED; index <= JOB_CANCELLED; index++) {
+        jobstate_t parsed = JOB_FAILED;
+        assert_int_equal (
+            jobstate_parse (jobstate_name ((jobstate_t)index), &parsed), 0);
+        assert_int_equal (parsed, index);
+    }
+    jobstate_t parsed = JOB_QUEUED;
+    assert_string_equal (jobstate_name (JOB_RENDERING), "rendering");
+    assert_string_equal (jobstate_name (JOB_CANCELLED), "cancelled");
+    assert_int_equal (jobstate_parse ("Done", &parsed), -1);
+    assert_int_equal (jobstate_parse ("", &parsed), -1);
+    assert_int_equal (jobstate_parse (NULL, &parsed), -1);
+    assert_true (jobstate_is_terminal (JOB_DONE));
+    assert_true (jobstate_is_terminal (JOB_FAILED));
+    assert_true (jobstate_is_terminal (JOB_CANCELLED));
+    assert_false (jobstate_is_terminal (JOB_QUEUED));
+    assert_false (jobstate_is_terminal (JOB_STORING));
+}
+
+static void
+test_insert_then_read_job_back (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    int64_t before = zclock_time ();
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    jobstore_job_t job;
+    assert_int_equal (jobstore_job (fixture->store, S_JOB_A, &job), 0);
+    assert_string_equal (job.id, S_JOB_A);
+    assert_int_equal (job.state, JOB_QUEUED);
+    assert_int_equal (job.pages, 5);
+    assert_int_equal (job.chunk_pages, 2);
+    assert_int_equal (job.chunk_count, 3);
+    assert_int_equal (job.chunks_done, 0);
+    assert_int_equal (job.pages_done, 0);
+    assert_in_range (job.created_at, before, zclock_time ());
+}
+
+static void
+test_insert_stores_template_and_record_slices (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    char *expected = jobspec_template_json (fixture->spec);
+    char *template_json = jobstore_template_json (fixture->store, S_JOB_A);
+    assert_non_null (template_json);
+    assert_string_equal (template_json, expected);
+    free (expected);
+    free (template_json);
+
+    const char *names[3] = {"ab", "cd", "e"};
+    for (uint32_t chunk_nbr = 0; chunk_nbr < 3; chunk_nbr++) {
+        char *records =
+            jobstore_chunk_records (fixture->store, S_JOB_A, chunk_nbr);
+        assert_non_null (records);
+        cJSON *array = cJSON_Parse (records);
+        assert_true (cJSON_IsArray (array));
+        assert_int_equal (cJSON_GetArraySize (array),
+                          strlen (names[chunk_nbr]));
+        for (int index = 0; index < cJSON_GetArraySize (array); index++) {
+            const cJSON *name =
+                s_member (cJSON_GetArrayItem (array, index), "name");
+            assert_int_equal (name->valuestring[0], names[chunk_nbr][index]);
+        }
+        cJSON_Delete (array);
+        free (records);
+    }
+    assert_null (jobstore_chunk_records (fixture->store, S_JOB_A, 3));
+}
+
+static void
+test_insert_rejects_a_used_id (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      -1);
+    //  The failed insert rolled back completely; the first job is intact.
+    jobstore_job_t job;
+    assert_int_equal (jobstore_job (fixture->store, S_JOB_A, &job), 0);
+    assert_int_equal (job.chunk_count, 3);
+    zlist_t *active = jobstore_active (fixture->store);
+    assert_int_equal (zlist_size (active), 1);
+    zlist_destroy (&active);
+}
+
+static void
+test_unknown_job_is_reported_not_invented (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    jobstore_job_t job;
+    bool stored[3];
+    char *location = NULL;
+    assert_int_equal (jobstore_job (fixture->store, S_UNKNOWN, &job), -1);
+    assert_null (jobstore_template_json (fixture->store, S_UNKNOWN));
+    assert_null (jobstore_chunk_records (fixture->store, S_UNKNOWN, 0));
+    assert_null (jobstore_status_json (fixture->store, S_UNKNOWN));
+    assert_null (jobstore_error (fixture->store, S_UNKNOWN));
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_UNKNOWN, JOB_RENDERING, NULL),
+        -1);
+    assert_int_equal (jobstore_chunk_stored (fixture->store, S_UNKNOWN, 0), -1);
+    assert_int_equal (
+        jobstore_chunks_stored (fixture->store, S_UNKNOWN, stored, 3), -1);
+    assert_int_equal (
+        jobstore_set_result (fixture->store, S_UNKNOWN, "file:///x", 1), -1);
+    assert_int_equal (
+        jobstore_result (fixture->store, S_UNKNOWN, &location, NULL, NULL), -1);
+    assert_null (location);
+    //  Ids are data, never SQL.
+    assert_int_equal (jobstore_job (fixture->store, "' OR 1=1 --", &job), -1);
+}
+
+static void
+test_set_state_stamps_each_transition (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_A, JOB_RENDERING, NULL), 0);
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_A, JOB_MERGING, NULL), 0);
+    jobstore_job_t job;
+    assert_int_equal (jobstore_job (fixture->store, S_JOB_A, &job), 0);
+    assert_int_equal (job.state, JOB_MERGING);
+
+    cJSON *status = s_status (fixture->store, S_JOB_A);
+    assert_string_equal (s_member (status, "state")->valuestring, "merging");
+    const cJSON *transitions = s_member (status, "transitions");
+    assert_int_equal (cJSON_GetArraySize (transitions), 3);
+    const char *order[] = {"queued", "rendering", "merging"};
+    int index = 0;
+    const cJSON *transition;
+    cJSON_ArrayForEach (transition, transitions)
+    {
+        assert_string_equal (transition->string, order[index++]);
+        assert_true (cJSON_IsString (transition));
+    }
+    //  Times never go backwards (the strings sort as times do).
+    assert_true (strcmp (s_member (transitions, "queued")->valuestring,
+                         s_member (transitions, "merging")->valuestring) <= 0);
+    assert_string_equal (s_member (transitions, "queued")->valuestring,
+                         s_member (status, "created_at")->valuestring);
+    assert_null (cJSON_GetObjectItem (transitions, "storing"));
+    cJSON_Delete (status);
+}
+
+static void
+test_terminal_state_is_never_left (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    assert_int_equal (jobstore_set_state (fixture->store, S_JOB_A, JOB_FAILED,
+                                          "chunk 2 failed 4 times"),
+                      0);
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_A, JOB_RENDERING, NULL), 1);
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_A, JOB_CANCELLED, "late"), 1);
+    assert_int_equal (
+        jobstore_set_result (fixture->store, S_JOB_A, "file:///tmp/x.pdf", 9),
+        1);
+    jobstore_job_t job;
+    assert_int_equal (jobstore_job (fixture->store, S_JOB_A, &job), 0);
+    assert_int_equal (job.state, JOB_FAILED);
+    char *error = jobstore_error (fixture->store, S_JOB_A);
+    assert_non_null (error);
+    assert_string_equal (error, "chunk 2 failed 4 times");
+    free (error);
+
+    cJSON *status = s_status (fixture->store, S_JOB_A);
+    assert_string_equal (s_member (status, "state")->valuestring, "failed");
+    assert_string_equal (s_member (status, "error")->valuestring,
+                         "chunk 2 failed 4 times");
+    assert_true (cJSON_IsNull (s_member (status, "result")));
+    const cJSON *transitions = s_member (status, "transitions");
+    assert_null (cJSON_GetObjectItem (transitions, "cancelled"));
+    assert_null (cJSON_GetObjectItem (transitions, "rendering"));
+    assert_true (cJSON_IsString (s_member (transitions, "failed")));
+    cJSON_Delete (status);
+}
+
+static void
+test_chunk_stored_is_idempotent_and_counts_pages (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    assert_int_equal (jobstore_chunk_stored (fixture->store, S_JOB_A, 2), 1);
+    assert_int_equal (jobstore_chunk_stored (fixture->store, S_JOB_A, 2), 0);
+    assert_int_equal (jobstore_chunk_stored (fixture->store, S_JOB_A, 0), 1);
+    assert_int_equal (jobstore_chunk_stored (fixture->store, S_JOB_A, 0), 0);
+    assert_int_equal (jobstore_chunk_stored (fixture->store, S_JOB_A, 3), -1);
+
+    jobstore_job_t job;
+    assert_int_equal (jobstore_job (fixture->store, S_JOB_A, &job), 0);
+    assert_int_equal (job.chunks_done, 2);
+    assert_int_equal (job.pages_done, 3); // chunk 0 has 2 pages, chunk 2 has 1
+
+    bool stored[4] = {true, true, true, true};
+    assert_int_equal (
+        jobstore_chunks_stored (fixture->store, S_JOB_A, stored, 4), 0);
+    assert_true (stored[0]);
+    assert_false (stored[1]);
+    assert_true (stored[2]);
+    assert_false (stored[3]); // beyond the job's chunks
+
+    cJSON *status = s_status (fixture->store, S_JOB_A);
+    const cJSON *pages = s_member (status, "pages");
+    const cJSON *chunks = s_member (status, "chunks");
+    assert_int_equal (s_member (pages, "done")->valueint, 3);
+    assert_int_equal (s_member (pages, "total")->valueint, 5);
+    assert_int_equal (s_member (chunks, "done")->valueint, 2);
+    assert_int_equal (s_member (chunks, "total")->valueint, 3);
+    cJSON_Delete (status);
+}
+
+static void
+test_set_result_moves_to_done (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    char *location = NULL;
+    uint64_t bytes = 1;
+    jobstate_t job_state = JOB_DONE;
+    assert_int_equal (jobstore_result (fixture->store, S_JOB_A, &location,
+                                       &bytes, &job_state),
+                      0);
+    assert_null (location);
+    assert_int_equal (bytes, 0);
+    assert_int_equal (job_state, JOB_QUEUED);
+
+    assert_int_equal (jobstore_set_result (fixture->store, S_JOB_A,
+                                           "file:///srv/out/a.pdf",
+                                           5000000000ULL),
+                      0);
+    assert_int_equal (jobstore_result (fixture->store, S_JOB_A, &location,
+                                       &bytes, &job_state),
+                      0);
+    assert_non_null (location);
+    assert_string_equal (location, "file:///srv/out/a.pdf");
+    assert_int_equal (bytes, 5000000000ULL);
+    assert_int_equal (job_state, JOB_DONE);
+    free (location);
+
+    cJSON *status = s_status (fixture->store, S_JOB_A);
+    assert_string_equal (s_member (status, "state")->valuestring, "done");
+    const cJSON *result = s_member (status, "result");
+    assert_true (cJSON_IsObject (result));
+    assert_true (s_member (result, "bytes")->valuedouble == 5000000000.0);
+    assert_string_equal (s_member (result, "url")->valuestring,
+                         "/v1/jobs/" S_JOB_A "/result");
+    assert_true (
+        cJSON_IsString (s_member (s_member (status, "transitions"), "done")));
+    cJSON_Delete (status);
+}
+
+static void
+test_active_lists_unfinished_jobs_oldest_first (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_C, fixture->spec),
+                      0);
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_B, fixture->spec),
+                      0);
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_C, JOB_RENDERING, NULL), 0);
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_A, JOB_CANCELLED, NULL), 0);
+
+    zlist_t *active = jobstore_active (fixture->store);
+    assert_non_null (active);
+    assert_int_equal (zlist_size (active), 2);
+    assert_string_equal ((char *)zlist_first (active), S_JOB_C);
+    assert_string_equal ((char *)zlist_next (active), S_JOB_B);
+    zlist_destroy (&active);
+}
+
+static void
+test_status_json_has_every_field (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    cJSON *status = s_status (fixture->store, S_JOB_A);
+    assert_string_equal (s_member (status, "id")->valuestring, S_JOB_A);
+    assert_string_equal (s_member (status, "state")->valuestring, "queued");
+    assert_int_equal (s_member (s_member (status, "pages"), "total")->valueint,
+                      5);
+    assert_int_equal (s_member (s_member (status, "chunks"), "done")->valueint,
+                      0);
+    //  RFC 3339, UTC, milliseconds: 2025-01-31T23:59:59.123Z
+    const char *created_at = s_member (status, "created_at")->valuestring;
+    assert_int_equal (strlen (created_at), 24);
+    assert_int_equal (created_at[10], 'T');
+    assert_int_equal (created_at[19], '.');
+    assert_int_equal (created_at[23], 'Z');
+    assert_true (cJSON_IsObject (s_member (status, "transitions")));
+    assert_true (cJSON_IsNull (s_member (status, "error")));
+    assert_true (cJSON_IsNull (s_member (status, "result")));
+    cJSON_Delete (status);
+}
+
+static void
+test_reopened_store_keeps_everything (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_A, JOB_RENDERING, NULL), 0);
+    assert_int_equal (jobstore_chunk_stored (fixture->store, S_JOB_A, 1), 1);
+    char *before = jobstore_status_json (fixture->store, S_JOB_A);
+    assert_non_null (before);
+    jobstore_destroy (&fixture->store);
+    assert_null (fixture->store);
+
+    fixture->store = jobstore_open (fixture->data_dir);
+    assert_non_null (fixture->store);
+    char *after = jobstore_status_json (fixture->store, S_JOB_A);
+    assert_non_null (after);
+    assert_string_equal (after, before);
+    char *records = jobstore_chunk_records (fixture->store, S_JOB_A, 1);
+    assert_non_null (records);
+    free (records);
+    assert_int_equal (jobstore_chunk_stored (fixture->store, S_JOB_A, 1), 0);
+    free (before);
+    free (after);
+}
+
+static void
+test_second_handle_sees_first_handles_writes (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    jobstore_t *other = jobstore_open (fixture->data_dir);
+    assert_non_null (other);
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    jobstore_job_t job;
+    assert_int_equal (jobstore_job (other, S_JOB_A, &job), 0);
+    assert_int_equal (jobstore_set_state (other, S_JOB_A, JOB_CANCELLED, NULL),
+                      0);
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_A, JOB_RENDERING, NULL), 1);
+    jobstore_destroy (&other);
+}
+
+static void
+test_open_fails_when_data_dir_is_a_file (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char path[128];
+    snprintf (path, sizeof (path), "%s/plain-file", fixture->data_dir);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fclose (file);
+    assert_null (jobstore_open (path));
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_state_names_round_trip),
+#define S_TEST(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+        S_TEST (test_insert_then_read_job_back),
+        S_TEST (test_insert_stores_template_and_record_slices),
+        S_TEST (test_insert_rejects_a_used_id),
+        S_TEST (test_unknown_job_is_reported_not_invented),
+        S_TEST (test_set_state_stamps_each_transition),
+        S_TEST (test_terminal_state_is_never_left),
+        S_TEST (test_chunk_stored_is_idempotent_and_counts_pages),
+        S_TEST (test_set_result_moves_to_done),
+        S_TEST (test_active_lists_unfinished_jobs_oldest_first),
+        S_TEST (test_status_json_has_every_field),
+        S_TEST (test_reopened_store_keeps_everything),
+        S_TEST (test_second_handle_sees_first_handles_writes),
+        S_TEST (test_open_fails_when_data_dir_is_a_file),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

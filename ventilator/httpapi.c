@@ -1,0 +1,800 @@
+/*  httpapi - the ventilator's HTTP API (docs/api.md), served by libmicrohttpd.
+
+    libmicrohttpd calls s_handle several times per request: once when the
+    headers are in, then once per piece of body, then once more when the
+    body is complete. Every route but POST /v1/jobs answers on the first
+    call; a request that still has a body then has it discarded and its
+    connection closed after the answer, which is libmicrohttpd's rule. POST
+    /v1/jobs checks its headers on the first call (415, 413 by
+    Content-Length, 503 when the body budget is spent), collects the body
+    in the following calls and answers on the last. A response cannot be
+    queued while a piece of body is being handed over, so a body that turns
+    out too large (chunked, no Content-Length) is drained without being
+    kept, up to HTTPAPI_DRAIN_BYTES_MAX, and answered 413 at the end.
+
+    URLs arrive percent-decoded and without the query string; routes match
+    exactly, so "/v1/jobs/../healthz" matches nothing. Anything echoed back
+    from a request passes through s_printable first.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "httpapi.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chunkplan.h"
+#include "jobspec.h"
+#include "jobstore.h"
+#include "log.h"
+
+//  First allocation for a body without Content-Length; it doubles as
+//  needed.
+#define S_BODY_CHUNK_BYTES (64 * 1024)
+//  Longest piece of a request (id, path) echoed back in an error message.
+#define S_ECHO_MAX 80
+#define S_RETRY_AFTER_S "5"
+
+struct _httpapi_t {
+    struct MHD_Daemon *daemon;
+    jobstore_t *store; // used by the MHD thread only while serving
+    zsock_t *notify;   // PUSH to the main loop; MHD thread only
+    size_t max_body_bytes;
+    size_t body_budget; // bytes all uploads in progress may hold
+    size_t body_bytes;  // bytes they hold now
+    uint16_t port;
+};
+
+typedef enum {
+    S_ROUTE_NONE = 0,
+    S_ROUTE_HEALTHZ,
+    S_ROUTE_JOBS,
+    S_ROUTE_JOB,
+    S_ROUTE_RESULT,
+} s_route_t;
+
+//  A POST /v1/jobs body being received.
+typedef struct {
+    char *body;
+    size_t size;             // bytes kept in body
+    size_t capacity;         // bytes allocated, counted in the body budget
+    size_t drained;          // bytes dropped after a refusal
+    unsigned int refusal;    // status to answer at the end (413, 503), or 0
+    uint64_t content_length; // from the header; 0 when absent
+} s_upload_t;
+
+//  Copy text into buffer (size >= 4) for an error message: printable ASCII
+//  is kept, any other byte becomes '?', and a long text is cut with "...".
+static void
+s_printable (const char *text, size_t length, char *buffer, size_t size)
+{
+    size_t used = 0;
+    for (size_t index = 0; index < length; index++) {
+        if (used + 4 >= size) {
+            memcpy (buffer + used, "...", 3);
+            used += 3;
+            break;
+        }
+        unsigned char byte = (unsigned char)text[index];
+        buffer[used++] = byte >= 0x20 && byte < 0x7f ? (char)byte : '?';
+    }
+    buffer[used] = '\0';
+}
+
+static bool
+s_is_job_id (const char *text, size_t length)
+{
+    if (length != HTTPAPI_JOB_ID_LENGTH)
+        return false;
+    for (size_t index = 0; index < length; index++) {
+        char c = text[index];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+//  Match url against the routes. For job routes, *id_p and *id_length
+//  delimit the id part of the url, valid or not.
+static s_route_t
+s_route (const char *url, const char **id_p, size_t *id_length)
+{
+    static const char jobs_prefix[] = "/v1/jobs/";
+    static const char result_suffix[] = "/result";
+    if (streq (url, "/healthz"))
+        return S_ROUTE_HEALTHZ;
+    if (streq (url, "/v1/jobs"))
+        return S_ROUTE_JOBS;
+    size_t prefix_length = strlen (jobs_prefix);
+    if (strncmp (url, jobs_prefix, prefix_length) != 0)
+        return S_ROUTE_NONE;
+    const char *id = url + prefix_length;
+    const char *slash = strchr (id, '/');
+    *id_p = id;
+    if (!slash) {
+        *id_length = strlen (id);
+        return *id_length > 0 ? S_ROUTE_JOB : S_ROUTE_NONE;
+    }
+    *id_length = (size_t)(slash - id);
+    if (*id_length > 0 && streq (slash, result_suffix))
+        return S_ROUTE_RESULT;
+    return S_ROUTE_NONE;
+}
+
+static struct MHD_Response *
+s_json_response (const char *text)
+{
+    //  A trailing newline keeps shells tidy when people use curl.
+    size_t length = strlen (text);
+    char *body = (char *)malloc (length + 1);
+    if (!body)
+        return NULL;
+    memcpy (body, text, length);
+    body[length] = '\n';
+    struct MHD_Response *response = MHD_create_response_from_buffer (
+        length + 1, body, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free (body);
+        return NULL;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                             "application/json");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
+                             "no-store");
+    return response;
+}
+
+//  Queue the response (taking it). MHD_NO, which closes the connection,
+//  when there is no response (out of memory) or it cannot be queued.
+static enum MHD_Result
+s_queue (struct MHD_Connection *connection, unsigned int status,
+         struct MHD_Response *response)
+{
+    if (!response) {
+        log_error ("httpapi: cannot build a %u response", status);
+        return MHD_NO;
+    }
+    enum MHD_Result result = MHD_queue_response (connection, status, response);
+    MHD_destroy_response (response);
+    return result;
+}
+
+static enum MHD_Result
+s_send_json (struct MHD_Connection *connection, unsigned int status,
+             const char *text)
+{
+    if (!text)
+        return MHD_NO;
+    return s_queue (connection, status, s_json_response (text));
+}
+
+//  {"error": {"message": ..., "field": ...}}; field only when not empty.
+static struct MHD_Response *
+s_error_response (const char *field, const char *message)
+{
+    cJSON *root = cJSON_CreateObject ();
+    cJSON *error = cJSON_AddObjectToObject (root, "error");
+    cJSON_AddStringToObject (error, "message", message);
+    if (field && *field)
+        cJSON_AddStringToObject (error, "field", field);
+    char *text = error ? cJSON_PrintUnformatted (root) : NULL;
+    cJSON_Delete (root);
+    struct MHD_Response *response = text ? s_json_response (text) : NULL;
+    free (text);
+    return response;
+}
+
+static enum MHD_Result
+s_send_error (struct MHD_Connection *connection, unsigned int status,
+              const char *format, ...) __attribute__ ((format (printf, 3, 4)));
+
+static enum MHD_Result
+s_send_error (struct MHD_Connection *connection, unsigned int status,
+              const char *format, ...)
+{
+    char message[FIELDERR_MESSAGE_MAX + 2 * S_ECHO_MAX];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (message, sizeof (message), format, args);
+    va_end (args);
+    return s_queue (connection, status, s_error_response (NULL, message));
+}
+
+static enum MHD_Result
+s_method_not_allowed (struct MHD_Connection *connection, const char *method,
+                      const char *allow)
+{
+    char method_text[S_ECHO_MAX];
+    s_printable (method, strlen (method), method_text, sizeof (method_text));
+    char message[2 * S_ECHO_MAX];
+    snprintf (message, sizeof (message),
+              "method %s is not allowed here; use %s", method_text, allow);
+    struct MHD_Response *response = s_error_response (NULL, message);
+    if (response)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_ALLOW, allow);
+    return s_queue (connection, MHD_HTTP_METHOD_NOT_ALLOWED, response);
+}
+
+//  503: the body budget is spent.
+static enum MHD_Result
+s_busy (struct MHD_Connection *connection)
+{
+    struct MHD_Response *response =
+        s_error_response (NULL, "too many job documents are being uploaded; "
+                                "retry in a few seconds");
+    if (response)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_RETRY_AFTER,
+                                 S_RETRY_AFTER_S);
+    return s_queue (connection, MHD_HTTP_SERVICE_UNAVAILABLE, response);
+}
+
+static enum MHD_Result
+s_too_large (httpapi_t *self, struct MHD_Connection *connection)
+{
+    return s_send_error (
+        connection, MHD_HTTP_CONTENT_TOO_LARGE,
+        "the job document is larger than the limit of %zu bytes",
+        self->max_body_bytes);
+}
+
+static enum MHD_Result
+s_unknown_job (struct MHD_Connection *connection, const char *id,
+               size_t id_length)
+{
+    char id_text[S_ECHO_MAX];
+    s_printable (id, id_length, id_text, sizeof (id_text));
+    return s_send_error (connection, MHD_HTTP_NOT_FOUND, "no job with id '%s'",
+                         id_text);
+}
+
+//  Tell the main loop; a lost hint is logged, never fatal (the store has
+//  the job).
+static void
+s_notify (httpapi_t *self, const char *command, const char *job_id)
+{
+    if (zstr_sendx (self->notify, command, job_id, NULL) != 0)
+        log_warning ("httpapi: job=%s: the loop did not take %s (%s); the "
+                     "job store still has it",
+                     job_id, command, zmq_strerror (zmq_errno ()));
+}
+
+static const char *
+s_skip_blanks (const char *text)
+{
+    while (*text == ' ' || *text == '\t')
+        text++;
+    return text;
+}
+
+//  True when content_type is application/json, its charset parameter (if
+//  any) UTF-8: JSON is UTF-8 (RFC 8259). Other parameters are ignored.
+static bool
+s_is_json (const char *content_type)
+{
+    static const char json[] = "application/json";
+    static const char charset[] = "charset=";
+    if (!content_type)
+        return false;
+    const char *cursor = s_skip_blanks (content_type);
+    if (strncasecmp (cursor, json, strlen (json)) != 0)
+        return false;
+    cursor = s_skip_blanks (cursor + strlen (json));
+    while (*cursor == ';') {
+        cursor = s_skip_blanks (cursor + 1);
+        const char *end = strchr (cursor, ';');
+        if (!end)
+            end = cursor + strlen (cursor);
+        if (strncasecmp (cursor, charset, strlen (charset)) == 0) {
+            const char *value = cursor + strlen (charset);
+            size_t length = (size_t)(end - value);
+            while (length > 0 && strchr (" \t\"", value[length - 1]))
+                length--;
+            if (*value == '"') {
+                value++;
+                length = length > 0 ? length - 1 : 0;
+            }
+            char name[8];
+            if (length >= sizeof (name))
+                return false;
+            memcpy (name, value, length);
+            name[length] = '\0';
+            if (strcasecmp (name, "utf-8") != 0 &&
+                strcasecmp (name, "utf8") != 0)
+                return false;
+        }
+        cursor = end;
+    }
+    return *cursor == '\0';
+}
+
+static void
+s_upload_destroy (httpapi_t *self, s_upload_t **upload_p)
+{
+    s_upload_t *upload = *upload_p;
+    if (!upload)
+        return;
+    assert (self->body_bytes >= upload->capacity);
+    self->body_bytes -= upload->capacity;
+    free (upload->body);
+    free (upload);
+    *upload_p = NULL;
+}
+
+//  Check a POST /v1/jobs request's headers. Returns a new upload, or NULL
+//  after queueing the refusal (or failing to: *result says which).
+static s_upload_t *
+s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
+              enum MHD_Result *result)
+{
+    const char *content_type = MHD_lookup_connection_value (
+        connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!s_is_json (content_type)) {
+        char type_text[S_ECHO_MAX];
+        const char *type = content_type ? content_type : "none";
+        s_printable (type, strlen (type), type_text, sizeof (type_text));
+        *result = s_send_error (
+            connection, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+            "the job document must be sent as application/json (UTF-8), "
+            "not %s",
+            type_text);
+        return NULL;
+    }
+    uint64_t content_length = 0;
+    const char *length_text = MHD_lookup_connection_value (
+        connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length_text) {
+        errno = 0;
+        char *end = NULL;
+        unsigned long long value = strtoull (length_text, &end, 10);
+        //  libmicrohttpd has rejected a malformed Content-Length already;
+        //  an overflow still reads as too large.
+        if (errno == ERANGE || value > self->max_body_bytes) {
+            *result = s_too_large (self, connection);
+            return NULL;
+        }
+        content_length = value;
+    }
+    if (self->body_bytes >= self->body_budget) {
+        *result = s_busy (connection);
+        return NULL;
+    }
+    s_upload_t *upload = (s_upload_t *)zmalloc (sizeof (s_upload_t));
+    if (!upload) {
+        *result = MHD_NO;
+        return NULL;
+    }
+    upload->content_length = content_length;
+    return upload;
+}
+
+//  Keep (or, once refused, drop) a piece of body. Returns MHD_NO to hang
+//  up on a client that keeps sending after a refusal.
+static enum MHD_Result
+s_upload_add (httpapi_t *self, s_upload_t *upload, const char *data,
+              size_t size)
+{
+    if (upload->refusal == 0 && size > self->max_body_bytes - upload->size)
+        upload->refusal = MHD_HTTP_CONTENT_TOO_LARGE;
+    if (upload->refusal == 0 && upload->size + size > upload->capacity) {
+        size_t needed = upload->size + size;
+        size_t capacity =
+            upload->capacity ? upload->capacity * 2 : S_BODY_CHUNK_BYTES;
+        if (upload->content_length > 0 && capacity > upload->content_length)
+            capacity = (size_t)upload->content_length;
+        if (capacity < needed)
+            capacity = needed;
+        if (capacity > self->max_body_bytes)
+            capacity = self->max_body_bytes;
+        size_t growth = capacity - upload->capacity;
+        char *body = NULL;
+        if (self->body_bytes + growth <= self->body_budget)
+            body = (char *)realloc (upload->body, capacity);
+        if (body) {
+            upload->body = body;
+            upload->capacity = capacity;
+            self->body_bytes += growth;
+        } else
+            upload->refusal = MHD_HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (upload->refusal) {
+        //  Give the memory back now; we only count from here on.
+        self->body_bytes -= upload->capacity;
+        free (upload->body);
+        upload->body = NULL;
+        upload->capacity = 0;
+        upload->size = 0;
+        upload->drained += size;
+        if (upload->drained > HTTPAPI_DRAIN_BYTES_MAX) {
+            log_warning ("httpapi: dropping a connection that sent more than "
+                         "%d bytes past a refused job document",
+                         HTTPAPI_DRAIN_BYTES_MAX);
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+    memcpy (upload->body + upload->size, data, size);
+    upload->size += size;
+    return MHD_YES;
+}
+
+static void
+s_new_job_id (char *id)
+{
+    zuuid_t *uuid = zuuid_new ();
+    assert (uuid);
+    const char *text = zuuid_str (uuid);
+    assert (strlen (text) == HTTPAPI_JOB_ID_LENGTH);
+    for (size_t index = 0; index < HTTPAPI_JOB_ID_LENGTH; index++)
+        id[index] = (char)tolower ((unsigned char)text[index]);
+    id[HTTPAPI_JOB_ID_LENGTH] = '\0';
+    zuuid_destroy (&uuid);
+}
+
+//  The body is complete: validate, store, notify, answer.
+static enum MHD_Result
+s_submit (httpapi_t *self, struct MHD_Connection *connection,
+          s_upload_t *upload)
+{
+    if (upload->refusal == MHD_HTTP_CONTENT_TOO_LARGE)
+        return s_too_large (self, connection);
+    if (upload->refusal == MHD_HTTP_SERVICE_UNAVAILABLE)
+        return s_busy (connection);
+
+    fielderr_t err;
+    memset (&err, 0, sizeof (err));
+    jobspec_t *spec =
+        jobspec_parse (upload->body ? upload->body : "", upload->size, &err);
+    if (!spec) {
+        log_debug ("httpapi: job document refused: %s: %s", err.field,
+                   err.message);
+        return s_queue (connection, MHD_HTTP_BAD_REQUEST,
+                        s_error_response (err.field, err.message));
+    }
+    char id[HTTPAPI_JOB_ID_LENGTH + 1];
+    s_new_job_id (id);
+    if (jobstore_insert (self->store, id, spec)) {
+        jobspec_destroy (&spec);
+        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "the job could not be stored; see the "
+                             "ventilator's log");
+    }
+    uint32_t pages = jobspec_pages (spec);
+    uint32_t chunks = chunkplan_count (pages, jobspec_chunk_pages (spec));
+    jobspec_destroy (&spec);
+    s_notify (self, "NEW", id);
+    log_info ("job=%s accepted pages=%" PRIu32 " chunks=%" PRIu32, id, pages,
+              chunks);
+
+    char *status_url = zsys_sprintf ("/v1/jobs/%s", id);
+    cJSON *root = cJSON_CreateObject ();
+    cJSON_AddStringToObject (root, "id", id);
+    cJSON_AddStringToObject (root, "status_url", status_url);
+    char *text = cJSON_PrintUnformatted (root);
+    cJSON_Delete (root);
+    struct MHD_Response *response = text ? s_json_response (text) : NULL;
+    if (response)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_LOCATION,
+                                 status_url);
+    free (text);
+    zstr_free (&status_url);
+    return s_queue (connection, MHD_HTTP_ACCEPTED, response);
+}
+
+static enum MHD_Result
+s_status (httpapi_t *self, struct MHD_Connection *connection, const char *id)
+{
+    char *status = jobstore_status_json (self->store, id);
+    if (!status)
+        return s_unknown_job (connection, id, strlen (id));
+    enum MHD_Result result = s_send_json (connection, MHD_HTTP_OK, status);
+    free (status);
+    return result;
+}
+
+static enum MHD_Result
+s_cancel (httpapi_t *self, struct MHD_Connection *connection, const char *id)
+{
+    jobstore_job_t job;
+    if (jobstore_job (self->store, id, &job))
+        return s_unknown_job (connection, id, strlen (id));
+    int rc = jobstate_is_terminal (job.state)
+                 ? 1
+                 : jobstore_set_state (self->store, id, JOB_CANCELLED, NULL);
+    if (rc == 1) {
+        //  Terminal already, perhaps just now: report the state it has.
+        if (jobstore_job (self->store, id, &job) == 0)
+            return s_send_error (connection, MHD_HTTP_CONFLICT,
+                                 "job %s is already %s; it cannot be "
+                                 "cancelled",
+                                 id, jobstate_name (job.state));
+        rc = -1;
+    }
+    if (rc == -1)
+        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "job %s could not be cancelled; see the "
+                             "ventilator's log",
+                             id);
+    s_notify (self, "CANCEL", id);
+    log_info ("job=%s cancelled by request", id);
+    return s_status (self, connection, id);
+}
+
+//  Stream the file a file:// location names.
+static enum MHD_Result
+s_send_file (struct MHD_Connection *connection, const char *id,
+             const char *location)
+{
+    const char *path = location + strlen ("file://");
+    if (strncmp (path, "localhost/", strlen ("localhost/")) == 0)
+        path += strlen ("localhost");
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    struct stat info;
+    if (fd == -1 || fstat (fd, &info) != 0 || !S_ISREG (info.st_mode)) {
+        log_error ("httpapi: job=%s: cannot read the result %s: %s", id,
+                   location, fd == -1 ? strerror (errno) : "not a file");
+        if (fd != -1)
+            close (fd);
+        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "the result of job %s cannot be read; see the "
+                             "ventilator's log",
+                             id);
+    }
+    struct MHD_Response *response =
+        MHD_create_response_from_fd64 ((uint64_t)info.st_size, fd);
+    if (!response) {
+        close (fd);
+        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "the result of job %s cannot be sent", id);
+    }
+    char disposition[64 + HTTPAPI_JOB_ID_LENGTH];
+    snprintf (disposition, sizeof (disposition),
+              "attachment; filename=\"%s.pdf\"", id);
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                             "application/pdf");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+                             disposition);
+    return s_queue (connection, MHD_HTTP_OK, response);
+}
+
+static enum MHD_Result
+s_result (httpapi_t *self, struct MHD_Connection *connection, const char *id)
+{
+    char *location = NULL;
+    jobstate_t state;
+    if (jobstore_result (self->store, id, &location, NULL, &state))
+        return s_unknown_job (connection, id, strlen (id));
+    enum MHD_Result result;
+    if (state == JOB_DONE && location && strncmp (location, "file://", 7) == 0)
+        result = s_send_file (connection, id, location);
+    else if (state == JOB_DONE && location) {
+        char scheme[S_ECHO_MAX];
+        const char *colon = strchr (location, ':');
+        size_t scheme_length = colon ? (size_t)(colon - location) : 0;
+        s_printable (location, scheme_length, scheme, sizeof (scheme));
+        result = s_send_error (connection, MHD_HTTP_NOT_IMPLEMENTED,
+                               "job %s is stored at a %s: location, which "
+                               "this server cannot download from yet",
+                               id, scheme);
+    } else if (state == JOB_DONE) {
+        log_error ("httpapi: job=%s: done but has no result location", id);
+        result = s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                               "job %s is done but has no result", id);
+    } else if (state == JOB_FAILED) {
+        char *error = jobstore_error (self->store, id);
+        result = s_send_error (connection, MHD_HTTP_CONFLICT,
+                               "job %s failed: %s; there is no result", id,
+                               error ? error : "no reason recorded");
+        free (error);
+    } else if (state == JOB_CANCELLED)
+        result = s_send_error (connection, MHD_HTTP_CONFLICT,
+                               "job %s was cancelled; there is no result", id);
+    else
+        result = s_send_error (connection, MHD_HTTP_CONFLICT,
+                               "job %s is %s; the result is not ready", id,
+                               jobstate_name (state));
+    free (location);
+    return result;
+}
+
+static enum MHD_Result
+s_handle (void *cls, struct MHD_Connection *connection, const char *url,
+          const char *method, const char *version, const char *upload_data,
+          size_t *upload_data_size, void **con_cls)
+{
+    httpapi_t *self = (httpapi_t *)cls;
+    (void)version;
+    s_upload_t *upload = (s_upload_t *)*con_cls;
+    if (upload) {
+        if (*upload_data_size == 0)
+            return s_submit (self, connection, upload);
+        size_t size = *upload_data_size;
+        *upload_data_size = 0;
+        return s_upload_add (self, upload, upload_data, size);
+    }
+    bool is_get = streq (method, MHD_HTTP_METHOD_GET) ||
+                  streq (method, MHD_HTTP_METHOD_HEAD);
+    const char *id_part = NULL;
+    size_t id_length = 0;
+    s_route_t route = s_route (url, &id_part, &id_length);
+    if (route == S_ROUTE_HEALTHZ && !is_get)
+        return s_method_not_allowed (connection, method, "GET, HEAD");
+    if (route == S_ROUTE_HEALTHZ)
+        return s_send_json (connection, MHD_HTTP_OK, "{\"status\":\"ok\"}");
+    if (route == S_ROUTE_JOBS && !streq (method, MHD_HTTP_METHOD_POST))
+        return s_method_not_allowed (connection, method, "POST");
+    if (route == S_ROUTE_JOBS) {
+        enum MHD_Result result = MHD_YES;
+        *con_cls = s_upload_new (self, connection, &result);
+        return result;
+    }
+    bool is_delete = streq (method, MHD_HTTP_METHOD_DELETE);
+    if (route == S_ROUTE_JOB && !is_get && !is_delete)
+        return s_method_not_allowed (connection, method, "GET, HEAD, DELETE");
+    if (route == S_ROUTE_RESULT && !is_get)
+        return s_method_not_allowed (connection, method, "GET, HEAD");
+    if (route == S_ROUTE_JOB || route == S_ROUTE_RESULT) {
+        //  Only well-formed ids reach the store.
+        if (!s_is_job_id (id_part, id_length))
+            return s_unknown_job (connection, id_part, id_length);
+        char id[HTTPAPI_JOB_ID_LENGTH + 1];
+        memcpy (id, id_part, HTTPAPI_JOB_ID_LENGTH);
+        id[HTTPAPI_JOB_ID_LENGTH] = '\0';
+        if (route == S_ROUTE_RESULT)
+            return s_result (self, connection, id);
+        if (is_delete)
+            return s_cancel (self, connection, id);
+        return s_status (self, connection, id);
+    }
+    char url_text[S_ECHO_MAX];
+    s_printable (url, strlen (url), url_text, sizeof (url_text));
+    return s_send_error (connection, MHD_HTTP_NOT_FOUND, "no such endpoint: %s",
+                         url_text);
+}
+
+static void
+s_completed (void *cls, struct MHD_Connection *connection, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    httpapi_t *self = (httpapi_t *)cls;
+    (void)connection;
+    (void)toe;
+    s_upload_t *upload = (s_upload_t *)*con_cls;
+    s_upload_destroy (self, &upload);
+    *con_cls = NULL;
+}
+
+//  libmicrohttpd's own messages (bad requests, resource limits) are things
+//  we recovered from.
+static void
+s_mhd_log (void *cls, const char *format, va_list args)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf (line, sizeof (line), format, args);
+    size_t length = strlen (line);
+    while (length > 0 && (line[length - 1] == '\n' || line[length - 1] == '\r'))
+        line[--length] = '\0';
+    log_warning ("httpapi: microhttpd: %s", line);
+}
+
+static int
+s_start (httpapi_t *self, const char *address, uint16_t port)
+{
+    struct sockaddr_in ipv4;
+    struct sockaddr_in6 ipv6;
+    const struct sockaddr *sockaddr = NULL;
+    unsigned int flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    memset (&ipv4, 0, sizeof (ipv4));
+    memset (&ipv6, 0, sizeof (ipv6));
+    if (inet_pton (AF_INET, address, &ipv4.sin_addr) == 1) {
+        ipv4.sin_family = AF_INET;
+        ipv4.sin_port = htons (port);
+        sockaddr = (const struct sockaddr *)&ipv4;
+    } else if (inet_pton (AF_INET6, address, &ipv6.sin6_addr) == 1) {
+        ipv6.sin6_family = AF_INET6;
+        ipv6.sin6_port = htons (port);
+        sockaddr = (const struct sockaddr *)&ipv6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        log_error ("httpapi: '%s' is not an IPv4 or IPv6 address", address);
+        return -1;
+    }
+    //  The logger goes first so that it sees every later option's errors.
+    self->daemon = MHD_start_daemon (
+        flags, port, NULL, NULL, s_handle, self, MHD_OPTION_EXTERNAL_LOGGER,
+        s_mhd_log, self, MHD_OPTION_SOCK_ADDR, sockaddr,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTPAPI_CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)HTTPAPI_CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTPAPI_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED,
+        s_completed, self, MHD_OPTION_END);
+    if (!self->daemon) {
+        log_error ("httpapi: cannot serve HTTP on %s port %u (in use, or not "
+                   "an address of this host?)",
+                   address, (unsigned)port);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    self->port = info && info->port ? info->port : port;
+    return 0;
+}
+
+httpapi_t *
+httpapi_new (const httpapi_config_t *config)
+{
+    assert (config);
+    assert (config->data_dir);
+    assert (config->notify_endpoint);
+    httpapi_t *self = (httpapi_t *)zmalloc (sizeof (httpapi_t));
+    assert (self);
+    self->max_body_bytes = config->max_body_bytes
+                               ? config->max_body_bytes
+                               : (size_t)HTTPAPI_MAX_BODY_BYTES_DEFAULT;
+    self->body_budget = self->max_body_bytes * HTTPAPI_BODY_BUDGET_FACTOR;
+    const char *address =
+        config->address ? config->address : HTTPAPI_ADDRESS_DEFAULT;
+
+    if (MHD_is_feature_supported (MHD_FEATURE_AUTOSUPPRESS_SIGPIPE) != MHD_YES)
+        log_warning ("httpapi: microhttpd does not suppress SIGPIPE; the "
+                     "process must ignore it");
+    self->store = jobstore_open (config->data_dir);
+    if (!self->store)
+        goto failed;
+    self->notify = zsock_new (ZMQ_PUSH);
+    assert (self->notify);
+    zsock_set_sndtimeo (self->notify, HTTPAPI_NOTIFY_TIMEOUT_MS);
+    if (zsock_connect (self->notify, "%s", config->notify_endpoint) != 0) {
+        log_error ("httpapi: cannot connect to %s", config->notify_endpoint);
+        goto failed;
+    }
+    //  The store and the socket were made on this thread and are used on
+    //  MHD's from here on; starting the thread is the memory barrier ZeroMQ
+    //  asks for when a socket changes threads.
+    if (s_start (self, address, config->port))
+        goto failed;
+    return self;
+
+failed:
+    httpapi_destroy (&self);
+    return NULL;
+}
+
+uint16_t
+httpapi_port (httpapi_t *self)
+{
+    assert (self);
+    return self->port;
+}
+
+void
+httpapi_destroy (httpapi_t **self_p)
+{
+    assert (self_p);
+    httpapi_t *self = *self_p;
+    if (!self)
+        return;
+    //  Stopping joins MHD's thread, after which the store and socket are
+    //  ours again.
+    if (self->daemon)
+        MHD_stop_daemon (self->daemon);
+    zsock_destroy (&self->notify);
+    jobstore_destroy (&self->store);
+    free (self);
+    *self_p = NULL;
+}

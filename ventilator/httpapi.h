@@ -1,0 +1,81 @@
+/*  httpapi - the ventilator's HTTP API (docs/api.md), served by libmicrohttpd.
+
+    Owns the HTTP server and is the only module that sees libmicrohttpd. It
+    accepts job documents (POST /v1/jobs), validates them with jobspec,
+    stores them with jobstore and answers 202 only after the store has
+    committed; it answers status, result download and cancel requests from
+    the store. It never dispatches work: scheduling is the main loop's.
+
+    Threading: libmicrohttpd serves every connection from one internal
+    thread, which never touches the main loop's sockets. The module owns a
+    jobstore handle and a PUSH socket of its own, both used only by that
+    thread, and tells the loop about accepted and cancelled jobs on the PUSH
+    socket, connected to config->notify_endpoint (the loop binds a PULL
+    there), as two-frame messages:
+
+        "NEW"    <job id>     a job was stored, in state queued
+        "CANCEL" <job id>     a job was moved to cancelled
+
+    These are hints: the store is the truth. If the loop does not read them
+    within HTTPAPI_NOTIFY_TIMEOUT_MS the hint is dropped (and logged); the
+    job is still in the store, where jobstore_active finds it.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#ifndef PDFPIPE_HTTPAPI_H
+#define PDFPIPE_HTTPAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTPAPI_PORT_DEFAULT 8080
+#define HTTPAPI_ADDRESS_DEFAULT "127.0.0.1"
+#define HTTPAPI_MAX_BODY_BYTES_DEFAULT (64 * 1024 * 1024)
+//  After a body is refused mid-upload it is still read (and dropped) so the
+//  client gets its 413; past this many more bytes the connection is closed.
+#define HTTPAPI_DRAIN_BYTES_MAX (16 * 1024 * 1024)
+//  Bodies being received are held in memory until they are complete; all
+//  of them together may use this many times max_body_bytes, beyond which
+//  new uploads get 503. Bounds memory against many slow large uploads.
+#define HTTPAPI_BODY_BUDGET_FACTOR 4
+//  Concurrent connections; beyond this, new ones wait in the listen
+//  backlog. Well below the default 1024 descriptors per process.
+#define HTTPAPI_CONNECTION_LIMIT 256
+//  A connection idle this long is closed (seconds).
+#define HTTPAPI_CONNECTION_TIMEOUT_S 60
+//  Per-connection memory for the request line, headers and I/O buffers:
+//  bounds what a hostile client can make us hold for its headers.
+#define HTTPAPI_CONNECTION_MEMORY_BYTES (64 * 1024)
+//  How long to wait for the main loop to take a NEW or CANCEL hint.
+#define HTTPAPI_NOTIFY_TIMEOUT_MS 1000
+//  Job ids the API hands out and accepts: a random UUID as lowercase hex.
+#define HTTPAPI_JOB_ID_LENGTH 32
+
+typedef struct _httpapi_t httpapi_t;
+
+typedef struct {
+    uint16_t port;               // 0: an ephemeral port, see httpapi_port
+    const char *address;         // IPv4 or IPv6 literal; NULL: "127.0.0.1"
+    const char *data_dir;        // where the job store lives
+    size_t max_body_bytes;       // 0: HTTPAPI_MAX_BODY_BYTES_DEFAULT
+    const char *notify_endpoint; // inproc endpoint the loop binds a PULL on
+} httpapi_config_t;
+
+//  Open the job store in config->data_dir, connect the notification socket
+//  and start serving. Returns NULL, after logging why, when any of these
+//  fails (bad address, port in use, store cannot be opened). Caller owns
+//  the result; the config is not kept.
+httpapi_t *
+httpapi_new (const httpapi_config_t *config);
+
+//  The port being served, which is the kernel's choice when config->port
+//  was 0.
+uint16_t
+httpapi_port (httpapi_t *self);
+
+//  Stop serving (requests in progress are cut off), then close the store
+//  and the socket.
+void
+httpapi_destroy (httpapi_t **self_p);
+
+#endif

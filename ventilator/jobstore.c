@@ -1,0 +1,887 @@
+/*  jobstore - durable job state: the source of truth for every job's status.
+
+    Schema (PRAGMA user_version 1): jobs (one row per job, state as its
+    name), transitions (job_id, state, at: when the job first entered each
+    state) and chunks (job_id, chunk_nbr: page range, records slice, stored
+    flag). Times are ms since the Unix epoch, UTC. Every statement is
+    prepared once per handle and bound with parameters; no value is ever
+    pasted into SQL text. Writes take the write lock up front (BEGIN
+    IMMEDIATE), so two handles never deadlock upgrading a read lock.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "jobstore.h"
+
+#include <assert.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <time.h>
+
+#include "chunkplan.h"
+#include "log.h"
+
+#define S_SCHEMA_VERSION 1
+
+static const char *s_schema =
+    "CREATE TABLE jobs ("
+    "    id TEXT PRIMARY KEY NOT NULL,"
+    "    state TEXT NOT NULL CHECK (state IN ('queued', 'rendering',"
+    "        'merging', 'storing', 'done', 'failed', 'cancelled')),"
+    "    created_at INTEGER NOT NULL,"
+    "    pages INTEGER NOT NULL,"
+    "    chunk_pages INTEGER NOT NULL,"
+    "    chunk_count INTEGER NOT NULL,"
+    "    pages_done INTEGER NOT NULL DEFAULT 0,"
+    "    chunks_done INTEGER NOT NULL DEFAULT 0,"
+    "    error TEXT,"
+    "    result_location TEXT,"
+    "    result_bytes INTEGER,"
+    "    template_json TEXT NOT NULL);"
+    "CREATE INDEX jobs_by_state ON jobs (state);"
+    "CREATE TABLE transitions ("
+    "    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,"
+    "    state TEXT NOT NULL,"
+    "    at INTEGER NOT NULL,"
+    "    PRIMARY KEY (job_id, state));"
+    "CREATE TABLE chunks ("
+    "    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,"
+    "    chunk_nbr INTEGER NOT NULL,"
+    "    first_page INTEGER NOT NULL,"
+    "    page_count INTEGER NOT NULL,"
+    "    records_json TEXT NOT NULL,"
+    "    stored INTEGER NOT NULL DEFAULT 0,"
+    "    PRIMARY KEY (job_id, chunk_nbr));"
+    "PRAGMA user_version = 1;";
+
+//  Statements, prepared on first use and kept for the handle's life.
+typedef enum {
+    S_BEGIN_READ,
+    S_BEGIN_WRITE,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_INSERT_JOB,
+    S_INSERT_TRANSITION,
+    S_INSERT_CHUNK,
+    S_SELECT_JOB,
+    S_SELECT_STATE,
+    S_SELECT_TEMPLATE,
+    S_SELECT_RECORDS,
+    S_SELECT_TRANSITIONS,
+    S_SELECT_STORED,
+    S_SELECT_ACTIVE,
+    S_SELECT_CHUNK,
+    S_UPDATE_STATE,
+    S_UPDATE_RESULT,
+    S_MARK_STORED,
+    S_ADD_DONE,
+    S_STMT_COUNT
+} s_stmt_id_t;
+
+#define S_NOT_TERMINAL "state NOT IN ('done', 'failed', 'cancelled')"
+
+static const char *s_sql[S_STMT_COUNT] = {
+    [S_BEGIN_READ] = "BEGIN",
+    [S_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_INSERT_JOB] = "INSERT INTO jobs (id, state, created_at, pages,"
+                     " chunk_pages, chunk_count, template_json)"
+                     " VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6)",
+    [S_INSERT_TRANSITION] = "INSERT OR IGNORE INTO transitions"
+                            " (job_id, state, at) VALUES (?1, ?2, ?3)",
+    [S_INSERT_CHUNK] = "INSERT INTO chunks (job_id, chunk_nbr, first_page,"
+                       " page_count, records_json)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_SELECT_JOB] = "SELECT state, pages, chunk_pages, chunk_count,"
+                     " chunks_done, pages_done, created_at, error,"
+                     " result_location, result_bytes"
+                     " FROM jobs WHERE id = ?1",
+    [S_SELECT_STATE] = "SELECT state FROM jobs WHERE id = ?1",
+    [S_SELECT_TEMPLATE] = "SELECT template_json FROM jobs WHERE id = ?1",
+    [S_SELECT_RECORDS] = "SELECT records_json FROM chunks"
+                         " WHERE job_id = ?1 AND chunk_nbr = ?2",
+    [S_SELECT_TRANSITIONS] = "SELECT state, at FROM transitions"
+                             " WHERE job_id = ?1 ORDER BY at, rowid",
+    [S_SELECT_STORED] = "SELECT chunk_nbr FROM chunks"
+                        " WHERE job_id = ?1 AND stored = 1",
+    [S_SELECT_ACTIVE] = "SELECT id FROM jobs WHERE " S_NOT_TERMINAL
+                        " ORDER BY created_at, rowid",
+    [S_SELECT_CHUNK] = "SELECT 1 FROM chunks"
+                       " WHERE job_id = ?1 AND chunk_nbr = ?2",
+    [S_UPDATE_STATE] = "UPDATE jobs SET state = ?2,"
+                       " error = coalesce (?3, error)"
+                       " WHERE id = ?1 AND " S_NOT_TERMINAL,
+    [S_UPDATE_RESULT] = "UPDATE jobs SET state = 'done',"
+                        " result_location = ?2, result_bytes = ?3"
+                        " WHERE id = ?1 AND " S_NOT_TERMINAL,
+    [S_MARK_STORED] = "UPDATE chunks SET stored = 1"
+                      " WHERE job_id = ?1 AND chunk_nbr = ?2 AND stored = 0"
+                      " RETURNING page_count",
+    [S_ADD_DONE] = "UPDATE jobs SET chunks_done = chunks_done + 1,"
+                   " pages_done = pages_done + ?2 WHERE id = ?1",
+};
+
+static const char *s_state_names[JOBSTATE_COUNT] = {
+    [JOB_QUEUED] = "queued",       [JOB_RENDERING] = "rendering",
+    [JOB_MERGING] = "merging",     [JOB_STORING] = "storing",
+    [JOB_DONE] = "done",           [JOB_FAILED] = "failed",
+    [JOB_CANCELLED] = "cancelled",
+};
+
+struct _jobstore_t {
+    sqlite3 *db;
+    char *path; // data_dir/jobs.db, for log lines
+    sqlite3_stmt *stmts[S_STMT_COUNT];
+};
+
+const char *
+jobstate_name (jobstate_t state)
+{
+    if ((unsigned)state >= JOBSTATE_COUNT)
+        return "unknown";
+    return s_state_names[state];
+}
+
+int
+jobstate_parse (const char *name, jobstate_t *state)
+{
+    assert (state);
+    if (!name)
+        return -1;
+    for (int index = 0; index < JOBSTATE_COUNT; index++) {
+        if (streq (name, s_state_names[index])) {
+            *state = (jobstate_t)index;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+bool
+jobstate_is_terminal (jobstate_t state)
+{
+    return state == JOB_DONE || state == JOB_FAILED || state == JOB_CANCELLED;
+}
+
+//  The cached statement id, reset and ready for binding; NULL (logged) if
+//  it cannot be prepared, which means the schema and the code disagree.
+static sqlite3_stmt *
+s_stmt (jobstore_t *self, s_stmt_id_t id)
+{
+    sqlite3_stmt *stmt = self->stmts[id];
+    if (!stmt) {
+        int rc = sqlite3_prepare_v3 (self->db, s_sql[id], -1,
+                                     SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+        if (rc != SQLITE_OK) {
+            log_error ("jobstore: %s: cannot prepare '%s': %s", self->path,
+                       s_sql[id], sqlite3_errmsg (self->db));
+            return NULL;
+        }
+        self->stmts[id] = stmt;
+    }
+    return stmt;
+}
+
+//  Make a statement reusable and drop its bindings, which may point into
+//  the caller's strings.
+static void
+s_release (sqlite3_stmt *stmt)
+{
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+}
+
+//  Run a statement that returns no rows. Returns 0 or -1 (logged with what
+//  and job_id). The statement is released either way.
+static int
+s_exec (jobstore_t *self, sqlite3_stmt *stmt, const char *what,
+        const char *job_id)
+{
+    int rc = sqlite3_step (stmt);
+    s_release (stmt);
+    if (rc != SQLITE_DONE) {
+        log_error ("jobstore: job=%s: %s failed: %s", job_id ? job_id : "-",
+                   what, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_run (jobstore_t *self, s_stmt_id_t id, const char *job_id)
+{
+    sqlite3_stmt *stmt = s_stmt (self, id);
+    if (!stmt)
+        return -1;
+    return s_exec (self, stmt, s_sql[id], job_id);
+}
+
+//  End a transaction: commit when rc is not -1, roll back otherwise.
+//  Returns rc, or -1 when the commit fails.
+static int
+s_finish (jobstore_t *self, int rc, const char *job_id)
+{
+    if (rc == -1) {
+        s_run (self, S_ROLLBACK, job_id);
+        return -1;
+    }
+    if (s_run (self, S_COMMIT, job_id)) {
+        s_run (self, S_ROLLBACK, job_id);
+        return -1;
+    }
+    return rc;
+}
+
+static void
+s_bind_text (sqlite3_stmt *stmt, int index, const char *text)
+{
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
+}
+
+//  Column text copied to the heap, or NULL when the column is NULL. Sets
+//  *failed when the copy fails.
+static char *
+s_column_strdup (sqlite3_stmt *stmt, int index, bool *failed)
+{
+    const char *text = (const char *)sqlite3_column_text (stmt, index);
+    if (!text)
+        return NULL;
+    char *copy = strdup (text);
+    if (!copy)
+        *failed = true;
+    return copy;
+}
+
+//  Run a pragma or schema script on a fresh handle. Returns 0 or -1.
+static int
+s_script (jobstore_t *self, const char *sql)
+{
+    char *message = NULL;
+    int rc = sqlite3_exec (self->db, sql, NULL, NULL, &message);
+    if (rc != SQLITE_OK) {
+        log_error ("jobstore: %s: '%s' failed: %s", self->path, sql,
+                   message ? message : sqlite3_errstr (rc));
+        sqlite3_free (message);
+        return -1;
+    }
+    return 0;
+}
+
+//  Read a single-integer pragma into value. Returns 0 or -1.
+static int
+s_pragma_int (jobstore_t *self, const char *sql, int64_t *value)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW)
+        *value = sqlite3_column_int64 (stmt, 0);
+    else
+        log_error ("jobstore: %s: '%s' failed: %s", self->path, sql,
+                   sqlite3_errmsg (self->db));
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+//  WAL lets the other thread's handle read while this one writes;
+//  synchronous=FULL makes every commit durable, which the API's 202 needs.
+static int
+s_configure (jobstore_t *self)
+{
+    sqlite3_busy_timeout (self->db, JOBSTORE_BUSY_TIMEOUT_MS);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2 (self->db, "PRAGMA journal_mode = WAL", -1,
+                                 &stmt, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step (stmt);
+    const char *mode =
+        rc == SQLITE_ROW ? (const char *)sqlite3_column_text (stmt, 0) : NULL;
+    bool is_wal = mode && streq (mode, "wal");
+    if (!is_wal)
+        log_error ("jobstore: %s: cannot switch to WAL mode: %s", self->path,
+                   mode ? mode : sqlite3_errmsg (self->db));
+    sqlite3_finalize (stmt);
+    if (!is_wal)
+        return -1;
+    if (s_script (self, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"))
+        return -1;
+
+    //  Another handle may be creating the schema at the same moment: check
+    //  and create under the write lock.
+    if (s_script (self, "BEGIN IMMEDIATE"))
+        return -1;
+    int64_t version = 0;
+    int result = s_pragma_int (self, "PRAGMA user_version", &version);
+    if (result == 0 && version == 0)
+        result = s_script (self, s_schema);
+    else if (result == 0 && version != S_SCHEMA_VERSION) {
+        log_error ("jobstore: %s has schema version %" PRId64
+                   ", this program knows %d",
+                   self->path, version, S_SCHEMA_VERSION);
+        result = -1;
+    }
+    if (result == 0)
+        result = s_script (self, "COMMIT");
+    if (result != 0)
+        s_script (self, "ROLLBACK");
+    return result;
+}
+
+jobstore_t *
+jobstore_open (const char *data_dir)
+{
+    assert (data_dir);
+    if (zsys_dir_create ("%s", data_dir) != 0) {
+        log_error ("jobstore: cannot create directory %s: %s", data_dir,
+                   strerror (errno));
+        return NULL;
+    }
+    jobstore_t *self = (jobstore_t *)zmalloc (sizeof (jobstore_t));
+    assert (self);
+    self->path = zsys_sprintf ("%s/%s", data_dir, JOBSTORE_FILENAME);
+    assert (self->path);
+    int rc = sqlite3_open_v2 (self->path, &self->db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        log_error ("jobstore: cannot open %s: %s", self->path,
+                   self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+        jobstore_destroy (&self);
+        return NULL;
+    }
+    if (s_configure (self)) {
+        jobstore_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+jobstore_destroy (jobstore_t **self_p)
+{
+    assert (self_p);
+    jobstore_t *self = *self_p;
+    if (!self)
+        return;
+    for (int index = 0; index < S_STMT_COUNT; index++)
+        sqlite3_finalize (self->stmts[index]);
+    if (sqlite3_close (self->db) != SQLITE_OK)
+        log_error ("jobstore: %s: close failed: %s", self->path,
+                   sqlite3_errmsg (self->db));
+    zstr_free (&self->path);
+    free (self);
+    *self_p = NULL;
+}
+
+static int
+s_insert_transition (jobstore_t *self, const char *job_id, jobstate_t state,
+                     int64_t at)
+{
+    sqlite3_stmt *stmt = s_stmt (self, S_INSERT_TRANSITION);
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    s_bind_text (stmt, 2, jobstate_name (state));
+    sqlite3_bind_int64 (stmt, 3, at);
+    return s_exec (self, stmt, "recording a transition", job_id);
+}
+
+static int
+s_insert_chunks (jobstore_t *self, const char *job_id, const jobspec_t *spec,
+                 uint32_t chunk_count)
+{
+    uint32_t pages = jobspec_pages (spec);
+    uint32_t chunk_pages = jobspec_chunk_pages (spec);
+    for (uint32_t chunk_nbr = 0; chunk_nbr < chunk_count; chunk_nbr++) {
+        uint32_t first_page, page_count;
+        int rc = chunkplan_range (pages, chunk_pages, chunk_nbr, &first_page,
+                                  &page_count);
+        assert (rc == 0);
+        char *records = jobspec_records_json (spec, first_page - 1, page_count);
+        if (!records) {
+            log_error ("jobstore: job=%s chunk=%" PRIu32
+                       ": cannot slice records",
+                       job_id, chunk_nbr);
+            return -1;
+        }
+        sqlite3_stmt *stmt = s_stmt (self, S_INSERT_CHUNK);
+        if (!stmt) {
+            free (records);
+            return -1;
+        }
+        s_bind_text (stmt, 1, job_id);
+        sqlite3_bind_int64 (stmt, 2, chunk_nbr);
+        sqlite3_bind_int64 (stmt, 3, first_page);
+        sqlite3_bind_int64 (stmt, 4, page_count);
+        s_bind_text (stmt, 5, records);
+        rc = s_exec (self, stmt, "storing a chunk", job_id);
+        free (records);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+int
+jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec)
+{
+    assert (self);
+    assert (job_id);
+    assert (spec);
+    uint32_t pages = jobspec_pages (spec);
+    uint32_t chunk_pages = jobspec_chunk_pages (spec);
+    assert (chunk_pages > 0);
+    uint32_t chunk_count = chunkplan_count (pages, chunk_pages);
+    char *template_json = jobspec_template_json (spec);
+    if (!template_json) {
+        log_error ("jobstore: job=%s: cannot serialise the template", job_id);
+        return -1;
+    }
+    int64_t now = zclock_time ();
+    int rc = s_run (self, S_BEGIN_WRITE, job_id);
+    if (rc) {
+        free (template_json);
+        return -1;
+    }
+    sqlite3_stmt *stmt = s_stmt (self, S_INSERT_JOB);
+    rc = stmt ? 0 : -1;
+    if (rc == 0) {
+        s_bind_text (stmt, 1, job_id);
+        sqlite3_bind_int64 (stmt, 2, now);
+        sqlite3_bind_int64 (stmt, 3, pages);
+        sqlite3_bind_int64 (stmt, 4, chunk_pages);
+        sqlite3_bind_int64 (stmt, 5, chunk_count);
+        s_bind_text (stmt, 6, template_json);
+        rc = s_exec (self, stmt, "storing the job", job_id);
+    }
+    if (rc == 0)
+        rc = s_insert_transition (self, job_id, JOB_QUEUED, now);
+    if (rc == 0)
+        rc = s_insert_chunks (self, job_id, spec, chunk_count);
+    free (template_json);
+    return s_finish (self, rc, job_id);
+}
+
+//  Read the job row into job and, when asked, its error and result
+//  location (heap copies, NULL when unset). Returns 0, or -1 when unknown
+//  (not logged) or the read fails (logged).
+static int
+s_select_job (jobstore_t *self, const char *job_id, jobstore_job_t *job,
+              char **error_p, char **location_p, uint64_t *bytes_p)
+{
+    if (strlen (job_id) > JOBSTORE_ID_MAX)
+        return -1;
+    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_JOB);
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    int rc = sqlite3_step (stmt);
+    if (rc != SQLITE_ROW) {
+        if (rc != SQLITE_DONE)
+            log_error ("jobstore: job=%s: reading the job failed: %s", job_id,
+                       sqlite3_errmsg (self->db));
+        s_release (stmt);
+        return -1;
+    }
+    memset (job, 0, sizeof (*job));
+    strcpy (job->id, job_id);
+    const char *state = (const char *)sqlite3_column_text (stmt, 0);
+    bool failed = jobstate_parse (state, &job->state) != 0;
+    if (failed)
+        log_error ("jobstore: job=%s: unknown state '%s' in the database",
+                   job_id, state ? state : "");
+    job->pages = (uint32_t)sqlite3_column_int64 (stmt, 1);
+    job->chunk_pages = (uint32_t)sqlite3_column_int64 (stmt, 2);
+    job->chunk_count = (uint32_t)sqlite3_column_int64 (stmt, 3);
+    job->chunks_done = (uint32_t)sqlite3_column_int64 (stmt, 4);
+    job->pages_done = (uint32_t)sqlite3_column_int64 (stmt, 5);
+    job->created_at = sqlite3_column_int64 (stmt, 6);
+    if (error_p)
+        *error_p = s_column_strdup (stmt, 7, &failed);
+    if (location_p)
+        *location_p = s_column_strdup (stmt, 8, &failed);
+    if (bytes_p)
+        *bytes_p = (uint64_t)sqlite3_column_int64 (stmt, 9);
+    s_release (stmt);
+    if (failed) {
+        if (error_p)
+            zstr_free (error_p);
+        if (location_p)
+            zstr_free (location_p);
+        return -1;
+    }
+    return 0;
+}
+
+int
+jobstore_job (jobstore_t *self, const char *job_id, jobstore_job_t *job)
+{
+    assert (self);
+    assert (job_id);
+    assert (job);
+    return s_select_job (self, job_id, job, NULL, NULL, NULL);
+}
+
+//  First column of the first row of a statement keyed by job id (and chunk
+//  number when chunk_nbr >= 0), as a heap string; NULL when there is none.
+static char *
+s_select_text (jobstore_t *self, s_stmt_id_t id, const char *job_id,
+               int64_t chunk_nbr)
+{
+    sqlite3_stmt *stmt = s_stmt (self, id);
+    if (!stmt)
+        return NULL;
+    s_bind_text (stmt, 1, job_id);
+    if (chunk_nbr >= 0)
+        sqlite3_bind_int64 (stmt, 2, chunk_nbr);
+    char *text = NULL;
+    int rc = sqlite3_step (stmt);
+    bool failed = false;
+    if (rc == SQLITE_ROW)
+        text = s_column_strdup (stmt, 0, &failed);
+    else if (rc != SQLITE_DONE)
+        log_error ("jobstore: job=%s: '%s' failed: %s", job_id, s_sql[id],
+                   sqlite3_errmsg (self->db));
+    if (failed)
+        log_error ("jobstore: job=%s: out of memory", job_id);
+    s_release (stmt);
+    return text;
+}
+
+char *
+jobstore_template_json (jobstore_t *self, const char *job_id)
+{
+    assert (self);
+    assert (job_id);
+    return s_select_text (self, S_SELECT_TEMPLATE, job_id, -1);
+}
+
+char *
+jobstore_chunk_records (jobstore_t *self, const char *job_id,
+                        uint32_t chunk_nbr)
+{
+    assert (self);
+    assert (job_id);
+    return s_select_text (self, S_SELECT_RECORDS, job_id, chunk_nbr);
+}
+
+//  After an update that matched no row: 1 when the job exists (so it was
+//  terminal), -1 when it is unknown.
+static int
+s_terminal_or_unknown (jobstore_t *self, const char *job_id)
+{
+    char *state = s_select_text (self, S_SELECT_STATE, job_id, -1);
+    if (!state) {
+        log_warning ("jobstore: job=%s: no such job", job_id);
+        return -1;
+    }
+    zstr_free (&state);
+    return 1;
+}
+
+int
+jobstore_set_state (jobstore_t *self, const char *job_id, jobstate_t state,
+                    const char *error)
+{
+    assert (self);
+    assert (job_id);
+    assert ((unsigned)state < JOBSTATE_COUNT);
+    if (s_run (self, S_BEGIN_WRITE, job_id))
+        return -1;
+    sqlite3_stmt *stmt = s_stmt (self, S_UPDATE_STATE);
+    int rc = stmt ? 0 : -1;
+    if (rc == 0) {
+        s_bind_text (stmt, 1, job_id);
+        s_bind_text (stmt, 2, jobstate_name (state));
+        if (error)
+            s_bind_text (stmt, 3, error);
+        rc = s_exec (self, stmt, "changing the state", job_id);
+    }
+    if (rc == 0 && sqlite3_changes (self->db) == 0)
+        rc = s_terminal_or_unknown (self, job_id);
+    else if (rc == 0)
+        rc = s_insert_transition (self, job_id, state, zclock_time ());
+    return s_finish (self, rc, job_id);
+}
+
+int
+jobstore_chunk_stored (jobstore_t *self, const char *job_id, uint32_t chunk_nbr)
+{
+    assert (self);
+    assert (job_id);
+    if (s_run (self, S_BEGIN_WRITE, job_id))
+        return -1;
+    int rc = -1;
+    sqlite3_stmt *stmt = s_stmt (self, S_MARK_STORED);
+    if (!stmt)
+        return s_finish (self, -1, job_id);
+    s_bind_text (stmt, 1, job_id);
+    sqlite3_bind_int64 (stmt, 2, chunk_nbr);
+    int64_t page_count = -1;
+    int step = sqlite3_step (stmt);
+    if (step == SQLITE_ROW) {
+        page_count = sqlite3_column_int64 (stmt, 0);
+        step = sqlite3_step (stmt);
+    }
+    if (step != SQLITE_DONE)
+        log_error ("jobstore: job=%s chunk=%" PRIu32 ": marking stored: %s",
+                   job_id, chunk_nbr, sqlite3_errmsg (self->db));
+    s_release (stmt);
+    if (step != SQLITE_DONE)
+        return s_finish (self, -1, job_id);
+
+    if (page_count >= 0) {
+        stmt = s_stmt (self, S_ADD_DONE);
+        if (stmt) {
+            s_bind_text (stmt, 1, job_id);
+            sqlite3_bind_int64 (stmt, 2, page_count);
+            rc = s_exec (self, stmt, "counting a stored chunk", job_id);
+        }
+        if (rc == 0)
+            rc = 1;
+    } else {
+        char *found = s_select_text (self, S_SELECT_CHUNK, job_id, chunk_nbr);
+        rc = found ? 0 : -1;
+        if (!found)
+            log_warning ("jobstore: job=%s chunk=%" PRIu32 ": no such chunk",
+                         job_id, chunk_nbr);
+        zstr_free (&found);
+    }
+    return s_finish (self, rc, job_id);
+}
+
+int
+jobstore_chunks_stored (jobstore_t *self, const char *job_id, bool *stored,
+                        uint32_t chunk_count)
+{
+    assert (self);
+    assert (job_id);
+    assert (stored || chunk_count == 0);
+    for (uint32_t chunk_nbr = 0; chunk_nbr < chunk_count; chunk_nbr++)
+        stored[chunk_nbr] = false;
+    if (s_run (self, S_BEGIN_READ, job_id))
+        return -1;
+    jobstore_job_t job;
+    int rc = s_select_job (self, job_id, &job, NULL, NULL, NULL);
+    sqlite3_stmt *stmt = rc == 0 ? s_stmt (self, S_SELECT_STORED) : NULL;
+    if (stmt) {
+        s_bind_text (stmt, 1, job_id);
+        int step = sqlite3_step (stmt);
+        while (step == SQLITE_ROW) {
+            int64_t chunk_nbr = sqlite3_column_int64 (stmt, 0);
+            if (chunk_nbr >= 0 && chunk_nbr < chunk_count)
+                stored[chunk_nbr] = true;
+            step = sqlite3_step (stmt);
+        }
+        if (step != SQLITE_DONE) {
+            log_error ("jobstore: job=%s: reading stored chunks: %s", job_id,
+                       sqlite3_errmsg (self->db));
+            rc = -1;
+        }
+        s_release (stmt);
+    } else
+        rc = -1;
+    return s_finish (self, rc, job_id);
+}
+
+int
+jobstore_set_result (jobstore_t *self, const char *job_id, const char *location,
+                     uint64_t bytes)
+{
+    assert (self);
+    assert (job_id);
+    assert (location);
+    if (s_run (self, S_BEGIN_WRITE, job_id))
+        return -1;
+    sqlite3_stmt *stmt = s_stmt (self, S_UPDATE_RESULT);
+    int rc = stmt ? 0 : -1;
+    if (rc == 0) {
+        s_bind_text (stmt, 1, job_id);
+        s_bind_text (stmt, 2, location);
+        sqlite3_bind_int64 (stmt, 3, (int64_t)bytes);
+        rc = s_exec (self, stmt, "recording the result", job_id);
+    }
+    if (rc == 0 && sqlite3_changes (self->db) == 0)
+        rc = s_terminal_or_unknown (self, job_id);
+    else if (rc == 0)
+        rc = s_insert_transition (self, job_id, JOB_DONE, zclock_time ());
+    return s_finish (self, rc, job_id);
+}
+
+int
+jobstore_result (jobstore_t *self, const char *job_id, char **location_p,
+                 uint64_t *bytes_p, jobstate_t *state_p)
+{
+    assert (self);
+    assert (job_id);
+    jobstore_job_t job;
+    char *location = NULL;
+    uint64_t bytes = 0;
+    if (s_select_job (self, job_id, &job, NULL, &location, &bytes))
+        return -1;
+    if (location_p)
+        *location_p = location;
+    else
+        zstr_free (&location);
+    if (bytes_p)
+        *bytes_p = bytes;
+    if (state_p)
+        *state_p = job.state;
+    return 0;
+}
+
+char *
+jobstore_error (jobstore_t *self, const char *job_id)
+{
+    assert (self);
+    assert (job_id);
+    jobstore_job_t job;
+    char *error = NULL;
+    if (s_select_job (self, job_id, &job, &error, NULL, NULL))
+        return NULL;
+    return error;
+}
+
+zlist_t *
+jobstore_active (jobstore_t *self)
+{
+    assert (self);
+    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_ACTIVE);
+    if (!stmt)
+        return NULL;
+    zlist_t *ids = zlist_new ();
+    assert (ids);
+    zlist_autofree (ids);
+    int step = sqlite3_step (stmt);
+    while (step == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text (stmt, 0);
+        if (id)
+            zlist_append (ids, (void *)id);
+        step = sqlite3_step (stmt);
+    }
+    if (step != SQLITE_DONE) {
+        log_error ("jobstore: reading active jobs failed: %s",
+                   sqlite3_errmsg (self->db));
+        zlist_destroy (&ids);
+    }
+    s_release (stmt);
+    return ids;
+}
+
+//  RFC 3339 UTC with milliseconds: 2025-01-31T23:59:59.123Z.
+static void
+s_format_time (int64_t ms, char *buffer, size_t size)
+{
+    if (ms < 0)
+        ms = 0;
+    time_t seconds = (time_t)(ms / 1000);
+    struct tm fields;
+    gmtime_r (&seconds, &fields);
+    size_t length = strftime (buffer, size, "%Y-%m-%dT%H:%M:%S", &fields);
+    snprintf (buffer + length, size - length, ".%03dZ", (int)(ms % 1000));
+}
+
+static int
+s_add_time (cJSON *object, const char *name, int64_t ms)
+{
+    char text[40];
+    s_format_time (ms, text, sizeof (text));
+    return cJSON_AddStringToObject (object, name, text) ? 0 : -1;
+}
+
+static int
+s_add_transitions (jobstore_t *self, const char *job_id, cJSON *object)
+{
+    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_TRANSITIONS);
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    int rc = 0;
+    int step = sqlite3_step (stmt);
+    while (step == SQLITE_ROW && rc == 0) {
+        const char *state = (const char *)sqlite3_column_text (stmt, 0);
+        rc = s_add_time (object, state ? state : "unknown",
+                         sqlite3_column_int64 (stmt, 1));
+        step = sqlite3_step (stmt);
+    }
+    if (step != SQLITE_DONE && rc == 0) {
+        log_error ("jobstore: job=%s: reading transitions failed: %s", job_id,
+                   sqlite3_errmsg (self->db));
+        rc = -1;
+    }
+    s_release (stmt);
+    return rc;
+}
+
+static cJSON *
+s_progress (uint32_t done, uint32_t total)
+{
+    cJSON *progress = cJSON_CreateObject ();
+    if (progress) {
+        cJSON_AddNumberToObject (progress, "done", done);
+        cJSON_AddNumberToObject (progress, "total", total);
+    }
+    return progress;
+}
+
+static cJSON *
+s_status (jobstore_t *self, const char *job_id)
+{
+    jobstore_job_t job;
+    char *error = NULL;
+    char *location = NULL;
+    uint64_t bytes = 0;
+    if (s_select_job (self, job_id, &job, &error, &location, &bytes))
+        return NULL;
+    cJSON *status = cJSON_CreateObject ();
+    cJSON_AddStringToObject (status, "id", job.id);
+    cJSON_AddStringToObject (status, "state", jobstate_name (job.state));
+    cJSON_AddItemToObject (status, "pages",
+                           s_progress (job.pages_done, job.pages));
+    cJSON_AddItemToObject (status, "chunks",
+                           s_progress (job.chunks_done, job.chunk_count));
+    int rc = s_add_time (status, "created_at", job.created_at);
+    cJSON *transitions = cJSON_AddObjectToObject (status, "transitions");
+    if (rc == 0 && transitions)
+        rc = s_add_transitions (self, job_id, transitions);
+    if (error)
+        cJSON_AddStringToObject (status, "error", error);
+    else
+        cJSON_AddNullToObject (status, "error");
+    if (job.state == JOB_DONE && location) {
+        cJSON *result = cJSON_AddObjectToObject (status, "result");
+        char *url = zsys_sprintf ("/v1/jobs/%s/result", job.id);
+        if (result && url) {
+            cJSON_AddNumberToObject (result, "bytes", (double)bytes);
+            cJSON_AddStringToObject (result, "url", url);
+        }
+        zstr_free (&url);
+    } else
+        cJSON_AddNullToObject (status, "result");
+    zstr_free (&error);
+    zstr_free (&location);
+    if (rc)
+        cJSON_Delete (status);
+    return rc ? NULL : status;
+}
+
+char *
+jobstore_status_json (jobstore_t *self, const char *job_id)
+{
+    assert (self);
+    assert (job_id);
+    //  One read transaction, so the row and its transitions agree.
+    if (s_run (self, S_BEGIN_READ, job_id))
+        return NULL;
+    cJSON *status = s_status (self, job_id);
+    s_finish (self, 0, job_id);
+    if (!status)
+        return NULL;
+    char *text = cJSON_PrintUnformatted (status);
+    cJSON_Delete (status);
+    if (!text)
+        log_error ("jobstore: job=%s: out of memory", job_id);
+    return text;
+}

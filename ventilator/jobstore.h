@@ -1,0 +1,168 @@
+/*  jobstore - durable job state: the source of truth for every job's status.
+
+    Owns data_dir/jobs.db, an SQLite database, and is the only module that
+    sees SQLite. A job is stored once, when it is accepted: its row (state,
+    page and chunk counts, progress, error, result, template JSON), one row
+    per chunk (page range, records slice, stored flag) and a timestamp for
+    each state it has entered. Parsing and validation belong to jobspec;
+    dispatch, deadlines and retries to the scheduler, which keeps them in
+    memory and rebuilds them from here after a restart.
+
+    Threading: a handle belongs to one thread at a time. Each thread that
+    needs the store (the HTTP thread, the main loop) opens its own handle;
+    SQLite's WAL mode lets them read while the other writes, and writers wait
+    up to JOBSTORE_BUSY_TIMEOUT_MS for each other. Every write is one
+    transaction with synchronous=FULL, so when a function returns success
+    its change survives a crash or power loss.
+
+    States only move forward into done, failed or cancelled; a terminal
+    state is never left, which is what makes a cancel racing a completion
+    safe: whichever commits first wins, the other is told it lost.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#ifndef PDFPIPE_JOBSTORE_H
+#define PDFPIPE_JOBSTORE_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jobspec.h"
+
+#define JOBSTORE_FILENAME "jobs.db"
+//  How long a write waits for the other handle's transaction to finish.
+//  Transactions are short (the longest is inserting a large job), so this
+//  is only hit when something is badly wrong.
+#define JOBSTORE_BUSY_TIMEOUT_MS 10000
+#define JOBSTORE_ID_MAX 64 // characters in a job id
+
+typedef struct _jobstore_t jobstore_t;
+
+typedef enum {
+    JOB_QUEUED = 0,
+    JOB_RENDERING,
+    JOB_MERGING,
+    JOB_STORING,
+    JOB_DONE,
+    JOB_FAILED,
+    JOB_CANCELLED,
+} jobstate_t;
+
+#define JOBSTATE_COUNT (JOB_CANCELLED + 1)
+
+//  A job's row, as jobstore_job reads it.
+typedef struct {
+    char id[JOBSTORE_ID_MAX + 1];
+    jobstate_t state;
+    uint32_t pages;       // total pages (= records)
+    uint32_t chunk_pages; // pages per chunk, the last chunk may have fewer
+    uint32_t chunk_count;
+    uint32_t chunks_done; // chunks the sink has stored
+    uint32_t pages_done;  // pages in those chunks
+    int64_t created_at;   // ms since the Unix epoch, UTC
+} jobstore_job_t;
+
+//  The state's name as the API shows it: "queued", "rendering", "merging",
+//  "storing", "done", "failed", "cancelled". "unknown" for anything else.
+const char *
+jobstate_name (jobstate_t state);
+
+//  The state named name (exact, lowercase). Returns -1 when name is not a
+//  state, 0 otherwise.
+int
+jobstate_parse (const char *name, jobstate_t *state);
+
+//  True for done, failed and cancelled.
+bool
+jobstate_is_terminal (jobstate_t state);
+
+//  Open (creating if needed) data_dir and data_dir/jobs.db, and the schema.
+//  Returns NULL, after logging why, when the directory or database cannot
+//  be created or opened, or the database was written by a newer schema.
+//  Caller owns the handle and must use it from one thread at a time.
+jobstore_t *
+jobstore_open (const char *data_dir);
+
+void
+jobstore_destroy (jobstore_t **self_p);
+
+//  Store a validated job under job_id, in state queued: the job row, the
+//  template JSON and one chunk row per chunk of the job's chunk plan, with
+//  its records slice. One transaction, committed before return. Returns -1
+//  (logged) when the id is already used or the write fails; nothing is
+//  stored then.
+int
+jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec);
+
+//  Read a job's row into job. Returns 0 when found; -1 when the id is
+//  unknown or the read fails (logged).
+int
+jobstore_job (jobstore_t *self, const char *job_id, jobstore_job_t *job);
+
+//  The job's template as JSON text, as workers receive it. Caller frees.
+//  NULL when the job is unknown.
+char *
+jobstore_template_json (jobstore_t *self, const char *job_id);
+
+//  Records of chunk chunk_nbr (0-based) as a JSON array text. Caller frees.
+//  NULL when the job or chunk is unknown.
+char *
+jobstore_chunk_records (jobstore_t *self, const char *job_id,
+                        uint32_t chunk_nbr);
+
+//  Move the job to state, stamping the time it entered it (the first time
+//  only, if it enters the same state again). error, when not NULL, is kept
+//  as the job's error text (meant for failed). A terminal state is never
+//  left: returns 1 and changes nothing when the job is already terminal;
+//  0 on change; -1 when the job is unknown or the write fails (logged).
+int
+jobstore_set_state (jobstore_t *self, const char *job_id, jobstate_t state,
+                    const char *error);
+
+//  Mark chunk chunk_nbr stored (idempotent). Returns 1 when newly marked
+//  (the job's chunks_done and pages_done grow by the chunk), 0 when it was
+//  already marked, -1 when the job or chunk is unknown or the write fails.
+int
+jobstore_chunk_stored (jobstore_t *self, const char *job_id,
+                       uint32_t chunk_nbr);
+
+//  Fill stored[0 .. chunk_count-1] (the caller's array) with the chunks'
+//  stored flags; entries for chunks the job does not have are false.
+//  Returns 0, or -1 when the job is unknown or the read fails.
+int
+jobstore_chunks_stored (jobstore_t *self, const char *job_id, bool *stored,
+                        uint32_t chunk_count);
+
+//  Record the job's result (location such as file:///path or s3://b/k, and
+//  its size) and move it to done. Same returns as jobstore_set_state: 1 and
+//  nothing recorded when the job is already terminal.
+int
+jobstore_set_result (jobstore_t *self, const char *job_id, const char *location,
+                     uint64_t bytes);
+
+//  Read the job's state and result. *location_p is set to the location
+//  (caller frees) or NULL when there is none yet; *bytes_p to its size or
+//  0. Any out-pointer may be NULL. Returns 0, or -1 when the job is unknown
+//  or the read fails.
+int
+jobstore_result (jobstore_t *self, const char *job_id, char **location_p,
+                 uint64_t *bytes_p, jobstate_t *state_p);
+
+//  The job's error text (caller frees), or NULL when it has none or the job
+//  is unknown.
+char *
+jobstore_error (jobstore_t *self, const char *job_id);
+
+//  Ids (char *) of every job that is not terminal, oldest first. The list
+//  frees its items. NULL when the read fails. Caller owns the list.
+zlist_t *
+jobstore_active (jobstore_t *self);
+
+//  The job's status as the JSON text GET /v1/jobs/{id} answers with (see
+//  docs/api.md). Caller frees. NULL when the job is unknown or the read
+//  fails.
+char *
+jobstore_status_json (jobstore_t *self, const char *job_id);
+
+#endif
