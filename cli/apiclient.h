@@ -1,0 +1,110 @@
+/*  apiclient - HTTP requests to the pdfpipe API, for the command-line client.
+
+    Owns one libcurl handle and the API's base URL; it is the only module of
+    the client that sees libcurl. It sends GET, POST and DELETE requests,
+    keeps small reply bodies in memory and streams a result to a file. It
+    knows nothing of jobs or JSON: paths and bodies belong to the caller.
+
+    A request that gets any HTTP answer, 4xx and 5xx included, returns 0 and
+    the status code; interpreting it is the caller's business. Only failures
+    of transport (cannot connect, stalled, reply too large, cannot write the
+    file, interrupted) return -1, and then apiclient_error says what went
+    wrong in words meant for a person at a terminal, so the caller prints it
+    instead of logging it. Not thread-safe: one apiclient per thread.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#ifndef PDFPIPE_APICLIENT_H
+#define PDFPIPE_APICLIENT_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#define APICLIENT_CONNECT_TIMEOUT_MS 10000
+//  A transfer that moves no bytes for this long is abandoned. There is no
+//  total limit because a result can be gigabytes on a slow link.
+#define APICLIENT_STALL_TIMEOUT_S 60
+//  Replies kept in memory (status documents, error bodies) are small; a
+//  bigger one means we are not talking to the pdfpipe API.
+#define APICLIENT_BODY_MAX (4 * 1024 * 1024) // bytes
+//  The result of a job may be a redirect to object storage (a presigned S3
+//  URL); one hop is expected, a few are tolerated.
+#define APICLIENT_REDIRECTS_MAX 5
+#define APICLIENT_ERROR_MAX 512 // bytes of apiclient_error text
+#define APICLIENT_PART_SUFFIX ".part"
+
+typedef struct _apiclient_t apiclient_t;
+
+//  A client for the API at base_url ("http://host:port", optionally with a
+//  path prefix; trailing slashes are ignored). Returns NULL when base_url is
+//  not an http or https URL, or when libcurl cannot start. Caller owns the
+//  result.
+apiclient_t *
+apiclient_new (const char *base_url);
+
+void
+apiclient_destroy (apiclient_t **self_p);
+
+//  The base URL without trailing slashes; borrowed.
+const char *
+apiclient_base_url (apiclient_t *self);
+
+//  Abandon any transfer in progress, within about a second, once *flag
+//  becomes non-zero; meant for a flag set by a SIGINT handler. The request
+//  then fails with the error "interrupted". flag is borrowed and may be
+//  NULL to stop watching.
+void
+apiclient_set_interrupt (apiclient_t *self, volatile sig_atomic_t *flag);
+
+//  GET base_url + path. On an HTTP answer, returns 0 with the status code in
+//  *status_p and the body, NUL-terminated ("" when empty), in *body_p, which
+//  the caller frees. On a transport failure returns -1 and sets *body_p to
+//  NULL. Redirects are not followed.
+int
+apiclient_get (apiclient_t *self, const char *path, long *status_p,
+               char **body_p);
+
+//  DELETE base_url + path; results as for apiclient_get.
+int
+apiclient_delete (apiclient_t *self, const char *path, long *status_p,
+                  char **body_p);
+
+//  POST base_url + path with the contents of upload, read from its current
+//  position to end of file as the request is sent, never held in memory as
+//  a whole. A regular file is sent with its length; a pipe is sent chunked.
+//  content_type is the request's Content-Type. upload is borrowed and not
+//  closed. Results as for apiclient_get.
+int
+apiclient_post (apiclient_t *self, const char *path, const char *content_type,
+                FILE *upload, long *status_p, char **body_p);
+
+//  GET base_url + path, following redirects, and stream a 200 answer into
+//  file_path + APICLIENT_PART_SUFFIX, renamed to file_path once it is
+//  complete and flushed to disk, so file_path never holds a partial result.
+//  Returns 0 with *status_p and *body_p as for apiclient_get; on 200 the
+//  body is "" (the content is in the file); on any other status file_path
+//  is left as it was and no part file remains. On a transport or file
+//  failure returns -1, likewise with file_path untouched and no part file.
+int
+apiclient_download (apiclient_t *self, const char *path, const char *file_path,
+                    long *status_p, char **body_p);
+
+//  What the last failed request ran into, such as "cannot connect to
+//  http://127.0.0.1:8080: Connection refused"; "" before any failure.
+//  Borrowed, valid until the next request.
+const char *
+apiclient_error (apiclient_t *self);
+
+//  base_url and path joined with exactly one slash between them, whatever
+//  slashes either has at the join. Returns NULL when out of memory. Caller
+//  frees.
+char *
+apiclient_url_join (const char *base_url, const char *path);
+
+//  segment percent-encoded for use as one path segment: everything but
+//  letters, digits and "-._~" becomes %XX. Returns NULL when out of memory.
+//  Caller frees.
+char *
+apiclient_escape (const char *segment);
+
+#endif

@@ -1,0 +1,744 @@
+/*  pdfpipe - the command-line client of the pdfpipe HTTP API.
+
+    Parses the command line, runs one command and turns its outcome into an
+    exit status; the statuses are documented in s_usage and are part of the
+    interface scripts rely on, which is why the reading of HTTP statuses
+    lives here. It connects apiclient (HTTP), apireply (the replies) and
+    progressbar (a job being waited for).
+
+    stdout carries only what a script captures: a job id, an output path, a
+    state or a status document, one item a line. Everything meant for people
+    goes to stderr, errors as one "error: ..." line each.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "apiclient.h"
+#include "apireply.h"
+#include "progressbar.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef PDFPIPE_VERSION
+#define PDFPIPE_VERSION "0.1.0"
+#endif
+#define DEFAULT_HTTP_PORT "8080"
+//  Between two status requests while waiting: often enough for a live
+//  progress bar, rare enough to cost the ventilator nothing.
+#define WAIT_POLL_MS 400
+//  While waiting, a ventilator that does not answer (restarting, say) is
+//  asked again for this long before the client gives up.
+#define WAIT_RETRY_MS 10000
+#define TERMINAL_COLUMNS_DEFAULT 80
+#define MESSAGE_MAX 1024 // bytes of one error line
+
+enum {
+    EXIT_OK = 0,
+    EXIT_ERROR = 1,
+    EXIT_REJECTED = 2,
+    EXIT_JOB_FAILED = 3,
+    EXIT_JOB_CANCELLED = 4,
+    EXIT_USAGE = 64, // as EX_USAGE in sysexits.h
+    EXIT_INTERRUPTED = 130,
+    S_CONTINUE = -1 // not an exit status: parsing found a command to run
+};
+
+typedef struct {
+    const char *url; // --url; NULL for the default
+    const char *command;
+    const char *operand; // JOB.json or ID
+    const char *output;  // -o
+    bool wait;
+} s_options_t;
+
+typedef struct {
+    const char *name;
+    int (*run) (apiclient_t *client, const s_options_t *options);
+    bool takes_wait;
+    bool takes_output;
+    bool needs_output;
+} s_command_t;
+
+static volatile sig_atomic_t s_interrupted = 0;
+
+static void
+s_usage (FILE *stream)
+{
+    fprintf (
+        stream,
+        "Usage: pdfpipe [--url URL] COMMAND [ARGUMENTS]\n"
+        "\n"
+        "Client of the pdfpipe HTTP API: submit a job, follow it, fetch its "
+        "PDF.\n"
+        "\n"
+        "Commands:\n"
+        "  submit JOB.json [--wait] [-o OUT.pdf]\n"
+        "        Send a job document (\"-\" reads standard input) and print "
+        "the\n"
+        "        job id. --wait follows the job until it ends, showing "
+        "progress\n"
+        "        on standard error. -o OUT.pdf implies --wait, downloads the "
+        "PDF\n"
+        "        when the job is done and then prints OUT.pdf.\n"
+        "  status ID\n"
+        "        Print the job's status document (JSON).\n"
+        "  get ID -o OUT.pdf\n"
+        "        Download a finished job's PDF to OUT.pdf and print OUT.pdf.\n"
+        "  cancel ID\n"
+        "        Cancel a job and print the state it is left in.\n"
+        "\n"
+        "Options:\n"
+        "  -u, --url URL      the API; default $PDFPIPE_URL, else\n"
+        "                     http://127.0.0.1:$PDFPIPE_HTTP_PORT (port "
+        "%s when unset)\n"
+        "  -w, --wait         (submit) wait for the job to end\n"
+        "  -o, --output FILE  (submit, get) where to write the PDF; it is "
+        "written\n"
+        "                     to FILE.part first and renamed when complete\n"
+        "  -h, --help         show this help and exit\n"
+        "  -V, --version      show the version and exit\n"
+        "\n"
+        "Exit status:\n"
+        "  0    success\n"
+        "  1    failure: server unreachable or unexpected reply, no such "
+        "job,\n"
+        "       result not ready, output not writable\n"
+        "  2    the server rejected the job document (HTTP 400, 413, 415)\n"
+        "  3    the job failed\n"
+        "  4    the job was cancelled\n"
+        "  64   wrong usage\n"
+        "  130  interrupted; a submitted job goes on running on the server\n",
+        DEFAULT_HTTP_PORT);
+}
+
+static void
+s_error (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
+static void
+s_error (const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    fputs ("error: ", stderr);
+    vfprintf (stderr, format, args);
+    fputc ('\n', stderr);
+    va_end (args);
+}
+
+static void
+s_usage_error (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
+static void
+s_usage_error (const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    fputs ("error: ", stderr);
+    vfprintf (stderr, format, args);
+    fputs (" (see pdfpipe --help)\n", stderr);
+    va_end (args);
+}
+
+static void
+s_on_interrupt (int signal_number)
+{
+    (void)signal_number;
+    s_interrupted = 1;
+}
+
+//  From here on, Ctrl-C (or SIGTERM) stops the transfer or the wait in
+//  progress, so that the command can clean up and say what is left on the
+//  server. A second signal ends the process at once.
+static void
+s_catch_interrupt (apiclient_t *client)
+{
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_interrupt;
+    action.sa_flags = SA_RESETHAND;
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    apiclient_set_interrupt (client, &s_interrupted);
+}
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+//  Sleeps less when a signal arrives; callers check s_interrupted.
+static void
+s_sleep_ms (int milliseconds)
+{
+    struct timespec delay = {milliseconds / 1000,
+                             (long)(milliseconds % 1000) * 1000000L};
+    nanosleep (&delay, NULL);
+}
+
+//  The width of the terminal on stderr, or 0 when progress should be
+//  printed as plain lines.
+static int
+s_progress_columns (void)
+{
+    if (!isatty (STDERR_FILENO))
+        return 0;
+    const char *term = getenv ("TERM");
+    if (term && strcmp (term, "dumb") == 0)
+        return 0;
+    struct winsize size;
+    if (ioctl (STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+        return size.ws_col;
+    return TERMINAL_COLUMNS_DEFAULT;
+}
+
+//  "/v1/jobs/<id><suffix>" with the id escaped. Caller frees.
+static char *
+s_job_path (const char *job_id, const char *suffix)
+{
+    char *escaped = apiclient_escape (job_id);
+    if (!escaped)
+        return NULL;
+    size_t size = strlen ("/v1/jobs/") + strlen (escaped) + strlen (suffix) + 1;
+    char *path = malloc (size);
+    if (path)
+        snprintf (path, size, "/v1/jobs/%s%s", escaped, suffix);
+    free (escaped);
+    return path;
+}
+
+//  Print the server's explanation of an unsuccessful reply.
+static void
+s_report_reply (long status, const char *body)
+{
+    char *text = apireply_error_text (status, body);
+    s_error ("%s", text ? text : "out of memory");
+    free (text);
+}
+
+//  Download the result of job_id to output. Returns an exit status.
+static int
+s_download (apiclient_t *client, const char *job_id, const char *output)
+{
+    char *path = s_job_path (job_id, "/result");
+    if (!path) {
+        s_error ("out of memory");
+        return EXIT_ERROR;
+    }
+    long status = 0;
+    char *body = NULL;
+    int exit_code = EXIT_ERROR;
+    int rc = apiclient_download (client, path, output, &status, &body);
+    if (rc == -1) {
+        s_error ("%s", apiclient_error (client));
+        if (s_interrupted)
+            exit_code = EXIT_INTERRUPTED;
+    } else if (status == 200) {
+        printf ("%s\n", output);
+        exit_code = EXIT_OK;
+    } else if (status == 404)
+        s_error ("no job with id %s", job_id);
+    else
+        s_report_reply (status, body);
+    free (body);
+    free (path);
+    return exit_code;
+}
+
+typedef enum {
+    S_POLL_OK,        // *reply_p holds the job's status
+    S_POLL_TRANSIENT, // the server did not answer usefully; ask again
+    S_POLL_FAILED     // no point in asking again
+} s_poll_t;
+
+//  Ask once for the job's status. On anything but S_POLL_OK, message says
+//  what went wrong.
+static s_poll_t
+s_poll (apiclient_t *client, const char *path, const char *job_id,
+        apireply_t **reply_p, char *message, size_t size)
+{
+    long status = 0;
+    char *body = NULL;
+    int rc = apiclient_get (client, path, &status, &body);
+    if (rc == -1) {
+        snprintf (message, size, "%s", apiclient_error (client));
+        return S_POLL_TRANSIENT;
+    }
+    s_poll_t outcome = S_POLL_FAILED;
+    if (status == 200) {
+        char reason[APIREPLY_REASON_MAX];
+        *reply_p = apireply_parse (body, reason, sizeof reason);
+        if (*reply_p)
+            outcome = S_POLL_OK;
+        else
+            snprintf (message, size,
+                      "unexpected status of job %s from the server: %s", job_id,
+                      reason);
+    } else if (status == 404)
+        snprintf (message, size, "no job with id %s", job_id);
+    else {
+        //  A proxy in front of a restarting ventilator answers these.
+        if (status == 502 || status == 503 || status == 504)
+            outcome = S_POLL_TRANSIENT;
+        char *text = apireply_error_text (status, body);
+        snprintf (message, size, "%s", text ? text : "out of memory");
+        free (text);
+    }
+    free (body);
+    return outcome;
+}
+
+//  Poll the job until it ends, showing progress on stderr, then download
+//  the result to output when that is not NULL. Returns an exit status.
+static int
+s_wait (apiclient_t *client, const char *job_id, const char *output)
+{
+    char message[MESSAGE_MAX] = "";
+    int exit_code = EXIT_ERROR;
+    apireply_t *reply = NULL;
+    char *path = s_job_path (job_id, "");
+    progressbar_t *bar =
+        progressbar_new (stderr, job_id, s_progress_columns ());
+    if (!path || !bar) {
+        snprintf (message, sizeof message, "out of memory");
+        goto cleanup;
+    }
+    s_catch_interrupt (client);
+
+    int64_t failing_since = -1; // ms; -1 while the server answers
+    while (!s_interrupted) {
+        s_poll_t outcome =
+            s_poll (client, path, job_id, &reply, message, sizeof message);
+        if (s_interrupted)
+            break;
+        if (outcome == S_POLL_FAILED)
+            goto cleanup;
+        if (outcome == S_POLL_TRANSIENT) {
+            int64_t now = s_now_ms ();
+            if (failing_since < 0)
+                failing_since = now;
+            if (now - failing_since >= WAIT_RETRY_MS)
+                goto cleanup;
+            s_sleep_ms (WAIT_POLL_MS);
+            continue;
+        }
+        failing_since = -1;
+        message[0] = '\0';
+        progressbar_update (bar, apireply_state (reply),
+                            apireply_pages_done (reply),
+                            apireply_pages_total (reply));
+        if (apireply_finished (reply))
+            break;
+        apireply_destroy (&reply);
+        s_sleep_ms (WAIT_POLL_MS);
+    }
+    if (s_interrupted) {
+        exit_code = EXIT_INTERRUPTED;
+        snprintf (message, sizeof message,
+                  "interrupted; job %s goes on running (pdfpipe cancel %s "
+                  "stops it)",
+                  job_id, job_id);
+        goto cleanup;
+    }
+
+    progressbar_finish (bar);
+    const char *state = apireply_state (reply);
+    if (strcmp (state, "failed") == 0) {
+        const char *why = apireply_error (reply);
+        snprintf (message, sizeof message, "job %s failed: %s", job_id,
+                  why && *why ? why : "the server gave no reason");
+        exit_code = EXIT_JOB_FAILED;
+    } else if (strcmp (state, "cancelled") == 0) {
+        snprintf (message, sizeof message, "job %s was cancelled", job_id);
+        exit_code = EXIT_JOB_CANCELLED;
+    } else if (output)
+        exit_code = s_download (client, job_id, output);
+    else
+        exit_code = EXIT_OK;
+
+cleanup:
+    if (bar)
+        progressbar_finish (bar);
+    if (message[0])
+        s_error ("%s", message);
+    progressbar_destroy (&bar);
+    apireply_destroy (&reply);
+    free (path);
+    return exit_code;
+}
+
+static int
+s_submit (apiclient_t *client, const s_options_t *options)
+{
+    bool from_stdin = strcmp (options->operand, "-") == 0;
+    FILE *upload = from_stdin ? stdin : fopen (options->operand, "rb");
+    if (!upload) {
+        s_error ("cannot open %s: %s", options->operand, strerror (errno));
+        return EXIT_ERROR;
+    }
+    struct stat info;
+    if (fstat (fileno (upload), &info) == 0 && S_ISDIR (info.st_mode)) {
+        s_error ("%s is a directory", options->operand);
+        if (!from_stdin)
+            fclose (upload);
+        return EXIT_ERROR;
+    }
+    long status = 0;
+    char *body = NULL;
+    int rc = apiclient_post (client, "/v1/jobs", "application/json", upload,
+                             &status, &body);
+    if (!from_stdin)
+        fclose (upload);
+    if (rc == -1) {
+        s_error ("%s", apiclient_error (client));
+        return EXIT_ERROR;
+    }
+    if (status < 200 || status > 299) {
+        s_report_reply (status, body);
+        free (body);
+        return status == 400 || status == 413 || status == 415 ? EXIT_REJECTED
+                                                               : EXIT_ERROR;
+    }
+    char reason[APIREPLY_REASON_MAX];
+    char *job_id = apireply_job_id (body, reason, sizeof reason);
+    free (body);
+    if (!job_id) {
+        s_error ("unexpected reply to the submit from the server: %s", reason);
+        return EXIT_ERROR;
+    }
+    //  The id goes out before any waiting, so that a script, or a person
+    //  who interrupts the wait, still learns it.
+    printf ("%s\n", job_id);
+    fflush (stdout);
+    int exit_code = EXIT_OK;
+    if (options->wait || options->output)
+        exit_code = s_wait (client, job_id, options->output);
+    free (job_id);
+    return exit_code;
+}
+
+static int
+s_status (apiclient_t *client, const s_options_t *options)
+{
+    char *path = s_job_path (options->operand, "");
+    if (!path) {
+        s_error ("out of memory");
+        return EXIT_ERROR;
+    }
+    long status = 0;
+    char *body = NULL;
+    int exit_code = EXIT_ERROR;
+    int rc = apiclient_get (client, path, &status, &body);
+    if (rc == -1)
+        s_error ("%s", apiclient_error (client));
+    else if (status == 404)
+        s_error ("no job with id %s", options->operand);
+    else if (status != 200)
+        s_report_reply (status, body);
+    else {
+        char reason[APIREPLY_REASON_MAX];
+        apireply_t *reply = apireply_parse (body, reason, sizeof reason);
+        char *pretty = reply ? apireply_pretty (reply) : NULL;
+        if (!reply)
+            s_error ("unexpected status of job %s from the server: %s",
+                     options->operand, reason);
+        else if (!pretty)
+            s_error ("out of memory");
+        else {
+            printf ("%s\n", pretty);
+            exit_code = EXIT_OK;
+        }
+        free (pretty);
+        apireply_destroy (&reply);
+    }
+    free (body);
+    free (path);
+    return exit_code;
+}
+
+static int
+s_get (apiclient_t *client, const s_options_t *options)
+{
+    s_catch_interrupt (client);
+    return s_download (client, options->operand, options->output);
+}
+
+//  Print the state in a status document; the reply to a cancel. Returns an
+//  exit status.
+static int
+s_print_state (const char *job_id, const char *body)
+{
+    char reason[APIREPLY_REASON_MAX];
+    apireply_t *reply = apireply_parse (body, reason, sizeof reason);
+    if (!reply) {
+        s_error ("unexpected status of job %s from the server: %s", job_id,
+                 reason);
+        return EXIT_ERROR;
+    }
+    printf ("%s\n", apireply_state (reply));
+    apireply_destroy (&reply);
+    return EXIT_OK;
+}
+
+static int
+s_cancel (apiclient_t *client, const s_options_t *options)
+{
+    const char *job_id = options->operand;
+    char *path = s_job_path (job_id, "");
+    if (!path) {
+        s_error ("out of memory");
+        return EXIT_ERROR;
+    }
+    long status = 0;
+    char *body = NULL;
+    int exit_code = EXIT_ERROR;
+    int rc = apiclient_delete (client, path, &status, &body);
+    //  A cancel answered without a document (204) is followed by a status
+    //  request, so the state printed is always the server's.
+    if (rc == 0 && status >= 200 && status <= 299 && !*body) {
+        free (body);
+        rc = apiclient_get (client, path, &status, &body);
+    }
+    if (rc == -1)
+        s_error ("%s", apiclient_error (client));
+    else if (status == 404)
+        s_error ("no job with id %s", job_id);
+    else if (status < 200 || status > 299)
+        s_report_reply (status, body);
+    else
+        exit_code = s_print_state (job_id, body);
+    free (body);
+    free (path);
+    return exit_code;
+}
+
+static const s_command_t s_commands[] = {
+    {"submit", s_submit, true, true, false},
+    {"status", s_status, false, false, false},
+    {"get", s_get, false, true, true},
+    {"cancel", s_cancel, false, false, false},
+};
+
+static const s_command_t *
+s_command_find (const char *name)
+{
+    for (size_t index = 0; index < sizeof s_commands / sizeof s_commands[0];
+         index++)
+        if (strcmp (s_commands[index].name, name) == 0)
+            return &s_commands[index];
+    return NULL;
+}
+
+//  Name of the option getopt_long just rejected, as the user typed it.
+static const char *
+s_bad_option (char **argv, int optopt_value)
+{
+    static char short_name[3];
+    const char *last = optind > 0 ? argv[optind - 1] : NULL;
+    if (last && strncmp (last, "--", 2) == 0)
+        return last;
+    snprintf (short_name, sizeof short_name, "-%c",
+              optopt_value ? optopt_value : '?');
+    return short_name;
+}
+
+//  Fill options from the command line. Global options come before the
+//  command; the command's own options may come before or after its
+//  operand. Returns S_CONTINUE to run the command, or else the exit status
+//  to end with (--help, --version, wrong usage).
+static int
+s_parse (int argc, char **argv, s_options_t *options,
+         const s_command_t **command_p)
+{
+    static const struct option global_options[] = {
+        {"url", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    static const struct option command_options[] = {
+        {"url", required_argument, NULL, 'u'},
+        {"wait", no_argument, NULL, 'w'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    opterr = 0;
+
+    //  "+": stop at the command name.
+    while (true) {
+        int option = getopt_long (argc, argv, "+:u:hV", global_options, NULL);
+        if (option == -1)
+            break;
+        switch (option) {
+        case 'u':
+            options->url = optarg;
+            break;
+        case 'h':
+            s_usage (stdout);
+            return EXIT_OK;
+        case 'V':
+            printf ("pdfpipe %s\n", PDFPIPE_VERSION);
+            return EXIT_OK;
+        case ':':
+            s_usage_error ("%s needs a value", s_bad_option (argv, optopt));
+            return EXIT_USAGE;
+        default:
+            s_usage_error ("unknown option %s", s_bad_option (argv, optopt));
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        s_usage (stderr);
+        return EXIT_USAGE;
+    }
+    options->command = argv[optind];
+    const s_command_t *command = s_command_find (options->command);
+    if (!command) {
+        s_usage_error ("unknown command \"%s\"", options->command);
+        return EXIT_USAGE;
+    }
+
+    //  The command's arguments, parsed afresh: optind = 0 makes glibc
+    //  reinitialise, and "-" hands back operands in order as option 1.
+    int command_argc = argc - optind;
+    char **command_argv = argv + optind;
+    optind = 0;
+    while (true) {
+        int option = getopt_long (command_argc, command_argv, "-:u:wo:h",
+                                  command_options, NULL);
+        if (option == -1)
+            break;
+        switch (option) {
+        case 1:
+            if (options->operand) {
+                s_usage_error ("%s takes one argument; \"%s\" is one too many",
+                               command->name, optarg);
+                return EXIT_USAGE;
+            }
+            options->operand = optarg;
+            break;
+        case 'u':
+            options->url = optarg;
+            break;
+        case 'w':
+            options->wait = true;
+            break;
+        case 'o':
+            options->output = optarg;
+            break;
+        case 'h':
+            s_usage (stdout);
+            return EXIT_OK;
+        case ':':
+            s_usage_error ("%s needs a value",
+                           s_bad_option (command_argv, optopt));
+            return EXIT_USAGE;
+        default:
+            s_usage_error ("unknown option %s",
+                           s_bad_option (command_argv, optopt));
+            return EXIT_USAGE;
+        }
+    }
+    //  Whatever follows "--" is an operand too.
+    for (; optind < command_argc; optind++) {
+        if (options->operand) {
+            s_usage_error ("%s takes one argument; \"%s\" is one too many",
+                           command->name, command_argv[optind]);
+            return EXIT_USAGE;
+        }
+        options->operand = command_argv[optind];
+    }
+
+    if (!options->operand) {
+        s_usage_error ("%s needs %s", command->name,
+                       command->takes_wait ? "a job document" : "a job id");
+        return EXIT_USAGE;
+    }
+    if (options->wait && !command->takes_wait) {
+        s_usage_error ("--wait is for submit only");
+        return EXIT_USAGE;
+    }
+    if (options->output && !command->takes_output) {
+        s_usage_error ("-o is for submit and get only");
+        return EXIT_USAGE;
+    }
+    if (!options->output && command->needs_output) {
+        s_usage_error ("%s needs -o OUT.pdf", command->name);
+        return EXIT_USAGE;
+    }
+    if (options->output && strcmp (options->output, "-") == 0) {
+        s_usage_error ("-o needs a file name; the PDF is not written to "
+                       "standard output");
+        return EXIT_USAGE;
+    }
+    if (options->url && !*options->url) {
+        s_usage_error ("--url is empty");
+        return EXIT_USAGE;
+    }
+    *command_p = command;
+    return S_CONTINUE;
+}
+
+//  $PDFPIPE_URL, else the ventilator on this machine. Caller frees.
+static char *
+s_default_url (void)
+{
+    const char *url = getenv ("PDFPIPE_URL");
+    if (url && *url)
+        return strdup (url);
+    const char *port = getenv ("PDFPIPE_HTTP_PORT");
+    if (!port || !*port)
+        port = DEFAULT_HTTP_PORT;
+    size_t size = strlen ("http://127.0.0.1:") + strlen (port) + 1;
+    char *default_url = malloc (size);
+    if (default_url)
+        snprintf (default_url, size, "http://127.0.0.1:%s", port);
+    return default_url;
+}
+
+int
+main (int argc, char **argv)
+{
+    s_options_t options = {0};
+    const s_command_t *command = NULL;
+    int exit_code = s_parse (argc, argv, &options, &command);
+    if (exit_code != S_CONTINUE)
+        return exit_code;
+
+    char *url = options.url ? strdup (options.url) : s_default_url ();
+    if (!url) {
+        s_error ("out of memory");
+        return EXIT_ERROR;
+    }
+    apiclient_t *client = apiclient_new (url);
+    if (!client) {
+        s_error ("cannot use %s as the API's address; it must be an "
+                 "http:// or https:// URL",
+                 url);
+        exit_code = EXIT_USAGE;
+    } else
+        exit_code = command->run (client, &options);
+    apiclient_destroy (&client);
+    free (url);
+
+    //  A full disk or a closed pipe on stdout must not pass for success.
+    if (fflush (stdout) != 0 || ferror (stdout)) {
+        s_error ("cannot write to standard output: %s", strerror (errno));
+        if (exit_code == EXIT_OK)
+            exit_code = EXIT_ERROR;
+    }
+    return exit_code;
+}
