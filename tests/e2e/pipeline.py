@@ -1,0 +1,254 @@
+"""pipeline - start the real pdfpipe programs on loopback for end-to-end tests.
+
+A Pipeline owns a temporary data directory, free ports, and the ventilator,
+sink and worker processes; it talks to the ventilator's HTTP API with the
+standard library only, and checks PDFs with qpdf and pdftotext (the same
+tools a user would reach for). Every process is stopped when the pipeline
+is closed, even when a test fails.
+
+SPDX-License-Identifier: MPL-2.0
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BUILD_DIR = os.environ.get("PDFPIPE_BUILD_DIR", os.path.join(
+    os.path.dirname(__file__), "..", "..", "build"))
+SOURCE_DIR = os.environ.get("PDFPIPE_SOURCE_DIR", os.path.join(
+    os.path.dirname(__file__), "..", ".."))
+
+VENTILATOR = os.path.join(BUILD_DIR, "ventilator", "pdfpipe-ventilator")
+SINK = os.path.join(BUILD_DIR, "sink", "pdfpipe-sink")
+WORKER = os.path.join(BUILD_DIR, "worker", "pdfpipe-worker")
+CLI = os.path.join(BUILD_DIR, "cli", "pdfpipe")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Pipeline:
+    """The three kinds of process, on loopback with fresh ports and dirs."""
+
+    def __init__(self, workers=2, ventilator_args=(), sink_args=(),
+                 worker_args=()):
+        self.dir = tempfile.mkdtemp(prefix="pdfpipe-e2e-")
+        self.http_port = free_port()
+        self.dispatch = "tcp://127.0.0.1:%d" % free_port()
+        self.events = "tcp://127.0.0.1:%d" % free_port()
+        self.results = "tcp://127.0.0.1:%d" % free_port()
+        self.url = "http://127.0.0.1:%d" % self.http_port
+        self.ventilator_args = list(ventilator_args)
+        self.sink_args = list(sink_args)
+        self.worker_args = list(worker_args)
+        self.workers = []
+        self.ventilator = None
+        self.sink = None
+        self.logs = []
+        try:
+            self.start_sink()
+            self.start_ventilator()
+            for _ in range(workers):
+                self.add_worker()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- processes ---------------------------------------------------------
+    def _spawn(self, name, argv):
+        log_path = os.path.join(self.dir, "%s-%d.log" % (name, len(self.logs)))
+        self.logs.append(log_path)
+        with open(log_path, "wb") as log:
+            return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL)
+
+    def start_ventilator(self):
+        self.ventilator = self._spawn("ventilator", [
+            VENTILATOR, "--http-port", str(self.http_port),
+            "--dispatch", self.dispatch, "--events", self.events,
+            "--sink", self.results,
+            "--data-dir", os.path.join(self.dir, "ventilator"),
+        ] + self.ventilator_args)
+        self.wait_healthy()
+
+    def start_sink(self):
+        self.sink = self._spawn("sink", [
+            SINK, "--results", self.results, "--events", self.events,
+            "--spool", os.path.join(self.dir, "spool"),
+            "--store", "file://" + os.path.join(self.dir, "out"),
+        ] + self.sink_args)
+
+    def add_worker(self):
+        worker = self._spawn("worker", [
+            WORKER, "--ventilator", self.dispatch, "--sink", self.results,
+            "--name", "w%d" % len(self.workers),
+        ] + self.worker_args)
+        self.workers.append(worker)
+        return worker
+
+    def wait_healthy(self, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ventilator.poll() is not None:
+                raise AssertionError("ventilator exited with %s:\n%s" % (
+                    self.ventilator.returncode, self.log_tail()))
+            try:
+                if self.request("GET", "/healthz").status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("API not healthy within %.0f s" % timeout)
+
+    def log_tail(self, lines=40):
+        out = []
+        for path in self.logs:
+            with open(path, "rb") as f:
+                tail = f.read().decode("utf-8", "replace").splitlines()[-lines:]
+            out.append("--- %s\n%s" % (os.path.basename(path), "\n".join(tail)))
+        return "\n".join(out)
+
+    def close(self):
+        procs = [p for p in self.workers + [self.ventilator, self.sink] if p]
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if os.environ.get("PDFPIPE_KEEP_TEST_DIR"):
+            print("test directory kept:", self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- HTTP --------------------------------------------------------------
+    def request(self, method, path, body=None, content_type="application/json",
+                headers=None):
+        data = body
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body).encode()
+        elif isinstance(body, str):
+            data = body.encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        if data is not None and content_type:
+            req.add_header("Content-Type", content_type)
+        for key, value in (headers or {}).items():
+            req.add_header(key, value)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return Response(resp.status, resp.headers, resp.read())
+        except urllib.error.HTTPError as err:
+            return Response(err.code, err.headers, err.read())
+
+    def submit(self, job):
+        resp = self.request("POST", "/v1/jobs", job)
+        if resp.status != 202:
+            raise AssertionError("submit answered %d: %s" % (
+                resp.status, resp.body[:500]))
+        return resp.json()["id"]
+
+    def status(self, job_id):
+        resp = self.request("GET", "/v1/jobs/" + job_id)
+        assert resp.status == 200, (resp.status, resp.body)
+        return resp.json()
+
+    def wait(self, job_id, states=("done", "failed", "cancelled"),
+             timeout=300.0):
+        deadline = time.monotonic() + timeout
+        status = None
+        while time.monotonic() < deadline:
+            status = self.status(job_id)
+            if status["state"] in states:
+                return status
+            time.sleep(0.1)
+        raise AssertionError("job %s still %s after %.0f s\n%s" % (
+            job_id, status and status["state"], timeout, self.log_tail()))
+
+    def result(self, job_id):
+        resp = self.request("GET", "/v1/jobs/%s/result" % job_id)
+        assert resp.status == 200, (resp.status, resp.body)
+        return resp.body
+
+
+# -- documents and checks ----------------------------------------------------
+def marker_job(pages, chunk_pages=None, extra_elements=()):
+    """A job whose page k carries record k's marker and "Page k of N"."""
+    job = {
+        "version": 1,
+        "template": {
+            "page": {"size": "A4"},
+            "elements": [
+                {"type": "text", "text": "{{marker}}", "x": 50, "y": 780,
+                 "font": "Helvetica-Bold", "size": 14},
+                {"type": "text", "text": "Customer {{customer.name}}",
+                 "x": 50, "y": 750, "font": "Helvetica", "size": 11},
+                {"type": "text", "text": "Page {{page}} of {{pages}}",
+                 "x": 297.64, "y": 30, "font": "Helvetica", "size": 9,
+                 "align": "center"},
+            ] + list(extra_elements),
+        },
+        "records": [{"marker": "MARK-%06d" % k,
+                     "customer": {"name": "Customer %d" % k}}
+                    for k in range(1, pages + 1)],
+    }
+    if chunk_pages:
+        job["chunk_pages"] = chunk_pages
+    return job
+
+
+def check_pdf(pdf_bytes, workdir):
+    """qpdf --check must pass; returns the text of each page (pdftotext)."""
+    path = os.path.join(workdir, "check.pdf")
+    with open(path, "wb") as f:
+        f.write(pdf_bytes)
+    check = subprocess.run(["qpdf", "--check", path], capture_output=True,
+                           text=True)
+    assert check.returncode == 0, "qpdf --check failed:\n" + check.stdout[-2000:]
+    npages = int(subprocess.run(["qpdf", "--show-npages", path],
+                                capture_output=True, text=True,
+                                check=True).stdout)
+    text = subprocess.run(["pdftotext", "-layout", path, "-"],
+                          capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    if pages and pages[-1].strip() == "":
+        pages = pages[:-1]
+    assert len(pages) == npages, (len(pages), npages)
+    return pages
+
+
+def assert_marker_pages(pages, total):
+    assert len(pages) == total, "expected %d pages, got %d" % (total, len(pages))
+    for k, text in enumerate(pages, start=1):
+        marker = "MARK-%06d" % k
+        assert marker in text, "page %d lacks %s: %r" % (k, marker, text[:200])
+        assert text.count("MARK-") == 1, "page %d has several markers" % k
+        footer = "Page %d of %d" % (k, total)
+        assert footer in text, "page %d lacks %r: %r" % (k, footer, text[-200:])
