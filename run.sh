@@ -44,20 +44,30 @@ stop_all() {
     PIDS=()
 }
 
-# Start the three kinds of process in the background of this shell.
+# Start the three kinds of process in the background of this shell. With a
+# log directory as argument, each process logs to a file there instead of
+# the terminal.
 start_pipeline() {
+    local logs=${1:-}
     mkdir -p "$DATA_DIR"
+    if [ -n "$logs" ]; then
+        mkdir -p "$logs"
+        exec 3>"$logs/sink.log" 4>"$logs/ventilator.log" 5>"$logs/workers.log"
+    else
+        exec 3>&2 4>&2 5>&2
+    fi
     "$BUILD_DIR/sink/pdfpipe-sink" --spool "$DATA_DIR/spool" \
-        --store "file://$DATA_DIR/out" &
+        --store "file://$DATA_DIR/out" 2>&3 &
     PIDS+=($!)
     "$BUILD_DIR/ventilator/pdfpipe-ventilator" --http-port "$HTTP_PORT" \
-        --data-dir "$DATA_DIR/ventilator" &
+        --data-dir "$DATA_DIR/ventilator" 2>&4 &
     PIDS+=($!)
     local n
     for ((n = 1; n <= WORKERS; n++)); do
-        "$BUILD_DIR/worker/pdfpipe-worker" --name "worker-$n" &
+        "$BUILD_DIR/worker/pdfpipe-worker" --name "worker-$n" 2>&5 &
         PIDS+=($!)
     done
+    exec 3>&- 4>&- 5>&-
 }
 
 wait_for_api() {
@@ -89,8 +99,10 @@ cmd_start() {
 cmd_demo() {
     build --runtime
     trap 'stop_all' EXIT INT TERM
-    start_pipeline
+    start_pipeline "$DATA_DIR/logs"
     wait_for_api
+    echo "pdfpipe: pipeline up ($WORKERS workers, logs in $DATA_DIR/logs);" \
+         "submitting examples/hello/job.json"
     local out="$DATA_DIR/demo.pdf"
     PDFPIPE_URL="http://127.0.0.1:$HTTP_PORT" "$BUILD_DIR/cli/pdfpipe" submit \
         "$TOP/examples/hello/job.json" --wait -o "$out"

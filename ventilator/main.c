@@ -9,6 +9,7 @@
                 cancelled (CANCEL) jobs
       sink      PUSH, connected to the sink's results socket; carries CANCEL
       tick      timer; chunk deadlines and worker expiry
+      rescan    timer; picks up stored jobs the loop has not heard of
     Job state lives in the job store; the scheduler decides dispatch. After
     every event the loop dispatches as many chunks as workers have credits
     for.
@@ -32,6 +33,7 @@
 #define VENTILATOR_API_ENDPOINT "inproc://pdfpipe-api"
 #define VENTILATOR_MAX_BODY_MB 64
 #define VENTILATOR_TICK_MS 250
+#define VENTILATOR_RESCAN_MS 5000
 
 typedef struct {
     const char *http_address;
@@ -430,6 +432,31 @@ s_on_api (zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+//  Schedule every unfinished job the store has and the scheduler lacks: at
+//  start-up, and now and then in case a NEW from the HTTP thread was lost.
+static void
+s_load_active_jobs (s_ventilator_t *self)
+{
+    zlist_t *active = jobstore_active (self->jobstore);
+    if (!active)
+        return;
+    for (char *job_id = (char *) zlist_first (active); job_id;
+         job_id = (char *) zlist_next (active))
+        s_load_job (self, job_id);
+    zlist_destroy (&active);
+}
+
+static int
+s_on_rescan (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    s_ventilator_t *self = (s_ventilator_t *) arg;
+    s_load_active_jobs (self);
+    s_dispatch (self);
+    return 0;
+}
+
 static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
@@ -507,21 +534,14 @@ main (int argc, char *argv[])
               options.sink_endpoint, options.data_dir);
 
     //  Jobs accepted before a restart carry on where they stopped.
-    zlist_t *active = jobstore_active (self.jobstore);
-    if (active) {
-        if (zlist_size (active))
-            log_info ("resuming %zu unfinished jobs", zlist_size (active));
-        for (char *job_id = (char *)zlist_first (active); job_id;
-             job_id = (char *)zlist_next (active))
-            s_load_job (&self, job_id);
-        zlist_destroy (&active);
-    }
+    s_load_active_jobs (&self);
 
     loop = zloop_new ();
     zloop_reader (loop, self.dispatch, s_on_worker, &self);
     zloop_reader (loop, events, s_on_event, &self);
     zloop_reader (loop, api, s_on_api, &self);
     zloop_timer (loop, VENTILATOR_TICK_MS, 0, s_on_tick, &self);
+    zloop_timer (loop, VENTILATOR_RESCAN_MS, 0, s_on_rescan, &self);
     zloop_start (loop);
     log_info ("shutting down");
     rc = 0;
