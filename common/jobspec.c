@@ -7,10 +7,16 @@
     the document in memory, which is accepted for now.
 
     Every record is checked at parse time, so a job that is accepted never
-    fails in a worker for a reason the document could have shown: each
-    distinct placeholder path of the template is resolved once per record
-    (subst_check_field), and each record is walked once, without recursion,
-    for numbers cJSON read as infinite (1e999).
+    fails in a worker for a reason the document could have shown: the
+    template draws each record dry (template_check_record: every text
+    expanded and checked against its font, table rows fitted, barcode data
+    checked), and each record is walked once, without recursion, for
+    numbers cJSON read as infinite (1e999).
+
+    Assets (images) are a top-level member of the document, but workers
+    need them with the template: jobspec_template_json wraps both as
+    {"template": ..., "assets": ...} when there are assets, which
+    template_parse_text reads.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -24,25 +30,21 @@
 
 #include <cjson/cJSON.h>
 
+#include "output.h"
+
 struct _jobspec_t {
     cJSON *root;                // the whole document
     const cJSON *template_json; // borrowed from root
+    const cJSON *assets_json;   // borrowed from root; NULL when none
     template_t *template;
     const cJSON **records; // record_count pointers into root
     uint32_t record_count;
     uint32_t chunk_pages;
+    output_t *output; // where the result goes (common/output)
 };
 
-//  One distinct record field used by the template.
-typedef struct {
-    const char *path;        // borrowed from the template's texts
-    const char *used_by;     // JSON path of the first text using it
-    subst_charset_t charset; // strictest charset of the texts using it
-    size_t order;            // first use, in template order
-} s_use_t;
-
-static const char *const s_document_fields[] = {"version", "chunk_pages",
-                                                "template", "records", NULL};
+static const char *const s_document_fields[] = {
+    "version", "chunk_pages", "assets", "template", "records", "output", NULL};
 
 static int
 s_parse_version (const cJSON *root, fielderr_t *err)
@@ -99,7 +101,9 @@ s_parse_template (jobspec_t *self, fielderr_t *err)
                       "with \"page\" and \"elements\"");
         return -1;
     }
-    self->template = template_parse (self->template_json, "template", err);
+    self->assets_json = cJSON_GetObjectItemCaseSensitive (self->root, "assets");
+    self->template = template_parse (self->template_json, self->assets_json,
+                                     "template", err);
     return self->template ? 0 : -1;
 }
 
@@ -154,85 +158,6 @@ s_index_records (jobspec_t *self, fielderr_t *err)
         self->records[record_nbr++] = record;
     }
     self->record_count = count;
-    return 0;
-}
-
-static int
-s_compare_path (const void *left, const void *right)
-{
-    const s_use_t *use_left = left;
-    const s_use_t *use_right = right;
-    int order = strcmp (use_left->path, use_right->path);
-    if (order)
-        return order;
-    return (use_left->order > use_right->order) -
-           (use_left->order < use_right->order);
-}
-
-static int
-s_compare_order (const void *left, const void *right)
-{
-    const s_use_t *use_left = left;
-    const s_use_t *use_right = right;
-    return (use_left->order > use_right->order) -
-           (use_left->order < use_right->order);
-}
-
-//  The distinct record fields the template uses, in order of first use.
-//  Returns -1 when out of memory; *uses may be NULL when there are none.
-static int
-s_collect_uses (const template_t *template, s_use_t **uses_p, size_t *count_p)
-{
-    size_t total = 0;
-    size_t element_count = template_element_count (template);
-    for (size_t index = 0; index < element_count; index++) {
-        const template_element_t *element = template_element (template, index);
-        if (element->kind == TEMPLATE_TEXT)
-            total += subst_field_count (element->u.text.text);
-    }
-    *uses_p = NULL;
-    *count_p = 0;
-    if (total == 0)
-        return 0;
-    s_use_t *uses = calloc (total, sizeof (s_use_t));
-    if (!uses)
-        return -1;
-    size_t count = 0;
-    for (size_t index = 0; index < element_count; index++) {
-        const template_element_t *element = template_element (template, index);
-        if (element->kind != TEMPLATE_TEXT)
-            continue;
-        const subst_t *text = element->u.text.text;
-        subst_charset_t charset =
-            template_font_is_standard (element->u.text.font)
-                ? SUBST_CHARSET_WINANSI
-                : SUBST_CHARSET_UTF8;
-        for (size_t field_nbr = 0; field_nbr < subst_field_count (text);
-             field_nbr++) {
-            uses[count].path = subst_field (text, field_nbr);
-            uses[count].used_by = subst_origin (text);
-            uses[count].charset = charset;
-            uses[count].order = count;
-            count++;
-        }
-    }
-    qsort (uses, count, sizeof (s_use_t), s_compare_path);
-    size_t kept = 0;
-    for (size_t index = 0; index < count; index++) {
-        if (kept > 0 && strcmp (uses[kept - 1].path, uses[index].path) == 0) {
-            //  A field drawn by several texts must suit the strictest one.
-            if (uses[index].charset == SUBST_CHARSET_WINANSI &&
-                uses[kept - 1].charset != SUBST_CHARSET_WINANSI) {
-                uses[kept - 1].charset = uses[index].charset;
-                uses[kept - 1].used_by = uses[index].used_by;
-            }
-            continue;
-        }
-        uses[kept++] = uses[index];
-    }
-    qsort (uses, kept, sizeof (s_use_t), s_compare_order);
-    *uses_p = uses;
-    *count_p = kept;
     return 0;
 }
 
@@ -303,25 +228,17 @@ s_check_numbers (const cJSON *record, uint32_t record_nbr, fielderr_t *err)
 static int
 s_check_records (jobspec_t *self, fielderr_t *err)
 {
-    s_use_t *uses;
-    size_t use_count;
-    int rc = s_collect_uses (self->template, &uses, &use_count);
-    if (rc) {
-        fielderr_set (err, "template", "out of memory");
-        return -1;
-    }
-    for (uint32_t record_nbr = 0; record_nbr < self->record_count;
+    int rc = 0;
+    for (uint32_t record_nbr = 0; rc == 0 && record_nbr < self->record_count;
          record_nbr++) {
         const cJSON *record = self->records[record_nbr];
         rc = s_check_numbers (record, record_nbr, err);
-        for (size_t index = 0; rc == 0 && index < use_count; index++)
-            rc = subst_check_field (record, uses[index].path, record_nbr,
-                                    uses[index].used_by, uses[index].charset,
-                                    err);
-        if (rc)
-            break;
+        //  One page per record: record n is page n + 1.
+        subst_vars_t vars = {record_nbr + 1, self->record_count, record_nbr,
+                             NULL, NULL};
+        if (rc == 0)
+            rc = template_check_record (self->template, record, &vars, err);
     }
-    free (uses);
     return rc ? -1 : 0;
 }
 
@@ -493,6 +410,10 @@ jobspec_parse (const char *json, size_t size, fielderr_t *err)
     rc = s_parse_template (self, err);
     if (rc)
         goto failed;
+    self->output = output_parse (
+        cJSON_GetObjectItemCaseSensitive (root, "output"), "output", err);
+    if (!self->output)
+        goto failed;
     rc = s_index_records (self, err);
     if (rc)
         goto failed;
@@ -514,10 +435,18 @@ jobspec_destroy (jobspec_t **self_p)
     if (!self)
         return;
     template_destroy (&self->template);
+    output_destroy (&self->output);
     free (self->records);
     cJSON_Delete (self->root);
     free (self);
     *self_p = NULL;
+}
+
+const output_t *
+jobspec_output (const jobspec_t *self)
+{
+    assert (self);
+    return self->output;
 }
 
 uint32_t
@@ -546,7 +475,15 @@ jobspec_template_json (const jobspec_t *self)
 {
     assert (self);
     s_text_t text = {NULL, 0, 0, 0};
+    if (!self->assets_json) {
+        s_append_json (&text, self->template_json);
+        return s_text_take (&text);
+    }
+    s_append (&text, "{\"template\":", 12);
     s_append_json (&text, self->template_json);
+    s_append (&text, ",\"assets\":", 10);
+    s_append_json (&text, self->assets_json);
+    s_append (&text, "}", 1);
     return s_text_take (&text);
 }
 

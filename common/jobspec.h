@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "fielderr.h"
+#include "output.h"
 #include "template.h"
 
 #define JOBSPEC_VERSION 1
@@ -37,6 +38,11 @@ jobspec_parse (const char *json, size_t size, fielderr_t *err);
 void
 jobspec_destroy (jobspec_t **self_p);
 
+//  Where the result goes: the document's "output", or the defaults.
+//  Borrowed.
+const output_t *
+jobspec_output (const jobspec_t *self);
+
 //  Pages in the job: one per record.
 uint32_t
 jobspec_pages (const jobspec_t *self);
@@ -49,7 +55,9 @@ jobspec_chunk_pages (const jobspec_t *self);
 const template_t *
 jobspec_template (const jobspec_t *self);
 
-//  The template as compact JSON text, as workers receive it. Caller frees.
+//  The template as compact JSON text, as workers receive it: the template
+//  object alone, or {"template": ..., "assets": ...} when the job has
+//  assets (template_parse_text reads both). Caller frees.
 char *
 jobspec_template_json (const jobspec_t *self);
 

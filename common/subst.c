@@ -1,15 +1,16 @@
-/*  subst - {{field}} substitution in template strings.
+/*  subst - {{expression}} substitution in template strings.
 
-    A compiled string is a list of parts (literal text, a record field, the
-    page number, the page count) over one buffer that holds each literal and
-    each field path NUL-terminated. Expansion resolves every field twice:
-    once to measure the result and once to write it, so the only allocation
-    is the result itself. Path resolution walks the record without building
-    strings and without recursion.
+    A compiled string is a list of parts, literal text or a compiled
+    expression (common/expr), over one buffer that holds each literal
+    NUL-terminated. Expansion evaluates each expression once into a result
+    that grows as needed: the result is the only allocation.
 
-    Numeric path segments must not have leading zeros, so two different
-    paths never reach the same value; the ventilator relies on that to check
-    each distinct field once per record.
+    A placeholder ends at the first "}}" that is not inside a quoted string
+    of its expression, so {{ x | default: "}}" }} works.
+
+    Literal text is checked against a font once, by subst_check_literals
+    when the template is parsed; expansion checks only what the record and
+    the expressions insert.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -21,32 +22,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_INDEX_DIGITS_MAX 9 // longer numeric segments are never an index
-#define S_QUOTE_MAX 40       // bytes of a bad placeholder quoted in errors
-#define S_INTEGER_EXACT_MAX 9007199254740992.0 // 2^53
+#define S_QUOTE_MAX 40 // bytes of a bad placeholder quoted in errors
 
 typedef enum {
     S_LITERAL,
-    S_FIELD,
-    S_PAGE,
-    S_PAGES,
+    S_EXPR,
 } s_kind_t;
 
 typedef struct {
     s_kind_t kind;
-    size_t offset; // into strings
-    size_t length; // bytes, without the NUL
+    size_t offset; // S_LITERAL: into strings
+    size_t length; // S_LITERAL: bytes, without the NUL
+    expr_t *expr;  // S_EXPR: owned
 } s_part_t;
 
 struct _subst_t {
-    char *strings; // literals and field paths, each NUL-terminated
+    char *strings; // literals, each NUL-terminated
     size_t strings_used;
     s_part_t *parts;
     size_t part_count;
     size_t part_max;
-    size_t *fields; // indexes into parts of the S_FIELD parts
-    size_t field_count;
-    char *origin; // JSON path of the source string
+    size_t field_count; // record paths read, over all expressions
+    char *origin;       // JSON path of the source string
 };
 
 // ---------------------------------------------------------------------------
@@ -124,14 +121,15 @@ typedef enum {
     S_DRAWABLE,
     S_INVALID_UTF8,
     S_CONTROL,
-    S_NOT_IN_CHARSET,
+    S_NOT_IN_CHARSET, // the font's encoding has no code for it
+    S_NOT_IN_FONT,    // the font file has no glyph for it
 } s_verdict_t;
 
-//  Scan at most size bytes of text for the first character charset cannot
+//  Scan at most size bytes of text for the first character font cannot
 //  draw.
 static s_verdict_t
-s_charset_scan (const char *text, size_t size, subst_charset_t charset,
-                uint32_t *codepoint, size_t *offset)
+s_font_scan (const char *text, size_t size, const subst_font_t *font,
+             uint32_t *codepoint, size_t *offset)
 {
     const unsigned char *input = (const unsigned char *)text;
     size_t position = 0;
@@ -142,8 +140,13 @@ s_charset_scan (const char *text, size_t size, subst_charset_t charset,
             return S_INVALID_UTF8;
         if (s_is_control (*codepoint))
             return S_CONTROL;
-        if (charset == SUBST_CHARSET_WINANSI && !s_winansi_byte (*codepoint))
+        if (font->charset == SUBST_CHARSET_WINANSI &&
+            !s_winansi_byte (*codepoint))
             return S_NOT_IN_CHARSET;
+        if (font->charset == SUBST_CHARSET_ASCII && *codepoint > 0x7E)
+            return S_NOT_IN_CHARSET;
+        if (font->covers && !font->covers (font->face, *codepoint))
+            return S_NOT_IN_FONT;
         position += length;
     }
     return S_DRAWABLE;
@@ -152,42 +155,63 @@ s_charset_scan (const char *text, size_t size, subst_charset_t charset,
 //  The end of a message about an undrawable character, after "contains".
 static void
 s_explain (s_verdict_t verdict, const char *text, size_t offset,
-           uint32_t codepoint, char *buffer, size_t size)
+           uint32_t codepoint, const subst_font_t *font, char *buffer,
+           size_t size)
 {
+    uint32_t ignored;
+    int length =
+        (int)s_utf8_decode ((const unsigned char *)text + offset, &ignored);
     if (verdict == S_INVALID_UTF8)
         snprintf (buffer, size, "bytes that are not valid UTF-8");
     else if (verdict == S_CONTROL)
         snprintf (buffer, size,
                   "the control character U+%04X, which no font can draw",
                   (unsigned)codepoint);
-    else {
-        uint32_t ignored;
-        int length =
-            (int)s_utf8_decode ((const unsigned char *)text + offset, &ignored);
+    else if (verdict == S_NOT_IN_FONT)
+        snprintf (buffer, size,
+                  "'%.*s' (U+%04X), which the font %s does not have", length,
+                  text + offset, (unsigned)codepoint, font->name);
+    else if (font->charset == SUBST_CHARSET_ASCII)
+        snprintf (buffer, size,
+                  "'%.*s' (U+%04X), which %s cannot draw: it takes printable "
+                  "ASCII only, whose codes select its own symbols",
+                  length, text + offset, (unsigned)codepoint, font->name);
+    else
         snprintf (buffer, size,
                   "'%.*s' (U+%04X), which the standard PDF fonts cannot draw "
                   "(they only have the WinAnsi characters, roughly Latin-1)",
                   length, text + offset, (unsigned)codepoint);
-    }
+}
+
+int
+subst_font_check (const char *text, const subst_font_t *font, const char *field,
+                  const char *prefix, fielderr_t *err)
+{
+    assert (font);
+    if (!text)
+        return 0;
+    uint32_t codepoint = 0;
+    size_t offset = 0;
+    s_verdict_t verdict =
+        s_font_scan (text, SIZE_MAX, font, &codepoint, &offset);
+    if (verdict == S_DRAWABLE)
+        return 0;
+    char explanation[FIELDERR_MESSAGE_MAX];
+    s_explain (verdict, text, offset, codepoint, font, explanation,
+               sizeof explanation);
+    fielderr_set (err, field, "%scontains %s", prefix ? prefix : "",
+                  explanation);
+    return -1;
 }
 
 int
 subst_charset_check (const char *text, subst_charset_t charset,
                      const char *field, fielderr_t *err)
 {
-    if (!text)
-        return 0;
-    uint32_t codepoint = 0;
-    size_t offset = 0;
-    s_verdict_t verdict =
-        s_charset_scan (text, SIZE_MAX, charset, &codepoint, &offset);
-    if (verdict == S_DRAWABLE)
-        return 0;
-    char explanation[FIELDERR_MESSAGE_MAX];
-    s_explain (verdict, text, offset, codepoint, explanation,
-               sizeof explanation);
-    fielderr_set (err, field, "contains %s", explanation);
-    return -1;
+    subst_font_t font = {charset == SUBST_CHARSET_ASCII ? "this font"
+                                                        : "the standard fonts",
+                         charset, NULL, NULL};
+    return subst_font_check (text, &font, field, NULL, err);
 }
 
 int
@@ -212,43 +236,17 @@ subst_winansi_encode (char *text)
     return 0;
 }
 
+size_t
+subst_utf8_decode (const char *text, uint32_t *codepoint)
+{
+    assert (text);
+    if (!*text)
+        return 0;
+    return s_utf8_decode ((const unsigned char *)text, codepoint);
+}
+
 // ---------------------------------------------------------------------------
 // Compiling
-
-static int
-s_is_path_char (char next)
-{
-    return (next >= 'A' && next <= 'Z') || (next >= 'a' && next <= 'z') ||
-           (next >= '0' && next <= '9') || next == '_' || next == '-' ||
-           next == '.';
-}
-
-//  True when path (length bytes) is segments of path characters joined by
-//  single dots, with no numeric segment that has a leading zero.
-static int
-s_path_is_valid (const char *path, size_t length)
-{
-    size_t segment_start = 0;
-    for (size_t index = 0; index <= length; index++) {
-        if (index < length && path[index] != '.') {
-            if (!s_is_path_char (path[index]))
-                return 0;
-            continue;
-        }
-        size_t segment_length = index - segment_start;
-        if (segment_length == 0)
-            return 0;
-        const char *segment = path + segment_start;
-        size_t digits = 0;
-        while (digits < segment_length && segment[digits] >= '0' &&
-               segment[digits] <= '9')
-            digits++;
-        if (digits == segment_length && segment_length > 1 && segment[0] == '0')
-            return 0;
-        segment_start = index + 1;
-    }
-    return 1;
-}
 
 //  1-based position in characters of offset in source, for messages.
 static size_t
@@ -262,21 +260,31 @@ s_character_position (const char *source, size_t offset)
     return position;
 }
 
-static int
-s_add_part (subst_t *self, s_kind_t kind, const char *text, size_t length)
+static s_part_t *
+s_add_part (subst_t *self, s_kind_t kind)
 {
     if (self->part_count == self->part_max) {
         size_t part_max = self->part_max ? self->part_max * 2 : 4;
         if (part_max > SIZE_MAX / sizeof (s_part_t))
-            return -1;
+            return NULL;
         s_part_t *parts = realloc (self->parts, part_max * sizeof (s_part_t));
         if (!parts)
-            return -1;
+            return NULL;
         self->parts = parts;
         self->part_max = part_max;
     }
     s_part_t *part = &self->parts[self->part_count++];
+    memset (part, 0, sizeof (s_part_t));
     part->kind = kind;
+    return part;
+}
+
+static int
+s_add_literal (subst_t *self, const char *text, size_t length)
+{
+    s_part_t *part = s_add_part (self, S_LITERAL);
+    if (!part)
+        return -1;
     part->offset = self->strings_used;
     part->length = length;
     memcpy (self->strings + self->strings_used, text, length);
@@ -298,6 +306,35 @@ s_quote_length (const char *inside, size_t length)
     return (int)cut;
 }
 
+//  The "}}" that closes the placeholder whose inside starts at inside,
+//  skipping quoted strings; NULL when there is none.
+static const char *
+s_find_close (const char *inside)
+{
+    char quote = 0;
+    for (const char *at = inside; *at; at++) {
+        if (quote) {
+            if (*at == '\\' && at[1])
+                at++;
+            else if (*at == quote)
+                quote = 0;
+        } else if (*at == '\'' || *at == '"')
+            quote = *at;
+        else if (at[0] == '}' && at[1] == '}')
+            return at;
+    }
+    return NULL;
+}
+
+static int
+s_is_blank (const char *text, size_t length)
+{
+    for (size_t index = 0; index < length; index++)
+        if (text[index] != ' ' && text[index] != '\t')
+            return 0;
+    return 1;
+}
+
 //  Parse source into self's parts; returns -1 with err filled on a syntax
 //  error, -2 when out of memory.
 static int
@@ -309,15 +346,16 @@ s_parse (subst_t *self, const char *source, const char *field, fielderr_t *err)
         const char *open = strstr (source + position, "{{");
         size_t literal_end = open ? (size_t)(open - source) : length;
         if (literal_end > position) {
-            int rc = s_add_part (self, S_LITERAL, source + position,
-                                 literal_end - position);
+            int rc =
+                s_add_literal (self, source + position, literal_end - position);
             if (rc)
                 return -2;
         }
         if (!open)
             break;
         size_t open_at = literal_end;
-        const char *close = strstr (open + 2, "}}");
+        const char *inside = open + 2;
+        const char *close = s_find_close (inside);
         if (!close) {
             fielderr_set (err, field,
                           "unclosed placeholder: '{{' at character %zu has no "
@@ -325,44 +363,36 @@ s_parse (subst_t *self, const char *source, const char *field, fielderr_t *err)
                           s_character_position (source, open_at));
             return -1;
         }
-        const char *inside = open + 2;
         size_t inside_length = (size_t)(close - inside);
-        const char *path = inside;
-        size_t path_length = inside_length;
-        while (path_length > 0 && (*path == ' ' || *path == '\t')) {
-            path++;
-            path_length--;
-        }
-        while (path_length > 0 &&
-               (path[path_length - 1] == ' ' || path[path_length - 1] == '\t'))
-            path_length--;
-        if (path_length == 0) {
+        if (s_is_blank (inside, inside_length)) {
             fielderr_set (err, field,
                           "empty placeholder at character %zu; expected a "
                           "field path such as {{customer.name}}",
                           s_character_position (source, open_at));
             return -1;
         }
-        if (!s_path_is_valid (path, path_length)) {
+        char problem[EXPR_PROBLEM_MAX];
+        expr_t *expr =
+            expr_compile (inside, inside_length, problem, sizeof problem);
+        if (!expr) {
+            if (strcmp (problem, "out of memory") == 0)
+                return -2;
             int quoted = s_quote_length (inside, inside_length);
-            fielderr_set (
-                err, field,
-                "invalid placeholder '{{%.*s%s}}' at character %zu: a field "
-                "path is names of letters, digits, '_' or '-' joined by '.', "
-                "with numbers written without leading zeros, such as "
-                "{{customer.name}} or {{items.0.desc}}",
-                quoted, inside, (size_t)quoted < inside_length ? "..." : "",
-                s_character_position (source, open_at));
+            fielderr_set (err, field,
+                          "invalid placeholder '{{%.*s%s}}' at character %zu: "
+                          "%s",
+                          quoted, inside,
+                          (size_t)quoted < inside_length ? "..." : "",
+                          s_character_position (source, open_at), problem);
             return -1;
         }
-        s_kind_t kind = S_FIELD;
-        if (path_length == 4 && memcmp (path, "page", 4) == 0)
-            kind = S_PAGE;
-        else if (path_length == 5 && memcmp (path, "pages", 5) == 0)
-            kind = S_PAGES;
-        int rc = s_add_part (self, kind, path, path_length);
-        if (rc)
+        s_part_t *part = s_add_part (self, S_EXPR);
+        if (!part) {
+            expr_destroy (&expr);
             return -2;
+        }
+        part->expr = expr;
+        self->field_count += expr_path_count (expr);
         position = (size_t)(close - source) + 2;
     }
     return 0;
@@ -381,8 +411,8 @@ subst_compile (const char *source, const char *field, fielderr_t *err)
     subst_t *self = calloc (1, sizeof (subst_t));
     if (!self)
         goto out_of_memory;
-    //  Every part is at most as long as the source text it comes from, and
-    //  there are at most length + 1 parts, each with its NUL.
+    //  Literals are at most the source, and there are at most length + 1
+    //  of them, each with its NUL.
     if (length > SIZE_MAX / 2 - 2)
         goto out_of_memory;
     self->strings = malloc (2 * length + 2);
@@ -395,20 +425,6 @@ subst_compile (const char *source, const char *field, fielderr_t *err)
     if (rc == -1) {
         subst_destroy (&self);
         return NULL;
-    }
-    for (size_t index = 0; index < self->part_count; index++) {
-        if (self->parts[index].kind == S_FIELD)
-            self->field_count++;
-    }
-    if (self->field_count) {
-        self->fields = calloc (self->field_count, sizeof (size_t));
-        if (!self->fields)
-            goto out_of_memory;
-        size_t field_nbr = 0;
-        for (size_t index = 0; index < self->part_count; index++) {
-            if (self->parts[index].kind == S_FIELD)
-                self->fields[field_nbr++] = index;
-        }
     }
     return self;
 
@@ -425,9 +441,10 @@ subst_destroy (subst_t **self_p)
     subst_t *self = *self_p;
     if (!self)
         return;
+    for (size_t index = 0; index < self->part_count; index++)
+        expr_destroy (&self->parts[index].expr);
     free (self->strings);
     free (self->parts);
-    free (self->fields);
     free (self->origin);
     free (self);
     *self_p = NULL;
@@ -458,249 +475,46 @@ subst_field_count (const subst_t *self)
     return self->field_count;
 }
 
-const char *
-subst_field (const subst_t *self, size_t index)
+int
+subst_single_path (const subst_t *self, const expr_t **expr_p)
 {
     assert (self);
-    if (index >= self->field_count)
-        return NULL;
-    return self->strings + self->parts[self->fields[index]].offset;
-}
-
-// ---------------------------------------------------------------------------
-// Resolving
-
-//  True when segment (length bytes) is all digits, so it can pick an item.
-static int
-s_is_index (const char *segment, size_t length)
-{
-    for (size_t digit = 0; digit < length; digit++) {
-        if (segment[digit] < '0' || segment[digit] > '9')
-            return 0;
-    }
-    return length > 0;
-}
-
-//  Member or item of container named by segment (length bytes), or NULL.
-//  An object is searched by name, an array by a segment of digits.
-static const cJSON *
-s_lookup (const cJSON *container, const char *segment, size_t length)
-{
-    if (cJSON_IsObject (container)) {
-        for (const cJSON *member = container->child; member;
-             member = member->next) {
-            if (member->string &&
-                strncmp (member->string, segment, length) == 0 &&
-                member->string[length] == '\0')
-                return member;
-        }
-        return NULL;
-    }
-    if (cJSON_IsArray (container)) {
-        if (length > S_INDEX_DIGITS_MAX || !s_is_index (segment, length))
-            return NULL;
-        long index = 0;
-        for (size_t digit = 0; digit < length; digit++)
-            index = index * 10 + (segment[digit] - '0');
-        const cJSON *item = container->child;
-        while (item && index > 0) {
-            item = item->next;
-            index--;
-        }
-        return item;
-    }
-    return NULL;
-}
-
-static size_t
-s_segment_length (const char *segment)
-{
-    const char *dot = strchr (segment, '.');
-    return dot ? (size_t)(dot - segment) : strlen (segment);
-}
-
-//  The value at path in record, or NULL. On NULL, *failed_at is the offset
-//  in path of the segment that could not be found and *parent the node it
-//  was looked for in (NULL when the record itself is missing).
-static const cJSON *
-s_resolve (const cJSON *record, const char *path, size_t *failed_at,
-           const cJSON **parent)
-{
-    const cJSON *node = record;
-    size_t offset = 0;
-    while (1) {
-        size_t length = s_segment_length (path + offset);
-        const cJSON *next =
-            node ? s_lookup (node, path + offset, length) : NULL;
-        if (!next) {
-            *failed_at = offset;
-            *parent = node;
-            return NULL;
-        }
-        node = next;
-        offset += length;
-        if (path[offset] == '\0')
-            return node;
-        offset++;
-    }
-}
-
-//  "records[N]" followed by path as a JSON path: array items as [i].
-static void
-s_record_field (const cJSON *record, const char *path, uint32_t record_nbr,
-                char *buffer, size_t size)
-{
-    int written = snprintf (buffer, size, "records[%u]", (unsigned)record_nbr);
-    size_t used = written > 0 ? (size_t)written : 0;
-    const cJSON *node = record;
-    size_t offset = 0;
-    while (used < size) {
-        size_t length = s_segment_length (path + offset);
-        int is_item =
-            cJSON_IsArray (node) && s_is_index (path + offset, length);
-        written =
-            snprintf (buffer + used, size - used, is_item ? "[%.*s]" : ".%.*s",
-                      (int)length, path + offset);
-        if (written < 0)
-            break;
-        used += (size_t)written;
-        node = node ? s_lookup (node, path + offset, length) : NULL;
-        offset += length;
-        if (path[offset] == '\0')
-            break;
-        offset++;
-    }
-}
-
-static const char *
-s_kind_name (const cJSON *node)
-{
-    if (cJSON_IsString (node))
-        return "a string";
-    if (cJSON_IsNumber (node))
-        return "a number";
-    if (cJSON_IsBool (node))
-        return "a boolean";
-    if (cJSON_IsNull (node))
-        return "null";
-    if (cJSON_IsObject (node))
-        return "an object";
-    if (cJSON_IsArray (node))
-        return "an array";
-    return "not a value";
-}
-
-static int
-s_count_items (const cJSON *array)
-{
-    int count = 0;
-    for (const cJSON *item = array->child; item; item = item->next)
-        count++;
-    return count;
-}
-
-//  Fill err for a path that does not resolve.
-static void
-s_report_missing (const cJSON *record, const char *path, uint32_t record_nbr,
-                  const char *used_by, size_t failed_at, const cJSON *parent,
-                  fielderr_t *err)
-{
-    char field[FIELDERR_FIELD_MAX];
-    s_record_field (record, path, record_nbr, field, sizeof field);
-    const char *segment = path + failed_at;
-    int prefix = failed_at ? (int)failed_at - 1 : 0;
-    if (failed_at == 0 && !cJSON_IsObject (parent))
-        fielderr_set (err, field,
-                      "missing field '%s' used by %s: the record is not an "
-                      "object",
-                      path, used_by);
-    else if (cJSON_IsArray (parent)) {
-        if (!s_is_index (segment, s_segment_length (segment)))
-            fielderr_set (err, field,
-                          "missing field '%s' used by %s: '%.*s' is an "
-                          "array, so an item number must follow it",
-                          path, used_by, prefix, path);
-        else
-            fielderr_set (err, field,
-                          "missing field '%s' used by %s: '%.*s' has %d "
-                          "items, numbered from 0",
-                          path, used_by, prefix, path, s_count_items (parent));
-    } else if (!cJSON_IsObject (parent))
-        fielderr_set (err, field,
-                      "missing field '%s' used by %s: '%.*s' is %s, not an "
-                      "object",
-                      path, used_by, prefix, path, s_kind_name (parent));
-    else
-        fielderr_set (err, field, "missing field '%s' used by %s", path,
-                      used_by);
-}
-
-//  Check that value is something a placeholder can insert; on failure fill
-//  err and return -1.
-static int
-s_check_value (const cJSON *record, const char *path, uint32_t record_nbr,
-               const char *used_by, const cJSON *value, fielderr_t *err)
-{
-    char problem[FIELDERR_DESCRIBE_MAX] = "";
-    if (cJSON_IsString (value)) {
-        const char *text = value->valuestring ? value->valuestring : "";
-        if (strnlen (text, SUBST_VALUE_MAX + 1) > SUBST_VALUE_MAX)
-            snprintf (problem, sizeof problem,
-                      "is longer than the %d bytes a text may insert",
-                      SUBST_VALUE_MAX);
-    } else if (cJSON_IsNumber (value)) {
-        if (!isfinite (value->valuedouble))
-            snprintf (problem, sizeof problem,
-                      "is a number too large to represent");
-    } else if (!cJSON_IsBool (value))
-        snprintf (problem, sizeof problem,
-                  "is %s; expected a string, number or boolean",
-                  s_kind_name (value));
-    if (!problem[0])
+    if (self->part_count != 1 || self->parts[0].kind != S_EXPR ||
+        !expr_is_path (self->parts[0].expr))
         return 0;
-    char field[FIELDERR_FIELD_MAX];
-    s_record_field (record, path, record_nbr, field, sizeof field);
-    fielderr_set (err, field, "field '%s' used by %s %s", path, used_by,
-                  problem);
-    return -1;
+    if (expr_p)
+        *expr_p = self->parts[0].expr;
+    return 1;
 }
 
 int
-subst_check_field (const cJSON *record, const char *path, uint32_t record_nbr,
-                   const char *used_by, subst_charset_t charset,
-                   fielderr_t *err)
+subst_check_literals (const subst_t *self, const subst_font_t *font,
+                      fielderr_t *err)
 {
-    assert (path);
-    if (!used_by)
-        used_by = "";
-    size_t failed_at;
-    const cJSON *parent;
-    const cJSON *value = s_resolve (record, path, &failed_at, &parent);
-    if (!value) {
-        s_report_missing (record, path, record_nbr, used_by, failed_at, parent,
-                          err);
-        return -1;
+    assert (self);
+    assert (font);
+    for (size_t index = 0; index < self->part_count; index++) {
+        const s_part_t *part = &self->parts[index];
+        if (part->kind == S_LITERAL) {
+            int rc = subst_font_check (self->strings + part->offset, font,
+                                       self->origin, NULL, err);
+            if (rc)
+                return -1;
+            continue;
+        }
+        for (size_t literal = 0; literal < expr_literal_count (part->expr);
+             literal++) {
+            char prefix[FIELDERR_MESSAGE_MAX / 2];
+            snprintf (prefix, sizeof prefix,
+                      "has a quoted string in {{ %.*s }} that ", S_QUOTE_MAX,
+                      expr_source (part->expr));
+            int rc = subst_font_check (expr_literal (part->expr, literal), font,
+                                       self->origin, prefix, err);
+            if (rc)
+                return -1;
+        }
     }
-    int rc = s_check_value (record, path, record_nbr, used_by, value, err);
-    if (rc)
-        return -1;
-    if (!cJSON_IsString (value))
-        return 0;
-    const char *text = value->valuestring ? value->valuestring : "";
-    uint32_t codepoint = 0;
-    size_t offset = 0;
-    s_verdict_t verdict =
-        s_charset_scan (text, SUBST_VALUE_MAX, charset, &codepoint, &offset);
-    if (verdict == S_DRAWABLE)
-        return 0;
-    char explanation[FIELDERR_MESSAGE_MAX];
-    s_explain (verdict, text, offset, codepoint, explanation,
-               sizeof explanation);
-    char field[FIELDERR_FIELD_MAX];
-    s_record_field (record, path, record_nbr, field, sizeof field);
-    fielderr_set (err, field, "field '%s' used by %s contains %s", path,
-                  used_by, explanation);
-    return -1;
+    return 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -709,105 +523,132 @@ subst_check_field (const cJSON *record, const char *path, uint32_t record_nbr,
 size_t
 subst_format_number (double number, char *buffer)
 {
-    int written = 0;
-    if (number == floor (number) && fabs (number) < S_INTEGER_EXACT_MAX)
-        written =
-            snprintf (buffer, SUBST_NUMBER_MAX, "%lld", (long long)number);
-    else {
-        for (int precision = 15; precision <= 17; precision++) {
-            written =
-                snprintf (buffer, SUBST_NUMBER_MAX, "%.*g", precision, number);
-            if (strtod (buffer, NULL) == number)
-                break;
-        }
-    }
-    return written > 0 ? (size_t)written : 0;
+    char formatted[EXPR_NUMBER_MAX];
+    size_t length = expr_format_number (number, formatted);
+    //  At most 24 bytes: "-1.2345678901234567e-308".
+    if (length >= SUBST_NUMBER_MAX)
+        length = SUBST_NUMBER_MAX - 1;
+    memcpy (buffer, formatted, length);
+    buffer[length] = '\0';
+    return length;
 }
 
-//  Text of the part at index for the given record and vars: either a
-//  pointer into self or the record, or a number formatted into buffer.
-//  Returns -1 with err filled when a field cannot be inserted.
+typedef struct {
+    char *data;
+    size_t used;
+    size_t size;
+} s_result_t;
+
 static int
-s_part_text (const subst_t *self, size_t index, const cJSON *record,
-             const subst_vars_t *vars, char *buffer, const char **text,
-             size_t *length, fielderr_t *err)
+s_result_append (s_result_t *result, const char *text, size_t length)
 {
-    const s_part_t *part = &self->parts[index];
-    //  The literal text, or the field path, as compiled.
-    const char *stored = self->strings + part->offset;
-    if (part->kind == S_LITERAL) {
-        *text = stored;
-        *length = part->length;
+    if (length >= result->size - result->used) {
+        size_t size = result->size;
+        while (length >= size - result->used) {
+            if (size > SIZE_MAX / 2)
+                return -1;
+            size *= 2;
+        }
+        char *data = realloc (result->data, size);
+        if (!data)
+            return -1;
+        result->data = data;
+        result->size = size;
+    }
+    memcpy (result->data + result->used, text, length);
+    result->used += length;
+    result->data[result->used] = '\0';
+    return 0;
+}
+
+//  Check an expression's text against font; err names the record field
+//  it came from or, for a computed value, the string. The names are built
+//  only for a text that fails.
+static int
+s_check_inserted (const subst_t *self, const expr_t *expr,
+                  const expr_text_t *inserted, const subst_font_t *font,
+                  fielderr_t *err)
+{
+    if (subst_font_check (inserted->text, font, "", NULL, NULL) == 0)
         return 0;
+    char prefix[FIELDERR_MESSAGE_MAX / 2];
+    if (inserted->path) {
+        char field[FIELDERR_FIELD_MAX];
+        expr_text_field (inserted, field, sizeof field);
+        snprintf (prefix, sizeof prefix, "field '%s' used by %s ",
+                  inserted->path, self->origin);
+        return subst_font_check (inserted->text, font, field, prefix, err);
     }
-    if (part->kind == S_PAGE || part->kind == S_PAGES) {
-        uint32_t number = part->kind == S_PAGE ? vars->page : vars->pages;
-        int written =
-            snprintf (buffer, SUBST_NUMBER_MAX, "%u", (unsigned)number);
-        *text = buffer;
-        *length = written > 0 ? (size_t)written : 0;
-        return 0;
-    }
-    size_t failed_at;
-    const cJSON *parent;
-    const cJSON *value = s_resolve (record, stored, &failed_at, &parent);
-    if (!value) {
-        s_report_missing (record, stored, vars->record_nbr, self->origin,
-                          failed_at, parent, err);
-        return -1;
-    }
-    int rc = s_check_value (record, stored, vars->record_nbr, self->origin,
-                            value, err);
-    if (rc)
-        return -1;
-    if (cJSON_IsString (value)) {
-        *text = value->valuestring ? value->valuestring : "";
-        *length = strlen (*text);
-    } else if (cJSON_IsNumber (value)) {
-        *length = subst_format_number (value->valuedouble, buffer);
-        *text = buffer;
-    } else {
-        *text = cJSON_IsTrue (value) ? "true" : "false";
-        *length = strlen (*text);
+    snprintf (prefix, sizeof prefix, "has {{ %.*s }}, whose value ",
+              S_QUOTE_MAX, expr_source (expr));
+    return subst_font_check (inserted->text, font, self->origin, prefix, err);
+}
+
+int
+subst_check (const subst_t *self, const cJSON *record, const subst_vars_t *vars,
+             const subst_font_t *font, fielderr_t *err)
+{
+    assert (self);
+    subst_vars_t no_vars = {0, 0, 0, NULL, NULL};
+    if (!vars)
+        vars = &no_vars;
+    expr_scope_t scope = {record,     vars->item,  vars->item_field,
+                          vars->page, vars->pages, vars->record_nbr};
+    for (size_t index = 0; index < self->part_count; index++) {
+        const s_part_t *part = &self->parts[index];
+        if (part->kind != S_EXPR)
+            continue;
+        expr_text_t inserted;
+        int rc =
+            expr_eval_text (part->expr, &scope, self->origin, &inserted, err);
+        if (rc == 0 && font)
+            rc = s_check_inserted (self, part->expr, &inserted, font, err);
+        if (rc)
+            return -1;
     }
     return 0;
 }
 
 char *
 subst_expand (const subst_t *self, const cJSON *record,
-              const subst_vars_t *vars, fielderr_t *err)
+              const subst_vars_t *vars, const subst_font_t *font,
+              fielderr_t *err)
 {
     assert (self);
-    subst_vars_t no_vars = {0, 0, 0};
+    subst_vars_t no_vars = {0, 0, 0, NULL, NULL};
     if (!vars)
         vars = &no_vars;
-    char buffer[SUBST_NUMBER_MAX];
-    const char *text;
-    size_t length;
-    size_t total = 0;
-    for (size_t index = 0; index < self->part_count; index++) {
-        int rc = s_part_text (self, index, record, vars, buffer, &text, &length,
-                              err);
-        if (rc)
-            return NULL;
-        if (length > SIZE_MAX - 1 - total) {
-            fielderr_set (err, self->origin, "expanded text is too long");
-            return NULL;
-        }
-        total += length;
-    }
-    char *result = malloc (total + 1);
-    if (!result) {
+    expr_scope_t scope = {record,     vars->item,  vars->item_field,
+                          vars->page, vars->pages, vars->record_nbr};
+    s_result_t result = {malloc (64), 0, 64};
+    if (!result.data) {
         fielderr_set (err, self->origin, "out of memory expanding this text");
         return NULL;
     }
-    size_t used = 0;
+    result.data[0] = '\0';
     for (size_t index = 0; index < self->part_count; index++) {
-        //  Same inputs as the first pass, so this cannot fail.
-        s_part_text (self, index, record, vars, buffer, &text, &length, err);
-        memcpy (result + used, text, length);
-        used += length;
+        const s_part_t *part = &self->parts[index];
+        const char *text = self->strings + part->offset;
+        size_t length = part->length;
+        expr_text_t inserted;
+        if (part->kind == S_EXPR) {
+            int rc = expr_eval_text (part->expr, &scope, self->origin,
+                                     &inserted, err);
+            if (rc == 0 && font)
+                rc = s_check_inserted (self, part->expr, &inserted, font, err);
+            if (rc) {
+                free (result.data);
+                return NULL;
+            }
+            text = inserted.text;
+            length = inserted.length;
+        }
+        if (s_result_append (&result, text, length)) {
+            free (result.data);
+            fielderr_set (err, self->origin,
+                          "out of memory expanding this text");
+            return NULL;
+        }
     }
-    result[used] = '\0';
-    return result;
+    return result.data;
 }

@@ -1,18 +1,22 @@
-/*  subst - {{field}} substitution in template strings.
+/*  subst - {{expression}} substitution in template strings.
 
     Owns the compiled form of one template string: literal text and
-    placeholders. A placeholder is a dotted path into the record
-    ({{customer.name}}, {{items.0.desc}}) or one of the page variables
-    {{page}} (global 1-based page number) and {{pages}} (total pages of the
-    job), which take precedence over record fields of the same name.
-    Compile once per template, expand once per page; expansion allocates only
-    the result string. There is no escape for a literal "{{": every "{{"
-    opens a placeholder (a record value containing "{{" is inserted as it
-    is, never expanded again).
+    placeholders. A placeholder is "{{", an expression (common/expr: a
+    path into the record such as {{customer.name}} or {{items[0].desc}},
+    arithmetic, sum(), filters such as {{number | pad: 6}}), "}}". The page
+    variables {{page}} (global 1-based page number) and {{pages}} (total
+    pages of the job) take precedence over record fields of the same name.
+    Compile once per template, expand once per page; expansion allocates
+    only the result string. There is no escape for a literal "{{": every
+    "{{" opens a placeholder (a record value containing "{{" is inserted as
+    it is, never expanded again).
 
-    Also owns what text a font can draw (subst_charset_t): the ventilator
-    checks every record against it when a job is submitted, and the worker
-    converts expanded text to the bytes a standard PDF font expects.
+    Also owns what text a font can draw (subst_font_t): the ventilator
+    checks every expanded text of every record against its font when a job
+    is submitted, the worker checks again as it draws, and converts text to
+    the bytes a standard PDF font expects. A character a font lacks is an
+    error naming the record field it came from (or the template text) and
+    the character, never a blank glyph.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -23,35 +27,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "expr.h"
 #include "fielderr.h"
 
 typedef struct _subst_t subst_t;
 
-//  Characters a text may contain. Both reject invalid UTF-8 and control
+//  Characters a text may contain. All reject invalid UTF-8 and control
 //  characters (U+0000-U+001F, U+007F-U+009F), which no font draws.
 typedef enum {
     SUBST_CHARSET_UTF8 = 0, // any other Unicode character
-    SUBST_CHARSET_WINANSI,  // WinAnsiEncoding: what the 14 standard fonts draw
+    SUBST_CHARSET_WINANSI,  // WinAnsiEncoding: the 14 standard Latin fonts
+    SUBST_CHARSET_ASCII,    // printable ASCII: Symbol and ZapfDingbats
 } subst_charset_t;
 
 //  Longest string value a placeholder may insert, in bytes. With
 //  TEMPLATE_FIELDS_MAX it bounds the text a worker builds for one page.
-#define SUBST_VALUE_MAX 4096
+#define SUBST_VALUE_MAX EXPR_VALUE_MAX
 #define SUBST_NUMBER_MAX 32 // bytes of a formatted number, with NUL
 
 //  Values that do not come from the record.
 typedef struct {
-    uint32_t page;       // global 1-based page number
-    uint32_t pages;      // total pages of the job
-    uint32_t record_nbr; // 0-based index of the record in the job, for errors
+    uint32_t page;          // global 1-based page number
+    uint32_t pages;         // total pages of the job
+    uint32_t record_nbr;    // 0-based index of the record in the job
+    const cJSON *item;      // a table row's item, or NULL
+    const char *item_field; // its JSON path ("records[4].items[3]")
 } subst_vars_t;
 
-//  Compile source. A placeholder is "{{", optional spaces, a path, optional
-//  spaces, "}}"; a path is segments of [A-Za-z0-9_-] joined by '.', and a
-//  segment of digits (without leading zeros) also picks an array item. On a
-//  syntax error (unclosed "{{", empty or invalid path) returns NULL and
-//  fills err, naming `field` (the JSON path of the string in the document).
-//  The caller owns the result.
+//  What a font can draw. covers, when not NULL, must also accept every
+//  character: a TrueType font's own coverage (common/fonts).
+typedef struct {
+    const char *name; // for messages: "Helvetica", "'body' (NanumGothic)"
+    subst_charset_t charset;
+    int (*covers) (const void *face, uint32_t codepoint);
+    const void *face;
+} subst_font_t;
+
+//  Compile source. On a syntax error (unclosed "{{", empty placeholder, an
+//  invalid expression) returns NULL and fills err, naming `field` (the
+//  JSON path of the string in the document). The caller owns the result.
 subst_t *
 subst_compile (const char *source, const char *field, fielderr_t *err);
 
@@ -62,47 +76,51 @@ subst_destroy (subst_t **self_p);
 int
 subst_is_literal (const subst_t *self);
 
-//  Expand against a record. Strings are inserted as they are, numbers in
-//  their shortest exact form (integers without ".0"), booleans as
-//  true/false. A missing field, or one that is an object, array or null,
-//  returns NULL and fills err with field "records[N].path" and a message;
-//  so does a string longer than SUBST_VALUE_MAX or a non-finite number.
-//  The caller frees the result.
-char *
-subst_expand (const subst_t *self, const cJSON *record,
-              const subst_vars_t *vars, fielderr_t *err);
-
-//  Format a finite number as subst_expand inserts it: integers below 2^53
-//  in magnitude as integers, others with the fewest significant digits
-//  (15 to 17) that read back as the same double. Also used to write JSON
-//  that must carry numbers exactly. buffer holds SUBST_NUMBER_MAX bytes;
-//  returns the length.
-size_t
-subst_format_number (double number, char *buffer);
-
-//  The JSON path given to subst_compile (borrowed), named in errors as the
-//  string that uses a field.
+//  The JSON path given to subst_compile (borrowed).
 const char *
 subst_origin (const subst_t *self);
 
-//  Record-field placeholders of the string, in order and with repeats,
-//  excluding {{page}} and {{pages}}: their paths without spaces
-//  ("customer.name"). Borrowed; valid as long as self; NULL when index is
-//  out of range.
+//  Record paths the string's expressions read, page variables excluded.
 size_t
 subst_field_count (const subst_t *self);
-const char *
-subst_field (const subst_t *self, size_t index);
 
-//  Check, without building any text, what subst_expand would do with one
-//  field: that path resolves in record to a string, finite number or
-//  boolean, and that a string value is drawable in charset. used_by is the
-//  JSON path of the string that uses the field, for the message. Returns 0,
-//  or -1 with err filled as subst_expand fills it.
+//  True when the string is exactly one placeholder holding a path alone
+//  ("{{items}}"), which *expr_p then borrows.
 int
-subst_check_field (const cJSON *record, const char *path, uint32_t record_nbr,
-                   const char *used_by, subst_charset_t charset,
-                   fielderr_t *err);
+subst_single_path (const subst_t *self, const expr_t **expr_p);
+
+//  Check that the string's literal text, and the quoted strings of its
+//  expressions, are drawable with font. Returns 0, or -1 with err naming
+//  the string: "contains 'ő' (U+0151), which the standard PDF fonts cannot
+//  draw (...)".
+int
+subst_check_literals (const subst_t *self, const subst_font_t *font,
+                      fielderr_t *err);
+
+//  Expand against a record (see expr_eval_text for values and errors).
+//  When font is not NULL every inserted value must be drawable with it:
+//  a character it lacks fails with err naming the record field
+//  ("records[4].customer", "field 'customer' used by T contains '김'
+//  (U+AE40), which ...") or the string for a computed value. The caller
+//  frees the result.
+char *
+subst_expand (const subst_t *self, const cJSON *record,
+              const subst_vars_t *vars, const subst_font_t *font,
+              fielderr_t *err);
+
+//  Check what subst_expand would do, without building the text: the same
+//  errors, no allocation. The ventilator runs this on every record.
+int
+subst_check (const subst_t *self, const cJSON *record, const subst_vars_t *vars,
+             const subst_font_t *font, fielderr_t *err);
+
+//  Format a finite number as a plain field is inserted: integers below
+//  2^53 in magnitude as integers, others with the fewest significant
+//  digits (15 to 17) that read back as the same double. Also used to
+//  write JSON that must carry numbers exactly. buffer holds
+//  SUBST_NUMBER_MAX bytes; returns the length.
+size_t
+subst_format_number (double number, char *buffer);
 
 //  Check that text (UTF-8, NUL-terminated) is drawable in charset. Returns
 //  0, or -1 with err naming field and the first offending character
@@ -111,11 +129,23 @@ int
 subst_charset_check (const char *text, subst_charset_t charset,
                      const char *field, fielderr_t *err);
 
+//  Check that text is drawable with font. Returns 0, or -1 with err named
+//  field and message prefix (such as "field 'x' used by T ") followed by
+//  "contains ..." as subst_charset_check words it.
+int
+subst_font_check (const char *text, const subst_font_t *font, const char *field,
+                  const char *prefix, fielderr_t *err);
+
 //  Convert text from UTF-8 to WinAnsiEncoding in place (the result is never
 //  longer), as libharu's standard fonts with "WinAnsiEncoding" expect.
 //  Returns 0, or -1 leaving text unspecified when it is not drawable in
 //  SUBST_CHARSET_WINANSI.
 int
 subst_winansi_encode (char *text);
+
+//  Decode the UTF-8 character at text; returns its length in bytes, or 0
+//  when the bytes are not valid UTF-8 (or text is at its NUL).
+size_t
+subst_utf8_decode (const char *text, uint32_t *codepoint);
 
 #endif

@@ -276,17 +276,42 @@ test_jobspec_rejects_unknown_top_level_field (void **state)
     (void)state;
     s_assert_document_rejects ("[]", ", \"colour\": \"red\"", "colour",
                                "unknown field 'colour'; expected one of: "
-                               "version, chunk_pages, template, records");
+                               "version, chunk_pages, assets, template, "
+                               "records");
 }
 
 static void
-test_jobspec_rejects_output_and_webhook_for_now (void **state)
+test_jobspec_rejects_webhook_for_now (void **state)
 {
     (void)state;
-    s_assert_document_rejects ("[]", ", \"output\": {}", "output",
-                               "unknown field 'output'");
     s_assert_document_rejects ("[]", ", \"webhook\": \"http://x\"", "webhook",
                                "unknown field 'webhook'");
+}
+
+static void
+test_jobspec_keeps_output_and_checks_it (void **state)
+{
+    (void)state;
+    const char *record = "[{\"number\": 1, \"customer\": {\"name\": \"A\"}}]";
+    char *json = s_document (record, ", \"output\": {\"key\": "
+                                     "\"out/{{job_id}}.pdf\", \"filename\": "
+                                     "\"invoice.pdf\"}");
+    jobspec_t *jobspec = s_parse_ok (json);
+    char *key = output_key (jobspec_output (jobspec), "j1", 0);
+    assert_string_equal (key, "out/j1.pdf");
+    free (key);
+    jobspec_destroy (&jobspec);
+    free (json);
+    //  Without "output", the defaults.
+    json = s_document (record, "");
+    jobspec = s_parse_ok (json);
+    key = output_key (jobspec_output (jobspec), "j1", 0);
+    assert_string_equal (key, "j1.pdf");
+    free (key);
+    jobspec_destroy (&jobspec);
+    free (json);
+    s_assert_document_rejects ("[]", ", \"output\": {\"key\": \"../x.pdf\"}",
+                               "output.key", "'..'");
 }
 
 static void
@@ -583,6 +608,128 @@ test_jobspec_destroy_twice_is_harmless (void **state)
     jobspec_destroy (&jobspec);
 }
 
+// ---------------------------------------------------------------------------
+// Assets, computed values, TrueType fonts, the invoice example
+
+#define S_PIXEL                                                                \
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChw"   \
+    "GA60e6kgAAAABJRU5ErkJggg=="
+
+#define S_IMAGE_TEMPLATE                                                       \
+    "{\"elements\": [{\"type\": \"image\", \"asset\": \"logo\", \"x\": 0, "    \
+    "\"y\": 0, \"width\": 10, \"height\": 10}]}"
+
+static void
+test_jobspec_ships_assets_with_the_template (void **state)
+{
+    (void)state;
+    jobspec_t *jobspec = s_parse_ok (
+        "{\"version\": 1, \"assets\": {\"logo\": {\"type\": \"png\", "
+        "\"data\": \"" S_PIXEL "\"}}, \"template\": " S_IMAGE_TEMPLATE
+        ", \"records\": [{}]}");
+    char *text = jobspec_template_json (jobspec);
+    assert_non_null (text);
+    assert_string_equal (text,
+                         "{\"template\":{\"elements\":[{\"type\":\"image\","
+                         "\"asset\":\"logo\",\"x\":0,\"y\":0,\"width\":10,"
+                         "\"height\":10}]},\"assets\":{\"logo\":{\"type\":"
+                         "\"png\",\"data\":\"" S_PIXEL "\"}}}");
+    fielderr_t err = {"", ""};
+    template_t *template = template_parse_text (text, strlen (text), &err);
+    assert_non_null (template);
+    assert_int_equal (assets_count (template_assets (template)), 1);
+    template_destroy (&template);
+    free (text);
+    jobspec_destroy (&jobspec);
+}
+
+static void
+test_jobspec_rejects_a_corrupt_asset (void **state)
+{
+    (void)state;
+    s_assert_rejects ("{\"version\": 1, \"assets\": {\"logo\": {\"type\": "
+                      "\"png\", \"data\": \"iVBORw0KGgoAAAANSUhEUgAA\"}}, "
+                      "\"template\": " S_IMAGE_TEMPLATE ", \"records\": [{}]}",
+                      "assets.logo.data", "is not a valid PNG image");
+    s_assert_rejects ("{\"version\": 1, \"template\": " S_IMAGE_TEMPLATE
+                      ", \"records\": [{}]}",
+                      "template.elements[0].asset", "no asset is named 'logo'");
+}
+
+#define S_SUM_TEMPLATE                                                         \
+    "{\"elements\": [{\"type\": \"text\", \"text\": \"Total: {{sum(items, "    \
+    "qty * price) | thousands}}\", \"x\": 0, \"y\": 0}]}"
+
+static void
+test_jobspec_checks_computed_values_in_every_record (void **state)
+{
+    (void)state;
+    s_assert_rejects (
+        "{\"version\": 1, \"template\": " S_SUM_TEMPLATE ", \"records\": ["
+        "{\"items\": [{\"qty\": 1, \"price\": 2}]}, "
+        "{\"items\": [{\"qty\": 1, \"price\": 2}, {\"qty\": \"one\", "
+        "\"price\": 2}]}]}",
+        "records[1].items[1].qty",
+        "field 'qty' used by template.elements[0].text is \"one\" (string); "
+        "'*' needs numbers");
+    s_assert_rejects ("{\"version\": 1, \"template\": " S_SUM_TEMPLATE
+                      ", \"records\": [{\"items\": [{\"qty\": 1}]}]}",
+                      "records[0].items[0].price", "missing field 'price'");
+}
+
+static void
+test_jobspec_rejects_a_character_the_truetype_font_lacks (void **state)
+{
+    (void)state;
+    s_assert_rejects (
+        "{\"version\": 1, \"template\": {\"fonts\": {\"korean\": {\"family\": "
+        "\"NanumGothic\"}}, \"elements\": [{\"type\": \"text\", \"text\": "
+        "\"{{name}}\", \"x\": 0, \"y\": 0, \"font\": \"korean\"}]}, "
+        "\"records\": [{\"name\": \"김민수\"}, {\"name\": \"김 😀\"}]}",
+        "records[1].name",
+        "field 'name' used by template.elements[0].text contains '😀' "
+        "(U+1F600), which the font 'korean' (NanumGothic) does not have");
+}
+
+//  examples/invoice/template.json with records spliced in from the JSON
+//  Lines file at path, as the CLI's --records does. Caller frees.
+static char *
+s_invoice_job (const char *path)
+{
+    char *template =
+        s_read_file (PROJECT_SOURCE_DIR "/examples/invoice/template.json");
+    char *lines = s_read_file (path);
+    char *job = malloc (strlen (template) + strlen (lines) + 64);
+    assert_non_null (job);
+    char *end = strrchr (template, '}');
+    assert_non_null (end);
+    *end = '\0';
+    strcpy (job, template);
+    strcat (job, ", \"records\": [");
+    for (char *line = strtok (lines, "\n"); line; line = strtok (NULL, "\n")) {
+        strcat (job, line);
+        strcat (job, ",");
+    }
+    strcpy (job + strlen (job) - 1, "]}");
+    free (template);
+    free (lines);
+    return job;
+}
+
+static void
+test_jobspec_parses_the_invoice_example (void **state)
+{
+    (void)state;
+    char *job = s_invoice_job (TEST_SOURCE_DIR "/data/invoice-3.jsonl");
+    jobspec_t *jobspec = s_parse_ok (job);
+    assert_int_equal (jobspec_pages (jobspec), 3);
+    const template_t *template = jobspec_template (jobspec);
+    assert_int_equal (assets_count (template_assets (template)), 1);
+    assert_int_equal (assets_image (template_assets (template), 0)->width, 256);
+    jobspec_destroy (&jobspec);
+    free (job);
+}
+
 int
 main (void)
 {
@@ -603,7 +750,8 @@ main (void)
         cmocka_unit_test (test_jobspec_rejects_fractional_chunk_pages),
         cmocka_unit_test (test_jobspec_rejects_chunk_pages_out_of_range),
         cmocka_unit_test (test_jobspec_rejects_unknown_top_level_field),
-        cmocka_unit_test (test_jobspec_rejects_output_and_webhook_for_now),
+        cmocka_unit_test (test_jobspec_rejects_webhook_for_now),
+        cmocka_unit_test (test_jobspec_keeps_output_and_checks_it),
         cmocka_unit_test (test_jobspec_rejects_duplicate_top_level_field),
         cmocka_unit_test (test_jobspec_requires_template),
         cmocka_unit_test (test_jobspec_reports_template_errors_with_their_path),
@@ -629,6 +777,12 @@ main (void)
         cmocka_unit_test (
             test_jobspec_records_json_rejects_range_outside_records),
         cmocka_unit_test (test_jobspec_destroy_twice_is_harmless),
+        cmocka_unit_test (test_jobspec_ships_assets_with_the_template),
+        cmocka_unit_test (test_jobspec_rejects_a_corrupt_asset),
+        cmocka_unit_test (test_jobspec_checks_computed_values_in_every_record),
+        cmocka_unit_test (
+            test_jobspec_rejects_a_character_the_truetype_font_lacks),
+        cmocka_unit_test (test_jobspec_parses_the_invoice_example),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
-/*  test_subst - {{field}} substitution: compiling, expanding, the errors
-    that name a record's field, and the WinAnsi charset of standard fonts.
+/*  test_subst - {{expression}} substitution: compiling, expanding, the
+    errors that name a record's field, and what fonts can draw (WinAnsi,
+    ASCII, a TrueType font's coverage).
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -31,7 +32,7 @@ s_expand (const char *source, const char *record_json, const subst_vars_t *vars,
     assert_non_null (subst);
     cJSON *record = cJSON_Parse (record_json);
     assert_non_null (record);
-    char *result = subst_expand (subst, record, vars, err);
+    char *result = subst_expand (subst, record, vars, NULL, err);
     cJSON_Delete (record);
     subst_destroy (&subst);
     return result;
@@ -42,7 +43,7 @@ s_assert_expands (const char *source, const char *record_json,
                   const char *expected)
 {
     fielderr_t err = {"", ""};
-    subst_vars_t vars = {3, 10, 0};
+    subst_vars_t vars = {3, 10, 0, NULL, NULL};
     char *result = s_expand (source, record_json, &vars, &err);
     if (!result)
         fail_msg ("expanding \"%s\" failed: %s: %s", source, err.field,
@@ -269,8 +270,8 @@ test_subst_rejects_invalid_path_characters (void **state)
     (void)state;
     s_assert_compile_fails ("{{cust omer}}",
                             "invalid placeholder '{{cust omer}}'");
-    s_assert_compile_fails ("{{a/b}}", "invalid placeholder");
-    s_assert_compile_fails ("{{\"a\"}}", "invalid placeholder");
+    s_assert_compile_fails ("{{a%b}}", "invalid placeholder");
+    s_assert_compile_fails ("{{a#}}", "invalid placeholder");
     s_assert_compile_fails ("{{{a}}}", "invalid placeholder '{{{a}}'");
 }
 
@@ -312,7 +313,7 @@ test_subst_reports_missing_field_with_record_path (void **state)
 {
     (void)state;
     fielderr_t err = {"", ""};
-    subst_vars_t vars = {18, 20, 17};
+    subst_vars_t vars = {18, 20, 17, NULL, NULL};
     char *result = s_expand ("{{customer.name}}",
                              "{\"customer\": {\"nom\": \"Ada\"}}", &vars, &err);
     assert_null (result);
@@ -433,7 +434,7 @@ test_subst_reports_missing_field_when_record_is_absent (void **state)
     subst_t *subst = subst_compile ("{{a}}", "t", NULL);
     assert_non_null (subst);
     fielderr_t err = {"", ""};
-    assert_null (subst_expand (subst, NULL, NULL, &err));
+    assert_null (subst_expand (subst, NULL, NULL, NULL, &err));
     s_assert_contains (err.message, "the record is not an object");
     subst_destroy (&subst);
 }
@@ -447,71 +448,206 @@ test_subst_lists_record_fields_without_page_variables (void **state)
         "template.elements[4].text", NULL);
     assert_non_null (subst);
     assert_int_equal (subst_field_count (subst), 3);
-    assert_string_equal (subst_field (subst, 0), "number");
-    assert_string_equal (subst_field (subst, 1), "customer.name");
-    assert_string_equal (subst_field (subst, 2), "number");
-    assert_null (subst_field (subst, 3));
     assert_string_equal (subst_origin (subst), "template.elements[4].text");
     subst_destroy (&subst);
 }
 
+//  Expand source against record_json, checking it against font.
+static char *
+s_expand_in (const char *source, const char *record_json,
+             const subst_font_t *font, fielderr_t *err)
+{
+    subst_t *subst = subst_compile (source, "template.elements[3].text", err);
+    assert_non_null (subst);
+    cJSON *record = cJSON_Parse (record_json);
+    assert_non_null (record);
+    subst_vars_t vars = {5, 9, 4, NULL, NULL};
+    char *result = subst_expand (subst, record, &vars, font, err);
+    cJSON_Delete (record);
+    subst_destroy (&subst);
+    return result;
+}
+
+static const subst_font_t s_helvetica = {"Helvetica", SUBST_CHARSET_WINANSI,
+                                         NULL, NULL};
+
 static void
-test_subst_check_field_accepts_latin1_for_winansi (void **state)
+test_subst_expand_accepts_latin1_for_winansi (void **state)
 {
     (void)state;
-    cJSON *record = cJSON_Parse ("{\"name\": \"Zoë Ångström – 5 €\", "
-                                 "\"n\": 3, \"ok\": true}");
-    assert_non_null (record);
     fielderr_t err = {"", ""};
-    assert_int_equal (
-        subst_check_field (record, "name", 0, "t", SUBST_CHARSET_WINANSI, &err),
-        0);
-    assert_int_equal (
-        subst_check_field (record, "n", 0, "t", SUBST_CHARSET_WINANSI, &err),
-        0);
-    assert_int_equal (
-        subst_check_field (record, "ok", 0, "t", SUBST_CHARSET_WINANSI, &err),
-        0);
-    cJSON_Delete (record);
+    char *result = s_expand_in ("{{name}} {{n}} {{ok}}",
+                                "{\"name\": \"Zoë Ångström – 5 €\", "
+                                "\"n\": 3, \"ok\": true}",
+                                &s_helvetica, &err);
+    assert_non_null (result);
+    assert_string_equal (result, "Zoë Ångström – 5 € 3 true");
+    free (result);
 }
 
 static void
-test_subst_check_field_rejects_korean_for_winansi (void **state)
+test_subst_expand_rejects_korean_for_winansi (void **state)
 {
     (void)state;
-    cJSON *record = cJSON_Parse ("{\"customer\": \"김민수\"}");
-    assert_non_null (record);
     fielderr_t err = {"", ""};
-    assert_int_equal (subst_check_field (record, "customer", 4,
-                                         "template.elements[3].text",
-                                         SUBST_CHARSET_WINANSI, &err),
-                      -1);
+    assert_null (s_expand_in ("Dear {{customer}}", "{\"customer\": \"김민수\"}",
+                              &s_helvetica, &err));
     assert_string_equal (err.field, "records[4].customer");
-    s_assert_contains (err.message, "field 'customer' used by "
-                                    "template.elements[3].text contains '김' "
-                                    "(U+AE40), which the standard PDF fonts "
-                                    "cannot draw");
-    assert_int_equal (subst_check_field (record, "customer", 4, "t",
-                                         SUBST_CHARSET_UTF8, &err),
-                      0);
-    cJSON_Delete (record);
+    assert_string_equal (err.message,
+                         "field 'customer' used by template.elements[3].text "
+                         "contains '김' (U+AE40), which the standard PDF "
+                         "fonts cannot draw (they only have the WinAnsi "
+                         "characters, roughly Latin-1)");
+    subst_font_t any = {"any", SUBST_CHARSET_UTF8, NULL, NULL};
+    char *result =
+        s_expand_in ("{{customer}}", "{\"customer\": \"김민수\"}", &any, &err);
+    assert_non_null (result);
+    free (result);
 }
 
 static void
-test_subst_check_field_reports_missing_like_expand (void **state)
+test_subst_expand_names_the_item_field_in_a_row (void **state)
 {
     (void)state;
-    cJSON *record = cJSON_Parse ("{\"items\": []}");
+    cJSON *record = cJSON_Parse ("{\"items\": [{\"desc\": \"ok\"}, "
+                                 "{\"desc\": \"ő\"}]}");
     assert_non_null (record);
+    subst_t *subst = subst_compile ("{{desc}}", "T", NULL);
+    assert_non_null (subst);
+    const cJSON *item =
+        cJSON_GetArrayItem (cJSON_GetObjectItem (record, "items"), 1);
+    subst_vars_t vars = {1, 1, 0, item, "records[0].items[1]"};
     fielderr_t err = {"", ""};
-    assert_int_equal (subst_check_field (record, "items.0.desc", 9,
-                                         "template.elements[0].text",
-                                         SUBST_CHARSET_UTF8, &err),
-                      -1);
-    assert_string_equal (err.field, "records[9].items[0].desc");
-    s_assert_contains (err.message, "missing field 'items.0.desc' used by "
-                                    "template.elements[0].text");
+    assert_null (subst_expand (subst, record, &vars, &s_helvetica, &err));
+    assert_string_equal (err.field, "records[0].items[1].desc");
+    s_assert_contains (err.message, "field 'desc' used by T contains 'ő'");
+    subst_destroy (&subst);
     cJSON_Delete (record);
+}
+
+//  A pretend TrueType font that has ASCII and Hangul syllables only.
+static int
+s_covers_hangul (const void *face, uint32_t codepoint)
+{
+    (void)face;
+    return codepoint < 0x80 || (codepoint >= 0xAC00 && codepoint <= 0xD7A3);
+}
+
+static const subst_font_t s_hangul = {"'korean' (Test)", SUBST_CHARSET_UTF8,
+                                      s_covers_hangul, NULL};
+
+static void
+test_subst_expand_checks_a_truetype_fonts_coverage (void **state)
+{
+    (void)state;
+    fielderr_t err = {"", ""};
+    char *result =
+        s_expand_in ("{{name}}", "{\"name\": \"김민수 Kim\"}", &s_hangul, &err);
+    assert_non_null (result);
+    free (result);
+    assert_null (
+        s_expand_in ("{{name}}", "{\"name\": \"金 Kim\"}", &s_hangul, &err));
+    assert_string_equal (err.field, "records[4].name");
+    assert_string_equal (err.message,
+                         "field 'name' used by template.elements[3].text "
+                         "contains '金' (U+91D1), which the font 'korean' "
+                         "(Test) does not have");
+}
+
+static void
+test_subst_expand_blames_the_text_for_a_computed_value (void **state)
+{
+    (void)state;
+    fielderr_t err = {"", ""};
+    assert_null (
+        s_expand_in ("{{ phone | default: '金' }}", "{}", &s_hangul, &err));
+    assert_string_equal (err.field, "template.elements[3].text");
+    s_assert_contains (err.message, "has {{ phone | default: '金' }}, whose "
+                                    "value contains '金' (U+91D1)");
+}
+
+static void
+test_subst_check_literals_checks_text_and_quoted_strings (void **state)
+{
+    (void)state;
+    fielderr_t err = {"", ""};
+    subst_t *subst =
+        subst_compile ("Total {{ x | default: '-' }} €", "T", NULL);
+    assert_non_null (subst);
+    assert_int_equal (subst_check_literals (subst, &s_helvetica, &err), 0);
+    assert_int_equal (subst_check_literals (subst, &s_hangul, &err), -1);
+    assert_string_equal (err.field, "T");
+    s_assert_contains (err.message, "contains '€' (U+20AC), which the font");
+    subst_destroy (&subst);
+    subst = subst_compile ("{{ x | default: 'ő' }}", "T", NULL);
+    assert_non_null (subst);
+    assert_int_equal (subst_check_literals (subst, &s_helvetica, &err), -1);
+    s_assert_contains (err.message, "has a quoted string in {{ x | default: "
+                                    "'ő' }} that contains 'ő'");
+    subst_destroy (&subst);
+}
+
+static void
+test_subst_ascii_fonts_take_printable_ascii_only (void **state)
+{
+    (void)state;
+    subst_font_t symbol = {"Symbol", SUBST_CHARSET_ASCII, NULL, NULL};
+    fielderr_t err = {"", ""};
+    assert_int_equal (subst_font_check ("abc ~", &symbol, "x", NULL, &err), 0);
+    assert_int_equal (subst_font_check ("é", &symbol, "x", NULL, &err), -1);
+    assert_string_equal (err.message,
+                         "contains 'é' (U+00E9), which Symbol cannot draw: it "
+                         "takes printable ASCII only, whose codes select its "
+                         "own symbols");
+}
+
+static void
+test_subst_single_path_finds_a_lone_path (void **state)
+{
+    (void)state;
+    subst_t *lone = subst_compile ("{{ items }}", "f", NULL);
+    subst_t *text = subst_compile ("x {{items}}", "f", NULL);
+    subst_t *sum = subst_compile ("{{count(items)}}", "f", NULL);
+    assert_non_null (lone);
+    assert_non_null (text);
+    assert_non_null (sum);
+    const expr_t *expr = NULL;
+    assert_int_equal (subst_single_path (lone, &expr), 1);
+    assert_non_null (expr);
+    assert_string_equal (expr_source (expr), "items");
+    assert_int_equal (subst_single_path (text, NULL), 0);
+    assert_int_equal (subst_single_path (sum, NULL), 0);
+    subst_destroy (&lone);
+    subst_destroy (&text);
+    subst_destroy (&sum);
+}
+
+static void
+test_subst_expands_expressions (void **state)
+{
+    (void)state;
+    s_assert_expands ("No. {{ number | pad: 6 }} = {{ qty * price | "
+                      "thousands }} KRW",
+                      "{\"number\": 42, \"qty\": 3, \"price\": 41000}",
+                      "No. 000042 = 123,000 KRW");
+}
+
+static void
+test_subst_placeholder_ends_outside_quoted_strings (void **state)
+{
+    (void)state;
+    s_assert_expands ("[{{ x | default: \"}}\" }}]", "{}", "[}}]");
+    s_assert_compile_fails ("{{ x | default: '}} oops", "unclosed placeholder");
+}
+
+static void
+test_subst_reports_expression_errors_with_their_cause (void **state)
+{
+    (void)state;
+    s_assert_compile_fails ("Sum {{ qty * }}",
+                            "invalid placeholder '{{ qty * }}' at character "
+                            "5: expected a value");
+    s_assert_compile_fails ("{{ x | thousand }}", "unknown filter 'thousand'");
 }
 
 static void
@@ -581,6 +717,30 @@ test_subst_winansi_encode_rejects_what_winansi_lacks (void **state)
 }
 
 static void
+test_subst_check_reports_as_expand_does (void **state)
+{
+    (void)state;
+    subst_t *subst = subst_compile ("{{a}} and {{b * 2}}", "T", NULL);
+    assert_non_null (subst);
+    cJSON *record = cJSON_Parse ("{\"a\": \"Zoë\", \"b\": \"x\"}");
+    subst_vars_t vars = {2, 2, 1, NULL, NULL};
+    fielderr_t err = {"", ""};
+    assert_int_equal (subst_check (subst, record, &vars, &s_helvetica, &err),
+                      -1);
+    assert_string_equal (err.field, "records[1].b");
+    s_assert_contains (err.message, "'*' needs numbers");
+    cJSON_ReplaceItemInObject (record, "b", cJSON_CreateNumber (4));
+    assert_int_equal (subst_check (subst, record, &vars, &s_helvetica, &err),
+                      0);
+    cJSON_ReplaceItemInObject (record, "a", cJSON_CreateString ("김"));
+    assert_int_equal (subst_check (subst, record, &vars, &s_helvetica, &err),
+                      -1);
+    assert_string_equal (err.field, "records[1].a");
+    cJSON_Delete (record);
+    subst_destroy (&subst);
+}
+
+static void
 test_subst_destroy_twice_is_harmless (void **state)
 {
     (void)state;
@@ -637,14 +797,26 @@ main (void)
             test_subst_reports_missing_field_when_record_is_absent),
         cmocka_unit_test (
             test_subst_lists_record_fields_without_page_variables),
-        cmocka_unit_test (test_subst_check_field_accepts_latin1_for_winansi),
-        cmocka_unit_test (test_subst_check_field_rejects_korean_for_winansi),
-        cmocka_unit_test (test_subst_check_field_reports_missing_like_expand),
+        cmocka_unit_test (test_subst_expand_accepts_latin1_for_winansi),
+        cmocka_unit_test (test_subst_expand_rejects_korean_for_winansi),
+        cmocka_unit_test (test_subst_expand_names_the_item_field_in_a_row),
+        cmocka_unit_test (test_subst_expand_checks_a_truetype_fonts_coverage),
+        cmocka_unit_test (
+            test_subst_expand_blames_the_text_for_a_computed_value),
+        cmocka_unit_test (
+            test_subst_check_literals_checks_text_and_quoted_strings),
+        cmocka_unit_test (test_subst_ascii_fonts_take_printable_ascii_only),
+        cmocka_unit_test (test_subst_single_path_finds_a_lone_path),
+        cmocka_unit_test (test_subst_expands_expressions),
+        cmocka_unit_test (test_subst_placeholder_ends_outside_quoted_strings),
+        cmocka_unit_test (
+            test_subst_reports_expression_errors_with_their_cause),
         cmocka_unit_test (test_subst_charset_rejects_control_characters),
         cmocka_unit_test (test_subst_charset_rejects_invalid_utf8),
         cmocka_unit_test (test_subst_charset_accepts_whole_winansi_range),
         cmocka_unit_test (test_subst_winansi_encode_maps_latin1_and_specials),
         cmocka_unit_test (test_subst_winansi_encode_rejects_what_winansi_lacks),
+        cmocka_unit_test (test_subst_check_reports_as_expand_does),
         cmocka_unit_test (test_subst_destroy_twice_is_harmless),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -1,10 +1,27 @@
 /*  render - turns a template and a slice of records into one chunk PDF.
 
     Flow of a chunk: start a document in the long-lived libharu object,
-    resolve each element's resources once (s_kinds[].prepare), then per
-    record add a page and draw every element (s_kinds[].draw), then save to
-    libharu's memory stream and copy it once into a frame. A new element
-    kind adds one row to s_kinds and its two functions.
+    resolve each element's resources once (s_kinds[].prepare: fonts,
+    images), then per record add a page, draw every element
+    (s_kinds[].draw) and add the page's bookmark, then save to libharu's
+    memory stream and copy it once into a frame. A new element kind adds
+    one row to s_kinds and its two functions.
+
+    Resources are per document and made on first use: a TrueType font or
+    an image that no element of the template uses costs nothing. A
+    TrueType file is parsed once per libharu object (its font definition
+    survives HPDF_NewDoc, so later chunks only ask for it by name), but
+    each document still builds its own font object, about 40 ms for a CJK
+    font, and embeds its own subset of the glyphs it used. An image is
+    decoded once per document, whatever the number of pages.
+
+    Text goes to libharu in the bytes its font takes: WinAnsi for the
+    standard Latin fonts (converted by subst), printable ASCII for Symbol
+    and ZapfDingbats, UTF-8 for TrueType fonts (libharu's UTF-8 encoder,
+    which writes the text as glyph ids of an Identity-H CID font). Every
+    text is checked against its font as it is expanded, as the ventilator
+    checked it: a character a font lacks is an error naming the record's
+    field, never a blank glyph.
 
     libharu reports errors through s_error_handler, which keeps the first
     one: later calls on a failed document fail with HPDF_INVALID_DOCUMENT
@@ -19,20 +36,49 @@
 #include <assert.h>
 #include <hpdf.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "barcode.h"
+#include "layout.h"
+
 #define S_WIN_ANSI "WinAnsiEncoding"
+#define S_UTF8 "UTF-8"
 #define S_PRODUCER "pdfpipe"
+#define S_ELLIPSIS_UTF8 "\xE2\x80\xA6" // U+2026
+#define S_ELLIPSIS_WIN_ANSI "\x85"
+#define S_ELLIPSIS_ASCII "..."
+
+//  A TrueType font libharu has parsed in this libharu object, found again
+//  by its base font name in later documents.
+typedef struct {
+    char *path;
+    int index;
+    char *name; // libharu's name for it
+} s_ttf_t;
 
 struct _render_t {
     HPDF_Doc pdf;             // NULL before the first chunk and after a failure
     HPDF_STATUS error_no;     // first libharu error of this chunk, 0 if none
     HPDF_STATUS error_detail; // its detail code (errno, zlib code, ...)
+    s_ttf_t *ttfs;            // parsed in pdf; emptied when pdf is freed
+    size_t ttf_count;
+    size_t ttf_max;
+    layout_t *layout;   // line breaks of the text being drawn
+    barcode_t *barcode; // the symbol being drawn
 };
+
+//  The current chunk's document resources, per template font and asset.
+typedef struct {
+    const template_t *tpl;
+    HPDF_Font *fonts;   // template_font_count of them, NULL until used
+    HPDF_Image *images; // assets_count of them, NULL until used
+    HPDF_Encoder utf8;
+} s_chunk_t;
 
 //  The page being drawn and the values its template strings expand with.
 typedef struct {
@@ -43,19 +89,10 @@ typedef struct {
 
 typedef struct _s_kind_t s_kind_t;
 
-//  One element's drawing functions and its libharu resources in the
-//  current document.
-typedef struct {
-    const s_kind_t *kind;
-    HPDF_Font font;
-    bool font_specific; // the font's built-in encoding, not WinAnsi
-} s_resource_t;
-
-typedef int (s_prepare_fn) (render_t *self, const template_element_t *element,
-                            s_resource_t *resource);
-typedef int (s_draw_fn) (render_t *self, const s_page_t *page,
-                         const template_element_t *element, size_t index,
-                         const s_resource_t *resource, fielderr_t *err);
+typedef int (s_prepare_fn) (render_t *self, s_chunk_t *chunk,
+                            const template_element_t *element);
+typedef int (s_draw_fn) (render_t *self, s_chunk_t *chunk, const s_page_t *page,
+                         const template_element_t *element, fielderr_t *err);
 
 struct _s_kind_t {
     template_kind_t kind;
@@ -63,15 +100,6 @@ struct _s_kind_t {
     s_prepare_fn *prepare;
     s_draw_fn *draw;
 };
-
-static s_prepare_fn s_text_prepare;
-static s_draw_fn s_text_draw;
-
-static const s_kind_t s_kinds[] = {
-    {TEMPLATE_TEXT, "text", s_text_prepare, s_text_draw},
-};
-
-#define S_KIND_COUNT (sizeof (s_kinds) / sizeof (s_kinds[0]))
 
 //  libharu's error codes by name (hpdf_error.h), so a failure says what
 //  went wrong without the reader looking up a hex number.
@@ -251,109 +279,551 @@ s_libharu_error (render_t *self, fielderr_t *err, const char *field,
                   detail, doing);
 }
 
-//  Symbol and ZapfDingbats take their own codes, and only printable ASCII
-//  is safe to pass: "a" is alpha in Symbol.
-static bool
-s_is_printable_ascii (const char *text)
+// ---------------------------------------------------------------------------
+// Resources
+
+static void
+s_ttfs_forget (render_t *self)
 {
-    for (const unsigned char *at = (const unsigned char *)text; *at; at++)
-        if (*at < 0x20 || *at > 0x7E)
-            return false;
-    return true;
+    for (size_t index = 0; index < self->ttf_count; index++) {
+        free (self->ttfs[index].path);
+        free (self->ttfs[index].name);
+    }
+    self->ttf_count = 0;
 }
 
-//  Explain why the expanded text of element cannot be drawn. For the
-//  standard Latin fonts, find the record field at fault and report it as
-//  the ventilator does when it checks a job; a bad literal is the
-//  template's own.
-static void
-s_text_error (const template_element_t *element, size_t index,
-              const s_resource_t *resource, const s_page_t *page,
-              fielderr_t *err)
+static const char *
+s_ttf_load (render_t *self, const template_font_t *font)
 {
-    const template_text_t *text = &element->u.text;
-    const char *origin = subst_origin (text->text);
-    char field[FIELDERR_FIELD_MAX];
-    if (subst_is_literal (text->text))
-        snprintf (field, sizeof (field), "%s", origin);
-    else
-        snprintf (field, sizeof (field), "records[%" PRIu32 "]",
-                  page->vars.record_nbr);
-    if (resource->font_specific) {
-        fielderr_set (err, field,
-                      "text of template.elements[%zu] has a character that "
-                      "%s cannot draw: it has its own encoding and takes "
-                      "printable ASCII only",
-                      index, text->font);
-        return;
+    for (size_t index = 0; index < self->ttf_count; index++)
+        if (self->ttfs[index].index == font->index &&
+            strcmp (self->ttfs[index].path, font->path) == 0)
+            return self->ttfs[index].name;
+    const char *name =
+        font->index == 0
+            ? HPDF_LoadTTFontFromFile (self->pdf, font->path, HPDF_TRUE)
+            : HPDF_LoadTTFontFromFile2 (self->pdf, font->path,
+                                        (HPDF_UINT)font->index, HPDF_TRUE);
+    if (!name)
+        return NULL;
+    if (self->ttf_count == self->ttf_max) {
+        size_t ttf_max = self->ttf_max ? self->ttf_max * 2 : 4;
+        s_ttf_t *ttfs = realloc (self->ttfs, ttf_max * sizeof (s_ttf_t));
+        if (!ttfs)
+            return NULL;
+        self->ttfs = ttfs;
+        self->ttf_max = ttf_max;
     }
-    for (size_t field_nbr = 0; field_nbr < subst_field_count (text->text);
-         field_nbr++) {
-        if (subst_check_field (
-                page->record, subst_field (text->text, field_nbr),
-                page->vars.record_nbr, origin, SUBST_CHARSET_WINANSI, err))
-            return;
+    s_ttf_t *ttf = &self->ttfs[self->ttf_count];
+    ttf->path = strdup (font->path);
+    ttf->name = strdup (name);
+    ttf->index = font->index;
+    if (!ttf->path || !ttf->name) {
+        free (ttf->path);
+        free (ttf->name);
+        return NULL;
     }
-    fielderr_set (err, field,
-                  "text of template.elements[%zu] cannot be drawn with the "
-                  "standard font %s (WinAnsiEncoding)",
-                  index, text->font);
+    self->ttf_count++;
+    return name;
 }
 
 //  Symbol and ZapfDingbats have no Latin glyphs; WinAnsi codes would
 //  select nothing, so they keep the encoding their glyphs are named in.
 static bool
-s_font_is_specific (const char *name)
+s_font_is_specific (const template_font_t *font)
 {
-    return strcmp (name, "Symbol") == 0 || strcmp (name, "ZapfDingbats") == 0;
+    return font->standard && font->check.charset == SUBST_CHARSET_ASCII;
+}
+
+//  The document's handle for font, made on first use.
+static HPDF_Font
+s_font (render_t *self, s_chunk_t *chunk, const template_font_t *font)
+{
+    size_t index = (size_t)(font - template_font (chunk->tpl, 0));
+    assert (index < template_font_count (chunk->tpl));
+    if (chunk->fonts[index])
+        return chunk->fonts[index];
+    HPDF_Font handle = NULL;
+    if (!font->standard) {
+        const char *name = s_ttf_load (self, font);
+        if (name)
+            handle = HPDF_GetFont (self->pdf, name, S_UTF8);
+    } else
+        handle = HPDF_GetFont (self->pdf, font->name,
+                               s_font_is_specific (font) ? NULL : S_WIN_ANSI);
+    chunk->fonts[index] = handle;
+    return handle;
+}
+
+static HPDF_Image
+s_image (render_t *self, s_chunk_t *chunk, size_t asset)
+{
+    if (chunk->images[asset])
+        return chunk->images[asset];
+    const assets_image_t *image =
+        assets_image (template_assets (chunk->tpl), asset);
+    assert (image);
+    chunk->images[asset] =
+        image->type == ASSETS_PNG
+            ? HPDF_LoadPngImageFromMem (self->pdf, image->data,
+                                        (HPDF_UINT)image->size)
+            : HPDF_LoadJpegImageFromMem (self->pdf, image->data,
+                                         (HPDF_UINT)image->size);
+    return chunk->images[asset];
+}
+
+static void
+s_fill_color (HPDF_Page page, const template_color_t *color)
+{
+    if (color->space == TEMPLATE_COLOR_RGB)
+        HPDF_Page_SetRGBFill (page, (HPDF_REAL)color->r, (HPDF_REAL)color->g,
+                              (HPDF_REAL)color->b);
+    else
+        HPDF_Page_SetGrayFill (page, (HPDF_REAL)color->r);
+}
+
+static void
+s_stroke_color (HPDF_Page page, const template_color_t *color)
+{
+    if (color->space == TEMPLATE_COLOR_RGB)
+        HPDF_Page_SetRGBStroke (page, (HPDF_REAL)color->r, (HPDF_REAL)color->g,
+                                (HPDF_REAL)color->b);
+    else
+        HPDF_Page_SetGrayStroke (page, (HPDF_REAL)color->r);
+}
+
+// ---------------------------------------------------------------------------
+// Text
+
+//  A font at a size, as text is measured and drawn.
+typedef struct {
+    HPDF_Font font;
+    const template_font_t *tfont;
+    double size;         // pt
+    double char_spacing; // pt
+} s_pen_t;
+
+//  Width of text as drawn, from its first glyph's left to its last
+//  glyph's right: character spacing between characters, not after the
+//  last.
+static double
+s_measure (void *arg, const char *text, size_t length)
+{
+    const s_pen_t *pen = arg;
+    if (length == 0)
+        return 0;
+    HPDF_TextWidth width = HPDF_Font_TextWidth (
+        pen->font, (const HPDF_BYTE *)text, (HPDF_UINT)length);
+    double points = width.width * pen->size / 1000.0;
+    if (width.numchars > 1)
+        points += pen->char_spacing * (width.numchars - 1);
+    return points;
+}
+
+//  Expand text for the page in the bytes pen's font takes. Returns NULL
+//  with err filled when a field is missing or a character is not in the
+//  font. The caller frees the result.
+static char *
+s_expand (const subst_t *text, const s_page_t *page, const subst_vars_t *vars,
+          const template_font_t *font, fielderr_t *err)
+{
+    char *bytes = subst_expand (text, page->record, vars, &font->check, err);
+    if (!bytes)
+        return NULL;
+    //  Checked against the font above, so it converts.
+    if (font->standard && font->check.charset == SUBST_CHARSET_WINANSI)
+        subst_winansi_encode (bytes);
+    return bytes;
+}
+
+static const char *
+s_ellipsis (const template_font_t *font)
+{
+    if (font->standard)
+        return font->check.charset == SUBST_CHARSET_WINANSI
+                   ? S_ELLIPSIS_WIN_ANSI
+                   : S_ELLIPSIS_ASCII;
+    return font->check.covers (font->check.face, 0x2026) ? S_ELLIPSIS_UTF8
+                                                         : S_ELLIPSIS_ASCII;
+}
+
+//  Start a text object in pen's font and colour.
+static void
+s_text_begin (HPDF_Page page, const s_pen_t *pen, const template_color_t *color)
+{
+    s_fill_color (page, color);
+    HPDF_Page_BeginText (page);
+    HPDF_Page_SetFontAndSize (page, pen->font, (HPDF_REAL)pen->size);
+    HPDF_Page_SetCharSpace (page, (HPDF_REAL)pen->char_spacing);
+}
+
+//  Show length bytes of text (and the ellipsis after them when given)
+//  with its anchor at x, y. text is written to for a moment: its byte
+//  after the line becomes a NUL, as libharu wants.
+static void
+s_show (HPDF_Page page, const s_pen_t *pen, double x, double y,
+        template_align_t align, char *text, size_t length, const char *ellipsis)
+{
+    double width = s_measure ((void *)pen, text, length);
+    if (ellipsis)
+        width += pen->char_spacing +
+                 s_measure ((void *)pen, ellipsis, strlen (ellipsis));
+    if (align == TEMPLATE_ALIGN_CENTER)
+        x -= width / 2;
+    else if (align == TEMPLATE_ALIGN_RIGHT)
+        x -= width;
+    char kept = text[length];
+    text[length] = '\0';
+    HPDF_Page_TextOut (page, (HPDF_REAL)x, (HPDF_REAL)y, text);
+    text[length] = kept;
+    if (ellipsis)
+        HPDF_Page_ShowText (page, ellipsis);
 }
 
 static int
-s_text_prepare (render_t *self, const template_element_t *element,
-                s_resource_t *resource)
+s_text_prepare (render_t *self, s_chunk_t *chunk,
+                const template_element_t *element)
 {
-    const char *name = element->u.text.font;
-    resource->font_specific = s_font_is_specific (name);
-    resource->font = HPDF_GetFont (self->pdf, name,
-                                   resource->font_specific ? NULL : S_WIN_ANSI);
-    return resource->font && !s_failed (self) ? 0 : -1;
+    return s_font (self, chunk, element->u.text.font) ? 0 : -1;
 }
 
 static int
-s_text_draw (render_t *self, const s_page_t *page,
-             const template_element_t *element, size_t index,
-             const s_resource_t *resource, fielderr_t *err)
+s_text_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
+             const template_element_t *element, fielderr_t *err)
 {
-    (void)self; // the draw signature is every kind's; text keeps no state
     const template_text_t *text = &element->u.text;
-    char *bytes = subst_expand (text->text, page->record, &page->vars, err);
+    char *bytes = s_expand (text->text, page, &page->vars, text->font, err);
     if (!bytes)
         return -1;
-    //  Converted in place: the expanded UTF-8 becomes the font's codes.
-    bool drawable = resource->font_specific ? s_is_printable_ascii (bytes)
-                                            : subst_winansi_encode (bytes) == 0;
-    if (!drawable) {
-        s_text_error (element, index, resource, page, err);
-        free (bytes);
-        return -1;
-    }
-    if (bytes[0] == '\0') {
+    s_pen_t pen = {s_font (self, chunk, text->font), text->font, text->size,
+                   text->char_spacing};
+    size_t length = strlen (bytes);
+    if (length == 0) {
         free (bytes);
         return 0;
     }
-    HPDF_Page_BeginText (page->page);
-    HPDF_Page_SetFontAndSize (page->page, resource->font,
-                              (HPDF_REAL)text->size);
-    double x = element->x;
-    if (text->align != TEMPLATE_ALIGN_LEFT) {
-        double width = HPDF_Page_TextWidth (page->page, bytes);
-        x -= text->align == TEMPLATE_ALIGN_CENTER ? width / 2 : width;
+    s_text_begin (page->page, &pen, &text->color);
+    if (text->width == 0)
+        s_show (page->page, &pen, element->x, element->y, text->align, bytes,
+                length, NULL);
+    else {
+        const char *ellipsis = s_ellipsis (text->font);
+        double ellipsis_width =
+            pen.char_spacing + s_measure (&pen, ellipsis, strlen (ellipsis));
+        int lines = layout_wrap (self->layout, bytes, !text->font->standard,
+                                 text->width, text->max_lines, ellipsis_width,
+                                 s_measure, &pen);
+        if (lines < 0) {
+            HPDF_Page_EndText (page->page);
+            free (bytes);
+            fielderr_set (err, element->field, "out of memory wrapping text");
+            return -1;
+        }
+        for (size_t line = 0; line < (size_t)lines; line++) {
+            size_t offset, line_length;
+            bool cut;
+            layout_line (self->layout, line, &offset, &line_length, &cut);
+            s_show (page->page, &pen, element->x,
+                    element->y - (double)line * text->line_height, text->align,
+                    bytes + offset, line_length, cut ? ellipsis : NULL);
+        }
     }
-    HPDF_Page_TextOut (page->page, (HPDF_REAL)x, (HPDF_REAL)element->y, bytes);
     HPDF_Page_EndText (page->page);
     free (bytes);
     return 0;
 }
+
+// ---------------------------------------------------------------------------
+// Images, lines, rectangles
+
+static int
+s_image_prepare (render_t *self, s_chunk_t *chunk,
+                 const template_element_t *element)
+{
+    return s_image (self, chunk, element->u.image.asset) ? 0 : -1;
+}
+
+static int
+s_image_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
+              const template_element_t *element, fielderr_t *err)
+{
+    (void)err;
+    const template_image_t *image = &element->u.image;
+    const assets_image_t *asset =
+        assets_image (template_assets (chunk->tpl), image->asset);
+    double x = element->x, y = element->y;
+    double width = image->width, height = image->height;
+    if (image->fit == TEMPLATE_FIT_CONTAIN) {
+        double scale = fmin (width / asset->width, height / asset->height);
+        x += (width - asset->width * scale) / 2;
+        y += (height - asset->height * scale) / 2;
+        width = asset->width * scale;
+        height = asset->height * scale;
+    }
+    HPDF_Page_DrawImage (page->page, s_image (self, chunk, image->asset),
+                         (HPDF_REAL)x, (HPDF_REAL)y, (HPDF_REAL)width,
+                         (HPDF_REAL)height);
+    return 0;
+}
+
+static int
+s_no_prepare (render_t *self, s_chunk_t *chunk,
+              const template_element_t *element)
+{
+    (void)self;
+    (void)chunk;
+    (void)element;
+    return 0;
+}
+
+static int
+s_line_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
+             const template_element_t *element, fielderr_t *err)
+{
+    (void)self;
+    (void)chunk;
+    (void)err;
+    const template_line_t *line = &element->u.line;
+    HPDF_Page_SetLineWidth (page->page, (HPDF_REAL)line->line_width);
+    s_stroke_color (page->page, &line->color);
+    HPDF_Page_MoveTo (page->page, (HPDF_REAL)element->x, (HPDF_REAL)element->y);
+    HPDF_Page_LineTo (page->page, (HPDF_REAL)line->x2, (HPDF_REAL)line->y2);
+    HPDF_Page_Stroke (page->page);
+    return 0;
+}
+
+static int
+s_rect_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
+             const template_element_t *element, fielderr_t *err)
+{
+    (void)self;
+    (void)chunk;
+    (void)err;
+    const template_rect_t *rect = &element->u.rect;
+    bool fill = rect->fill.space != TEMPLATE_COLOR_NONE;
+    bool stroke = rect->stroke.space != TEMPLATE_COLOR_NONE;
+    if (fill)
+        s_fill_color (page->page, &rect->fill);
+    if (stroke) {
+        s_stroke_color (page->page, &rect->stroke);
+        HPDF_Page_SetLineWidth (page->page, (HPDF_REAL)rect->line_width);
+    }
+    HPDF_Page_Rectangle (page->page, (HPDF_REAL)element->x,
+                         (HPDF_REAL)element->y, (HPDF_REAL)rect->width,
+                         (HPDF_REAL)rect->height);
+    if (fill && stroke)
+        HPDF_Page_FillStroke (page->page);
+    else if (fill)
+        HPDF_Page_Fill (page->page);
+    else
+        HPDF_Page_Stroke (page->page);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Tables
+
+static int
+s_table_prepare (render_t *self, s_chunk_t *chunk,
+                 const template_element_t *element)
+{
+    const template_table_t *table = &element->u.table;
+    if (!s_font (self, chunk, table->font))
+        return -1;
+    return s_font (self, chunk, table->header_font) ? 0 : -1;
+}
+
+//  Draw one cell's text in column, on the row whose bottom edge is at
+//  bottom.
+static int
+s_table_cell (const s_page_t *page, const template_table_t *table,
+              const template_column_t *column, double left, double bottom,
+              const subst_t *text, const subst_vars_t *vars, const s_pen_t *pen,
+              const template_color_t *color, fielderr_t *err)
+{
+    char *bytes = s_expand (text, page, vars, pen->tfont, err);
+    if (!bytes)
+        return -1;
+    size_t length = strlen (bytes);
+    if (length) {
+        double x = column->align == TEMPLATE_ALIGN_LEFT ? left + column->padding
+                   : column->align == TEMPLATE_ALIGN_RIGHT
+                       ? left + column->width - column->padding
+                       : left + column->width / 2;
+        s_text_begin (page->page, pen, color);
+        s_show (page->page, pen, x, bottom + table->baseline, column->align,
+                bytes, length, NULL);
+        HPDF_Page_EndText (page->page);
+    }
+    free (bytes);
+    return 0;
+}
+
+static void
+s_table_grid (const s_page_t *page, const template_element_t *element,
+              size_t row_count)
+{
+    const template_table_t *table = &element->u.table;
+    double width = 0;
+    for (size_t index = 0; index < table->column_count; index++)
+        width += table->columns[index].width;
+    double top = element->y;
+    double bottom = top - (double)row_count * table->row_height;
+    HPDF_Page_SetLineWidth (page->page, (HPDF_REAL)table->grid_width);
+    s_stroke_color (page->page, &table->grid_color);
+    for (size_t row = 0; row <= row_count; row++) {
+        double y = top - (double)row * table->row_height;
+        HPDF_Page_MoveTo (page->page, (HPDF_REAL)element->x, (HPDF_REAL)y);
+        HPDF_Page_LineTo (page->page, (HPDF_REAL)(element->x + width),
+                          (HPDF_REAL)y);
+    }
+    double x = element->x;
+    for (size_t index = 0; index <= table->column_count; index++) {
+        HPDF_Page_MoveTo (page->page, (HPDF_REAL)x, (HPDF_REAL)top);
+        HPDF_Page_LineTo (page->page, (HPDF_REAL)x, (HPDF_REAL)bottom);
+        if (index < table->column_count)
+            x += table->columns[index].width;
+    }
+    HPDF_Page_Stroke (page->page);
+}
+
+static int
+s_table_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
+              const template_element_t *element, fielderr_t *err)
+{
+    const template_table_t *table = &element->u.table;
+    const cJSON *rows;
+    char rows_field[FIELDERR_FIELD_MAX];
+    int rc = template_table_rows (element, page->record, &page->vars, &rows,
+                                  rows_field, sizeof rows_field, err);
+    if (rc)
+        return -1;
+    size_t header = table->has_header ? 1 : 0;
+    size_t row_count = header + (size_t)cJSON_GetArraySize (rows);
+    double width = 0;
+    for (size_t index = 0; index < table->column_count; index++)
+        width += table->columns[index].width;
+    if (header && table->header_fill.space != TEMPLATE_COLOR_NONE) {
+        s_fill_color (page->page, &table->header_fill);
+        HPDF_Page_Rectangle (page->page, (HPDF_REAL)element->x,
+                             (HPDF_REAL)(element->y - table->row_height),
+                             (HPDF_REAL)width, (HPDF_REAL)table->row_height);
+        HPDF_Page_Fill (page->page);
+    }
+    s_pen_t header_pen = {s_font (self, chunk, table->header_font),
+                          table->header_font, table->header_size, 0};
+    s_pen_t pen = {s_font (self, chunk, table->font), table->font, table->size,
+                   0};
+    double left = element->x;
+    for (size_t index = 0; header && index < table->column_count; index++) {
+        const template_column_t *column = &table->columns[index];
+        if (column->header &&
+            s_table_cell (page, table, column, left,
+                          element->y - table->row_height, column->header,
+                          &page->vars, &header_pen, &table->header_color, err))
+            return -1;
+        left += column->width;
+    }
+    size_t row = header;
+    int item_nbr = 0;
+    for (const cJSON *item = rows->child; item; item = item->next, row++) {
+        char item_field[FIELDERR_FIELD_MAX];
+        //  A path too long for the buffer is cut: it only names a field.
+        if (snprintf (item_field, sizeof item_field, "%s[%d]", rows_field,
+                      item_nbr++) < 0)
+            item_field[0] = '\0';
+        subst_vars_t vars = page->vars;
+        vars.item = item;
+        vars.item_field = item_field;
+        double bottom = element->y - (double)(row + 1) * table->row_height;
+        left = element->x;
+        for (size_t index = 0; index < table->column_count; index++) {
+            const template_column_t *column = &table->columns[index];
+            if (s_table_cell (page, table, column, left, bottom, column->value,
+                              &vars, &pen, &table->color, err))
+                return -1;
+            left += column->width;
+        }
+    }
+    if (table->grid_width > 0)
+        s_table_grid (page, element, row_count);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Barcodes
+
+static int
+s_barcode_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
+                const template_element_t *element, fielderr_t *err)
+{
+    (void)chunk;
+    const template_barcode_t *barcode = &element->u.barcode;
+    char *data =
+        subst_expand (barcode->data, page->record, &page->vars, NULL, err);
+    if (!data)
+        return -1;
+    char field[FIELDERR_FIELD_MAX];
+    snprintf (field, sizeof field, "records[%" PRIu32 "]",
+              page->vars.record_nbr);
+    int rc = template_barcode_check (element, data, field, err);
+    char problem[FIELDERR_MESSAGE_MAX / 2];
+    if (rc == 0) {
+        rc =
+            barcode_encode (self->barcode, barcode->symbology, barcode->ecc,
+                            barcode->quiet_zone, data, problem, sizeof problem);
+        if (rc)
+            fielderr_set (err, field, "barcode of %s: %s", element->field,
+                          problem);
+    }
+    free (data);
+    if (rc)
+        return -1;
+    double symbol_width = barcode_width (self->barcode);
+    double symbol_height = barcode_height (self->barcode);
+    double scale_x = barcode->width / symbol_width;
+    double scale_y = barcode->height / symbol_height;
+    double x = element->x, y = element->y;
+    if (barcode->symbology == TEMPLATE_QRCODE) {
+        //  Square modules, centred in the box.
+        double scale = fmin (scale_x, scale_y);
+        x += (barcode->width - symbol_width * scale) / 2;
+        y += (barcode->height - symbol_height * scale) / 2;
+        scale_x = scale_y = scale;
+    }
+    if (barcode->background.space != TEMPLATE_COLOR_NONE) {
+        s_fill_color (page->page, &barcode->background);
+        HPDF_Page_Rectangle (page->page, (HPDF_REAL)element->x,
+                             (HPDF_REAL)element->y, (HPDF_REAL)barcode->width,
+                             (HPDF_REAL)barcode->height);
+        HPDF_Page_Fill (page->page);
+    }
+    s_fill_color (page->page, &barcode->color);
+    size_t count = barcode_rect_count (self->barcode);
+    for (size_t index = 0; index < count; index++) {
+        const barcode_rect_t *rect = barcode_rect (self->barcode, index);
+        //  zint's y grows downwards from the symbol's top.
+        double bottom = symbol_height - rect->y - rect->height;
+        HPDF_Page_Rectangle (page->page, (HPDF_REAL)(x + rect->x * scale_x),
+                             (HPDF_REAL)(y + bottom * scale_y),
+                             (HPDF_REAL)(rect->width * scale_x),
+                             (HPDF_REAL)(rect->height * scale_y));
+    }
+    if (count)
+        HPDF_Page_Fill (page->page);
+    return 0;
+}
+
+static const s_kind_t s_kinds[] = {
+    {TEMPLATE_TEXT, "text", s_text_prepare, s_text_draw},
+    {TEMPLATE_IMAGE, "image", s_image_prepare, s_image_draw},
+    {TEMPLATE_LINE, "line", s_no_prepare, s_line_draw},
+    {TEMPLATE_RECT, "rectangle", s_no_prepare, s_rect_draw},
+    {TEMPLATE_TABLE, "table", s_table_prepare, s_table_draw},
+    {TEMPLATE_BARCODE, "barcode", s_no_prepare, s_barcode_draw},
+};
+
+#define S_KIND_COUNT (sizeof (s_kinds) / sizeof (s_kinds[0]))
 
 static const s_kind_t *
 s_kind_of (const template_element_t *element)
@@ -364,9 +834,13 @@ s_kind_of (const template_element_t *element)
     return NULL;
 }
 
+// ---------------------------------------------------------------------------
+// Documents
+
 //  Start a new, empty document in the long-lived libharu object.
 static int
-s_document_begin (render_t *self, fielderr_t *err)
+s_document_begin (render_t *self, const template_t *tpl, s_chunk_t *chunk,
+                  fielderr_t *err)
 {
     self->error_no = 0;
     self->error_detail = 0;
@@ -380,11 +854,56 @@ s_document_begin (render_t *self, fielderr_t *err)
                           "(out of memory)");
             return -1;
         }
+        //  Encoders outlive documents: registered once per object.
+        HPDF_UseUTFEncodings (self->pdf);
     }
     HPDF_SetCompressionMode (self->pdf, HPDF_COMP_ALL);
     HPDF_SetInfoAttr (self->pdf, HPDF_INFO_PRODUCER, S_PRODUCER);
+    //  Information strings and bookmarks are UTF-8 from here on; libharu
+    //  writes them as UTF-16 text strings.
+    HPDF_SetCurrentEncoder (self->pdf, S_UTF8);
+    chunk->utf8 = HPDF_GetEncoder (self->pdf, S_UTF8);
+    const char *title = template_title (tpl);
+    const char *author = template_author (tpl);
+    const char *subject = template_subject (tpl);
+    if (title)
+        HPDF_SetInfoAttr (self->pdf, HPDF_INFO_TITLE, title);
+    if (author)
+        HPDF_SetInfoAttr (self->pdf, HPDF_INFO_AUTHOR, author);
+    if (subject)
+        HPDF_SetInfoAttr (self->pdf, HPDF_INFO_SUBJECT, subject);
+    if (template_bookmark (tpl))
+        HPDF_SetPageMode (self->pdf, HPDF_PAGE_MODE_USE_OUTLINE);
     if (s_failed (self)) {
         s_libharu_error (self, err, "", "starting a document");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_bookmark (render_t *self, s_chunk_t *chunk, const s_page_t *page,
+            fielderr_t *err)
+{
+    const subst_t *bookmark = template_bookmark (chunk->tpl);
+    if (!bookmark)
+        return 0;
+    char *title = subst_expand (bookmark, page->record, &page->vars,
+                                &template_bookmark_font, err);
+    if (!title)
+        return -1;
+    if (title[0]) {
+        HPDF_Outline outline =
+            HPDF_CreateOutline (self->pdf, NULL, title, chunk->utf8);
+        if (outline)
+            HPDF_Outline_SetDestination (
+                outline, HPDF_Page_CreateDestination (page->page));
+    }
+    free (title);
+    if (s_failed (self)) {
+        s_libharu_error (self, err, "template.bookmark",
+                         "adding the bookmark of page %" PRIu32,
+                         page->vars.page);
         return -1;
     }
     return 0;
@@ -426,6 +945,12 @@ render_t *
 render_new (void)
 {
     render_t *self = calloc (1, sizeof (render_t));
+    if (!self)
+        return NULL;
+    self->layout = layout_new ();
+    self->barcode = barcode_new ();
+    if (!self->layout || !self->barcode)
+        render_destroy (&self);
     return self;
 }
 
@@ -438,8 +963,67 @@ render_destroy (render_t **self_p)
         return;
     if (self->pdf)
         HPDF_Free (self->pdf);
+    s_ttfs_forget (self);
+    free (self->ttfs);
+    layout_destroy (&self->layout);
+    barcode_destroy (&self->barcode);
     free (self);
     *self_p = NULL;
+}
+
+//  Resolve every element's resources in the new document.
+static int
+s_prepare (render_t *self, s_chunk_t *chunk, const s_kind_t **kinds,
+           fielderr_t *err)
+{
+    size_t element_count = template_element_count (chunk->tpl);
+    for (size_t index = 0; index < element_count; index++) {
+        const template_element_t *element =
+            template_element (chunk->tpl, index);
+        const s_kind_t *kind = s_kind_of (element);
+        if (!kind) {
+            fielderr_set (err, element->field,
+                          "element kind %d is not supported by "
+                          "this worker",
+                          (int)element->kind);
+            return -1;
+        }
+        kinds[index] = kind;
+        if (kind->prepare (self, chunk, element) || s_failed (self)) {
+            if (element->kind == TEMPLATE_IMAGE) {
+                const assets_image_t *asset = assets_image (
+                    template_assets (chunk->tpl), element->u.image.asset);
+                char field[FIELDERR_FIELD_MAX];
+                snprintf (field, sizeof field, "assets.%.64s", asset->name);
+                s_libharu_error (self, err, field, "loading the image for %s",
+                                 element->field);
+            } else
+                s_libharu_error (self, err, element->field, "preparing %s",
+                                 kind->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+s_draw_page (render_t *self, s_chunk_t *chunk, const s_kind_t **kinds,
+             const s_page_t *page, fielderr_t *err)
+{
+    size_t element_count = template_element_count (chunk->tpl);
+    for (size_t index = 0; index < element_count; index++) {
+        const template_element_t *element =
+            template_element (chunk->tpl, index);
+        if (kinds[index]->draw (self, chunk, page, element, err))
+            return -1;
+        if (s_failed (self)) {
+            s_libharu_error (self, err, element->field,
+                             "drawing %s on page %" PRIu32, kinds[index]->name,
+                             page->vars.page);
+            return -1;
+        }
+    }
+    return s_bookmark (self, chunk, page, err);
 }
 
 int
@@ -456,34 +1040,22 @@ render_chunk (render_t *self, const template_t *tpl, const cJSON *records,
         return -1;
     }
     size_t element_count = template_element_count (tpl);
-    s_resource_t *resources =
-        calloc (element_count ? element_count : 1, sizeof (s_resource_t));
-    if (!resources) {
-        fielderr_set (err, "", "out of memory for %zu elements", element_count);
-        return -1;
-    }
+    size_t font_count = template_font_count (tpl);
+    size_t asset_count = assets_count (template_assets (tpl));
+    s_chunk_t chunk = {tpl, NULL, NULL, NULL};
+    chunk.fonts = calloc (font_count ? font_count : 1, sizeof (HPDF_Font));
+    chunk.images = calloc (asset_count ? asset_count : 1, sizeof (HPDF_Image));
+    const s_kind_t **kinds =
+        calloc (element_count ? element_count : 1, sizeof (s_kind_t *));
     int rc = -1;
-    if (s_document_begin (self, err))
+    if (!chunk.fonts || !chunk.images || !kinds) {
+        fielderr_set (err, "", "out of memory for %zu elements", element_count);
         goto cleanup;
-
-    for (size_t index = 0; index < element_count; index++) {
-        const template_element_t *element = template_element (tpl, index);
-        const s_kind_t *kind = s_kind_of (element);
-        char field[FIELDERR_FIELD_MAX];
-        snprintf (field, sizeof (field), "template.elements[%zu]", index);
-        if (!kind) {
-            fielderr_set (err, field,
-                          "element kind %d is not supported by "
-                          "this worker",
-                          (int)element->kind);
-            goto cleanup;
-        }
-        resources[index].kind = kind;
-        if (kind->prepare (self, element, &resources[index])) {
-            s_libharu_error (self, err, field, "preparing %s", kind->name);
-            goto cleanup;
-        }
     }
+    if (s_document_begin (self, tpl, &chunk, err))
+        goto cleanup;
+    if (s_prepare (self, &chunk, kinds, err))
+        goto cleanup;
 
     double page_width = template_page_width (tpl);
     double page_height = template_page_height (tpl);
@@ -507,22 +1079,8 @@ render_chunk (render_t *self, const template_t *tpl, const cJSON *records,
                              page.vars.page);
             goto cleanup;
         }
-        for (size_t index = 0; index < element_count; index++) {
-            const template_element_t *element = template_element (tpl, index);
-            const s_kind_t *kind = resources[index].kind;
-            if (kind->draw (self, &page, element, index, &resources[index],
-                            err))
-                goto cleanup;
-            if (s_failed (self)) {
-                char field[FIELDERR_FIELD_MAX];
-                snprintf (field, sizeof (field), "template.elements[%zu]",
-                          index);
-                s_libharu_error (self, err, field,
-                                 "drawing %s on page %" PRIu32, kind->name,
-                                 page.vars.page);
-                goto cleanup;
-            }
-        }
+        if (s_draw_page (self, &chunk, kinds, &page, err))
+            goto cleanup;
         page_index++;
     }
     if (s_document_save (self, pdf_p, err))
@@ -530,13 +1088,17 @@ render_chunk (render_t *self, const template_t *tpl, const cJSON *records,
     rc = 0;
 
 cleanup:
-    free (resources);
+    free (chunk.fonts);
+    free (chunk.images);
+    free (kinds);
     if (rc == 0)
-        //  Give the pages' memory back now; the font definitions stay.
+        //  Give the pages' memory back now; font definitions and encoders
+        //  stay for the next chunk.
         HPDF_FreeDoc (self->pdf);
     else if (self->pdf) {
         HPDF_Free (self->pdf);
         self->pdf = NULL;
+        s_ttfs_forget (self);
     }
     return rc;
 }

@@ -3,24 +3,27 @@
     The only module that sees libharu. It owns one libharu document object
     for the worker's lifetime: each chunk starts a fresh document in it
     (HPDF_NewDoc), which keeps the font definitions libharu has parsed
-    (the standard fonts' metrics today, TrueType files later) for every
-    later chunk.
-    Per-document resources (font handles today; images later) are resolved
-    once per chunk, before the first page, and then drawn by a function per
-    element kind. Nothing of a chunk's content survives the chunk.
+    (the standard fonts' metrics, and each TrueType file, parsed once) for
+    every later chunk. Per-document resources (font objects, images) are
+    made once per chunk, before the first page, and then drawn by a
+    function per element kind: text (wrapped by worker/layout), images,
+    lines, rectangles, tables, barcodes (encoded by worker/barcode), plus
+    the document's information and a bookmark per page. Nothing of a
+    chunk's content survives the chunk.
 
-    Text in the standard Latin fonts is drawn in WinAnsiEncoding: the
-    expanded UTF-8 is converted by subst (which owns what a font can draw),
-    and a character outside WinAnsi is an error naming the record field and
-    the element, never a silent substitute. Symbol and ZapfDingbats keep
-    their built-in encodings: their text must be printable ASCII, whose
-    codes select the font's glyphs ("a" is alpha in Symbol).
+    Every text is expanded and checked against its font as it is drawn,
+    as the ventilator checked it when the job was submitted: a character a
+    font lacks is an error naming the record field and the element, never
+    a blank or substitute glyph. Standard Latin fonts take WinAnsi bytes,
+    Symbol and ZapfDingbats printable ASCII, TrueType fonts UTF-8 (embedded
+    as subsets, per chunk).
 
     libharu errors are sticky; the first one of a chunk is recorded and
     reported in words, the document is dropped, and no HPDF_STATUS leaves
     this module. The whole chunk stays in memory until it is saved (about
-    14 MB per 1,000 simple pages), so the caller bounds memory by chunk
-    size. Not thread-safe: one render_t per thread.
+    14 MB per 1,000 simple pages, 35 MB for 250 invoice pages), so the
+    caller bounds memory by chunk size. Not thread-safe: one render_t per
+    thread.
 
     SPDX-License-Identifier: MPL-2.0
 */

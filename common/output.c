@@ -1,0 +1,433 @@
+/*  output - where a job's finished PDF goes: the "output" object of a job
+    document (docs/job-spec.md).
+
+    Both texts are checked by rendering them with the longest job id and a
+    sample time and checking the result: placeholder values are digits,
+    '-' and job id characters, which fit every rule, so a template that
+    passes with the sample passes with every job.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "output.h"
+
+#include <assert.h>
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+
+#define S_VALUE_MAX 32 // bytes of a date or time value, with NUL
+
+struct _output_t {
+    char *key;      // template
+    char *filename; // template, or NULL
+};
+
+static const char *const s_fields[] = {"key", "filename", NULL};
+
+//  The value of placeholder name (length bytes) into value; false when
+//  there is no such placeholder.
+static bool
+s_placeholder (const char *name, size_t length, const char *job_id,
+               const struct tm *utc, const char **text, char *value)
+{
+    const char *format = NULL;
+    if (length == 6 && strncmp (name, "job_id", 6) == 0) {
+        *text = job_id;
+        return true;
+    }
+    if (length == 4 && strncmp (name, "date", 4) == 0)
+        format = "%Y-%m-%d";
+    else if (length == 4 && strncmp (name, "time", 4) == 0)
+        format = "%H%M%S";
+    else if (length == 4 && strncmp (name, "year", 4) == 0)
+        format = "%Y";
+    else if (length == 5 && strncmp (name, "month", 5) == 0)
+        format = "%m";
+    else if (length == 3 && strncmp (name, "day", 3) == 0)
+        format = "%d";
+    else
+        return false;
+    strftime (value, S_VALUE_MAX, format, utc);
+    *text = value;
+    return true;
+}
+
+//  template with its placeholders replaced. Returns NULL and fills err
+//  (when not NULL), naming field, for an unknown or unclosed placeholder
+//  or when out of memory.
+static char *
+s_render (const char *template, const char *job_id, int64_t at_ms,
+          const char *field, fielderr_t *err)
+{
+    time_t seconds = (time_t)(at_ms / 1000);
+    struct tm utc;
+    if (!gmtime_r (&seconds, &utc))
+        memset (&utc, 0, sizeof (utc));
+    size_t size = strlen (template) + 1;
+    char *result = malloc (size);
+    if (!result) {
+        fielderr_set (err, field, "out of memory");
+        return NULL;
+    }
+    size_t used = 0;
+    for (const char *cursor = template; *cursor;) {
+        const char *open = strstr (cursor, "{{");
+        size_t literal = open ? (size_t)(open - cursor) : strlen (cursor);
+        const char *text = cursor;
+        size_t text_length = literal;
+        char value[S_VALUE_MAX];
+        if (literal == 0) {
+            const char *close = strstr (open + 2, "}}");
+            if (!close) {
+                fielderr_set (err, field,
+                              "has a '{{' without its closing '}}'");
+                free (result);
+                return NULL;
+            }
+            const char *name = open + 2;
+            const char *name_end = close;
+            while (name < name_end && *name == ' ')
+                name++;
+            while (name_end > name && name_end[-1] == ' ')
+                name_end--;
+            if (!s_placeholder (name, (size_t)(name_end - name), job_id, &utc,
+                                &text, value)) {
+                fielderr_set (
+                    err, field,
+                    "has an unknown placeholder '{{%.*s}}'; expected "
+                    "one of {{job_id}}, {{date}}, {{time}}, "
+                    "{{year}}, {{month}}, {{day}}",
+                    (int)(name_end - name > 40 ? 40 : name_end - name), name);
+                free (result);
+                return NULL;
+            }
+            text_length = strlen (text);
+            cursor = close + 2;
+        } else
+            cursor += literal;
+        if (used + text_length + 1 > size) {
+            size = (used + text_length + 1) * 2;
+            char *longer = realloc (result, size);
+            if (!longer) {
+                fielderr_set (err, field, "out of memory");
+                free (result);
+                return NULL;
+            }
+            result = longer;
+        }
+        memcpy (result + used, text, text_length);
+        used += text_length;
+    }
+    result[used] = '\0';
+    return result;
+}
+
+//  A sample rendering: the longest job id, at a time with two-digit
+//  months and days.
+static char *
+s_render_sample (const char *template, const char *field, fielderr_t *err)
+{
+    char job_id[OUTPUT_JOB_ID_MAX + 1];
+    memset (job_id, 'f', OUTPUT_JOB_ID_MAX);
+    job_id[OUTPUT_JOB_ID_MAX] = '\0';
+    //  2025-11-25T16:50:01Z
+    return s_render (template, job_id, 1764089401000LL, field, err);
+}
+
+//  Say why key (a rendered sample) is not a valid store key.
+static void
+s_explain_key (const char *key, const char *field, fielderr_t *err)
+{
+    if (key[0] == '/') {
+        fielderr_set (err, field,
+                      "must not start with '/': keys are relative to the "
+                      "store's prefix");
+        return;
+    }
+    for (const char *segment = key; segment;) {
+        const char *slash = strchr (segment, '/');
+        size_t length = slash ? (size_t)(slash - segment) : strlen (segment);
+        if (length == 2 && strncmp (segment, "..", 2) == 0) {
+            fielderr_set (err, field, "must not contain a '..' part");
+            return;
+        }
+        if (length == 0) {
+            fielderr_set (err, field,
+                          "must not have an empty part ('//' or a trailing "
+                          "'/')");
+            return;
+        }
+        if (segment[0] == '.') {
+            fielderr_set (err, field,
+                          "must not have a part that starts with '.'");
+            return;
+        }
+        segment = slash ? slash + 1 : NULL;
+    }
+    for (const char *letter = key; *letter; letter++) {
+        unsigned char byte = (unsigned char)*letter;
+        bool allowed = (byte >= 'a' && byte <= 'z') ||
+                       (byte >= 'A' && byte <= 'Z') ||
+                       (byte >= '0' && byte <= '9') || strchr ("._-/", byte);
+        if (!allowed) {
+            if (byte >= 0x20 && byte < 0x7f)
+                fielderr_set (err, field,
+                              "may contain only A-Z a-z 0-9 . _ - / and "
+                              "placeholders, got '%c'",
+                              byte);
+            else
+                fielderr_set (err, field,
+                              "may contain only A-Z a-z 0-9 . _ - / and "
+                              "placeholders, got byte 0x%02x",
+                              byte);
+            return;
+        }
+    }
+    fielderr_set (err, field, "is not a valid key");
+}
+
+static int
+s_check_key (const char *template, const char *field, fielderr_t *err)
+{
+    char *sample = s_render_sample (template, field, err);
+    if (!sample)
+        return -1;
+    int rc = 0;
+    if (strlen (sample) > OUTPUT_KEY_MAX) {
+        fielderr_set (err, field,
+                      "is longer than %d bytes once placeholders are filled "
+                      "in (job ids may have %d characters)",
+                      OUTPUT_KEY_MAX, OUTPUT_JOB_ID_MAX);
+        rc = -1;
+    } else if (!store_key_valid (sample)) {
+        s_explain_key (sample, field, err);
+        rc = -1;
+    }
+    free (sample);
+    return rc;
+}
+
+//  Bytes in the UTF-8 sequence starting at text, or 0 when it is not a
+//  valid, shortest-form sequence of a character other than a surrogate.
+static size_t
+s_utf8_length (const unsigned char *text)
+{
+    unsigned char lead = text[0];
+    size_t length;
+    uint32_t codepoint;
+    if (lead < 0x80)
+        return 1;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        length = 2;
+        codepoint = lead & 0x1f;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        length = 3;
+        codepoint = lead & 0x0f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        length = 4;
+        codepoint = lead & 0x07;
+    } else
+        return 0;
+    for (size_t index = 1; index < length; index++) {
+        if ((text[index] & 0xc0) != 0x80)
+            return 0;
+        codepoint = (codepoint << 6) | (text[index] & 0x3f);
+    }
+    if ((length == 3 && codepoint < 0x800) ||
+        (length == 4 && (codepoint < 0x10000 || codepoint > 0x10ffff)) ||
+        (codepoint >= 0xd800 && codepoint <= 0xdfff))
+        return 0;
+    //  C1 control characters (U+0080-U+009F).
+    if (codepoint < 0xa0)
+        return 0;
+    return length;
+}
+
+static int
+s_check_filename (const char *template, const char *field, fielderr_t *err)
+{
+    char *sample = s_render_sample (template, field, err);
+    if (!sample)
+        return -1;
+    int rc = -1;
+    size_t length = strlen (sample);
+    if (length == 0)
+        fielderr_set (err, field, "must not be empty");
+    else if (length > OUTPUT_FILENAME_MAX)
+        fielderr_set (err, field,
+                      "is longer than %d bytes once placeholders are filled "
+                      "in",
+                      OUTPUT_FILENAME_MAX);
+    else if (streq (sample, ".") || streq (sample, ".."))
+        fielderr_set (err, field, "must be a file name, not '%s'", sample);
+    else
+        rc = 0;
+    for (const unsigned char *cursor = (const unsigned char *)sample;
+         rc == 0 && *cursor;) {
+        size_t step = s_utf8_length (cursor);
+        if (step == 0 || *cursor < 0x20 || *cursor == 0x7f) {
+            fielderr_set (err, field,
+                          "must be UTF-8 text without control characters");
+            rc = -1;
+        } else if (*cursor == '/' || *cursor == '\\') {
+            fielderr_set (err, field,
+                          "must be a file name without '/' or '\\'");
+            rc = -1;
+        }
+        cursor += step ? step : 1;
+    }
+    free (sample);
+    return rc;
+}
+
+//  The string member name of object, copied into *text_p; absent is fine
+//  (*text_p stays NULL).
+static int
+s_string_member (const cJSON *object, const char *name, const char *path,
+                 char **text_p, fielderr_t *err)
+{
+    const cJSON *member = cJSON_GetObjectItemCaseSensitive (object, name);
+    if (!member)
+        return 0;
+    char field[FIELDERR_FIELD_MAX];
+    snprintf (field, sizeof (field), "%s.%s", path, name);
+    if (!cJSON_IsString (member)) {
+        char got[FIELDERR_DESCRIBE_MAX];
+        fielderr_describe (member, got, sizeof (got));
+        fielderr_set (err, field, "must be a string, got %s", got);
+        return -1;
+    }
+    *text_p = strdup (member->valuestring);
+    if (!*text_p) {
+        fielderr_set (err, field, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+output_t *
+output_parse (const cJSON *json, const char *path, fielderr_t *err)
+{
+    assert (path);
+    output_t *self = calloc (1, sizeof (output_t));
+    if (!self) {
+        fielderr_set (err, path, "out of memory");
+        return NULL;
+    }
+    if (json) {
+        if (!cJSON_IsObject (json)) {
+            char got[FIELDERR_DESCRIBE_MAX];
+            fielderr_describe (json, got, sizeof (got));
+            fielderr_set (err, path,
+                          "must be an object with \"key\" and/or "
+                          "\"filename\", got %s",
+                          got);
+            goto failed;
+        }
+        if (fielderr_check_fields (json, path, s_fields, err) ||
+            s_string_member (json, "key", path, &self->key, err) ||
+            s_string_member (json, "filename", path, &self->filename, err))
+            goto failed;
+    }
+    char field[FIELDERR_FIELD_MAX];
+    if (self->key) {
+        snprintf (field, sizeof (field), "%s.key", path);
+        if (s_check_key (self->key, field, err))
+            goto failed;
+    } else {
+        self->key = strdup (OUTPUT_KEY_DEFAULT);
+        if (!self->key) {
+            fielderr_set (err, path, "out of memory");
+            goto failed;
+        }
+    }
+    if (self->filename) {
+        snprintf (field, sizeof (field), "%s.filename", path);
+        if (s_check_filename (self->filename, field, err))
+            goto failed;
+    }
+    return self;
+
+failed:
+    output_destroy (&self);
+    return NULL;
+}
+
+void
+output_destroy (output_t **self_p)
+{
+    assert (self_p);
+    output_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->key);
+    free (self->filename);
+    free (self);
+    *self_p = NULL;
+}
+
+char *
+output_key (const output_t *self, const char *job_id, int64_t at_ms)
+{
+    assert (self);
+    assert (job_id);
+    return s_render (self->key, job_id, at_ms, "", NULL);
+}
+
+char *
+output_filename (const output_t *self, const char *job_id, int64_t at_ms)
+{
+    assert (self);
+    assert (job_id);
+    if (!self->filename)
+        return NULL;
+    return s_render (self->filename, job_id, at_ms, "", NULL);
+}
+
+char *
+output_content_disposition (const char *filename)
+{
+    assert (filename);
+    size_t length = strlen (filename);
+    char *fallback = malloc (length + 1);
+    char *exact = malloc (3 * length + 1);
+    char *header = NULL;
+    if (!fallback || !exact)
+        goto cleanup;
+    size_t used = 0;
+    for (const char *letter = filename; *letter; letter++) {
+        unsigned char byte = (unsigned char)*letter;
+        if (byte == ' ' && (used == 0 || fallback[used - 1] == ' '))
+            continue;
+        fallback[used++] =
+            byte >= 0x20 && byte < 0x7f && byte != '"' && byte != '\\'
+                ? (char)byte
+                : '_';
+    }
+    while (used > 0 && fallback[used - 1] == ' ')
+        used--;
+    fallback[used] = '\0';
+    char *cursor = exact;
+    for (const char *letter = filename; *letter; letter++) {
+        unsigned char byte = (unsigned char)*letter;
+        if (isalnum (byte) || strchr ("!#$&+-.^_`|~", byte))
+            *cursor++ = (char)byte;
+        else
+            cursor += sprintf (cursor, "%%%02X", byte);
+    }
+    *cursor = '\0';
+    header = zsys_sprintf ("attachment; filename=\"%s\"; filename*=UTF-8''%s",
+                           *fallback ? fallback : "download", exact);
+
+cleanup:
+    free (exact);
+    free (fallback);
+    return header;
+}
