@@ -46,9 +46,12 @@ typedef struct {
     bool out_of_memory;
     FILE *file; // a download's part file; NULL otherwise
     const char *file_path;
-    int file_errno;   // errno of a failed write to file
-    FILE *upload;     // request body of a POST; NULL otherwise
-    int upload_errno; // errno of a failed read of upload
+    int file_errno;              // errno of a failed write to file
+    FILE *upload;                // request body of a POST; NULL otherwise
+    int upload_errno;            // errno of a failed read of upload
+    apiclient_reader_fn *reader; // makes the request body instead of upload
+    void *reader_arg;
+    bool reader_abandoned; // the reader returned -1
 } s_transfer_t;
 
 static void
@@ -152,6 +155,15 @@ static size_t
 s_read (char *buffer, size_t size, size_t count, void *arg)
 {
     s_transfer_t *transfer = arg;
+    if (transfer->reader) {
+        ssize_t made =
+            transfer->reader (transfer->reader_arg, buffer, size * count);
+        if (made < 0) {
+            transfer->reader_abandoned = true;
+            return CURL_READFUNC_ABORT;
+        }
+        return (size_t)made;
+    }
     size_t bytes = fread (buffer, 1, size * count, transfer->upload);
     if (bytes == 0 && ferror (transfer->upload)) {
         transfer->upload_errno = errno ? errno : EIO;
@@ -216,7 +228,9 @@ s_explain (apiclient_t *self, const char *method, CURLcode code,
     const char *detail =
         self->curl_error[0] ? self->curl_error : curl_easy_strerror (code);
 
-    if (transfer->upload_errno)
+    if (transfer->reader_abandoned)
+        s_set_error (self, "the request body was abandoned");
+    else if (transfer->upload_errno)
         s_set_error (self, "cannot read the request body: %s",
                      strerror (transfer->upload_errno));
     else if (transfer->file_errno)
@@ -280,9 +294,16 @@ s_take_body (apiclient_t *self, s_transfer_t *transfer, char **body_p)
     return 0;
 }
 
+//  A request body: a file, a reader, or neither.
+typedef struct {
+    FILE *file;
+    apiclient_reader_fn *reader;
+    void *reader_arg;
+} s_upload_t;
+
 static int
 s_request (apiclient_t *self, const char *method, const char *path,
-           const char *content_type, FILE *upload, long *status_p,
+           const char *content_type, const s_upload_t *upload, long *status_p,
            char **body_p)
 {
     assert (self);
@@ -314,12 +335,17 @@ s_request (apiclient_t *self, const char *method, const char *path,
     s_prepare (self, url, &transfer, headers);
     if (upload) {
         curl_off_t size = -1; // unknown: sent chunked
-        struct stat info;
-        off_t position = ftello (upload);
-        if (fstat (fileno (upload), &info) == 0 && S_ISREG (info.st_mode) &&
-            position >= 0 && info.st_size >= position)
-            size = (curl_off_t)(info.st_size - position);
-        transfer.upload = upload;
+        if (upload->file) {
+            struct stat info;
+            off_t position = ftello (upload->file);
+            if (fstat (fileno (upload->file), &info) == 0 &&
+                S_ISREG (info.st_mode) && position >= 0 &&
+                info.st_size >= position)
+                size = (curl_off_t)(info.st_size - position);
+        }
+        transfer.upload = upload->file;
+        transfer.reader = upload->reader;
+        transfer.reader_arg = upload->reader_arg;
         curl_easy_setopt (self->curl, CURLOPT_POST, 1L);
         curl_easy_setopt (self->curl, CURLOPT_READFUNCTION, s_read);
         curl_easy_setopt (self->curl, CURLOPT_READDATA, &transfer);
@@ -426,7 +452,20 @@ apiclient_post (apiclient_t *self, const char *path, const char *content_type,
 {
     assert (upload);
     assert (content_type);
-    return s_request (self, "POST", path, content_type, upload, status_p,
+    s_upload_t body = {upload, NULL, NULL};
+    return s_request (self, "POST", path, content_type, &body, status_p,
+                      body_p);
+}
+
+int
+apiclient_post_reader (apiclient_t *self, const char *path,
+                       const char *content_type, apiclient_reader_fn *reader,
+                       void *reader_arg, long *status_p, char **body_p)
+{
+    assert (reader);
+    assert (content_type);
+    s_upload_t body = {NULL, reader, reader_arg};
+    return s_request (self, "POST", path, content_type, &body, status_p,
                       body_p);
 }
 

@@ -19,6 +19,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define APICLIENT_CONNECT_TIMEOUT_MS 10000
 //  A transfer that moves no bytes for this long is abandoned. There is no
@@ -34,6 +35,11 @@
 #define APICLIENT_PART_SUFFIX ".part"
 
 typedef struct _apiclient_t apiclient_t;
+
+//  Produces a request body as it is sent: writes at most size bytes into
+//  buffer and returns how many, 0 at the end of the body, or -1 to abandon
+//  the request. arg is what the caller passed along with it.
+typedef ssize_t (apiclient_reader_fn) (void *arg, char *buffer, size_t size);
 
 //  A client for the API at base_url ("http://host:port", optionally with a
 //  path prefix; trailing slashes are ignored). Returns NULL when base_url is
@@ -77,6 +83,17 @@ apiclient_delete (apiclient_t *self, const char *path, long *status_p,
 int
 apiclient_post (apiclient_t *self, const char *path, const char *content_type,
                 FILE *upload, long *status_p, char **body_p);
+
+//  POST base_url + path with a body that reader makes as the request is
+//  sent (chunked, since its length is not known ahead). When reader
+//  returns -1 the request is abandoned mid-body, so the server sees a
+//  broken request and never a truncated document, and this returns -1
+//  with apiclient_error "the request body was abandoned": why is the
+//  reader's to tell. Otherwise results as for apiclient_get.
+int
+apiclient_post_reader (apiclient_t *self, const char *path,
+                       const char *content_type, apiclient_reader_fn *reader,
+                       void *reader_arg, long *status_p, char **body_p);
 
 //  GET base_url + path, following redirects, and stream a 200 answer into
 //  file_path + APICLIENT_PART_SUFFIX, renamed to file_path once it is

@@ -3,8 +3,9 @@
     Parses the command line, runs one command and turns its outcome into an
     exit status; the statuses are documented in s_usage and are part of the
     interface scripts rely on, which is why the reading of HTTP statuses
-    lives here. It connects apiclient (HTTP), apireply (the replies) and
-    progressbar (a job being waited for).
+    lives here. It connects apiclient (HTTP), apireply (the replies),
+    progressbar (a job being waited for), and jobbody and records (a submit
+    whose records come from a file, streamed into the request).
 
     stdout carries only what a script captures: a job id, an output path, a
     state or a status document, one item a line. Everything meant for people
@@ -14,7 +15,9 @@
 */
 #include "apiclient.h"
 #include "apireply.h"
+#include "jobbody.h"
 #include "progressbar.h"
+#include "records.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -54,18 +57,29 @@ enum {
     S_CONTINUE = -1 // not an exit status: parsing found a command to run
 };
 
+//  Options with a long name only.
+enum {
+    S_OPTION_RECORDS = 256,
+    S_OPTION_RECORDS_FORMAT,
+    S_OPTION_CSV_NUMBERS,
+};
+
 typedef struct {
     const char *url; // --url; NULL for the default
     const char *command;
     const char *operand; // JOB.json or ID
     const char *output;  // -o
     bool wait;
+    const char *records;             // --records FILE; NULL without
+    records_format_t records_format; // given or guessed from the name
+    bool csv_numbers;                // --csv-numbers
 } s_options_t;
 
 typedef struct {
     const char *name;
     int (*run) (apiclient_t *client, const s_options_t *options);
     bool takes_wait;
+    bool takes_records; // --records and the options that go with it
     bool takes_output;
     bool needs_output;
 } s_command_t;
@@ -83,14 +97,17 @@ s_usage (FILE *stream)
         "PDF.\n"
         "\n"
         "Commands:\n"
-        "  submit JOB.json [--wait] [-o OUT.pdf]\n"
+        "  submit JOB.json [--records FILE] [--wait] [-o OUT.pdf]\n"
         "        Send a job document (\"-\" reads standard input) and print "
         "the\n"
         "        job id. --wait follows the job until it ends, showing "
         "progress\n"
         "        on standard error. -o OUT.pdf implies --wait, downloads the "
         "PDF\n"
-        "        when the job is done and then prints OUT.pdf.\n"
+        "        when the job is done and then prints OUT.pdf. With --records "
+        "the\n"
+        "        records come from FILE (JSON Lines or CSV) and JOB.json has "
+        "none.\n"
         "  status ID\n"
         "        Print the job's status document (JSON).\n"
         "  get ID -o OUT.pdf\n"
@@ -106,6 +123,24 @@ s_usage (FILE *stream)
         "  -o, --output FILE  (submit, get) where to write the PDF; it is "
         "written\n"
         "                     to FILE.part first and renamed when complete\n"
+        "  --records FILE     (submit) the job's records, streamed from "
+        "FILE\n"
+        "                     (\"-\" reads standard input): JSON Lines, one "
+        "object\n"
+        "                     a line (.jsonl, .ndjson), or CSV with a header "
+        "row\n"
+        "                     (.csv); a dotted column name such as "
+        "customer.name\n"
+        "                     makes a nested object\n"
+        "  --records-format jsonl|csv\n"
+        "                     (submit) the format of FILE, when its name does "
+        "not\n"
+        "                     say (standard input is read as JSON Lines)\n"
+        "  --csv-numbers      (submit) CSV cells that are plain numbers, "
+        "such as\n"
+        "                     42 or -12.50, become JSON numbers; otherwise "
+        "every\n"
+        "                     cell is a string\n"
         "  -h, --help         show this help and exit\n"
         "  -V, --version      show the version and exit\n"
         "\n"
@@ -114,7 +149,10 @@ s_usage (FILE *stream)
         "  1    failure: server unreachable or unexpected reply, no such "
         "job,\n"
         "       result not ready, output not writable\n"
-        "  2    the server rejected the job document (HTTP 400, 413, 415)\n"
+        "  2    the job was rejected: by the server (HTTP 400, 413, 415), "
+        "or\n"
+        "       before sending because JOB.json or the records file is "
+        "wrong\n"
         "  3    the job failed\n"
         "  4    the job was cancelled\n"
         "  64   wrong usage\n"
@@ -381,32 +419,167 @@ cleanup:
     return exit_code;
 }
 
-static int
-s_submit (apiclient_t *client, const s_options_t *options)
+//  path opened for reading, "-" being standard input; a directory is
+//  refused. Returns NULL after saying why.
+static FILE *
+s_input_open (const char *path)
 {
-    bool from_stdin = strcmp (options->operand, "-") == 0;
-    FILE *upload = from_stdin ? stdin : fopen (options->operand, "rb");
-    if (!upload) {
-        s_error ("cannot open %s: %s", options->operand, strerror (errno));
-        return EXIT_ERROR;
+    if (strcmp (path, "-") == 0)
+        return stdin;
+    FILE *file = fopen (path, "rb");
+    if (!file) {
+        s_error ("cannot open %s: %s", path, strerror (errno));
+        return NULL;
     }
     struct stat info;
-    if (fstat (fileno (upload), &info) == 0 && S_ISDIR (info.st_mode)) {
-        s_error ("%s is a directory", options->operand);
-        if (!from_stdin)
-            fclose (upload);
-        return EXIT_ERROR;
+    if (fstat (fileno (file), &info) == 0 && S_ISDIR (info.st_mode)) {
+        s_error ("%s is a directory", path);
+        fclose (file);
+        return NULL;
     }
-    long status = 0;
-    char *body = NULL;
+    return file;
+}
+
+static void
+s_input_close (FILE **file_p)
+{
+    if (*file_p && *file_p != stdin)
+        fclose (*file_p);
+    *file_p = NULL;
+}
+
+//  How messages call an input: its path, or "standard input" for "-".
+static const char *
+s_input_name (const char *path)
+{
+    return strcmp (path, "-") == 0 ? "standard input" : path;
+}
+
+//  All of file, with its size in *size_p. Returns NULL after saying why.
+//  Caller frees.
+static char *
+s_input_read (FILE *file, const char *name, size_t *size_p)
+{
+    size_t size = 0;
+    size_t space = 64 * 1024;
+    char *text = malloc (space);
+    while (text) {
+        size += fread (text + size, 1, space - size, file);
+        if (size < space)
+            break;
+        space *= 2;
+        char *larger = realloc (text, space);
+        if (!larger)
+            free (text);
+        text = larger;
+    }
+    if (!text) {
+        s_error ("out of memory reading %s", name);
+        return NULL;
+    }
+    if (ferror (file)) {
+        s_error ("cannot read %s: %s", name, strerror (errno));
+        free (text);
+        return NULL;
+    }
+    *size_p = size;
+    return text;
+}
+
+static ssize_t
+s_jobbody_read (void *arg, char *buffer, size_t size)
+{
+    return jobbody_read (arg, buffer, size);
+}
+
+//  POST the job document of options->operand as it is. Returns S_CONTINUE
+//  with the reply in *status_p and *body_p, or an exit status after saying
+//  why.
+static int
+s_post_document (apiclient_t *client, const s_options_t *options,
+                 long *status_p, char **body_p)
+{
+    FILE *upload = s_input_open (options->operand);
+    if (!upload)
+        return EXIT_ERROR;
     int rc = apiclient_post (client, "/v1/jobs", "application/json", upload,
-                             &status, &body);
-    if (!from_stdin)
-        fclose (upload);
+                             status_p, body_p);
+    s_input_close (&upload);
     if (rc == -1) {
         s_error ("%s", apiclient_error (client));
         return EXIT_ERROR;
     }
+    return S_CONTINUE;
+}
+
+//  POST the job document of options->operand with the records of
+//  options->records streamed into it. Returns as s_post_document; a job
+//  document or records file found wrong on the way gives EXIT_REJECTED,
+//  and then nothing, or an abandoned request, reached the server.
+static int
+s_post_with_records (apiclient_t *client, const s_options_t *options,
+                     long *status_p, char **body_p)
+{
+    int exit_code = EXIT_ERROR;
+    const char *job_name = s_input_name (options->operand);
+    const char *records_name = s_input_name (options->records);
+    char *job = NULL;
+    size_t job_size = 0;
+    records_t *records = NULL;
+    jobbody_t *body = NULL;
+    FILE *records_file = NULL;
+    FILE *job_file = s_input_open (options->operand);
+    if (!job_file)
+        goto cleanup;
+    job = s_input_read (job_file, job_name, &job_size);
+    if (!job)
+        goto cleanup;
+    records_file = s_input_open (options->records);
+    if (!records_file)
+        goto cleanup;
+    records = records_new (records_file, records_name, options->records_format);
+    if (!records) {
+        s_error ("out of memory");
+        goto cleanup;
+    }
+    records_set_csv_numbers (records, options->csv_numbers);
+    char reason[JOBBODY_REASON_MAX];
+    body =
+        jobbody_new (job, job_size, job_name, &records, reason, sizeof reason);
+    if (!body) {
+        s_error ("%s", reason);
+        exit_code = EXIT_REJECTED;
+        goto cleanup;
+    }
+    int rc = apiclient_post_reader (client, "/v1/jobs", "application/json",
+                                    s_jobbody_read, body, status_p, body_p);
+    if (rc == -1 && *jobbody_error (body)) {
+        s_error ("%s", jobbody_error (body));
+        exit_code = EXIT_REJECTED;
+    } else if (rc == -1)
+        s_error ("%s", apiclient_error (client));
+    else
+        exit_code = S_CONTINUE;
+
+cleanup:
+    jobbody_destroy (&body);
+    records_destroy (&records);
+    s_input_close (&records_file);
+    s_input_close (&job_file);
+    free (job);
+    return exit_code;
+}
+
+static int
+s_submit (apiclient_t *client, const s_options_t *options)
+{
+    long status = 0;
+    char *body = NULL;
+    int exit_code = options->records
+                        ? s_post_with_records (client, options, &status, &body)
+                        : s_post_document (client, options, &status, &body);
+    if (exit_code != S_CONTINUE)
+        return exit_code;
     if (status < 200 || status > 299) {
         s_report_reply (status, body);
         free (body);
@@ -424,7 +597,7 @@ s_submit (apiclient_t *client, const s_options_t *options)
     //  who interrupts the wait, still learns it.
     printf ("%s\n", job_id);
     fflush (stdout);
-    int exit_code = EXIT_OK;
+    exit_code = EXIT_OK;
     if (options->wait || options->output)
         exit_code = s_wait (client, job_id, options->output);
     free (job_id);
@@ -527,10 +700,10 @@ s_cancel (apiclient_t *client, const s_options_t *options)
 }
 
 static const s_command_t s_commands[] = {
-    {"submit", s_submit, true, true, false},
-    {"status", s_status, false, false, false},
-    {"get", s_get, false, true, true},
-    {"cancel", s_cancel, false, false, false},
+    {"submit", s_submit, true, true, true, false},
+    {"status", s_status, false, false, false, false},
+    {"get", s_get, false, false, true, true},
+    {"cancel", s_cancel, false, false, false, false},
 };
 
 static const s_command_t *
@@ -556,6 +729,61 @@ s_bad_option (char **argv, int optopt_value)
     return short_name;
 }
 
+//  Check the records options and settle the records format. Returns
+//  S_CONTINUE, or EXIT_USAGE after saying what is wrong.
+static int
+s_parse_records (s_options_t *options, const s_command_t *command,
+                 const char *records_format)
+{
+    const char *stray = options->records       ? "--records"
+                        : records_format       ? "--records-format"
+                        : options->csv_numbers ? "--csv-numbers"
+                                               : NULL;
+    if (!stray)
+        return S_CONTINUE;
+    if (!command->takes_records) {
+        s_usage_error ("%s is for submit only", stray);
+        return EXIT_USAGE;
+    }
+    if (!options->records) {
+        s_usage_error ("%s goes with --records FILE", stray);
+        return EXIT_USAGE;
+    }
+    if (!*options->records) {
+        s_usage_error ("--records needs a file name");
+        return EXIT_USAGE;
+    }
+    if (strcmp (options->records, "-") == 0 &&
+        strcmp (options->operand, "-") == 0) {
+        s_usage_error ("standard input can hold the job document or the "
+                       "records, not both");
+        return EXIT_USAGE;
+    }
+    if (records_format) {
+        options->records_format = records_format_named (records_format);
+        if (options->records_format == RECORDS_FORMAT_UNKNOWN) {
+            s_usage_error ("--records-format must be jsonl or csv, not \"%s\"",
+                           records_format);
+            return EXIT_USAGE;
+        }
+    } else if (strcmp (options->records, "-") == 0)
+        options->records_format = RECORDS_FORMAT_JSONL;
+    else {
+        options->records_format = records_format_of_path (options->records);
+        if (options->records_format == RECORDS_FORMAT_UNKNOWN) {
+            s_usage_error ("cannot tell the format of %s from its name; add "
+                           "--records-format jsonl or --records-format csv",
+                           options->records);
+            return EXIT_USAGE;
+        }
+    }
+    if (options->csv_numbers && options->records_format != RECORDS_FORMAT_CSV) {
+        s_usage_error ("--csv-numbers is for CSV records only");
+        return EXIT_USAGE;
+    }
+    return S_CONTINUE;
+}
+
 //  Fill options from the command line. Global options come before the
 //  command; the command's own options may come before or after its
 //  operand. Returns S_CONTINUE to run the command, or else the exit status
@@ -573,8 +801,12 @@ s_parse (int argc, char **argv, s_options_t *options,
         {"url", required_argument, NULL, 'u'},
         {"wait", no_argument, NULL, 'w'},
         {"output", required_argument, NULL, 'o'},
+        {"records", required_argument, NULL, S_OPTION_RECORDS},
+        {"records-format", required_argument, NULL, S_OPTION_RECORDS_FORMAT},
+        {"csv-numbers", no_argument, NULL, S_OPTION_CSV_NUMBERS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
+    const char *records_format = NULL; // --records-format as given
     opterr = 0;
 
     //  "+": stop at the command name.
@@ -639,6 +871,15 @@ s_parse (int argc, char **argv, s_options_t *options,
         case 'o':
             options->output = optarg;
             break;
+        case S_OPTION_RECORDS:
+            options->records = optarg;
+            break;
+        case S_OPTION_RECORDS_FORMAT:
+            records_format = optarg;
+            break;
+        case S_OPTION_CSV_NUMBERS:
+            options->csv_numbers = true;
+            break;
         case 'h':
             s_usage (stdout);
             return EXIT_OK;
@@ -688,6 +929,9 @@ s_parse (int argc, char **argv, s_options_t *options,
         s_usage_error ("--url is empty");
         return EXIT_USAGE;
     }
+    int rc = s_parse_records (options, command, records_format);
+    if (rc != S_CONTINUE)
+        return rc;
     *command_p = command;
     return S_CONTINUE;
 }

@@ -453,6 +453,101 @@ test_post_from_pipe_is_sent_chunked (void **state)
     apiclient_destroy (&client);
 }
 
+//  A request body made in pieces of at most 3 bytes; with fail_after set,
+//  the reader gives up after that many pieces.
+typedef struct {
+    const char *text;
+    size_t offset;
+    size_t pieces;
+    size_t fail_after; // 0: never
+} s_pieces_t;
+
+static ssize_t
+s_pieces_read (void *arg, char *buffer, size_t size)
+{
+    s_pieces_t *pieces = arg;
+    if (pieces->fail_after && pieces->pieces == pieces->fail_after)
+        return -1;
+    size_t left = strlen (pieces->text) - pieces->offset;
+    size_t bytes = left < 3 ? left : 3;
+    if (bytes > size)
+        bytes = size;
+    memcpy (buffer, pieces->text + pieces->offset, bytes);
+    pieces->offset += bytes;
+    pieces->pieces++;
+    return (ssize_t)bytes;
+}
+
+static void
+test_post_reader_sends_what_reader_makes_chunked (void **state)
+{
+    (void)state;
+    s_pieces_t pieces = {"{\"version\": 1, \"records\": [{\"n\": 1}]}", 0, 0,
+                         0};
+    s_server_t server = {
+        .responses = {"HTTP/1.1 202 Accepted\r\nContent-Length: 12\r\n"
+                      "Connection: close\r\n\r\n{\"id\": \"j9\"}"},
+        .response_count = 1};
+    s_server_start (&server);
+    apiclient_t *client = s_client_new (&server);
+    long status = 0;
+    char *body = NULL;
+    int rc = apiclient_post_reader (client, "/v1/jobs", "application/json",
+                                    s_pieces_read, &pieces, &status, &body);
+    s_server_stop (&server);
+    assert_int_equal (rc, 0);
+    assert_int_equal (status, 202);
+    assert_string_equal (body, "{\"id\": \"j9\"}");
+    assert_non_null (strstr (server.requests, "POST /v1/jobs HTTP/1.1\r\n"));
+    assert_non_null (
+        strstr (server.requests, "Content-Type: application/json\r\n"));
+    assert_non_null (
+        strstr (server.requests, "Transfer-Encoding: chunked\r\n"));
+    //  Unchunk what arrived and compare it with what the reader made.
+    const char *chunk = strstr (server.requests, "\r\n\r\n") + 4;
+    char sent[256] = "";
+    while (true) {
+        char *after_size = NULL;
+        unsigned long size = strtoul (chunk, &after_size, 16);
+        assert_non_null (strstr (after_size, "\r\n"));
+        if (size == 0)
+            break;
+        chunk = strstr (after_size, "\r\n") + 2;
+        assert_true (strlen (sent) + size < sizeof sent);
+        strncat (sent, chunk, size);
+        chunk += size + 2;
+    }
+    assert_string_equal (sent, pieces.text);
+    free (body);
+    apiclient_destroy (&client);
+}
+
+static void
+test_post_reader_failing_abandons_request (void **state)
+{
+    (void)state;
+    s_pieces_t pieces = {"{\"version\": 1, \"records\": [{\"n\": 1}]}", 0, 0,
+                         4};
+    s_server_t server = {
+        .responses = {"HTTP/1.1 202 Accepted\r\nContent-Length: 12\r\n"
+                      "Connection: close\r\n\r\n{\"id\": \"j9\"}"},
+        .response_count = 1};
+    s_server_start (&server);
+    apiclient_t *client = s_client_new (&server);
+    long status = 0;
+    char *body = NULL;
+    int rc = apiclient_post_reader (client, "/v1/jobs", "application/json",
+                                    s_pieces_read, &pieces, &status, &body);
+    s_server_stop (&server);
+    assert_int_equal (rc, -1);
+    assert_null (body);
+    assert_string_equal (apiclient_error (client),
+                         "the request body was abandoned");
+    //  The server never saw the end of the chunked body.
+    assert_null (strstr (server.requests, "\r\n0\r\n\r\n"));
+    apiclient_destroy (&client);
+}
+
 static void
 test_connection_refused_names_server_and_reason (void **state)
 {
@@ -688,6 +783,8 @@ main (void)
         cmocka_unit_test (test_delete_sends_delete),
         cmocka_unit_test (test_post_sends_file_with_length_and_type),
         cmocka_unit_test (test_post_from_pipe_is_sent_chunked),
+        cmocka_unit_test (test_post_reader_sends_what_reader_makes_chunked),
+        cmocka_unit_test (test_post_reader_failing_abandons_request),
         cmocka_unit_test (test_connection_refused_names_server_and_reason),
         cmocka_unit_test (test_reply_larger_than_limit_fails),
         cmocka_unit_test (test_interrupt_flag_abandons_request),

@@ -1,0 +1,314 @@
+/*  csv - rows of a CSV file (RFC 4180), read one at a time.
+
+    A state machine over the bytes of the stream: the fields of a row go
+    into one buffer, each NUL-terminated, with their start offsets beside
+    it, so reading a row allocates nothing once the buffers have grown to
+    the longest row. CRLF is read as LF everywhere, inside quoted fields
+    too, so a value never ends up with a stray carriage return.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "csv.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_DATA_INITIAL 4096 // bytes
+#define S_FIELDS_INITIAL 16
+
+typedef enum {
+    S_READING = 0,
+    S_AT_END,
+    S_FAILED,
+} s_progress_t;
+
+typedef enum {
+    S_FIELD_START,
+    S_UNQUOTED,
+    S_QUOTED,
+    S_QUOTE_IN_QUOTED, // a quote inside a quoted field: "" or the end
+} s_state_t;
+
+struct _csv_t {
+    FILE *file;          // borrowed
+    char *data;          // fields of the row, each NUL-terminated
+    size_t data_size;    // bytes used
+    size_t data_space;   // bytes allocated
+    size_t *starts;      // offset of each field in data
+    size_t field_count;  // fields of the row
+    size_t starts_space; // entries allocated
+    size_t line;         // line of the next byte, from 1
+    size_t row_line;     // line the row read last starts on
+    s_progress_t progress;
+    char error[CSV_ERROR_MAX];
+};
+
+csv_t *
+csv_new (FILE *file)
+{
+    assert (file);
+    csv_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->file = file;
+    self->line = 1;
+    self->data = malloc (S_DATA_INITIAL);
+    self->starts = malloc (S_FIELDS_INITIAL * sizeof *self->starts);
+    if (!self->data || !self->starts) {
+        csv_destroy (&self);
+        return NULL;
+    }
+    self->data_space = S_DATA_INITIAL;
+    self->starts_space = S_FIELDS_INITIAL;
+    return self;
+}
+
+void
+csv_destroy (csv_t **self_p)
+{
+    assert (self_p);
+    csv_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->data);
+    free (self->starts);
+    free (self);
+    *self_p = NULL;
+}
+
+static int
+s_fail (csv_t *self, size_t line, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+//  Record an error about line; returns -1 for the caller to pass on.
+static int
+s_fail (csv_t *self, size_t line, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->error, sizeof self->error, format, args);
+    va_end (args);
+    self->row_line = line;
+    self->progress = S_FAILED;
+    return -1;
+}
+
+//  The next byte, with CRLF read as one LF; EOF at the end or on error.
+static int
+s_getc (csv_t *self)
+{
+    int c = getc_unlocked (self->file);
+    if (c == '\r') {
+        int next = getc_unlocked (self->file);
+        if (next == '\n')
+            return '\n';
+        if (next != EOF)
+            ungetc (next, self->file);
+    }
+    return c;
+}
+
+static int
+s_append (csv_t *self, char byte)
+{
+    if (self->data_size + 1 > CSV_ROW_MAX)
+        return s_fail (self, self->row_line,
+                       "the row is longer than %d bytes (is a quote never "
+                       "closed?)",
+                       CSV_ROW_MAX);
+    if (self->data_size + 1 > self->data_space) {
+        size_t space = self->data_space * 2;
+        char *data = realloc (self->data, space);
+        if (!data)
+            return s_fail (self, self->row_line, "out of memory");
+        self->data = data;
+        self->data_space = space;
+    }
+    self->data[self->data_size++] = byte;
+    return 0;
+}
+
+static int
+s_field_start (csv_t *self)
+{
+    if (self->field_count == CSV_FIELDS_MAX)
+        return s_fail (self, self->row_line, "the row has more than %d fields",
+                       CSV_FIELDS_MAX);
+    if (self->field_count == self->starts_space) {
+        size_t space = self->starts_space * 2;
+        size_t *starts = realloc (self->starts, space * sizeof *starts);
+        if (!starts)
+            return s_fail (self, self->row_line, "out of memory");
+        self->starts = starts;
+        self->starts_space = space;
+    }
+    self->starts[self->field_count++] = self->data_size;
+    return 0;
+}
+
+//  At the end of the file: was it a clean end or a failed read?
+static int
+s_read_error (csv_t *self)
+{
+    if (!ferror (self->file))
+        return 0;
+    return s_fail (self, self->line, "cannot read: %s",
+                   strerror (errno ? errno : EIO));
+}
+
+//  Skip empty lines up to the first byte of the next row. Returns 1 when
+//  there is a row, 0 at the end, -1 on a read error.
+static int
+s_skip_empty_lines (csv_t *self)
+{
+    while (true) {
+        int c = s_getc (self);
+        if (c == EOF)
+            return s_read_error (self) == -1 ? -1 : 0;
+        if (c != '\n') {
+            ungetc (c, self->file);
+            return 1;
+        }
+        self->line++;
+    }
+}
+
+int
+csv_next (csv_t *self)
+{
+    assert (self);
+    if (self->progress == S_AT_END)
+        return 0;
+    if (self->progress == S_FAILED)
+        return -1;
+    self->data_size = 0;
+    self->field_count = 0;
+    self->error[0] = '\0';
+    int found = s_skip_empty_lines (self);
+    if (found != 1) {
+        if (found == 0)
+            self->progress = S_AT_END;
+        return found;
+    }
+    self->row_line = self->line;
+    if (s_field_start (self) == -1)
+        return -1;
+
+    s_state_t state = S_FIELD_START;
+    size_t quote_line = 0; // where the open quoted field starts
+    while (true) {
+        int c = s_getc (self);
+        bool row_ends = false;
+        if (c == '\0')
+            return s_fail (self, self->line, "a NUL byte is not text");
+        switch (state) {
+        case S_FIELD_START:
+            if (c == '"') {
+                state = S_QUOTED;
+                quote_line = self->line;
+                continue;
+            }
+            state = S_UNQUOTED;
+            // fall through
+        case S_UNQUOTED:
+            if (c == '"')
+                return s_fail (self, self->line,
+                               "field %zu has a double quote but does not "
+                               "start with one; quote the whole field and "
+                               "double the quotes inside",
+                               self->field_count);
+            row_ends = c == '\n' || c == EOF;
+            break;
+        case S_QUOTED:
+            if (c == EOF) {
+                if (s_read_error (self) == -1)
+                    return -1;
+                return s_fail (self, quote_line,
+                               "field %zu opens a quote that is never closed",
+                               self->field_count);
+            }
+            if (c == '"') {
+                state = S_QUOTE_IN_QUOTED;
+                continue;
+            }
+            if (c == '\n')
+                self->line++;
+            if (s_append (self, (char)c) == -1)
+                return -1;
+            continue;
+        case S_QUOTE_IN_QUOTED:
+            if (c == '"') {
+                state = S_QUOTED;
+                if (s_append (self, '"') == -1)
+                    return -1;
+                continue;
+            }
+            if (c != ',' && c != '\n' && c != EOF)
+                return s_fail (self, self->line,
+                               "field %zu has text after its closing quote",
+                               self->field_count);
+            row_ends = c == '\n' || c == EOF;
+            break;
+        }
+        if (c == ',' || row_ends) {
+            if (s_append (self, '\0') == -1)
+                return -1;
+            if (row_ends) {
+                if (c == '\n')
+                    self->line++;
+                else if (s_read_error (self) == -1)
+                    return -1;
+                return 1;
+            }
+            if (s_field_start (self) == -1)
+                return -1;
+            state = S_FIELD_START;
+            continue;
+        }
+        if (s_append (self, (char)c) == -1)
+            return -1;
+    }
+}
+
+size_t
+csv_fields (const csv_t *self)
+{
+    assert (self);
+    return self->field_count;
+}
+
+const char *
+csv_field (const csv_t *self, size_t index)
+{
+    assert (self);
+    assert (index < self->field_count);
+    return self->data + self->starts[index];
+}
+
+size_t
+csv_field_size (const csv_t *self, size_t index)
+{
+    assert (self);
+    assert (index < self->field_count);
+    size_t end = index + 1 < self->field_count ? self->starts[index + 1]
+                                               : self->data_size;
+    return end - self->starts[index] - 1;
+}
+
+size_t
+csv_line (const csv_t *self)
+{
+    assert (self);
+    return self->row_line;
+}
+
+const char *
+csv_error (const csv_t *self)
+{
+    assert (self);
+    return self->error;
+}

@@ -1,0 +1,642 @@
+/*  records - the records of a job, read from a JSON Lines or CSV file.
+
+    A JSON Lines record is checked by parsing its line with cJSON and then
+    thrown away: the line itself, trimmed, is what goes out. A CSV record
+    is written straight from the row's fields into a text buffer, walking
+    a tree of the header's dotted names, so no cJSON tree is ever built
+    for it. Both keep one buffer that grows to the largest record.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "records.h"
+#include "csv.h"
+
+#include <assert.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define S_TEXT_INITIAL 4096    // bytes
+#define S_EXCERPT_MAX 24       // bytes of a line quoted in an error
+#define S_NAME_SHOWN_MAX 64    // bytes of a column name quoted in an error
+#define S_NUMBER_DIGITS_MAX 15 // digits a double always holds exactly
+#define S_NO_NODE SIZE_MAX
+#define S_UTF8_BOM "\xEF\xBB\xBF"
+
+typedef enum {
+    S_READING = 0,
+    S_AT_END,
+    S_FAILED,
+} s_progress_t;
+
+//  One dotted part of the CSV header: a field of a record, either a
+//  column (a leaf) or an object holding deeper parts.
+typedef struct {
+    char *key;     // the part as a JSON string and a colon: "name":
+    size_t column; // leaf: its column; object: the column that made it
+    bool leaf;
+    size_t first_child; // index in nodes, or S_NO_NODE; so are the next two
+    size_t last_child;
+    size_t next_sibling;
+} s_node_t;
+
+struct _records_t {
+    FILE *file; // borrowed
+    char *name;
+    records_format_t format;
+    bool csv_numbers;
+    s_progress_t progress;
+    size_t count; // records returned
+    size_t line;  // JSON Lines: line read last, from 1
+    char *line_text;
+    size_t line_space;
+    csv_t *csv;
+    s_node_t *nodes; // CSV header tree; nodes[0] is the record itself
+    size_t node_count;
+    size_t columns;   // fields of the header row
+    char *text;       // a CSV record as JSON
+    size_t text_size; // bytes, without the NUL
+    size_t text_space;
+    bool text_failed; // ran out of memory while writing text
+    char error[RECORDS_ERROR_MAX];
+};
+
+records_format_t
+records_format_named (const char *name)
+{
+    assert (name);
+    if (strcasecmp (name, "jsonl") == 0 || strcasecmp (name, "ndjson") == 0)
+        return RECORDS_FORMAT_JSONL;
+    if (strcasecmp (name, "csv") == 0)
+        return RECORDS_FORMAT_CSV;
+    return RECORDS_FORMAT_UNKNOWN;
+}
+
+records_format_t
+records_format_of_path (const char *path)
+{
+    assert (path);
+    const char *dot = strrchr (path, '.');
+    const char *slash = strrchr (path, '/');
+    if (!dot || (slash && dot < slash))
+        return RECORDS_FORMAT_UNKNOWN;
+    return records_format_named (dot + 1);
+}
+
+records_t *
+records_new (FILE *file, const char *name, records_format_t format)
+{
+    assert (file);
+    assert (name);
+    assert (format == RECORDS_FORMAT_JSONL || format == RECORDS_FORMAT_CSV);
+    records_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->file = file;
+    self->format = format;
+    self->name = strdup (name);
+    if (!self->name) {
+        records_destroy (&self);
+        return NULL;
+    }
+    if (format == RECORDS_FORMAT_CSV) {
+        self->csv = csv_new (file);
+        if (!self->csv) {
+            records_destroy (&self);
+            return NULL;
+        }
+    }
+    return self;
+}
+
+void
+records_destroy (records_t **self_p)
+{
+    assert (self_p);
+    records_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t index = 0; index < self->node_count; index++)
+        free (self->nodes[index].key);
+    free (self->nodes);
+    csv_destroy (&self->csv);
+    free (self->line_text);
+    free (self->text);
+    free (self->name);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+records_set_csv_numbers (records_t *self, bool numbers)
+{
+    assert (self);
+    self->csv_numbers = numbers;
+}
+
+static int
+s_fail (records_t *self, size_t line, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+//  Record why reading stops, about line (0 for the whole file). Returns -1
+//  for the caller to pass on.
+static int
+s_fail (records_t *self, size_t line, const char *format, ...)
+{
+    int prefix =
+        line ? snprintf (self->error, sizeof self->error,
+                         "%s line %zu: ", self->name, line)
+             : snprintf (self->error, sizeof self->error, "%s: ", self->name);
+    if (prefix < 0 || (size_t)prefix >= sizeof self->error)
+        prefix = 0;
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->error + prefix, sizeof self->error - (size_t)prefix,
+               format, args);
+    va_end (args);
+    self->progress = S_FAILED;
+    return -1;
+}
+
+//  Offset of the first byte of text that is not part of valid UTF-8
+//  (overlong forms, surrogates and code points past U+10FFFF are not), or
+//  size when all is valid.
+static size_t
+s_utf8_invalid_at (const char *text, size_t size)
+{
+    const unsigned char *bytes = (const unsigned char *)text;
+    size_t at = 0;
+    while (at < size) {
+        unsigned char lead = bytes[at];
+        size_t length = 0;
+        uint32_t minimum = 0;
+        uint32_t code = 0;
+        if (lead < 0x80) {
+            at++;
+            continue;
+        } else if (lead >= 0xC2 && lead <= 0xDF) {
+            length = 2;
+            minimum = 0x80;
+            code = lead & 0x1F;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            length = 3;
+            minimum = 0x800;
+            code = lead & 0x0F;
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            length = 4;
+            minimum = 0x10000;
+            code = lead & 0x07;
+        } else
+            return at;
+        if (size - at < length)
+            return at;
+        for (size_t next = 1; next < length; next++) {
+            if ((bytes[at + next] & 0xC0) != 0x80)
+                return at;
+            code = (code << 6) | (bytes[at + next] & 0x3F);
+        }
+        if (code < minimum || code > 0x10FFFF ||
+            (code >= 0xD800 && code <= 0xDFFF))
+            return at;
+        at += length;
+    }
+    return size;
+}
+
+static const char *
+s_json_kind (const cJSON *value)
+{
+    if (cJSON_IsArray (value))
+        return "an array";
+    if (cJSON_IsString (value))
+        return "a string";
+    if (cJSON_IsNumber (value))
+        return "a number";
+    if (cJSON_IsBool (value))
+        return "a boolean";
+    return "null";
+}
+
+//  text (size bytes) as it may be shown on a terminal: at most limit
+//  bytes, cut at a character boundary and then followed by "...", with
+//  control characters as '?'. shown holds limit + 4 bytes.
+static void
+s_printable (const char *text, size_t size, size_t limit, char *shown)
+{
+    size_t length = size < limit ? size : limit;
+    while (length > 0 && length < size &&
+           ((unsigned char)text[length] & 0xC0) == 0x80)
+        length--;
+    for (size_t index = 0; index < length; index++) {
+        unsigned char byte = (unsigned char)text[index];
+        shown[index] = byte < 0x20 || byte == 0x7F ? '?' : (char)byte;
+    }
+    strcpy (shown + length, length < size ? "..." : "");
+}
+
+static bool
+s_is_blank (char byte)
+{
+    return byte == ' ' || byte == '\t' || byte == '\r' || byte == '\n';
+}
+
+static int
+s_jsonl_next (records_t *self, const char **json_p, size_t *size_p)
+{
+    while (true) {
+        errno = 0;
+        ssize_t read =
+            getline (&self->line_text, &self->line_space, self->file);
+        if (read < 0) {
+            if (ferror (self->file))
+                return s_fail (self, 0, "cannot read: %s",
+                               strerror (errno ? errno : EIO));
+            self->progress = S_AT_END;
+            return 0;
+        }
+        self->line++;
+        char *text = self->line_text;
+        size_t size = (size_t)read;
+        if (memchr (text, '\0', size))
+            return s_fail (self, self->line, "a NUL byte is not text");
+        if (self->line == 1 && size >= 3 && memcmp (text, S_UTF8_BOM, 3) == 0) {
+            text += 3;
+            size -= 3;
+        }
+        while (size > 0 && s_is_blank (text[size - 1]))
+            size--;
+        while (size > 0 && s_is_blank (*text)) {
+            text++;
+            size--;
+        }
+        if (size == 0)
+            continue;
+        text[size] = '\0';
+        //  Columns count bytes of the line as it is in the file.
+        size_t lead = (size_t)(text - self->line_text);
+
+        size_t invalid = s_utf8_invalid_at (text, size);
+        if (invalid < size)
+            return s_fail (self, self->line,
+                           "not UTF-8 text (byte 0x%02X at column %zu)",
+                           (unsigned char)text[invalid], lead + invalid + 1);
+        const char *end = NULL;
+        cJSON *record = cJSON_ParseWithLengthOpts (text, size + 1, &end, true);
+        if (!record) {
+            size_t at = end && end >= text && end <= text + size
+                            ? (size_t)(end - text)
+                            : 0;
+            if (at == size)
+                return s_fail (self, self->line,
+                               "not valid JSON at column %zu (the line ends "
+                               "too soon)",
+                               lead + at + 1);
+            char excerpt[S_EXCERPT_MAX + 4];
+            s_printable (text + at, size - at, S_EXCERPT_MAX, excerpt);
+            return s_fail (self, self->line,
+                           "not valid JSON at column %zu (here: %s)",
+                           lead + at + 1, excerpt);
+        }
+        bool is_object = cJSON_IsObject (record);
+        const char *kind = s_json_kind (record);
+        cJSON_Delete (record);
+        if (!is_object)
+            return s_fail (self, self->line,
+                           "a record must be a JSON object, not %s", kind);
+        *json_p = text;
+        *size_p = size;
+        return 1;
+    }
+}
+
+//  -- CSV -------------------------------------------------------------------
+
+static void
+s_text_write (records_t *self, const char *data, size_t size)
+{
+    if (self->text_failed)
+        return;
+    if (self->text_size + size + 1 > self->text_space) {
+        size_t space = self->text_space ? self->text_space : S_TEXT_INITIAL;
+        while (space < self->text_size + size + 1)
+            space *= 2;
+        char *text = realloc (self->text, space);
+        if (!text) {
+            self->text_failed = true;
+            return;
+        }
+        self->text = text;
+        self->text_space = space;
+    }
+    memcpy (self->text + self->text_size, data, size);
+    self->text_size += size;
+    self->text[self->text_size] = '\0';
+}
+
+//  value as a JSON string, quotes included, into the text.
+static void
+s_text_write_string (records_t *self, const char *value, size_t size)
+{
+    static const char hex_digits[] = "0123456789abcdef";
+    s_text_write (self, "\"", 1);
+    size_t plain_from = 0;
+    for (size_t at = 0; at < size; at++) {
+        unsigned char byte = (unsigned char)value[at];
+        if (byte >= 0x20 && byte != '"' && byte != '\\')
+            continue;
+        s_text_write (self, value + plain_from, at - plain_from);
+        plain_from = at + 1;
+        char escape[7] = {'\\', (char)byte, 0};
+        size_t length = 2;
+        if (byte == '\n')
+            escape[1] = 'n';
+        else if (byte == '\r')
+            escape[1] = 'r';
+        else if (byte == '\t')
+            escape[1] = 't';
+        else if (byte < 0x20) {
+            memcpy (escape, "\\u00", 4);
+            escape[4] = hex_digits[byte >> 4];
+            escape[5] = hex_digits[byte & 0x0F];
+            length = 6;
+        }
+        s_text_write (self, escape, length);
+    }
+    s_text_write (self, value + plain_from, size - plain_from);
+    s_text_write (self, "\"", 1);
+}
+
+//  True when value is a plain decimal number, as the header describes.
+static bool
+s_is_plain_number (const char *value, size_t size)
+{
+    size_t at = 0;
+    if (at < size && value[at] == '-')
+        at++;
+    size_t integer_from = at;
+    while (at < size && value[at] >= '0' && value[at] <= '9')
+        at++;
+    size_t integer_digits = at - integer_from;
+    if (integer_digits == 0 ||
+        (integer_digits > 1 && value[integer_from] == '0'))
+        return false;
+    size_t fraction_digits = 0;
+    if (at < size && value[at] == '.') {
+        at++;
+        size_t fraction_from = at;
+        while (at < size && value[at] >= '0' && value[at] <= '9')
+            at++;
+        fraction_digits = at - fraction_from;
+        if (fraction_digits == 0)
+            return false;
+    }
+    return at == size &&
+           integer_digits + fraction_digits <= S_NUMBER_DIGITS_MAX;
+}
+
+//  The child of parent whose key is key, or S_NO_NODE.
+static size_t
+s_node_child (records_t *self, size_t parent, const char *key)
+{
+    for (size_t child = self->nodes[parent].first_child; child != S_NO_NODE;
+         child = self->nodes[child].next_sibling)
+        if (strcmp (self->nodes[child].key, key) == 0)
+            return child;
+    return S_NO_NODE;
+}
+
+//  A new last child of parent; returns its index, or S_NO_NODE when out of
+//  memory (key is then freed).
+static size_t
+s_node_add (records_t *self, size_t parent, char *key, size_t column, bool leaf)
+{
+    s_node_t *nodes =
+        realloc (self->nodes, (self->node_count + 1) * sizeof *nodes);
+    if (!nodes) {
+        free (key);
+        return S_NO_NODE;
+    }
+    self->nodes = nodes;
+    size_t index = self->node_count++;
+    nodes[index] =
+        (s_node_t){key, column, leaf, S_NO_NODE, S_NO_NODE, S_NO_NODE};
+    if (parent != S_NO_NODE) {
+        if (nodes[parent].last_child == S_NO_NODE)
+            nodes[parent].first_child = index;
+        else
+            nodes[nodes[parent].last_child].next_sibling = index;
+        nodes[parent].last_child = index;
+    }
+    return index;
+}
+
+//  part as a JSON object key ("part":), or NULL when out of memory.
+static char *
+s_key_new (records_t *self, const char *part, size_t size)
+{
+    size_t mark = self->text_size;
+    s_text_write_string (self, part, size);
+    s_text_write (self, ":", 1);
+    char *key = self->text_failed ? NULL : strdup (self->text + mark);
+    self->text_size = mark;
+    return key;
+}
+
+//  Put column's dotted name into the header tree.
+static int
+s_header_add (records_t *self, size_t column, const char *name, size_t size)
+{
+    size_t line = csv_line (self->csv);
+    if (size == 0)
+        return s_fail (self, line, "column %zu has no name", column + 1);
+    size_t invalid = s_utf8_invalid_at (name, size);
+    if (invalid < size)
+        return s_fail (self, line, "the name of column %zu is not UTF-8 text",
+                       column + 1);
+    char shown[S_NAME_SHOWN_MAX + 4];
+    s_printable (name, size, S_NAME_SHOWN_MAX, shown);
+    size_t parent = 0;
+    size_t depth = 0;
+    const char *part = name;
+    while (true) {
+        const char *dot = memchr (part, '.', (size_t)(name + size - part));
+        size_t part_size =
+            dot ? (size_t)(dot - part) : (size_t)(name + size - part);
+        bool leaf = !dot;
+        if (part_size == 0)
+            return s_fail (self, line,
+                           "column %zu (\"%s\") has an empty part in its "
+                           "dotted name",
+                           column + 1, shown);
+        if (++depth > RECORDS_CSV_DEPTH_MAX)
+            return s_fail (self, line,
+                           "column %zu has more than %d dotted parts",
+                           column + 1, RECORDS_CSV_DEPTH_MAX);
+        char *key = s_key_new (self, part, part_size);
+        if (!key)
+            return s_fail (self, 0, "out of memory");
+        size_t node = s_node_child (self, parent, key);
+        if (node != S_NO_NODE) {
+            free (key);
+            const s_node_t *clash = &self->nodes[node];
+            if (leaf && clash->leaf)
+                return s_fail (self, line,
+                               "columns %zu and %zu are both called \"%s\"",
+                               clash->column + 1, column + 1, shown);
+            if (leaf || clash->leaf) {
+                char field[S_NAME_SHOWN_MAX + 4];
+                s_printable (name, (size_t)(part + part_size - name),
+                             S_NAME_SHOWN_MAX, field);
+                return s_fail (self, line,
+                               "column %zu (\"%s\") and column %zu both "
+                               "give a value to \"%s\"",
+                               column + 1, shown, clash->column + 1, field);
+            }
+        } else {
+            node = s_node_add (self, parent, key, column, leaf);
+            if (node == S_NO_NODE)
+                return s_fail (self, 0, "out of memory");
+        }
+        if (leaf)
+            return 0;
+        parent = node;
+        part = dot + 1;
+    }
+}
+
+static int
+s_csv_failed (records_t *self)
+{
+    return s_fail (self, csv_line (self->csv), "%s", csv_error (self->csv));
+}
+
+//  Read the header row and build the tree of field names from it.
+static int
+s_csv_header (records_t *self)
+{
+    int rc = csv_next (self->csv);
+    if (rc == -1)
+        return s_csv_failed (self);
+    if (rc == 0)
+        return s_fail (self, 0,
+                       "the file is empty; its first line must name "
+                       "the fields");
+    if (s_node_add (self, S_NO_NODE, NULL, 0, false) == S_NO_NODE)
+        return s_fail (self, 0, "out of memory");
+    self->columns = csv_fields (self->csv);
+    for (size_t column = 0; column < self->columns; column++) {
+        const char *name = csv_field (self->csv, column);
+        size_t size = csv_field_size (self->csv, column);
+        if (column == 0 && size >= 3 && memcmp (name, S_UTF8_BOM, 3) == 0) {
+            name += 3;
+            size -= 3;
+        }
+        if (s_header_add (self, column, name, size) == -1)
+            return -1;
+    }
+    return 0;
+}
+
+//  The object at node, with values from the current row, into the text.
+static void
+s_csv_write_object (records_t *self, size_t node)
+{
+    s_text_write (self, "{", 1);
+    for (size_t child = self->nodes[node].first_child; child != S_NO_NODE;
+         child = self->nodes[child].next_sibling) {
+        const s_node_t *field = &self->nodes[child];
+        if (child != self->nodes[node].first_child)
+            s_text_write (self, ",", 1);
+        s_text_write (self, field->key, strlen (field->key));
+        if (!field->leaf) {
+            s_csv_write_object (self, child);
+            continue;
+        }
+        const char *value = csv_field (self->csv, field->column);
+        size_t size = csv_field_size (self->csv, field->column);
+        if (self->csv_numbers && s_is_plain_number (value, size))
+            s_text_write (self, value, size);
+        else
+            s_text_write_string (self, value, size);
+    }
+    s_text_write (self, "}", 1);
+}
+
+static int
+s_csv_next (records_t *self, const char **json_p, size_t *size_p)
+{
+    if (self->node_count == 0 && s_csv_header (self) == -1)
+        return -1;
+    int rc = csv_next (self->csv);
+    if (rc == -1)
+        return s_csv_failed (self);
+    if (rc == 0) {
+        self->progress = S_AT_END;
+        return 0;
+    }
+    size_t line = csv_line (self->csv);
+    size_t fields = csv_fields (self->csv);
+    if (fields != self->columns)
+        return s_fail (self, line, "%zu field%s, but the header names %zu",
+                       fields, fields == 1 ? "" : "s", self->columns);
+    for (size_t column = 0; column < fields; column++) {
+        const char *value = csv_field (self->csv, column);
+        size_t size = csv_field_size (self->csv, column);
+        size_t invalid = s_utf8_invalid_at (value, size);
+        if (invalid < size)
+            return s_fail (self, line,
+                           "field %zu is not UTF-8 text (byte 0x%02X); save "
+                           "the file as UTF-8",
+                           column + 1, (unsigned char)value[invalid]);
+    }
+    self->text_size = 0;
+    s_csv_write_object (self, 0);
+    if (self->text_failed)
+        return s_fail (self, line, "out of memory");
+    *json_p = self->text;
+    *size_p = self->text_size;
+    return 1;
+}
+
+int
+records_next (records_t *self, const char **json_p, size_t *size_p)
+{
+    assert (self);
+    assert (json_p);
+    assert (size_p);
+    if (self->progress == S_AT_END)
+        return 0;
+    if (self->progress == S_FAILED)
+        return -1;
+    int rc = self->format == RECORDS_FORMAT_CSV
+                 ? s_csv_next (self, json_p, size_p)
+                 : s_jsonl_next (self, json_p, size_p);
+    if (rc == 1)
+        self->count++;
+    return rc;
+}
+
+size_t
+records_count (const records_t *self)
+{
+    assert (self);
+    return self->count;
+}
+
+const char *
+records_name (const records_t *self)
+{
+    assert (self);
+    return self->name;
+}
+
+const char *
+records_error (const records_t *self)
+{
+    assert (self);
+    return self->error;
+}
