@@ -1,8 +1,9 @@
 /*  store - where finished documents go: the storage back end.
 
     store_new dispatches on the URL's scheme to a back end's open function;
-    each store_t carries its kind and the functions switch on it. The local
-    directory back end is all there is so far.
+    each store_t carries its kind and the functions switch on it. The S3
+    back end is a thin layer over common/s3: it maps keys under the prefix
+    and turns the client's results into the store's contract.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -20,58 +21,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsio.h"
 #include "log.h"
+#include "s3.h"
 
 #define S_FILE_SCHEME "file://"
-#define S_COPY_BUFFER_SIZE (1024 * 1024) // bytes per read when copying
+#define S_S3_SCHEME "s3://"
 
 typedef enum {
     S_KIND_FILE,
+    S_KIND_S3,
 } s_kind_t;
 
 struct _store_t {
     s_kind_t kind;
-    char *url; // canonical, e.g. file:///abs/dir
-    char *dir; // S_KIND_FILE: absolute directory
+    char *url;    // canonical, e.g. file:///abs/dir or s3://bucket/prefix
+    char *dir;    // S_KIND_FILE: absolute directory
+    s3_t *s3;     // S_KIND_S3: the client
+    char *bucket; // S_KIND_S3
+    char *prefix; // S_KIND_S3: "" or a valid key, without trailing '/'
 };
-
-static int
-s_mkdir_p (const char *path)
-{
-    if (path[0] == '\0') {
-        errno = EINVAL;
-        return -1;
-    }
-    char *copy = strdup (path);
-    if (!copy)
-        return -1;
-    int rc = 0;
-    for (char *slash = strchr (copy + 1, '/'); rc == 0;
-         slash = strchr (slash + 1, '/')) {
-        if (slash)
-            *slash = '\0';
-        if (mkdir (copy, 0755) == -1 && errno != EEXIST)
-            rc = -1;
-        if (!slash)
-            break;
-        *slash = '/';
-    }
-    free (copy);
-    return rc;
-}
-
-static int
-s_fsync_dir (const char *path)
-{
-    int fd = open (path, O_RDONLY | O_DIRECTORY);
-    if (fd == -1)
-        return -1;
-    int rc = fsync (fd);
-    int saved_errno = errno;
-    close (fd);
-    errno = saved_errno;
-    return rc;
-}
 
 //  file:// URLs carry the path percent-encoded; keep RFC 3986's unreserved
 //  characters and '/' as they are.
@@ -101,7 +70,7 @@ s_file_open (const char *dir)
         log_error ("store: the directory of a file:// store is empty");
         return NULL;
     }
-    if (s_mkdir_p (dir) == -1) {
+    if (fsio_mkdir_p (dir) == -1) {
         log_error ("store: cannot create %s: %s", dir, strerror (errno));
         return NULL;
     }
@@ -123,16 +92,64 @@ s_file_open (const char *dir)
     return self;
 }
 
+static store_t *
+s_s3_open (const char *url)
+{
+    char *bucket = NULL, *prefix = NULL;
+    if (s3_parse_url (url, &bucket, &prefix) == -1) {
+        log_error ("store: %s is not s3://BUCKET[/PREFIX] with a valid "
+                   "bucket name",
+                   url);
+        return NULL;
+    }
+    size_t length = strlen (prefix);
+    if (length > 0 && prefix[length - 1] == '/')
+        prefix[--length] = '\0';
+    if (length > 0 &&
+        (!store_key_valid (prefix) || length > STORE_KEY_MAX / 2)) {
+        log_error ("store: the prefix of %s must follow the key rules "
+                   "(segments of A-Z a-z 0-9 . _ -, none starting with '.') "
+                   "and have at most %d characters",
+                   url, STORE_KEY_MAX / 2);
+        free (bucket);
+        free (prefix);
+        return NULL;
+    }
+    store_t *self = calloc (1, sizeof (store_t));
+    if (!self) {
+        free (bucket);
+        free (prefix);
+        return NULL;
+    }
+    self->kind = S_KIND_S3;
+    self->bucket = bucket;
+    self->prefix = prefix;
+    self->url = length ? zsys_sprintf ("s3://%s/%s", bucket, prefix)
+                       : zsys_sprintf ("s3://%s", bucket);
+    s3_config_t config;
+    char error[S3_ERROR_MAX];
+    if (s3_config_from_env (&config, error) == 0)
+        self->s3 = s3_new (&config, error);
+    if (!self->s3 || !self->url) {
+        log_error ("store: cannot use %s: %s", url,
+                   self->url ? error : "out of memory");
+        store_destroy (&self);
+    }
+    return self;
+}
+
 store_t *
 store_new (const char *url)
 {
     assert (url);
     if (strncmp (url, S_FILE_SCHEME, strlen (S_FILE_SCHEME)) == 0)
         return s_file_open (url + strlen (S_FILE_SCHEME));
+    if (strncmp (url, S_S3_SCHEME, strlen (S_S3_SCHEME)) == 0)
+        return s_s3_open (url);
     const char *separator = strstr (url, "://");
     if (separator) {
         log_error ("store: unsupported scheme '%.*s' in %s (this build has "
-                   "file://)",
+                   "file:// and s3://)",
                    (int)(separator - url), url, url);
         return NULL;
     }
@@ -148,6 +165,9 @@ store_destroy (store_t **self_p)
         return;
     free (self->url);
     free (self->dir);
+    s3_destroy (&self->s3);
+    free (self->bucket);
+    free (self->prefix);
     free (self);
     *self_p = NULL;
 }
@@ -179,83 +199,6 @@ store_key_valid (const char *key)
     return !segment_start;
 }
 
-//  Copy the open file source to a temporary file in dest's directory,
-//  fsync it and rename it to dest. Returns -1 and fills error.
-static int
-s_copy_into (int source, const char *source_path, const char *dest, char *error)
-{
-    char *temp_path = NULL;
-    char *buffer = malloc (S_COPY_BUFFER_SIZE);
-    int fd = -1;
-    int rc = -1;
-    int close_rc;
-    const char *slash = strrchr (dest, '/');
-    temp_path =
-        zsys_sprintf ("%.*s/.%s.XXXXXX", (int)(slash - dest), dest, slash + 1);
-    if (!buffer || !temp_path) {
-        snprintf (error, STORE_ERROR_MAX, "store: out of memory");
-        goto cleanup;
-    }
-    fd = mkstemp (temp_path);
-    if (fd == -1) {
-        snprintf (error, STORE_ERROR_MAX, "store: cannot create %s: %s",
-                  temp_path, strerror (errno));
-        zstr_free (&temp_path);
-        goto cleanup;
-    }
-    while (true) {
-        ssize_t got = read (source, buffer, S_COPY_BUFFER_SIZE);
-        if (got == -1 && errno == EINTR)
-            continue;
-        if (got == -1) {
-            snprintf (error, STORE_ERROR_MAX, "store: cannot read %s: %s",
-                      source_path, strerror (errno));
-            goto cleanup;
-        }
-        if (got == 0)
-            break;
-        for (ssize_t done = 0; done < got;) {
-            ssize_t written = write (fd, buffer + done, (size_t)(got - done));
-            if (written == -1 && errno == EINTR)
-                continue;
-            if (written == -1) {
-                snprintf (error, STORE_ERROR_MAX, "store: cannot write %s: %s",
-                          temp_path, strerror (errno));
-                goto cleanup;
-            }
-            done += written;
-        }
-    }
-    if (fsync (fd) == -1) {
-        snprintf (error, STORE_ERROR_MAX, "store: cannot write %s: %s",
-                  temp_path, strerror (errno));
-        goto cleanup;
-    }
-    close_rc = close (fd);
-    fd = -1;
-    if (close_rc == -1) {
-        snprintf (error, STORE_ERROR_MAX, "store: cannot write %s: %s",
-                  temp_path, strerror (errno));
-        goto cleanup;
-    }
-    if (rename (temp_path, dest) == -1) {
-        snprintf (error, STORE_ERROR_MAX, "store: cannot rename %s to %s: %s",
-                  temp_path, dest, strerror (errno));
-        goto cleanup;
-    }
-    zstr_free (&temp_path);
-    rc = 0;
-
-cleanup:
-    if (fd != -1)
-        close (fd);
-    if (temp_path)
-        unlink (temp_path);
-    zstr_free (&temp_path);
-    free (buffer);
-    return rc;
-}
-
 static int
 s_file_put (store_t *self, const char *key, const char *path, char **location_p,
             uint64_t *bytes_p, char *error)
@@ -267,6 +210,7 @@ s_file_put (store_t *self, const char *key, const char *path, char **location_p,
     int rc = -1;
     bool moved = false;
     struct stat info;
+    char fsio_error[FSIO_ERROR_MAX];
     if (!dest) {
         snprintf (error, STORE_ERROR_MAX, "store: out of memory");
         goto cleanup;
@@ -278,7 +222,7 @@ s_file_put (store_t *self, const char *key, const char *path, char **location_p,
         goto cleanup;
     }
     *strrchr (dest_dir, '/') = '\0';
-    if (s_mkdir_p (dest_dir) == -1) {
+    if (fsio_mkdir_p (dest_dir) == -1) {
         snprintf (error, STORE_ERROR_MAX, "store: cannot create %s: %s",
                   dest_dir, strerror (errno));
         goto cleanup;
@@ -302,9 +246,11 @@ s_file_put (store_t *self, const char *key, const char *path, char **location_p,
                   path, dest, strerror (errno));
         goto cleanup;
     }
-    if (!moved && s_copy_into (source, path, dest, error) == -1)
+    if (!moved && fsio_copy_fd (source, path, dest, fsio_error) == -1) {
+        snprintf (error, STORE_ERROR_MAX, "store: %.1000s", fsio_error);
         goto cleanup;
-    if (s_fsync_dir (dest_dir) == -1) {
+    }
+    if (fsio_fsync_dir (dest_dir) == -1) {
         snprintf (error, STORE_ERROR_MAX, "store: cannot fsync %s: %s",
                   dest_dir, strerror (errno));
         //  Keep the contract: a failed put leaves the file where it was.
@@ -328,9 +274,78 @@ cleanup:
     return rc;
 }
 
+//  The object key of key: under the prefix, when there is one. Caller
+//  frees.
+static char *
+s_s3_key (store_t *self, const char *key)
+{
+    return *self->prefix ? zsys_sprintf ("%s/%s", self->prefix, key)
+                         : strdup (key);
+}
+
+static int
+s_s3_put (store_t *self, const char *key, const char *path,
+          const store_put_options_t *options, char **location_p,
+          uint64_t *bytes_p, char *error)
+{
+    char *object_key = s_s3_key (self, key);
+    char *location = object_key
+                         ? zsys_sprintf ("s3://%s/%s", self->bucket, object_key)
+                         : NULL;
+    int rc = -1;
+    if (!location) {
+        snprintf (error, STORE_ERROR_MAX, "store: out of memory");
+        goto cleanup;
+    }
+    s3_put_options_t put_options = {
+        .content_type = options ? options->content_type : NULL,
+        .content_disposition = options ? options->content_disposition : NULL,
+        .log_context = options ? options->log_context : NULL,
+    };
+    s3_put_result_t result;
+    char s3_error[S3_ERROR_MAX];
+    if (s3_put_file (self->s3, self->bucket, object_key, path, &put_options,
+                     &result, s3_error) == -1) {
+        snprintf (error, STORE_ERROR_MAX, "store: %.1000s", s3_error);
+        goto cleanup;
+    }
+    //  The object is complete in the bucket; the file is ours to drop.
+    if (unlink (path) == -1)
+        log_warning ("%s%sstore: cannot remove %s after uploading it: %s",
+                     put_options.log_context ? put_options.log_context : "",
+                     put_options.log_context ? " " : "", path,
+                     strerror (errno));
+    *location_p = location;
+    location = NULL;
+    *bytes_p = result.bytes;
+    rc = 0;
+
+cleanup:
+    zstr_free (&location);
+    zstr_free (&object_key);
+    return rc;
+}
+
+static int
+s_s3_remove (store_t *self, const char *key, char *error)
+{
+    char *object_key = s_s3_key (self, key);
+    if (!object_key) {
+        snprintf (error, STORE_ERROR_MAX, "store: out of memory");
+        return -1;
+    }
+    char s3_error[S3_ERROR_MAX];
+    int rc = s3_delete (self->s3, self->bucket, object_key, s3_error);
+    if (rc == -1)
+        snprintf (error, STORE_ERROR_MAX, "store: %.1000s", s3_error);
+    zstr_free (&object_key);
+    return rc;
+}
+
 int
 store_put_file (store_t *self, const char *key, const char *path,
-                char **location_p, uint64_t *bytes_p, char *error)
+                const store_put_options_t *options, char **location_p,
+                uint64_t *bytes_p, char *error)
 {
     assert (self);
     assert (path);
@@ -345,6 +360,8 @@ store_put_file (store_t *self, const char *key, const char *path,
     switch (self->kind) {
     case S_KIND_FILE:
         return s_file_put (self, key, path, location_p, bytes_p, error);
+    case S_KIND_S3:
+        return s_s3_put (self, key, path, options, location_p, bytes_p, error);
     }
     return -1;
 }
@@ -374,6 +391,8 @@ store_remove (store_t *self, const char *key, char *error)
         zstr_free (&path);
         return rc;
     }
+    case S_KIND_S3:
+        return s_s3_remove (self, key, error);
     }
     return -1;
 }

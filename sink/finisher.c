@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "merge.h"
+#include "output.h"
 #include "spool.h"
 #include "store.h"
 
@@ -29,12 +30,6 @@ typedef struct {
     spool_t *spool;
     store_t *store;
 } s_thread_t;
-
-static char *
-s_result_key (const char *job_id)
-{
-    return zsys_sprintf ("%s.pdf", job_id);
-}
 
 //  Merge a job's chunks into a scratch file in its spool directory. Returns
 //  -1 and fills reason.
@@ -85,16 +80,19 @@ cleanup:
 }
 
 static void
-s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id)
+s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *key,
+          const char *filename)
 {
     int64_t started = zclock_mono ();
     char reason[S_REASON_MAX] = "";
     char error[STORE_ERROR_MAX];
     char *location = NULL;
     uint64_t bytes = 0;
-    char *key = s_result_key (job_id);
     char *scratch = spool_scratch_path (self->spool, job_id);
-    if (!key || !scratch) {
+    char *context = zsys_sprintf ("job=%s", job_id);
+    char *disposition =
+        *filename ? output_content_disposition (filename) : NULL;
+    if (!scratch || !context || (*filename && !disposition)) {
         snprintf (reason, sizeof (reason), "out of memory");
         goto failed;
     }
@@ -103,8 +101,13 @@ s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id)
         goto failed;
     int64_t merged = zclock_mono ();
     zstr_sendx (pipe, "STATE", job_id, "storing", NULL);
-    if (store_put_file (self->store, key, scratch, &location, &bytes, error) ==
-        -1) {
+    store_put_options_t options = {
+        .content_type = "application/pdf",
+        .content_disposition = disposition,
+        .log_context = context,
+    };
+    if (store_put_file (self->store, key, scratch, &options, &location, &bytes,
+                        error) == -1) {
         snprintf (reason, sizeof (reason), "storing failed: %s", error);
         goto failed;
     }
@@ -138,21 +141,20 @@ cleanup:
     if (scratch)
         unlink (scratch);
     zstr_free (&scratch);
-    zstr_free (&key);
+    zstr_free (&context);
+    zstr_free (&disposition);
     zstr_free (&location);
 }
 
 static void
-s_discard (s_thread_t *self, const char *job_id)
+s_discard (s_thread_t *self, const char *job_id, const char *key)
 {
-    char *key = s_result_key (job_id);
     char error[STORE_ERROR_MAX];
-    if (key && store_remove (self->store, key, error) == -1)
+    if (store_remove (self->store, key, error) == -1)
         log_error ("job=%s cancelled, but its result stays: %s", job_id, error);
     else
         log_info ("job=%s cancelled while finishing: result removed", job_id);
     spool_finish (self->spool, job_id, "cancelled");
-    zstr_free (&key);
 }
 
 static void
@@ -169,12 +171,17 @@ s_thread (zsock_t *pipe, void *args)
         }
         char *command = zmsg_popstr (msg);
         char *job_id = zmsg_popstr (msg);
+        char *key = zmsg_popstr (msg);
+        char *filename = zmsg_popstr (msg);
         zmsg_destroy (&msg);
         bool terminate = !command || streq (command, "$TERM");
-        if (!terminate && job_id && streq (command, "FINISH"))
-            s_finish (self, pipe, job_id);
-        else if (!terminate && job_id && streq (command, "DISCARD"))
-            s_discard (self, job_id);
+        if (!terminate && job_id && key && filename &&
+            streq (command, "FINISH"))
+            s_finish (self, pipe, job_id, key, filename);
+        else if (!terminate && job_id && key && streq (command, "DISCARD"))
+            s_discard (self, job_id, key);
+        zstr_free (&filename);
+        zstr_free (&key);
         zstr_free (&job_id);
         zstr_free (&command);
         if (terminate)
@@ -188,12 +195,31 @@ s_thread (zsock_t *pipe, void *args)
 //  ---------------------------------------------------------------------
 //  The main thread's side
 
+//  A job the finisher holds: waiting for its output, queued, or current.
+typedef struct {
+    char *key;      // NULL while the ventilator has not said
+    char *filename; // "" for none
+} s_job_t;
+
 struct _finisher_t {
     zactor_t *actor;
-    zlistx_t *queue;        // job ids waiting, oldest first (owned strings)
+    zhashx_t *jobs;         // job id -> s_job_t, every job held
+    zlistx_t *queue;        // ids of jobs ready to finish, oldest first
     char *current;          // job id in progress, or NULL
     bool current_cancelled; // its result is to be discarded
 };
+
+static void
+s_job_destroy (void **item_p)
+{
+    s_job_t *job = *item_p;
+    if (job) {
+        free (job->key);
+        free (job->filename);
+        free (job);
+    }
+    *item_p = NULL;
+}
 
 finisher_t *
 finisher_new (const char *spool_dir, const char *store_url)
@@ -218,6 +244,8 @@ finisher_new (const char *spool_dir, const char *store_url)
         free (thread);
         return NULL;
     }
+    self->jobs = zhashx_new ();
+    zhashx_set_destructor (self->jobs, s_job_destroy);
     self->queue = zlistx_new ();
     zlistx_set_destructor (self->queue, (zlistx_destructor_fn *)zstr_free);
     zlistx_set_duplicator (self->queue, (zlistx_duplicator_fn *)strdup);
@@ -236,6 +264,7 @@ finisher_destroy (finisher_t **self_p)
         return;
     zactor_destroy (&self->actor);
     zlistx_destroy (&self->queue);
+    zhashx_destroy (&self->jobs);
     zstr_free (&self->current);
     free (self);
     *self_p = NULL;
@@ -251,15 +280,18 @@ finisher_sock (finisher_t *self)
 static void
 s_start (finisher_t *self, const char *job_id)
 {
+    s_job_t *job = zhashx_lookup (self->jobs, job_id);
+    assert (job && job->key);
     self->current = strdup (job_id);
     self->current_cancelled = false;
-    zstr_sendx (self->actor, "FINISH", job_id, NULL);
+    zstr_sendx (self->actor, "FINISH", job_id, job->key, job->filename, NULL);
 }
 
-//  The job in progress has ended: start the next one.
+//  The job in progress has ended: forget it, start the next one.
 static void
 s_next (finisher_t *self)
 {
+    zhashx_delete (self->jobs, self->current);
     zstr_free (&self->current);
     char *job_id = zlistx_first (self->queue);
     if (!job_id)
@@ -273,16 +305,64 @@ finisher_submit (finisher_t *self, const char *job_id)
 {
     assert (self);
     assert (job_id);
-    if (self->current && streq (self->current, job_id))
+    if (zhashx_lookup (self->jobs, job_id))
         return;
-    if (zlistx_find (self->queue, (void *)job_id))
+    s_job_t *job = calloc (1, sizeof (s_job_t));
+    if (!job) {
+        log_error ("job=%s finisher: out of memory", job_id);
         return;
-    if (self->current) {
+    }
+    zhashx_insert (self->jobs, job_id, job);
+    log_info ("job=%s complete: waiting for its output from the ventilator",
+              job_id);
+}
+
+//  True when text has no control character (the wire has ruled out NUL).
+static bool
+s_printable (const char *text)
+{
+    for (const char *letter = text; *letter; letter++)
+        if ((unsigned char)*letter < 0x20 || *letter == 0x7f)
+            return false;
+    return true;
+}
+
+int
+finisher_output (finisher_t *self, const char *job_id, const char *key,
+                 const char *filename)
+{
+    assert (self);
+    assert (job_id);
+    assert (key);
+    if (!filename)
+        filename = "";
+    if (!store_key_valid (key) || !s_printable (filename)) {
+        log_warning ("job=%s dropped OUTPUT: key '%.200s' or file name is "
+                     "not valid",
+                     job_id, key);
+        return -1;
+    }
+    s_job_t *job = zhashx_lookup (self->jobs, job_id);
+    if (!job || job->key) {
+        log_debug ("job=%s OUTPUT for a job not waiting for it", job_id);
+        return 0;
+    }
+    job->key = strdup (key);
+    job->filename = strdup (filename);
+    if (!job->key || !job->filename) {
+        log_error ("job=%s finisher: out of memory", job_id);
+        zstr_free (&job->key);
+        zstr_free (&job->filename);
+        return -1;
+    }
+    if (!self->current)
+        s_start (self, job_id);
+    else {
         zlistx_add_end (self->queue, (void *)job_id);
         log_info ("job=%s waiting to be merged behind %zu jobs", job_id,
                   zlistx_size (self->queue));
-    } else
-        s_start (self, job_id);
+    }
+    return 0;
 }
 
 void
@@ -290,10 +370,13 @@ finisher_cancel (finisher_t *self, const char *job_id)
 {
     assert (self);
     assert (job_id);
-    if (self->current && streq (self->current, job_id))
+    if (self->current && streq (self->current, job_id)) {
         self->current_cancelled = true;
-    else if (zlistx_find (self->queue, (void *)job_id))
+        return;
+    }
+    if (zlistx_find (self->queue, (void *)job_id))
         zlistx_delete (self->queue, zlistx_cursor (self->queue));
+    zhashx_delete (self->jobs, job_id);
 }
 
 wire_t *
@@ -322,9 +405,11 @@ finisher_recv (finisher_t *self)
             wire_set_text (event, first);
         }
     } else if (streq (command, "DONE") && second) {
-        if (silent)
-            zstr_sendx (self->actor, "DISCARD", job_id, NULL);
-        else {
+        if (silent) {
+            s_job_t *job = zhashx_lookup (self->jobs, job_id);
+            if (job && job->key)
+                zstr_sendx (self->actor, "DISCARD", job_id, job->key, NULL);
+        } else {
             event = wire_new (WIRE_JOB_DONE);
             wire_set_job_id (event, job_id);
             wire_set_bytes (event, strtoull (first, NULL, 10));

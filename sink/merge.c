@@ -20,14 +20,13 @@
 #include <assert.h>
 #include <czmq.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <qpdf/qpdf-c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fsio.h"
 #include "log.h"
 
 //  Nesting followed below a page's /Resources. Real resources nest a few
@@ -102,19 +101,6 @@ s_log_warnings (qpdf_data qpdf, const char *name)
     if (count > S_WARNINGS_LOGGED)
         log_warning ("merge: %s: %zu more qpdf warnings", name,
                      count - S_WARNINGS_LOGGED);
-}
-
-static int
-s_fsync_path (const char *path, int flags)
-{
-    int fd = open (path, O_RDONLY | flags);
-    if (fd == -1)
-        return -1;
-    int rc = fsync (fd);
-    int saved_errno = errno;
-    close (fd);
-    errno = saved_errno;
-    return rc;
 }
 
 //  ---------------------------------------------------------------------
@@ -401,9 +387,8 @@ s_merge (const char *const *paths, size_t count, uint32_t expected_pages,
     qpdf_data *inputs = calloc (count, sizeof (qpdf_data));
     s_sharer_t *sharer = NULL;
     char *part_path = zsys_sprintf ("%s.part", out_path);
-    char *out_dir = strdup (out_path);
     int rc = -1;
-    if (!inputs || !part_path || !out_dir) {
+    if (!inputs || !part_path) {
         snprintf (error, MERGE_ERROR_MAX, "out of memory");
         goto cleanup;
     }
@@ -437,20 +422,15 @@ s_merge (const char *const *paths, size_t count, uint32_t expected_pages,
     }
     if (s_write (out, part_path, error) == -1)
         goto cleanup;
-    if (durable && s_fsync_path (part_path, 0) == -1) {
-        snprintf (error, MERGE_ERROR_MAX, "cannot fsync %s: %s", part_path,
-                  strerror (errno));
-        goto cleanup;
-    }
-    if (rename (part_path, out_path) == -1) {
+    if (durable) {
+        char fsio_error[FSIO_ERROR_MAX];
+        if (fsio_commit (part_path, out_path, fsio_error) == -1) {
+            snprintf (error, MERGE_ERROR_MAX, "%s", fsio_error);
+            goto cleanup;
+        }
+    } else if (rename (part_path, out_path) == -1) {
         snprintf (error, MERGE_ERROR_MAX, "cannot rename %s to %s: %s",
                   part_path, out_path, strerror (errno));
-        goto cleanup;
-    }
-    if (durable && s_fsync_path (dirname (out_dir), O_DIRECTORY) == -1) {
-        snprintf (error, MERGE_ERROR_MAX,
-                  "cannot fsync the directory of %s: %s", out_path,
-                  strerror (errno));
         goto cleanup;
     }
     log_debug ("merge: %zu inputs, %d pages, %zu shared references", count,
@@ -466,7 +446,6 @@ cleanup:
             qpdf_cleanup (&inputs[index]);
     free (inputs);
     qpdf_cleanup (&out);
-    free (out_dir);
     zstr_free (&part_path);
     return rc;
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsio.h"
 #include "log.h"
 #include "wire.h"
 
@@ -34,123 +35,23 @@ struct _spool_t {
     char *finished_dir; // dir/.finished
 };
 
-static int
-s_mkdir_p (const char *path)
-{
-    if (path[0] == '\0') {
-        errno = EINVAL;
-        return -1;
-    }
-    char *copy = strdup (path);
-    if (!copy)
-        return -1;
-    int rc = 0;
-    for (char *slash = strchr (copy + 1, '/'); rc == 0;
-         slash = strchr (slash + 1, '/')) {
-        if (slash)
-            *slash = '\0';
-        if (mkdir (copy, 0755) == -1 && errno != EEXIST)
-            rc = -1;
-        if (!slash)
-            break;
-        *slash = '/';
-    }
-    free (copy);
-    return rc;
-}
-
-static int
-s_fsync_dir (const char *path)
-{
-    int fd = open (path, O_RDONLY | O_DIRECTORY);
-    if (fd == -1)
-        return -1;
-    int rc = fsync (fd);
-    int saved_errno = errno;
-    close (fd);
-    errno = saved_errno;
-    return rc;
-}
-
-static int
-s_write_all (int fd, const void *data, size_t size)
-{
-    const char *cursor = data;
-    while (size > 0) {
-        ssize_t written = write (fd, cursor, size);
-        if (written == -1 && errno == EINTR)
-            continue;
-        if (written == -1)
-            return -1;
-        cursor += written;
-        size -= (size_t)written;
-    }
-    return 0;
-}
-
-//  Write data as dir/name durably. With exclusive, an existing dir/name is
-//  kept and counts as success (link fails on an existing target, rename
-//  does not). Logs failures with job_id.
+//  Write data as dir/name durably (common/fsio). With exclusive, an
+//  existing dir/name is kept and counts as success. Logs failures with
+//  job_id.
 static int
 s_write_atomic (const char *job_id, const char *dir, const char *name,
                 const void *data, size_t size, bool exclusive)
 {
-    char *final_path = zsys_sprintf ("%s/%s", dir, name);
-    char *temp_path = zsys_sprintf ("%s/.%s.XXXXXX", dir, name);
-    int rc = -1;
-    int fd = -1;
-    int close_rc;
-    if (!final_path || !temp_path) {
+    char *path = zsys_sprintf ("%s/%s", dir, name);
+    if (!path) {
         log_error ("job=%s spool: out of memory", job_id);
-        goto cleanup;
+        return -1;
     }
-    fd = mkstemp (temp_path);
-    if (fd == -1) {
-        log_error ("job=%s spool: cannot create %s: %s", job_id, temp_path,
-                   strerror (errno));
-        goto cleanup;
-    }
-    if (s_write_all (fd, data, size) == -1 || fsync (fd) == -1) {
-        log_error ("job=%s spool: cannot write %s: %s", job_id, temp_path,
-                   strerror (errno));
-        goto cleanup;
-    }
-    close_rc = close (fd);
-    fd = -1;
-    if (close_rc == -1) {
-        log_error ("job=%s spool: cannot write %s: %s", job_id, temp_path,
-                   strerror (errno));
-        goto cleanup;
-    }
-    if (exclusive) {
-        if (link (temp_path, final_path) == -1 && errno != EEXIST) {
-            log_error ("job=%s spool: cannot create %s: %s", job_id, final_path,
-                       strerror (errno));
-            goto cleanup;
-        }
-    } else if (rename (temp_path, final_path) == -1) {
-        log_error ("job=%s spool: cannot rename %s to %s: %s", job_id,
-                   temp_path, final_path, strerror (errno));
-        goto cleanup;
-    }
-    if (s_fsync_dir (dir) == -1) {
-        log_error ("job=%s spool: cannot fsync %s: %s", job_id, dir,
-                   strerror (errno));
-        if (!exclusive)
-            unlink (final_path);
-        goto cleanup;
-    }
-    rc = 0;
-
-cleanup:
-    if (fd != -1)
-        close (fd);
-    //  After a rename the temporary name is gone; after a link or a failure
-    //  it is still there.
-    if (temp_path)
-        unlink (temp_path);
-    zstr_free (&temp_path);
-    zstr_free (&final_path);
+    char error[FSIO_ERROR_MAX];
+    int rc = fsio_write_file (path, data, size, exclusive, error);
+    if (rc == -1)
+        log_error ("job=%s spool: %s", job_id, error);
+    zstr_free (&path);
     return rc;
 }
 
@@ -332,7 +233,7 @@ s_remove_job_dir (spool_t *self, const char *job_id)
                    strerror (errno));
         rc = -1;
     }
-    if (rc == 0 && s_fsync_dir (self->dir) == -1) {
+    if (rc == 0 && fsio_fsync_dir (self->dir) == -1) {
         log_error ("job=%s spool: cannot fsync %s: %s", job_id, self->dir,
                    strerror (errno));
         rc = -1;
@@ -355,7 +256,7 @@ spool_new (const char *dir)
         spool_destroy (&self);
         return NULL;
     }
-    if (s_mkdir_p (self->finished_dir) == -1) {
+    if (fsio_mkdir_p (self->finished_dir) == -1) {
         log_error ("spool: cannot create %s: %s", self->finished_dir,
                    strerror (errno));
         spool_destroy (&self);
@@ -474,7 +375,7 @@ s_prepare_job (spool_t *self, const assembly_t *job, const char *job_dir)
 {
     const char *job_id = assembly_job_id (job);
     if (mkdir (job_dir, 0755) == 0) {
-        if (s_fsync_dir (self->dir) == -1) {
+        if (fsio_fsync_dir (self->dir) == -1) {
             log_error ("job=%s spool: cannot fsync %s: %s", job_id, self->dir,
                        strerror (errno));
             return -1;

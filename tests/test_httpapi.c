@@ -664,19 +664,178 @@ test_result_of_done_job_is_streamed (void **state)
     free (id);
 }
 
+//  Start the API again on the same data directory, so that it reads the
+//  environment again.
+static void
+s_restart_api (s_fixture_t *fixture)
+{
+    httpapi_destroy (&fixture->api);
+    httpapi_config_t config = {
+        .port = 0,
+        .address = "127.0.0.1",
+        .data_dir = fixture->data_dir,
+        .max_body_bytes = S_MAX_BODY_BYTES,
+        .notify_endpoint = fixture->endpoint,
+    };
+    fixture->api = httpapi_new (&config);
+    assert_non_null (fixture->api);
+    snprintf (fixture->base_url, sizeof (fixture->base_url),
+              "http://127.0.0.1:%u", (unsigned)httpapi_port (fixture->api));
+}
+
+static void
+s_set_s3_environment (bool on)
+{
+    const char *names[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                           "AWS_REGION", "PDFPIPE_S3_ENDPOINT",
+                           "PDFPIPE_S3_PRESIGN_EXPIRES"};
+    const char *values[] = {"AKIDTEST", "secret/TEST+key", "eu-west-1",
+                            "http://127.0.0.1:9", "600"};
+    for (size_t index = 0; index < 5; index++)
+        if (on)
+            setenv (names[index], values[index], 1);
+        else
+            unsetenv (names[index]);
+}
+
+//  A job that is done with its result at location.
+static char *
+s_done_job (s_fixture_t *fixture, const char *location)
+{
+    char *id = s_submit (fixture);
+    jobstore_t *store = jobstore_open (fixture->data_dir);
+    assert_int_equal (jobstore_set_result (store, id, location, 10), 0);
+    jobstore_destroy (&store);
+    return id;
+}
+
+static void
+test_result_in_s3_redirects_to_a_presigned_url (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    s_set_s3_environment (true);
+    s_restart_api (fixture);
+    char *id = s_done_job (fixture, "s3://pdfpipe-bucket/out/x.pdf");
+    char path[128];
+    snprintf (path, sizeof (path), "/v1/jobs/%s/result", id);
+    const char *expected_start =
+        "http://127.0.0.1:9/pdfpipe-bucket/out/x.pdf?X-Amz-Algorithm=AWS4-"
+        "HMAC-SHA256&X-Amz-Credential=AKIDTEST%2F";
+    for (int head = 0; head < 2; head++) {
+        s_reply_t reply =
+            s_request (fixture, head ? "HEAD" : "GET", path, NULL, NULL);
+        assert_int_equal (reply.status, 302);
+        char location[1024];
+        assert_true (
+            s_header (&reply, "Location", location, sizeof (location)));
+        assert_true (
+            strncmp (location, expected_start, strlen (expected_start)) == 0);
+        assert_non_null (strstr (location, "%2Feu-west-1%2Fs3%2Faws4_request"));
+        assert_non_null (strstr (location, "&X-Amz-Expires=600&"));
+        assert_null (strstr (location, "secret"));
+        if (!head) {
+            cJSON *json = s_json (&reply);
+            assert_string_equal (cJSON_GetObjectItem (json, "url")->valuestring,
+                                 location);
+            assert_non_null (cJSON_GetObjectItem (json, "expires_at"));
+            cJSON_Delete (json);
+        }
+        s_reply_free (&reply);
+    }
+    //  The status document carries the same kind of link.
+    snprintf (path, sizeof (path), "/v1/jobs/%s", id);
+    s_reply_t reply = s_request (fixture, "GET", path, NULL, NULL);
+    assert_int_equal (reply.status, 200);
+    assert_null (strstr (reply.body, "secret"));
+    cJSON *json = s_json (&reply);
+    const cJSON *result = cJSON_GetObjectItem (json, "result");
+    char expected_url[64];
+    snprintf (expected_url, sizeof (expected_url), "/v1/jobs/%s/result", id);
+    assert_string_equal (cJSON_GetObjectItem (result, "url")->valuestring,
+                         expected_url);
+    const char *download =
+        cJSON_GetObjectItem (result, "download_url")->valuestring;
+    assert_true (strncmp (download, expected_start, strlen (expected_start)) ==
+                 0);
+    const char *expires =
+        cJSON_GetObjectItem (result, "download_expires_at")->valuestring;
+    assert_int_equal (strlen (expires), strlen ("2025-11-25T16:50:01.000Z"));
+    cJSON_Delete (json);
+    s_reply_free (&reply);
+    free (id);
+    s_set_s3_environment (false);
+}
+
+static void
+test_result_in_s3_without_credentials_is_500 (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    s_set_s3_environment (false);
+    s_restart_api (fixture);
+    char *id = s_done_job (fixture, "s3://pdfpipe-bucket/out/x.pdf");
+    char path[128];
+    snprintf (path, sizeof (path), "/v1/jobs/%s/result", id);
+    s_reply_t reply = s_request (fixture, "GET", path, NULL, NULL);
+    s_expect_error (&reply, 500, "no download link");
+    s_reply_free (&reply);
+    //  The status still answers, without a link.
+    snprintf (path, sizeof (path), "/v1/jobs/%s", id);
+    reply = s_request (fixture, "GET", path, NULL, NULL);
+    assert_int_equal (reply.status, 200);
+    assert_null (strstr (reply.body, "download_url"));
+    s_reply_free (&reply);
+    free (id);
+}
+
+static void
+test_download_uses_the_documents_file_name (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char document[1024];
+    snprintf (document, sizeof (document),
+              "%.*s, \"output\": {\"filename\": \"Q3 report.pdf\"}}",
+              (int)strlen (s_document) - 1, s_document);
+    s_reply_t reply = s_request (fixture, "POST", "/v1/jobs", S_JSON, document);
+    assert_int_equal (reply.status, 202);
+    cJSON *json = s_json (&reply);
+    char *id = strdup (cJSON_GetObjectItem (json, "id")->valuestring);
+    cJSON_Delete (json);
+    s_reply_free (&reply);
+    s_expect_notice (fixture, "NEW", id);
+    char file_path[128];
+    snprintf (file_path, sizeof (file_path), "%s/result.pdf",
+              fixture->data_dir);
+    FILE *file = fopen (file_path, "wb");
+    assert_non_null (file);
+    fputs ("%PDF-1.4\n", file);
+    fclose (file);
+    char location[160];
+    snprintf (location, sizeof (location), "file://%s", file_path);
+    jobstore_t *store = jobstore_open (fixture->data_dir);
+    assert_int_equal (jobstore_set_result (store, id, location, 9), 0);
+    jobstore_destroy (&store);
+    char path[128];
+    snprintf (path, sizeof (path), "/v1/jobs/%s/result", id);
+    reply = s_request (fixture, "GET", path, NULL, NULL);
+    assert_int_equal (reply.status, 200);
+    char header[256];
+    assert_true (
+        s_header (&reply, "Content-Disposition", header, sizeof (header)));
+    assert_string_equal (header, "attachment; filename=\"Q3 report.pdf\"; "
+                                 "filename*=UTF-8''Q3%20report.pdf");
+    s_reply_free (&reply);
+    free (id);
+}
+
 static void
 test_result_elsewhere_is_501 (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
-    char *id = s_submit (fixture);
-    jobstore_t *store = jobstore_open (fixture->data_dir);
-    assert_int_equal (
-        jobstore_set_result (store, id, "s3://bucket/out/x.pdf", 10), 0);
-    jobstore_destroy (&store);
+    char *id = s_done_job (fixture, "gs://bucket/out/x.pdf");
     char path[128];
     snprintf (path, sizeof (path), "/v1/jobs/%s/result", id);
     s_reply_t reply = s_request (fixture, "GET", path, NULL, NULL);
-    s_expect_error (&reply, 501, "s3:");
+    s_expect_error (&reply, 501, "gs:");
     s_reply_free (&reply);
     free (id);
 }
@@ -874,6 +1033,9 @@ main (void)
         S_TEST (test_result_before_done_is_409),
         S_TEST (test_delete_cancels_and_notifies),
         S_TEST (test_result_of_done_job_is_streamed),
+        S_TEST (test_result_in_s3_redirects_to_a_presigned_url),
+        S_TEST (test_result_in_s3_without_credentials_is_500),
+        S_TEST (test_download_uses_the_documents_file_name),
         S_TEST (test_result_elsewhere_is_501),
         S_TEST (test_result_of_failed_job_gives_reason),
         S_TEST (test_hostile_requests_do_not_hurt_the_server),

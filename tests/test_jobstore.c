@@ -14,9 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <sqlite3.h>
 
 #include "jobspec.h"
 #include "jobstore.h"
@@ -469,6 +473,93 @@ test_open_fails_when_data_dir_is_a_file (void **state)
     assert_null (jobstore_open (path));
 }
 
+static void
+test_output_is_rendered_when_the_job_is_accepted (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    //  Without "output": the default key, no file name.
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    char *key = NULL, *filename = NULL;
+    assert_int_equal (
+        jobstore_output (fixture->store, S_JOB_A, &key, &filename), 0);
+    assert_string_equal (key, S_JOB_A ".pdf");
+    assert_null (filename);
+    free (key);
+
+    char document[1024];
+    size_t length = strlen (s_document);
+    snprintf (document, sizeof (document),
+              "%.*s, \"output\": {\"key\": \"out/{{job_id}}-{{year}}.pdf\","
+              " \"filename\": \"Report {{job_id}}.pdf\"}}",
+              (int)length - 1, s_document);
+    fielderr_t err;
+    jobspec_t *spec = jobspec_parse (document, strlen (document), &err);
+    if (!spec)
+        fail_msg ("%s: %s", err.field, err.message);
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_B, spec), 0);
+    jobspec_destroy (&spec);
+    assert_int_equal (
+        jobstore_output (fixture->store, S_JOB_B, &key, &filename), 0);
+    char year[8];
+    time_t now = time (NULL);
+    strftime (year, sizeof (year), "%Y", gmtime (&now));
+    char expected[128];
+    snprintf (expected, sizeof (expected), "out/%s-%s.pdf", S_JOB_B, year);
+    assert_string_equal (key, expected);
+    assert_string_equal (filename, "Report " S_JOB_B ".pdf");
+    free (key);
+    free (filename);
+    assert_int_equal (
+        jobstore_output (fixture->store, S_UNKNOWN, &key, &filename), -1);
+    assert_null (key);
+}
+
+static void
+test_version_1_database_is_upgraded (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char path[128];
+    snprintf (path, sizeof (path), "%s/v1", fixture->data_dir);
+    assert_int_equal (mkdir (path, 0755), 0);
+    char db_path[160];
+    snprintf (db_path, sizeof (db_path), "%s/" JOBSTORE_FILENAME, path);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (db_path, &db), SQLITE_OK);
+    //  The version 1 jobs table as it was, with one job in it.
+    assert_int_equal (
+        sqlite3_exec (
+            db,
+            "CREATE TABLE jobs (id TEXT PRIMARY KEY NOT NULL, state TEXT NOT "
+            "NULL, created_at INTEGER NOT NULL, pages INTEGER NOT NULL, "
+            "chunk_pages INTEGER NOT NULL, chunk_count INTEGER NOT NULL, "
+            "pages_done INTEGER NOT NULL DEFAULT 0, chunks_done INTEGER NOT "
+            "NULL DEFAULT 0, error TEXT, result_location TEXT, result_bytes "
+            "INTEGER, template_json TEXT NOT NULL);"
+            "CREATE TABLE transitions (job_id TEXT NOT NULL, state TEXT NOT "
+            "NULL, at INTEGER NOT NULL, PRIMARY KEY (job_id, state));"
+            "CREATE TABLE chunks (job_id TEXT NOT NULL, chunk_nbr INTEGER NOT "
+            "NULL, first_page INTEGER NOT NULL, page_count INTEGER NOT NULL, "
+            "records_json TEXT NOT NULL, stored INTEGER NOT NULL DEFAULT 0, "
+            "PRIMARY KEY (job_id, chunk_nbr));"
+            "INSERT INTO jobs (id, state, created_at, pages, chunk_pages, "
+            "chunk_count, template_json) VALUES ('" S_JOB_C
+            "', 'queued', 1, 1, 1, 1, '{}');"
+            "PRAGMA user_version = 1;",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close (db);
+    jobstore_t *store = jobstore_open (path);
+    assert_non_null (store);
+    char *key = NULL, *filename = NULL;
+    assert_int_equal (jobstore_output (store, S_JOB_C, &key, &filename), 0);
+    assert_string_equal (key, S_JOB_C ".pdf");
+    assert_null (filename);
+    free (key);
+    assert_int_equal (jobstore_insert (store, S_JOB_A, fixture->spec), 0);
+    jobstore_destroy (&store);
+}
+
 int
 main (void)
 {
@@ -489,6 +580,8 @@ main (void)
         S_TEST (test_reopened_store_keeps_everything),
         S_TEST (test_second_handle_sees_first_handles_writes),
         S_TEST (test_open_fails_when_data_dir_is_a_file),
+        S_TEST (test_output_is_rendered_when_the_job_is_accepted),
+        S_TEST (test_version_1_database_is_upgraded),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

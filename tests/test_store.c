@@ -100,9 +100,9 @@ test_put_moves_file_under_key (void **state)
     char *location = NULL;
     uint64_t bytes = 0;
     char error[STORE_ERROR_MAX] = "";
-    assert_int_equal (
-        store_put_file (store, "job-1.pdf", source, &location, &bytes, error),
-        0);
+    assert_int_equal (store_put_file (store, "job-1.pdf", source, NULL,
+                                      &location, &bytes, error),
+                      0);
     char *expected_location = zsys_sprintf ("%s/job-1.pdf", expected_url);
     assert_string_equal (location, expected_location);
     assert_int_equal (bytes, strlen (S_CONTENT));
@@ -160,14 +160,14 @@ test_key_with_folders_and_replace (void **state)
     char *location = NULL;
     uint64_t bytes = 0;
     char error[STORE_ERROR_MAX];
-    assert_int_equal (store_put_file (store, "2025/11/job-1.pdf", source,
+    assert_int_equal (store_put_file (store, "2025/11/job-1.pdf", source, NULL,
                                       &location, &bytes, error),
                       0);
     zstr_free (&location);
     zstr_free (&source);
     //  A second put under the same key replaces the object.
     source = s_make_file (fixture->root, "b.pdf");
-    assert_int_equal (store_put_file (store, "2025/11/job-1.pdf", source,
+    assert_int_equal (store_put_file (store, "2025/11/job-1.pdf", source, NULL,
                                       &location, &bytes, error),
                       0);
     char *stored = zsys_sprintf ("%s/2025/11/job-1.pdf", fixture->root);
@@ -198,7 +198,8 @@ test_bad_keys_are_rejected (void **state)
         uint64_t bytes = 0;
         char error[STORE_ERROR_MAX] = "";
         assert_int_equal (
-            store_put_file (store, key, source, &location, &bytes, error), -1);
+            store_put_file (store, key, source, NULL, &location, &bytes, error),
+            -1);
         assert_null (location);
         assert_non_null (strstr (error, "invalid key"));
         assert_int_equal (store_remove (store, key, error), -1);
@@ -226,9 +227,9 @@ test_put_copies_across_file_systems (void **state)
     char *location = NULL;
     uint64_t bytes = 0;
     char error[STORE_ERROR_MAX] = "";
-    assert_int_equal (
-        store_put_file (store, "job-2.pdf", source, &location, &bytes, error),
-        0);
+    assert_int_equal (store_put_file (store, "job-2.pdf", source, NULL,
+                                      &location, &bytes, error),
+                      0);
     assert_int_equal (bytes, strlen (S_CONTENT));
     assert_false (access (source, F_OK) == 0);
     char *stored = zsys_sprintf ("%s/job-2.pdf", fixture->root);
@@ -253,14 +254,14 @@ test_write_error_has_strerror_and_keeps_file (void **state)
     char *location = NULL;
     uint64_t bytes = 0;
     char error[STORE_ERROR_MAX] = "";
-    assert_int_equal (store_put_file (store, "taken/job-1.pdf", source,
+    assert_int_equal (store_put_file (store, "taken/job-1.pdf", source, NULL,
                                       &location, &bytes, error),
                       -1);
     assert_non_null (strstr (error, "Not a directory"));
     assert_true (access (source, F_OK) == 0);
     //  A missing source.
     assert_int_equal (store_put_file (store, "job-1.pdf", "/nonexistent/x",
-                                      &location, &bytes, error),
+                                      NULL, &location, &bytes, error),
                       -1);
     assert_non_null (strstr (error, "No such file or directory"));
     assert_null (location);
@@ -278,9 +279,9 @@ test_remove_object (void **state)
     char *location = NULL;
     uint64_t bytes = 0;
     char error[STORE_ERROR_MAX];
-    assert_int_equal (
-        store_put_file (store, "job-1.pdf", source, &location, &bytes, error),
-        0);
+    assert_int_equal (store_put_file (store, "job-1.pdf", source, NULL,
+                                      &location, &bytes, error),
+                      0);
     assert_int_equal (store_remove (store, "job-1.pdf", error), 0);
     char *stored = zsys_sprintf ("%s/job-1.pdf", fixture->root);
     assert_false (access (stored, F_OK) == 0);
@@ -311,7 +312,6 @@ static void
 test_unknown_scheme_and_bad_directory_fail (void **state)
 {
     s_fixture_t *fixture = *state;
-    assert_null (store_new ("s3://bucket/prefix"));
     assert_null (store_new ("ftp://host/dir"));
     assert_null (store_new ("file://"));
     char *blocker = s_make_file (fixture->root, "file");
@@ -319,6 +319,78 @@ test_unknown_scheme_and_bad_directory_fail (void **state)
     assert_null (store_new (url));
     zstr_free (&url);
     zstr_free (&blocker);
+}
+
+static void
+s_set_s3_environment (void)
+{
+    setenv ("AWS_ACCESS_KEY_ID", "AKIDTEST", 1);
+    setenv ("AWS_SECRET_ACCESS_KEY", "secret-key-for-tests", 1);
+    //  Nothing listens on port 9 of loopback (discard is not served).
+    setenv ("PDFPIPE_S3_ENDPOINT", "http://127.0.0.1:9", 1);
+    setenv ("PDFPIPE_S3_MAX_ATTEMPTS", "1", 1);
+}
+
+static void
+s_clear_s3_environment (void)
+{
+    unsetenv ("AWS_ACCESS_KEY_ID");
+    unsetenv ("AWS_SECRET_ACCESS_KEY");
+    unsetenv ("PDFPIPE_S3_ENDPOINT");
+    unsetenv ("PDFPIPE_S3_MAX_ATTEMPTS");
+}
+
+static void
+test_s3_store_url_is_canonical (void **state)
+{
+    (void)state;
+    s_set_s3_environment ();
+    store_t *store = store_new ("s3://pdfpipe-out/results/2025/");
+    assert_non_null (store);
+    assert_string_equal (store_url (store), "s3://pdfpipe-out/results/2025");
+    store_destroy (&store);
+    store = store_new ("s3://pdfpipe-out");
+    assert_non_null (store);
+    assert_string_equal (store_url (store), "s3://pdfpipe-out");
+    store_destroy (&store);
+    s_clear_s3_environment ();
+}
+
+static void
+test_s3_store_refuses_bad_urls_and_missing_credentials (void **state)
+{
+    (void)state;
+    s_set_s3_environment ();
+    assert_null (store_new ("s3://Bad_Bucket/x"));
+    assert_null (store_new ("s3://pdfpipe-out/../x"));
+    assert_null (store_new ("s3://pdfpipe-out//x"));
+    assert_null (store_new ("s3://pdfpipe-out/a b"));
+    s_clear_s3_environment ();
+    assert_null (store_new ("s3://pdfpipe-out/results"));
+}
+
+static void
+test_s3_put_that_fails_keeps_the_file (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_set_s3_environment ();
+    store_t *store = store_new ("s3://pdfpipe-out/results");
+    assert_non_null (store);
+    char *source = s_make_file (fixture->root, "merged.pdf");
+    char *location = NULL;
+    uint64_t bytes = 0;
+    char error[STORE_ERROR_MAX] = "";
+    assert_int_equal (store_put_file (store, "job-1.pdf", source, NULL,
+                                      &location, &bytes, error),
+                      -1);
+    assert_null (location);
+    assert_non_null (strstr (error, "store: PUT s3://pdfpipe-out/results/"
+                                    "job-1.pdf: no answer from "));
+    assert_null (strstr (error, "secret-key-for-tests"));
+    s_assert_content (source);
+    zstr_free (&source);
+    store_destroy (&store);
+    s_clear_s3_environment ();
 }
 
 int
@@ -343,6 +415,11 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_unknown_scheme_and_bad_directory_fail, s_setup, s_teardown),
+        cmocka_unit_test (test_s3_store_url_is_canonical),
+        cmocka_unit_test (
+            test_s3_store_refuses_bad_urls_and_missing_credentials),
+        cmocka_unit_test_setup_teardown (test_s3_put_that_fails_keeps_the_file,
+                                         s_setup, s_teardown),
     };
     zsys_init ();
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -16,6 +16,15 @@
     exactly, so "/v1/jobs/../healthz" matches nothing. Anything echoed back
     from a request passes through s_printable first.
 
+    A job document may give its records and image assets as s3:// URLs:
+    ventilator/fetch puts them in place before the document is parsed,
+    with this module's S3 client, on the HTTP thread.
+
+    Results in S3 are never streamed through here: the result route answers
+    302 to a presigned GET URL (common/s3, signed with the ventilator's own
+    credentials from the environment), and the status document carries the
+    same URL. Signing is local arithmetic; no request goes to S3.
+
     SPDX-License-Identifier: MPL-2.0
 */
 #include "httpapi.h"
@@ -34,12 +43,16 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chunkplan.h"
+#include "fetch.h"
 #include "jobspec.h"
 #include "jobstore.h"
 #include "log.h"
+#include "output.h"
+#include "s3.h"
 
 //  First allocation for a body without Content-Length; it doubles as
 //  needed.
@@ -52,6 +65,7 @@ struct _httpapi_t {
     struct MHD_Daemon *daemon;
     jobstore_t *store; // used by the MHD thread only while serving
     zsock_t *notify;   // PUSH to the main loop; MHD thread only
+    s3_t *s3;          // signs S3 download links; NULL when not configured
     size_t max_body_bytes;
     size_t body_budget; // bytes all uploads in progress may hold
     size_t body_bytes;  // bytes they hold now
@@ -154,6 +168,25 @@ s_json_response (const char *text)
                              "application/json");
     MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
                              "no-store");
+    return response;
+}
+
+//  {"<first_name>": first, "<second_name>": second} with a Location
+//  header. NULL when out of memory.
+static struct MHD_Response *
+s_located_response (const char *first_name, const char *first,
+                    const char *second_name, const char *second,
+                    const char *location)
+{
+    cJSON *root = cJSON_CreateObject ();
+    cJSON_AddStringToObject (root, first_name, first);
+    cJSON_AddStringToObject (root, second_name, second);
+    char *text = cJSON_PrintUnformatted (root);
+    cJSON_Delete (root);
+    struct MHD_Response *response = text ? s_json_response (text) : NULL;
+    if (response && location)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_LOCATION, location);
+    free (text);
     return response;
 }
 
@@ -455,8 +488,16 @@ s_submit (httpapi_t *self, struct MHD_Connection *connection,
 
     fielderr_t err;
     memset (&err, 0, sizeof (err));
-    jobspec_t *spec =
-        jobspec_parse (upload->body ? upload->body : "", upload->size, &err);
+    //  Records and assets given as s3:// URLs are fetched first.
+    const char *body = upload->body ? upload->body : "";
+    char *resolved = NULL;
+    jobspec_t *spec = NULL;
+    if (fetch_resolve (self->s3, body, upload->size, self->max_body_bytes,
+                       &resolved, &err) == 0)
+        spec =
+            jobspec_parse (resolved ? resolved : body,
+                           resolved ? strlen (resolved) : upload->size, &err);
+    free (resolved);
     if (!spec) {
         log_debug ("httpapi: job document refused: %s: %s", err.field,
                    err.message);
@@ -479,24 +520,108 @@ s_submit (httpapi_t *self, struct MHD_Connection *connection,
               chunks);
 
     char *status_url = zsys_sprintf ("/v1/jobs/%s", id);
-    cJSON *root = cJSON_CreateObject ();
-    cJSON_AddStringToObject (root, "id", id);
-    cJSON_AddStringToObject (root, "status_url", status_url);
-    char *text = cJSON_PrintUnformatted (root);
-    cJSON_Delete (root);
-    struct MHD_Response *response = text ? s_json_response (text) : NULL;
-    if (response)
-        MHD_add_response_header (response, MHD_HTTP_HEADER_LOCATION,
-                                 status_url);
-    free (text);
+    struct MHD_Response *response =
+        s_located_response ("id", id, "status_url", status_url, status_url);
     zstr_free (&status_url);
     return s_queue (connection, MHD_HTTP_ACCEPTED, response);
+}
+
+//  An RFC 3339 UTC time with milliseconds, as the rest of the API writes
+//  them, into text (at least 32 bytes).
+static void
+s_format_time (int64_t seconds, char *text, size_t size)
+{
+    time_t when = (time_t)seconds;
+    struct tm utc;
+    if (!gmtime_r (&when, &utc))
+        memset (&utc, 0, sizeof (utc));
+    strftime (text, size, "%Y-%m-%dT%H:%M:%S.000Z", &utc);
+}
+
+//  A presigned GET URL for an s3:// location, or NULL (logged) when this
+//  ventilator cannot sign one. Caller frees.
+static char *
+s_presign (httpapi_t *self, const char *id, const char *location,
+           int64_t *expires_at_p)
+{
+    if (!self->s3) {
+        log_error ("httpapi: job=%s: the result is at %s, but this ventilator "
+                   "has no S3 configuration to sign a download link with "
+                   "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...)",
+                   id, location);
+        return NULL;
+    }
+    char *bucket = NULL, *key = NULL;
+    if (s3_parse_url (location, &bucket, &key) == -1 || !*key) {
+        log_error ("httpapi: job=%s: the result location %s is not a valid "
+                   "s3:// URL",
+                   id, location);
+        free (bucket);
+        free (key);
+        return NULL;
+    }
+    char *url = s3_presign_get (self->s3, bucket, key, (int64_t)time (NULL),
+                                expires_at_p);
+    if (!url)
+        log_error ("httpapi: job=%s: cannot sign a download link for %s", id,
+                   location);
+    free (bucket);
+    free (key);
+    return url;
+}
+
+//  True, with the location (caller frees), when the job is done and its
+//  result is in S3.
+static bool
+s_result_in_s3 (httpapi_t *self, const char *id, char **location_p)
+{
+    jobstate_t state;
+    *location_p = NULL;
+    if (jobstore_result (self->store, id, location_p, NULL, &state) ||
+        state != JOB_DONE || !*location_p ||
+        strncmp (*location_p, "s3://", 5) != 0) {
+        free (*location_p);
+        *location_p = NULL;
+        return false;
+    }
+    return true;
+}
+
+//  The status document, with "download_url" and "download_expires_at"
+//  added to "result" when the result is in S3 and can be signed. Caller
+//  frees; NULL when the job is unknown.
+static char *
+s_status_text (httpapi_t *self, const char *id)
+{
+    char *status = jobstore_status_json (self->store, id);
+    char *location = NULL;
+    if (!status || !s_result_in_s3 (self, id, &location))
+        return status;
+    int64_t expires_at = 0;
+    char *url = s_presign (self, id, location, &expires_at);
+    cJSON *root = url ? cJSON_Parse (status) : NULL;
+    cJSON *result = cJSON_GetObjectItemCaseSensitive (root, "result");
+    if (cJSON_IsObject (result)) {
+        char expires_text[40];
+        s_format_time (expires_at, expires_text, sizeof (expires_text));
+        cJSON_AddStringToObject (result, "download_url", url);
+        cJSON_AddStringToObject (result, "download_expires_at", expires_text);
+        char *decorated = cJSON_PrintUnformatted (root);
+        if (decorated) {
+            free (status);
+            status = decorated;
+        }
+    }
+    cJSON_Delete (root);
+    free (url);
+    free (location);
+    return status;
 }
 
 static enum MHD_Result
 s_status (httpapi_t *self, struct MHD_Connection *connection, const char *id)
 {
-    char *status = jobstore_status_json (self->store, id);
+    char *status = s_status_text (self, id);
     if (!status)
         return s_unknown_job (connection, id, strlen (id));
     enum MHD_Result result = s_send_json (connection, MHD_HTTP_OK, status);
@@ -534,7 +659,7 @@ s_cancel (httpapi_t *self, struct MHD_Connection *connection, const char *id)
 
 //  Stream the file a file:// location names.
 static enum MHD_Result
-s_send_file (struct MHD_Connection *connection, const char *id,
+s_send_file (httpapi_t *self, struct MHD_Connection *connection, const char *id,
              const char *location)
 {
     const char *path = location + strlen ("file://");
@@ -559,14 +684,42 @@ s_send_file (struct MHD_Connection *connection, const char *id,
         return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
                              "the result of job %s cannot be sent", id);
     }
-    char disposition[64 + HTTPAPI_JOB_ID_LENGTH];
-    snprintf (disposition, sizeof (disposition),
-              "attachment; filename=\"%s.pdf\"", id);
+    //  The job document's download name, or the job id.
+    char *key = NULL, *filename = NULL;
+    jobstore_output (self->store, id, &key, &filename);
+    char *disposition =
+        filename ? output_content_disposition (filename)
+                 : zsys_sprintf ("attachment; filename=\"%s.pdf\"", id);
     MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
                              "application/pdf");
-    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
-                             disposition);
+    if (disposition)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+                                 disposition);
+    free (disposition);
+    free (filename);
+    free (key);
     return s_queue (connection, MHD_HTTP_OK, response);
+}
+
+//  302 to a presigned URL for an s3:// location.
+static enum MHD_Result
+s_redirect_to_s3 (httpapi_t *self, struct MHD_Connection *connection,
+                  const char *id, const char *location)
+{
+    int64_t expires_at = 0;
+    char *url = s_presign (self, id, location, &expires_at);
+    if (!url)
+        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "the result of job %s is in S3, but no download "
+                             "link can be made for it; see the ventilator's "
+                             "log",
+                             id);
+    char expires_text[40];
+    s_format_time (expires_at, expires_text, sizeof (expires_text));
+    struct MHD_Response *response =
+        s_located_response ("url", url, "expires_at", expires_text, url);
+    free (url);
+    return s_queue (connection, MHD_HTTP_FOUND, response);
 }
 
 static enum MHD_Result
@@ -578,7 +731,10 @@ s_result (httpapi_t *self, struct MHD_Connection *connection, const char *id)
         return s_unknown_job (connection, id, strlen (id));
     enum MHD_Result result;
     if (state == JOB_DONE && location && strncmp (location, "file://", 7) == 0)
-        result = s_send_file (connection, id, location);
+        result = s_send_file (self, connection, id, location);
+    else if (state == JOB_DONE && location &&
+             strncmp (location, "s3://", 5) == 0)
+        result = s_redirect_to_s3 (self, connection, id, location);
     else if (state == JOB_DONE && location) {
         char scheme[S_ECHO_MAX];
         const char *colon = strchr (location, ':');
@@ -735,6 +891,25 @@ s_start (httpapi_t *self, const char *address, uint16_t port)
     return 0;
 }
 
+//  S3 download links need the credentials the sink uploads with. Without
+//  any, S3 is simply not in use here; with a broken configuration, only
+//  S3 results are affected, so the API still starts.
+static void
+s_open_s3 (httpapi_t *self)
+{
+    if (!getenv ("AWS_ACCESS_KEY_ID") && !getenv ("AWS_SECRET_ACCESS_KEY")) {
+        log_debug ("httpapi: no S3 credentials: results in S3 cannot be "
+                   "downloaded through this API");
+        return;
+    }
+    s3_config_t config;
+    char error[S3_ERROR_MAX];
+    if (s3_config_from_env (&config, error) == 0)
+        self->s3 = s3_new (&config, error);
+    if (!self->s3)
+        log_warning ("httpapi: S3 download links are off: %s", error);
+}
+
 httpapi_t *
 httpapi_new (const httpapi_config_t *config)
 {
@@ -756,6 +931,7 @@ httpapi_new (const httpapi_config_t *config)
     self->store = jobstore_open (config->data_dir);
     if (!self->store)
         goto failed;
+    s_open_s3 (self);
     self->notify = zsock_new (ZMQ_PUSH);
     assert (self->notify);
     zsock_set_sndtimeo (self->notify, HTTPAPI_NOTIFY_TIMEOUT_MS);
@@ -795,6 +971,7 @@ httpapi_destroy (httpapi_t **self_p)
         MHD_stop_daemon (self->daemon);
     zsock_destroy (&self->notify);
     jobstore_destroy (&self->store);
+    s3_destroy (&self->s3);
     free (self);
     *self_p = NULL;
 }

@@ -1,12 +1,14 @@
 /*  jobstore - durable job state: the source of truth for every job's status.
 
-    Schema (PRAGMA user_version 1): jobs (one row per job, state as its
-    name), transitions (job_id, state, at: when the job first entered each
-    state) and chunks (job_id, chunk_nbr: page range, records slice, stored
-    flag). Times are ms since the Unix epoch, UTC. Every statement is
-    prepared once per handle and bound with parameters; no value is ever
+    Schema (PRAGMA user_version 2): jobs (one row per job, state as its
+    name, where its result goes), transitions (job_id, state, at: when the job
+   first entered each state) and chunks (job_id, chunk_nbr: page range, records
+   slice, stored flag). Times are ms since the Unix epoch, UTC. Every statement
+   is prepared once per handle and bound with parameters; no value is ever
     pasted into SQL text. Writes take the write lock up front (BEGIN
     IMMEDIATE), so two handles never deadlock upgrading a read lock.
+    Version 2 added the output columns; a version 1 database is upgraded
+    in place when it is opened (its jobs keep the default output).
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -21,8 +23,9 @@
 
 #include "chunkplan.h"
 #include "log.h"
+#include "output.h"
 
-#define S_SCHEMA_VERSION 1
+#define S_SCHEMA_VERSION 2
 
 static const char *s_schema =
     "CREATE TABLE jobs ("
@@ -55,6 +58,14 @@ static const char *s_schema =
     "    PRIMARY KEY (job_id, chunk_nbr));"
     "PRAGMA user_version = 1;";
 
+//  From version 1 to 2: where each job's result goes, rendered from the
+//  document's "output" when the job was accepted. NULL key: the default,
+//  "<id>.pdf".
+static const char *s_upgrade_to_2 =
+    "ALTER TABLE jobs ADD COLUMN output_key TEXT;"
+    "ALTER TABLE jobs ADD COLUMN output_filename TEXT;"
+    "PRAGMA user_version = 2;";
+
 //  Statements, prepared on first use and kept for the handle's life.
 typedef enum {
     S_BEGIN_READ,
@@ -76,6 +87,7 @@ typedef enum {
     S_UPDATE_RESULT,
     S_MARK_STORED,
     S_ADD_DONE,
+    S_SELECT_OUTPUT,
     S_STMT_COUNT
 } s_stmt_id_t;
 
@@ -87,8 +99,9 @@ static const char *s_sql[S_STMT_COUNT] = {
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_INSERT_JOB] = "INSERT INTO jobs (id, state, created_at, pages,"
-                     " chunk_pages, chunk_count, template_json)"
-                     " VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6)",
+                     " chunk_pages, chunk_count, template_json, output_key,"
+                     " output_filename)"
+                     " VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [S_INSERT_TRANSITION] = "INSERT OR IGNORE INTO transitions"
                             " (job_id, state, at) VALUES (?1, ?2, ?3)",
     [S_INSERT_CHUNK] = "INSERT INTO chunks (job_id, chunk_nbr, first_page,"
@@ -121,6 +134,8 @@ static const char *s_sql[S_STMT_COUNT] = {
                       " RETURNING page_count",
     [S_ADD_DONE] = "UPDATE jobs SET chunks_done = chunks_done + 1,"
                    " pages_done = pages_done + ?2 WHERE id = ?1",
+    [S_SELECT_OUTPUT] = "SELECT output_key, output_filename FROM jobs"
+                        " WHERE id = ?1",
 };
 
 static const char *s_state_names[JOBSTATE_COUNT] = {
@@ -315,8 +330,12 @@ s_configure (jobstore_t *self)
         return -1;
     int64_t version = 0;
     int result = s_pragma_int (self, "PRAGMA user_version", &version);
-    if (result == 0 && version == 0)
+    if (result == 0 && version == 0) {
         result = s_script (self, s_schema);
+        version = 1;
+    }
+    if (result == 0 && version == 1)
+        result = s_script (self, s_upgrade_to_2);
     else if (result == 0 && version != S_SCHEMA_VERSION) {
         log_error ("jobstore: %s has schema version %" PRId64
                    ", this program knows %d",
@@ -434,15 +453,22 @@ jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec)
     uint32_t chunk_pages = jobspec_chunk_pages (spec);
     assert (chunk_pages > 0);
     uint32_t chunk_count = chunkplan_count (pages, chunk_pages);
+    int64_t now = zclock_time ();
     char *template_json = jobspec_template_json (spec);
-    if (!template_json) {
+    char *key = output_key (jobspec_output (spec), job_id, now);
+    char *filename = output_filename (jobspec_output (spec), job_id, now);
+    if (!template_json || !key) {
         log_error ("jobstore: job=%s: cannot serialise the template", job_id);
+        free (template_json);
+        free (key);
+        free (filename);
         return -1;
     }
-    int64_t now = zclock_time ();
     int rc = s_run (self, S_BEGIN_WRITE, job_id);
     if (rc) {
         free (template_json);
+        free (key);
+        free (filename);
         return -1;
     }
     sqlite3_stmt *stmt = s_stmt (self, S_INSERT_JOB);
@@ -454,6 +480,8 @@ jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec)
         sqlite3_bind_int64 (stmt, 4, chunk_pages);
         sqlite3_bind_int64 (stmt, 5, chunk_count);
         s_bind_text (stmt, 6, template_json);
+        s_bind_text (stmt, 7, key);
+        s_bind_text (stmt, 8, filename);
         rc = s_exec (self, stmt, "storing the job", job_id);
     }
     if (rc == 0)
@@ -461,7 +489,50 @@ jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec)
     if (rc == 0)
         rc = s_insert_chunks (self, job_id, spec, chunk_count);
     free (template_json);
+    free (key);
+    free (filename);
     return s_finish (self, rc, job_id);
+}
+
+int
+jobstore_output (jobstore_t *self, const char *job_id, char **key_p,
+                 char **filename_p)
+{
+    assert (self);
+    assert (job_id);
+    assert (key_p);
+    assert (filename_p);
+    *key_p = NULL;
+    *filename_p = NULL;
+    if (strlen (job_id) > JOBSTORE_ID_MAX)
+        return -1;
+    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_OUTPUT);
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    int rc = sqlite3_step (stmt);
+    if (rc != SQLITE_ROW) {
+        if (rc != SQLITE_DONE)
+            log_error ("jobstore: job=%s: reading the output failed: %s",
+                       job_id, sqlite3_errmsg (self->db));
+        s_release (stmt);
+        return -1;
+    }
+    bool failed = false;
+    *key_p = s_column_strdup (stmt, 0, &failed);
+    *filename_p = s_column_strdup (stmt, 1, &failed);
+    s_release (stmt);
+    if (!*key_p && !failed) {
+        *key_p = zsys_sprintf ("%s.pdf", job_id);
+        failed = !*key_p;
+    }
+    if (failed) {
+        log_error ("jobstore: job=%s: out of memory", job_id);
+        zstr_free (key_p);
+        zstr_free (filename_p);
+        return -1;
+    }
+    return 0;
 }
 
 //  Read the job row into job and, when asked, its error and result

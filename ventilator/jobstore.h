@@ -95,6 +95,15 @@ jobstore_destroy (jobstore_t **self_p);
 int
 jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec);
 
+//  Where job_id's result goes, as rendered from its document's "output"
+//  when it was accepted: *key_p is the key in the store (the default
+//  "<id>.pdf" when the document named none), *filename_p the download name
+//  or NULL. Both are the caller's to free. Returns -1 (both NULL) when the
+//  job is unknown or the read fails (logged).
+int
+jobstore_output (jobstore_t *self, const char *job_id, char **key_p,
+                 char **filename_p);
+
 //  Read a job's row into job. Returns 0 when found; -1 when the id is
 //  unknown or the read fails (logged).
 int

@@ -1,0 +1,450 @@
+"""End-to-end: results stored in S3, against moto_server with SigV4 checking
+on, through a fault-injecting proxy where the test needs one.
+
+What the sink uploaded is compared with what an independent client
+(boto3) downloads, by the SHA-256 the sink logs for every object it
+stores. Skipped, with the reason, where moto or boto3 is not installed.
+
+SPDX-License-Identifier: MPL-2.0
+"""
+import base64
+import contextlib
+import hashlib
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+import urllib.request
+import zlib
+
+sys.path.insert(0, os.path.dirname(__file__))
+from pipeline import (Pipeline, assert_marker_pages, check_pdf,  # noqa: E402
+                      marker_job)
+from s3server import (BUCKET, DROP, FORWARD, FaultProxy,  # noqa: E402
+                      MotoServer, botocore_presign, error_answer, missing)
+
+PREFIX = "results"
+MIB = 1024 * 1024
+
+
+def heavy_job(pages, fields=6, width=2000, chunk_pages=100):
+    """A marker job whose pages carry incompressible text, so the PDF is
+    about 0.8 * pages * fields * width bytes: big enough for multipart."""
+    extra = [{"type": "text", "text": "{{blob%d}}" % index, "x": 20,
+              "y": 700 - 12 * index, "font": "Courier", "size": 6}
+             for index in range(fields)]
+    job = marker_job(pages, chunk_pages=chunk_pages, extra_elements=extra)
+    for record in job["records"]:
+        for index in range(fields):
+            record["blob%d" % index] = base64.b64encode(
+                os.urandom(width * 3 // 4)).decode()
+    return job
+
+
+def tiny_png():
+    """A 2x2 RGB PNG."""
+    def chunk(kind, data):
+        body = kind + data
+        return (struct.pack(">I", len(data)) + body +
+                struct.pack(">I", zlib.crc32(body) & 0xffffffff))
+    rows = b"".join(b"\x00" + b"\xff\x00\x00\x00\xff\x00" for _ in range(2))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+@contextlib.contextmanager
+def environment(values):
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def sink_log(pipe):
+    text = []
+    for path in pipe.logs:
+        if os.path.basename(path).startswith("sink-"):
+            with open(path, "rb") as f:
+                text.append(f.read().decode("utf-8", "replace"))
+    return "\n".join(text)
+
+
+def all_logs(pipe):
+    text = []
+    for path in pipe.logs:
+        with open(path, "rb") as f:
+            text.append(f.read().decode("utf-8", "replace"))
+    return "\n".join(text)
+
+
+def stored_sha256(pipe, key):
+    """The SHA-256 the sink logged for the object it stored under key."""
+    match = re.search(r"s3: stored s3://%s/%s: (\d+) bytes, (\d+) parts, "
+                      r"sha256 ([0-9a-f]{64})" % (BUCKET, re.escape(key)),
+                      sink_log(pipe))
+    assert match, "no upload of %s in the sink's log:\n%s" % (
+        key, pipe.log_tail())
+    return int(match.group(1)), int(match.group(2)), match.group(3)
+
+
+@unittest.skipIf(missing(), "S3 tests need moto and boto3: %s" % missing())
+class S3Test(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.logs = tempfile.TemporaryDirectory(prefix="pdfpipe-moto-")
+        cls.moto = MotoServer(os.path.join(cls.logs.name, "moto.log"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.moto.close()
+        cls.logs.cleanup()
+
+    def setUp(self):
+        self.moto.empty_bucket()
+        self.tmp = tempfile.TemporaryDirectory(prefix="pdfpipe-s3-check-")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def pipeline(self, workers=2):
+        return Pipeline(workers=workers, sink_args=[
+            "--store", "s3://%s/%s" % (BUCKET, PREFIX)])
+
+    def download(self, key):
+        return self.moto.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+    def assert_bucket_clean(self):
+        self.assertEqual(self.moto.objects(), [])
+        self.assertEqual(self.moto.open_uploads(), [])
+
+    def test_2000_pages_land_in_the_bucket_in_parts_byte_identical(self):
+        job = heavy_job(2000)
+        job["output"] = {"key": "invoices/{{job_id}}-{{date}}.pdf",
+                         "filename": "invoice.pdf"}
+        with environment(self.moto.environment()), self.pipeline() as pipe:
+            job_id = pipe.submit(job)
+            status = pipe.wait(job_id, timeout=110)
+            self.assertEqual(status["state"], "done", pipe.log_tail())
+            key = "%s/invoices/%s-%s.pdf" % (PREFIX, job_id,
+                                             status["created_at"][:10])
+            self.assertEqual(self.moto.objects(), [key])
+            self.assertEqual(self.moto.open_uploads(), [])
+
+            # Over three 5 MiB parts, uploaded as a multipart upload.
+            head = self.moto.s3.head_object(Bucket=BUCKET, Key=key)
+            size, parts, sha256 = stored_sha256(pipe, key)
+            self.assertGreater(size, 3 * 5 * MIB)
+            self.assertGreaterEqual(parts, 4)
+            self.assertTrue(head["ETag"].endswith('-%d"' % parts),
+                            head["ETag"])
+            self.assertEqual(head["ContentLength"], size)
+            self.assertEqual(head["ContentType"], "application/pdf")
+            self.assertIn('filename="invoice.pdf"',
+                          head["ContentDisposition"])
+
+            # boto3's copy is what the sink produced, and a good PDF.
+            body = self.download(key)
+            self.assertEqual(hashlib.sha256(body).hexdigest(), sha256)
+            self.assertEqual(status["result"]["bytes"], len(body))
+            assert_marker_pages(check_pdf(body, self.tmp.name), 2000)
+
+            # The download link is signed as botocore signs one.
+            self.assert_signed_like_botocore(
+                status["result"]["download_url"], key)
+
+            # The API's result answers 302 to such a link.
+            location = self.result_redirect(pipe, job_id)
+            self.assert_signed_like_botocore(location, key)
+            self.assertNotIn(self.moto.secret_key, all_logs(pipe))
+
+    def result_redirect(self, pipe, job_id):
+        """The Location of GET /v1/jobs/{id}/result, which must be a 302."""
+        api = urllib.parse.urlsplit(pipe.url)
+        connection = http.client.HTTPConnection(api.hostname, api.port,
+                                                timeout=10)
+        connection.request("GET", "/v1/jobs/%s/result" % job_id)
+        answer = connection.getresponse()
+        answer.read()
+        connection.close()
+        self.assertEqual(answer.status, 302)
+        return answer.getheader("Location")
+
+    def assert_signed_like_botocore(self, url, key):
+        base = "%s/%s/%s" % (self.moto.endpoint, BUCKET, key)
+        self.assertTrue(url.startswith(base + "?"), url)
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+        self.assertEqual(query["X-Amz-SignedHeaders"], "host")
+        expected = botocore_presign(base, self.moto.access_key,
+                                    self.moto.secret_key,
+                                    query["X-Amz-Date"],
+                                    int(query["X-Amz-Expires"]))
+        expected_query = dict(urllib.parse.parse_qsl(
+            urllib.parse.urlsplit(expected).query))
+        self.assertEqual(query, expected_query)
+
+    def test_records_and_an_image_are_read_from_the_bucket(self):
+        job = marker_job(1000, chunk_pages=250)
+        lines = [json.dumps(record) for record in job.pop("records")]
+        # Blank lines and CRLF endings are fine.
+        text = "\n".join(lines[:500]) + "\n\n" + "\r\n".join(lines[500:])
+        self.moto.s3.put_object(Bucket=BUCKET, Key="inputs/records.jsonl",
+                                Body=text.encode())
+        self.moto.s3.put_object(Bucket=BUCKET, Key="inputs/logo.png",
+                                Body=tiny_png())
+        job["records"] = "s3://%s/inputs/records.jsonl" % BUCKET
+        job["assets"] = {"logo": {"type": "png", "url":
+                                  "s3://%s/inputs/logo.png" % BUCKET}}
+        job["template"]["elements"].append(
+            {"type": "image", "asset": "logo", "x": 450, "y": 730,
+             "width": 96, "height": 96})
+        with environment(self.moto.environment()), self.pipeline() as pipe:
+            job_id = pipe.submit(job)
+            status = pipe.wait(job_id, timeout=110)
+            self.assertEqual(status["state"], "done", pipe.log_tail())
+            self.assertEqual(status["pages"]["total"], 1000)
+            body = self.download("%s/%s.pdf" % (PREFIX, job_id))
+            assert_marker_pages(check_pdf(body, self.tmp.name), 1000)
+            self.assertIn(b"/Subtype /Image", body.replace(b"/Subtype/Image",
+                                                           b"/Subtype /Image"))
+
+            # A line that is not a JSON object is named.
+            self.moto.s3.put_object(Bucket=BUCKET, Key="inputs/bad.jsonl",
+                                    Body=b'{"marker": "a"}\n[1, 2]\n')
+            job["records"] = "s3://%s/inputs/bad.jsonl" % BUCKET
+            answer = pipe.request("POST", "/v1/jobs", job)
+            self.assertEqual(answer.status, 400)
+            error = answer.json()["error"]
+            self.assertEqual(error["field"], "records")
+            self.assertIn("line 2 of s3://%s/inputs/bad.jsonl: must be a JSON "
+                          "object" % BUCKET, error["message"])
+            # A missing object says what S3 answered; other schemes are
+            # never fetched.
+            job["records"] = "s3://%s/inputs/missing.jsonl" % BUCKET
+            answer = pipe.request("POST", "/v1/jobs", job)
+            self.assertEqual(answer.status, 400)
+            self.assertIn("404 NoSuchKey", answer.json()["error"]["message"])
+            job["records"] = "http://127.0.0.1:%d/%s/inputs/records.jsonl" % (
+                self.moto.port, BUCKET)
+            answer = pipe.request("POST", "/v1/jobs", job)
+            self.assertEqual(answer.status, 400)
+            self.assertIn("only s3:// URLs are fetched",
+                          answer.json()["error"]["message"])
+
+    def test_wrong_secret_fails_with_s3s_answer_and_leaves_nothing(self):
+        env = self.moto.environment(secret_key="not-the-secret-key")
+        with environment(env), self.pipeline() as pipe:
+            job_id = pipe.submit(heavy_job(600, chunk_pages=200))
+            status = pipe.wait(job_id, timeout=60)
+            self.assertEqual(status["state"], "failed", pipe.log_tail())
+            self.assertIn("403 SignatureDoesNotMatch", status["error"])
+            self.assertIn("s3://%s/%s/%s.pdf" % (BUCKET, PREFIX, job_id),
+                          status["error"])
+            self.assertNotIn("not-the-secret-key", status["error"])
+            self.assertNotIn("not-the-secret-key", all_logs(pipe))
+            self.assert_bucket_clean()
+
+    def test_5xx_answers_and_a_dropped_part_are_retried(self):
+        dropped = []
+
+        def plan(index, method, target):
+            if index < 2:
+                return error_answer(503, "SlowDown", "Please reduce your "
+                                    "request rate.")
+            if index == 2:
+                return error_answer(500, "InternalError")
+            if "partNumber=2&" in target and not dropped:
+                dropped.append(target)
+                return DROP
+            return FORWARD
+
+        proxy = FaultProxy(self.moto.port, plan)
+        try:
+            env = self.moto.environment(endpoint=proxy.endpoint)
+            with environment(env), self.pipeline() as pipe:
+                job_id = pipe.submit(heavy_job(1000))
+                status = pipe.wait(job_id, timeout=110)
+                self.assertEqual(status["state"], "done", pipe.log_tail())
+                key = "%s/%s.pdf" % (PREFIX, job_id)
+                size, parts, sha256 = stored_sha256(pipe, key)
+                self.assertGreaterEqual(parts, 2)
+                body = self.download(key)
+                self.assertEqual(hashlib.sha256(body).hexdigest(), sha256)
+                self.assertEqual(proxy.count("error"), 3)
+                self.assertEqual(proxy.count(DROP), 1)
+                log = sink_log(pipe)
+                self.assertIn("503 SlowDown", log)
+                self.assertIn("retrying in", log)
+                self.assertIn("4 retries", log)
+                self.assertEqual(self.moto.open_uploads(), [])
+        finally:
+            proxy.close()
+
+    def test_failing_parts_fail_the_job_and_abort_the_upload(self):
+        def plan(index, method, target):
+            if method == "PUT" and "partNumber=" in target:
+                return error_answer(500, "InternalError", "We encountered "
+                                    "an internal error. Please try again.")
+            return FORWARD
+
+        proxy = FaultProxy(self.moto.port, plan)
+        try:
+            env = self.moto.environment(endpoint=proxy.endpoint)
+            with environment(env), self.pipeline() as pipe:
+                job_id = pipe.submit(heavy_job(1000))
+                status = pipe.wait(job_id, timeout=110)
+                self.assertEqual(status["state"], "failed", pipe.log_tail())
+                self.assertIn("500 InternalError: We encountered an internal "
+                              "error", status["error"])
+                self.assertIn("gave up after 5 attempts", status["error"])
+                # The upload was started, and aborted.
+                self.assertTrue(any(method == "DELETE"
+                                    for method, _, _ in proxy.requests))
+                self.assert_bucket_clean()
+        finally:
+            proxy.close()
+
+    def test_endpoint_that_always_answers_503_fails_the_job(self):
+        proxy = FaultProxy(self.moto.port, lambda index, method, target:
+                           error_answer(503, "SlowDown", "Please reduce "
+                                        "your request rate."))
+        try:
+            env = self.moto.environment(endpoint=proxy.endpoint)
+            with environment(env), self.pipeline(workers=1) as pipe:
+                job_id = pipe.submit(marker_job(20))
+                status = pipe.wait(job_id, timeout=60)
+                self.assertEqual(status["state"], "failed", pipe.log_tail())
+                self.assertIn("storing failed", status["error"])
+                self.assertIn("S3 answered 503 SlowDown: Please reduce your "
+                              "request rate.", status["error"])
+                self.assertEqual(proxy.count("error"), 5)
+                self.assert_bucket_clean()
+        finally:
+            proxy.close()
+
+
+@unittest.skipIf(missing(), "S3 tests need moto and boto3: %s" % missing())
+class PresignedDownloadTest(unittest.TestCase):
+    """Downloads with the presigned link, from a moto_server that checks no
+    signature (moto cannot check query signatures; S3Test compares them
+    with botocore's instead)."""
+
+    def test_presigned_link_and_redirect_return_the_pdf_to_curl(self):
+        tmp = tempfile.TemporaryDirectory(prefix="pdfpipe-presign-")
+        moto = MotoServer(os.path.join(tmp.name, "moto.log"), auth=False)
+        try:
+            env = moto.environment()
+            env["PDFPIPE_S3_PRESIGN_EXPIRES"] = "900"
+            with environment(env), Pipeline(workers=1, sink_args=[
+                    "--store", "s3://%s/%s" % (BUCKET, PREFIX)]) as pipe:
+                job = marker_job(300, chunk_pages=100)
+                job["output"] = {"filename": "Quarterly report.pdf"}
+                job_id = pipe.submit(job)
+                status = pipe.wait(job_id, timeout=60)
+                self.assertEqual(status["state"], "done", pipe.log_tail())
+                key = "%s/%s.pdf" % (PREFIX, job_id)
+                body = moto.s3.get_object(Bucket=BUCKET,
+                                          Key=key)["Body"].read()
+                assert_marker_pages(check_pdf(body, tmp.name), 300)
+
+                url = status["result"]["download_url"]
+                self.assertIn("X-Amz-Expires=900&", url)
+                fetched = os.path.join(tmp.name, "link.pdf")
+                headers = subprocess.run(
+                    ["curl", "-sS", "-f", "-D", "-", "-o", fetched, url],
+                    check=True, timeout=60, capture_output=True,
+                    text=True).stdout
+                with open(fetched, "rb") as f:
+                    self.assertEqual(f.read(), body)
+                self.assertIn('filename="Quarterly report.pdf"', headers)
+
+                redirected = os.path.join(tmp.name, "redirected.pdf")
+                subprocess.run(["curl", "-sS", "-f", "-L", "-o", redirected,
+                                pipe.url + "/v1/jobs/%s/result" % job_id],
+                               check=True, timeout=60)
+                with open(redirected, "rb") as f:
+                    self.assertEqual(f.read(), body)
+        finally:
+            moto.close()
+            tmp.cleanup()
+
+
+@unittest.skipIf(missing(), "S3 tests need moto and boto3: %s" % missing())
+class RunShS3Test(unittest.TestCase):
+    def test_run_sh_s3_keeps_results_in_a_local_bucket(self):
+        from pipeline import BUILD_DIR, SOURCE_DIR, free_port
+        port, s3_port = free_port(), free_port()
+        with tempfile.TemporaryDirectory(prefix="pdfpipe-runsh-s3-") as data:
+            env = dict(os.environ, PDFPIPE_HTTP_PORT=str(port),
+                       PDFPIPE_DATA_DIR=data, BUILD_DIR=BUILD_DIR,
+                       PDFPIPE_S3_PORT=str(s3_port))
+            env["PDFPIPE_DISPATCH"] = "tcp://127.0.0.1:%d" % free_port()
+            env["PDFPIPE_EVENTS"] = "tcp://127.0.0.1:%d" % free_port()
+            results = "tcp://127.0.0.1:%d" % free_port()
+            env["PDFPIPE_SINK"] = env["PDFPIPE_SINK_RESULTS"] = results
+            env["PDFPIPE_VENTILATOR"] = env["PDFPIPE_DISPATCH"]
+            proc = subprocess.Popen(
+                [os.path.join(SOURCE_DIR, "run.sh"), "--s3", "--workers", "1"],
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                text=True)
+            try:
+                banner = ""
+                while "pdfpipe: API at" not in banner:
+                    line = proc.stdout.readline()
+                    if not line:
+                        break
+                    banner += line
+                self.assertIn("results in s3://pdfpipe-local/results at "
+                              "http://127.0.0.1:%d" % s3_port, banner)
+                api = "http://127.0.0.1:%d" % port
+                request = urllib.request.Request(
+                    api + "/v1/jobs", data=json.dumps(marker_job(20)).encode(),
+                    headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    job_id = json.load(answer)["id"]
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    with urllib.request.urlopen(
+                            api + "/v1/jobs/" + job_id, timeout=10) as answer:
+                        status = json.load(answer)
+                    if status["state"] in ("done", "failed"):
+                        break
+                    time.sleep(0.2)
+                self.assertEqual(status["state"], "done", status)
+                with urllib.request.urlopen(status["result"]["download_url"],
+                                            timeout=10) as answer:
+                    body = answer.read()
+                self.assertTrue(body.startswith(b"%PDF-"))
+                self.assertEqual(len(body), status["result"]["bytes"])
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    output, _ = proc.communicate(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    output, _ = proc.communicate()
+                    self.fail("run.sh did not stop within 60 s of SIGTERM:\n"
+                              + output[-3000:])
+            self.assertEqual(proc.returncode, 0, output[-3000:])
+            # moto_server went with the rest.
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", s3_port), 1).close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,542 @@
+/*  fetch - the parts of a job document given as s3:// URLs, fetched and put
+    in place before the document is parsed.
+
+    The document is parsed once with cJSON to find what to fetch, but the
+    result is built from the original text: the values of "records" and
+    "assets" are located in it by a small scanner of the top-level object
+    and replaced, so every other byte (and every number, which cJSON would
+    print back inexactly) is kept. Fetched records are kept as the text of
+    their lines, checked one by one with fielderr_parse_json; the assets
+    object, which holds only strings, is printed again by cJSON.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "fetch.h"
+
+#include <assert.h>
+#include <cjson/cJSON.h>
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobspec.h"
+
+//  A record line sits two levels below the document (records array,
+//  record), so it may nest two levels less.
+#define S_RECORD_NESTING_MAX (JOBSPEC_NESTING_MAX - 2)
+//  Decoded bytes of one fetched image; common/assets has the same limit.
+#define S_ASSET_BYTES_MAX (16 * 1024 * 1024)
+#define S_URL_SHOWN_MAX 200 // bytes of a URL echoed in an error
+
+typedef struct {
+    const char *start; // first byte of the value in the document
+    size_t length;     // bytes
+} s_span_t;
+
+//  A growing text.
+typedef struct {
+    char *data;
+    size_t size;
+    size_t capacity;
+} s_text_t;
+
+static int
+s_text_add (s_text_t *text, const char *data, size_t size)
+{
+    if (text->size + size + 1 > text->capacity) {
+        size_t capacity = text->capacity ? text->capacity : 4096;
+        while (capacity < text->size + size + 1)
+            capacity *= 2;
+        char *grown = realloc (text->data, capacity);
+        if (!grown)
+            return -1;
+        text->data = grown;
+        text->capacity = capacity;
+    }
+    memcpy (text->data + text->size, data, size);
+    text->size += size;
+    text->data[text->size] = '\0';
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Finding a top-level member's value in the (valid JSON) text
+
+static const char *
+s_skip_blank (const char *cursor, const char *end)
+{
+    while (cursor < end && strchr (" \t\r\n", *cursor))
+        cursor++;
+    return cursor;
+}
+
+static const char *
+s_skip_string (const char *cursor, const char *end)
+{
+    for (cursor++; cursor < end && *cursor != '"'; cursor++)
+        if (*cursor == '\\')
+            cursor++;
+    return cursor < end ? cursor + 1 : end;
+}
+
+static const char *
+s_skip_value (const char *cursor, const char *end)
+{
+    if (cursor < end && *cursor == '"')
+        return s_skip_string (cursor, end);
+    if (cursor < end && (*cursor == '{' || *cursor == '[')) {
+        size_t depth = 0;
+        while (cursor < end) {
+            if (*cursor == '"') {
+                cursor = s_skip_string (cursor, end);
+                continue;
+            }
+            if (*cursor == '{' || *cursor == '[')
+                depth++;
+            else if ((*cursor == '}' || *cursor == ']') && --depth == 0)
+                return cursor + 1;
+            cursor++;
+        }
+        return end;
+    }
+    while (cursor < end && !strchr (",}] \t\r\n", *cursor))
+        cursor++;
+    return cursor;
+}
+
+//  The value of the top-level member written as "name" (without escapes).
+static bool
+s_member_span (const char *json, size_t size, const char *name, s_span_t *span)
+{
+    const char *end = json + size;
+    const char *cursor = json;
+    if (size >= 3 && memcmp (cursor, "\xEF\xBB\xBF", 3) == 0)
+        cursor += 3;
+    cursor = s_skip_blank (cursor, end);
+    if (cursor >= end || *cursor != '{')
+        return false;
+    cursor++;
+    size_t name_length = strlen (name);
+    while (true) {
+        cursor = s_skip_blank (cursor, end);
+        if (cursor >= end || *cursor != '"')
+            return false;
+        const char *key_end = s_skip_string (cursor, end);
+        bool match = (size_t)(key_end - cursor) == name_length + 2 &&
+                     memcmp (cursor + 1, name, name_length) == 0;
+        cursor = s_skip_blank (key_end, end);
+        if (cursor >= end || *cursor != ':')
+            return false;
+        cursor = s_skip_blank (cursor + 1, end);
+        const char *value_end = s_skip_value (cursor, end);
+        if (match) {
+            span->start = cursor;
+            span->length = (size_t)(value_end - cursor);
+            return true;
+        }
+        cursor = s_skip_blank (value_end, end);
+        if (cursor >= end || *cursor != ',')
+            return false;
+        cursor++;
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  URLs
+
+//  True when the size bytes at data hold text.
+static bool
+s_contains (const char *data, size_t size, const char *text)
+{
+    size_t length = strlen (text);
+    for (size_t index = 0; index + length <= size; index++)
+        if (data[index] == text[0] && memcmp (data + index, text, length) == 0)
+            return true;
+    return false;
+}
+
+static bool
+s_ends_with (const char *text, const char *suffix)
+{
+    size_t length = strlen (text), suffix_length = strlen (suffix);
+    return length >= suffix_length &&
+           strcmp (text + length - suffix_length, suffix) == 0;
+}
+
+//  Check an s3:// URL found at field; split it. Returns -1 with err.
+static int
+s_check_url (s3_t *s3, const char *url, const char *field, char **bucket_p,
+             char **key_p, fielderr_t *err)
+{
+    if (strncmp (url, "s3://", 5) != 0) {
+        fielderr_set (err, field, "only s3:// URLs are fetched, got '%.*s'",
+                      S_URL_SHOWN_MAX, url);
+        return -1;
+    }
+    if (s3_parse_url (url, bucket_p, key_p) == -1 || !**key_p) {
+        if (*bucket_p) {
+            free (*bucket_p);
+            free (*key_p);
+        }
+        fielderr_set (err, field,
+                      "'%.*s' is not s3://BUCKET/KEY with a valid bucket "
+                      "name",
+                      S_URL_SHOWN_MAX, url);
+        return -1;
+    }
+    if (!s3) {
+        free (*bucket_p);
+        free (*key_p);
+        fielderr_set (err, field,
+                      "cannot fetch '%.*s': this ventilator has no S3 "
+                      "configuration (see docs/operations.md)",
+                      S_URL_SHOWN_MAX, url);
+        return -1;
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Records
+
+typedef struct {
+    const char *url;
+    fielderr_t *err;
+    s_text_t line;  // the line being received
+    s_text_t array; // "[" and the records so far, comma-separated
+    size_t budget;  // bytes that may still be fetched
+    uint32_t line_nbr;
+    bool failed; // err is filled
+} s_records_t;
+
+static int
+s_record_line (s_records_t *self, char *line, size_t size)
+{
+    self->line_nbr++;
+    while (size > 0 && strchr (" \t\r", line[size - 1]))
+        size--;
+    const char *start = s_skip_blank (line, line + size);
+    size -= (size_t)(start - line);
+    if (size == 0)
+        return 0;
+    fielderr_t line_err;
+    memset (&line_err, 0, sizeof (line_err));
+    cJSON *record =
+        fielderr_parse_json (start, size, S_RECORD_NESTING_MAX, &line_err);
+    if (!record || !cJSON_IsObject (record)) {
+        char got[FIELDERR_DESCRIBE_MAX];
+        if (record)
+            fielderr_describe (record, got, sizeof (got));
+        fielderr_set (self->err, "records", "line %u of %.*s: %s%s",
+                      self->line_nbr, S_URL_SHOWN_MAX, self->url,
+                      record ? "must be a JSON object, got " : "",
+                      record ? got : line_err.message);
+        cJSON_Delete (record);
+        self->failed = true;
+        return -1;
+    }
+    cJSON_Delete (record);
+    if ((self->array.size > 1 && s_text_add (&self->array, ",", 1) == -1) ||
+        s_text_add (&self->array, start, size) == -1) {
+        fielderr_set (self->err, "records", "out of memory");
+        self->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_on_records (const void *data, size_t size, void *arg)
+{
+    s_records_t *self = arg;
+    if (size > self->budget) {
+        fielderr_set (self->err, "records",
+                      "%.*s is larger than the limit of a job document",
+                      S_URL_SHOWN_MAX, self->url);
+        self->failed = true;
+        return -1;
+    }
+    self->budget -= size;
+    const char *cursor = data;
+    const char *end = cursor + size;
+    while (cursor < end) {
+        const char *newline = memchr (cursor, '\n', (size_t)(end - cursor));
+        const char *stop = newline ? newline : end;
+        if (s_text_add (&self->line, cursor, (size_t)(stop - cursor)) == -1) {
+            fielderr_set (self->err, "records", "out of memory");
+            self->failed = true;
+            return -1;
+        }
+        if (!newline)
+            break;
+        if (s_record_line (self, self->line.data, self->line.size) == -1)
+            return -1;
+        self->line.size = 0;
+        cursor = newline + 1;
+    }
+    return 0;
+}
+
+//  The records array text fetched from url. Returns NULL with err filled.
+static char *
+s_fetch_records (s3_t *s3, const char *url, size_t *budget, fielderr_t *err)
+{
+    char *bucket = NULL, *key = NULL;
+    if (s_check_url (s3, url, "records", &bucket, &key, err) == -1)
+        return NULL;
+    s_records_t self = {.url = url, .err = err, .budget = *budget};
+    char error[S3_ERROR_MAX];
+    int rc = -1;
+    if (s_ends_with (key, ".csv"))
+        fielderr_set (err, "records",
+                      "CSV records cannot be read from S3 yet; give them as a "
+                      ".jsonl file (one JSON object per line)");
+    else if (!s_ends_with (key, ".jsonl") && !s_ends_with (key, ".ndjson"))
+        fielderr_set (err, "records",
+                      "'%.*s' must name a .jsonl file (one JSON object per "
+                      "line)",
+                      S_URL_SHOWN_MAX, url);
+    else if (s_text_add (&self.array, "[", 1) == -1)
+        fielderr_set (err, "records", "out of memory");
+    else if (s3_get (s3, bucket, key, s_on_records, &self, error) == -1) {
+        if (!self.failed)
+            fielderr_set (err, "records", "cannot read %s", error);
+    } else if (self.line.size > 0 &&
+               s_record_line (&self, self.line.data, self.line.size) == -1)
+        ; //  err is filled
+    else if (s_text_add (&self.array, "]", 1) == -1)
+        fielderr_set (err, "records", "out of memory");
+    else
+        rc = 0;
+    free (self.line.data);
+    free (bucket);
+    free (key);
+    if (rc == -1) {
+        free (self.array.data);
+        return NULL;
+    }
+    *budget = self.budget;
+    return self.array.data;
+}
+
+//  ---------------------------------------------------------------------
+//  Assets
+
+typedef struct {
+    s_text_t bytes;
+    size_t limit;
+    bool too_large;
+} s_asset_t;
+
+static int
+s_on_asset (const void *data, size_t size, void *arg)
+{
+    s_asset_t *self = arg;
+    if (size > self->limit - self->bytes.size) {
+        self->too_large = true;
+        return -1;
+    }
+    return s_text_add (&self->bytes, data, size);
+}
+
+static char *
+s_base64 (const unsigned char *data, size_t size)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *text = malloc ((size + 2) / 3 * 4 + 1);
+    if (!text)
+        return NULL;
+    char *cursor = text;
+    for (size_t index = 0; index < size; index += 3) {
+        uint32_t group = (uint32_t)data[index] << 16;
+        if (index + 1 < size)
+            group |= (uint32_t)data[index + 1] << 8;
+        if (index + 2 < size)
+            group |= data[index + 2];
+        *cursor++ = alphabet[(group >> 18) & 63];
+        *cursor++ = alphabet[(group >> 12) & 63];
+        *cursor++ = index + 1 < size ? alphabet[(group >> 6) & 63] : '=';
+        *cursor++ = index + 2 < size ? alphabet[group & 63] : '=';
+    }
+    *cursor = '\0';
+    return text;
+}
+
+//  Replace the "url" of asset (named name) with the fetched "data".
+//  Returns -1 with err.
+static int
+s_fetch_asset (s3_t *s3, cJSON *asset, const char *name, size_t *budget,
+               fielderr_t *err)
+{
+    char field[FIELDERR_FIELD_MAX];
+    snprintf (field, sizeof (field), "assets.%s.url", name);
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive (asset, "url");
+    if (!cJSON_IsString (url)) {
+        char got[FIELDERR_DESCRIBE_MAX];
+        fielderr_describe (url, got, sizeof (got));
+        fielderr_set (err, field, "must be an s3:// URL, got %s", got);
+        return -1;
+    }
+    if (cJSON_GetObjectItemCaseSensitive (asset, "data")) {
+        fielderr_set (err, field, "give either \"url\" or \"data\", not both");
+        return -1;
+    }
+    char *bucket = NULL, *key = NULL;
+    if (s_check_url (s3, url->valuestring, field, &bucket, &key, err) == -1)
+        return -1;
+    s_asset_t fetched = {
+        .limit = *budget < S_ASSET_BYTES_MAX ? *budget : S_ASSET_BYTES_MAX};
+    char error[S3_ERROR_MAX];
+    int rc = -1;
+    char *data = NULL;
+    if (s3_get (s3, bucket, key, s_on_asset, &fetched, error) == -1) {
+        if (fetched.too_large)
+            fielderr_set (err, field, "%.*s is larger than %d bytes",
+                          S_URL_SHOWN_MAX, url->valuestring, S_ASSET_BYTES_MAX);
+        else
+            fielderr_set (err, field, "cannot read %s", error);
+    } else {
+        data = s_base64 ((const unsigned char *)fetched.bytes.data,
+                         fetched.bytes.size);
+        if (!data || !cJSON_AddStringToObject (asset, "data", data))
+            fielderr_set (err, field, "out of memory");
+        else {
+            cJSON_DeleteItemFromObjectCaseSensitive (asset, "url");
+            *budget -= fetched.bytes.size;
+            rc = 0;
+        }
+    }
+    free (data);
+    free (fetched.bytes.data);
+    free (bucket);
+    free (key);
+    return rc;
+}
+
+//  The assets object with every "url" fetched, as text; NULL with *fetched
+//  false when there was none to fetch. Returns -1 with err.
+static int
+s_fetch_assets (s3_t *s3, cJSON *assets, size_t *budget, char **text_p,
+                fielderr_t *err)
+{
+    *text_p = NULL;
+    if (!cJSON_IsObject (assets))
+        return 0;
+    bool any = false;
+    for (cJSON *asset = assets->child; asset; asset = asset->next) {
+        if (!cJSON_IsObject (asset) ||
+            !cJSON_GetObjectItemCaseSensitive (asset, "url"))
+            continue;
+        if (s_fetch_asset (s3, asset, asset->string, budget, err) == -1)
+            return -1;
+        any = true;
+    }
+    if (!any)
+        return 0;
+    *text_p = cJSON_PrintUnformatted (assets);
+    if (!*text_p) {
+        fielderr_set (err, "assets", "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+
+//  The document with the two spans (either may be absent) replaced.
+static char *
+s_splice (const char *json, size_t size, const s_span_t *first,
+          const char *first_text, const s_span_t *second,
+          const char *second_text)
+{
+    //  In document order.
+    if (first_text && second_text && second->start < first->start) {
+        const s_span_t *span = first;
+        const char *text = first_text;
+        first = second;
+        first_text = second_text;
+        second = span;
+        second_text = text;
+    }
+    if (!first_text) {
+        first = second;
+        first_text = second_text;
+        second_text = NULL;
+    }
+    s_text_t result = {NULL, 0, 0};
+    const char *cursor = json;
+    int rc = s_text_add (&result, cursor, (size_t)(first->start - cursor));
+    rc |= s_text_add (&result, first_text, strlen (first_text));
+    cursor = first->start + first->length;
+    if (second_text) {
+        rc |= s_text_add (&result, cursor, (size_t)(second->start - cursor));
+        rc |= s_text_add (&result, second_text, strlen (second_text));
+        cursor = second->start + second->length;
+    }
+    rc |= s_text_add (&result, cursor, (size_t)(json + size - cursor));
+    if (rc) {
+        free (result.data);
+        return NULL;
+    }
+    return result.data;
+}
+
+int
+fetch_resolve (s3_t *s3, const char *json, size_t size, size_t max_bytes,
+               char **resolved_p, fielderr_t *err)
+{
+    assert (json || size == 0);
+    assert (resolved_p);
+    assert (err);
+    *resolved_p = NULL;
+    //  Most documents name no URL at all: do not parse those twice.
+    if (!s_contains (json, size, "://"))
+        return 0;
+    fielderr_t parse_err;
+    cJSON *root =
+        fielderr_parse_json (json, size, JOBSPEC_NESTING_MAX, &parse_err);
+    if (!cJSON_IsObject (root)) {
+        cJSON_Delete (root);
+        return 0;
+    }
+    size_t budget = max_bytes > size ? max_bytes - size : 0;
+    char *records_text = NULL, *assets_text = NULL;
+    s_span_t records_span = {NULL, 0}, assets_span = {NULL, 0};
+    int rc = -1;
+    const cJSON *records = cJSON_GetObjectItemCaseSensitive (root, "records");
+    if (cJSON_IsString (records) && strstr (records->valuestring, "://")) {
+        records_text = s_fetch_records (s3, records->valuestring, &budget, err);
+        if (!records_text)
+            goto cleanup;
+        if (!s_member_span (json, size, "records", &records_span)) {
+            fielderr_set (err, "records",
+                          "write this member's name without escapes");
+            goto cleanup;
+        }
+    }
+    cJSON *assets = cJSON_GetObjectItemCaseSensitive (root, "assets");
+    if (s_fetch_assets (s3, assets, &budget, &assets_text, err) == -1)
+        goto cleanup;
+    if (assets_text && !s_member_span (json, size, "assets", &assets_span)) {
+        fielderr_set (err, "assets",
+                      "write this member's name without escapes");
+        goto cleanup;
+    }
+    rc = 0;
+    if (records_text || assets_text) {
+        *resolved_p = s_splice (json, size, &records_span, records_text,
+                                &assets_span, assets_text);
+        if (!*resolved_p) {
+            fielderr_set (err, "", "out of memory");
+            rc = -1;
+        }
+    }
+
+cleanup:
+    free (records_text);
+    free (assets_text);
+    cJSON_Delete (root);
+    return rc;
+}
