@@ -7,9 +7,13 @@
 #                            pipeline, render the example job, print its path
 #   ./run.sh test            install what is missing, build, run every test
 #   ./run.sh build           install what is missing and build
+#   --s3                     with start or demo: keep results in S3, in a
+#                            local moto_server bucket started first (needs
+#                            moto_server, e.g. pip install 'moto[server]')
 #
 # Environment: PDFPIPE_HTTP_PORT (8080), PDFPIPE_DATA_DIR (./pdfpipe-data),
-# BUILD_DIR (./build), SANITIZE=1 for an ASan+UBSan build.
+# BUILD_DIR (./build), SANITIZE=1 for an ASan+UBSan build, PDFPIPE_S3_PORT
+# (9000) for --s3.
 # SPDX-License-Identifier: MPL-2.0
 set -euo pipefail
 
@@ -18,9 +22,13 @@ BUILD_DIR=${BUILD_DIR:-$TOP/build}
 DATA_DIR=${PDFPIPE_DATA_DIR:-$TOP/pdfpipe-data}
 HTTP_PORT=${PDFPIPE_HTTP_PORT:-8080}
 WORKERS=$(nproc 2>/dev/null || echo 2)
+S3=0
+S3_PORT=${PDFPIPE_S3_PORT:-9000}
+S3_BUCKET=pdfpipe-local
+STORE="file://$DATA_DIR/out"
 
 usage() {
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 build() {
@@ -57,7 +65,7 @@ start_pipeline() {
         exec 3>&2 4>&2 5>&2
     fi
     "$BUILD_DIR/sink/pdfpipe-sink" --spool "$DATA_DIR/spool" \
-        --store "file://$DATA_DIR/out" 2>&3 &
+        --store "$STORE" 2>&3 &
     PIDS+=($!)
     "$BUILD_DIR/ventilator/pdfpipe-ventilator" --http-port "$HTTP_PORT" \
         --data-dir "$DATA_DIR/ventilator" 2>&4 &
@@ -68,6 +76,38 @@ start_pipeline() {
         PIDS+=($!)
     done
     exec 3>&- 4>&- 5>&-
+}
+
+# With --s3: a moto_server on loopback with one bucket, which the sink
+# uploads to and the ventilator signs download links for. This moto checks
+# no signatures, so the credentials are placeholders; they are exported for
+# the processes started after it.
+start_s3() {
+    if ! command -v moto_server >/dev/null; then
+        echo "run.sh: --s3 needs moto_server, which Debian does not package;" \
+             "install it with pip install 'moto[server]'" >&2
+        exit 1
+    fi
+    mkdir -p "$DATA_DIR"
+    local endpoint="http://127.0.0.1:$S3_PORT" tries
+    moto_server -H 127.0.0.1 -p "$S3_PORT" >"$DATA_DIR/moto.log" 2>&1 &
+    PIDS+=($!)
+    for ((tries = 0; tries < 100; tries++)); do
+        if curl -fsS -o /dev/null "$endpoint/" 2>/dev/null; then
+            break
+        fi
+        sleep 0.1
+    done
+    if ! curl -fsS -o /dev/null -X PUT "$endpoint/$S3_BUCKET"; then
+        echo "run.sh: moto_server did not come up on port $S3_PORT" \
+             "(see $DATA_DIR/moto.log)" >&2
+        exit 1
+    fi
+    export AWS_ACCESS_KEY_ID=pdfpipe-local
+    export AWS_SECRET_ACCESS_KEY=pdfpipe-local-secret
+    export AWS_REGION=us-east-1
+    export PDFPIPE_S3_ENDPOINT=$endpoint
+    STORE="s3://$S3_BUCKET/results"
 }
 
 wait_for_api() {
@@ -86,10 +126,17 @@ cmd_start() {
     build --runtime
     trap 'stop_all; exit 0' INT TERM
     trap 'stop_all' EXIT
+    if [ "$S3" = 1 ]; then
+        start_s3
+    fi
     start_pipeline
     wait_for_api
+    local results="$DATA_DIR/out"
+    if [ "$S3" = 1 ]; then
+        results="$STORE at $PDFPIPE_S3_ENDPOINT"
+    fi
     echo "pdfpipe: API at http://127.0.0.1:$HTTP_PORT/ ($WORKERS workers," \
-         "results in $DATA_DIR/out). Ctrl-C stops everything."
+         "results in $results). Ctrl-C stops everything."
     # Any process ending on its own is a failure: stop the rest.
     wait -n "${PIDS[@]}" || true
     echo "run.sh: a pdfpipe process exited; stopping the others" >&2
@@ -98,14 +145,24 @@ cmd_start() {
 
 cmd_demo() {
     build --runtime
+    # The records generator needs python3, which only the full install
+    # brings.
+    command -v python3 >/dev/null || build
+    local invoices=1000
+    local records="$DATA_DIR/invoice-records.jsonl"
+    local out="$DATA_DIR/invoice.pdf"
     trap 'stop_all' EXIT INT TERM
+    if [ "$S3" = 1 ]; then
+        start_s3
+    fi
     start_pipeline "$DATA_DIR/logs"
     wait_for_api
+    python3 "$TOP/examples/invoice/gen_records.py" "$invoices" "$records"
     echo "pdfpipe: pipeline up ($WORKERS workers, logs in $DATA_DIR/logs);" \
-         "submitting examples/hello/job.json"
-    local out="$DATA_DIR/demo.pdf"
+         "submitting examples/invoice/template.json with $invoices records"
     PDFPIPE_URL="http://127.0.0.1:$HTTP_PORT" "$BUILD_DIR/cli/pdfpipe" submit \
-        "$TOP/examples/hello/job.json" --wait -o "$out"
+        "$TOP/examples/invoice/template.json" --records "$records" \
+        --wait -o "$out"
     echo "pdfpipe: finished PDF at $out"
 }
 
@@ -122,6 +179,7 @@ main() {
             demo|test|build|start) command=$1 ;;
             --workers) WORKERS=${2:?--workers needs a number}; shift ;;
             --workers=*) WORKERS=${1#--workers=} ;;
+            --s3) S3=1 ;;
             -h|--help) usage; exit 0 ;;
             *) if [ "$command" = "test" ]; then break; fi
                echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;

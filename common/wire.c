@@ -28,6 +28,7 @@ typedef enum {
     F_TEMPLATE,
     F_RECORDS,
     F_PDF,
+    F_FILENAME,
 } s_field_t;
 
 #define S_FIELDS_MAX 10
@@ -57,6 +58,8 @@ static const s_layout_t s_layouts[] = {
     {WIRE_JOB_STATE, "JOB_STATE", {F_JOB_ID, F_TEXT}},
     {WIRE_JOB_DONE, "JOB_DONE", {F_JOB_ID, F_BYTES, F_TEXT}},
     {WIRE_JOB_FAILED, "JOB_FAILED", {F_JOB_ID, F_TEXT}},
+    {WIRE_QUERY, "QUERY", {F_JOB_ID}},
+    {WIRE_OUTPUT, "OUTPUT", {F_JOB_ID, F_TEXT, F_FILENAME}},
 };
 
 #define S_LAYOUT_COUNT (sizeof (s_layouts) / sizeof (s_layouts[0]))
@@ -77,8 +80,34 @@ struct _wire_t {
     char *template_json;
     char *records_json;
     zframe_t *pdf;
-    char peer[2 * 256 + 1]; // hex routing id for logs
+    char *filename;
+    char peer[2 * 256 + 1]; // routing id for logs, text or hex
 };
+
+//  Write a routing id for logs into peer (2 * 256 + 1 bytes): as text when
+//  every byte is printable ASCII, else as hex.
+static void
+s_peer_text (zframe_t *routing_id, char *peer)
+{
+    size_t size = zframe_size (routing_id);
+    if (size > 256)
+        size = 256;
+    const byte *data = zframe_data (routing_id);
+    bool printable = size > 0;
+    for (size_t index = 0; index < size && printable; index++)
+        printable = data[index] >= 0x20 && data[index] < 0x7f;
+    if (printable) {
+        memcpy (peer, data, size);
+        peer[size] = '\0';
+        return;
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (size_t index = 0; index < size; index++) {
+        peer[2 * index] = hex[data[index] >> 4];
+        peer[2 * index + 1] = hex[data[index] & 15];
+    }
+    peer[2 * size] = '\0';
+}
 
 static const s_layout_t *
 s_layout_by_id (wire_id_t id)
@@ -139,6 +168,8 @@ s_field_name (s_field_t field)
         return "records";
     case F_PDF:
         return "pdf";
+    case F_FILENAME:
+        return "filename";
     case F_END:
         break;
     }
@@ -164,6 +195,7 @@ wire_destroy (wire_t **self_p)
     zframe_destroy (&self->routing_id);
     zframe_destroy (&self->pdf);
     free (self->text);
+    free (self->filename);
     free (self->template_json);
     free (self->records_json);
     free (self);
@@ -275,6 +307,10 @@ s_decode_field (wire_t *self, s_field_t field, zmsg_t *msg, zframe_t *frame,
         return 0;
     case F_TEXT:
         text = &self->text;
+        text_max = WIRE_TEXT_MAX;
+        break;
+    case F_FILENAME:
+        text = &self->filename;
         text_max = WIRE_TEXT_MAX;
         break;
     case F_TEMPLATE:
@@ -401,8 +437,11 @@ s_encode_field (wire_t *self, s_field_t field, zmsg_t *msg)
         s_put_u32 (number, (uint32_t)(self->bytes >> 32));
         s_put_u32 (number + 4, (uint32_t)self->bytes);
         return zmsg_addmem (msg, number, 8);
-    case F_TEXT: {
-        const char *text = self->text ? self->text : "";
+    case F_TEXT:
+    case F_FILENAME: {
+        const char *text = field == F_TEXT ? self->text : self->filename;
+        if (!text)
+            text = "";
         //  Longer texts are ours (an error message); cut rather than fail.
         size_t size = strlen (text);
         return zmsg_addmem (msg, text,
@@ -457,16 +496,25 @@ wire_recv (zsock_t *input)
     zframe_t *routing_id = NULL;
     if (zsock_type (input) == ZMQ_ROUTER)
         routing_id = zmsg_pop (msg);
+    //  Read before decoding, which destroys the message: the network
+    //  address names a peer that has no routing id (PUSH into our PULL).
+    //  The ROUTER makes the routing id frame itself, so only the frames
+    //  that came off the wire carry it.
+    zframe_t *first = zmsg_first (msg);
+    const char *address = first ? zframe_meta (first, "Peer-Address") : NULL;
+    char address_text[64];
+    snprintf (address_text, sizeof address_text, "%s", address ? address : "-");
     char reason[WIRE_REASON_MAX];
     wire_t *self = wire_decode (&msg, reason);
     if (self) {
         self->routing_id = routing_id;
         return self;
     }
-    char *peer = routing_id ? zframe_strhex (routing_id) : NULL;
-    log_warning ("dropped malformed message from peer=%s: %s",
-                 peer ? peer : "-", reason);
-    zstr_free (&peer);
+    char peer[2 * 256 + 1] = "-";
+    if (routing_id)
+        s_peer_text (routing_id, peer);
+    log_warning ("dropped malformed message from peer=%s address=%s: %s", peer,
+                 address_text, reason);
     zframe_destroy (&routing_id);
     return NULL;
 }
@@ -530,16 +578,7 @@ wire_peer (wire_t *self)
     assert (self);
     if (!self->routing_id)
         return "-";
-    size_t size = zframe_size (self->routing_id);
-    if (size > 256)
-        size = 256;
-    const byte *data = zframe_data (self->routing_id);
-    static const char hex[] = "0123456789abcdef";
-    for (size_t index = 0; index < size; index++) {
-        self->peer[2 * index] = hex[data[index] >> 4];
-        self->peer[2 * index + 1] = hex[data[index] & 15];
-    }
-    self->peer[2 * size] = '\0';
+    s_peer_text (self->routing_id, self->peer);
     return self->peer;
 }
 
@@ -608,6 +647,7 @@ wire_set_bytes (wire_t *self, uint64_t bytes)
 S_TEXT_ACCESSORS (text, text)
 S_TEXT_ACCESSORS (template_json, template_json)
 S_TEXT_ACCESSORS (records_json, records_json)
+S_TEXT_ACCESSORS (filename, filename)
 
 zframe_t *
 wire_pdf (const wire_t *self)

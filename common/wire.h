@@ -8,7 +8,9 @@
     a reason, never trusted and never asserted on.
 
     On a ROUTER socket the first frame is the peer's routing id: wire_recv
-    keeps it (wire_routing_id) and wire_send puts it back in front.
+    keeps it (wire_routing_id) and wire_send puts it back in front. New
+    commands are added at the end of wire_id_t, so the numbers of the
+    existing ones never change.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -34,6 +36,8 @@ typedef enum {
     WIRE_JOB_STATE,    // sink -> ventilator: job entered state (text)
     WIRE_JOB_DONE,     // sink -> ventilator: result stored at text, bytes
     WIRE_JOB_FAILED,   // sink -> ventilator: job failed, reason in text
+    WIRE_QUERY,        // ventilator -> sink: what became of this job?
+    WIRE_OUTPUT,       // ventilator -> sink: where the job's result goes
 } wire_id_t;
 
 typedef struct _wire_t wire_t;
@@ -60,8 +64,9 @@ wire_encode (wire_t *self);
 
 //  Receive and decode the next message from input. For a ROUTER socket the
 //  routing id is kept in the message. Returns NULL when interrupted or when
-//  the message was malformed; in the latter case the reason is logged with
-//  the peer's routing id (if any) and the message is dropped.
+//  the message was malformed; in the latter case the reason is logged as a
+//  warning with the peer's routing id (if any) and network address (if the
+//  transport has one), and the message is dropped.
 wire_t *
 wire_recv (zsock_t *input);
 
@@ -84,8 +89,9 @@ wire_routing_id (const wire_t *self);
 //  Set the routing id (copied) for sending on a ROUTER socket.
 void
 wire_set_routing_id (wire_t *self, zframe_t *routing_id);
-//  The routing id as printable hex for logs; "-" when none. Borrowed; valid
-//  until the next call on this message.
+//  The routing id for logs: as it is when it is printable ASCII (workers
+//  use their name), else as hex; "-" when none. Borrowed; valid until the
+//  next call on this message.
 const char *
 wire_peer (wire_t *self);
 
@@ -129,11 +135,18 @@ wire_bytes (const wire_t *self);
 void
 wire_set_bytes (wire_t *self, uint64_t bytes);
 
-//  Error text, state name or location, depending on the command.
+//  Error text, state name, location or (OUTPUT) store key, depending on
+//  the command.
 const char *
 wire_text (const wire_t *self);
 void
 wire_set_text (wire_t *self, const char *text);
+
+//  OUTPUT: the result's download file name; "" for none.
+const char *
+wire_filename (const wire_t *self);
+void
+wire_set_filename (wire_t *self, const char *filename);
 
 //  CHUNK: the template and the records slice, as JSON text.
 const char *

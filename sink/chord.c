@@ -11,6 +11,9 @@
 #include "chord.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -18,6 +21,9 @@
 #include "spool.h"
 
 #define S_PDF_MAGIC "%PDF-"
+#define S_OUTCOME_DONE "done "
+#define S_OUTCOME_FAILED "failed "
+#define S_OUTCOME_CANCELLED "cancelled"
 
 struct _chord_t {
     spool_t *spool;
@@ -110,12 +116,29 @@ s_check_pdf (const wire_t *result)
     return 0;
 }
 
+//  The job cannot keep its chunk: fail it, with its chunks, so the space
+//  they hold comes back and nothing waits for the missing chunk.
+static void
+s_fail_job (chord_t *self, const char *job_id, uint32_t chunk_nbr,
+            int error_number, char *reason)
+{
+    snprintf (reason, CHORD_REASON_MAX,
+              "the sink could not write chunk %u to its spool: %s", chunk_nbr,
+              error_number == ENOSPC || error_number == EDQUOT
+                  ? "no space left on the spool's file system"
+                  : strerror (error_number));
+    log_error ("job=%s failed: %s", job_id, reason);
+    chord_fail (self, job_id, reason);
+}
+
 chord_verdict_t
-chord_offer (chord_t *self, const wire_t *result)
+chord_offer (chord_t *self, const wire_t *result, char *reason_out)
 {
     assert (self);
     assert (result);
     assert (wire_id (result) == WIRE_RESULT);
+    assert (reason_out);
+    reason_out[0] = '\0';
     const char *job_id = wire_job_id (result);
     uint32_t chunk_nbr = wire_chunk_nbr (result);
     uint32_t first_page = wire_first_page (result);
@@ -125,10 +148,10 @@ chord_offer (chord_t *self, const wire_t *result)
     char reason[ASSEMBLY_REASON_MAX];
 
     if (spool_finished (self->spool, job_id)) {
-        log_debug ("job=%s chunk=%u dropped: the job is finished or "
-                   "cancelled",
-                   job_id, chunk_nbr);
-        return CHORD_DROPPED;
+        bool cancelled = chord_cancelled (self, job_id);
+        log_debug ("job=%s chunk=%u dropped: the job is %s", job_id, chunk_nbr,
+                   cancelled ? "cancelled" : "finished");
+        return cancelled ? CHORD_DROPPED : CHORD_FINISHED;
     }
     assembly_t *job = zhashx_lookup (self->jobs, job_id);
     bool created = false;
@@ -169,8 +192,13 @@ chord_offer (chord_t *self, const wire_t *result)
     bool duplicate;
     zframe_t *pdf = wire_pdf (result);
     if (spool_put (self->spool, job, chunk_nbr, first_page, page_count,
-                   zframe_data (pdf), zframe_size (pdf), &duplicate) == -1)
-        goto drop;
+                   zframe_data (pdf), zframe_size (pdf), &duplicate) == -1) {
+        int error_number = errno;
+        if (created)
+            assembly_destroy (&job);
+        s_fail_job (self, job_id, chunk_nbr, error_number, reason_out);
+        return CHORD_FAILED;
+    }
     assembly_add (job, chunk_nbr, first_page, page_count, reason);
     if (created) {
         zhashx_insert (self->jobs, job_id, job);
@@ -197,10 +225,70 @@ chord_cancel (chord_t *self, const char *job_id)
     assert (self);
     assert (job_id);
     zhashx_delete (self->jobs, job_id);
-    if (spool_finish (self->spool, job_id, "cancelled") == -1)
+    if (spool_finish (self->spool, job_id, S_OUTCOME_CANCELLED) == -1)
         return -1;
     log_info ("job=%s cancelled: chunks removed", job_id);
     return 0;
+}
+
+wire_t *
+chord_outcome (chord_t *self, const char *job_id)
+{
+    assert (self);
+    assert (job_id);
+    char *outcome = spool_outcome (self->spool, job_id);
+    if (!outcome)
+        return NULL;
+    wire_t *message = NULL;
+    if (strncmp (outcome, S_OUTCOME_DONE, strlen (S_OUTCOME_DONE)) == 0) {
+        //  "done <bytes> <location>"; the location may hold spaces.
+        char *cursor = outcome + strlen (S_OUTCOME_DONE);
+        char *end = NULL;
+        errno = 0;
+        unsigned long long bytes = strtoull (cursor, &end, 10);
+        if (errno == 0 && end != cursor && *end == ' ' && end[1]) {
+            message = wire_new (WIRE_JOB_DONE);
+            wire_set_job_id (message, job_id);
+            wire_set_bytes (message, (uint64_t)bytes);
+            wire_set_text (message, end + 1);
+        }
+    } else if (strncmp (outcome, S_OUTCOME_FAILED, strlen (S_OUTCOME_FAILED)) ==
+               0) {
+        message = wire_new (WIRE_JOB_FAILED);
+        wire_set_job_id (message, job_id);
+        wire_set_text (message, outcome + strlen (S_OUTCOME_FAILED));
+    }
+    if (!message && strcmp (outcome, S_OUTCOME_CANCELLED) != 0)
+        log_error ("job=%s unreadable tombstone '%.80s'", job_id, outcome);
+    zstr_free (&outcome);
+    return message;
+}
+
+bool
+chord_cancelled (chord_t *self, const char *job_id)
+{
+    assert (self);
+    assert (job_id);
+    char *outcome = spool_outcome (self->spool, job_id);
+    bool cancelled = outcome && strcmp (outcome, S_OUTCOME_CANCELLED) == 0;
+    zstr_free (&outcome);
+    return cancelled;
+}
+
+int
+chord_fail (chord_t *self, const char *job_id, const char *reason)
+{
+    assert (self);
+    assert (job_id);
+    assert (reason);
+    zhashx_delete (self->jobs, job_id);
+    char *outcome = zsys_sprintf (S_OUTCOME_FAILED "%s", reason);
+    int rc = outcome ? spool_finish (self->spool, job_id, outcome) : -1;
+    if (rc == -1)
+        log_error ("job=%s its failure could not be recorded in the spool",
+                   job_id);
+    zstr_free (&outcome);
+    return rc;
 }
 
 void

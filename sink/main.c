@@ -5,9 +5,15 @@
     sink/finisher merges and stores complete jobs on its own thread, and
     this loop tells the ventilator what happened (STORED, JOB_STATE,
     JOB_DONE, JOB_FAILED). Sockets: results (PULL, bound; workers send
-    RESULT, the ventilator CANCEL) and events (PUSH, connected to the
-    ventilator). At start every spooled chunk is reported again, so a
-    ventilator that restarted catches up, and complete jobs are finished.
+    RESULT, the ventilator CANCEL, QUERY and OUTPUT) and events (PUSH,
+    connected to the ventilator). At start every spooled chunk is reported
+    again, so a ventilator that restarted catches up, and complete jobs are
+    finished once the ventilator has said where their result goes (a merge
+    or store cut short by a crash starts again from the spool).
+
+    Outcomes are repeated, never lost: a late RESULT for a finished job,
+    or a QUERY from the ventilator, gets the job's outcome again from its
+    tombstone, since a JOB_DONE in flight when the ventilator died is gone.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -19,6 +25,7 @@
 #include "chord.h"
 #include "finisher.h"
 #include "log.h"
+#include "options.h"
 #include "wire.h"
 
 #define S_RESULTS_DEFAULT "tcp://127.0.0.1:5559"
@@ -32,6 +39,11 @@
 //  block the loop for more than a second when even that is full.
 #define S_EVENTS_SNDHWM 100000
 #define S_EVENTS_SNDTIMEO_MS 1000
+//  ZeroMQ's own pings to the ventilator: a ventilator host that vanished
+//  without closing the connection is noticed within seconds, not TCP's
+//  minutes.
+#define S_ZMTP_HEARTBEAT_IVL_MS 1000
+#define S_ZMTP_HEARTBEAT_TIMEOUT_MS 5000
 
 typedef struct {
     chord_t *chord;
@@ -42,30 +54,24 @@ typedef struct {
 static void
 s_usage (FILE *stream)
 {
-    fprintf (stream,
-             "usage: pdfpipe-sink [options]\n"
-             "\n"
-             "Receives chunk PDFs from workers, keeps them in a spool, and\n"
-             "merges and stores each job once all its chunks are there.\n"
-             "\n"
-             "  --results ENDPOINT  bind here for RESULT and CANCEL\n"
-             "                      (env PDFPIPE_SINK_RESULTS, default %s)\n"
-             "  --events ENDPOINT   the ventilator's events endpoint\n"
-             "                      (env PDFPIPE_EVENTS, default %s)\n"
-             "  --spool DIR         chunk spool (default %s)\n"
-             "  --store URL         where finished PDFs go: file://DIR or DIR\n"
-             "                      (env PDFPIPE_STORE, default %s)\n"
-             "  --verbose           print debug lines\n"
-             "  --help              print this and exit\n",
-             S_RESULTS_DEFAULT, S_EVENTS_DEFAULT, S_SPOOL_DEFAULT,
-             S_STORE_DEFAULT);
-}
-
-static const char *
-s_env_or (const char *name, const char *fallback)
-{
-    const char *value = getenv (name);
-    return value && *value ? value : fallback;
+    fprintf (
+        stream,
+        "usage: pdfpipe-sink [options]\n"
+        "\n"
+        "Receives chunk PDFs from workers, keeps them in a spool, and\n"
+        "merges and stores each job once all its chunks are there.\n"
+        "\n"
+        "  --results ENDPOINT  bind here for RESULT and CANCEL\n"
+        "                      (env PDFPIPE_SINK_RESULTS, default %s)\n"
+        "  --events ENDPOINT   the ventilator's events endpoint\n"
+        "                      (env PDFPIPE_EVENTS, default %s)\n"
+        "  --spool DIR         chunk spool (default %s)\n"
+        "  --store URL         where finished PDFs go: file://DIR, DIR or\n"
+        "                      s3://BUCKET[/PREFIX] (see docs/operations.md)\n"
+        "                      (env PDFPIPE_STORE, default %s)\n"
+        "  --verbose           print debug lines\n"
+        "  --help              print this and exit\n",
+        S_RESULTS_DEFAULT, S_EVENTS_DEFAULT, S_SPOOL_DEFAULT, S_STORE_DEFAULT);
 }
 
 //  Send and destroy an event for the ventilator.
@@ -110,15 +116,82 @@ s_replay (s_sink_t *self)
 }
 
 static void
+s_send_failed (s_sink_t *self, const char *job_id, const char *reason)
+{
+    wire_t *event = wire_new (WIRE_JOB_FAILED);
+    wire_set_job_id (event, job_id);
+    wire_set_text (event, reason);
+    s_send (self, &event);
+}
+
+//  The job's outcome again, from its tombstone. Returns -1 when it has
+//  none to tell (no tombstone, or cancelled).
+static int
+s_send_outcome (s_sink_t *self, const char *job_id)
+{
+    wire_t *outcome = chord_outcome (self->chord, job_id);
+    if (!outcome)
+        return -1;
+    log_debug ("job=%s %s sent again", job_id, wire_command (outcome));
+    s_send (self, &outcome);
+    return 0;
+}
+
+static void
 s_on_chunk (s_sink_t *self, const wire_t *result)
 {
-    chord_verdict_t verdict = chord_offer (self->chord, result);
+    const char *job_id = wire_job_id (result);
+    char reason[CHORD_REASON_MAX];
+    chord_verdict_t verdict = chord_offer (self->chord, result, reason);
     if (verdict == CHORD_DROPPED)
         return;
-    s_send_stored (self, wire_job_id (result), wire_chunk_nbr (result),
+    if (verdict == CHORD_FINISHED) {
+        s_send_outcome (self, job_id);
+        return;
+    }
+    if (verdict == CHORD_FAILED) {
+        s_send_failed (self, job_id, reason);
+        return;
+    }
+    s_send_stored (self, job_id, wire_chunk_nbr (result),
                    wire_page_count (result));
     if (verdict == CHORD_COMPLETE)
-        finisher_submit (self->finisher, wire_job_id (result));
+        finisher_submit (self->finisher, job_id);
+}
+
+//  The ventilator has every chunk of the job stored and no outcome: tell
+//  it, or finish the job if that has not happened yet.
+static void
+s_on_query (s_sink_t *self, const char *job_id)
+{
+    if (s_send_outcome (self, job_id) == 0)
+        return;
+    const assembly_t *job = chord_assembly (self->chord, job_id);
+    if (job && assembly_complete (job)) {
+        //  Queued or being merged already, or lost with a crash: either way
+        //  the finisher has it now and will report.
+        log_debug ("job=%s asked about: it is being finished", job_id);
+        finisher_submit (self->finisher, job_id);
+        return;
+    }
+    char reason[CHORD_REASON_MAX];
+    if (job)
+        snprintf (reason, sizeof reason,
+                  "the sink's spool holds %u of the job's %u chunks: chunks "
+                  "it had stored are gone",
+                  assembly_present (job), assembly_chunk_count (job));
+    else if (chord_cancelled (self->chord, job_id))
+        snprintf (reason, sizeof reason,
+                  "the sink has dropped the job as "
+                  "cancelled");
+    else
+        snprintf (reason, sizeof reason,
+                  "the sink has no record of the job: its spool was lost or "
+                  "replaced");
+    log_error ("job=%s failed: %s", job_id, reason);
+    if (job)
+        chord_fail (self->chord, job_id, reason);
+    s_send_failed (self, job_id, reason);
 }
 
 static int
@@ -131,10 +204,15 @@ s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
         return 0;
     if (wire_id (msg) == WIRE_RESULT)
         s_on_chunk (self, msg);
+    else if (wire_id (msg) == WIRE_OUTPUT)
+        finisher_output (self->finisher, wire_job_id (msg), wire_text (msg),
+                         wire_filename (msg));
     else if (wire_id (msg) == WIRE_CANCEL) {
         finisher_cancel (self->finisher, wire_job_id (msg));
         chord_cancel (self->chord, wire_job_id (msg));
-    } else
+    } else if (wire_id (msg) == WIRE_QUERY)
+        s_on_query (self, wire_job_id (msg));
+    else
         log_warning ("dropped %s: not a message for the sink",
                      wire_command (msg));
     wire_destroy (&msg);
@@ -160,10 +238,11 @@ int
 main (int argc, char *argv[])
 {
     const char *results_endpoint =
-        s_env_or ("PDFPIPE_SINK_RESULTS", S_RESULTS_DEFAULT);
-    const char *events_endpoint = s_env_or ("PDFPIPE_EVENTS", S_EVENTS_DEFAULT);
+        options_env_or ("PDFPIPE_SINK_RESULTS", S_RESULTS_DEFAULT);
+    const char *events_endpoint =
+        options_env_or ("PDFPIPE_EVENTS", S_EVENTS_DEFAULT);
     const char *spool_dir = S_SPOOL_DEFAULT;
-    const char *store_url = s_env_or ("PDFPIPE_STORE", S_STORE_DEFAULT);
+    const char *store_url = options_env_or ("PDFPIPE_STORE", S_STORE_DEFAULT);
     bool verbose = false;
 
     static const struct option options[] = {
@@ -228,6 +307,8 @@ main (int argc, char *argv[])
     sink.events = zsock_new (ZMQ_PUSH);
     zsock_set_sndhwm (sink.events, S_EVENTS_SNDHWM);
     zsock_set_sndtimeo (sink.events, S_EVENTS_SNDTIMEO_MS);
+    zsock_set_heartbeat_ivl (sink.events, S_ZMTP_HEARTBEAT_IVL_MS);
+    zsock_set_heartbeat_timeout (sink.events, S_ZMTP_HEARTBEAT_TIMEOUT_MS);
     if (zsock_connect (sink.events, "%s", events_endpoint) == -1) {
         log_error ("cannot connect to events endpoint %s: %s", events_endpoint,
                    zmq_strerror (zmq_errno ()));

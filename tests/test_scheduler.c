@@ -1,5 +1,6 @@
 /*  test_scheduler - dispatch against credits, fairness across jobs,
-    deadlines, retries and the attempt limit.
+    deadlines, retries, the attempt limit, dead workers and lost chunks,
+    and the questions to the sink about complete jobs.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -277,6 +278,259 @@ test_silent_worker_expires (void **state)
     scheduler_destroy (&scheduler);
 }
 
+//  Deadlines far beyond the worker expiry, so that only liveness can
+//  explain a re-dispatch.
+static const scheduler_config_t s_slow_config = {
+    .max_attempts = 3,
+    .deadline_base_ms = 600000,
+    .deadline_per_page_ms = 0,
+    .worker_expiry_ms = 5000,
+    .query_interval_ms = 5000,
+};
+
+//  One dispatch; the worker frame is destroyed, the rest returned.
+static scheduler_dispatch_t
+s_next (scheduler_t *scheduler, int64_t now)
+{
+    scheduler_dispatch_t dispatch;
+    if (scheduler_next (scheduler, now, &dispatch) != 1)
+        fail_msg ("nothing dispatched at %ld", (long)now);
+    zframe_destroy (&dispatch.worker);
+    return dispatch;
+}
+
+static void
+test_dead_workers_chunk_is_redispatched_at_once (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    scheduler_add_job (scheduler, "a", 20, 10, NULL);
+    zframe_t *dying = s_worker ("dying");
+    zframe_t *alive = s_worker ("alive");
+    scheduler_worker_ready (scheduler, dying, 1, 0);
+    scheduler_dispatch_t first = s_next (scheduler, 0);
+    assert_int_equal (first.chunk_nbr, 0);
+    assert_int_equal (scheduler_worker_holding (scheduler, dying), 1);
+    scheduler_worker_ready (scheduler, alive, 1, 0);
+    scheduler_dispatch_t second = s_next (scheduler, 0);
+    assert_int_equal (second.chunk_nbr, 1);
+    //  The live one renders a slow chunk, heartbeating with no credit.
+    s_failures_t failures = {0};
+    for (int64_t now = 1000; now <= 5000; now += 1000) {
+        scheduler_worker_seen (scheduler, alive, 0, now);
+        scheduler_expire (scheduler, now, s_on_failed, &failures);
+    }
+    assert_int_equal (scheduler_workers (scheduler), 2);
+    assert_int_equal (scheduler_pending (scheduler), 0);
+    //  5 s of silence: the dying one is dead, its chunk is pending again
+    //  long before its deadline; the slow one keeps its chunk.
+    scheduler_worker_seen (scheduler, alive, 0, 5001);
+    scheduler_expire (scheduler, 5001, s_on_failed, &failures);
+    assert_int_equal (scheduler_workers (scheduler), 1);
+    assert_int_equal (scheduler_pending (scheduler), 1);
+    assert_int_equal (scheduler_worker_holding (scheduler, alive), 1);
+    assert_int_equal (failures.count, 0);
+    //  The slow one finishes and takes the dead one's chunk, attempt 2.
+    assert_int_equal (scheduler_chunk_stored (scheduler, "a", 1), 0);
+    scheduler_worker_ready (scheduler, alive, 1, 5002);
+    assert_int_equal (scheduler_worker_holding (scheduler, alive), 0);
+    scheduler_dispatch_t retry = s_next (scheduler, 5002);
+    assert_int_equal (retry.chunk_nbr, 0);
+    assert_int_equal (retry.attempt, 2);
+    zframe_destroy (&alive);
+    zframe_destroy (&dying);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_chunk_given_back_with_ready_is_left_to_its_deadline (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    scheduler_add_job (scheduler, "a", 10, 10, NULL);
+    zframe_t *worker = s_worker ("w1");
+    scheduler_worker_ready (scheduler, worker, 1, 0);
+    s_next (scheduler, 0);
+    //  Rendered and sent to the sink; then the worker dies.
+    scheduler_worker_ready (scheduler, worker, 1, 100);
+    s_failures_t failures = {0};
+    scheduler_expire (scheduler, 10000, s_on_failed, &failures);
+    assert_int_equal (scheduler_workers (scheduler), 0);
+    assert_int_equal (scheduler_pending (scheduler), 0);
+    //  Its result may still reach the sink; only the deadline decides.
+    scheduler_expire (scheduler, 600000, s_on_failed, &failures);
+    assert_int_equal (scheduler_pending (scheduler), 1);
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_chunk_that_kills_every_worker_fails_its_job (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    scheduler_add_job (scheduler, "poison", 10, 10, NULL);
+    s_failures_t failures = {0};
+    int64_t now = 0;
+    for (int attempt = 1; attempt <= 3; attempt++) {
+        char name[16];
+        snprintf (name, sizeof name, "w%d", attempt);
+        zframe_t *worker = s_worker (name);
+        scheduler_worker_ready (scheduler, worker, 1, now);
+        scheduler_dispatch_t dispatch = s_next (scheduler, now);
+        assert_int_equal (dispatch.attempt, attempt);
+        now += 6000;
+        scheduler_expire (scheduler, now, s_on_failed, &failures);
+        zframe_destroy (&worker);
+    }
+    assert_int_equal (failures.count, 1);
+    assert_string_equal (failures.job_id, "poison");
+    assert_non_null (strstr (failures.reason, "failed 3 times"));
+    assert_non_null (strstr (failures.reason, "worker w3 went silent"));
+    assert_false (scheduler_has_job (scheduler, "poison"));
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_unreachable_worker_gives_back_its_chunks (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    scheduler_add_job (scheduler, "a", 30, 10, NULL);
+    zframe_t *worker = s_worker ("w1");
+    scheduler_worker_ready (scheduler, worker, 2, 0);
+    s_next (scheduler, 0);
+    s_next (scheduler, 0);
+    s_failures_t failures = {0};
+    scheduler_worker_gone (scheduler, worker, "is unreachable", s_on_failed,
+                           &failures);
+    assert_int_equal (scheduler_workers (scheduler), 0);
+    assert_int_equal (scheduler_pending (scheduler), 3);
+    //  Gone means gone: nothing is dispatched to it any more.
+    scheduler_dispatch_t dispatch;
+    assert_int_equal (scheduler_next (scheduler, 0, &dispatch), 0);
+    //  Unknown workers are ignored.
+    scheduler_worker_gone (scheduler, worker, "is unreachable", s_on_failed,
+                           &failures);
+    assert_int_equal (failures.count, 0);
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_chunk_lost_on_the_way_is_requeued_by_idle_heartbeat (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    scheduler_add_job (scheduler, "a", 10, 10, NULL);
+    zframe_t *worker = s_worker ("w1");
+    scheduler_worker_ready (scheduler, worker, 1, 0);
+    s_next (scheduler, 0);
+    //  A heartbeat that crossed the CHUNK on the wire changes nothing.
+    scheduler_worker_seen (scheduler, worker, 1, 1000);
+    assert_int_equal (scheduler_pending (scheduler), 0);
+    scheduler_dispatch_t dispatch;
+    assert_int_equal (scheduler_next (scheduler, 1000, &dispatch), 0);
+    //  Still idle well after: the CHUNK never arrived.
+    scheduler_worker_seen (scheduler, worker, 1, 3500);
+    assert_int_equal (scheduler_worker_holding (scheduler, worker), 0);
+    scheduler_dispatch_t again = s_next (scheduler, 3500);
+    assert_int_equal (again.chunk_nbr, 0);
+    assert_int_equal (again.attempt, 2);
+    //  A busy heartbeat never requeues.
+    scheduler_worker_seen (scheduler, worker, 0, 10000);
+    assert_int_equal (scheduler_pending (scheduler), 0);
+    assert_int_equal (scheduler_worker_holding (scheduler, worker), 1);
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_restart_registers_busy_worker_without_credit (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    scheduler_add_job (scheduler, "a", 10, 10, NULL);
+    zframe_t *worker = s_worker ("w1");
+    //  A worker busy with a chunk of the previous ventilator.
+    scheduler_worker_seen (scheduler, worker, 0, 0);
+    scheduler_dispatch_t dispatch;
+    assert_int_equal (scheduler_next (scheduler, 0, &dispatch), 0);
+    scheduler_worker_ready (scheduler, worker, 1, 100);
+    assert_int_equal (scheduler_next (scheduler, 100, &dispatch), 1);
+    zframe_destroy (&dispatch.worker);
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_ready_credits_are_capped (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    scheduler_add_job (scheduler, "a", 1000, 1, NULL);
+    zframe_t *worker = s_worker ("hostile");
+    scheduler_worker_ready (scheduler, worker, UINT32_MAX, 0);
+    scheduler_worker_ready (scheduler, worker, UINT32_MAX, 0);
+    int dispatched = 0;
+    scheduler_dispatch_t dispatch;
+    while (scheduler_next (scheduler, 0, &dispatch) == 1) {
+        zframe_destroy (&dispatch.worker);
+        dispatched++;
+    }
+    assert_int_equal (dispatched, SCHEDULER_CREDITS_MAX);
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_complete_job_is_queried_every_interval (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    scheduler_add_job (scheduler, "a", 20, 10, NULL);
+    zframe_t *worker = s_worker ("w1");
+    scheduler_worker_ready (scheduler, worker, 2, 0);
+    s_next (scheduler, 0);
+    s_next (scheduler, 0);
+    zlist_t *due = scheduler_query_due (scheduler, 100);
+    assert_int_equal (zlist_size (due), 0);
+    zlist_destroy (&due);
+    scheduler_chunk_stored (scheduler, "a", 0);
+    assert_int_equal (scheduler_chunk_stored (scheduler, "a", 1), 1);
+    //  First seen complete at 1000: asked at 6000, then every 5 s.
+    int64_t times[] = {1000, 5999, 6000, 10999, 11000};
+    size_t expected[] = {0, 0, 1, 0, 1};
+    for (size_t index = 0; index < 5; index++) {
+        due = scheduler_query_due (scheduler, times[index]);
+        assert_int_equal (zlist_size (due), expected[index]);
+        if (expected[index])
+            assert_string_equal ((char *)zlist_first (due), "a");
+        zlist_destroy (&due);
+    }
+    scheduler_remove_job (scheduler, "a");
+    due = scheduler_query_due (scheduler, 100000);
+    assert_int_equal (zlist_size (due), 0);
+    zlist_destroy (&due);
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_job_complete_at_start_is_queried_at_once (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    bool stored[] = {true, true};
+    scheduler_add_job (scheduler, "merging", 20, 10, stored);
+    scheduler_add_job (scheduler, "rendering", 20, 10, (bool[]){true, false});
+    zlist_t *due = scheduler_query_due (scheduler, 10);
+    assert_int_equal (zlist_size (due), 1);
+    assert_string_equal ((char *)zlist_first (due), "merging");
+    zlist_destroy (&due);
+    scheduler_destroy (&scheduler);
+}
+
 static void
 test_duplicate_or_empty_job_is_refused (void **state)
 {
@@ -305,6 +559,17 @@ main (void)
         cmocka_unit_test (test_failing_chunk_fails_job_after_max_attempts),
         cmocka_unit_test (test_removed_job_is_not_dispatched),
         cmocka_unit_test (test_silent_worker_expires),
+        cmocka_unit_test (test_dead_workers_chunk_is_redispatched_at_once),
+        cmocka_unit_test (
+            test_chunk_given_back_with_ready_is_left_to_its_deadline),
+        cmocka_unit_test (test_chunk_that_kills_every_worker_fails_its_job),
+        cmocka_unit_test (test_unreachable_worker_gives_back_its_chunks),
+        cmocka_unit_test (
+            test_chunk_lost_on_the_way_is_requeued_by_idle_heartbeat),
+        cmocka_unit_test (test_restart_registers_busy_worker_without_credit),
+        cmocka_unit_test (test_ready_credits_are_capped),
+        cmocka_unit_test (test_complete_job_is_queried_every_interval),
+        cmocka_unit_test (test_job_complete_at_start_is_queried_at_once),
         cmocka_unit_test (test_duplicate_or_empty_job_is_refused),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);

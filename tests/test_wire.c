@@ -101,9 +101,9 @@ static void
 test_small_messages_roundtrip (void **state)
 {
     (void)state;
-    wire_id_t ids[] = {WIRE_READY,     WIRE_HEARTBEAT, WIRE_CHUNK_FAILED,
-                       WIRE_CANCEL,    WIRE_STORED,    WIRE_JOB_STATE,
-                       WIRE_JOB_FAILED};
+    wire_id_t ids[] = {WIRE_READY,      WIRE_HEARTBEAT, WIRE_CHUNK_FAILED,
+                       WIRE_CANCEL,     WIRE_STORED,    WIRE_JOB_STATE,
+                       WIRE_JOB_FAILED, WIRE_QUERY};
     for (size_t index = 0; index < sizeof ids / sizeof ids[0]; index++) {
         wire_t *msg = wire_new (ids[index]);
         wire_set_job_id (msg, "abc");
@@ -113,6 +113,87 @@ test_small_messages_roundtrip (void **state)
         assert_int_equal (wire_id (decoded), ids[index]);
         wire_destroy (&decoded);
     }
+}
+
+static void
+test_query_roundtrip_keeps_job_id (void **state)
+{
+    (void)state;
+    wire_t *query = wire_new (WIRE_QUERY);
+    wire_set_job_id (query, "0123456789abcdef0123456789abcdef");
+    wire_t *decoded = s_roundtrip (&query);
+    assert_int_equal (wire_id (decoded), WIRE_QUERY);
+    assert_string_equal (wire_command (decoded), "QUERY");
+    assert_string_equal (wire_job_id (decoded),
+                         "0123456789abcdef0123456789abcdef");
+    wire_destroy (&decoded);
+
+    //  QUERY carries the job id and nothing else.
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, WIRE_SIGNATURE);
+    zmsg_addstr (msg, "QUERY");
+    zmsg_addstr (msg, "abc");
+    zmsg_addstr (msg, "extra");
+    char reason[WIRE_REASON_MAX];
+    assert_null (wire_decode (&msg, reason));
+    assert_non_null (strstr (reason, "QUERY must have 1 fields, got 2"));
+}
+
+static void
+test_output_roundtrip_keeps_key_and_filename (void **state)
+{
+    (void)state;
+    wire_t *output = wire_new (WIRE_OUTPUT);
+    wire_set_job_id (output, "0123456789abcdef0123456789abcdef");
+    wire_set_text (output, "invoices/0123-2025-11-25.pdf");
+    wire_set_filename (output, "청구서.pdf");
+    wire_t *decoded = s_roundtrip (&output);
+    assert_int_equal (wire_id (decoded), WIRE_OUTPUT);
+    assert_string_equal (wire_command (decoded), "OUTPUT");
+    assert_string_equal (wire_text (decoded), "invoices/0123-2025-11-25.pdf");
+    assert_string_equal (wire_filename (decoded), "청구서.pdf");
+    wire_destroy (&decoded);
+
+    //  No file name travels as an empty frame.
+    output = wire_new (WIRE_OUTPUT);
+    wire_set_job_id (output, "abc");
+    wire_set_text (output, "abc.pdf");
+    decoded = s_roundtrip (&output);
+    assert_string_equal (wire_filename (decoded), "");
+    wire_destroy (&decoded);
+
+    //  A file name is a text field: at most 4096 bytes, no NUL.
+    char *long_name = zmalloc (WIRE_TEXT_MAX + 2);
+    memset (long_name, 'n', WIRE_TEXT_MAX + 1);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, WIRE_SIGNATURE);
+    zmsg_addstr (msg, "OUTPUT");
+    zmsg_addstr (msg, "abc");
+    zmsg_addstr (msg, "abc.pdf");
+    zmsg_addstr (msg, long_name);
+    char reason[WIRE_REASON_MAX];
+    assert_null (wire_decode (&msg, reason));
+    assert_non_null (strstr (reason, "OUTPUT: filename must be text"));
+    free (long_name);
+}
+
+static void
+test_peer_is_text_when_printable_else_hex (void **state)
+{
+    (void)state;
+    wire_t *msg = wire_new (WIRE_READY);
+    assert_string_equal (wire_peer (msg), "-");
+    zframe_t *named = zframe_new ("w1-0a1b2c3d", 11);
+    wire_set_routing_id (msg, named);
+    assert_string_equal (wire_peer (msg), "w1-0a1b2c3d");
+    zframe_destroy (&named);
+    //  ZeroMQ's own ids start with a zero byte.
+    byte raw[] = {0x00, 0x6b, 0x8b, 0x45, 0x67};
+    zframe_t *binary = zframe_new (raw, sizeof raw);
+    wire_set_routing_id (msg, binary);
+    assert_string_equal (wire_peer (msg), "006b8b4567");
+    zframe_destroy (&binary);
+    wire_destroy (&msg);
 }
 
 static void
@@ -356,6 +437,9 @@ main (void)
         cmocka_unit_test (test_result_roundtrip_moves_pdf),
         cmocka_unit_test (test_job_done_roundtrip_keeps_64_bit_bytes),
         cmocka_unit_test (test_small_messages_roundtrip),
+        cmocka_unit_test (test_query_roundtrip_keeps_job_id),
+        cmocka_unit_test (test_output_roundtrip_keeps_key_and_filename),
+        cmocka_unit_test (test_peer_is_text_when_printable_else_hex),
         cmocka_unit_test (test_encode_refuses_missing_job_id),
         cmocka_unit_test (test_decode_rejects_wrong_signature),
         cmocka_unit_test (test_decode_rejects_empty_message),

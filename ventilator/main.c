@@ -7,8 +7,13 @@
       events    PULL, bound; the sink reports stored chunks and job states
       api       PULL, inproc; the HTTP thread announces accepted (NEW) and
                 cancelled (CANCEL) jobs
-      sink      PUSH, connected to the sink's results socket; carries CANCEL
-      tick      timer; chunk deadlines and worker expiry
+      sink      PUSH, connected to the sink's results socket; carries CANCEL,
+                and OUTPUT (where a job's result goes) once its chunks are
+                all stored
+      tick      timer; chunk deadlines, worker expiry (a dead worker's
+                chunks go out again at once), and QUERY to the sink for
+                jobs whose chunks are all stored but whose outcome has not
+                arrived (it may have been lost with a restart)
       rescan    timer; picks up stored jobs the loop has not heard of
     Job state lives in the job store; the scheduler decides dispatch. After
     every event the loop dispatches as many chunks as workers have credits
@@ -22,6 +27,7 @@
 #include "httpapi.h"
 #include "jobstore.h"
 #include "log.h"
+#include "options.h"
 #include "scheduler.h"
 #include "wire.h"
 
@@ -34,6 +40,11 @@
 #define VENTILATOR_MAX_BODY_MB 64
 #define VENTILATOR_TICK_MS 250
 #define VENTILATOR_RESCAN_MS 5000
+#define VENTILATOR_SINK_SNDHWM 10000
+//  ZeroMQ's own pings to the sink: a sink host that vanished without
+//  closing the connection is noticed within seconds, not TCP's minutes.
+#define VENTILATOR_ZMTP_HEARTBEAT_IVL_MS 1000
+#define VENTILATOR_ZMTP_HEARTBEAT_TIMEOUT_MS 5000
 
 typedef struct {
     const char *http_address;
@@ -54,13 +65,6 @@ typedef struct {
     zsock_t *dispatch;
     zsock_t *sink;
 } s_ventilator_t;
-
-static const char *
-s_env_or (const char *name, const char *fallback)
-{
-    const char *value = getenv (name);
-    return value && *value ? value : fallback;
-}
 
 static void
 s_usage (FILE *stream)
@@ -91,28 +95,18 @@ s_usage (FILE *stream)
         "  --max-attempts N       attempts per chunk before its job fails (4)\n"
         "  --deadline-ms N        base wait for a chunk's result, ms (30000)\n"
         "  --deadline-per-page-ms N  added per page of the chunk, ms (50)\n"
+        "  --worker-expiry-ms N   silence after which a worker is dead and\n"
+        "                         its chunks go to others, ms (5000)\n"
         "  --verbose              debug logging\n"
         "  --help                 this text\n");
-}
-
-static int
-s_parse_long (const char *text, long min, long max, long *value)
-{
-    char *end = NULL;
-    errno = 0;
-    long parsed = strtol (text, &end, 10);
-    if (errno || end == text || *end || parsed < min || parsed > max)
-        return -1;
-    *value = parsed;
-    return 0;
 }
 
 static int
 s_parse_options (int argc, char *argv[], s_options_t *options)
 {
     long port = 0;
-    if (s_parse_long (s_env_or ("PDFPIPE_HTTP_PORT", "8080"), 0, 65535,
-                      &port)) {
+    if (options_parse_long (options_env_or ("PDFPIPE_HTTP_PORT", "8080"), 0,
+                            65535, &port)) {
         fprintf (stderr, "pdfpipe-ventilator: PDFPIPE_HTTP_PORT must be a "
                          "port number\n");
         return -1;
@@ -120,10 +114,11 @@ s_parse_options (int argc, char *argv[], s_options_t *options)
     *options = (s_options_t){
         .http_address = "127.0.0.1",
         .http_port = (int)port,
-        .dispatch_endpoint = s_env_or ("PDFPIPE_DISPATCH", VENTILATOR_DISPATCH),
-        .events_endpoint = s_env_or ("PDFPIPE_EVENTS", VENTILATOR_EVENTS),
-        .sink_endpoint = s_env_or ("PDFPIPE_SINK", VENTILATOR_SINK),
-        .data_dir = s_env_or ("PDFPIPE_DATA_DIR", VENTILATOR_DATA_DIR),
+        .dispatch_endpoint =
+            options_env_or ("PDFPIPE_DISPATCH", VENTILATOR_DISPATCH),
+        .events_endpoint = options_env_or ("PDFPIPE_EVENTS", VENTILATOR_EVENTS),
+        .sink_endpoint = options_env_or ("PDFPIPE_SINK", VENTILATOR_SINK),
+        .data_dir = options_env_or ("PDFPIPE_DATA_DIR", VENTILATOR_DATA_DIR),
         .max_body_mb = VENTILATOR_MAX_BODY_MB,
         .scheduler =
             {
@@ -131,6 +126,7 @@ s_parse_options (int argc, char *argv[], s_options_t *options)
                 .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
                 .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
                 .worker_expiry_ms = SCHEDULER_WORKER_EXPIRY_MS,
+                .query_interval_ms = SCHEDULER_QUERY_INTERVAL_MS,
             },
     };
     static const struct option longopts[] = {
@@ -144,6 +140,7 @@ s_parse_options (int argc, char *argv[], s_options_t *options)
         {"max-attempts", required_argument, NULL, 'm'},
         {"deadline-ms", required_argument, NULL, 't'},
         {"deadline-per-page-ms", required_argument, NULL, 'T'},
+        {"worker-expiry-ms", required_argument, NULL, 'x'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -158,7 +155,7 @@ s_parse_options (int argc, char *argv[], s_options_t *options)
             options->http_address = optarg;
             break;
         case 'p':
-            if (s_parse_long (optarg, 0, 65535, &value))
+            if (options_parse_long (optarg, 0, 65535, &value))
                 goto bad_value;
             options->http_port = (int)value;
             break;
@@ -175,24 +172,31 @@ s_parse_options (int argc, char *argv[], s_options_t *options)
             options->data_dir = optarg;
             break;
         case 'b':
-            if (s_parse_long (optarg, 1, 4096, &value))
+            if (options_parse_long (optarg, 1, 4096, &value))
                 goto bad_value;
             options->max_body_mb = value;
             break;
         case 'm':
-            if (s_parse_long (optarg, 1, 100, &value))
+            if (options_parse_long (optarg, 1, 100, &value))
                 goto bad_value;
             options->scheduler.max_attempts = (uint32_t)value;
             break;
         case 't':
-            if (s_parse_long (optarg, 100, 86400000L, &value))
+            if (options_parse_long (optarg, 100, 86400000L, &value))
                 goto bad_value;
             options->scheduler.deadline_base_ms = value;
             break;
         case 'T':
-            if (s_parse_long (optarg, 0, 600000L, &value))
+            if (options_parse_long (optarg, 0, 600000L, &value))
                 goto bad_value;
             options->scheduler.deadline_per_page_ms = value;
+            break;
+        case 'x':
+            //  Workers heartbeat every second: below two seconds a busy
+            //  host would lose live workers.
+            if (options_parse_long (optarg, 2000, 3600000L, &value))
+                goto bad_value;
+            options->scheduler.worker_expiry_ms = value;
             break;
         case 'v':
             options->verbose = true;
@@ -301,13 +305,11 @@ s_dispatch (s_ventilator_t *self)
                    dispatch.first_page,
                    dispatch.first_page + dispatch.page_count - 1,
                    wire_peer (chunk), rc ? " failed" : "");
-        if (rc) {
-            //  The worker went away between its READY and now.
-            scheduler_worker_gone (self->scheduler, dispatch.worker);
-            scheduler_chunk_failed (self->scheduler, job_id, dispatch.chunk_nbr,
-                                    dispatch.attempt, "worker unreachable",
-                                    s_job_failed, self);
-        }
+        if (rc)
+            //  The worker went away between its READY and now: this chunk
+            //  and any other it holds go to others.
+            scheduler_worker_gone (self->scheduler, dispatch.worker,
+                                   "is unreachable", s_job_failed, self);
         wire_destroy (&chunk);
         zframe_destroy (&dispatch.worker);
     }
@@ -355,6 +357,46 @@ s_job_finished (s_ventilator_t *self, const char *job_id)
     zhashx_delete (self->templates, job_id);
 }
 
+//  The sink merges a job only when it holds every chunk, so a job done
+//  has them all stored, even those whose STORED was lost with a restart
+//  (the sink then answers a late duplicate with the outcome instead).
+static void
+s_mark_all_stored (s_ventilator_t *self, const char *job_id)
+{
+    jobstore_job_t job;
+    if (jobstore_job (self->jobstore, job_id, &job) ||
+        jobstate_is_terminal (job.state) || job.chunks_done == job.chunk_count)
+        return;
+    bool *stored = (bool *)zmalloc (job.chunk_count * sizeof (bool));
+    if (jobstore_chunks_stored (self->jobstore, job_id, stored,
+                                job.chunk_count) == 0)
+        for (uint32_t chunk_nbr = 0; chunk_nbr < job.chunk_count; chunk_nbr++)
+            if (!stored[chunk_nbr])
+                jobstore_chunk_stored (self->jobstore, job_id, chunk_nbr);
+    free (stored);
+}
+
+//  Tell the sink where the job's result goes (OUTPUT): it finishes a job
+//  only once it knows. Sent when the last chunk is stored and with
+//  every QUERY, so a sink that restarted or missed it learns it again.
+static void
+s_send_output (s_ventilator_t *self, const char *job_id)
+{
+    char *key = NULL, *filename = NULL;
+    if (jobstore_output (self->jobstore, job_id, &key, &filename))
+        return;
+    wire_t *output = wire_new (WIRE_OUTPUT);
+    wire_set_job_id (output, job_id);
+    wire_set_text (output, key);
+    wire_set_filename (output, filename ? filename : "");
+    if (wire_send (output, self->sink))
+        log_warning ("job=%s cannot tell the sink where the result goes: %s",
+                     job_id, zmq_strerror (zmq_errno ()));
+    wire_destroy (&output);
+    free (key);
+    free (filename);
+}
+
 static int
 s_on_event (zloop_t *loop, zsock_t *reader, void *arg)
 {
@@ -372,8 +414,10 @@ s_on_event (zloop_t *loop, zsock_t *reader, void *arg)
             log_warning ("job=%s chunk=%u: sink stored an unknown chunk",
                          job_id, wire_chunk_nbr (msg));
         else if (scheduler_chunk_stored (self->scheduler, job_id,
-                                         wire_chunk_nbr (msg)) == 1)
+                                         wire_chunk_nbr (msg)) == 1) {
             log_info ("job=%s all chunks stored", job_id);
+            s_send_output (self, job_id);
+        }
         break;
     case WIRE_JOB_STATE:
         if (jobstate_parse (wire_text (msg), &state) == 0 &&
@@ -384,6 +428,7 @@ s_on_event (zloop_t *loop, zsock_t *reader, void *arg)
                          wire_text (msg));
         break;
     case WIRE_JOB_DONE:
+        s_mark_all_stored (self, job_id);
         if (jobstore_set_result (self->jobstore, job_id, wire_text (msg),
                                  wire_bytes (msg)) == 0)
             log_info ("job=%s done: %" PRIu64 " bytes at %s", job_id,
@@ -440,8 +485,8 @@ s_load_active_jobs (s_ventilator_t *self)
     zlist_t *active = jobstore_active (self->jobstore);
     if (!active)
         return;
-    for (char *job_id = (char *) zlist_first (active); job_id;
-         job_id = (char *) zlist_next (active))
+    for (char *job_id = (char *)zlist_first (active); job_id;
+         job_id = (char *)zlist_next (active))
         s_load_job (self, job_id);
     zlist_destroy (&active);
 }
@@ -449,12 +494,36 @@ s_load_active_jobs (s_ventilator_t *self)
 static int
 s_on_rescan (zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    (void) timer_id;
-    s_ventilator_t *self = (s_ventilator_t *) arg;
+    (void)loop;
+    (void)timer_id;
+    s_ventilator_t *self = (s_ventilator_t *)arg;
     s_load_active_jobs (self);
     s_dispatch (self);
     return 0;
+}
+
+//  Ask the sink about jobs whose chunks are all stored and whose outcome
+//  has not come: it answers with JOB_DONE or JOB_FAILED when it finished
+//  them, or finishes them.
+static void
+s_query_sink (s_ventilator_t *self)
+{
+    zlist_t *due = scheduler_query_due (self->scheduler, zclock_mono ());
+    for (const char *job_id = (const char *)zlist_first (due); job_id;
+         job_id = (const char *)zlist_next (due)) {
+        log_debug ("job=%s all chunks stored, no outcome yet: asking the sink",
+                   job_id);
+        wire_t *query = wire_new (WIRE_QUERY);
+        wire_set_job_id (query, job_id);
+        if (wire_send (query, self->sink))
+            log_warning ("job=%s cannot ask the sink: %s", job_id,
+                         zmq_strerror (zmq_errno ()));
+        wire_destroy (&query);
+        //  After the QUERY, which makes a sink that lost the job's
+        //  completion wait for exactly this.
+        s_send_output (self, job_id);
+    }
+    zlist_destroy (&due);
 }
 
 static int
@@ -464,6 +533,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     s_ventilator_t *self = (s_ventilator_t *)arg;
     scheduler_expire (self->scheduler, zclock_mono (), s_job_failed, self);
+    s_query_sink (self);
     s_dispatch (self);
     return 0;
 }
@@ -499,6 +569,10 @@ main (int argc, char *argv[])
     self.dispatch = zsock_new (ZMQ_ROUTER);
     //  Sending to a worker that has gone must fail, not vanish silently.
     zsock_set_router_mandatory (self.dispatch, 1);
+    //  A worker that reconnects (its old connection not yet known dead)
+    //  is heard on the new one at once rather than refused; what was lost
+    //  on the old one is found by the HEARTBEAT rule (scheduler.h).
+    zsock_set_router_handover (self.dispatch, 1);
     if (zsock_bind (self.dispatch, "%s", options.dispatch_endpoint) < 0) {
         log_error ("cannot bind dispatch endpoint %s: %s",
                    options.dispatch_endpoint, zmq_strerror (zmq_errno ()));
@@ -511,6 +585,14 @@ main (int argc, char *argv[])
         goto cleanup;
     }
     self.sink = zsock_new (ZMQ_PUSH);
+    //  CANCEL and QUERY wait here while the sink is away; when even this
+    //  is full they are dropped rather than block the loop (a QUERY is
+    //  repeated, and the sink drops late chunks of a job it finished).
+    zsock_set_sndhwm (self.sink, VENTILATOR_SINK_SNDHWM);
+    zsock_set_sndtimeo (self.sink, 0);
+    zsock_set_heartbeat_ivl (self.sink, VENTILATOR_ZMTP_HEARTBEAT_IVL_MS);
+    zsock_set_heartbeat_timeout (self.sink,
+                                 VENTILATOR_ZMTP_HEARTBEAT_TIMEOUT_MS);
     if (zsock_connect (self.sink, "%s", options.sink_endpoint) < 0) {
         log_error ("bad sink endpoint %s", options.sink_endpoint);
         goto cleanup;

@@ -7,6 +7,10 @@
     chunk numbers (each chunk is in it at most once); retries go to the
     front. Chunks in flight are also in one list across jobs, so deadline
     checks cost the number of chunks in flight, not the number of chunks.
+    What a worker holds is a list of (job id, chunk, attempt) in dispatch
+    order; an entry whose job is gone or whose chunk has moved on to
+    another attempt is stale and skipped, so failing or removing a job
+    never has to visit the workers.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -15,6 +19,9 @@
 #include "chunkplan.h"
 #include <inttypes.h>
 #include "log.h"
+
+//  Keys of the worker hash: a routing id in hex.
+#define S_WORKER_KEY_MAX (2 * 256 + 1)
 
 typedef enum {
     S_PENDING = 0,
@@ -47,13 +54,24 @@ struct _s_job_t {
     uint32_t queue_head;
     uint32_t queue_size;
     bool dispatched;
+    int64_t query_at;      // ms, zclock_mono (); 0 until seen complete
     void *rotation_handle; // in self->rotation
 };
 
+//  A chunk dispatched to a worker and not yet given back by its READY.
+typedef struct {
+    char job_id[65];
+    uint32_t chunk_nbr;
+    uint32_t attempt;
+    int64_t dispatched_at; // ms, zclock_mono ()
+} s_held_t;
+
 typedef struct {
     zframe_t *routing_id;
+    char name[S_WORKER_KEY_MAX]; // for logs: text or hex
     uint32_t credits;
     int64_t last_seen; // ms, zclock_mono ()
+    zlistx_t *held;    // s_held_t (owner), oldest first
     void *handle;      // in self->worker_list
 } s_worker_t;
 
@@ -85,12 +103,13 @@ s_worker_destroy (void **item)
     if (!worker)
         return;
     zframe_destroy (&worker->routing_id);
+    zlistx_destroy (&worker->held);
     free (worker);
     *item = NULL;
 }
 
 static void
-s_inflight_destroy (void **item)
+s_free_item (void **item)
 {
     free (*item);
     *item = NULL;
@@ -105,16 +124,19 @@ scheduler_new (const scheduler_config_t *config)
         .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
         .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
         .worker_expiry_ms = SCHEDULER_WORKER_EXPIRY_MS,
+        .query_interval_ms = SCHEDULER_QUERY_INTERVAL_MS,
     };
     if (config)
         self->config = *config;
     if (self->config.max_attempts == 0)
         self->config.max_attempts = 1;
+    if (self->config.query_interval_ms <= 0)
+        self->config.query_interval_ms = SCHEDULER_QUERY_INTERVAL_MS;
     self->jobs = zhashx_new ();
     zhashx_set_destructor (self->jobs, s_job_destroy);
     self->rotation = zlistx_new ();
     self->inflight = zlistx_new ();
-    zlistx_set_destructor (self->inflight, s_inflight_destroy);
+    zlistx_set_destructor (self->inflight, s_free_item);
     self->workers = zhashx_new ();
     zhashx_set_destructor (self->workers, s_worker_destroy);
     self->worker_list = zlistx_new ();
@@ -191,6 +213,10 @@ scheduler_add_job (scheduler_t *self, const char *job_id, uint32_t pages,
     }
     //  A job with chunks already stored was being rendered before a restart.
     job->dispatched = job->stored_count > 0;
+    //  Complete already: its outcome may have been lost with the restart,
+    //  so ask the sink at once.
+    if (job->stored_count == job->chunk_count)
+        job->query_at = 1;
     zhashx_insert (self->jobs, job->id, job);
     job->rotation_handle = zlistx_add_end (self->rotation, job);
     return 0;
@@ -249,28 +275,76 @@ static s_worker_t *
 s_worker_lookup (scheduler_t *self, zframe_t *routing_id, char *key)
 {
     char *hex = zframe_strhex (routing_id);
-    snprintf (key, 2 * 256 + 1, "%s", hex);
+    snprintf (key, S_WORKER_KEY_MAX, "%s", hex);
     zstr_free (&hex);
     return (s_worker_t *)zhashx_lookup (self->workers, key);
+}
+
+//  A printable routing id is the worker's name; anything else goes to logs
+//  as hex.
+static void
+s_worker_name (zframe_t *routing_id, const char *hex, char *name)
+{
+    size_t size = zframe_size (routing_id);
+    const byte *data = zframe_data (routing_id);
+    bool printable = size > 0 && size < S_WORKER_KEY_MAX;
+    for (size_t index = 0; index < size && printable; index++)
+        printable = data[index] >= 0x20 && data[index] < 0x7f;
+    if (printable) {
+        memcpy (name, data, size);
+        name[size] = '\0';
+    } else
+        snprintf (name, S_WORKER_KEY_MAX, "%s", hex);
 }
 
 static s_worker_t *
 s_worker_require (scheduler_t *self, zframe_t *routing_id, int64_t now,
                   bool *created)
 {
-    char key[2 * 256 + 1];
+    char key[S_WORKER_KEY_MAX];
     s_worker_t *worker = s_worker_lookup (self, routing_id, key);
     *created = false;
     if (!worker) {
         worker = (s_worker_t *)zmalloc (sizeof (s_worker_t));
         worker->routing_id = zframe_dup (routing_id);
+        s_worker_name (routing_id, key, worker->name);
+        worker->held = zlistx_new ();
+        zlistx_set_destructor (worker->held, s_free_item);
         zhashx_insert (self->workers, key, worker);
         worker->handle = zlistx_add_end (self->worker_list, worker);
         *created = true;
+        log_debug ("worker=%s joined", worker->name);
     }
     worker->last_seen = now;
     return worker;
 }
+
+static uint32_t
+s_credits_cap (uint64_t credits)
+{
+    return credits > SCHEDULER_CREDITS_MAX ? SCHEDULER_CREDITS_MAX
+                                           : (uint32_t)credits;
+}
+
+//  The chunk a held entry names, when that entry is still its current
+//  attempt in flight; NULL for a stale entry.
+static s_job_t *
+s_held_job (scheduler_t *self, const s_held_t *held)
+{
+    s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs, held->job_id);
+    if (!job || held->chunk_nbr >= job->chunk_count)
+        return NULL;
+    s_chunk_t *chunk = &job->chunks[held->chunk_nbr];
+    if (chunk->state != S_INFLIGHT || chunk->attempt != held->attempt)
+        return NULL;
+    return job;
+}
+
+static bool
+s_retry_or_fail (scheduler_t *self, s_job_t *job, uint32_t chunk_nbr,
+                 const char *why, scheduler_failed_fn *failed, void *arg);
+static void
+s_requeue (scheduler_t *self, s_job_t *job, uint32_t chunk_nbr);
 
 void
 scheduler_worker_ready (scheduler_t *self, zframe_t *worker_id,
@@ -280,10 +354,10 @@ scheduler_worker_ready (scheduler_t *self, zframe_t *worker_id,
     assert (worker_id);
     bool created;
     s_worker_t *worker = s_worker_require (self, worker_id, now, &created);
-    //  Credits are bounded so a hostile READY cannot make us queue
-    //  thousands of chunks on one peer.
-    uint64_t total = (uint64_t)worker->credits + credits;
-    worker->credits = total > 64 ? 64 : (uint32_t)total;
+    for (uint32_t given_back = 0;
+         given_back < credits && zlistx_first (worker->held); given_back++)
+        zlistx_delete (worker->held, zlistx_cursor (worker->held));
+    worker->credits = s_credits_cap ((uint64_t)worker->credits + credits);
 }
 
 void
@@ -294,20 +368,85 @@ scheduler_worker_seen (scheduler_t *self, zframe_t *worker_id, uint32_t credits,
     assert (worker_id);
     bool created;
     s_worker_t *worker = s_worker_require (self, worker_id, now, &created);
-    if (created)
-        worker->credits = credits > 64 ? 64 : credits;
+    if (created) {
+        worker->credits = s_credits_cap (credits);
+        return;
+    }
+    if (credits <= worker->credits)
+        return;
+    if (zlistx_size (worker->held) == 0) {
+        //  Nothing held: the worker knows its free slots best.
+        worker->credits = s_credits_cap (credits);
+        return;
+    }
+    //  The newest chunks are the ones a broken connection loses; any
+    //  younger than the grace may still be on their way.
+    uint32_t missing = credits - worker->credits;
+    uint32_t requeued = 0;
+    s_held_t *held = (s_held_t *)zlistx_last (worker->held);
+    while (held && requeued < missing) {
+        void *handle = zlistx_cursor (worker->held);
+        s_held_t *older = (s_held_t *)zlistx_prev (worker->held);
+        if (now - held->dispatched_at >= SCHEDULER_HANDOVER_GRACE_MS) {
+            s_job_t *job = s_held_job (self, held);
+            if (job) {
+                log_warning ("job=%s chunk=%u attempt=%u never reached "
+                             "worker=%s; dispatching it again",
+                             job->id, held->chunk_nbr, held->attempt,
+                             worker->name);
+                s_requeue (self, job, held->chunk_nbr);
+            }
+            zlistx_delete (worker->held, handle);
+            requeued++;
+        }
+        held = older;
+    }
+    worker->credits = s_credits_cap ((uint64_t)worker->credits + requeued);
+}
+
+//  Forget a worker and requeue what it held, each as a failed attempt.
+static void
+s_worker_drop (scheduler_t *self, s_worker_t *worker, const char *why,
+               scheduler_failed_fn *failed, void *arg)
+{
+    //  Out of the rotation first, so that nothing is dispatched to it from
+    //  a callback.
+    zlistx_delete (self->worker_list, worker->handle);
+    worker->handle = NULL;
+    size_t requeued = 0;
+    for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
+         held = (s_held_t *)zlistx_next (worker->held)) {
+        s_job_t *job = s_held_job (self, held);
+        if (!job)
+            continue;
+        requeued++;
+        char reason[SCHEDULER_ERROR_MAX];
+        snprintf (reason, sizeof reason, "worker %s %s while it held the chunk",
+                  worker->name, why);
+        s_retry_or_fail (self, job, held->chunk_nbr, reason, failed, arg);
+    }
+    if (requeued)
+        log_warning ("worker=%s %s; %zu chunks it held dispatched again",
+                     worker->name, why, requeued);
+    else
+        log_info ("worker=%s %s", worker->name, why);
+    char key[S_WORKER_KEY_MAX];
+    char *hex = zframe_strhex (worker->routing_id);
+    snprintf (key, sizeof key, "%s", hex);
+    zstr_free (&hex);
+    zhashx_delete (self->workers, key);
 }
 
 void
-scheduler_worker_gone (scheduler_t *self, zframe_t *worker_id)
+scheduler_worker_gone (scheduler_t *self, zframe_t *worker_id, const char *why,
+                       scheduler_failed_fn *failed, void *arg)
 {
     assert (self);
-    char key[2 * 256 + 1];
+    assert (why);
+    char key[S_WORKER_KEY_MAX];
     s_worker_t *worker = s_worker_lookup (self, worker_id, key);
-    if (!worker)
-        return;
-    zlistx_delete (self->worker_list, worker->handle);
-    zhashx_delete (self->workers, key);
+    if (worker)
+        s_worker_drop (self, worker, why, failed, arg);
 }
 
 size_t
@@ -315,6 +454,22 @@ scheduler_workers (scheduler_t *self)
 {
     assert (self);
     return zhashx_size (self->workers);
+}
+
+size_t
+scheduler_worker_holding (scheduler_t *self, zframe_t *worker_id)
+{
+    assert (self);
+    char key[S_WORKER_KEY_MAX];
+    s_worker_t *worker = s_worker_lookup (self, worker_id, key);
+    if (!worker)
+        return 0;
+    size_t holding = 0;
+    for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
+         held = (s_held_t *)zlistx_next (worker->held))
+        if (s_held_job (self, held))
+            holding++;
+    return holding;
 }
 
 int
@@ -359,6 +514,13 @@ scheduler_next (scheduler_t *self, int64_t now, scheduler_dispatch_t *dispatch)
     dispatch->worker = zframe_dup (worker->routing_id);
     job->dispatched = true;
 
+    s_held_t *held = (s_held_t *)zmalloc (sizeof (s_held_t));
+    snprintf (held->job_id, sizeof held->job_id, "%s", job->id);
+    held->chunk_nbr = chunk_nbr;
+    held->attempt = chunk->attempt;
+    held->dispatched_at = now;
+    zlistx_add_end (worker->held, held);
+
     worker->credits--;
     zlistx_move_end (self->worker_list, worker->handle);
     zlistx_move_end (self->rotation, job->rotation_handle);
@@ -395,6 +557,16 @@ scheduler_chunk_stored (scheduler_t *self, const char *job_id,
     return job->stored_count == job->chunk_count ? 1 : 0;
 }
 
+//  Back to the front of its job's queue, for the next attempt.
+static void
+s_requeue (scheduler_t *self, s_job_t *job, uint32_t chunk_nbr)
+{
+    s_chunk_t *chunk = &job->chunks[chunk_nbr];
+    s_inflight_forget (self, chunk);
+    chunk->state = S_PENDING;
+    s_queue_push_front (job, chunk_nbr);
+}
+
 //  Requeue a chunk after a failed or late attempt, or fail its job.
 //  Returns true when the job was failed (and removed).
 static bool
@@ -421,8 +593,7 @@ s_retry_or_fail (scheduler_t *self, s_job_t *job, uint32_t chunk_nbr,
     }
     log_warning ("job=%s chunk=%u attempt %u failed (%s); retrying", job->id,
                  chunk_nbr, chunk->attempt, why);
-    chunk->state = S_PENDING;
-    s_queue_push_front (job, chunk_nbr);
+    s_requeue (self, job, chunk_nbr);
     return false;
 }
 
@@ -446,6 +617,20 @@ scheduler_expire (scheduler_t *self, int64_t now, scheduler_failed_fn *failed,
                   void *arg)
 {
     assert (self);
+    //  Dead workers first: their chunks go back without waiting for the
+    //  deadline.
+    s_worker_t *worker = (s_worker_t *)zlistx_first (self->worker_list);
+    while (worker) {
+        if (now - worker->last_seen > self->config.worker_expiry_ms) {
+            char why[128];
+            snprintf (why, sizeof why,
+                      "went silent (no message for %" PRId64 " ms)",
+                      now - worker->last_seen);
+            s_worker_drop (self, worker, why, failed, arg);
+            worker = (s_worker_t *)zlistx_first (self->worker_list);
+        } else
+            worker = (s_worker_t *)zlistx_next (self->worker_list);
+    }
     //  Failing a job removes its entries from the list we walk, so restart
     //  the walk after each change; the list is short (chunks in flight).
     bool changed = true;
@@ -456,12 +641,14 @@ scheduler_expire (scheduler_t *self, int64_t now, scheduler_failed_fn *failed,
             s_job_t *job = inflight->job;
             uint32_t chunk_nbr = inflight->chunk_nbr;
             if (job->chunks[chunk_nbr].deadline <= now) {
+                uint32_t first_page, page_count;
+                chunkplan_range (job->pages, job->chunk_pages, chunk_nbr,
+                                 &first_page, &page_count);
                 char why[128];
                 snprintf (why, sizeof why,
                           "no result within the deadline of %" PRId64 " ms",
                           self->config.deadline_base_ms +
-                              self->config.deadline_per_page_ms *
-                                  job->chunk_pages);
+                              self->config.deadline_per_page_ms * page_count);
                 s_retry_or_fail (self, job, chunk_nbr, why, failed, arg);
                 changed = true;
                 break;
@@ -469,12 +656,24 @@ scheduler_expire (scheduler_t *self, int64_t now, scheduler_failed_fn *failed,
             inflight = (s_inflight_t *)zlistx_next (self->inflight);
         }
     }
-    s_worker_t *worker = (s_worker_t *)zlistx_first (self->worker_list);
-    while (worker) {
-        if (now - worker->last_seen > self->config.worker_expiry_ms) {
-            scheduler_worker_gone (self, worker->routing_id);
-            worker = (s_worker_t *)zlistx_first (self->worker_list);
-        } else
-            worker = (s_worker_t *)zlistx_next (self->worker_list);
+}
+
+zlist_t *
+scheduler_query_due (scheduler_t *self, int64_t now)
+{
+    assert (self);
+    zlist_t *due = zlist_new ();
+    zlist_autofree (due);
+    for (s_job_t *job = (s_job_t *)zlistx_first (self->rotation); job;
+         job = (s_job_t *)zlistx_next (self->rotation)) {
+        if (job->stored_count < job->chunk_count)
+            continue;
+        if (job->query_at == 0)
+            job->query_at = now + self->config.query_interval_ms;
+        else if (now >= job->query_at) {
+            zlist_append (due, job->id);
+            job->query_at = now + self->config.query_interval_ms;
+        }
     }
+    return due;
 }

@@ -15,6 +15,25 @@
     max_attempts the job fails. Reports about an attempt that is no longer
     current are ignored.
 
+    Liveness: each worker holds the chunks dispatched to it until it gives
+    their credits back with READY (one chunk per credit, oldest first: a
+    worker takes its chunks in the order they were sent). A worker silent
+    for worker_expiry_ms is dead: every chunk it still holds goes back to
+    its queue at once, as a failed attempt, without waiting for the
+    deadline; so a chunk that kills every worker it reaches fails its job
+    after max_attempts. Workers heartbeat while they render, so a slow
+    chunk does not look like a dead worker; the deadline still bounds how
+    long a live worker that never answers can keep a chunk. A HEARTBEAT
+    reporting more free credits than the scheduler believes, while chunks
+    older than SCHEDULER_HANDOVER_GRACE_MS are held, means those chunks
+    never arrived (lost with a broken connection): they are requeued
+    without counting an attempt, and the worker gets its credits back.
+
+    Completion: a job whose chunks are all stored stays here until main.c
+    removes it (the sink reported it done or failed); scheduler_query_due
+    names such jobs every query_interval_ms so that main.c can ask the sink
+    what became of them, in case that report was lost.
+
     SPDX-License-Identifier: MPL-2.0
 */
 #ifndef PDFPIPE_SCHEDULER_H
@@ -27,9 +46,20 @@
 #define SCHEDULER_MAX_ATTEMPTS 4
 #define SCHEDULER_DEADLINE_BASE_MS 30000
 #define SCHEDULER_DEADLINE_PER_PAGE_MS 50
-//  A worker not heard from for this long loses its credits. A busy worker
-//  is silent while it renders; it comes back with its next READY.
+//  A worker not heard from for this long is dead: it loses its credits and
+//  its chunks are dispatched again. Workers heartbeat every second, busy or
+//  not, so this is five missed heartbeats.
 #define SCHEDULER_WORKER_EXPIRY_MS 5000
+//  A chunk dispatched this long ago that the worker's heartbeat says it
+//  does not hold was lost on the way. Far above a heartbeat's travel time,
+//  so a heartbeat that crossed a CHUNK on the wire is not misread.
+#define SCHEDULER_HANDOVER_GRACE_MS 3000
+//  How often to ask the sink about a job whose chunks are all stored and
+//  that has not been reported done or failed.
+#define SCHEDULER_QUERY_INTERVAL_MS 5000
+//  Credits one worker may hold; a hostile READY cannot make us queue
+//  thousands of chunks on one peer.
+#define SCHEDULER_CREDITS_MAX 64
 #define SCHEDULER_ERROR_MAX 1024
 
 typedef struct _scheduler_t scheduler_t;
@@ -39,6 +69,7 @@ typedef struct {
     int64_t deadline_base_ms;
     int64_t deadline_per_page_ms;
     int64_t worker_expiry_ms;
+    int64_t query_interval_ms; // 0 for SCHEDULER_QUERY_INTERVAL_MS
 } scheduler_config_t;
 
 //  One decision: send this chunk to this worker.
@@ -86,22 +117,28 @@ scheduler_jobs (scheduler_t *self);
 size_t
 scheduler_pending (scheduler_t *self);
 
-//  READY from a worker: it has room for `credits` more chunks.
+//  READY from a worker: it has room for `credits` more chunks, and it has
+//  finished with as many of the chunks it held (oldest first).
 void
 scheduler_worker_ready (scheduler_t *self, zframe_t *worker, uint32_t credits,
                         int64_t now);
 
 //  HEARTBEAT from a worker: it is alive and has `credits` free slots. A
 //  worker we do not know (e.g. after a ventilator restart) is registered
-//  with those credits; a known one only has its liveness refreshed.
+//  with those credits. For a known one, more free slots than we believe
+//  while it holds chunks older than SCHEDULER_HANDOVER_GRACE_MS means those
+//  chunks were lost before they reached it: they are requeued (no attempt
+//  counted) and the worker gets the credits back.
 void
 scheduler_worker_seen (scheduler_t *self, zframe_t *worker, uint32_t credits,
                        int64_t now);
 
-//  The worker cannot be reached (send failed): drop it and requeue nothing
-//  (its chunks keep their deadlines).
+//  The worker is gone (a send to it failed): drop it and requeue the chunks
+//  it held at once, each as a failed attempt whose error is why; a job out
+//  of attempts is failed through failed(). No-op for an unknown worker.
 void
-scheduler_worker_gone (scheduler_t *self, zframe_t *worker);
+scheduler_worker_gone (scheduler_t *self, zframe_t *worker, const char *why,
+                       scheduler_failed_fn *failed, void *arg);
 
 //  Number of known workers.
 size_t
@@ -127,10 +164,24 @@ scheduler_chunk_failed (scheduler_t *self, const char *job_id,
                         uint32_t chunk_nbr, uint32_t attempt, const char *error,
                         scheduler_failed_fn *failed, void *arg);
 
-//  Requeue chunks past their deadline (or fail their jobs through failed())
-//  and forget workers silent for longer than the expiry.
+//  Number of chunks a worker holds (dispatched, not yet given back with
+//  READY); 0 for an unknown worker.
+size_t
+scheduler_worker_holding (scheduler_t *self, zframe_t *worker);
+
+//  Requeue chunks past their deadline, declare workers silent for longer
+//  than the expiry dead (as scheduler_worker_gone), and fail jobs out of
+//  attempts through failed().
 void
 scheduler_expire (scheduler_t *self, int64_t now, scheduler_failed_fn *failed,
                   void *arg);
+
+//  Ids of the jobs whose chunks are all stored and that are due for a
+//  question to the sink: the first time query_interval_ms after they were
+//  first seen complete here (at once for a job that was complete when it
+//  was added, i.e. after a restart), then every query_interval_ms. Caller
+//  destroys the list; its items are freed with it.
+zlist_t *
+scheduler_query_due (scheduler_t *self, int64_t now);
 
 #endif

@@ -6,10 +6,15 @@ standard library only, and checks PDFs with qpdf and pdftotext (the same
 tools a user would reach for). Every process is stopped when the pipeline
 is closed, even when a test fails.
 
+Fault tests kill and restart processes in place: restart_ventilator and
+restart_sink start a new process on the same ports and directories, so the
+others reconnect to it as they would in production.
+
 SPDX-License-Identifier: MPL-2.0
 """
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -30,10 +35,28 @@ WORKER = os.path.join(BUILD_DIR, "worker", "pdfpipe-worker")
 CLI = os.path.join(BUILD_DIR, "cli", "pdfpipe")
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port that is free now and not handed out before.
+
+    Ports come from below the kernel's ephemeral range (32768 and up), so an
+    outgoing connection of one of our own processes cannot take a port
+    between the moment it is chosen here and the moment a server binds it.
+    """
+    rng = random.SystemRandom()
+    while True:
+        port = rng.randint(20000, 32000)
+        if port in _ports_given:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ports_given.add(port)
+        return port
 
 
 class Response:
@@ -97,13 +120,46 @@ class Pipeline:
             "--store", "file://" + os.path.join(self.dir, "out"),
         ] + self.sink_args)
 
-    def add_worker(self):
-        worker = self._spawn("worker", [
-            WORKER, "--ventilator", self.dispatch, "--sink", self.results,
-            "--name", "w%d" % len(self.workers),
-        ] + self.worker_args)
+    def add_worker(self, argv=None):
+        """Start a worker; argv replaces the real worker's command line
+        (a scripted worker), and gets the endpoints and a name appended."""
+        name = "w%d" % len(self.workers)
+        if argv is None:
+            argv = [WORKER] + self.worker_args
+        worker = self._spawn("worker", list(argv) + [
+            "--ventilator", self.dispatch, "--sink", self.results,
+            "--name", name])
         self.workers.append(worker)
         return worker
+
+    def kill(self, proc, sig=signal.SIGKILL):
+        """Send sig to a process of the pipeline; after SIGKILL, reap it."""
+        if proc.poll() is None:
+            proc.send_signal(sig)
+        if sig == signal.SIGKILL:
+            proc.wait(timeout=10)
+
+    def restart_ventilator(self):
+        """A new ventilator on the same ports and data directory."""
+        if self.ventilator.poll() is None:
+            self.kill(self.ventilator)
+        self.start_ventilator()
+
+    def restart_sink(self):
+        """A new sink on the same ports, spool and store."""
+        if self.sink.poll() is None:
+            self.kill(self.sink)
+        self.start_sink()
+
+    def logs_of(self, name):
+        """The text of every log of the processes called name (ventilator,
+        sink, worker), oldest first."""
+        out = []
+        for path in self.logs:
+            if os.path.basename(path).startswith(name + "-"):
+                with open(path, "rb") as f:
+                    out.append(f.read().decode("utf-8", "replace"))
+        return "\n".join(out)
 
     def wait_healthy(self, timeout=10.0):
         deadline = time.monotonic() + timeout
@@ -122,8 +178,12 @@ class Pipeline:
     def log_tail(self, lines=40):
         out = []
         for path in self.logs:
-            with open(path, "rb") as f:
-                tail = f.read().decode("utf-8", "replace").splitlines()[-lines:]
+            try:
+                with open(path, "rb") as f:
+                    tail = f.read().decode("utf-8",
+                                           "replace").splitlines()[-lines:]
+            except OSError as error:
+                tail = ["(cannot read the log: %s)" % error]
             out.append("--- %s\n%s" % (os.path.basename(path), "\n".join(tail)))
         return "\n".join(out)
 
@@ -131,6 +191,8 @@ class Pipeline:
         procs = [p for p in self.workers + [self.ventilator, self.sink] if p]
         for proc in procs:
             if proc.poll() is None:
+                # A stopped process would not see the SIGTERM.
+                proc.send_signal(signal.SIGCONT)
                 proc.send_signal(signal.SIGTERM)
         for proc in procs:
             try:
@@ -182,10 +244,16 @@ class Pipeline:
 
     def wait(self, job_id, states=("done", "failed", "cancelled"),
              timeout=300.0):
+        """Poll until the job is in one of states. Connection errors (a
+        ventilator being restarted) are retried until the timeout."""
         deadline = time.monotonic() + timeout
         status = None
         while time.monotonic() < deadline:
-            status = self.status(job_id)
+            try:
+                status = self.status(job_id)
+            except OSError:
+                time.sleep(0.1)
+                continue
             if status["state"] in states:
                 return status
             time.sleep(0.1)

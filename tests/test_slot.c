@@ -1,0 +1,169 @@
+/*  test_slot - the worker's render thread: a chunk goes in, its RESULT goes
+    to the sink socket and a report comes back; a bad chunk is reported
+    with its reason and sends nothing; one chunk at a time.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "slot.h"
+
+#define S_TEMPLATE                                                             \
+    "{\"elements\": [{\"type\": \"text\", \"text\": \"{{name}}\","             \
+    " \"x\": 50, \"y\": 700, \"font\": \"Helvetica\", \"size\": 12}]}"
+
+typedef struct {
+    zsock_t *sink; // the PULL end the slot's results reach
+    slot_t *slot;
+} s_fixture_t;
+
+static int
+s_setup (void **state)
+{
+    static int counter = 0;
+    s_fixture_t *fixture = (s_fixture_t *)zmalloc (sizeof (s_fixture_t));
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "inproc://test-slot-%d", counter++);
+    fixture->sink = zsock_new_pull (endpoint);
+    assert_non_null (fixture->sink);
+    zsock_set_rcvtimeo (fixture->sink, 10000);
+    zsock_t *push = zsock_new_push (endpoint);
+    assert_non_null (push);
+    fixture->slot = slot_new (&push);
+    assert_null (push);
+    assert_non_null (fixture->slot);
+    *state = fixture;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    slot_destroy (&fixture->slot);
+    zsock_destroy (&fixture->sink);
+    free (fixture);
+    return 0;
+}
+
+static wire_t *
+s_chunk (uint32_t first_page, uint32_t page_count, const char *records)
+{
+    wire_t *chunk = wire_new (WIRE_CHUNK);
+    wire_set_job_id (chunk, "job-1");
+    wire_set_chunk_nbr (chunk, 1);
+    wire_set_attempt (chunk, 2);
+    wire_set_first_page (chunk, first_page);
+    wire_set_page_count (chunk, page_count);
+    wire_set_total_pages (chunk, 4);
+    wire_set_chunk_count (chunk, 2);
+    wire_set_template_json (chunk, S_TEMPLATE);
+    wire_set_records_json (chunk, records);
+    return chunk;
+}
+
+//  Wait for the slot's report, as the worker's loop does.
+static int
+s_wait_report (slot_t *slot, wire_t **chunk_p, char *error)
+{
+    zpoller_t *poller = zpoller_new (slot_sock (slot), NULL);
+    void *which = zpoller_wait (poller, 10000);
+    zpoller_destroy (&poller);
+    assert_ptr_equal (which, slot_sock (slot));
+    return slot_recv (slot, chunk_p, error);
+}
+
+static void
+test_chunk_is_rendered_and_sent_to_the_sink (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    wire_t *chunk =
+        s_chunk (3, 2, "[{\"name\": \"Ada\"}, {\"name\": \"Bob\"}]");
+    assert_false (slot_busy (fixture->slot));
+    assert_int_equal (slot_submit (fixture->slot, &chunk), 0);
+    assert_null (chunk);
+    assert_true (slot_busy (fixture->slot));
+
+    wire_t *result = wire_recv (fixture->sink);
+    assert_non_null (result);
+    assert_int_equal (wire_id (result), WIRE_RESULT);
+    assert_string_equal (wire_job_id (result), "job-1");
+    assert_int_equal (wire_chunk_nbr (result), 1);
+    assert_int_equal (wire_attempt (result), 2);
+    assert_int_equal (wire_first_page (result), 3);
+    assert_int_equal (wire_page_count (result), 2);
+    assert_int_equal (wire_total_pages (result), 4);
+    assert_int_equal (wire_chunk_count (result), 2);
+    zframe_t *pdf = wire_pdf (result);
+    assert_non_null (pdf);
+    assert_memory_equal (zframe_data (pdf), "%PDF-", 5);
+    wire_destroy (&result);
+
+    char error[SLOT_ERROR_MAX];
+    assert_int_equal (s_wait_report (fixture->slot, &chunk, error), 0);
+    assert_string_equal (error, "");
+    assert_non_null (chunk);
+    assert_string_equal (wire_job_id (chunk), "job-1");
+    assert_false (slot_busy (fixture->slot));
+    wire_destroy (&chunk);
+}
+
+static void
+test_bad_chunk_is_reported_and_sends_nothing (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    //  Two pages, one record.
+    wire_t *chunk = s_chunk (1, 2, "[{\"name\": \"Ada\"}]");
+    assert_int_equal (slot_submit (fixture->slot, &chunk), 0);
+    char error[SLOT_ERROR_MAX];
+    assert_int_equal (s_wait_report (fixture->slot, &chunk, error), -1);
+    assert_non_null (strstr (error, "records"));
+    assert_non_null (strstr (error, "1 records for page_count 2"));
+    assert_int_equal (wire_attempt (chunk), 2);
+    wire_destroy (&chunk);
+
+    //  Pages past the end of the job.
+    chunk = s_chunk (4, 2, "[{\"name\": \"Ada\"}, {\"name\": \"Bob\"}]");
+    assert_int_equal (slot_submit (fixture->slot, &chunk), 0);
+    assert_int_equal (s_wait_report (fixture->slot, &chunk, error), -1);
+    assert_non_null (strstr (error, "beyond total_pages 4"));
+    wire_destroy (&chunk);
+
+    zsock_set_rcvtimeo (fixture->sink, 100);
+    assert_null (zmsg_recv (fixture->sink));
+}
+
+static void
+test_second_chunk_is_refused_while_busy (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    wire_t *first = s_chunk (1, 1, "[{\"name\": \"Ada\"}]");
+    wire_t *second = s_chunk (2, 1, "[{\"name\": \"Bob\"}]");
+    assert_int_equal (slot_submit (fixture->slot, &first), 0);
+    assert_int_equal (slot_submit (fixture->slot, &second), -1);
+    assert_non_null (second);
+    wire_destroy (&second);
+    //  Destroying a busy slot waits for its chunk; the teardown does.
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (
+            test_chunk_is_rendered_and_sent_to_the_sink, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_bad_chunk_is_reported_and_sends_nothing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_second_chunk_is_refused_while_busy, s_setup, s_teardown),
+    };
+    int failed = cmocka_run_group_tests (tests, NULL, NULL);
+    zsys_shutdown ();
+    return failed;
+}

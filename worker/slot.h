@@ -1,0 +1,71 @@
+/*  slot - the worker's one rendering slot: a thread that renders a chunk
+    and sends its PDF to the sink while the main loop stays free.
+
+    Rendering a large chunk takes seconds; were it done on the main loop,
+    the worker would fall silent and the ventilator would count it dead.
+    So the main loop hands each CHUNK to this thread and keeps sending
+    HEARTBEATs until the slot reports the chunk's end.
+
+    Owns a zactor thread with the renderer (worker/render), the last parsed
+    template (consecutive chunks are usually of one job and carry the same
+    text) and the PUSH socket to the sink, which the caller creates and
+    connects and then hands over: RESULTs go out from this thread, so a
+    slow sink holds up the slot, never the heartbeats. It checks what
+    render cannot: that a chunk's numbers agree with each other and that
+    its records are an array of page_count objects.
+
+    One chunk at a time: slot_submit refuses a second one until slot_recv
+    has taken the first one's report.
+
+    Pipe protocol (private to this module): main -> thread: a wire_t
+    pointer ("p", ownership moves) or $TERM; thread -> main: the same
+    pointer back and an error text, empty when the RESULT was sent ("ps").
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#ifndef PDFPIPE_SLOT_H
+#define PDFPIPE_SLOT_H
+
+#include <czmq.h>
+#include <stdbool.h>
+
+#include "wire.h"
+
+//  Longest error text slot_recv writes, with its NUL.
+#define SLOT_ERROR_MAX 1024
+
+typedef struct _slot_t slot_t;
+
+//  Start the slot's thread. Takes *sink_p, a connected PUSH socket to the
+//  sink that the caller must not touch again (the pointer becomes NULL).
+//  Returns NULL when the thread cannot start. Caller owns the result.
+slot_t *
+slot_new (zsock_t **sink_p);
+
+//  Stop the thread after the chunk in progress, if any, has been rendered
+//  and its result handed to the sink socket (whose linger then applies).
+void
+slot_destroy (slot_t **self_p);
+
+//  The socket to poll; call slot_recv when it is readable. Borrowed.
+zsock_t *
+slot_sock (slot_t *self);
+
+//  True from slot_submit until slot_recv has taken the report.
+bool
+slot_busy (slot_t *self);
+
+//  Hand a CHUNK message to the thread (takes it: *chunk_p becomes NULL).
+//  Returns -1, leaving *chunk_p alone, when the slot is busy.
+int
+slot_submit (slot_t *self, wire_t **chunk_p);
+
+//  Take the report of the chunk that ended: *chunk_p receives the CHUNK
+//  back (caller destroys). Returns 0 when its RESULT went to the sink, -1
+//  when it could not be rendered, with the reason in error (SLOT_ERROR_MAX
+//  bytes, "field: message"). Returns -1 with *chunk_p NULL when no report
+//  could be read (interrupted).
+int
+slot_recv (slot_t *self, wire_t **chunk_p, char *error);
+
+#endif
