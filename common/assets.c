@@ -17,6 +17,7 @@
     SPDX-License-Identifier: MPL-2.0
 */
 #include "assets.h"
+#include "ident.h"
 
 #include <assert.h>
 #include <png.h>
@@ -317,28 +318,13 @@ s_join (char *buffer, size_t size, const char *parent, const char *name)
 }
 
 static int
-s_name_is_valid (const char *name)
-{
-    size_t length = strlen (name);
-    if (length == 0 || length > ASSETS_NAME_MAX)
-        return 0;
-    for (const char *at = name; *at; at++) {
-        char next = *at;
-        if (!((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z') ||
-              (next >= '0' && next <= '9') || next == '_' || next == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-static int
 s_parse_one (assets_t *self, const cJSON *asset, const char *path,
              fielderr_t *err)
 {
     char field[FIELDERR_FIELD_MAX];
     const char *name = asset->string ? asset->string : "";
     s_join (field, sizeof field, path, name);
-    if (!s_name_is_valid (name)) {
+    if (!ident_valid_str (name, ASSETS_NAME_MAX)) {
         fielderr_set (err, field,
                       "an asset's name must be 1 to %d letters, digits, '_' "
                       "or '-'",

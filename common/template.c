@@ -19,6 +19,7 @@
     SPDX-License-Identifier: MPL-2.0
 */
 #include "template.h"
+#include "ident.h"
 
 #include <assert.h>
 #include <math.h>
@@ -565,28 +566,13 @@ s_standard_font (template_t *self, const char *name)
 }
 
 static int
-s_font_name_is_valid (const char *name)
-{
-    size_t length = strlen (name);
-    if (length == 0 || length > S_NAME_MAX)
-        return 0;
-    for (const char *at = name; *at; at++) {
-        char next = *at;
-        if (!((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z') ||
-              (next >= '0' && next <= '9') || next == '_' || next == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-static int
 s_parse_font (template_t *self, const cJSON *entry, const char *path,
               fielderr_t *err)
 {
     char field[FIELDERR_FIELD_MAX];
     const char *name = entry->string ? entry->string : "";
     s_join (field, sizeof field, path, name);
-    if (!s_font_name_is_valid (name)) {
+    if (!ident_valid_str (name, S_NAME_MAX)) {
         fielderr_set (err, field,
                       "a font's name must be 1 to %d letters, digits, '_' or "
                       "'-'",

@@ -9,6 +9,7 @@
 */
 #include "wire.h"
 
+#include "ident.h"
 #include "log.h"
 
 #include <string.h>
@@ -202,21 +203,6 @@ wire_destroy (wire_t **self_p)
     *self_p = NULL;
 }
 
-static bool
-s_job_id_valid (const byte *data, size_t size)
-{
-    if (size == 0 || size > WIRE_JOB_ID_MAX)
-        return false;
-    for (size_t index = 0; index < size; index++) {
-        byte c = data[index];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                  (c >= '0' && c <= '9') || c == '_' || c == '-';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 static uint32_t
 s_get_u32 (const byte *data)
 {
@@ -267,7 +253,7 @@ s_decode_field (wire_t *self, s_field_t field, zmsg_t *msg, zframe_t *frame,
 
     switch (field) {
     case F_JOB_ID:
-        if (!s_job_id_valid (data, size)) {
+        if (!ident_valid ((const char *)data, size, WIRE_JOB_ID_MAX)) {
             snprintf (reason, WIRE_REASON_MAX,
                       "job_id must be 1-%d characters of [A-Za-z0-9_-]",
                       WIRE_JOB_ID_MAX);
@@ -409,7 +395,7 @@ s_encode_field (wire_t *self, s_field_t field, zmsg_t *msg)
     byte number[8];
     switch (field) {
     case F_JOB_ID:
-        if (!s_job_id_valid ((const byte *)self->job_id, strlen (self->job_id)))
+        if (!ident_valid_str (self->job_id, WIRE_JOB_ID_MAX))
             return -1;
         return zmsg_addstr (msg, self->job_id);
     case F_CHUNK_NBR:

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fsio.h"
+#include "ident.h"
 #include "log.h"
 #include "wire.h"
 
@@ -281,21 +282,7 @@ spool_destroy (spool_t **self_p)
 bool
 spool_job_id_valid (const char *job_id)
 {
-    if (!job_id)
-        return false;
-    size_t length = strlen (job_id);
-    if (length == 0 || length > WIRE_JOB_ID_MAX)
-        return false;
-    for (size_t index = 0; index < length; index++) {
-        char letter = job_id[index];
-        bool allowed = (letter >= 'a' && letter <= 'z') ||
-                       (letter >= 'A' && letter <= 'Z') ||
-                       (letter >= '0' && letter <= '9') || letter == '_' ||
-                       letter == '-';
-        if (!allowed)
-            return false;
-    }
-    return true;
+    return ident_valid_str (job_id, WIRE_JOB_ID_MAX);
 }
 
 static void
