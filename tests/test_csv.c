@@ -1,12 +1,15 @@
 /*  test_csv - rows of a CSV file, RFC 4180 with CRLF or LF.
 
     Each test reads a CSV text from a memory stream and checks the rows,
-    their fields and line numbers, or the error and the line it names.
+    their fields and line numbers, or the error and the line it names. The
+    fed reader is checked against the stream reader: the same text, split
+    into pieces at every byte, must give the same rows, lines and errors.
 
     SPDX-License-Identifier: MPL-2.0
 */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -228,6 +231,175 @@ test_empty_file_has_no_rows (void **state)
     s_reader_destroy (&reader);
 }
 
+//  -- Fed readers --------------------------------------------------------
+
+typedef struct {
+    char text[4096]; // one "line:field|field" line per row, then the end
+    size_t size;
+    bool done; // ends in "end" or "error line: why"
+} s_transcript_t;
+
+static void
+s_transcript_add (s_transcript_t *transcript, const char *entry)
+{
+    size_t length = strlen (entry);
+    assert_true (transcript->size + length < sizeof transcript->text);
+    memcpy (transcript->text + transcript->size, entry, length + 1);
+    transcript->size += length;
+}
+
+//  Add the rows the reader has to the transcript; with ended, also how
+//  the reading ends (without, a 0 only means the reader needs more).
+static void
+s_transcribe (csv_t *csv, s_transcript_t *transcript, bool ended)
+{
+    while (!transcript->done) {
+        int rc = csv_next (csv);
+        char entry[512];
+        if (rc == 0 && !ended)
+            return;
+        if (rc == 1) {
+            snprintf (entry, sizeof entry, "%zu:", csv_line (csv));
+            s_transcript_add (transcript, entry);
+            for (size_t index = 0; index < csv_fields (csv); index++) {
+                if (index > 0)
+                    s_transcript_add (transcript, "|");
+                s_transcript_add (transcript, csv_field (csv, index));
+            }
+            s_transcript_add (transcript, "\n");
+            continue;
+        }
+        if (rc == 0)
+            snprintf (entry, sizeof entry, "end\n");
+        else
+            snprintf (entry, sizeof entry, "error %zu: %s\n", csv_line (csv),
+                      csv_error (csv));
+        s_transcript_add (transcript, entry);
+        transcript->done = true;
+    }
+}
+
+//  What the stream reader makes of text.
+static void
+s_file_transcript (const char *text, size_t size, s_transcript_t *transcript)
+{
+    memset (transcript, 0, sizeof *transcript);
+    s_reader_t reader = s_reader_new (text, size);
+    s_transcribe (reader.csv, transcript, true);
+    s_reader_destroy (&reader);
+}
+
+//  What a fed reader makes of text fed in pieces cut at the offsets in
+//  cuts (count of them, ascending), reading rows after every piece.
+static void
+s_fed_transcript (const char *text, size_t size, const size_t *cuts,
+                  size_t count, s_transcript_t *transcript)
+{
+    memset (transcript, 0, sizeof *transcript);
+    csv_t *csv = csv_new_fed ();
+    assert_non_null (csv);
+    size_t from = 0;
+    for (size_t index = 0; index <= count; index++) {
+        size_t to = index < count ? cuts[index] : size;
+        assert_int_equal (csv_feed (csv, text + from, to - from), 0);
+        s_transcribe (csv, transcript, false);
+        from = to;
+    }
+    csv_feed_end (csv);
+    s_transcribe (csv, transcript, true);
+    csv_destroy (&csv);
+}
+
+//  Texts that exercise every state: quoted line breaks, CRLF in and out
+//  of quotes, doubled quotes, empty lines and fields, a lone CR, a last
+//  row without a line break, and each kind of error.
+static const char *s_texts[] = {
+    "name,note\r\n\"Lovelace, Ada\",\"said \"\"hi\"\"\r\nand left\"\r\n"
+    "\r\n\n,\"\"\r\na\rb,\"x\ny\"\r\nlast,row",
+    "a,b\n1,\"2\"\"\"\n\"\"\"\",\"\r\r\n\"\n",
+    "a,b\r\n1,\"open\r\n\r\nmore\r\n",
+    "a,b\n1,2\"3\n",
+    "a,b\n\"x\"y,z\n",
+    "\r\n\r\n",
+    "a\r",
+};
+
+static void
+test_fed_reader_matches_stream_reader_at_every_cut (void **state)
+{
+    (void)state;
+    s_transcript_t expected, got;
+    for (size_t text_index = 0; text_index < sizeof s_texts / sizeof s_texts[0];
+         text_index++) {
+        const char *text = s_texts[text_index];
+        size_t size = strlen (text);
+        s_file_transcript (text, size, &expected);
+        for (size_t cut = 0; cut <= size; cut++) {
+            s_fed_transcript (text, size, &cut, 1, &got);
+            if (strcmp (got.text, expected.text) != 0)
+                fail_msg ("text %zu cut at %zu gave:\n%s\ninstead of:\n%s",
+                          text_index, cut, got.text, expected.text);
+        }
+    }
+}
+
+static void
+test_fed_reader_matches_stream_reader_byte_by_byte (void **state)
+{
+    (void)state;
+    s_transcript_t expected, got;
+    for (size_t text_index = 0; text_index < sizeof s_texts / sizeof s_texts[0];
+         text_index++) {
+        const char *text = s_texts[text_index];
+        size_t size = strlen (text);
+        size_t cuts[256];
+        assert_true (size <= sizeof cuts / sizeof cuts[0]);
+        for (size_t cut = 0; cut < size; cut++)
+            cuts[cut] = cut + 1;
+        s_file_transcript (text, size, &expected);
+        s_fed_transcript (text, size, cuts, size, &got);
+        assert_string_equal (got.text, expected.text);
+    }
+}
+
+static void
+test_fed_reader_waits_for_the_end_of_a_row (void **state)
+{
+    (void)state;
+    csv_t *csv = csv_new_fed ();
+    assert_non_null (csv);
+    assert_int_equal (csv_next (csv), 0);
+    assert_int_equal (csv_feed (csv, "a,\"b\n", 5), 0);
+    assert_int_equal (csv_next (csv), 0);
+    assert_int_equal (csv_feed (csv, "c\",d", 4), 0);
+    assert_int_equal (csv_next (csv), 0);
+    //  A row that ends in CR may yet end in CRLF.
+    assert_int_equal (csv_feed (csv, "\r", 1), 0);
+    assert_int_equal (csv_next (csv), 0);
+    assert_int_equal (csv_feed (csv, "\nnext", 5), 0);
+    s_expect_row (csv, 1, "a", "b\nc", "d", NULL);
+    assert_int_equal (csv_next (csv), 0);
+    csv_feed_end (csv);
+    s_expect_row (csv, 3, "next", NULL);
+    assert_int_equal (csv_next (csv), 0);
+    assert_int_equal (csv_next (csv), 0);
+    assert_int_equal (csv_feed (csv, "more", 4), -1);
+    csv_destroy (&csv);
+}
+
+static void
+test_fed_reader_with_nothing_fed_has_no_rows (void **state)
+{
+    (void)state;
+    csv_t *csv = csv_new_fed ();
+    assert_non_null (csv);
+    csv_feed_end (csv);
+    assert_int_equal (csv_next (csv), 0);
+    assert_string_equal (csv_error (csv), "");
+    csv_destroy (&csv);
+    csv_destroy (&csv);
+}
+
 int
 main (void)
 {
@@ -245,6 +417,10 @@ main (void)
         cmocka_unit_test (test_nul_byte_fails),
         cmocka_unit_test (test_long_row_grows_buffers),
         cmocka_unit_test (test_empty_file_has_no_rows),
+        cmocka_unit_test (test_fed_reader_matches_stream_reader_at_every_cut),
+        cmocka_unit_test (test_fed_reader_matches_stream_reader_byte_by_byte),
+        cmocka_unit_test (test_fed_reader_waits_for_the_end_of_a_row),
+        cmocka_unit_test (test_fed_reader_with_nothing_fed_has_no_rows),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

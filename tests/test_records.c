@@ -1,7 +1,9 @@
 /*  test_records - records from JSON Lines and CSV, as JSON text.
 
     Each test reads a records file from a memory stream and checks the JSON
-    text of each record, or the error with the file's name and line.
+    text of each record, or the error with the file's name and line. The
+    fed reader is checked against the stream reader: the same file, split
+    into pieces at every byte, must give the same records and errors.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -410,6 +412,178 @@ test_csv_header_only_has_no_records (void **state)
     s_reader_destroy (&reader);
 }
 
+//  -- Fed readers --------------------------------------------------------
+
+typedef struct {
+    char text[4096]; // one line per record, then the end
+    size_t size;
+    bool done; // ends in "end" or "error: why"
+} s_transcript_t;
+
+static void
+s_transcript_add (s_transcript_t *transcript, const char *entry)
+{
+    size_t length = strlen (entry);
+    assert_true (transcript->size + length < sizeof transcript->text);
+    memcpy (transcript->text + transcript->size, entry, length + 1);
+    transcript->size += length;
+}
+
+//  Add the records the reader has to the transcript; with ended, also how
+//  the reading ends (without, a 0 only means the reader needs more).
+static void
+s_transcribe (records_t *records, s_transcript_t *transcript, bool ended)
+{
+    while (!transcript->done) {
+        const char *json = NULL;
+        size_t size = 0;
+        int rc = records_next (records, &json, &size);
+        if (rc == 0 && !ended)
+            return;
+        if (rc == 1) {
+            assert_int_equal (strlen (json), size);
+            s_transcript_add (transcript, json);
+            s_transcript_add (transcript, "\n");
+            continue;
+        }
+        if (rc == 0)
+            s_transcript_add (transcript, "end\n");
+        else {
+            s_transcript_add (transcript, "error: ");
+            s_transcript_add (transcript, records_error (records));
+            s_transcript_add (transcript, "\n");
+        }
+        transcript->done = true;
+    }
+}
+
+//  What the stream reader makes of text.
+static void
+s_file_transcript (const char *text, records_format_t format, bool numbers,
+                   s_transcript_t *transcript)
+{
+    memset (transcript, 0, sizeof *transcript);
+    s_reader_t reader = s_reader_new (text, 0, "f", format);
+    records_set_csv_numbers (reader.records, numbers);
+    s_transcribe (reader.records, transcript, true);
+    s_reader_destroy (&reader);
+}
+
+//  What a fed reader makes of text fed in two pieces, cut at cut, or with
+//  bytewise in pieces of one byte, reading records after every piece.
+static void
+s_fed_transcript (const char *text, records_format_t format, bool numbers,
+                  size_t cut, bool bytewise, s_transcript_t *transcript)
+{
+    memset (transcript, 0, sizeof *transcript);
+    records_t *records = records_new_fed ("f", format);
+    assert_non_null (records);
+    records_set_csv_numbers (records, numbers);
+    size_t size = strlen (text);
+    size_t from = 0;
+    //  A reader that failed takes no more.
+    while (from < size && !transcript->done) {
+        size_t to = bytewise ? from + 1 : from < cut ? cut : size;
+        assert_int_equal (records_feed (records, text + from, to - from), 0);
+        s_transcribe (records, transcript, false);
+        from = to;
+    }
+    if (!transcript->done) {
+        records_feed_end (records);
+        s_transcribe (records, transcript, true);
+    }
+    records_destroy (&records);
+}
+
+static const struct {
+    const char *text;
+    records_format_t format;
+    bool numbers;
+} s_files[] = {
+    {"\xEF\xBB\xBF{\"n\":1,\"big\":12345678901234567890}\n  { \"n\" : 2 }  "
+     "\r\n\n   \n{\"name\":\"김민수\"}",
+     RECORDS_FORMAT_JSONL, false},
+    {"{\"n\":1}\r\n{\"n\":\r\n", RECORDS_FORMAT_JSONL, false},
+    {"{\"n\":1}\n[2]\n", RECORDS_FORMAT_JSONL, false},
+    {"", RECORDS_FORMAT_JSONL, false},
+    {"\xEF\xBB\xBFnumber,customer.name,customer.city,note,total\r\n"
+     "1,김민수,\"Seoul\r\n(Gangnam)\",\"say \"\"hi\"\"\",12.50\r\n"
+     "\r\n007,\"Lovelace, Ada\",,x,-3\r\n",
+     RECORDS_FORMAT_CSV, false},
+    {"a,b\n1,12.50\n007,-3", RECORDS_FORMAT_CSV, true},
+    {"a,b\n1,\"2\n3\"\n4\n", RECORDS_FORMAT_CSV, false},
+    {"a,a.b\n1,2\n", RECORDS_FORMAT_CSV, false},
+    {"a,b\n1,\"open\n", RECORDS_FORMAT_CSV, false},
+    {"a,b\r\n", RECORDS_FORMAT_CSV, false},
+    {"\r\n", RECORDS_FORMAT_CSV, false},
+};
+
+static void
+test_fed_reader_matches_stream_reader_at_every_cut (void **state)
+{
+    (void)state;
+    s_transcript_t expected, got;
+    for (size_t index = 0; index < sizeof s_files / sizeof s_files[0];
+         index++) {
+        const char *text = s_files[index].text;
+        records_format_t format = s_files[index].format;
+        bool numbers = s_files[index].numbers;
+        s_file_transcript (text, format, numbers, &expected);
+        s_fed_transcript (text, format, numbers, 0, true, &got);
+        if (strcmp (got.text, expected.text) != 0)
+            fail_msg ("file %zu bytewise gave:\n%s\ninstead of:\n%s", index,
+                      got.text, expected.text);
+        for (size_t cut = 0; cut <= strlen (text); cut++) {
+            s_fed_transcript (text, format, numbers, cut, false, &got);
+            if (strcmp (got.text, expected.text) != 0)
+                fail_msg ("file %zu cut at %zu gave:\n%s\ninstead of:\n%s",
+                          index, cut, got.text, expected.text);
+        }
+    }
+}
+
+static void
+test_fed_reader_returns_records_as_they_complete (void **state)
+{
+    (void)state;
+    records_t *records = records_new_fed ("s3://b/k.csv", RECORDS_FORMAT_CSV);
+    assert_non_null (records);
+    const char *json = NULL;
+    size_t size = 0;
+    assert_int_equal (records_next (records, &json, &size), 0);
+    assert_int_equal (records_feed (records, "a.x,b\n1,\"two", 12), 0);
+    assert_int_equal (records_next (records, &json, &size), 0);
+    assert_int_equal (records_feed (records, "\nlines\"\n3,4", 11), 0);
+    s_expect_record (records, "{\"a\":{\"x\":\"1\"},\"b\":\"two\\nlines\"}");
+    assert_int_equal (records_next (records, &json, &size), 0);
+    assert_int_equal (records_feed (records, ",5\n", 3), 0);
+    s_expect_error (records, "s3://b/k.csv line 4: 3 fields, but the header "
+                             "names 2");
+    assert_int_equal (records_feed (records, "6,7\n", 4), -1);
+    records_feed_end (records);
+    assert_int_equal (records_next (records, &json, &size), -1);
+    assert_int_equal (records_count (records), 1);
+    records_destroy (&records);
+    records_destroy (&records);
+}
+
+static void
+test_fed_reader_of_nothing (void **state)
+{
+    (void)state;
+    records_t *records = records_new_fed ("s3://b/k.csv", RECORDS_FORMAT_CSV);
+    assert_non_null (records);
+    records_feed_end (records);
+    s_expect_error (records, "s3://b/k.csv: the file is empty; its first "
+                             "line must name the fields");
+    records_destroy (&records);
+    records = records_new_fed ("s3://b/k.jsonl", RECORDS_FORMAT_JSONL);
+    assert_non_null (records);
+    records_feed_end (records);
+    s_expect_end (records);
+    records_destroy (&records);
+}
+
 int
 main (void)
 {
@@ -438,6 +612,9 @@ main (void)
         cmocka_unit_test (test_csv_too_deep_name_fails),
         cmocka_unit_test (test_csv_rejects_invalid_utf8),
         cmocka_unit_test (test_csv_header_only_has_no_records),
+        cmocka_unit_test (test_fed_reader_matches_stream_reader_at_every_cut),
+        cmocka_unit_test (test_fed_reader_returns_records_as_they_complete),
+        cmocka_unit_test (test_fed_reader_of_nothing),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

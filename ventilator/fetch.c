@@ -5,9 +5,11 @@
     result is built from the original text: the values of "records" and
     "assets" are located in it by a small scanner of the top-level object
     and replaced, so every other byte (and every number, which cJSON would
-    print back inexactly) is kept. Fetched records are kept as the text of
-    their lines, checked one by one with fielderr_parse_json; the assets
-    object, which holds only strings, is printed again by cJSON.
+    print back inexactly) is kept. Fetched JSON Lines records are kept as
+    the text of their lines, checked one by one with fielderr_parse_json;
+    fetched CSV goes through a fed common/records reader, which turns each
+    row into the text of a JSON object as soon as the row is whole. The
+    assets object, which holds only strings, is printed again by cJSON.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -16,11 +18,13 @@
 #include <assert.h>
 #include <cjson/cJSON.h>
 #include <czmq.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jobspec.h"
+#include "records.h"
 
 //  A record line sits two levels below the document (records array,
 //  record), so it may nest two levels less.
@@ -156,14 +160,6 @@ s_contains (const char *data, size_t size, const char *text)
     return false;
 }
 
-static bool
-s_ends_with (const char *text, const char *suffix)
-{
-    size_t length = strlen (text), suffix_length = strlen (suffix);
-    return length >= suffix_length &&
-           strcmp (text + length - suffix_length, suffix) == 0;
-}
-
 //  Check an s3:// URL found at field; split it. Returns -1 with err.
 static int
 s_check_url (s3_t *s3, const char *url, const char *field, char **bucket_p,
@@ -203,12 +199,57 @@ s_check_url (s3_t *s3, const char *url, const char *field, char **bucket_p,
 typedef struct {
     const char *url;
     fielderr_t *err;
-    s_text_t line;  // the line being received
+    records_t *csv; // CSV: the reader of the rows; NULL for JSON Lines
+    s_text_t line;  // JSON Lines: the line being received
     s_text_t array; // "[" and the records so far, comma-separated
-    size_t budget;  // bytes that may still be fetched
+    size_t limit;   // bytes that may be fetched, and the array's too
+    size_t fetched; // bytes received
+    size_t count;   // records in the array
     uint32_t line_nbr;
     bool failed; // err is filled
 } s_records_t;
+
+static int
+s_records_fail (s_records_t *self, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+//  Fill err about "records"; returns -1 for the caller to pass on.
+static int
+s_records_fail (s_records_t *self, const char *format, ...)
+{
+    char message[FIELDERR_MESSAGE_MAX];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (message, sizeof (message), format, args);
+    va_end (args);
+    fielderr_set (self->err, "records", "%s", message);
+    self->failed = true;
+    return -1;
+}
+
+//  Append one record, JSON text, to the array. The array is what the
+//  document would have held inline, so it is held to the same limits: the
+//  body limit (CSV grows as JSON, by its field names on every record) and
+//  the number of records.
+static int
+s_record_add (s_records_t *self, const char *text, size_t size)
+{
+    if (self->count == JOBSPEC_RECORDS_MAX)
+        return s_records_fail (self,
+                               "%.*s holds more than %d records, the most a "
+                               "job may have",
+                               S_URL_SHOWN_MAX, self->url, JOBSPEC_RECORDS_MAX);
+    if (self->array.size + size + 1 > self->limit)
+        return s_records_fail (self,
+                               "the records of %.*s, as JSON, are larger "
+                               "than the limit of a job document",
+                               S_URL_SHOWN_MAX, self->url);
+    if ((self->count > 0 && s_text_add (&self->array, ",", 1) == -1) ||
+        s_text_add (&self->array, text, size) == -1)
+        return s_records_fail (self, "out of memory");
+    self->count++;
+    return 0;
+}
 
 static int
 s_record_line (s_records_t *self, char *line, size_t size)
@@ -228,46 +269,27 @@ s_record_line (s_records_t *self, char *line, size_t size)
         char got[FIELDERR_DESCRIBE_MAX];
         if (record)
             fielderr_describe (record, got, sizeof (got));
-        fielderr_set (self->err, "records", "line %u of %.*s: %s%s",
-                      self->line_nbr, S_URL_SHOWN_MAX, self->url,
-                      record ? "must be a JSON object, got " : "",
-                      record ? got : line_err.message);
+        s_records_fail (self, "line %u of %.*s: %s%s", self->line_nbr,
+                        S_URL_SHOWN_MAX, self->url,
+                        record ? "must be a JSON object, got " : "",
+                        record ? got : line_err.message);
         cJSON_Delete (record);
-        self->failed = true;
         return -1;
     }
     cJSON_Delete (record);
-    if ((self->array.size > 1 && s_text_add (&self->array, ",", 1) == -1) ||
-        s_text_add (&self->array, start, size) == -1) {
-        fielderr_set (self->err, "records", "out of memory");
-        self->failed = true;
-        return -1;
-    }
-    return 0;
+    return s_record_add (self, start, size);
 }
 
 static int
-s_on_records (const void *data, size_t size, void *arg)
+s_jsonl_data (s_records_t *self, const char *data, size_t size)
 {
-    s_records_t *self = arg;
-    if (size > self->budget) {
-        fielderr_set (self->err, "records",
-                      "%.*s is larger than the limit of a job document",
-                      S_URL_SHOWN_MAX, self->url);
-        self->failed = true;
-        return -1;
-    }
-    self->budget -= size;
     const char *cursor = data;
     const char *end = cursor + size;
     while (cursor < end) {
         const char *newline = memchr (cursor, '\n', (size_t)(end - cursor));
         const char *stop = newline ? newline : end;
-        if (s_text_add (&self->line, cursor, (size_t)(stop - cursor)) == -1) {
-            fielderr_set (self->err, "records", "out of memory");
-            self->failed = true;
-            return -1;
-        }
+        if (s_text_add (&self->line, cursor, (size_t)(stop - cursor)) == -1)
+            return s_records_fail (self, "out of memory");
         if (!newline)
             break;
         if (s_record_line (self, self->line.data, self->line.size) == -1)
@@ -278,6 +300,61 @@ s_on_records (const void *data, size_t size, void *arg)
     return 0;
 }
 
+//  Add the records the CSV reader has whole so far.
+static int
+s_csv_drain (s_records_t *self)
+{
+    while (true) {
+        const char *json = NULL;
+        size_t size = 0;
+        int rc = records_next (self->csv, &json, &size);
+        if (rc == 0)
+            return 0;
+        if (rc == -1)
+            return s_records_fail (self, "%s", records_error (self->csv));
+        if (s_record_add (self, json, size) == -1)
+            return -1;
+    }
+}
+
+static int
+s_on_records (const void *data, size_t size, void *arg)
+{
+    s_records_t *self = arg;
+    if (size > self->limit - self->fetched)
+        return s_records_fail (self,
+                               "%.*s is larger than the limit of a job "
+                               "document",
+                               S_URL_SHOWN_MAX, self->url);
+    self->fetched += size;
+    if (!self->csv)
+        return s_jsonl_data (self, data, size);
+    if (records_feed (self->csv, data, size) == -1)
+        return s_records_fail (self, "%s", records_error (self->csv));
+    return s_csv_drain (self);
+}
+
+//  The download is complete: read what is left of the file.
+static int
+s_records_end (s_records_t *self)
+{
+    if (self->csv) {
+        records_feed_end (self->csv);
+        if (s_csv_drain (self) == -1)
+            return -1;
+    } else if (self->line.size > 0 &&
+               s_record_line (self, self->line.data, self->line.size) == -1)
+        return -1;
+    if (self->count == 0)
+        return s_records_fail (self,
+                               "%.*s holds no records; a job needs at least "
+                               "one",
+                               S_URL_SHOWN_MAX, self->url);
+    if (s_text_add (&self->array, "]", 1) == -1)
+        return s_records_fail (self, "out of memory");
+    return 0;
+}
+
 //  The records array text fetched from url. Returns NULL with err filled.
 static char *
 s_fetch_records (s3_t *s3, const char *url, size_t *budget, fielderr_t *err)
@@ -285,30 +362,46 @@ s_fetch_records (s3_t *s3, const char *url, size_t *budget, fielderr_t *err)
     char *bucket = NULL, *key = NULL;
     if (s_check_url (s3, url, "records", &bucket, &key, err) == -1)
         return NULL;
-    s_records_t self = {.url = url, .err = err, .budget = *budget};
+    s_records_t self = {.url = url, .err = err, .limit = *budget};
     char error[S3_ERROR_MAX];
     int rc = -1;
-    if (s_ends_with (key, ".csv"))
+    //  The extension says the format, as it does for the CLI's files.
+    records_format_t format = records_format_of_path (key);
+    if (format == RECORDS_FORMAT_UNKNOWN) {
         fielderr_set (err, "records",
-                      "CSV records cannot be read from S3 yet; give them as a "
-                      ".jsonl file (one JSON object per line)");
-    else if (!s_ends_with (key, ".jsonl") && !s_ends_with (key, ".ndjson"))
-        fielderr_set (err, "records",
-                      "'%.*s' must name a .jsonl file (one JSON object per "
-                      "line)",
+                      "'%.*s' must name a .jsonl or .ndjson file (one JSON "
+                      "object per line) or a .csv file (a header row naming "
+                      "the fields, then one record per row)",
                       S_URL_SHOWN_MAX, url);
-    else if (s_text_add (&self.array, "[", 1) == -1)
+        goto cleanup;
+    }
+    if (format == RECORDS_FORMAT_CSV) {
+        //  Errors from the reader start with this name: "s3://b/k.csv
+        //  line 17: ...".
+        char name[S_URL_SHOWN_MAX + 1];
+        snprintf (name, sizeof (name), "%s", url);
+        self.csv = records_new_fed (name, RECORDS_FORMAT_CSV);
+        if (!self.csv) {
+            fielderr_set (err, "records", "out of memory");
+            goto cleanup;
+        }
+    }
+    if (s_text_add (&self.array, "[", 1) == -1) {
         fielderr_set (err, "records", "out of memory");
-    else if (s3_get (s3, bucket, key, s_on_records, &self, error) == -1) {
+        goto cleanup;
+    }
+    if (s3_get (s3, bucket, key, s_on_records, &self, error) == -1) {
         if (!self.failed)
             fielderr_set (err, "records", "cannot read %s", error);
-    } else if (self.line.size > 0 &&
-               s_record_line (&self, self.line.data, self.line.size) == -1)
-        ; //  err is filled
-    else if (s_text_add (&self.array, "]", 1) == -1)
-        fielderr_set (err, "records", "out of memory");
-    else
-        rc = 0;
+        goto cleanup;
+    }
+    if (s_records_end (&self) == -1)
+        goto cleanup;
+    *budget -= self.fetched > self.array.size ? self.fetched : self.array.size;
+    rc = 0;
+
+cleanup:
+    records_destroy (&self.csv);
     free (self.line.data);
     free (bucket);
     free (key);
@@ -316,7 +409,6 @@ s_fetch_records (s3_t *s3, const char *url, size_t *budget, fielderr_t *err)
         free (self.array.data);
         return NULL;
     }
-    *budget = self.budget;
     return self.array.data;
 }
 

@@ -2,23 +2,30 @@
     in place before the document is parsed.
 
     A job document may give its records as "records":
-    "s3://bucket/key.jsonl" (one JSON object per line; blank lines are
-    skipped) instead of an array, and an image asset as {"type": "png",
-    "url": "s3://bucket/key.png"} instead of inline base64 "data".
-    fetch_resolve downloads them with common/s3 and returns the document
-    as common/jobspec reads it: the records as an array, each asset with
-    its bytes as "data". Records are read line by line as they arrive and
-    each line is checked as it comes; the document's own text is kept
-    byte for byte (numbers are never printed again), only the two values
-    are replaced.
+    "s3://bucket/key.jsonl" instead of an array, and an image asset as
+    {"type": "png", "url": "s3://bucket/key.png"} instead of inline base64
+    "data". fetch_resolve downloads them with common/s3 and returns the
+    document as common/jobspec reads it: the records as an array, each
+    asset with its bytes as "data". The document's own text is kept byte
+    for byte (numbers are never printed again), only the two values are
+    replaced.
+
+    The key's extension says the records' format. JSON Lines (.jsonl,
+    .ndjson; one JSON object per line, blank lines skipped) is read line by
+    line as it arrives, each line checked as it comes. CSV (.csv) is read
+    row by row as it arrives by common/records, as `pdfpipe submit
+    --records` reads a CSV file: the header row names the fields, dotted
+    names nest, every cell is a string. Any other extension is an error.
 
     Only s3:// URLs are fetched, from the S3 endpoint the ventilator is
     configured with: a URL with any other scheme is an error naming the
     field, so no document can make the ventilator connect anywhere else.
     Everything fetched for one document counts against max_bytes (the
-    API's body limit), so a job from S3 holds no more memory than an
-    inline one. CSV records are not read from S3 (yet): a .csv URL is an
-    error that says so.
+    API's body limit), and so do the records as the JSON array they become
+    (CSV repeats its field names in every record), so a job from S3 holds
+    no more memory than an inline one. A records file may hold at most
+    JOBSPEC_RECORDS_MAX records. The download stops at the first piece or
+    record past a limit.
 
     Threading: runs on the caller's thread for as long as the downloads
     take (the HTTP thread, for a submission).
@@ -40,7 +47,9 @@
 //  valid JSON, which the caller's parser will report); returns -1 and
 //  fills err, naming the field ("records", "assets.logo.url"), when a URL
 //  is not acceptable, a download fails (with what S3 answered), a fetched
-//  line is not a JSON object, or max_bytes is exceeded.
+//  line is not a JSON object or a CSV row breaks its format (naming the
+//  URL and the line), the records file holds no records or too many, or
+//  max_bytes is exceeded.
 int
 fetch_resolve (s3_t *s3, const char *json, size_t size, size_t max_bytes,
                char **resolved_p, fielderr_t *err);

@@ -223,6 +223,8 @@ class S3Test(unittest.TestCase):
             self.assertIn(b"/Subtype /Image", body.replace(b"/Subtype/Image",
                                                            b"/Subtype /Image"))
 
+            self.check_csv_records(pipe)
+
             # A line that is not a JSON object is named.
             self.moto.s3.put_object(Bucket=BUCKET, Key="inputs/bad.jsonl",
                                     Body=b'{"marker": "a"}\n[1, 2]\n')
@@ -245,6 +247,55 @@ class S3Test(unittest.TestCase):
             self.assertEqual(answer.status, 400)
             self.assertIn("only s3:// URLs are fetched",
                           answer.json()["error"]["message"])
+
+    def check_csv_records(self, pipe):
+        """Records from a CSV object: the header names the fields, dotted
+        names nest, cells are strings that compute as numbers, and a
+        quoted field may hold commas, quotes and line breaks. The object
+        is large enough to arrive in many pieces, split inside rows."""
+        pages = 600
+        job = marker_job(pages, chunk_pages=200, extra_elements=[
+            {"type": "text", "text": "Amount {{ amount * 2 | fixed: 2 }} "
+             "({{amount}})", "x": 50, "y": 720, "font": "Helvetica",
+             "size": 11}])
+        job.pop("records")
+        rows = ["marker,customer.name,amount,note"]
+        for k in range(1, pages + 1):
+            rows.append('MARK-%06d,"Lovelace, Ada ""%d""",%d.50,"first '
+                        'line\r\nsecond line %s"' % (k, k, k, "x" * 200))
+        text = "\ufeff" + "\r\n".join(rows) + "\r\n"
+        self.moto.s3.put_object(Bucket=BUCKET, Key="inputs/records.csv",
+                                Body=text.encode())
+        job["records"] = "s3://%s/inputs/records.csv" % BUCKET
+        job_id = pipe.submit(job)
+        status = pipe.wait(job_id, timeout=110)
+        self.assertEqual(status["state"], "done", pipe.log_tail())
+        self.assertEqual(status["pages"]["total"], pages)
+        body = self.download("%s/%s.pdf" % (PREFIX, job_id))
+        texts = check_pdf(body, self.tmp.name)
+        assert_marker_pages(texts, pages)
+        for k, page in enumerate(texts, start=1):
+            self.assertIn('Customer Lovelace, Ada "%d"' % k, page)
+            self.assertIn("Amount %d.00 (%d.50)" % (2 * k + 1, k), page)
+
+        # A bad row is named by the URL and its line, counting the line
+        # breaks inside quotes.
+        self.moto.s3.put_object(
+            Bucket=BUCKET, Key="inputs/bad.csv",
+            Body=b'marker,customer.name\nMARK-1,"two\nlines"\nMARK-2\n')
+        job["records"] = "s3://%s/inputs/bad.csv" % BUCKET
+        answer = pipe.request("POST", "/v1/jobs", job)
+        self.assertEqual(answer.status, 400)
+        error = answer.json()["error"]
+        self.assertEqual(error["field"], "records")
+        self.assertEqual(error["message"], "s3://%s/inputs/bad.csv line 4: 1 "
+                         "field, but the header names 2" % BUCKET)
+        # Only .jsonl, .ndjson and .csv say how to read them.
+        job["records"] = "s3://%s/inputs/records.txt" % BUCKET
+        answer = pipe.request("POST", "/v1/jobs", job)
+        self.assertEqual(answer.status, 400)
+        self.assertIn("must name a .jsonl or .ndjson file",
+                      answer.json()["error"]["message"])
 
     def test_wrong_secret_fails_with_s3s_answer_and_leaves_nothing(self):
         env = self.moto.environment(secret_key="not-the-secret-key")

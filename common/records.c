@@ -6,6 +6,11 @@
     a tree of the header's dotted names, so no cJSON tree is ever built
     for it. Both keep one buffer that grows to the largest record.
 
+    A fed reader reads the same way from what it was fed: its CSV bytes go
+    to a fed csv reader, and its JSON Lines bytes wait in a buffer here
+    until a line is whole. Either way, running out of input is not the end
+    until records_feed_end says so.
+
     SPDX-License-Identifier: MPL-2.0
 */
 #include "records.h"
@@ -45,7 +50,13 @@ typedef struct {
 } s_node_t;
 
 struct _records_t {
-    FILE *file; // borrowed
+    FILE *file; // borrowed; NULL for a fed reader
+    bool fed;   // made by records_new_fed
+    bool fed_ended;
+    char *input;       // fed JSON Lines: bytes fed and not yet read
+    size_t input_size; // bytes in input
+    size_t input_read; // bytes of input already read
+    size_t input_space;
     char *name;
     records_format_t format;
     bool csv_numbers;
@@ -87,16 +98,16 @@ records_format_of_path (const char *path)
     return records_format_named (dot + 1);
 }
 
-records_t *
-records_new (FILE *file, const char *name, records_format_t format)
+static records_t *
+s_new (FILE *file, const char *name, records_format_t format)
 {
-    assert (file);
     assert (name);
     assert (format == RECORDS_FORMAT_JSONL || format == RECORDS_FORMAT_CSV);
     records_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->file = file;
+    self->fed = !file;
     self->format = format;
     self->name = strdup (name);
     if (!self->name) {
@@ -104,13 +115,26 @@ records_new (FILE *file, const char *name, records_format_t format)
         return NULL;
     }
     if (format == RECORDS_FORMAT_CSV) {
-        self->csv = csv_new (file);
+        self->csv = file ? csv_new (file) : csv_new_fed ();
         if (!self->csv) {
             records_destroy (&self);
             return NULL;
         }
     }
     return self;
+}
+
+records_t *
+records_new (FILE *file, const char *name, records_format_t format)
+{
+    assert (file);
+    return s_new (file, name, format);
+}
+
+records_t *
+records_new_fed (const char *name, records_format_t format)
+{
+    return s_new (NULL, name, format);
 }
 
 void
@@ -124,6 +148,7 @@ records_destroy (records_t **self_p)
         free (self->nodes[index].key);
     free (self->nodes);
     csv_destroy (&self->csv);
+    free (self->input);
     free (self->line_text);
     free (self->text);
     free (self->name);
@@ -160,6 +185,68 @@ s_fail (records_t *self, size_t line, const char *format, ...)
     va_end (args);
     self->progress = S_FAILED;
     return -1;
+}
+
+//  Append size bytes to the JSON Lines input, dropping what was read.
+static int
+s_input_add (records_t *self, const void *data, size_t size)
+{
+    size_t unread = self->input_size - self->input_read;
+    if (unread > 0 && self->input_read > 0)
+        memmove (self->input, self->input + self->input_read, unread);
+    self->input_size = unread;
+    self->input_read = 0;
+    if (size > self->input_space - self->input_size) {
+        size_t space = self->input_space ? self->input_space : S_TEXT_INITIAL;
+        while (space - self->input_size < size) {
+            if (space > SIZE_MAX / 2)
+                return -1;
+            space *= 2;
+        }
+        char *input = realloc (self->input, space);
+        if (!input)
+            return -1;
+        self->input = input;
+        self->input_space = space;
+    }
+    if (size > 0)
+        memcpy (self->input + self->input_size, data, size);
+    self->input_size += size;
+    return 0;
+}
+
+int
+records_feed (records_t *self, const void *data, size_t size)
+{
+    assert (self);
+    assert (self->fed);
+    assert (!self->fed_ended);
+    assert (data || size == 0);
+    if (self->progress == S_FAILED)
+        return -1;
+    int rc = self->csv ? csv_feed (self->csv, data, size)
+                       : s_input_add (self, data, size);
+    if (rc == -1)
+        return s_fail (self, 0, "out of memory");
+    return 0;
+}
+
+void
+records_feed_end (records_t *self)
+{
+    assert (self);
+    assert (self->fed);
+    self->fed_ended = true;
+    if (self->csv)
+        csv_feed_end (self->csv);
+}
+
+//  True when running out of input is the end of the file: always for a
+//  file, and for a fed reader once it has been told so.
+static bool
+s_input_ended (const records_t *self)
+{
+    return !self->fed || self->fed_ended;
 }
 
 //  Offset of the first byte of text that is not part of valid UTF-8
@@ -244,18 +331,54 @@ s_is_blank (char byte)
     return byte == ' ' || byte == '\t' || byte == '\r' || byte == '\n';
 }
 
+//  The next line into line_text, its line break included, as getline
+//  reads it. Returns its length; 0 when there is none, at the end or when
+//  a fed reader must be fed first; -1 when the file cannot be read.
+static ssize_t
+s_read_line (records_t *self)
+{
+    if (!self->fed) {
+        errno = 0;
+        ssize_t read =
+            getline (&self->line_text, &self->line_space, self->file);
+        if (read >= 0)
+            return read;
+        if (ferror (self->file))
+            return s_fail (self, 0, "cannot read: %s",
+                           strerror (errno ? errno : EIO));
+        return 0;
+    }
+    size_t left = self->input_size - self->input_read;
+    if (left == 0)
+        return 0;
+    const char *start = self->input + self->input_read;
+    const char *newline = memchr (start, '\n', left);
+    if (!newline && !self->fed_ended)
+        return 0;
+    size_t length = newline ? (size_t)(newline - start) + 1 : left;
+    if (length + 1 > self->line_space) {
+        char *line_text = realloc (self->line_text, length + 1);
+        if (!line_text)
+            return s_fail (self, self->line + 1, "out of memory");
+        self->line_text = line_text;
+        self->line_space = length + 1;
+    }
+    memcpy (self->line_text, start, length);
+    self->line_text[length] = '\0';
+    self->input_read += length;
+    return (ssize_t)length;
+}
+
 static int
 s_jsonl_next (records_t *self, const char **json_p, size_t *size_p)
 {
     while (true) {
-        errno = 0;
-        ssize_t read =
-            getline (&self->line_text, &self->line_space, self->file);
-        if (read < 0) {
-            if (ferror (self->file))
-                return s_fail (self, 0, "cannot read: %s",
-                               strerror (errno ? errno : EIO));
-            self->progress = S_AT_END;
+        ssize_t read = s_read_line (self);
+        if (read == -1)
+            return -1;
+        if (read == 0) {
+            if (s_input_ended (self))
+                self->progress = S_AT_END;
             return 0;
         }
         self->line++;
@@ -514,13 +637,16 @@ s_csv_failed (records_t *self)
     return s_fail (self, csv_line (self->csv), "%s", csv_error (self->csv));
 }
 
-//  Read the header row and build the tree of field names from it.
+//  Read the header row and build the tree of field names from it. Returns
+//  1 when done, 0 when a fed reader must be fed first, -1 on an error.
 static int
 s_csv_header (records_t *self)
 {
     int rc = csv_next (self->csv);
     if (rc == -1)
         return s_csv_failed (self);
+    if (rc == 0 && !s_input_ended (self))
+        return 0;
     if (rc == 0)
         return s_fail (self, 0,
                        "the file is empty; its first line must name "
@@ -538,7 +664,7 @@ s_csv_header (records_t *self)
         if (s_header_add (self, column, name, size) == -1)
             return -1;
     }
-    return 0;
+    return 1;
 }
 
 //  The object at node, with values from the current row, into the text.
@@ -569,13 +695,17 @@ s_csv_write_object (records_t *self, size_t node)
 static int
 s_csv_next (records_t *self, const char **json_p, size_t *size_p)
 {
-    if (self->node_count == 0 && s_csv_header (self) == -1)
-        return -1;
+    if (self->node_count == 0) {
+        int header = s_csv_header (self);
+        if (header != 1)
+            return header;
+    }
     int rc = csv_next (self->csv);
     if (rc == -1)
         return s_csv_failed (self);
     if (rc == 0) {
-        self->progress = S_AT_END;
+        if (s_input_ended (self))
+            self->progress = S_AT_END;
         return 0;
     }
     size_t line = csv_line (self->csv);

@@ -6,6 +6,12 @@
     the longest row. CRLF is read as LF everywhere, inside quoted fields
     too, so a value never ends up with a stray carriage return.
 
+    Where the reader is within a row (the state, the line a quoted field
+    opened on) is kept in the reader rather than in csv_next, so that a fed
+    reader can stop at any byte for want of input and go on when fed. A
+    carriage return that ends a piece is left unread until the next piece
+    says whether a line feed follows it.
+
     SPDX-License-Identifier: MPL-2.0
 */
 #include "csv.h"
@@ -14,11 +20,15 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define S_DATA_INITIAL 4096 // bytes
 #define S_FIELDS_INITIAL 16
+//  What s_getc returns when a fed reader has no more bytes yet; distinct
+//  from every byte and from EOF.
+#define S_NEED_MORE (EOF - 1)
 
 typedef enum {
     S_READING = 0,
@@ -27,6 +37,7 @@ typedef enum {
 } s_progress_t;
 
 typedef enum {
+    S_ROW_START = 0, // between rows, where empty lines are skipped
     S_FIELD_START,
     S_UNQUOTED,
     S_QUOTED,
@@ -34,7 +45,12 @@ typedef enum {
 } s_state_t;
 
 struct _csv_t {
-    FILE *file;          // borrowed
+    FILE *file;          // borrowed; NULL for a fed reader
+    char *input;         // fed reader: bytes fed and not yet read
+    size_t input_size;   // bytes in input
+    size_t input_read;   // bytes of input already read
+    size_t input_space;  // bytes allocated
+    bool input_ended;    // csv_feed_end was called
     char *data;          // fields of the row, each NUL-terminated
     size_t data_size;    // bytes used
     size_t data_space;   // bytes allocated
@@ -43,14 +59,15 @@ struct _csv_t {
     size_t starts_space; // entries allocated
     size_t line;         // line of the next byte, from 1
     size_t row_line;     // line the row read last starts on
+    size_t quote_line;   // line the open quoted field starts on
+    s_state_t state;     // where in the row the next byte goes
     s_progress_t progress;
     char error[CSV_ERROR_MAX];
 };
 
-csv_t *
-csv_new (FILE *file)
+static csv_t *
+s_new (FILE *file)
 {
-    assert (file);
     csv_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
@@ -67,6 +84,19 @@ csv_new (FILE *file)
     return self;
 }
 
+csv_t *
+csv_new (FILE *file)
+{
+    assert (file);
+    return s_new (file);
+}
+
+csv_t *
+csv_new_fed (void)
+{
+    return s_new (NULL);
+}
+
 void
 csv_destroy (csv_t **self_p)
 {
@@ -74,10 +104,53 @@ csv_destroy (csv_t **self_p)
     csv_t *self = *self_p;
     if (!self)
         return;
+    free (self->input);
     free (self->data);
     free (self->starts);
     free (self);
     *self_p = NULL;
+}
+
+int
+csv_feed (csv_t *self, const void *data, size_t size)
+{
+    assert (self);
+    assert (!self->file);
+    assert (data || size == 0);
+    if (self->input_ended)
+        return -1;
+    //  What was read goes first, so a reader drained after every piece
+    //  holds one piece (and at most a carriage return before it).
+    size_t unread = self->input_size - self->input_read;
+    if (unread > 0 && self->input_read > 0)
+        memmove (self->input, self->input + self->input_read, unread);
+    self->input_size = unread;
+    self->input_read = 0;
+    if (size > self->input_space - self->input_size) {
+        size_t space = self->input_space ? self->input_space : S_DATA_INITIAL;
+        while (space - self->input_size < size) {
+            if (space > SIZE_MAX / 2)
+                return -1;
+            space *= 2;
+        }
+        char *input = realloc (self->input, space);
+        if (!input)
+            return -1;
+        self->input = input;
+        self->input_space = space;
+    }
+    if (size)
+        memcpy (self->input + self->input_size, data, size);
+    self->input_size += size;
+    return 0;
+}
+
+void
+csv_feed_end (csv_t *self)
+{
+    assert (self);
+    assert (!self->file);
+    self->input_ended = true;
 }
 
 static int
@@ -97,10 +170,31 @@ s_fail (csv_t *self, size_t line, const char *format, ...)
     return -1;
 }
 
-//  The next byte, with CRLF read as one LF; EOF at the end or on error.
+//  The next byte of a fed reader, as s_getc says.
+static int
+s_fed_getc (csv_t *self)
+{
+    size_t left = self->input_size - self->input_read;
+    if (left == 0)
+        return self->input_ended ? EOF : S_NEED_MORE;
+    const char *next = self->input + self->input_read;
+    if (*next == '\r' && left == 1 && !self->input_ended)
+        return S_NEED_MORE; // the LF of a CRLF may be in the next piece
+    if (*next == '\r' && left > 1 && next[1] == '\n') {
+        self->input_read += 2;
+        return '\n';
+    }
+    self->input_read++;
+    return (unsigned char)*next;
+}
+
+//  The next byte, with CRLF read as one LF; EOF at the end or on a read
+//  error; S_NEED_MORE, with nothing read, when a fed reader must be fed.
 static int
 s_getc (csv_t *self)
 {
+    if (!self->file)
+        return s_fed_getc (self);
     int c = getc_unlocked (self->file);
     if (c == '\r') {
         int next = getc_unlocked (self->file);
@@ -150,31 +244,14 @@ s_field_start (csv_t *self)
     return 0;
 }
 
-//  At the end of the file: was it a clean end or a failed read?
+//  At the end of the input: was it a clean end or a failed read?
 static int
 s_read_error (csv_t *self)
 {
-    if (!ferror (self->file))
+    if (!self->file || !ferror (self->file))
         return 0;
     return s_fail (self, self->line, "cannot read: %s",
                    strerror (errno ? errno : EIO));
-}
-
-//  Skip empty lines up to the first byte of the next row. Returns 1 when
-//  there is a row, 0 at the end, -1 on a read error.
-static int
-s_skip_empty_lines (csv_t *self)
-{
-    while (true) {
-        int c = s_getc (self);
-        if (c == EOF)
-            return s_read_error (self) == -1 ? -1 : 0;
-        if (c != '\n') {
-            ungetc (c, self->file);
-            return 1;
-        }
-        self->line++;
-    }
 }
 
 int
@@ -185,34 +262,44 @@ csv_next (csv_t *self)
         return 0;
     if (self->progress == S_FAILED)
         return -1;
-    self->data_size = 0;
-    self->field_count = 0;
-    self->error[0] = '\0';
-    int found = s_skip_empty_lines (self);
-    if (found != 1) {
-        if (found == 0)
-            self->progress = S_AT_END;
-        return found;
-    }
-    self->row_line = self->line;
-    if (s_field_start (self) == -1)
-        return -1;
-
-    s_state_t state = S_FIELD_START;
-    size_t quote_line = 0; // where the open quoted field starts
+    //  The state lives in self, not here: a fed reader may stop at any
+    //  byte for want of input and go on from there when fed.
     while (true) {
         int c = s_getc (self);
+        if (c == S_NEED_MORE)
+            return 0;
+        if (self->state == S_ROW_START) {
+            if (c == '\n') {
+                self->line++;
+                continue;
+            }
+            if (c == EOF) {
+                if (s_read_error (self) == -1)
+                    return -1;
+                self->progress = S_AT_END;
+                return 0;
+            }
+            self->data_size = 0;
+            self->field_count = 0;
+            self->row_line = self->line;
+            if (s_field_start (self) == -1)
+                return -1;
+            self->state = S_FIELD_START;
+        }
         bool row_ends = false;
         if (c == '\0')
             return s_fail (self, self->line, "a NUL byte is not text");
-        switch (state) {
+        switch (self->state) {
+        case S_ROW_START:
+            assert (false); // left above
+            break;
         case S_FIELD_START:
             if (c == '"') {
-                state = S_QUOTED;
-                quote_line = self->line;
+                self->state = S_QUOTED;
+                self->quote_line = self->line;
                 continue;
             }
-            state = S_UNQUOTED;
+            self->state = S_UNQUOTED;
             // fall through
         case S_UNQUOTED:
             if (c == '"')
@@ -227,12 +314,12 @@ csv_next (csv_t *self)
             if (c == EOF) {
                 if (s_read_error (self) == -1)
                     return -1;
-                return s_fail (self, quote_line,
+                return s_fail (self, self->quote_line,
                                "field %zu opens a quote that is never closed",
                                self->field_count);
             }
             if (c == '"') {
-                state = S_QUOTE_IN_QUOTED;
+                self->state = S_QUOTE_IN_QUOTED;
                 continue;
             }
             if (c == '\n')
@@ -242,7 +329,7 @@ csv_next (csv_t *self)
             continue;
         case S_QUOTE_IN_QUOTED:
             if (c == '"') {
-                state = S_QUOTED;
+                self->state = S_QUOTED;
                 if (s_append (self, '"') == -1)
                     return -1;
                 continue;
@@ -262,11 +349,12 @@ csv_next (csv_t *self)
                     self->line++;
                 else if (s_read_error (self) == -1)
                     return -1;
+                self->state = S_ROW_START;
                 return 1;
             }
             if (s_field_start (self) == -1)
                 return -1;
-            state = S_FIELD_START;
+            self->state = S_FIELD_START;
             continue;
         }
         if (s_append (self, (char)c) == -1)

@@ -12,8 +12,14 @@
     comma or the end of the row; the last row need not end in a line break.
     A line with nothing on it is no row at all. What RFC 4180 forbids is an
     error: a quote inside an unquoted field, text after a closing quote, a
-    quoted field still open at the end of the file, and also a NUL byte. The
-    stream is borrowed, read with getc, and never closed.
+    quoted field still open at the end of the file, and also a NUL byte.
+
+    The bytes come from one of two places. A reader made by csv_new reads a
+    stream, which is borrowed, read with getc, and never closed. A reader
+    made by csv_new_fed is handed its bytes by the caller, in pieces of any
+    size (such as a download as it arrives); a row, a quoted field or a
+    CRLF may be split anywhere between two pieces. Both read the same
+    dialect the same way, through the same state machine.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -38,13 +44,33 @@ typedef struct _csv_t csv_t;
 csv_t *
 csv_new (FILE *file);
 
+//  A reader of the rows of bytes handed over with csv_feed, up to
+//  csv_feed_end. Returns NULL when out of memory. Caller owns the result.
+csv_t *
+csv_new_fed (void);
+
 void
 csv_destroy (csv_t **self_p);
 
+//  Hand the next size bytes of input to a reader made by csv_new_fed; they
+//  are copied. Read the rows they complete with csv_next before feeding
+//  more, and the reader holds no more than one piece and the row it is in.
+//  Returns 0, or -1 when out of memory or after csv_feed_end.
+int
+csv_feed (csv_t *self, const void *data, size_t size);
+
+//  Say that a reader made by csv_new_fed has been fed all of its input;
+//  its last row need not end in a line break.
+void
+csv_feed_end (csv_t *self);
+
 //  Read the next row. Returns 1 when there is one (see csv_fields and
-//  csv_field), 0 at the end of the file, or -1 when the file breaks the
+//  csv_field), 0 at the end of the input, or -1 when the input breaks the
 //  rules above or cannot be read; csv_error then says why and csv_line
-//  where. After 0 or -1 every later call returns the same.
+//  where. After 0 or -1 every later call returns the same, except that a
+//  fed reader also returns 0 when what it was fed so far holds no whole
+//  row: it then reads on once fed more, and 0 means the end only after
+//  csv_feed_end.
 int
 csv_next (csv_t *self);
 

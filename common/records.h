@@ -24,8 +24,12 @@
     "1,234" and " 42" stay strings.
 
     Both formats must be UTF-8; a byte order mark at the start of the file
-    is skipped. The file is borrowed, read from its current position, and
-    never closed.
+    is skipped. A reader made by records_new reads a file, which is
+    borrowed, read from its current position, and never closed. One made
+    by records_new_fed is handed the bytes of the file in pieces of any size
+    (a download as it arrives: the ventilator's records from S3), and
+    returns each record once the pieces so far hold all of it; a line or a
+    CSV row may be split anywhere between two pieces.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -66,8 +70,26 @@ records_format_of_path (const char *path);
 records_t *
 records_new (FILE *file, const char *name, records_format_t format);
 
+//  A reader of the records in the bytes handed over with records_feed, up
+//  to records_feed_end, in format. name is as for records_new. Returns
+//  NULL when out of memory. Caller owns the result.
+records_t *
+records_new_fed (const char *name, records_format_t format);
+
 void
 records_destroy (records_t **self_p);
+
+//  Hand the next size bytes of the file to a reader made by
+//  records_new_fed; they are copied. Read the records they complete with
+//  records_next before feeding more, and the reader holds no more than one
+//  piece and the record it is in. Returns 0, or -1 when out of memory,
+//  with records_error saying so.
+int
+records_feed (records_t *self, const void *data, size_t size);
+
+//  Say that a reader made by records_new_fed has been fed the whole file.
+void
+records_feed_end (records_t *self);
 
 //  With numbers true, CSV cells that are plain decimal numbers become JSON
 //  numbers (see above) instead of strings. Call before the first
@@ -79,7 +101,10 @@ records_set_csv_numbers (records_t *self, bool numbers);
 //  an object, in *json_p (borrowed until the next call; NUL-terminated)
 //  and its length in *size_p; 0 when there are no more; -1 when the file
 //  cannot be read or breaks its format, with records_error saying why and
-//  where. After 0 or -1 every later call returns the same.
+//  where. After 0 or -1 every later call returns the same, except that a
+//  fed reader also returns 0 when what it was fed so far holds no whole
+//  record: it then reads on once fed more, and 0 means the end only after
+//  records_feed_end.
 int
 records_next (records_t *self, const char **json_p, size_t *size_p);
 
