@@ -6,6 +6,12 @@
     place. qpdf errors and warnings become an error text or warning lines;
     no qpdf type or code leaves this module.
 
+    The result keeps the first chunk's document information (title,
+    author, subject, creator, producer) and every chunk's outline
+    (bookmarks), in order and nesting, each item pointing at its page's
+    place in the result. A bad outline item in a chunk is logged and left
+    out; it never fails the merge.
+
     Sharing: every chunk carries its own copy of each font, image, colour
     space and so on. In MERGE_SHARED mode every object reachable from a
     page's /Resources is reduced to one copy per distinct content: streams
@@ -13,11 +19,11 @@
     byte for byte; other objects by their text once their children are
     shared. Page content streams are never compared (they differ).
 
-    Memory grows with the total number of pages (qpdf keeps every page
-    object until it writes), and qpdf reads stream data from the chunk files
-    only while writing, so every input stays open until then. At most
-    MERGE_FANIN_MAX inputs are open at once: longer lists are merged in
-    groups into temporary files first.
+    Memory grows with the total number of pages and outline items (qpdf
+    keeps every object until it writes), and qpdf reads stream data from
+    the chunk files only while writing, so every input stays open until
+    then. At most MERGE_FANIN_MAX inputs are open at once: longer lists are
+    merged in groups into temporary files first.
 
     Threads: each call has its own qpdf objects, so calls on different
     threads are independent.
