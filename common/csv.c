@@ -16,6 +16,8 @@
 */
 #include "csv.h"
 
+#include "bytequeue.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -46,10 +48,7 @@ typedef enum {
 
 struct _csv_t {
     FILE *file;          // borrowed; NULL for a fed reader
-    char *input;         // fed reader: bytes fed and not yet read
-    size_t input_size;   // bytes in input
-    size_t input_read;   // bytes of input already read
-    size_t input_space;  // bytes allocated
+    bytequeue_t input;   // fed reader: bytes fed and not yet read
     bool input_ended;    // csv_feed_end was called
     char *data;          // fields of the row, each NUL-terminated
     size_t data_size;    // bytes used
@@ -104,7 +103,7 @@ csv_destroy (csv_t **self_p)
     csv_t *self = *self_p;
     if (!self)
         return;
-    free (self->input);
+    bytequeue_free (&self->input);
     free (self->data);
     free (self->starts);
     free (self);
@@ -119,30 +118,7 @@ csv_feed (csv_t *self, const void *data, size_t size)
     assert (data || size == 0);
     if (self->input_ended)
         return -1;
-    //  What was read goes first, so a reader drained after every piece
-    //  holds one piece (and at most a carriage return before it).
-    size_t unread = self->input_size - self->input_read;
-    if (unread > 0 && self->input_read > 0)
-        memmove (self->input, self->input + self->input_read, unread);
-    self->input_size = unread;
-    self->input_read = 0;
-    if (size > self->input_space - self->input_size) {
-        size_t space = self->input_space ? self->input_space : S_DATA_INITIAL;
-        while (space - self->input_size < size) {
-            if (space > SIZE_MAX / 2)
-                return -1;
-            space *= 2;
-        }
-        char *input = realloc (self->input, space);
-        if (!input)
-            return -1;
-        self->input = input;
-        self->input_space = space;
-    }
-    if (size)
-        memcpy (self->input + self->input_size, data, size);
-    self->input_size += size;
-    return 0;
+    return bytequeue_append (&self->input, data, size);
 }
 
 void
@@ -174,17 +150,17 @@ s_fail (csv_t *self, size_t line, const char *format, ...)
 static int
 s_fed_getc (csv_t *self)
 {
-    size_t left = self->input_size - self->input_read;
+    size_t left = self->input.size - self->input.read;
     if (left == 0)
         return self->input_ended ? EOF : S_NEED_MORE;
-    const char *next = self->input + self->input_read;
+    const char *next = self->input.data + self->input.read;
     if (*next == '\r' && left == 1 && !self->input_ended)
         return S_NEED_MORE; // the LF of a CRLF may be in the next piece
     if (*next == '\r' && left > 1 && next[1] == '\n') {
-        self->input_read += 2;
+        self->input.read += 2;
         return '\n';
     }
-    self->input_read++;
+    self->input.read++;
     return (unsigned char)*next;
 }
 

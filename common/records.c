@@ -14,6 +14,8 @@
     SPDX-License-Identifier: MPL-2.0
 */
 #include "records.h"
+
+#include "bytequeue.h"
 #include "csv.h"
 
 #include <assert.h>
@@ -53,10 +55,7 @@ struct _records_t {
     FILE *file; // borrowed; NULL for a fed reader
     bool fed;   // made by records_new_fed
     bool fed_ended;
-    char *input;       // fed JSON Lines: bytes fed and not yet read
-    size_t input_size; // bytes in input
-    size_t input_read; // bytes of input already read
-    size_t input_space;
+    bytequeue_t input; // fed reader: bytes fed and not yet read
     char *name;
     records_format_t format;
     bool csv_numbers;
@@ -148,7 +147,7 @@ records_destroy (records_t **self_p)
         free (self->nodes[index].key);
     free (self->nodes);
     csv_destroy (&self->csv);
-    free (self->input);
+    bytequeue_free (&self->input);
     free (self->line_text);
     free (self->text);
     free (self->name);
@@ -187,34 +186,6 @@ s_fail (records_t *self, size_t line, const char *format, ...)
     return -1;
 }
 
-//  Append size bytes to the JSON Lines input, dropping what was read.
-static int
-s_input_add (records_t *self, const void *data, size_t size)
-{
-    size_t unread = self->input_size - self->input_read;
-    if (unread > 0 && self->input_read > 0)
-        memmove (self->input, self->input + self->input_read, unread);
-    self->input_size = unread;
-    self->input_read = 0;
-    if (size > self->input_space - self->input_size) {
-        size_t space = self->input_space ? self->input_space : S_TEXT_INITIAL;
-        while (space - self->input_size < size) {
-            if (space > SIZE_MAX / 2)
-                return -1;
-            space *= 2;
-        }
-        char *input = realloc (self->input, space);
-        if (!input)
-            return -1;
-        self->input = input;
-        self->input_space = space;
-    }
-    if (size > 0)
-        memcpy (self->input + self->input_size, data, size);
-    self->input_size += size;
-    return 0;
-}
-
 int
 records_feed (records_t *self, const void *data, size_t size)
 {
@@ -225,7 +196,7 @@ records_feed (records_t *self, const void *data, size_t size)
     if (self->progress == S_FAILED)
         return -1;
     int rc = self->csv ? csv_feed (self->csv, data, size)
-                       : s_input_add (self, data, size);
+                       : bytequeue_append (&self->input, data, size);
     if (rc == -1)
         return s_fail (self, 0, "out of memory");
     return 0;
@@ -348,10 +319,10 @@ s_read_line (records_t *self)
                            strerror (errno ? errno : EIO));
         return 0;
     }
-    size_t left = self->input_size - self->input_read;
+    size_t left = self->input.size - self->input.read;
     if (left == 0)
         return 0;
-    const char *start = self->input + self->input_read;
+    const char *start = self->input.data + self->input.read;
     const char *newline = memchr (start, '\n', left);
     if (!newline && !self->fed_ended)
         return 0;
@@ -365,7 +336,7 @@ s_read_line (records_t *self)
     }
     memcpy (self->line_text, start, length);
     self->line_text[length] = '\0';
-    self->input_read += length;
+    self->input.read += length;
     return (ssize_t)length;
 }
 
