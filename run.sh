@@ -41,12 +41,27 @@ build() {
 }
 
 PIDS=()
+# SIGTERM to every process started, then SIGKILL to any still there after
+# STOP_GRACE_S seconds (a sink finishing a large merge may need them), so
+# that run.sh never leaves a process behind.
+STOP_GRACE_S=${STOP_GRACE_S:-30}
 stop_all() {
-    local pid
+    local pid tries alive
     for pid in "${PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
+    for ((tries = 0; tries < STOP_GRACE_S * 10; tries++)); do
+        alive=0
+        for pid in "${PIDS[@]}"; do
+            if kill -0 "$pid" 2>/dev/null; then
+                alive=1
+            fi
+        done
+        [ "$alive" = 0 ] && break
+        sleep 0.1
+    done
     for pid in "${PIDS[@]}"; do
+        kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
     PIDS=()

@@ -44,6 +44,11 @@
 //  minutes.
 #define S_ZMTP_HEARTBEAT_IVL_MS 1000
 #define S_ZMTP_HEARTBEAT_TIMEOUT_MS 5000
+//  czmq's signal handler only sets a flag, which zloop reads between polls:
+//  a SIGTERM that lands just before zloop enters its poll would wait for
+//  the poll to time out, an hour when no timer is set. A short timer bounds
+//  how long a stop request can go unnoticed.
+#define S_SIGNAL_CHECK_MS 500
 
 typedef struct {
     chord_t *chord;
@@ -234,6 +239,15 @@ s_on_finisher (zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+static int
+s_on_signal_check (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    (void) arg;
+    return 0;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -321,6 +335,7 @@ main (int argc, char *argv[])
     loop = zloop_new ();
     zloop_reader (loop, results, s_on_result, &sink);
     zloop_reader (loop, finisher_sock (sink.finisher), s_on_finisher, &sink);
+    zloop_timer (loop, S_SIGNAL_CHECK_MS, 0, s_on_signal_check, NULL);
     zloop_start (loop);
     log_info ("shutting down%s", finisher_busy (sink.finisher)
                                      ? ": waiting for the merge in progress"

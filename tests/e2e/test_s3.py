@@ -452,7 +452,7 @@ class RunShS3Test(unittest.TestCase):
             proc = subprocess.Popen(
                 [os.path.join(SOURCE_DIR, "run.sh"), "--s3", "--workers", "1"],
                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                text=True)
+                text=True, start_new_session=True)
             try:
                 banner = ""
                 while "pdfpipe: API at" not in banner:
@@ -487,7 +487,9 @@ class RunShS3Test(unittest.TestCase):
                 try:
                     output, _ = proc.communicate(timeout=60)
                 except subprocess.TimeoutExpired:
-                    proc.kill()
+                    # Every process run.sh started holds the output pipe:
+                    # kill the whole session, or reading it never ends.
+                    os.killpg(proc.pid, signal.SIGKILL)
                     output, _ = proc.communicate()
                     self.fail("run.sh did not stop within 60 s of SIGTERM:\n"
                               + output[-3000:])
