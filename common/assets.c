@@ -331,15 +331,11 @@ s_parse_one (assets_t *self, const cJSON *asset, const char *path,
                       ASSETS_NAME_MAX);
         return -1;
     }
-    if (!cJSON_IsObject (asset)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (asset, got, sizeof got);
-        fielderr_set (err, field,
-                      "must be an object such as {\"type\": \"png\", "
-                      "\"data\": \"<base64>\"}, got %s",
-                      got);
+    if (fielderr_require_object (
+            asset, field,
+            "an object such as {\"type\": \"png\", \"data\": \"<base64>\"}",
+            err))
         return -1;
-    }
     if (fielderr_check_fields (asset, field, s_asset_fields, err))
         return -1;
     char member[FIELDERR_FIELD_MAX];
@@ -423,15 +419,11 @@ assets_parse (const cJSON *json, const char *path, fielderr_t *err)
     }
     if (!json)
         return self;
-    if (!cJSON_IsObject (json)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (json, got, sizeof got);
-        fielderr_set (err, path,
-                      "must be an object of named images such as {\"logo\": "
-                      "{\"type\": \"png\", \"data\": \"<base64>\"}}, got %s",
-                      got);
+    if (fielderr_require_object (json, path,
+                                 "an object of named images such as {\"logo\": "
+                                 "{\"type\": \"png\", \"data\": \"<base64>\"}}",
+                                 err))
         goto failed;
-    }
     size_t count = 0;
     for (const cJSON *asset = json->child; asset; asset = asset->next)
         count++;

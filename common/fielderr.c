@@ -301,3 +301,15 @@ fielderr_describe (const cJSON *value, char *buffer, size_t size)
     else
         snprintf (buffer, size, "an invalid value");
 }
+
+int
+fielderr_require_object (const cJSON *value, const char *field,
+                         const char *expected, fielderr_t *err)
+{
+    if (cJSON_IsObject (value))
+        return 0;
+    char got[FIELDERR_DESCRIBE_MAX];
+    fielderr_describe (value, got, sizeof got);
+    fielderr_set (err, field, "must be %s, got %s", expected, got);
+    return -1;
+}

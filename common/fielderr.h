@@ -68,4 +68,11 @@ fielderr_check_fields (const struct cJSON *object, const char *path,
 void
 fielderr_describe (const struct cJSON *value, char *buffer, size_t size);
 
+//  Returns 0 when value is a JSON object. Otherwise fills err with field
+//  and "must be <expected>, got <what value is>" and returns -1; expected
+//  reads like "an object such as {\"size\": \"A4\"}".
+int
+fielderr_require_object (const struct cJSON *value, const char *field,
+                         const char *expected, fielderr_t *err);
+
 #endif

@@ -252,14 +252,9 @@ s_parse_page (template_t *self, const cJSON *page, const char *path,
     self->page_height = size->height;
     if (!page)
         return 0;
-    if (!cJSON_IsObject (page)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (page, got, sizeof got);
-        fielderr_set (err, path,
-                      "must be an object such as {\"size\": \"A4\"}, got %s",
-                      got);
+    if (fielderr_require_object (page, path,
+                                 "an object such as {\"size\": \"A4\"}", err))
         return -1;
-    }
     int rc = fielderr_check_fields (page, path, s_page_fields, err);
     if (rc)
         return -1;
@@ -586,16 +581,12 @@ s_parse_font (template_t *self, const cJSON *entry, const char *path,
                       name);
         return -1;
     }
-    if (!cJSON_IsObject (entry)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (entry, got, sizeof got);
-        fielderr_set (err, field,
-                      "must be an object such as {\"family\": "
-                      "\"NanumGothic\"} or {\"file\": \"/usr/share/fonts/...\"}"
-                      ", got %s",
-                      got);
+    if (fielderr_require_object (
+            entry, field,
+            "an object such as {\"family\": \"NanumGothic\"} or {\"file\": "
+            "\"/usr/share/fonts/...\"}",
+            err))
         return -1;
-    }
     if (fielderr_check_fields (entry, field, s_font_fields, err))
         return -1;
     const cJSON *family = s_member (entry, "family");
@@ -675,15 +666,11 @@ s_parse_fonts (template_t *self, const cJSON *fonts, const char *path,
 {
     if (!fonts)
         return 0;
-    if (!cJSON_IsObject (fonts)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (fonts, got, sizeof got);
-        fielderr_set (err, path,
-                      "must be an object of named fonts such as {\"korean\": "
-                      "{\"family\": \"NanumGothic\"}}, got %s",
-                      got);
+    if (fielderr_require_object (fonts, path,
+                                 "an object of named fonts such as "
+                                 "{\"korean\": {\"family\": \"NanumGothic\"}}",
+                                 err))
         return -1;
-    }
     size_t count = 0;
     for (const cJSON *entry = fonts->child; entry; entry = entry->next) {
         if (++count > TEMPLATE_FONTS_MAX) {
@@ -974,15 +961,11 @@ static int
 s_parse_column (template_t *self, template_column_t *column, const cJSON *json,
                 const char *path, double padding, fielderr_t *err)
 {
-    if (!cJSON_IsObject (json)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (json, got, sizeof got);
-        fielderr_set (err, path,
-                      "must be an object such as {\"header\": \"Qty\", "
-                      "\"value\": \"{{qty}}\", \"width\": 60}, got %s",
-                      got);
+    if (fielderr_require_object (json, path,
+                                 "an object such as {\"header\": \"Qty\", "
+                                 "\"value\": \"{{qty}}\", \"width\": 60}",
+                                 err))
         return -1;
-    }
     int rc = fielderr_check_fields (json, path, s_column_fields, err);
     if (rc)
         return -1;
@@ -1256,15 +1239,9 @@ s_parse_element (template_t *self, size_t index, const cJSON *element,
         fielderr_set (err, path, "out of memory");
         return -1;
     }
-    if (!cJSON_IsObject (element)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (element, got, sizeof got);
-        fielderr_set (err, path,
-                      "must be an object such as {\"type\": \"text\", ...}, "
-                      "got %s",
-                      got);
+    if (fielderr_require_object (
+            element, path, "an object such as {\"type\": \"text\", ...}", err))
         return -1;
-    }
     int type;
     int rc = s_keyword (element, "type", path, s_element_types, -1,
                         "element type", &type, err);
@@ -1330,15 +1307,9 @@ s_parse_metadata (template_t *self, const cJSON *metadata, const char *path,
 {
     if (!metadata)
         return 0;
-    if (!cJSON_IsObject (metadata)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (metadata, got, sizeof got);
-        fielderr_set (err, path,
-                      "must be an object such as {\"title\": \"Invoices\"}, "
-                      "got %s",
-                      got);
+    if (fielderr_require_object (
+            metadata, path, "an object such as {\"title\": \"Invoices\"}", err))
         return -1;
-    }
     if (fielderr_check_fields (metadata, path, s_metadata_fields, err))
         return -1;
     char **targets[] = {&self->title, &self->author, &self->subject};
@@ -1393,15 +1364,9 @@ template_parse (const cJSON *json, const cJSON *assets, const char *path,
 {
     if (!path)
         path = "";
-    if (!cJSON_IsObject (json)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (json, got, sizeof got);
-        fielderr_set (err, path,
-                      "must be an object with \"page\" and \"elements\", got "
-                      "%s",
-                      got);
+    if (fielderr_require_object (
+            json, path, "an object with \"page\" and \"elements\"", err))
         return NULL;
-    }
     int rc = fielderr_check_fields (json, path, s_template_fields, err);
     if (rc)
         return NULL;
