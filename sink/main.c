@@ -1,7 +1,7 @@
 /*  pdfpipe-sink - receives chunk PDFs, spools them, and merges and stores
     each job once all its chunks are there.
 
-    Connects the modules: sink/chord judges and spools each RESULT,
+    Connects the modules: sink/collector judges and spools each RESULT,
     sink/finisher merges and stores complete jobs on its own thread, and
     this loop tells the ventilator what happened (STORED, JOB_STATE,
     JOB_DONE, JOB_FAILED). Sockets: results (PULL, bound; workers send
@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "chord.h"
+#include "collector.h"
 #include "finisher.h"
 #include "log.h"
 #include "options.h"
@@ -51,7 +51,7 @@
 #define S_SIGNAL_CHECK_MS 500
 
 typedef struct {
-    chord_t *chord;
+    collector_t *collector;
     finisher_t *finisher;
     zsock_t *events;
 } s_sink_t;
@@ -105,10 +105,10 @@ s_send_stored (s_sink_t *self, const char *job_id, uint32_t chunk_nbr,
 static void
 s_replay (s_sink_t *self)
 {
-    zlist_t *job_ids = chord_jobs (self->chord);
+    zlist_t *job_ids = collector_jobs (self->collector);
     for (const char *job_id = zlist_first (job_ids); job_id;
          job_id = zlist_next (job_ids)) {
-        const assembly_t *job = chord_assembly (self->chord, job_id);
+        const assembly_t *job = collector_assembly (self->collector, job_id);
         for (uint32_t chunk_nbr = 0; chunk_nbr < assembly_chunk_count (job);
              chunk_nbr++)
             if (assembly_has (job, chunk_nbr))
@@ -134,7 +134,7 @@ s_send_failed (s_sink_t *self, const char *job_id, const char *reason)
 static int
 s_send_outcome (s_sink_t *self, const char *job_id)
 {
-    wire_t *outcome = chord_outcome (self->chord, job_id);
+    wire_t *outcome = collector_outcome (self->collector, job_id);
     if (!outcome)
         return -1;
     log_debug ("job=%s %s sent again", job_id, wire_command (outcome));
@@ -146,21 +146,22 @@ static void
 s_on_chunk (s_sink_t *self, const wire_t *result)
 {
     const char *job_id = wire_job_id (result);
-    char reason[CHORD_REASON_MAX];
-    chord_verdict_t verdict = chord_offer (self->chord, result, reason);
-    if (verdict == CHORD_DROPPED)
+    char reason[COLLECTOR_REASON_MAX];
+    collector_verdict_t verdict =
+        collector_offer (self->collector, result, reason);
+    if (verdict == COLLECTOR_DROPPED)
         return;
-    if (verdict == CHORD_FINISHED) {
+    if (verdict == COLLECTOR_FINISHED) {
         s_send_outcome (self, job_id);
         return;
     }
-    if (verdict == CHORD_FAILED) {
+    if (verdict == COLLECTOR_FAILED) {
         s_send_failed (self, job_id, reason);
         return;
     }
     s_send_stored (self, job_id, wire_chunk_nbr (result),
                    wire_page_count (result));
-    if (verdict == CHORD_COMPLETE)
+    if (verdict == COLLECTOR_COMPLETE)
         finisher_submit (self->finisher, job_id);
 }
 
@@ -171,7 +172,7 @@ s_on_query (s_sink_t *self, const char *job_id)
 {
     if (s_send_outcome (self, job_id) == 0)
         return;
-    const assembly_t *job = chord_assembly (self->chord, job_id);
+    const assembly_t *job = collector_assembly (self->collector, job_id);
     if (job && assembly_complete (job)) {
         //  Queued or being merged already, or lost with a crash: either way
         //  the finisher has it now and will report.
@@ -179,13 +180,13 @@ s_on_query (s_sink_t *self, const char *job_id)
         finisher_submit (self->finisher, job_id);
         return;
     }
-    char reason[CHORD_REASON_MAX];
+    char reason[COLLECTOR_REASON_MAX];
     if (job)
         snprintf (reason, sizeof reason,
                   "the sink's spool holds %u of the job's %u chunks: chunks "
                   "it had stored are gone",
                   assembly_present (job), assembly_chunk_count (job));
-    else if (chord_cancelled (self->chord, job_id))
+    else if (collector_cancelled (self->collector, job_id))
         snprintf (reason, sizeof reason,
                   "the sink has dropped the job as "
                   "cancelled");
@@ -195,7 +196,7 @@ s_on_query (s_sink_t *self, const char *job_id)
                   "replaced");
     log_error ("job=%s failed: %s", job_id, reason);
     if (job)
-        chord_fail (self->chord, job_id, reason);
+        collector_fail (self->collector, job_id, reason);
     s_send_failed (self, job_id, reason);
 }
 
@@ -214,7 +215,7 @@ s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
                          wire_filename (msg));
     else if (wire_id (msg) == WIRE_CANCEL) {
         finisher_cancel (self->finisher, wire_job_id (msg));
-        chord_cancel (self->chord, wire_job_id (msg));
+        collector_cancel (self->collector, wire_job_id (msg));
     } else if (wire_id (msg) == WIRE_QUERY)
         s_on_query (self, wire_job_id (msg));
     else
@@ -234,7 +235,7 @@ s_on_finisher (zloop_t *loop, zsock_t *reader, void *arg)
     if (!event)
         return 0;
     if (wire_id (event) != WIRE_JOB_STATE)
-        chord_forget (self->chord, wire_job_id (event));
+        collector_forget (self->collector, wire_job_id (event));
     s_send (self, &event);
     return 0;
 }
@@ -302,8 +303,8 @@ main (int argc, char *argv[])
     s_sink_t sink = {NULL, NULL, NULL};
     zsock_t *results = NULL;
     zloop_t *loop = NULL;
-    sink.chord = chord_new (spool_dir);
-    if (!sink.chord)
+    sink.collector = collector_new (spool_dir);
+    if (!sink.collector)
         goto cleanup;
     sink.finisher = finisher_new (spool_dir, store_url);
     if (!sink.finisher)
@@ -312,7 +313,7 @@ main (int argc, char *argv[])
     zsock_set_rcvhwm (results, S_RESULTS_RCVHWM);
     //  A frame over the chunk limit is refused by ZeroMQ itself, before it
     //  takes any memory; the margin covers the other frames.
-    zsock_set_maxmsgsize (results, (int)(CHORD_CHUNK_BYTES_MAX + 65536));
+    zsock_set_maxmsgsize (results, (int)(COLLECTOR_CHUNK_BYTES_MAX + 65536));
     if (zsock_bind (results, "%s", results_endpoint) == -1) {
         log_error ("cannot bind results endpoint %s: %s", results_endpoint,
                    zmq_strerror (zmq_errno ()));
@@ -347,6 +348,6 @@ cleanup:
     zsock_destroy (&sink.events);
     zsock_destroy (&results);
     finisher_destroy (&sink.finisher);
-    chord_destroy (&sink.chord);
+    collector_destroy (&sink.collector);
     return rc;
 }

@@ -1,4 +1,4 @@
-/*  test_chord - the sink's verdicts on RESULTs: stored, complete,
+/*  test_collector - the sink's verdicts on RESULTs: stored, complete,
     duplicate, dropped, finished (outcome sent again from the tombstone)
     and failed (the spool cannot take the chunk).
 
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chord.h"
+#include "collector.h"
 #include "render.h"
 #include "spool.h"
 #include "template.h"
@@ -26,7 +26,7 @@
 
 typedef struct {
     char root[64]; // mkdtemp directory, the spool
-    chord_t *chord;
+    collector_t *collector;
     render_t *render;
     template_t *tpl;
 } s_fixture_t;
@@ -35,10 +35,10 @@ static int
 s_setup (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)zmalloc (sizeof (s_fixture_t));
-    strcpy (fixture->root, "/tmp/test_chord.XXXXXX");
+    strcpy (fixture->root, "/tmp/test_collector.XXXXXX");
     assert_non_null (mkdtemp (fixture->root));
-    fixture->chord = chord_new (fixture->root);
-    assert_non_null (fixture->chord);
+    fixture->collector = collector_new (fixture->root);
+    assert_non_null (fixture->collector);
     fixture->render = render_new ();
     fielderr_t err;
     fixture->tpl = template_parse_text (S_TEMPLATE, strlen (S_TEMPLATE), &err);
@@ -51,7 +51,7 @@ static int
 s_teardown (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
-    chord_destroy (&fixture->chord);
+    collector_destroy (&fixture->collector);
     template_destroy (&fixture->tpl);
     render_destroy (&fixture->render);
     char *command = zsys_sprintf ("rm -rf '%s'", fixture->root);
@@ -86,12 +86,13 @@ s_result (s_fixture_t *fixture, const char *job_id, uint32_t chunk_nbr)
     return result;
 }
 
-static chord_verdict_t
+static collector_verdict_t
 s_offer (s_fixture_t *fixture, const char *job_id, uint32_t chunk_nbr,
          char *reason)
 {
     wire_t *result = s_result (fixture, job_id, chunk_nbr);
-    chord_verdict_t verdict = chord_offer (fixture->chord, result, reason);
+    collector_verdict_t verdict =
+        collector_offer (fixture->collector, result, reason);
     wire_destroy (&result);
     return verdict;
 }
@@ -110,34 +111,34 @@ static void
 test_chunks_are_stored_until_complete_then_duplicates (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
-    char reason[CHORD_REASON_MAX];
-    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), CHORD_STORED);
-    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), CHORD_DUPLICATE);
-    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), CHORD_COMPLETE);
-    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), CHORD_DUPLICATE);
-    const assembly_t *job = chord_assembly (fixture->chord, S_JOB);
+    char reason[COLLECTOR_REASON_MAX];
+    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), COLLECTOR_STORED);
+    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), COLLECTOR_DUPLICATE);
+    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_COMPLETE);
+    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_DUPLICATE);
+    const assembly_t *job = collector_assembly (fixture->collector, S_JOB);
     assert_non_null (job);
     assert_true (assembly_complete (job));
-    assert_null (chord_outcome (fixture->chord, S_JOB));
+    assert_null (collector_outcome (fixture->collector, S_JOB));
 }
 
 static void
 test_late_chunk_of_done_job_repeats_the_outcome (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
-    char reason[CHORD_REASON_MAX];
-    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), CHORD_STORED);
+    char reason[COLLECTOR_REASON_MAX];
+    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_STORED);
     s_tombstone (fixture, S_JOB, "done 1234 file:///out/a b.pdf");
-    chord_forget (fixture->chord, S_JOB);
-    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), CHORD_FINISHED);
-    wire_t *outcome = chord_outcome (fixture->chord, S_JOB);
+    collector_forget (fixture->collector, S_JOB);
+    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), COLLECTOR_FINISHED);
+    wire_t *outcome = collector_outcome (fixture->collector, S_JOB);
     assert_non_null (outcome);
     assert_int_equal (wire_id (outcome), WIRE_JOB_DONE);
     assert_string_equal (wire_job_id (outcome), S_JOB);
     assert_int_equal (wire_bytes (outcome), 1234);
     assert_string_equal (wire_text (outcome), "file:///out/a b.pdf");
     wire_destroy (&outcome);
-    assert_false (chord_cancelled (fixture->chord, S_JOB));
+    assert_false (collector_cancelled (fixture->collector, S_JOB));
 }
 
 static void
@@ -145,9 +146,9 @@ test_failed_job_repeats_its_reason (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     s_tombstone (fixture, S_JOB, "failed merge failed: bad chunk");
-    char reason[CHORD_REASON_MAX];
-    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), CHORD_FINISHED);
-    wire_t *outcome = chord_outcome (fixture->chord, S_JOB);
+    char reason[COLLECTOR_REASON_MAX];
+    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_FINISHED);
+    wire_t *outcome = collector_outcome (fixture->collector, S_JOB);
     assert_non_null (outcome);
     assert_int_equal (wire_id (outcome), WIRE_JOB_FAILED);
     assert_string_equal (wire_text (outcome), "merge failed: bad chunk");
@@ -158,25 +159,26 @@ static void
 test_cancelled_job_drops_chunks_silently (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
-    char reason[CHORD_REASON_MAX];
-    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), CHORD_STORED);
-    assert_int_equal (chord_cancel (fixture->chord, S_JOB), 0);
-    assert_null (chord_assembly (fixture->chord, S_JOB));
-    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), CHORD_DROPPED);
-    assert_null (chord_outcome (fixture->chord, S_JOB));
-    assert_true (chord_cancelled (fixture->chord, S_JOB));
+    char reason[COLLECTOR_REASON_MAX];
+    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_STORED);
+    assert_int_equal (collector_cancel (fixture->collector, S_JOB), 0);
+    assert_null (collector_assembly (fixture->collector, S_JOB));
+    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), COLLECTOR_DROPPED);
+    assert_null (collector_outcome (fixture->collector, S_JOB));
+    assert_true (collector_cancelled (fixture->collector, S_JOB));
 }
 
 static void
 test_failed_job_keeps_its_reason_for_later_chunks (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
-    char reason[CHORD_REASON_MAX];
-    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), CHORD_STORED);
-    assert_int_equal (chord_fail (fixture->chord, S_JOB, "chunks are gone"), 0);
-    assert_null (chord_assembly (fixture->chord, S_JOB));
-    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), CHORD_FINISHED);
-    wire_t *outcome = chord_outcome (fixture->chord, S_JOB);
+    char reason[COLLECTOR_REASON_MAX];
+    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_STORED);
+    assert_int_equal (
+        collector_fail (fixture->collector, S_JOB, "chunks are gone"), 0);
+    assert_null (collector_assembly (fixture->collector, S_JOB));
+    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), COLLECTOR_FINISHED);
+    wire_t *outcome = collector_outcome (fixture->collector, S_JOB);
     assert_non_null (outcome);
     assert_int_equal (wire_id (outcome), WIRE_JOB_FAILED);
     assert_string_equal (wire_text (outcome), "chunks are gone");
@@ -187,34 +189,34 @@ static void
 test_unknown_job_has_no_outcome (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
-    assert_null (chord_outcome (fixture->chord, S_JOB));
-    assert_false (chord_cancelled (fixture->chord, S_JOB));
+    assert_null (collector_outcome (fixture->collector, S_JOB));
+    assert_false (collector_cancelled (fixture->collector, S_JOB));
 }
 
 static void
 test_chunk_the_spool_cannot_take_fails_its_job (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
-    char reason[CHORD_REASON_MAX];
+    char reason[COLLECTOR_REASON_MAX];
     //  Another job is held and must survive.
     const char *other = "other-job";
-    assert_int_equal (s_offer (fixture, other, 0, reason), CHORD_STORED);
+    assert_int_equal (s_offer (fixture, other, 0, reason), COLLECTOR_STORED);
     //  A file where the job's directory should go: every write fails.
     char *blocker = zsys_sprintf ("%s/%s", fixture->root, S_JOB);
     FILE *file = fopen (blocker, "w");
     assert_non_null (file);
     fclose (file);
-    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), CHORD_FAILED);
+    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_FAILED);
     assert_non_null (strstr (reason, "could not write chunk 0 to its spool"));
-    assert_null (chord_assembly (fixture->chord, S_JOB));
+    assert_null (collector_assembly (fixture->collector, S_JOB));
     //  The failure is recorded: later chunks repeat it.
-    wire_t *outcome = chord_outcome (fixture->chord, S_JOB);
+    wire_t *outcome = collector_outcome (fixture->collector, S_JOB);
     assert_non_null (outcome);
     assert_int_equal (wire_id (outcome), WIRE_JOB_FAILED);
     assert_string_equal (wire_text (outcome), reason);
     wire_destroy (&outcome);
-    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), CHORD_FINISHED);
-    assert_non_null (chord_assembly (fixture->chord, other));
+    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), COLLECTOR_FINISHED);
+    assert_non_null (collector_assembly (fixture->collector, other));
     unlink (blocker);
     zstr_free (&blocker);
 }

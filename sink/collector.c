@@ -1,5 +1,5 @@
-/*  chord - the sink's open jobs: which chunks it holds and what to do with
-    the next one.
+/*  collector - the sink's open jobs: collects each job's chunks in the
+    spool until the job is complete, and tells how finished jobs ended.
 
     A job's assembly is created by its first good chunk and kept in a hash
     by job id until the job is cancelled or finished. An assembly created
@@ -8,7 +8,7 @@
 
     SPDX-License-Identifier: MPL-2.0
 */
-#include "chord.h"
+#include "collector.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -25,7 +25,7 @@
 #define S_OUTCOME_FAILED "failed "
 #define S_OUTCOME_CANCELLED "cancelled"
 
-struct _chord_t {
+struct _collector_t {
     spool_t *spool;
     zhashx_t *jobs; // job id -> assembly_t (owned)
 };
@@ -36,23 +36,23 @@ s_assembly_free (void **item_p)
     assembly_destroy ((assembly_t **)item_p);
 }
 
-chord_t *
-chord_new (const char *spool_dir)
+collector_t *
+collector_new (const char *spool_dir)
 {
     assert (spool_dir);
-    chord_t *self = calloc (1, sizeof (chord_t));
+    collector_t *self = calloc (1, sizeof (collector_t));
     if (!self)
         return NULL;
     self->jobs = zhashx_new ();
     zhashx_set_destructor (self->jobs, s_assembly_free);
     self->spool = spool_new (spool_dir);
     if (!self->spool || spool_recover (self->spool) == -1) {
-        chord_destroy (&self);
+        collector_destroy (&self);
         return NULL;
     }
     zlist_t *job_ids = spool_jobs (self->spool);
     if (!job_ids) {
-        chord_destroy (&self);
+        collector_destroy (&self);
         return NULL;
     }
     for (const char *job_id = zlist_first (job_ids); job_id;
@@ -69,10 +69,10 @@ chord_new (const char *spool_dir)
 }
 
 void
-chord_destroy (chord_t **self_p)
+collector_destroy (collector_t **self_p)
 {
     assert (self_p);
-    chord_t *self = *self_p;
+    collector_t *self = *self_p;
     if (!self)
         return;
     zhashx_destroy (&self->jobs);
@@ -89,10 +89,10 @@ s_check_pdf (const wire_t *result)
     uint32_t chunk_nbr = wire_chunk_nbr (result);
     zframe_t *pdf = wire_pdf (result);
     size_t size = pdf ? zframe_size (pdf) : 0;
-    if (size > CHORD_CHUNK_BYTES_MAX) {
+    if (size > COLLECTOR_CHUNK_BYTES_MAX) {
         log_warning ("job=%s chunk=%u dropped: %zu bytes, over the limit of "
                      "%zu",
-                     job_id, chunk_nbr, size, CHORD_CHUNK_BYTES_MAX);
+                     job_id, chunk_nbr, size, COLLECTOR_CHUNK_BYTES_MAX);
         return -1;
     }
     if (size < strlen (S_PDF_MAGIC) ||
@@ -119,20 +119,20 @@ s_check_pdf (const wire_t *result)
 //  The job cannot keep its chunk: fail it, with its chunks, so the space
 //  they hold comes back and nothing waits for the missing chunk.
 static void
-s_fail_job (chord_t *self, const char *job_id, uint32_t chunk_nbr,
+s_fail_job (collector_t *self, const char *job_id, uint32_t chunk_nbr,
             int error_number, char *reason)
 {
-    snprintf (reason, CHORD_REASON_MAX,
+    snprintf (reason, COLLECTOR_REASON_MAX,
               "the sink could not write chunk %u to its spool: %s", chunk_nbr,
               error_number == ENOSPC || error_number == EDQUOT
                   ? "no space left on the spool's file system"
                   : strerror (error_number));
     log_error ("job=%s failed: %s", job_id, reason);
-    chord_fail (self, job_id, reason);
+    collector_fail (self, job_id, reason);
 }
 
-chord_verdict_t
-chord_offer (chord_t *self, const wire_t *result, char *reason_out)
+collector_verdict_t
+collector_offer (collector_t *self, const wire_t *result, char *reason_out)
 {
     assert (self);
     assert (result);
@@ -148,24 +148,24 @@ chord_offer (chord_t *self, const wire_t *result, char *reason_out)
     char reason[ASSEMBLY_REASON_MAX];
 
     if (spool_finished (self->spool, job_id)) {
-        bool cancelled = chord_cancelled (self, job_id);
+        bool cancelled = collector_cancelled (self, job_id);
         log_debug ("job=%s chunk=%u dropped: the job is %s", job_id, chunk_nbr,
                    cancelled ? "cancelled" : "finished");
-        return cancelled ? CHORD_DROPPED : CHORD_FINISHED;
+        return cancelled ? COLLECTOR_DROPPED : COLLECTOR_FINISHED;
     }
     assembly_t *job = zhashx_lookup (self->jobs, job_id);
     bool created = false;
     if (!job) {
-        if (zhashx_size (self->jobs) >= CHORD_JOBS_MAX) {
+        if (zhashx_size (self->jobs) >= COLLECTOR_JOBS_MAX) {
             log_warning ("job=%s chunk=%u dropped: %d jobs are open already",
-                         job_id, chunk_nbr, CHORD_JOBS_MAX);
-            return CHORD_DROPPED;
+                         job_id, chunk_nbr, COLLECTOR_JOBS_MAX);
+            return COLLECTOR_DROPPED;
         }
         job = assembly_new (job_id, chunk_count, total_pages, reason);
         if (!job) {
             log_warning ("job=%s chunk=%u dropped: %s", job_id, chunk_nbr,
                          reason);
-            return CHORD_DROPPED;
+            return COLLECTOR_DROPPED;
         }
         created = true;
     } else if (!assembly_matches (job, chunk_count, total_pages)) {
@@ -173,7 +173,7 @@ chord_offer (chord_t *self, const wire_t *result, char *reason_out)
                      "total_pages %u disagree with the job's %u and %u",
                      job_id, chunk_nbr, chunk_count, total_pages,
                      assembly_chunk_count (job), assembly_total_pages (job));
-        return CHORD_DROPPED;
+        return COLLECTOR_DROPPED;
     }
 
     assembly_verdict_t verdict =
@@ -181,7 +181,7 @@ chord_offer (chord_t *self, const wire_t *result, char *reason_out)
     if (verdict == ASSEMBLY_DUPLICATE) {
         log_debug ("job=%s chunk=%u duplicate of attempt %u dropped", job_id,
                    chunk_nbr, wire_attempt (result));
-        return CHORD_DUPLICATE;
+        return COLLECTOR_DUPLICATE;
     }
     if (verdict == ASSEMBLY_INVALID) {
         log_warning ("job=%s chunk=%u dropped: %s", job_id, chunk_nbr, reason);
@@ -197,7 +197,7 @@ chord_offer (chord_t *self, const wire_t *result, char *reason_out)
         if (created)
             assembly_destroy (&job);
         s_fail_job (self, job_id, chunk_nbr, error_number, reason_out);
-        return CHORD_FAILED;
+        return COLLECTOR_FAILED;
     }
     assembly_add (job, chunk_nbr, first_page, page_count, reason);
     if (created) {
@@ -209,18 +209,18 @@ chord_offer (chord_t *self, const wire_t *result, char *reason_out)
                job_id, chunk_nbr, first_page, first_page + page_count - 1,
                zframe_size (pdf), wire_attempt (result));
     if (!assembly_complete (job))
-        return CHORD_STORED;
+        return COLLECTOR_STORED;
     log_info ("job=%s all %u chunks spooled", job_id, chunk_count);
-    return CHORD_COMPLETE;
+    return COLLECTOR_COMPLETE;
 
 drop:
     if (created)
         assembly_destroy (&job);
-    return CHORD_DROPPED;
+    return COLLECTOR_DROPPED;
 }
 
 int
-chord_cancel (chord_t *self, const char *job_id)
+collector_cancel (collector_t *self, const char *job_id)
 {
     assert (self);
     assert (job_id);
@@ -232,7 +232,7 @@ chord_cancel (chord_t *self, const char *job_id)
 }
 
 wire_t *
-chord_outcome (chord_t *self, const char *job_id)
+collector_outcome (collector_t *self, const char *job_id)
 {
     assert (self);
     assert (job_id);
@@ -265,7 +265,7 @@ chord_outcome (chord_t *self, const char *job_id)
 }
 
 bool
-chord_cancelled (chord_t *self, const char *job_id)
+collector_cancelled (collector_t *self, const char *job_id)
 {
     assert (self);
     assert (job_id);
@@ -276,7 +276,7 @@ chord_cancelled (chord_t *self, const char *job_id)
 }
 
 int
-chord_fail (chord_t *self, const char *job_id, const char *reason)
+collector_fail (collector_t *self, const char *job_id, const char *reason)
 {
     assert (self);
     assert (job_id);
@@ -292,7 +292,7 @@ chord_fail (chord_t *self, const char *job_id, const char *reason)
 }
 
 void
-chord_forget (chord_t *self, const char *job_id)
+collector_forget (collector_t *self, const char *job_id)
 {
     assert (self);
     assert (job_id);
@@ -300,7 +300,7 @@ chord_forget (chord_t *self, const char *job_id)
 }
 
 zlist_t *
-chord_jobs (chord_t *self)
+collector_jobs (collector_t *self)
 {
     assert (self);
     zlist_t *job_ids = zlist_new ();
@@ -312,7 +312,7 @@ chord_jobs (chord_t *self)
 }
 
 const assembly_t *
-chord_assembly (chord_t *self, const char *job_id)
+collector_assembly (collector_t *self, const char *job_id)
 {
     assert (self);
     assert (job_id);
