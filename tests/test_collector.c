@@ -10,25 +10,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <cjson/cJSON.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chunkpdf.h"
 #include "collector.h"
-#include "render.h"
 #include "spool.h"
-#include "template.h"
 
 #define S_JOB "0123456789abcdef0123456789abcdef"
-#define S_TEMPLATE                                                             \
-    "{\"elements\": [{\"type\": \"text\", \"text\": \"{{n}}\","                \
-    " \"x\": 50, \"y\": 700, \"font\": \"Helvetica\", \"size\": 12}]}"
 
 typedef struct {
     char root[64]; // mkdtemp directory, the spool
     collector_t *collector;
-    render_t *render;
-    template_t *tpl;
 } s_fixture_t;
 
 static int
@@ -39,10 +32,6 @@ s_setup (void **state)
     assert_non_null (mkdtemp (fixture->root));
     fixture->collector = collector_new (fixture->root);
     assert_non_null (fixture->collector);
-    fixture->render = render_new ();
-    fielderr_t err;
-    fixture->tpl = template_parse_text (S_TEMPLATE, strlen (S_TEMPLATE), &err);
-    assert_non_null (fixture->tpl);
     *state = fixture;
     return 0;
 }
@@ -52,8 +41,6 @@ s_teardown (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     collector_destroy (&fixture->collector);
-    template_destroy (&fixture->tpl);
-    render_destroy (&fixture->render);
     char *command = zsys_sprintf ("rm -rf '%s'", fixture->root);
     assert_int_equal (system (command), 0);
     zstr_free (&command);
@@ -61,36 +48,12 @@ s_teardown (void **state)
     return 0;
 }
 
-//  A RESULT for chunk chunk_nbr of a job of two one-page chunks, with a
-//  real one-page PDF.
-static wire_t *
-s_result (s_fixture_t *fixture, const char *job_id, uint32_t chunk_nbr)
-{
-    cJSON *records = cJSON_Parse ("[{\"n\": \"x\"}]");
-    render_range_t range = {chunk_nbr + 1, 2, chunk_nbr};
-    zframe_t *pdf = NULL;
-    fielderr_t err;
-    assert_int_equal (render_chunk (fixture->render, fixture->tpl, records,
-                                    &range, &pdf, &err),
-                      0);
-    cJSON_Delete (records);
-    wire_t *result = wire_new (WIRE_RESULT);
-    wire_set_job_id (result, job_id);
-    wire_set_chunk_nbr (result, chunk_nbr);
-    wire_set_attempt (result, 1);
-    wire_set_first_page (result, chunk_nbr + 1);
-    wire_set_page_count (result, 1);
-    wire_set_total_pages (result, 2);
-    wire_set_chunk_count (result, 2);
-    wire_set_pdf (result, &pdf);
-    return result;
-}
-
 static collector_verdict_t
 s_offer (s_fixture_t *fixture, const char *job_id, uint32_t chunk_nbr,
          char *reason)
 {
-    wire_t *result = s_result (fixture, job_id, chunk_nbr);
+    //  A job of two one-page chunks.
+    wire_t *result = chunkpdf_result (job_id, chunk_nbr, 2, 1);
     collector_verdict_t verdict =
         collector_offer (fixture->collector, result, reason);
     wire_destroy (&result);

@@ -1,0 +1,442 @@
+/*  test_finisher - sink/finisher: a complete job waits for its output,
+    then is merged and stored in a local store, its tombstone written and
+    its chunks removed; jobs run one at a time in the order their output
+    came; bad outputs are refused; a missing or damaged chunk and a store
+    that refuses the result fail the job; cancelling drops a waiting or
+    queued job and discards the result of one in progress; the messages
+    for the ventilator (JOB_STATE, JOB_DONE, JOB_FAILED).
+
+    Chunks are rendered by worker/render and spooled as the collector
+    does; the finisher runs its real thread on a spool and a file:// store
+    in a temporary directory.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <czmq.h>
+#include <inttypes.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chunkpdf.h"
+#include "finisher.h"
+#include "merge.h"
+#include "spool.h"
+
+#define S_JOB "0123456789abcdef0123456789abcdef"
+#define S_OTHER_JOB "fedcba9876543210fedcba9876543210"
+
+typedef struct {
+    char root[64];   // mkdtemp directory
+    char *spool_dir; // root/spool
+    char *store_dir; // root/out, the store
+    finisher_t *finisher;
+} s_fixture_t;
+
+static int
+s_setup (void **state)
+{
+    s_fixture_t *fixture = calloc (1, sizeof (s_fixture_t));
+    strcpy (fixture->root, "/tmp/test_finisher.XXXXXX");
+    assert_non_null (mkdtemp (fixture->root));
+    fixture->spool_dir = zsys_sprintf ("%s/spool", fixture->root);
+    fixture->store_dir = zsys_sprintf ("%s/out", fixture->root);
+    char *store_url = zsys_sprintf ("file://%s", fixture->store_dir);
+    fixture->finisher = finisher_new (fixture->spool_dir, store_url);
+    assert_non_null (fixture->finisher);
+    zstr_free (&store_url);
+    *state = fixture;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    s_fixture_t *fixture = *state;
+    finisher_destroy (&fixture->finisher);
+    char *command = zsys_sprintf ("rm -rf '%s'", fixture->root);
+    assert_int_equal (system (command), 0);
+    zstr_free (&command);
+    zstr_free (&fixture->spool_dir);
+    zstr_free (&fixture->store_dir);
+    free (fixture);
+    return 0;
+}
+
+//  Spool every chunk of job_id, a job of chunk_count chunks of two pages.
+static void
+s_spool_job (s_fixture_t *fixture, const char *job_id, uint32_t chunk_count)
+{
+    for (uint32_t chunk_nbr = 0; chunk_nbr < chunk_count; chunk_nbr++)
+        chunkpdf_spool (fixture->spool_dir, job_id, chunk_nbr, chunk_count, 2);
+}
+
+//  The next message for the ventilator must be command about job_id, with
+//  text (when not NULL). Returns it; caller destroys it.
+static wire_t *
+s_expect (s_fixture_t *fixture, int command, const char *job_id,
+          const char *text)
+{
+    wire_t *event = finisher_recv (fixture->finisher);
+    assert_non_null (event);
+    assert_int_equal (wire_id (event), command);
+    assert_string_equal (wire_job_id (event), job_id);
+    if (text)
+        assert_string_equal (wire_text (event), text);
+    return event;
+}
+
+static void
+s_expect_state (s_fixture_t *fixture, const char *job_id, const char *state)
+{
+    wire_t *event = s_expect (fixture, WIRE_JOB_STATE, job_id, state);
+    wire_destroy (&event);
+}
+
+//  The reports of a job that ends well: merging, storing, then JOB_DONE
+//  (returned, with location when not NULL; caller destroys it).
+static wire_t *
+s_expect_done (s_fixture_t *fixture, const char *job_id, const char *location)
+{
+    s_expect_state (fixture, job_id, "merging");
+    s_expect_state (fixture, job_id, "storing");
+    return s_expect (fixture, WIRE_JOB_DONE, job_id, location);
+}
+
+//  The text of job_id's tombstone, or NULL. Caller frees.
+static char *
+s_outcome (s_fixture_t *fixture, const char *job_id)
+{
+    spool_t *spool = spool_new (fixture->spool_dir);
+    assert_non_null (spool);
+    char *outcome = spool_outcome (spool, job_id);
+    spool_destroy (&spool);
+    return outcome;
+}
+
+//  The next message must be JOB_FAILED for job_id with a reason that
+//  starts with reason_start, and the job's tombstone must hold the same
+//  reason.
+static void
+s_expect_failed (s_fixture_t *fixture, const char *job_id,
+                 const char *reason_start)
+{
+    wire_t *failed = s_expect (fixture, WIRE_JOB_FAILED, job_id, NULL);
+    const char *reason = wire_text (failed);
+    if (strncmp (reason, reason_start, strlen (reason_start)) != 0)
+        fail_msg ("reason '%s' does not start with '%s'", reason, reason_start);
+    char *expected = zsys_sprintf ("failed %s", reason);
+    char *outcome = s_outcome (fixture, job_id);
+    assert_non_null (outcome);
+    assert_string_equal (outcome, expected);
+    zstr_free (&outcome);
+    zstr_free (&expected);
+    wire_destroy (&failed);
+}
+
+//  True when the spool still holds a directory for job_id.
+static bool
+s_job_spooled (s_fixture_t *fixture, const char *job_id)
+{
+    char *dir = zsys_sprintf ("%s/%s", fixture->spool_dir, job_id);
+    struct stat info;
+    bool spooled = stat (dir, &info) == 0;
+    zstr_free (&dir);
+    return spooled;
+}
+
+//  The number of pages of the stored object under key; fails the test
+//  when it is missing or not a PDF.
+static uint32_t
+s_stored_pages (s_fixture_t *fixture, const char *key)
+{
+    char *path = zsys_sprintf ("%s/%s", fixture->store_dir, key);
+    zfile_t *file = zfile_new (NULL, path);
+    assert_non_null (file);
+    assert_int_equal (zfile_input (file), 0);
+    zchunk_t *data = zfile_read (file, zfile_cursize (file), 0);
+    assert_non_null (data);
+    uint32_t pages = 0;
+    char error[MERGE_ERROR_MAX];
+    if (merge_count_pages (zchunk_data (data), zchunk_size (data), &pages,
+                           error) == -1)
+        fail_msg ("%s: %s", path, error);
+    zchunk_destroy (&data);
+    zfile_destroy (&file);
+    zstr_free (&path);
+    return pages;
+}
+
+static bool
+s_stored (s_fixture_t *fixture, const char *key)
+{
+    char *path = zsys_sprintf ("%s/%s", fixture->store_dir, key);
+    bool stored = access (path, F_OK) == 0;
+    zstr_free (&path);
+    return stored;
+}
+
+static void
+test_new_refuses_a_store_it_cannot_open (void **state)
+{
+    s_fixture_t *fixture = *state;
+    assert_null (finisher_new (fixture->spool_dir, "ftp://example.com/out"));
+}
+
+static void
+test_complete_job_is_merged_and_stored_once_its_output_is_known (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_spool_job (fixture, S_JOB, 3);
+    finisher_submit (fixture->finisher, S_JOB);
+    assert_false (finisher_busy (fixture->finisher));
+    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "jobs/a.pdf",
+                                       "Invoices.pdf"),
+                      0);
+    assert_true (finisher_busy (fixture->finisher));
+
+    char *location = zsys_sprintf ("file://%s/jobs/a.pdf", fixture->store_dir);
+    wire_t *done = s_expect_done (fixture, S_JOB, location);
+    assert_false (finisher_busy (fixture->finisher));
+
+    assert_int_equal (s_stored_pages (fixture, "jobs/a.pdf"), 6);
+    char *path = zsys_sprintf ("%s/jobs/a.pdf", fixture->store_dir);
+    struct stat info;
+    assert_int_equal (stat (path, &info), 0);
+    assert_int_equal (wire_bytes (done), (uint64_t)info.st_size);
+    char *expected =
+        zsys_sprintf ("done %" PRIu64 " %s", wire_bytes (done), location);
+    char *outcome = s_outcome (fixture, S_JOB);
+    assert_non_null (outcome);
+    assert_string_equal (outcome, expected);
+    assert_false (s_job_spooled (fixture, S_JOB));
+    zstr_free (&outcome);
+    zstr_free (&expected);
+    zstr_free (&path);
+    zstr_free (&location);
+    wire_destroy (&done);
+}
+
+static void
+test_output_for_a_job_not_submitted_does_nothing (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_spool_job (fixture, S_JOB, 1);
+    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "a.pdf", ""),
+                      0);
+    assert_false (finisher_busy (fixture->finisher));
+    //  Submitted now, the job waits for the ventilator to say it again.
+    finisher_submit (fixture->finisher, S_JOB);
+    assert_false (finisher_busy (fixture->finisher));
+    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "a.pdf", NULL),
+                      0);
+    assert_true (finisher_busy (fixture->finisher));
+    wire_t *done = s_expect_done (fixture, S_JOB, NULL);
+    wire_destroy (&done);
+    assert_true (s_stored (fixture, "a.pdf"));
+}
+
+static void
+test_bad_output_is_refused_and_the_job_keeps_waiting (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_spool_job (fixture, S_JOB, 1);
+    finisher_submit (fixture->finisher, S_JOB);
+    assert_int_equal (
+        finisher_output (fixture->finisher, S_JOB, "../a.pdf", "a.pdf"), -1);
+    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "", "a.pdf"),
+                      -1);
+    assert_int_equal (
+        finisher_output (fixture->finisher, S_JOB, "a.pdf", "line\nbreak.pdf"),
+        -1);
+    assert_false (finisher_busy (fixture->finisher));
+    assert_int_equal (
+        finisher_output (fixture->finisher, S_JOB, "a.pdf", "a.pdf"), 0);
+    assert_true (finisher_busy (fixture->finisher));
+    wire_t *done = s_expect_done (fixture, S_JOB, NULL);
+    wire_destroy (&done);
+}
+
+static void
+test_jobs_are_finished_one_at_a_time_in_output_order (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_spool_job (fixture, S_JOB, 2);
+    s_spool_job (fixture, S_OTHER_JOB, 1);
+    finisher_submit (fixture->finisher, S_JOB);
+    finisher_submit (fixture->finisher, S_OTHER_JOB);
+    //  Submitting again changes nothing: the job runs once.
+    finisher_submit (fixture->finisher, S_OTHER_JOB);
+    assert_int_equal (
+        finisher_output (fixture->finisher, S_OTHER_JOB, "other.pdf", ""), 0);
+    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "job.pdf", ""),
+                      0);
+    finisher_submit (fixture->finisher, S_JOB);
+    //  Repeated while queued: it stays queued once.
+    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "job.pdf", ""),
+                      0);
+
+    wire_t *done = s_expect_done (fixture, S_OTHER_JOB, NULL);
+    wire_destroy (&done);
+    assert_true (finisher_busy (fixture->finisher));
+    done = s_expect_done (fixture, S_JOB, NULL);
+    wire_destroy (&done);
+    assert_false (finisher_busy (fixture->finisher));
+    assert_int_equal (s_stored_pages (fixture, "other.pdf"), 2);
+    assert_int_equal (s_stored_pages (fixture, "job.pdf"), 4);
+}
+
+static void
+test_missing_chunk_fails_the_job (void **state)
+{
+    s_fixture_t *fixture = *state;
+    //  Chunk 1 of 2 only: the chunks the collector had are gone.
+    chunkpdf_spool (fixture->spool_dir, S_JOB, 1, 2, 2);
+    finisher_submit (fixture->finisher, S_JOB);
+    finisher_output (fixture->finisher, S_JOB, "a.pdf", "");
+    s_expect_state (fixture, S_JOB, "merging");
+    s_expect_failed (fixture, S_JOB, "the spool holds 1 of 2 chunks");
+    assert_false (finisher_busy (fixture->finisher));
+    assert_false (s_stored (fixture, "a.pdf"));
+    assert_false (s_job_spooled (fixture, S_JOB));
+}
+
+static void
+test_damaged_chunk_fails_the_merge (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_spool_job (fixture, S_JOB, 2);
+    //  Damage chunk 1 on disk after it was spooled.
+    spool_t *spool = spool_new (fixture->spool_dir);
+    assembly_t *job = spool_load (spool, S_JOB);
+    assert_non_null (job);
+    char *path = spool_chunk_path (spool, job, 1);
+    assert_non_null (path);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs ("%PDF-1.4\nnot a PDF after all\n", file);
+    fclose (file);
+    zstr_free (&path);
+    assembly_destroy (&job);
+    spool_destroy (&spool);
+
+    finisher_submit (fixture->finisher, S_JOB);
+    finisher_output (fixture->finisher, S_JOB, "a.pdf", "");
+    s_expect_state (fixture, S_JOB, "merging");
+    s_expect_failed (fixture, S_JOB, "merge failed: input 2 of 2: ");
+    assert_false (s_stored (fixture, "a.pdf"));
+}
+
+static void
+test_store_refusing_the_result_fails_the_job (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_spool_job (fixture, S_JOB, 1);
+    //  A file where the key's directory should go.
+    char *blocker = zsys_sprintf ("%s/blocked", fixture->store_dir);
+    FILE *file = fopen (blocker, "w");
+    assert_non_null (file);
+    fclose (file);
+    finisher_submit (fixture->finisher, S_JOB);
+    finisher_output (fixture->finisher, S_JOB, "blocked/a.pdf", "");
+    s_expect_state (fixture, S_JOB, "merging");
+    s_expect_state (fixture, S_JOB, "storing");
+    s_expect_failed (fixture, S_JOB, "storing failed: store: ");
+    assert_false (s_job_spooled (fixture, S_JOB));
+    zstr_free (&blocker);
+}
+
+static void
+test_cancelled_waiting_job_is_forgotten (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_spool_job (fixture, S_JOB, 1);
+    finisher_submit (fixture->finisher, S_JOB);
+    finisher_cancel (fixture->finisher, S_JOB);
+    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "a.pdf", ""),
+                      0);
+    assert_false (finisher_busy (fixture->finisher));
+}
+
+static void
+test_cancelled_queued_job_never_starts (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_spool_job (fixture, S_JOB, 1);
+    s_spool_job (fixture, S_OTHER_JOB, 1);
+    finisher_submit (fixture->finisher, S_JOB);
+    finisher_submit (fixture->finisher, S_OTHER_JOB);
+    finisher_output (fixture->finisher, S_JOB, "job.pdf", "");
+    finisher_output (fixture->finisher, S_OTHER_JOB, "other.pdf", "");
+    finisher_cancel (fixture->finisher, S_OTHER_JOB);
+    wire_t *done = s_expect_done (fixture, S_JOB, NULL);
+    wire_destroy (&done);
+    assert_false (finisher_busy (fixture->finisher));
+    assert_false (s_stored (fixture, "other.pdf"));
+    //  The queued job's chunks stay: the collector removes them.
+    assert_true (s_job_spooled (fixture, S_OTHER_JOB));
+}
+
+static void
+test_cancelled_job_in_progress_is_discarded_silently (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_spool_job (fixture, S_JOB, 2);
+    finisher_submit (fixture->finisher, S_JOB);
+    finisher_output (fixture->finisher, S_JOB, "a.pdf", "");
+    finisher_cancel (fixture->finisher, S_JOB);
+    //  merging, storing and done: each is swallowed.
+    assert_true (finisher_busy (fixture->finisher));
+    for (int report = 0; report < 3; report++)
+        assert_null (finisher_recv (fixture->finisher));
+    assert_false (finisher_busy (fixture->finisher));
+    //  The thread removes the result before it stops.
+    finisher_destroy (&fixture->finisher);
+    assert_false (s_stored (fixture, "a.pdf"));
+    assert_false (s_job_spooled (fixture, S_JOB));
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (
+            test_new_refuses_a_store_it_cannot_open, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_complete_job_is_merged_and_stored_once_its_output_is_known,
+            s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_output_for_a_job_not_submitted_does_nothing, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_bad_output_is_refused_and_the_job_keeps_waiting, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_jobs_are_finished_one_at_a_time_in_output_order, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (test_missing_chunk_fails_the_job,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_damaged_chunk_fails_the_merge,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_store_refusing_the_result_fails_the_job, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_cancelled_waiting_job_is_forgotten, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_cancelled_queued_job_never_starts,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_cancelled_job_in_progress_is_discarded_silently, s_setup,
+            s_teardown),
+    };
+    int failed = cmocka_run_group_tests (tests, NULL, NULL);
+    zsys_shutdown ();
+    return failed;
+}
