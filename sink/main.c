@@ -3,17 +3,14 @@
 
     Connects the modules: sink/collector judges and spools each RESULT,
     sink/finisher merges and stores complete jobs on its own thread, and
-    this loop tells the ventilator what happened (STORED, JOB_STATE,
-    JOB_DONE, JOB_FAILED). Sockets: results (PULL, bound; workers send
-    RESULT, the ventilator CANCEL, QUERY and OUTPUT) and events (PUSH,
-    connected to the ventilator). At start every spooled chunk is reported
-    again, so a ventilator that restarted catches up, and complete jobs are
-    finished once the ventilator has said where their result goes (a merge
-    or store cut short by a crash starts again from the spool).
-
-    Outcomes are repeated, never lost: a late RESULT for a finished job,
-    or a QUERY from the ventilator, gets the job's outcome again from its
-    tombstone, since a JOB_DONE in flight when the ventilator died is gone.
+    sink/reporter tells the ventilator what happened (STORED, JOB_STATE,
+    JOB_DONE, JOB_FAILED) and answers its QUERY. Sockets: results (PULL,
+    bound; workers send RESULT, the ventilator CANCEL, QUERY and OUTPUT)
+    and events (PUSH, connected to the ventilator). At start every spooled
+    chunk is reported again, so a ventilator that restarted catches up,
+    and complete jobs are finished once the ventilator has said where their
+    result goes (a merge or store cut short by a crash starts again from
+    the spool).
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -26,6 +23,7 @@
 #include "finisher.h"
 #include "log.h"
 #include "options.h"
+#include "reporter.h"
 #include "wire.h"
 
 #define S_RESULTS_DEFAULT "tcp://127.0.0.1:5559"
@@ -54,6 +52,7 @@ typedef struct {
     collector_t *collector;
     finisher_t *finisher;
     zsock_t *events;
+    reporter_t *reporter;
 } s_sink_t;
 
 static void
@@ -79,127 +78,6 @@ s_usage (FILE *stream)
         S_RESULTS_DEFAULT, S_EVENTS_DEFAULT, S_SPOOL_DEFAULT, S_STORE_DEFAULT);
 }
 
-//  Send and destroy an event for the ventilator.
-static void
-s_send (s_sink_t *self, wire_t **event_p)
-{
-    if (wire_send (*event_p, self->events) == -1)
-        log_error ("job=%s %s to the ventilator not sent: %s",
-                   wire_job_id (*event_p), wire_command (*event_p),
-                   zmq_strerror (zmq_errno ()));
-    wire_destroy (event_p);
-}
-
-static void
-s_send_stored (s_sink_t *self, const char *job_id, uint32_t chunk_nbr,
-               uint32_t page_count)
-{
-    wire_t *event = wire_new (WIRE_STORED);
-    wire_set_job_id (event, job_id);
-    wire_set_chunk_nbr (event, chunk_nbr);
-    wire_set_page_count (event, page_count);
-    s_send (self, &event);
-}
-
-//  Report every spooled chunk again and finish the complete jobs.
-static void
-s_replay (s_sink_t *self)
-{
-    zlist_t *job_ids = collector_jobs (self->collector);
-    for (const char *job_id = zlist_first (job_ids); job_id;
-         job_id = zlist_next (job_ids)) {
-        const assembly_t *job = collector_assembly (self->collector, job_id);
-        for (uint32_t chunk_nbr = 0; chunk_nbr < assembly_chunk_count (job);
-             chunk_nbr++)
-            if (assembly_has (job, chunk_nbr))
-                s_send_stored (self, job_id, chunk_nbr,
-                               assembly_page_count (job, chunk_nbr));
-        if (assembly_complete (job))
-            finisher_submit (self->finisher, job_id);
-    }
-    zlist_destroy (&job_ids);
-}
-
-static void
-s_send_failed (s_sink_t *self, const char *job_id, const char *reason)
-{
-    wire_t *event = wire_new (WIRE_JOB_FAILED);
-    wire_set_job_id (event, job_id);
-    wire_set_text (event, reason);
-    s_send (self, &event);
-}
-
-//  The job's outcome again, from its tombstone. Returns -1 when it has
-//  none to tell (no tombstone, or cancelled).
-static int
-s_send_outcome (s_sink_t *self, const char *job_id)
-{
-    wire_t *outcome = collector_outcome (self->collector, job_id);
-    if (!outcome)
-        return -1;
-    log_debug ("job=%s %s sent again", job_id, wire_command (outcome));
-    s_send (self, &outcome);
-    return 0;
-}
-
-static void
-s_on_chunk (s_sink_t *self, const wire_t *result)
-{
-    const char *job_id = wire_job_id (result);
-    char reason[COLLECTOR_REASON_MAX];
-    collector_verdict_t verdict =
-        collector_offer (self->collector, result, reason);
-    if (verdict == COLLECTOR_DROPPED)
-        return;
-    if (verdict == COLLECTOR_FINISHED) {
-        s_send_outcome (self, job_id);
-        return;
-    }
-    if (verdict == COLLECTOR_FAILED) {
-        s_send_failed (self, job_id, reason);
-        return;
-    }
-    s_send_stored (self, job_id, wire_chunk_nbr (result),
-                   wire_page_count (result));
-    if (verdict == COLLECTOR_COMPLETE)
-        finisher_submit (self->finisher, job_id);
-}
-
-//  The ventilator has every chunk of the job stored and no outcome: tell
-//  it, or finish the job if that has not happened yet.
-static void
-s_on_query (s_sink_t *self, const char *job_id)
-{
-    if (s_send_outcome (self, job_id) == 0)
-        return;
-    const assembly_t *job = collector_assembly (self->collector, job_id);
-    if (job && assembly_complete (job)) {
-        //  Queued or being merged already, or lost with a crash: either way
-        //  the finisher has it now and will report.
-        log_debug ("job=%s asked about: it is being finished", job_id);
-        finisher_submit (self->finisher, job_id);
-        return;
-    }
-    char reason[COLLECTOR_REASON_MAX];
-    if (job)
-        snprintf (reason, sizeof reason,
-                  "the sink's spool holds %u of the job's %u chunks: chunks "
-                  "it had stored are gone",
-                  assembly_present (job), assembly_chunk_count (job));
-    else if (collector_cancelled (self->collector, job_id))
-        snprintf (reason, sizeof reason,
-                  "the sink has dropped the job as "
-                  "cancelled");
-    else
-        snprintf (reason, sizeof reason,
-                  "the sink has no record of the job: its spool was lost or "
-                  "replaced");
-    log_error ("job=%s failed: %s", job_id, reason);
-    if (job)
-        collector_fail (self->collector, job_id, reason);
-    s_send_failed (self, job_id, reason);
-}
-
 static int
 s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
 {
@@ -209,7 +87,7 @@ s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
     if (!msg)
         return 0;
     if (wire_id (msg) == WIRE_RESULT)
-        s_on_chunk (self, msg);
+        reporter_result (self->reporter, msg);
     else if (wire_id (msg) == WIRE_OUTPUT)
         finisher_output (self->finisher, wire_job_id (msg), wire_text (msg),
                          wire_filename (msg));
@@ -217,7 +95,7 @@ s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
         finisher_cancel (self->finisher, wire_job_id (msg));
         collector_cancel (self->collector, wire_job_id (msg));
     } else if (wire_id (msg) == WIRE_QUERY)
-        s_on_query (self, wire_job_id (msg));
+        reporter_query (self->reporter, wire_job_id (msg));
     else
         log_warning ("dropped %s: not a message for the sink",
                      wire_command (msg));
@@ -232,11 +110,8 @@ s_on_finisher (zloop_t *loop, zsock_t *reader, void *arg)
     (void)reader;
     s_sink_t *self = arg;
     wire_t *event = finisher_recv (self->finisher);
-    if (!event)
-        return 0;
-    if (wire_id (event) != WIRE_JOB_STATE)
-        collector_forget (self->collector, wire_job_id (event));
-    s_send (self, &event);
+    if (event)
+        reporter_relay (self->reporter, &event);
     return 0;
 }
 
@@ -300,7 +175,7 @@ main (int argc, char *argv[])
     log_init ("pdfpipe-sink", verbose);
 
     int rc = EXIT_FAILURE;
-    s_sink_t sink = {NULL, NULL, NULL};
+    s_sink_t sink = {NULL, NULL, NULL, NULL};
     zsock_t *results = NULL;
     zloop_t *loop = NULL;
     sink.collector = collector_new (spool_dir);
@@ -329,9 +204,12 @@ main (int argc, char *argv[])
                    zmq_strerror (zmq_errno ()));
         goto cleanup;
     }
+    sink.reporter = reporter_new (sink.collector, sink.finisher, sink.events);
+    if (!sink.reporter)
+        goto cleanup;
     log_info ("results on %s, events to %s, spool %s, store %s",
               results_endpoint, events_endpoint, spool_dir, store_url);
-    s_replay (&sink);
+    reporter_replay (sink.reporter);
 
     loop = zloop_new ();
     zloop_reader (loop, results, s_on_result, &sink);
@@ -345,6 +223,7 @@ main (int argc, char *argv[])
 
 cleanup:
     zloop_destroy (&loop);
+    reporter_destroy (&sink.reporter);
     zsock_destroy (&sink.events);
     zsock_destroy (&results);
     finisher_destroy (&sink.finisher);

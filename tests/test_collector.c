@@ -13,9 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chunkpdf.h"
+#include "sinktest.h"
 #include "collector.h"
-#include "spool.h"
 
 #define S_JOB "0123456789abcdef0123456789abcdef"
 
@@ -53,21 +52,11 @@ s_offer (s_fixture_t *fixture, const char *job_id, uint32_t chunk_nbr,
          char *reason)
 {
     //  A job of two one-page chunks.
-    wire_t *result = chunkpdf_result (job_id, chunk_nbr, 2, 1);
+    wire_t *result = sinktest_result (job_id, chunk_nbr, 2, 1);
     collector_verdict_t verdict =
         collector_offer (fixture->collector, result, reason);
     wire_destroy (&result);
     return verdict;
-}
-
-//  Write a tombstone as the finisher does, through a spool of its own.
-static void
-s_tombstone (s_fixture_t *fixture, const char *job_id, const char *outcome)
-{
-    spool_t *spool = spool_new (fixture->root);
-    assert_non_null (spool);
-    assert_int_equal (spool_finish (spool, job_id, outcome), 0);
-    spool_destroy (&spool);
 }
 
 static void
@@ -91,7 +80,7 @@ test_late_chunk_of_done_job_repeats_the_outcome (void **state)
     s_fixture_t *fixture = (s_fixture_t *)*state;
     char reason[COLLECTOR_REASON_MAX];
     assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_STORED);
-    s_tombstone (fixture, S_JOB, "done 1234 file:///out/a b.pdf");
+    sinktest_tombstone (fixture->root, S_JOB, "done 1234 file:///out/a b.pdf");
     collector_forget (fixture->collector, S_JOB);
     assert_int_equal (s_offer (fixture, S_JOB, 1, reason), COLLECTOR_FINISHED);
     wire_t *outcome = collector_outcome (fixture->collector, S_JOB);
@@ -108,7 +97,7 @@ static void
 test_failed_job_repeats_its_reason (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
-    s_tombstone (fixture, S_JOB, "failed merge failed: bad chunk");
+    sinktest_tombstone (fixture->root, S_JOB, "failed merge failed: bad chunk");
     char reason[COLLECTOR_REASON_MAX];
     assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_FINISHED);
     wire_t *outcome = collector_outcome (fixture->collector, S_JOB);

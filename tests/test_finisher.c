@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chunkpdf.h"
+#include "sinktest.h"
 #include "finisher.h"
 #include "merge.h"
 #include "spool.h"
@@ -74,7 +74,8 @@ static void
 s_spool_job (s_fixture_t *fixture, const char *job_id, uint32_t chunk_count)
 {
     for (uint32_t chunk_nbr = 0; chunk_nbr < chunk_count; chunk_nbr++)
-        chunkpdf_spool (fixture->spool_dir, job_id, chunk_nbr, chunk_count, 2);
+        sinktest_spool_chunk (fixture->spool_dir, job_id, chunk_nbr,
+                              chunk_count, 2);
 }
 
 //  The next message for the ventilator must be command about job_id, with
@@ -297,7 +298,7 @@ test_missing_chunk_fails_the_job (void **state)
 {
     s_fixture_t *fixture = *state;
     //  Chunk 1 of 2 only: the chunks the collector had are gone.
-    chunkpdf_spool (fixture->spool_dir, S_JOB, 1, 2, 2);
+    sinktest_spool_chunk (fixture->spool_dir, S_JOB, 1, 2, 2);
     finisher_submit (fixture->finisher, S_JOB);
     finisher_output (fixture->finisher, S_JOB, "a.pdf", "");
     s_expect_state (fixture, S_JOB, "merging");

@@ -1,8 +1,9 @@
-/*  chunkpdf - real chunk PDFs for the sink's unit tests.
+/*  sinktest - what the sink's unit tests share: real chunk PDFs, and a
+    spool filled as the sink's own modules fill it.
 
     SPDX-License-Identifier: MPL-2.0
 */
-#include "chunkpdf.h"
+#include "sinktest.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +24,7 @@
     " \"font\": \"Helvetica\", \"size\": 12}]}"
 
 zframe_t *
-chunkpdf_render (uint32_t first_page, uint32_t page_count, uint32_t total_pages)
+sinktest_render (uint32_t first_page, uint32_t page_count, uint32_t total_pages)
 {
     fielderr_t err = {"", ""};
     template_t *tpl =
@@ -50,12 +51,12 @@ chunkpdf_render (uint32_t first_page, uint32_t page_count, uint32_t total_pages)
 }
 
 wire_t *
-chunkpdf_result (const char *job_id, uint32_t chunk_nbr, uint32_t chunk_count,
+sinktest_result (const char *job_id, uint32_t chunk_nbr, uint32_t chunk_count,
                  uint32_t chunk_pages)
 {
     uint32_t first_page = chunk_nbr * chunk_pages + 1;
     uint32_t total_pages = chunk_count * chunk_pages;
-    zframe_t *pdf = chunkpdf_render (first_page, chunk_pages, total_pages);
+    zframe_t *pdf = sinktest_render (first_page, chunk_pages, total_pages);
     wire_t *result = wire_new (WIRE_RESULT);
     wire_set_job_id (result, job_id);
     wire_set_chunk_nbr (result, chunk_nbr);
@@ -69,8 +70,9 @@ chunkpdf_result (const char *job_id, uint32_t chunk_nbr, uint32_t chunk_count,
 }
 
 void
-chunkpdf_spool (const char *spool_dir, const char *job_id, uint32_t chunk_nbr,
-                uint32_t chunk_count, uint32_t chunk_pages)
+sinktest_spool_chunk (const char *spool_dir, const char *job_id,
+                      uint32_t chunk_nbr, uint32_t chunk_count,
+                      uint32_t chunk_pages)
 {
     uint32_t first_page = chunk_nbr * chunk_pages + 1;
     uint32_t total_pages = chunk_count * chunk_pages;
@@ -82,7 +84,7 @@ chunkpdf_spool (const char *spool_dir, const char *job_id, uint32_t chunk_nbr,
         ASSEMBLY_NEW);
     spool_t *spool = spool_new (spool_dir);
     assert_non_null (spool);
-    zframe_t *pdf = chunkpdf_render (first_page, chunk_pages, total_pages);
+    zframe_t *pdf = sinktest_render (first_page, chunk_pages, total_pages);
     bool duplicate = false;
     assert_int_equal (spool_put (spool, job, chunk_nbr, first_page, chunk_pages,
                                  zframe_data (pdf), zframe_size (pdf),
@@ -91,4 +93,14 @@ chunkpdf_spool (const char *spool_dir, const char *job_id, uint32_t chunk_nbr,
     zframe_destroy (&pdf);
     spool_destroy (&spool);
     assembly_destroy (&job);
+}
+
+void
+sinktest_tombstone (const char *spool_dir, const char *job_id,
+                    const char *outcome)
+{
+    spool_t *spool = spool_new (spool_dir);
+    assert_non_null (spool);
+    assert_int_equal (spool_finish (spool, job_id, outcome), 0);
+    spool_destroy (&spool);
 }
