@@ -20,7 +20,6 @@
     SPDX-License-Identifier: MPL-2.0
 */
 #include <czmq.h>
-#include <getopt.h>
 
 #include "httpapi.h"
 #include "jobstore.h"
@@ -45,172 +44,71 @@
 #define VENTILATOR_ZMTP_HEARTBEAT_IVL_MS 1000
 #define VENTILATOR_ZMTP_HEARTBEAT_TIMEOUT_MS 5000
 
-typedef struct {
+//  The command line: defaults here, the rest from options_parse.
+static struct {
     const char *http_address;
-    int http_port;
+    long http_port;
     const char *dispatch_endpoint;
     const char *events_endpoint;
     const char *sink_endpoint;
     const char *data_dir;
     long max_body_mb;
-    scheduler_config_t scheduler;
+    long max_attempts;
+    long deadline_base_ms;
+    long deadline_per_page_ms;
+    long worker_expiry_ms;
     bool verbose;
-} s_options_t;
+} s_options = {
+    .http_address = "127.0.0.1",
+    .http_port = VENTILATOR_HTTP_PORT,
+    .dispatch_endpoint = VENTILATOR_DISPATCH,
+    .events_endpoint = VENTILATOR_EVENTS,
+    .sink_endpoint = VENTILATOR_SINK,
+    .data_dir = VENTILATOR_DATA_DIR,
+    .max_body_mb = VENTILATOR_MAX_BODY_MB,
+    .max_attempts = SCHEDULER_MAX_ATTEMPTS,
+    .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
+    .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
+    .worker_expiry_ms = SCHEDULER_WORKER_EXPIRY_MS,
+};
 
-static void
-s_usage (FILE *stream)
-{
-    fprintf (
-        stream,
-        "usage: pdfpipe-ventilator [OPTIONS]\n"
-        "\n"
-        "Accepts jobs over HTTP, stores them durably and hands their "
-        "page-range\n"
-        "chunks to workers as fast as the workers ask for them.\n"
-        "\n"
-        "  --http-address ADDR    address the HTTP API listens on (127.0.0.1)\n"
-        "  --http-port PORT       HTTP port (env PDFPIPE_HTTP_PORT, 8080; 0 = "
-        "any)\n"
-        "  --dispatch ENDPOINT    ZeroMQ endpoint workers connect to\n"
-        "                         (env PDFPIPE_DISPATCH, " VENTILATOR_DISPATCH
-        ")\n"
-        "  --events ENDPOINT      ZeroMQ endpoint the sink connects to\n"
-        "                         (env PDFPIPE_EVENTS, " VENTILATOR_EVENTS ")\n"
-        "  --sink ENDPOINT        the sink's results endpoint, for "
-        "cancellations\n"
-        "                         (env PDFPIPE_SINK, " VENTILATOR_SINK ")\n"
-        "  --data-dir DIR         where the job database lives\n"
-        "                         (env PDFPIPE_DATA_DIR, " VENTILATOR_DATA_DIR
-        ")\n"
-        "  --max-body-mb N        largest job document accepted, MiB (64)\n"
-        "  --max-attempts N       attempts per chunk before its job fails (4)\n"
-        "  --deadline-ms N        base wait for a chunk's result, ms (30000)\n"
-        "  --deadline-per-page-ms N  added per page of the chunk, ms (50)\n"
-        "  --worker-expiry-ms N   silence after which a worker is dead and\n"
-        "                         its chunks go to others, ms (5000)\n"
-        "  --verbose              debug logging\n"
-        "  --help                 this text\n");
-}
+static const options_spec_t s_option_table[] = {
+    OPTIONS_TEXT ("http-address", &s_options.http_address, "ADDR", NULL,
+                  "address the HTTP API listens on"),
+    OPTIONS_NUMBER ("http-port", &s_options.http_port, "PORT", 0, 65535,
+                    "PDFPIPE_HTTP_PORT", "HTTP port; 0 = any"),
+    OPTIONS_TEXT ("dispatch", &s_options.dispatch_endpoint, "ENDPOINT",
+                  "PDFPIPE_DISPATCH", "ZeroMQ endpoint workers connect to"),
+    OPTIONS_TEXT ("events", &s_options.events_endpoint, "ENDPOINT",
+                  "PDFPIPE_EVENTS", "ZeroMQ endpoint the sink connects to"),
+    OPTIONS_TEXT ("sink", &s_options.sink_endpoint, "ENDPOINT", "PDFPIPE_SINK",
+                  "the sink's results endpoint, for cancellations"),
+    OPTIONS_TEXT ("data-dir", &s_options.data_dir, "DIR", "PDFPIPE_DATA_DIR",
+                  "where the job database lives"),
+    OPTIONS_NUMBER ("max-body-mb", &s_options.max_body_mb, "N", 1, 4096, NULL,
+                    "largest job document accepted, MiB"),
+    OPTIONS_NUMBER ("max-attempts", &s_options.max_attempts, "N", 1, 100, NULL,
+                    "attempts per chunk before its job fails"),
+    OPTIONS_NUMBER ("deadline-ms", &s_options.deadline_base_ms, "N", 100,
+                    86400000L, NULL, "base wait for a chunk's result, ms"),
+    OPTIONS_NUMBER ("deadline-per-page-ms", &s_options.deadline_per_page_ms,
+                    "N", 0, 600000L, NULL, "added per page of the chunk, ms"),
+    //  Workers heartbeat every second: below two seconds a busy host
+    //  would lose live workers.
+    OPTIONS_NUMBER ("worker-expiry-ms", &s_options.worker_expiry_ms, "N", 2000,
+                    3600000L, NULL,
+                    "silence after which a worker is dead and its chunks "
+                    "go to others, ms"),
+    OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
+    OPTIONS_END,
+};
 
-static int
-s_parse_options (int argc, char *argv[], s_options_t *options)
-{
-    long port = 0;
-    if (options_parse_long (options_env_or ("PDFPIPE_HTTP_PORT", "8080"), 0,
-                            65535, &port)) {
-        fprintf (stderr, "pdfpipe-ventilator: PDFPIPE_HTTP_PORT must be a "
-                         "port number\n");
-        return -1;
-    }
-    *options = (s_options_t){
-        .http_address = "127.0.0.1",
-        .http_port = (int)port,
-        .dispatch_endpoint =
-            options_env_or ("PDFPIPE_DISPATCH", VENTILATOR_DISPATCH),
-        .events_endpoint = options_env_or ("PDFPIPE_EVENTS", VENTILATOR_EVENTS),
-        .sink_endpoint = options_env_or ("PDFPIPE_SINK", VENTILATOR_SINK),
-        .data_dir = options_env_or ("PDFPIPE_DATA_DIR", VENTILATOR_DATA_DIR),
-        .max_body_mb = VENTILATOR_MAX_BODY_MB,
-        .scheduler =
-            {
-                .max_attempts = SCHEDULER_MAX_ATTEMPTS,
-                .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
-                .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
-                .worker_expiry_ms = SCHEDULER_WORKER_EXPIRY_MS,
-                .query_interval_ms = SCHEDULER_QUERY_INTERVAL_MS,
-            },
-    };
-    static const struct option longopts[] = {
-        {"http-address", required_argument, NULL, 'a'},
-        {"http-port", required_argument, NULL, 'p'},
-        {"dispatch", required_argument, NULL, 'd'},
-        {"events", required_argument, NULL, 'e'},
-        {"sink", required_argument, NULL, 's'},
-        {"data-dir", required_argument, NULL, 'D'},
-        {"max-body-mb", required_argument, NULL, 'b'},
-        {"max-attempts", required_argument, NULL, 'm'},
-        {"deadline-ms", required_argument, NULL, 't'},
-        {"deadline-per-page-ms", required_argument, NULL, 'T'},
-        {"worker-expiry-ms", required_argument, NULL, 'x'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int option;
-    int longindex = 0;
-    long value;
-    while ((option = getopt_long (argc, argv, "hv", longopts, &longindex)) !=
-           -1) {
-        switch (option) {
-        case 'a':
-            options->http_address = optarg;
-            break;
-        case 'p':
-            if (options_parse_long (optarg, 0, 65535, &value))
-                goto bad_value;
-            options->http_port = (int)value;
-            break;
-        case 'd':
-            options->dispatch_endpoint = optarg;
-            break;
-        case 'e':
-            options->events_endpoint = optarg;
-            break;
-        case 's':
-            options->sink_endpoint = optarg;
-            break;
-        case 'D':
-            options->data_dir = optarg;
-            break;
-        case 'b':
-            if (options_parse_long (optarg, 1, 4096, &value))
-                goto bad_value;
-            options->max_body_mb = value;
-            break;
-        case 'm':
-            if (options_parse_long (optarg, 1, 100, &value))
-                goto bad_value;
-            options->scheduler.max_attempts = (uint32_t)value;
-            break;
-        case 't':
-            if (options_parse_long (optarg, 100, 86400000L, &value))
-                goto bad_value;
-            options->scheduler.deadline_base_ms = value;
-            break;
-        case 'T':
-            if (options_parse_long (optarg, 0, 600000L, &value))
-                goto bad_value;
-            options->scheduler.deadline_per_page_ms = value;
-            break;
-        case 'x':
-            //  Workers heartbeat every second: below two seconds a busy
-            //  host would lose live workers.
-            if (options_parse_long (optarg, 2000, 3600000L, &value))
-                goto bad_value;
-            options->scheduler.worker_expiry_ms = value;
-            break;
-        case 'v':
-            options->verbose = true;
-            break;
-        case 'h':
-            s_usage (stdout);
-            exit (0);
-        default:
-            s_usage (stderr);
-            return -1;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, "pdfpipe-ventilator: unexpected argument '%s'\n",
-                 argv[optind]);
-        return -1;
-    }
-    return 0;
-bad_value:
-    fprintf (stderr, "pdfpipe-ventilator: bad value '%s' for --%s\n", optarg,
-             longopts[longindex].name);
-    return -1;
-}
+static const options_program_t s_program = {
+    .name = "pdfpipe-ventilator",
+    .purpose = "Accepts jobs over HTTP, stores them durably and hands their "
+               "page-range\nchunks to workers as fast as they ask for them.",
+    .options = s_option_table,
+};
 
 //  A lifecycle_send_fn: socket is the zsock_t to send on.
 static int
@@ -291,10 +189,10 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
 int
 main (int argc, char *argv[])
 {
-    s_options_t options;
-    if (s_parse_options (argc, argv, &options))
-        return 2;
-    log_init ("pdfpipe-ventilator", options.verbose);
+    int parsed = options_parse (&s_program, argc, argv);
+    if (parsed != OPTIONS_RUN)
+        return parsed;
+    log_init ("pdfpipe-ventilator", s_options.verbose);
 
     int rc = 1;
     jobstore_t *jobstore = NULL;
@@ -304,10 +202,16 @@ main (int argc, char *argv[])
     zloop_t *loop = NULL;
     zsock_t *dispatch = NULL, *events = NULL, *sink = NULL, *api = NULL;
 
-    jobstore = jobstore_open (options.data_dir);
+    jobstore = jobstore_open (s_options.data_dir);
     if (!jobstore)
         goto cleanup;
-    scheduler = scheduler_new (&options.scheduler);
+    scheduler_config_t scheduler_config = {
+        .max_attempts = (uint32_t)s_options.max_attempts,
+        .deadline_base_ms = s_options.deadline_base_ms,
+        .deadline_per_page_ms = s_options.deadline_per_page_ms,
+        .worker_expiry_ms = s_options.worker_expiry_ms,
+    };
+    scheduler = scheduler_new (&scheduler_config);
 
     dispatch = zsock_new (ZMQ_ROUTER);
     //  Sending to a worker that has gone must fail, not vanish silently.
@@ -316,15 +220,15 @@ main (int argc, char *argv[])
     //  is heard on the new one at once rather than refused; what was lost
     //  on the old one is found by the HEARTBEAT rule (scheduler.h).
     zsock_set_router_handover (dispatch, 1);
-    if (zsock_bind (dispatch, "%s", options.dispatch_endpoint) < 0) {
+    if (zsock_bind (dispatch, "%s", s_options.dispatch_endpoint) < 0) {
         log_error ("cannot bind dispatch endpoint %s: %s",
-                   options.dispatch_endpoint, zmq_strerror (zmq_errno ()));
+                   s_options.dispatch_endpoint, zmq_strerror (zmq_errno ()));
         goto cleanup;
     }
     events = zsock_new (ZMQ_PULL);
-    if (zsock_bind (events, "%s", options.events_endpoint) < 0) {
+    if (zsock_bind (events, "%s", s_options.events_endpoint) < 0) {
         log_error ("cannot bind events endpoint %s: %s",
-                   options.events_endpoint, zmq_strerror (zmq_errno ()));
+                   s_options.events_endpoint, zmq_strerror (zmq_errno ()));
         goto cleanup;
     }
     sink = zsock_new (ZMQ_PUSH);
@@ -335,8 +239,8 @@ main (int argc, char *argv[])
     zsock_set_sndtimeo (sink, 0);
     zsock_set_heartbeat_ivl (sink, VENTILATOR_ZMTP_HEARTBEAT_IVL_MS);
     zsock_set_heartbeat_timeout (sink, VENTILATOR_ZMTP_HEARTBEAT_TIMEOUT_MS);
-    if (zsock_connect (sink, "%s", options.sink_endpoint) < 0) {
-        log_error ("bad sink endpoint %s", options.sink_endpoint);
+    if (zsock_connect (sink, "%s", s_options.sink_endpoint) < 0) {
+        log_error ("bad sink endpoint %s", s_options.sink_endpoint);
         goto cleanup;
     }
     api = zsock_new_pull ("@" VENTILATOR_API_ENDPOINT);
@@ -345,19 +249,19 @@ main (int argc, char *argv[])
     lifecycle = lifecycle_new (jobstore, scheduler, &sender);
 
     httpapi_config_t http_config = {
-        .port = (uint16_t)options.http_port,
-        .address = options.http_address,
-        .data_dir = options.data_dir,
-        .max_body_bytes = (size_t)options.max_body_mb * 1024 * 1024,
+        .port = (uint16_t)s_options.http_port,
+        .address = s_options.http_address,
+        .data_dir = s_options.data_dir,
+        .max_body_bytes = (size_t)s_options.max_body_mb * 1024 * 1024,
         .notify_endpoint = VENTILATOR_API_ENDPOINT,
     };
     httpapi = httpapi_new (&http_config);
     if (!httpapi)
         goto cleanup;
     log_info ("API at http://%s:%u/ dispatch=%s events=%s sink=%s data=%s",
-              options.http_address, httpapi_port (httpapi),
-              options.dispatch_endpoint, options.events_endpoint,
-              options.sink_endpoint, options.data_dir);
+              s_options.http_address, httpapi_port (httpapi),
+              s_options.dispatch_endpoint, s_options.events_endpoint,
+              s_options.sink_endpoint, s_options.data_dir);
 
     //  Jobs accepted before a restart carry on where they stopped.
     lifecycle_load_active (lifecycle);
