@@ -268,6 +268,20 @@ s_option_details (const options_spec_t *spec, char *text, size_t size)
         text[used - 2] = '\0'; // the last "; "
 }
 
+//  text, then a newline; lines after its first indented by column.
+static void
+s_print_indented (FILE *stream, const char *text, int column)
+{
+    const char *line = text;
+    const char *newline = strchr (line, '\n');
+    while (newline) {
+        fprintf (stream, "%.*s\n%*s", (int)(newline - line), line, column, "");
+        line = newline + 1;
+        newline = strchr (line, '\n');
+    }
+    fprintf (stream, "%s\n", line);
+}
+
 void
 options_usage (const options_program_t *program, FILE *stream)
 {
@@ -295,9 +309,10 @@ options_usage (const options_program_t *program, FILE *stream)
             index < count ? &program->options[index] : &help;
         int width = s_option_words (spec, words, sizeof (words));
         if (width + 2 > column)
-            fprintf (stream, "%s\n%*s%s\n", words, column, "", spec->help);
+            fprintf (stream, "%s\n%*s", words, column, "");
         else
-            fprintf (stream, "%-*s%s\n", column, words, spec->help);
+            fprintf (stream, "%-*s", column, words);
+        s_print_indented (stream, spec->help, column);
         s_option_details (spec, details, sizeof (details));
         if (*details)
             fprintf (stream, "%*s(%s)\n", column, "", details);

@@ -45,7 +45,7 @@ typedef struct {
     void *target;           // bool *, const char ** or long *, by kind;
                             // holds the default before parsing
     const char *value_name; // in the help ("ENDPOINT", "N"); NULL for flags
-    const char *help;       // one line for --help
+    const char *help;       // for --help; lines end with \n, the last none
     const char *env;        // variable overriding the default, or NULL
     long min, max;          // OPTIONS_KIND_NUMBER: the accepted range
     char letter;            // short name ('v' for -v), or 0 for none

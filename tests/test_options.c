@@ -86,7 +86,8 @@ static s_values_t s_values;
 
 static const options_spec_t s_table[] = {
     OPTIONS_TEXT ("endpoint", &s_values.endpoint, "ENDPOINT",
-                  "PDFPIPE_TEST_ENDPOINT", "where to connect"),
+                  "PDFPIPE_TEST_ENDPOINT",
+                  "where to connect:\ntcp://HOST:PORT"),
     OPTIONS_NUMBER ("attempts", &s_values.attempts, "N", 1, 100,
                     "PDFPIPE_TEST_ATTEMPTS", "tries per chunk"),
     OPTIONS_FLAG ("verbose", 'v', &s_values.verbose, "print debug lines"),
@@ -223,7 +224,8 @@ test_usage_lists_every_option_with_its_default (void **state)
     const char *expected[] = {
         "usage: pdfpipe-test [OPTIONS]\n",
         "Tests the option parser.\n",
-        "      --endpoint ENDPOINT  where to connect\n",
+        "      --endpoint ENDPOINT  where to connect:\n"
+        "                           tcp://HOST:PORT\n",
         "(env PDFPIPE_TEST_ENDPOINT; default tcp://127.0.0.1:1)\n",
         "      --attempts N         tries per chunk\n",
         "(1 to 100; env PDFPIPE_TEST_ATTEMPTS; default 4)\n",
