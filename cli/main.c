@@ -16,6 +16,7 @@
 #include "apiclient.h"
 #include "apireply.h"
 #include "jobbody.h"
+#include "options.h"
 #include "progressbar.h"
 #include "records.h"
 
@@ -52,7 +53,7 @@ enum {
     EXIT_REJECTED = 2,
     EXIT_JOB_FAILED = 3,
     EXIT_JOB_CANCELLED = 4,
-    EXIT_USAGE = 64, // as EX_USAGE in sysexits.h
+    EXIT_USAGE = OPTIONS_EXIT_USAGE, // 64, as in every pdfpipe program
     EXIT_INTERRUPTED = 130,
     S_CONTINUE = -1 // not an exit status: parsing found a command to run
 };

@@ -15,7 +15,6 @@
     SPDX-License-Identifier: MPL-2.0
 */
 #include <czmq.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -54,29 +53,6 @@ typedef struct {
     zsock_t *events;
     reporter_t *reporter;
 } s_sink_t;
-
-static void
-s_usage (FILE *stream)
-{
-    fprintf (
-        stream,
-        "usage: pdfpipe-sink [options]\n"
-        "\n"
-        "Receives chunk PDFs from workers, keeps them in a spool, and\n"
-        "merges and stores each job once all its chunks are there.\n"
-        "\n"
-        "  --results ENDPOINT  bind here for RESULT and CANCEL\n"
-        "                      (env PDFPIPE_SINK_RESULTS, default %s)\n"
-        "  --events ENDPOINT   the ventilator's events endpoint\n"
-        "                      (env PDFPIPE_EVENTS, default %s)\n"
-        "  --spool DIR         chunk spool (default %s)\n"
-        "  --store URL         where finished PDFs go: file://DIR, DIR or\n"
-        "                      s3://BUCKET[/PREFIX] (see docs/operations.md)\n"
-        "                      (env PDFPIPE_STORE, default %s)\n"
-        "  --verbose           print debug lines\n"
-        "  --help              print this and exit\n",
-        S_RESULTS_DEFAULT, S_EVENTS_DEFAULT, S_SPOOL_DEFAULT, S_STORE_DEFAULT);
-}
 
 static int
 s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
@@ -127,51 +103,34 @@ s_on_signal_check (zloop_t *loop, int timer_id, void *arg)
 int
 main (int argc, char *argv[])
 {
-    const char *results_endpoint =
-        options_env_or ("PDFPIPE_SINK_RESULTS", S_RESULTS_DEFAULT);
-    const char *events_endpoint =
-        options_env_or ("PDFPIPE_EVENTS", S_EVENTS_DEFAULT);
+    const char *results_endpoint = S_RESULTS_DEFAULT;
+    const char *events_endpoint = S_EVENTS_DEFAULT;
     const char *spool_dir = S_SPOOL_DEFAULT;
-    const char *store_url = options_env_or ("PDFPIPE_STORE", S_STORE_DEFAULT);
+    const char *store_url = S_STORE_DEFAULT;
     bool verbose = false;
-
-    static const struct option options[] = {
-        {"results", required_argument, NULL, 'r'},
-        {"events", required_argument, NULL, 'e'},
-        {"spool", required_argument, NULL, 's'},
-        {"store", required_argument, NULL, 'o'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const options_spec_t options[] = {
+        OPTIONS_TEXT ("results", &results_endpoint, "ENDPOINT",
+                      "PDFPIPE_SINK_RESULTS",
+                      "bind here for RESULT and CANCEL"),
+        OPTIONS_TEXT ("events", &events_endpoint, "ENDPOINT", "PDFPIPE_EVENTS",
+                      "the ventilator's events endpoint"),
+        OPTIONS_TEXT ("spool", &spool_dir, "DIR", NULL, "chunk spool"),
+        OPTIONS_TEXT ("store", &store_url, "URL", "PDFPIPE_STORE",
+                      "where finished PDFs go: file://DIR, DIR or\n"
+                      "s3://BUCKET[/PREFIX] (see docs/operations.md)"),
+        OPTIONS_FLAG ("verbose", 'v', &verbose, "print debug lines"),
+        OPTIONS_END,
     };
-    while (true) {
-        int option = getopt_long (argc, argv, "", options, NULL);
-        if (option == -1)
-            break;
-        if (option == 'r')
-            results_endpoint = optarg;
-        else if (option == 'e')
-            events_endpoint = optarg;
-        else if (option == 's')
-            spool_dir = optarg;
-        else if (option == 'o')
-            store_url = optarg;
-        else if (option == 'v')
-            verbose = true;
-        else if (option == 'h') {
-            s_usage (stdout);
-            return EXIT_SUCCESS;
-        } else {
-            s_usage (stderr);
-            return EXIT_FAILURE;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, "pdfpipe-sink: unexpected argument '%s'\n",
-                 argv[optind]);
-        s_usage (stderr);
-        return EXIT_FAILURE;
-    }
+    const options_program_t program = {
+        .name = "pdfpipe-sink",
+        .purpose = "Receives chunk PDFs from workers, keeps them in a spool, "
+                   "and\nmerges and stores each job once all its chunks are "
+                   "there.",
+        .options = options,
+    };
+    int parsed = options_parse (&program, argc, argv);
+    if (parsed != OPTIONS_RUN)
+        return parsed;
     log_init ("pdfpipe-sink", verbose);
 
     int rc = EXIT_FAILURE;

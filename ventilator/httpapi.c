@@ -53,6 +53,7 @@
 #include "log.h"
 #include "output.h"
 #include "s3.h"
+#include "timestamp.h"
 
 //  First allocation for a body without Content-Length; it doubles as
 //  needed.
@@ -526,18 +527,6 @@ s_submit (httpapi_t *self, struct MHD_Connection *connection,
     return s_queue (connection, MHD_HTTP_ACCEPTED, response);
 }
 
-//  An RFC 3339 UTC time with milliseconds, as the rest of the API writes
-//  them, into text (at least 32 bytes).
-static void
-s_format_time (int64_t seconds, char *text, size_t size)
-{
-    time_t when = (time_t)seconds;
-    struct tm utc;
-    if (!gmtime_r (&when, &utc))
-        memset (&utc, 0, sizeof (utc));
-    strftime (text, size, "%Y-%m-%dT%H:%M:%S.000Z", &utc);
-}
-
 //  A presigned GET URL for an s3:// location, or NULL (logged) when this
 //  ventilator cannot sign one. Caller frees.
 static char *
@@ -602,8 +591,9 @@ s_status_text (httpapi_t *self, const char *id)
     cJSON *root = url ? cJSON_Parse (status) : NULL;
     cJSON *result = cJSON_GetObjectItemCaseSensitive (root, "result");
     if (cJSON_IsObject (result)) {
-        char expires_text[40];
-        s_format_time (expires_at, expires_text, sizeof (expires_text));
+        char expires_text[TIMESTAMP_SIZE];
+        timestamp_format_ms (expires_at * 1000, expires_text,
+                             sizeof (expires_text));
         cJSON_AddStringToObject (result, "download_url", url);
         cJSON_AddStringToObject (result, "download_expires_at", expires_text);
         char *decorated = cJSON_PrintUnformatted (root);
@@ -714,8 +704,9 @@ s_redirect_to_s3 (httpapi_t *self, struct MHD_Connection *connection,
                              "link can be made for it; see the ventilator's "
                              "log",
                              id);
-    char expires_text[40];
-    s_format_time (expires_at, expires_text, sizeof (expires_text));
+    char expires_text[TIMESTAMP_SIZE];
+    timestamp_format_ms (expires_at * 1000, expires_text,
+                         sizeof (expires_text));
     struct MHD_Response *response =
         s_located_response ("url", url, "expires_at", expires_text, url);
     free (url);

@@ -19,11 +19,11 @@
 #include <errno.h>
 #include <sqlite3.h>
 #include <string.h>
-#include <time.h>
 
 #include "chunkplan.h"
 #include "log.h"
 #include "output.h"
+#include "timestamp.h"
 
 #define S_SCHEMA_VERSION 2
 
@@ -841,24 +841,11 @@ jobstore_active (jobstore_t *self)
     return ids;
 }
 
-//  RFC 3339 UTC with milliseconds: 2025-01-31T23:59:59.123Z.
-static void
-s_format_time (int64_t ms, char *buffer, size_t size)
-{
-    if (ms < 0)
-        ms = 0;
-    time_t seconds = (time_t)(ms / 1000);
-    struct tm fields;
-    gmtime_r (&seconds, &fields);
-    size_t length = strftime (buffer, size, "%Y-%m-%dT%H:%M:%S", &fields);
-    snprintf (buffer + length, size - length, ".%03dZ", (int)(ms % 1000));
-}
-
 static int
 s_add_time (cJSON *object, const char *name, int64_t ms)
 {
-    char text[40];
-    s_format_time (ms, text, sizeof (text));
+    char text[TIMESTAMP_SIZE];
+    timestamp_format_ms (ms, text, sizeof (text));
     return cJSON_AddStringToObject (object, name, text) ? 0 : -1;
 }
 

@@ -4,8 +4,8 @@
     rendered with each chunk's state (pending, in flight, stored), the
     workers with their credits (how many chunks each has said it has room
     for) and the deadlines of chunks in flight. It never touches a socket
-    or the job store: main.c feeds it events and sends what it decides, so
-    every rule here is unit-tested without a network.
+    or the job store: the lifecycle feeds it events and sends what it
+    decides, so every rule here is unit-tested without a network.
 
     Rules: a worker gets a chunk only against a credit; jobs are served
     round-robin, one chunk at a time, so a small job is never stuck behind a
@@ -29,10 +29,11 @@
     never arrived (lost with a broken connection): they are requeued
     without counting an attempt, and the worker gets its credits back.
 
-    Completion: a job whose chunks are all stored stays here until main.c
-    removes it (the sink reported it done or failed); scheduler_query_due
-    names such jobs every query_interval_ms so that main.c can ask the sink
-    what became of them, in case that report was lost.
+    Completion: a job whose chunks are all stored stays here until the
+    lifecycle removes it (the sink reported it done or failed);
+    scheduler_query_due names such jobs every query_interval_ms so that the
+    lifecycle can ask the sink what became of them, in case that report was
+    lost.
 
     SPDX-License-Identifier: MPL-2.0
 */

@@ -22,7 +22,6 @@
     SPDX-License-Identifier: MPL-2.0
 */
 #include <czmq.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,93 +59,36 @@
 //  Bytes of --name kept in the routing id (ZeroMQ allows 255).
 #define WORKER_ROUTING_NAME_MAX 64
 
-typedef struct {
+//  The command line: defaults here (the name's is set in main), the rest
+//  from options_parse.
+static struct {
     const char *ventilator; // endpoint
     const char *sink;       // endpoint
-    char name[128];
+    const char *name;
     bool verbose;
-} s_options_t;
+} s_options = {
+    .ventilator = WORKER_VENTILATOR_DEFAULT,
+    .sink = WORKER_SINK_DEFAULT,
+};
 
-static void
-s_usage (FILE *stream)
-{
-    fprintf (
-        stream,
-        "Usage: pdfpipe-worker [OPTION]...\n"
-        "Render the chunks the pdfpipe ventilator hands out and push each\n"
-        "chunk PDF to the sink.\n"
-        "\n"
-        "  --ventilator ENDPOINT  ventilator to take chunks from\n"
-        "                         (default $PDFPIPE_VENTILATOR, "
-        "else " WORKER_VENTILATOR_DEFAULT ")\n"
-        "  --sink ENDPOINT        sink to push rendered chunks to\n"
-        "                         (default $PDFPIPE_SINK, "
-        "else " WORKER_SINK_DEFAULT ")\n"
-        "  --name NAME            name in log lines and in the routing id\n"
-        "                         (default worker-PID)\n"
-        "  --verbose              print debug lines\n"
-        "  --help                 print this help and exit\n"
-        "\n"
-        "Stops cleanly on SIGINT or SIGTERM after the chunk in progress.\n");
-}
+static const options_spec_t s_option_table[] = {
+    OPTIONS_TEXT ("ventilator", &s_options.ventilator, "ENDPOINT",
+                  "PDFPIPE_VENTILATOR", "ventilator to take chunks from"),
+    OPTIONS_TEXT ("sink", &s_options.sink, "ENDPOINT", "PDFPIPE_SINK",
+                  "sink to push rendered chunks to"),
+    OPTIONS_TEXT ("name", &s_options.name, "NAME", NULL,
+                  "name in log lines and in the routing id"),
+    OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "print debug lines"),
+    OPTIONS_END,
+};
 
-//  Returns 0 to run, 1 to exit successfully (--help), 2 on a usage error.
-static int
-s_options_parse (int argc, char *argv[], s_options_t *options)
-{
-    static const struct option long_options[] = {
-        {"ventilator", required_argument, NULL, 'V'},
-        {"sink", required_argument, NULL, 'S'},
-        {"name", required_argument, NULL, 'N'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    options->ventilator =
-        options_env_or ("PDFPIPE_VENTILATOR", WORKER_VENTILATOR_DEFAULT);
-    options->sink = options_env_or ("PDFPIPE_SINK", WORKER_SINK_DEFAULT);
-    snprintf (options->name, sizeof (options->name), "worker-%ld",
-              (long)getpid ());
-    options->verbose = false;
-
-    while (true) {
-        int option = getopt_long (argc, argv, "", long_options, NULL);
-        if (option == -1)
-            break;
-        switch (option) {
-        case 'V':
-            options->ventilator = optarg;
-            break;
-        case 'S':
-            options->sink = optarg;
-            break;
-        case 'N':
-            if (!*optarg) {
-                fprintf (stderr, "pdfpipe-worker: --name must not be empty\n");
-                s_usage (stderr);
-                return 2;
-            }
-            snprintf (options->name, sizeof (options->name), "%s", optarg);
-            break;
-        case 'v':
-            options->verbose = true;
-            break;
-        case 'h':
-            s_usage (stdout);
-            return 1;
-        default:
-            s_usage (stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, "pdfpipe-worker: unexpected argument '%s'\n",
-                 argv[optind]);
-        s_usage (stderr);
-        return 2;
-    }
-    return 0;
-}
+static const options_program_t s_program = {
+    .name = "pdfpipe-worker",
+    .purpose = "Render the chunks the pdfpipe ventilator hands out and push "
+               "each\nchunk PDF to the sink.",
+    .options = s_option_table,
+    .notes = "Stops cleanly on SIGINT or SIGTERM after the chunk in progress.",
+};
 
 //  A routing id unique across hosts and restarts: the name plus random
 //  hex, so two workers given the same --name do not displace each other.
@@ -233,17 +175,18 @@ s_on_slot (zsock_t *ventilator, slot_t *slot, zpoller_t *poller)
 int
 main (int argc, char *argv[])
 {
-    s_options_t options;
-    int parsed = s_options_parse (argc, argv, &options);
-    if (parsed == 1)
-        return 0;
-    if (parsed != 0)
-        return 2;
-    log_init (options.name, options.verbose);
+    char default_name[32];
+    snprintf (default_name, sizeof (default_name), "worker-%ld",
+              (long)getpid ());
+    s_options.name = default_name;
+    int parsed = options_parse (&s_program, argc, argv);
+    if (parsed != OPTIONS_RUN)
+        return parsed;
+    log_init (s_options.name, s_options.verbose);
 
     int rc = 1;
     char routing_id[WORKER_ROUTING_NAME_MAX + 16];
-    s_routing_id (options.name, routing_id, sizeof (routing_id));
+    s_routing_id (s_options.name, routing_id, sizeof (routing_id));
     slot_t *slot = NULL;
     zpoller_t *poller = NULL;
     zsock_t *ventilator = zsock_new (ZMQ_DEALER);
@@ -261,10 +204,10 @@ main (int argc, char *argv[])
     zsock_set_heartbeat_timeout (ventilator, WORKER_ZMTP_HEARTBEAT_TIMEOUT_MS);
     zsock_set_heartbeat_ivl (sink, WORKER_ZMTP_HEARTBEAT_IVL_MS);
     zsock_set_heartbeat_timeout (sink, WORKER_ZMTP_HEARTBEAT_TIMEOUT_MS);
-    if (zsock_connect (ventilator, "%s", options.ventilator) ||
-        zsock_connect (sink, "%s", options.sink)) {
+    if (zsock_connect (ventilator, "%s", s_options.ventilator) ||
+        zsock_connect (sink, "%s", s_options.sink)) {
         log_error ("cannot connect to ventilator=%s sink=%s: %s",
-                   options.ventilator, options.sink,
+                   s_options.ventilator, s_options.sink,
                    zmq_strerror (zmq_errno ()));
         goto cleanup;
     }
@@ -277,7 +220,7 @@ main (int argc, char *argv[])
     poller = zpoller_new (ventilator, slot_sock (slot), NULL);
     assert (poller);
     log_info ("worker %s started: ventilator=%s sink=%s", routing_id,
-              options.ventilator, options.sink);
+              s_options.ventilator, s_options.sink);
 
     s_send_credits (WIRE_READY, WORKER_SLOTS, ventilator);
     int64_t heartbeat_at = zclock_mono () + WORKER_HEARTBEAT_INTERVAL_MS;

@@ -1,0 +1,362 @@
+/*  lifecycle - each job's course through the ventilator: loaded from the
+    job store, its chunks dispatched, failed or stored, its result recorded.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "lifecycle.h"
+
+#include <czmq.h>
+#include <inttypes.h>
+
+#include "log.h"
+
+struct _lifecycle_t {
+    jobstore_t *jobstore;   // borrowed
+    scheduler_t *scheduler; // borrowed
+    lifecycle_sender_t sender;
+    zhashx_t *templates; // job id -> template JSON (char *), jobs in flight
+};
+
+static void
+s_free_string (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+lifecycle_t *
+lifecycle_new (jobstore_t *jobstore, scheduler_t *scheduler,
+               const lifecycle_sender_t *sender)
+{
+    assert (jobstore);
+    assert (scheduler);
+    assert (sender && sender->to_worker && sender->to_sink);
+    lifecycle_t *self = (lifecycle_t *)zmalloc (sizeof (lifecycle_t));
+    self->jobstore = jobstore;
+    self->scheduler = scheduler;
+    self->sender = *sender;
+    self->templates = zhashx_new ();
+    zhashx_set_destructor (self->templates, s_free_string);
+    return self;
+}
+
+void
+lifecycle_destroy (lifecycle_t **self_p)
+{
+    assert (self_p);
+    lifecycle_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->templates);
+    free (self);
+    *self_p = NULL;
+}
+
+static int
+s_send_to_sink (lifecycle_t *self, wire_t *message)
+{
+    return self->sender.to_sink (message, self->sender.sink_arg);
+}
+
+static void
+s_send_cancel (lifecycle_t *self, const char *job_id)
+{
+    wire_t *cancel = wire_new (WIRE_CANCEL);
+    wire_set_job_id (cancel, job_id);
+    s_send_to_sink (self, cancel);
+    wire_destroy (&cancel);
+}
+
+static void
+s_forget (lifecycle_t *self, const char *job_id)
+{
+    scheduler_remove_job (self->scheduler, job_id);
+    zhashx_delete (self->templates, job_id);
+}
+
+//  A job has failed for good: record it, tell the sink to drop its chunks.
+//  A scheduler_failed_fn.
+static void
+s_job_failed (const char *job_id, const char *reason, void *arg)
+{
+    lifecycle_t *self = (lifecycle_t *)arg;
+    log_info ("job=%s failed: %s", job_id, reason);
+    jobstore_set_state (self->jobstore, job_id, JOB_FAILED, reason);
+    s_forget (self, job_id);
+    s_send_cancel (self, job_id);
+}
+
+void
+lifecycle_load (lifecycle_t *self, const char *job_id)
+{
+    assert (self);
+    jobstore_job_t job;
+    if (jobstore_job (self->jobstore, job_id, &job)) {
+        log_warning ("job=%s announced but not in the job store", job_id);
+        return;
+    }
+    if (jobstate_is_terminal (job.state) ||
+        scheduler_has_job (self->scheduler, job_id))
+        return;
+    char *template_json = jobstore_template_json (self->jobstore, job_id);
+    bool *stored = (bool *)zmalloc (job.chunk_count * sizeof (bool));
+    if (!template_json ||
+        jobstore_chunks_stored (self->jobstore, job_id, stored,
+                                job.chunk_count) ||
+        scheduler_add_job (self->scheduler, job_id, job.pages, job.chunk_pages,
+                           stored)) {
+        free (stored);
+        free (template_json);
+        s_job_failed (job_id, "internal error: cannot load the job", self);
+        return;
+    }
+    free (stored);
+    zhashx_update (self->templates, job_id, template_json);
+    log_debug ("job=%s scheduled: %u pages in %u chunks (%u stored)", job_id,
+               job.pages, job.chunk_count, job.chunks_done);
+}
+
+void
+lifecycle_load_active (lifecycle_t *self)
+{
+    assert (self);
+    zlist_t *active = jobstore_active (self->jobstore);
+    if (!active)
+        return;
+    for (char *job_id = (char *)zlist_first (active); job_id;
+         job_id = (char *)zlist_next (active))
+        lifecycle_load (self, job_id);
+    zlist_destroy (&active);
+}
+
+//  The CHUNK message for one dispatch decision. Caller destroys it.
+static wire_t *
+s_chunk_message (const scheduler_dispatch_t *dispatch,
+                 const char *template_json, const char *records)
+{
+    wire_t *chunk = wire_new (WIRE_CHUNK);
+    wire_set_routing_id (chunk, dispatch->worker);
+    wire_set_job_id (chunk, dispatch->job_id);
+    wire_set_chunk_nbr (chunk, dispatch->chunk_nbr);
+    wire_set_attempt (chunk, dispatch->attempt);
+    wire_set_first_page (chunk, dispatch->first_page);
+    wire_set_page_count (chunk, dispatch->page_count);
+    wire_set_total_pages (chunk, dispatch->total_pages);
+    wire_set_chunk_count (chunk, dispatch->chunk_count);
+    wire_set_template_json (chunk, template_json);
+    wire_set_records_json (chunk, records);
+    return chunk;
+}
+
+void
+lifecycle_dispatch (lifecycle_t *self, int64_t now)
+{
+    assert (self);
+    scheduler_dispatch_t dispatch;
+    while (scheduler_next (self->scheduler, now, &dispatch)) {
+        const char *job_id = dispatch.job_id;
+        char *records =
+            jobstore_chunk_records (self->jobstore, job_id, dispatch.chunk_nbr);
+        const char *template_json =
+            (const char *)zhashx_lookup (self->templates, job_id);
+        if (!records || !template_json) {
+            free (records);
+            zframe_destroy (&dispatch.worker);
+            s_job_failed (job_id, "internal error: chunk records missing",
+                          self);
+            continue;
+        }
+        if (dispatch.first_of_job)
+            jobstore_set_state (self->jobstore, job_id, JOB_RENDERING, NULL);
+
+        wire_t *chunk = s_chunk_message (&dispatch, template_json, records);
+        free (records);
+        int rc = self->sender.to_worker (chunk, self->sender.worker_arg);
+        log_debug ("job=%s chunk=%u attempt=%u pages %u-%u to worker=%s%s",
+                   job_id, dispatch.chunk_nbr, dispatch.attempt,
+                   dispatch.first_page,
+                   dispatch.first_page + dispatch.page_count - 1,
+                   wire_peer (chunk), rc ? " failed" : "");
+        if (rc)
+            //  The worker went away between its READY and now: this chunk
+            //  and any other it holds go to others.
+            scheduler_worker_gone (self->scheduler, dispatch.worker,
+                                   "is unreachable", s_job_failed, self);
+        wire_destroy (&chunk);
+        zframe_destroy (&dispatch.worker);
+    }
+}
+
+int
+lifecycle_worker_message (lifecycle_t *self, wire_t *message, int64_t now)
+{
+    assert (self);
+    assert (message);
+    switch (wire_id (message)) {
+    case WIRE_READY:
+        scheduler_worker_ready (self->scheduler, wire_routing_id (message),
+                                wire_credits (message), now);
+        return 0;
+    case WIRE_HEARTBEAT:
+        scheduler_worker_seen (self->scheduler, wire_routing_id (message),
+                               wire_credits (message), now);
+        return 0;
+    case WIRE_CHUNK_FAILED:
+        log_warning ("job=%s chunk=%u attempt=%u failed on worker=%s: %s",
+                     wire_job_id (message), wire_chunk_nbr (message),
+                     wire_attempt (message), wire_peer (message),
+                     wire_text (message));
+        scheduler_chunk_failed (
+            self->scheduler, wire_job_id (message), wire_chunk_nbr (message),
+            wire_attempt (message), wire_text (message), s_job_failed, self);
+        return 0;
+    default:
+        log_warning ("dropped %s from worker=%s: not a worker message",
+                     wire_command (message), wire_peer (message));
+        return -1;
+    }
+}
+
+void
+lifecycle_expire (lifecycle_t *self, int64_t now)
+{
+    assert (self);
+    scheduler_expire (self->scheduler, now, s_job_failed, self);
+}
+
+//  Tell the sink where the job's result goes (OUTPUT): it finishes a job
+//  only once it knows. Sent when the last chunk is stored and with
+//  every QUERY, so a sink that restarted or missed it learns it again.
+static void
+s_send_output (lifecycle_t *self, const char *job_id)
+{
+    char *key = NULL, *filename = NULL;
+    if (jobstore_output (self->jobstore, job_id, &key, &filename))
+        return;
+    wire_t *output = wire_new (WIRE_OUTPUT);
+    wire_set_job_id (output, job_id);
+    wire_set_text (output, key);
+    wire_set_filename (output, filename ? filename : "");
+    if (s_send_to_sink (self, output))
+        log_warning ("job=%s cannot tell the sink where the result goes: %s",
+                     job_id, zmq_strerror (zmq_errno ()));
+    wire_destroy (&output);
+    free (key);
+    free (filename);
+}
+
+static int
+s_chunk_stored (lifecycle_t *self, const char *job_id, uint32_t chunk_nbr)
+{
+    if (jobstore_chunk_stored (self->jobstore, job_id, chunk_nbr) < 0) {
+        log_warning ("job=%s chunk=%u: sink stored an unknown chunk", job_id,
+                     chunk_nbr);
+        return -1;
+    }
+    if (scheduler_chunk_stored (self->scheduler, job_id, chunk_nbr) == 1) {
+        log_info ("job=%s all chunks stored", job_id);
+        s_send_output (self, job_id);
+    }
+    return 0;
+}
+
+void
+lifecycle_query_sink (lifecycle_t *self, int64_t now)
+{
+    assert (self);
+    zlist_t *due = scheduler_query_due (self->scheduler, now);
+    for (const char *job_id = (const char *)zlist_first (due); job_id;
+         job_id = (const char *)zlist_next (due)) {
+        log_debug ("job=%s all chunks stored, no outcome yet: asking the sink",
+                   job_id);
+        wire_t *query = wire_new (WIRE_QUERY);
+        wire_set_job_id (query, job_id);
+        if (s_send_to_sink (self, query))
+            log_warning ("job=%s cannot ask the sink: %s", job_id,
+                         zmq_strerror (zmq_errno ()));
+        wire_destroy (&query);
+        //  After the QUERY, which makes a sink that lost the job's
+        //  completion wait for exactly this.
+        s_send_output (self, job_id);
+    }
+    zlist_destroy (&due);
+}
+
+static int
+s_job_state (lifecycle_t *self, const char *job_id, const char *state_name)
+{
+    jobstate_t state;
+    if (jobstate_parse (state_name, &state) ||
+        (state != JOB_MERGING && state != JOB_STORING)) {
+        log_warning ("job=%s: sink sent unexpected state '%s'", job_id,
+                     state_name);
+        return -1;
+    }
+    jobstore_set_state (self->jobstore, job_id, state, NULL);
+    return 0;
+}
+
+//  The sink merges a job only when it holds every chunk, so a job done
+//  has them all stored, even those whose STORED was lost with a restart
+//  (the sink then answers a late duplicate with the outcome instead).
+static void
+s_mark_all_stored (lifecycle_t *self, const char *job_id)
+{
+    jobstore_job_t job;
+    if (jobstore_job (self->jobstore, job_id, &job) ||
+        jobstate_is_terminal (job.state) || job.chunks_done == job.chunk_count)
+        return;
+    bool *stored = (bool *)zmalloc (job.chunk_count * sizeof (bool));
+    if (jobstore_chunks_stored (self->jobstore, job_id, stored,
+                                job.chunk_count) == 0)
+        for (uint32_t chunk_nbr = 0; chunk_nbr < job.chunk_count; chunk_nbr++)
+            if (!stored[chunk_nbr])
+                jobstore_chunk_stored (self->jobstore, job_id, chunk_nbr);
+    free (stored);
+}
+
+static void
+s_job_done (lifecycle_t *self, const char *job_id, const char *location,
+            uint64_t bytes)
+{
+    s_mark_all_stored (self, job_id);
+    if (jobstore_set_result (self->jobstore, job_id, location, bytes) == 0)
+        log_info ("job=%s done: %" PRIu64 " bytes at %s", job_id, bytes,
+                  location);
+    s_forget (self, job_id);
+}
+
+int
+lifecycle_sink_message (lifecycle_t *self, const wire_t *message)
+{
+    assert (self);
+    assert (message);
+    const char *job_id = wire_job_id (message);
+    switch (wire_id (message)) {
+    case WIRE_STORED:
+        return s_chunk_stored (self, job_id, wire_chunk_nbr (message));
+    case WIRE_JOB_STATE:
+        return s_job_state (self, job_id, wire_text (message));
+    case WIRE_JOB_DONE:
+        s_job_done (self, job_id, wire_text (message), wire_bytes (message));
+        return 0;
+    case WIRE_JOB_FAILED:
+        log_info ("job=%s failed in the sink: %s", job_id, wire_text (message));
+        jobstore_set_state (self->jobstore, job_id, JOB_FAILED,
+                            wire_text (message));
+        s_forget (self, job_id);
+        return 0;
+    default:
+        log_warning ("dropped %s on the events socket: not a sink message",
+                     wire_command (message));
+        return -1;
+    }
+}
+
+void
+lifecycle_cancel (lifecycle_t *self, const char *job_id)
+{
+    assert (self);
+    s_forget (self, job_id);
+    s_send_cancel (self, job_id);
+}
