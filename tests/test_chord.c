@@ -18,6 +18,8 @@
 #include "render.h"
 #include "spool.h"
 #include "template.h"
+#include "testassert.h"
+#include "testdir.h"
 
 #define S_JOB "0123456789abcdef0123456789abcdef"
 #define S_TEMPLATE                                                             \
@@ -25,7 +27,7 @@
     " \"x\": 50, \"y\": 700, \"font\": \"Helvetica\", \"size\": 12}]}"
 
 typedef struct {
-    char root[64]; // mkdtemp directory, the spool
+    testdir_t *testdir; // the spool
     chord_t *chord;
     render_t *render;
     template_t *tpl;
@@ -35,9 +37,8 @@ static int
 s_setup (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)zmalloc (sizeof (s_fixture_t));
-    strcpy (fixture->root, "/tmp/test_chord.XXXXXX");
-    assert_non_null (mkdtemp (fixture->root));
-    fixture->chord = chord_new (fixture->root);
+    fixture->testdir = testdir_new ("test_chord");
+    fixture->chord = chord_new (testdir_path (fixture->testdir));
     assert_non_null (fixture->chord);
     fixture->render = render_new ();
     fielderr_t err;
@@ -54,9 +55,7 @@ s_teardown (void **state)
     chord_destroy (&fixture->chord);
     template_destroy (&fixture->tpl);
     render_destroy (&fixture->render);
-    char *command = zsys_sprintf ("rm -rf '%s'", fixture->root);
-    assert_int_equal (system (command), 0);
-    zstr_free (&command);
+    testdir_destroy (&fixture->testdir);
     free (fixture);
     return 0;
 }
@@ -100,7 +99,7 @@ s_offer (s_fixture_t *fixture, const char *job_id, uint32_t chunk_nbr,
 static void
 s_tombstone (s_fixture_t *fixture, const char *job_id, const char *outcome)
 {
-    spool_t *spool = spool_new (fixture->root);
+    spool_t *spool = spool_new (testdir_path (fixture->testdir));
     assert_non_null (spool);
     assert_int_equal (spool_finish (spool, job_id, outcome), 0);
     spool_destroy (&spool);
@@ -134,7 +133,7 @@ test_late_chunk_of_done_job_repeats_the_outcome (void **state)
     assert_non_null (outcome);
     assert_int_equal (wire_id (outcome), WIRE_JOB_DONE);
     assert_string_equal (wire_job_id (outcome), S_JOB);
-    assert_int_equal (wire_bytes (outcome), 1234);
+    assert_size_eq (wire_bytes (outcome), 1234);
     assert_string_equal (wire_text (outcome), "file:///out/a b.pdf");
     wire_destroy (&outcome);
     assert_false (chord_cancelled (fixture->chord, S_JOB));
@@ -200,7 +199,7 @@ test_chunk_the_spool_cannot_take_fails_its_job (void **state)
     const char *other = "other-job";
     assert_int_equal (s_offer (fixture, other, 0, reason), CHORD_STORED);
     //  A file where the job's directory should go: every write fails.
-    char *blocker = zsys_sprintf ("%s/%s", fixture->root, S_JOB);
+    char *blocker = testdir_join (fixture->testdir, "%s", S_JOB);
     FILE *file = fopen (blocker, "w");
     assert_non_null (file);
     fclose (file);
