@@ -499,10 +499,7 @@ test_download_error_status_leaves_no_file (void **state)
     (void)state;
     testdir_t *dir = testdir_new ("test_apiclient");
     char *output = testdir_join (dir, "out.pdf");
-    FILE *existing = fopen (output, "w");
-    assert_non_null (existing);
-    fputs ("old result", existing);
-    fclose (existing);
+    testfile_write (output, "old result", strlen ("old result"));
     testserver_answer_t answer = {
         .status = 409,
         .body = "{\"error\": {\"message\": \"job not done\"}}\n\n"};

@@ -20,6 +20,7 @@
 #include "template.h"
 #include "testassert.h"
 #include "testdir.h"
+#include "testfile.h"
 
 #define S_JOB "0123456789abcdef0123456789abcdef"
 #define S_TEMPLATE                                                             \
@@ -200,9 +201,7 @@ test_chunk_the_spool_cannot_take_fails_its_job (void **state)
     assert_int_equal (s_offer (fixture, other, 0, reason), CHORD_STORED);
     //  A file where the job's directory should go: every write fails.
     char *blocker = testdir_join (fixture->testdir, "%s", S_JOB);
-    FILE *file = fopen (blocker, "w");
-    assert_non_null (file);
-    fclose (file);
+    testfile_write (blocker, NULL, 0);
     assert_int_equal (s_offer (fixture, S_JOB, 0, reason), CHORD_FAILED);
     assert_non_null (strstr (reason, "could not write chunk 0 to its spool"));
     assert_null (chord_assembly (fixture->chord, S_JOB));

@@ -182,9 +182,7 @@ test_commit_moves_the_temporary_into_place (void **state)
     char *temp = testdir_join (*state, "out.pdf.part");
     char *dest = testdir_join (*state, "out.pdf");
     char error[FSIO_ERROR_MAX];
-    FILE *file = fopen (temp, "w");
-    fputs ("%PDF-", file);
-    fclose (file);
+    testfile_write (temp, "%PDF-", 5);
     assert_int_equal (fsio_commit (temp, dest, error), 0);
     s_assert_content (dest, "%PDF-");
     assert_int_equal (access (temp, F_OK), -1);

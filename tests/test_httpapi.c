@@ -30,6 +30,7 @@
 #include "jobstore.h"
 #include "testassert.h"
 #include "testdir.h"
+#include "testfile.h"
 
 #define S_MAX_BODY_BYTES 4096
 #define S_RECEIVE_TIMEOUT_MS 2000
@@ -615,10 +616,7 @@ test_result_of_done_job_is_streamed (void **state)
     snprintf (file_path, sizeof (file_path), "%s/result.pdf",
               fixture->data_dir);
     const char content[] = "%PDF-1.4\n% not really a PDF\n%%EOF\n";
-    FILE *file = fopen (file_path, "wb");
-    assert_non_null (file);
-    fwrite (content, 1, sizeof (content) - 1, file);
-    fclose (file);
+    testfile_write (file_path, content, sizeof (content) - 1);
     char location[160];
     snprintf (location, sizeof (location), "file://%s", file_path);
     jobstore_t *store = jobstore_open (fixture->data_dir);
@@ -799,10 +797,7 @@ test_download_uses_the_documents_file_name (void **state)
     char file_path[128];
     snprintf (file_path, sizeof (file_path), "%s/result.pdf",
               fixture->data_dir);
-    FILE *file = fopen (file_path, "wb");
-    assert_non_null (file);
-    fputs ("%PDF-1.4\n", file);
-    fclose (file);
+    testfile_write (file_path, "%PDF-1.4\n", strlen ("%PDF-1.4\n"));
     char location[160];
     snprintf (location, sizeof (location), "file://%s", file_path);
     jobstore_t *store = jobstore_open (fixture->data_dir);

@@ -26,6 +26,7 @@
 #include "jobstore.h"
 #include "testassert.h"
 #include "testdir.h"
+#include "testfile.h"
 
 static const char *s_document =
     "{\"version\": 1, \"chunk_pages\": 2,"
@@ -460,9 +461,7 @@ test_open_fails_when_data_dir_is_a_file (void **state)
     s_fixture_t *fixture = (s_fixture_t *)*state;
     char path[128];
     snprintf (path, sizeof (path), "%s/plain-file", fixture->data_dir);
-    FILE *file = fopen (path, "w");
-    assert_non_null (file);
-    fclose (file);
+    testfile_write (path, NULL, 0);
     assert_null (jobstore_open (path));
 }
 

@@ -31,6 +31,7 @@
 #include "template.h"
 #include "testassert.h"
 #include "testdir.h"
+#include "testfile.h"
 
 //  What worker/render draws for the rendered chunks: no elements, only
 //  the document information and a bookmark per page.
@@ -173,11 +174,7 @@ s_write_chunk_with (const char *dir, const char *name, unsigned first_page,
     zstr_free (&trailer);
 
     char *path = zsys_sprintf ("%s/%s", dir, name);
-    FILE *file = fopen (path, "wb");
-    assert_non_null (file);
-    assert_int_equal (fwrite (zchunk_data (pdf), 1, zchunk_size (pdf), file),
-                      zchunk_size (pdf));
-    fclose (file);
+    testfile_write (path, zchunk_data (pdf), zchunk_size (pdf));
     zchunk_destroy (&pdf);
     free (offsets);
     zstr_free (&chunk_data);
@@ -218,11 +215,7 @@ s_render_chunk (const char *dir, const char *name, unsigned first_page,
     if (render_chunk (render, tpl, records, &range, &pdf, &err) != 0)
         fail_msg ("render failed: %s: %s", err.field, err.message);
     char *path = zsys_sprintf ("%s/%s", dir, name);
-    FILE *file = fopen (path, "wb");
-    assert_non_null (file);
-    assert_int_equal (fwrite (zframe_data (pdf), 1, zframe_size (pdf), file),
-                      zframe_size (pdf));
-    fclose (file);
+    testfile_write (path, zframe_data (pdf), zframe_size (pdf));
     zframe_destroy (&pdf);
     render_destroy (&render);
     cJSON_Delete (records);
@@ -559,9 +552,8 @@ test_unreadable_input_fails_with_qpdf_text (void **state)
     char *paths[2];
     paths[0] = s_write_chunk (fixture->root, "good.pdf", 1, 1);
     paths[1] = testdir_join (fixture->testdir, "bad.pdf");
-    FILE *file = fopen (paths[1], "w");
-    fputs ("this is not a PDF at all\n", file);
-    fclose (file);
+    const char *not_pdf = "this is not a PDF at all\n";
+    testfile_write (paths[1], not_pdf, strlen (not_pdf));
     char *out = testdir_join (fixture->testdir, "merged.pdf");
     char error[MERGE_ERROR_MAX] = "";
     assert_int_equal (merge_files ((const char *const *)paths, 2, 2, out,

@@ -21,6 +21,7 @@
 #include "spool.h"
 #include "testassert.h"
 #include "testdir.h"
+#include "testfile.h"
 #include "wire.h"
 
 #define S_PDF "%PDF-1.4 not really a PDF, the spool does not care\n"
@@ -240,17 +241,13 @@ test_recover_removes_leftovers (void **state)
     char *path =
         zsys_sprintf ("%s/job-1/.chunk-000001-p3-4.pdf.Ab12Cd", fixture->dir);
     zsys_file_delete (path);
-    FILE *file = fopen (path, "w");
-    fclose (file);
+    testfile_write (path, NULL, 0);
     zstr_free (&path);
     path = zsys_sprintf ("%s/.finished/job-2", fixture->dir);
-    file = fopen (path, "w");
-    fputs ("done\n", file);
-    fclose (file);
+    testfile_write (path, "done\n", 5);
     zstr_free (&path);
     path = zsys_sprintf ("%s/.finished/job-old", fixture->dir);
-    file = fopen (path, "w");
-    fclose (file);
+    testfile_write (path, NULL, 0);
     struct timeval old[2] = {
         {.tv_sec = time (NULL) - SPOOL_TOMBSTONE_TTL_S - 60},
         {.tv_sec = time (NULL) - SPOOL_TOMBSTONE_TTL_S - 60}};
@@ -281,12 +278,10 @@ test_load_deletes_contradicting_chunk_files (void **state)
     //  Chunk 1 with a range that does not follow chunk 0, and a name that
     //  is not in canonical form.
     char *path = zsys_sprintf ("%s/job-1/chunk-000001-p4-8.pdf", fixture->dir);
-    FILE *file = fopen (path, "w");
-    fclose (file);
+    testfile_write (path, NULL, 0);
     zstr_free (&path);
     path = zsys_sprintf ("%s/job-1/chunk-1-p5-8.pdf", fixture->dir);
-    file = fopen (path, "w");
-    fclose (file);
+    testfile_write (path, NULL, 0);
     zstr_free (&path);
 
     job = spool_load (spool, "job-1");
@@ -379,8 +374,7 @@ test_new_fails_on_unusable_directory (void **state)
 {
     s_fixture_t *fixture = *state;
     char *blocker = testdir_join (fixture->testdir, "file");
-    FILE *file = fopen (blocker, "w");
-    fclose (file);
+    testfile_write (blocker, NULL, 0);
     char *dir = zsys_sprintf ("%s/spool", blocker);
     assert_null (spool_new (dir));
     zstr_free (&dir);

@@ -22,6 +22,7 @@
 #include "store.h"
 #include "testassert.h"
 #include "testdir.h"
+#include "testfile.h"
 
 #define S_CONTENT "%PDF-1.7 a finished document\n"
 
@@ -56,10 +57,7 @@ static char *
 s_make_file (const char *dir, const char *name)
 {
     char *path = zsys_sprintf ("%s/%s", dir, name);
-    FILE *file = fopen (path, "w");
-    assert_non_null (file);
-    fputs (S_CONTENT, file);
-    fclose (file);
+    testfile_write (path, S_CONTENT, strlen (S_CONTENT));
     return path;
 }
 

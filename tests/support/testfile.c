@@ -1,4 +1,4 @@
-/*  testfile - whole files read back for tests.
+/*  testfile - whole files written and read back for tests.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -46,4 +46,18 @@ testfile_read (const char *path, size_t *size_p)
     if (size_p)
         *size_p = size;
     return content;
+}
+
+void
+testfile_write (const char *path, const void *data, size_t size)
+{
+    FILE *file = fopen (path, "wb");
+    if (!file)
+        fail_msg ("cannot create %s: %s", path, strerror (errno));
+    size_t written = size ? fwrite (data, 1, size, file) : 0;
+    bool failed = written != size;
+    if (fclose (file) != 0)
+        failed = true;
+    if (failed)
+        fail_msg ("cannot write %zu bytes to %s", size, path);
 }

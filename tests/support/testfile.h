@@ -1,8 +1,10 @@
-/*  testfile - whole files read back for tests.
+/*  testfile - whole files written and read back for tests.
 
-    Test data under tests/data, outputs a test has made, examples from
-    the source tree: read in one call. Any failure fails the running test
-    (cmocka), so callers need no error paths.
+    Inputs a test puts in place (a blocker where a directory should go, a
+    broken PDF, an old result), test data under tests/data, outputs the
+    code under test made, examples from the source tree: each written or
+    read in one call. Any failure fails the running test (cmocka), so
+    callers need no error paths.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -17,5 +19,10 @@
 //  The caller frees the result.
 char *
 testfile_read (const char *path, size_t *size_p);
+
+//  Creates or replaces the file at path with size bytes of data (none:
+//  an empty file). Fails the test when the file cannot be written whole.
+void
+testfile_write (const char *path, const void *data, size_t size);
 
 #endif
