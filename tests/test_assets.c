@@ -1,8 +1,8 @@
 /*  test_assets - a job's images: base64 decoding, PNG and JPEG checks, and
     every error that names an asset.
 
-    PNG images are made here with libpng; the JPEG images are small files
-    in tests/data, made with pdftoppm (baseline and progressive).
+    PNG images are made with libpng (testimage); the JPEG images are small
+    files in tests/data, made with pdftoppm (baseline and progressive).
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -12,12 +12,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "assets.h"
+#include "testassert.h"
+#include "testfile.h"
+#include "testimage.h"
 
 #define S_BASELINE_JPEG TEST_SOURCE_DIR "/data/rgb-24x16.jpg"
 #define S_PROGRESSIVE_JPEG TEST_SOURCE_DIR "/data/progressive-24x16.jpg"
@@ -27,34 +29,6 @@ s_assert_contains (const char *text, const char *part)
 {
     if (!strstr (text, part))
         fail_msg ("\"%s\" does not contain \"%s\"", text, part);
-}
-
-//  A PNG of width x height pixels in format (PNG_FORMAT_RGBA, ...), a
-//  gradient. The caller frees it.
-static unsigned char *
-s_png (uint32_t width, uint32_t height, uint32_t format, size_t *size)
-{
-    png_image image;
-    memset (&image, 0, sizeof image);
-    image.version = PNG_IMAGE_VERSION;
-    image.width = width;
-    image.height = height;
-    image.format = format;
-    size_t pixels_size = PNG_IMAGE_SIZE (image);
-    unsigned char *pixels = malloc (pixels_size);
-    assert_non_null (pixels);
-    for (size_t index = 0; index < pixels_size; index++)
-        pixels[index] = (unsigned char)(index * 7);
-    png_alloc_size_t length = 0;
-    assert_true (
-        png_image_write_to_memory (&image, NULL, &length, 0, pixels, 0, NULL));
-    unsigned char *data = malloc (length);
-    assert_non_null (data);
-    assert_true (
-        png_image_write_to_memory (&image, data, &length, 0, pixels, 0, NULL));
-    free (pixels);
-    *size = length;
-    return data;
 }
 
 //  The first occurrence of needle (length bytes) in data, or NULL.
@@ -67,51 +41,12 @@ s_find (unsigned char *data, size_t size, const char *needle, size_t length)
     return NULL;
 }
 
-static unsigned char *
-s_read_file (const char *path, size_t *size)
-{
-    FILE *file = fopen (path, "rb");
-    assert_non_null (file);
-    fseek (file, 0, SEEK_END);
-    long length = ftell (file);
-    rewind (file);
-    unsigned char *data = malloc ((size_t)length);
-    assert_non_null (data);
-    assert_int_equal (fread (data, 1, (size_t)length, file), (size_t)length);
-    fclose (file);
-    *size = (size_t)length;
-    return data;
-}
-
-static char *
-s_base64 (const unsigned char *data, size_t size)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *text = malloc (size / 3 * 4 + 8);
-    assert_non_null (text);
-    size_t used = 0;
-    for (size_t offset = 0; offset < size; offset += 3) {
-        uint32_t bits = (uint32_t)data[offset] << 16;
-        if (offset + 1 < size)
-            bits |= (uint32_t)data[offset + 1] << 8;
-        if (offset + 2 < size)
-            bits |= data[offset + 2];
-        text[used++] = alphabet[bits >> 18 & 63];
-        text[used++] = alphabet[bits >> 12 & 63];
-        text[used++] = offset + 1 < size ? alphabet[bits >> 6 & 63] : '=';
-        text[used++] = offset + 2 < size ? alphabet[bits & 63] : '=';
-    }
-    text[used] = '\0';
-    return text;
-}
-
 //  {"name": {"type": type, "data": base64 of data}} parsed.
 static assets_t *
 s_parse_one (const char *name, const char *type, const unsigned char *data,
              size_t size, fielderr_t *err)
 {
-    char *base64 = s_base64 (data, size);
+    char *base64 = testimage_base64 (data, size);
     cJSON *json = cJSON_CreateObject ();
     cJSON *asset = cJSON_AddObjectToObject (json, name);
     cJSON_AddStringToObject (asset, "type", type);
@@ -160,23 +95,23 @@ test_assets_parses_a_png_with_alpha (void **state)
 {
     (void)state;
     size_t size;
-    unsigned char *png = s_png (40, 30, PNG_FORMAT_RGBA, &size);
+    unsigned char *png = testimage_png (40, 30, PNG_FORMAT_RGBA, &size);
     fielderr_t err = {"", ""};
     assets_t *assets = s_parse_one ("logo", "png", png, size, &err);
     assert_non_null (assets);
-    assert_int_equal (assets_count (assets), 1);
+    assert_int_eq (assets_count (assets), 1);
     const assets_image_t *image = assets_find (assets, "logo");
     assert_non_null (image);
     assert_string_equal (image->name, "logo");
     assert_int_equal (image->type, ASSETS_PNG);
-    assert_int_equal (image->width, 40);
-    assert_int_equal (image->height, 30);
-    assert_int_equal (image->size, size);
+    assert_int_eq (image->width, 40);
+    assert_int_eq (image->height, 30);
+    assert_size_eq (image->size, size);
     assert_memory_equal (image->data, png, size);
     assert_ptr_equal (assets_image (assets, 0), image);
     assert_null (assets_image (assets, 1));
-    assert_int_equal (assets_index (assets, "logo"), 0);
-    assert_int_equal (assets_index (assets, "other"), -1);
+    assert_int_eq (assets_index (assets, "logo"), 0);
+    assert_int_eq (assets_index (assets, "other"), -1);
     assert_null (assets_find (assets, "other"));
     assets_destroy (&assets);
     free (png);
@@ -187,11 +122,11 @@ test_assets_parses_a_grey_png (void **state)
 {
     (void)state;
     size_t size;
-    unsigned char *png = s_png (7, 5, PNG_FORMAT_GRAY, &size);
+    unsigned char *png = testimage_png (7, 5, PNG_FORMAT_GRAY, &size);
     fielderr_t err = {"", ""};
     assets_t *assets = s_parse_one ("g", "png", png, size, &err);
     assert_non_null (assets);
-    assert_int_equal (assets_image (assets, 0)->width, 7);
+    assert_int_eq (assets_image (assets, 0)->width, 7);
     assets_destroy (&assets);
     free (png);
 }
@@ -203,15 +138,16 @@ test_assets_parses_baseline_and_progressive_jpegs (void **state)
     const char *paths[] = {S_BASELINE_JPEG, S_PROGRESSIVE_JPEG};
     for (int nbr = 0; nbr < 2; nbr++) {
         size_t size;
-        unsigned char *jpeg = s_read_file (paths[nbr], &size);
+        unsigned char *jpeg =
+            (unsigned char *)testfile_read (paths[nbr], &size);
         fielderr_t err = {"", ""};
         assets_t *assets = s_parse_one ("photo", "jpeg", jpeg, size, &err);
         if (!assets)
             fail_msg ("%s: %s: %s", paths[nbr], err.field, err.message);
         const assets_image_t *image = assets_image (assets, 0);
         assert_int_equal (image->type, ASSETS_JPEG);
-        assert_int_equal (image->width, 24);
-        assert_int_equal (image->height, 16);
+        assert_int_eq (image->width, 24);
+        assert_int_eq (image->height, 16);
         assets_destroy (&assets);
         free (jpeg);
     }
@@ -224,7 +160,7 @@ test_assets_accepts_no_assets (void **state)
     fielderr_t err = {"", ""};
     assets_t *assets = assets_parse (NULL, "assets", &err);
     assert_non_null (assets);
-    assert_int_equal (assets_count (assets), 0);
+    assert_int_eq (assets_count (assets), 0);
     assets_destroy (&assets);
     assets = s_parse_text ("{}", &err);
     assert_non_null (assets);
@@ -236,8 +172,8 @@ test_assets_base64_allows_white_space_and_no_padding (void **state)
 {
     (void)state;
     size_t size;
-    unsigned char *png = s_png (3, 3, PNG_FORMAT_RGB, &size);
-    char *base64 = s_base64 (png, size);
+    unsigned char *png = testimage_png (3, 3, PNG_FORMAT_RGB, &size);
+    char *base64 = testimage_base64 (png, size);
     //  Drop the padding, then wrap every 10 characters.
     size_t length = strlen (base64);
     while (length && base64[length - 1] == '=')
@@ -256,7 +192,7 @@ test_assets_base64_allows_white_space_and_no_padding (void **state)
     assets_t *assets = s_parse_text (wrapped, &err);
     if (!assets)
         fail_msg ("%s: %s", err.field, err.message);
-    assert_int_equal (assets_image (assets, 0)->size, size);
+    assert_size_eq (assets_image (assets, 0)->size, size);
     assets_destroy (&assets);
     free (wrapped);
     free (base64);
@@ -329,7 +265,8 @@ test_assets_rejects_data_that_is_not_a_png (void **state)
 {
     (void)state;
     size_t size;
-    unsigned char *jpeg = s_read_file (S_BASELINE_JPEG, &size);
+    unsigned char *jpeg =
+        (unsigned char *)testfile_read (S_BASELINE_JPEG, &size);
     s_assert_image_rejected ("png", jpeg, size,
                              "is not a PNG image (it lacks the PNG "
                              "signature)");
@@ -341,7 +278,7 @@ test_assets_rejects_a_corrupt_png (void **state)
 {
     (void)state;
     size_t size;
-    unsigned char *png = s_png (20, 20, PNG_FORMAT_RGB, &size);
+    unsigned char *png = testimage_png (20, 20, PNG_FORMAT_RGB, &size);
     //  A byte of the IDAT chunk's data: its CRC no longer matches.
     unsigned char *idat = s_find (png, size, "IDAT", 4);
     assert_non_null (idat);
@@ -359,10 +296,11 @@ test_assets_rejects_a_png_too_large (void **state)
 {
     (void)state;
     size_t size;
-    unsigned char *png = s_png (ASSETS_SIDE_MAX + 1, 1, PNG_FORMAT_GRAY, &size);
+    unsigned char *png =
+        testimage_png (ASSETS_SIDE_MAX + 1, 1, PNG_FORMAT_GRAY, &size);
     s_assert_image_rejected ("png", png, size, "is not a valid PNG image");
     free (png);
-    png = s_png (6000, 5000, PNG_FORMAT_GRAY, &size);
+    png = testimage_png (6000, 5000, PNG_FORMAT_GRAY, &size);
     s_assert_image_rejected ("png", png, size,
                              "image has more pixels than a job may use");
     free (png);
@@ -373,7 +311,7 @@ test_assets_rejects_data_that_is_not_a_jpeg (void **state)
 {
     (void)state;
     size_t size;
-    unsigned char *png = s_png (3, 3, PNG_FORMAT_RGB, &size);
+    unsigned char *png = testimage_png (3, 3, PNG_FORMAT_RGB, &size);
     s_assert_image_rejected ("jpeg", png, size,
                              "is not a JPEG image (it does not start with "
                              "the JPEG start-of-image marker)");
@@ -385,7 +323,8 @@ test_assets_rejects_a_cut_jpeg (void **state)
 {
     (void)state;
     size_t size;
-    unsigned char *jpeg = s_read_file (S_BASELINE_JPEG, &size);
+    unsigned char *jpeg =
+        (unsigned char *)testfile_read (S_BASELINE_JPEG, &size);
     s_assert_image_rejected ("jpeg", jpeg, size - 40,
                              "it has no end-of-image marker");
     s_assert_image_rejected ("jpeg", jpeg, 100,
@@ -398,7 +337,8 @@ test_assets_rejects_jpeg_codings_pdf_cannot_show (void **state)
 {
     (void)state;
     size_t size;
-    unsigned char *jpeg = s_read_file (S_BASELINE_JPEG, &size);
+    unsigned char *jpeg =
+        (unsigned char *)testfile_read (S_BASELINE_JPEG, &size);
     unsigned char *sof = s_find (jpeg, size, "\xFF\xC0", 2);
     assert_non_null (sof);
     sof[1] = 0xC3; // lossless
@@ -418,14 +358,14 @@ test_assets_check_image_reads_sizes (void **state)
 {
     (void)state;
     size_t size;
-    unsigned char *png = s_png (9, 4, PNG_FORMAT_GA, &size);
+    unsigned char *png = testimage_png (9, 4, PNG_FORMAT_GA, &size);
     uint32_t width, height;
     char problem[200];
     assert_int_equal (assets_check_image (ASSETS_PNG, png, size, &width,
                                           &height, problem, sizeof problem),
                       0);
-    assert_int_equal (width, 9);
-    assert_int_equal (height, 4);
+    assert_int_eq (width, 9);
+    assert_int_eq (height, 4);
     free (png);
 }
 

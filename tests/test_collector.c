@@ -13,13 +13,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sinktest.h"
 #include "collector.h"
+#include "sinktest.h"
+#include "testassert.h"
+#include "testdir.h"
+#include "testfile.h"
 
 #define S_JOB "0123456789abcdef0123456789abcdef"
 
 typedef struct {
-    char root[64]; // mkdtemp directory, the spool
+    testdir_t *testdir; // the spool
     collector_t *collector;
 } s_fixture_t;
 
@@ -27,9 +30,8 @@ static int
 s_setup (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)zmalloc (sizeof (s_fixture_t));
-    strcpy (fixture->root, "/tmp/test_collector.XXXXXX");
-    assert_non_null (mkdtemp (fixture->root));
-    fixture->collector = collector_new (fixture->root);
+    fixture->testdir = testdir_new ("test_collector");
+    fixture->collector = collector_new (testdir_path (fixture->testdir));
     assert_non_null (fixture->collector);
     *state = fixture;
     return 0;
@@ -40,9 +42,7 @@ s_teardown (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     collector_destroy (&fixture->collector);
-    char *command = zsys_sprintf ("rm -rf '%s'", fixture->root);
-    assert_int_equal (system (command), 0);
-    zstr_free (&command);
+    testdir_destroy (&fixture->testdir);
     free (fixture);
     return 0;
 }
@@ -80,7 +80,7 @@ test_late_chunk_of_done_job_repeats_the_outcome (void **state)
     s_fixture_t *fixture = (s_fixture_t *)*state;
     char reason[COLLECTOR_REASON_MAX];
     assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_STORED);
-    sinktest_tombstone (fixture->root, S_JOB, "done 1234 file:///out/a b.pdf");
+    sinktest_tombstone (testdir_path (fixture->testdir), S_JOB, "done 1234 file:///out/a b.pdf");
     collector_forget (fixture->collector, S_JOB);
     assert_int_equal (s_offer (fixture, S_JOB, 1, reason), COLLECTOR_FINISHED);
     wire_t *outcome = collector_outcome (fixture->collector, S_JOB);
@@ -97,7 +97,7 @@ static void
 test_failed_job_repeats_its_reason (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
-    sinktest_tombstone (fixture->root, S_JOB, "failed merge failed: bad chunk");
+    sinktest_tombstone (testdir_path (fixture->testdir), S_JOB, "failed merge failed: bad chunk");
     char reason[COLLECTOR_REASON_MAX];
     assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_FINISHED);
     wire_t *outcome = collector_outcome (fixture->collector, S_JOB);
@@ -154,10 +154,8 @@ test_chunk_the_spool_cannot_take_fails_its_job (void **state)
     const char *other = "other-job";
     assert_int_equal (s_offer (fixture, other, 0, reason), COLLECTOR_STORED);
     //  A file where the job's directory should go: every write fails.
-    char *blocker = zsys_sprintf ("%s/%s", fixture->root, S_JOB);
-    FILE *file = fopen (blocker, "w");
-    assert_non_null (file);
-    fclose (file);
+    char *blocker = testdir_join (fixture->testdir, "%s", S_JOB);
+    testfile_write (blocker, NULL, 0);
     assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_FAILED);
     assert_non_null (strstr (reason, "could not write chunk 0 to its spool"));
     assert_null (collector_assembly (fixture->collector, S_JOB));

@@ -2,13 +2,13 @@
     the URLs it refuses before any request is made, and records fetched as
     CSV or JSON Lines.
 
-    Records are served by a scripted HTTP server on loopback, in a thread
-    of this test, which sends each object in pieces cut where the test
-    says, pausing between them so that they arrive as separate reads: a
-    quoted line break or a CRLF split between two pieces must read as if
-    it were whole. It checks no signature; the whole path against a real
-    S3 server (assets as base64 too) is tested against moto_server in
-    tests/e2e/test_s3.py.
+    Records are served by a scripted HTTP server on loopback (testserver),
+    in a thread of this test, which sends each object in pieces cut where
+    the test says, pausing between them so that they arrive as separate
+    reads: a quoted line break or a CRLF split between two pieces must
+    read as if it were whole. It checks no signature; the whole path
+    against a real S3 server (assets as base64 too) is tested against
+    moto_server in tests/e2e/test_s3.py.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -19,130 +19,15 @@
 
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <czmq.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fetch.h"
 #include "jobspec.h"
+#include "testassert.h"
+#include "testserver.h"
 
 #define S_MAX_BYTES (1024 * 1024)
-#define S_CUTS_MAX 8
-#define S_PIECE_PAUSE_MS 20 // between pieces, so each is a read of its own
-
-//  The object the scripted server sends for every GET.
-typedef struct {
-    int status;
-    const char *body;
-    size_t body_size;        // 0: strlen (body)
-    size_t cuts[S_CUTS_MAX]; // offsets to pause at, ascending; 0 ends
-} s_object_t;
-
-typedef struct {
-    int listener;
-    uint16_t port;
-    pthread_t thread;
-    s_object_t object;
-    size_t served;
-    char target[512]; // "METHOD target" of the last request
-} s_server_t;
-
-static void
-s_send_all (int fd, const char *data, size_t size)
-{
-    while (size > 0) {
-        ssize_t sent = send (fd, data, size, MSG_NOSIGNAL);
-        if (sent <= 0)
-            return;
-        data += sent;
-        size -= (size_t)sent;
-    }
-}
-
-static void
-s_serve_one (s_server_t *server, int fd)
-{
-    char head[8192];
-    size_t used = 0;
-    while (used + 1 < sizeof (head)) {
-        if (recv (fd, head + used, 1, 0) <= 0)
-            return;
-        head[++used] = '\0';
-        if (used >= 4 && strcmp (head + used - 4, "\r\n\r\n") == 0)
-            break;
-    }
-    const char *end = strstr (head, " HTTP/");
-    snprintf (server->target, sizeof (server->target), "%.*s",
-              end ? (int)(end - head) : 0, head);
-    server->served++;
-    int no_delay = 1;
-    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &no_delay, sizeof (no_delay));
-    const s_object_t *object = &server->object;
-    size_t size = object->body_size ? object->body_size : strlen (object->body);
-    char *answer = zsys_sprintf ("HTTP/1.1 %d Scripted\r\nContent-Length: "
-                                 "%zu\r\nConnection: close\r\n\r\n",
-                                 object->status, size);
-    s_send_all (fd, answer, strlen (answer));
-    zstr_free (&answer);
-    size_t from = 0;
-    for (size_t index = 0; index < S_CUTS_MAX && object->cuts[index]; index++) {
-        s_send_all (fd, object->body + from, object->cuts[index] - from);
-        from = object->cuts[index];
-        zclock_sleep (S_PIECE_PAUSE_MS);
-    }
-    s_send_all (fd, object->body + from, size - from);
-}
-
-static void *
-s_server_run (void *arg)
-{
-    s_server_t *server = arg;
-    while (true) {
-        int fd = accept (server->listener, NULL, NULL);
-        if (fd == -1)
-            break;
-        s_serve_one (server, fd);
-        close (fd);
-    }
-    return NULL;
-}
-
-static s_server_t *
-s_server_start (const s_object_t *object)
-{
-    s_server_t *server = calloc (1, sizeof (s_server_t));
-    assert_non_null (server);
-    server->object = *object;
-    server->listener = socket (AF_INET, SOCK_STREAM, 0);
-    assert_true (server->listener >= 0);
-    struct sockaddr_in address = {.sin_family = AF_INET};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    assert_int_equal (
-        bind (server->listener, (struct sockaddr *)&address, sizeof (address)),
-        0);
-    socklen_t size = sizeof (address);
-    getsockname (server->listener, (struct sockaddr *)&address, &size);
-    server->port = ntohs (address.sin_port);
-    assert_int_equal (listen (server->listener, 16), 0);
-    assert_int_equal (
-        pthread_create (&server->thread, NULL, s_server_run, server), 0);
-    return server;
-}
-
-static void
-s_server_stop (s_server_t **server_p)
-{
-    s_server_t *server = *server_p;
-    shutdown (server->listener, SHUT_RDWR);
-    close (server->listener);
-    pthread_join (server->thread, NULL);
-    free (server);
-    *server_p = NULL;
-}
 
 //  A client of endpoint, path style, one try per request.
 static s3_t *
@@ -172,22 +57,16 @@ s_client (void)
     return s_client_of ("http://127.0.0.1:9");
 }
 
-static s3_t *
-s_server_client (const s_server_t *server)
-{
-    char endpoint[64];
-    snprintf (endpoint, sizeof (endpoint), "http://127.0.0.1:%u", server->port);
-    return s_client_of (endpoint);
-}
-
 //  The document json resolved with object served as every object, within
-//  max_bytes; NULL with err filled when it is refused.
+//  max_bytes; NULL with err filled when it is refused. With target, the
+//  request line of the last request is copied there.
 static char *
-s_resolve_served (const s_object_t *object, const char *json, size_t max_bytes,
-                  fielderr_t *err, char *target, size_t target_size)
+s_resolve_served (const testserver_answer_t *object, const char *json,
+                  size_t max_bytes, fielderr_t *err, char *target,
+                  size_t target_size)
 {
-    s_server_t *server = s_server_start (object);
-    s3_t *s3 = s_server_client (server);
+    testserver_t *server = testserver_start (object, 1);
+    s3_t *s3 = s_client_of (testserver_url (server));
     memset (err, 0, sizeof (*err));
     char *resolved = NULL;
     int rc = fetch_resolve (s3, json, strlen (json), max_bytes, &resolved, err);
@@ -196,15 +75,17 @@ s_resolve_served (const s_object_t *object, const char *json, size_t max_bytes,
     else
         assert_null (resolved);
     if (target)
-        snprintf (target, target_size, "%s", server->target);
+        snprintf (
+            target, target_size, "%s",
+            testserver_request_line (server, testserver_served (server) - 1));
     s3_destroy (&s3);
-    s_server_stop (&server);
+    testserver_destroy (&server);
     return resolved;
 }
 
 //  Check that json, with object served, resolves to expected.
 static void
-s_assert_resolves (const s_object_t *object, const char *json,
+s_assert_resolves (const testserver_answer_t *object, const char *json,
                    const char *expected)
 {
     fielderr_t err;
@@ -219,7 +100,7 @@ s_assert_resolves (const s_object_t *object, const char *json,
 //  Check that json, with object served, is refused with a message about
 //  "records" that holds words.
 static void
-s_assert_served_refused (const s_object_t *object, const char *json,
+s_assert_served_refused (const testserver_answer_t *object, const char *json,
                          size_t max_bytes, const char *words)
 {
     fielderr_t err;
@@ -348,11 +229,11 @@ test_csv_rows_become_the_records_array_in_place (void **state)
         "1,\"Lovelace, Ada\",\"London\r\n(Marylebone)\",12.50\r\n"
         "\r\n"
         "007,\"Zoë \"\"Z\"\" Ångström\",Zürich,-3\r\n";
-    s_object_t object = {.status = 200, .body = body};
-    object.cuts[0] = (size_t)(strstr (body, "London") - body) + 7;
-    object.cuts[1] = (size_t)(strstr (body, "12.50") - body) + 6;
-    object.cuts[2] = (size_t)(strstr (body, "\"\"Z") - body) + 1;
-    object.cuts[3] = (size_t)(strstr (body, "rich") - body) - 1;
+    testserver_answer_t object = {.status = 200, .body = body};
+    object.pauses[0] = (size_t)(strstr (body, "London") - body) + 7;
+    object.pauses[1] = (size_t)(strstr (body, "12.50") - body) + 6;
+    object.pauses[2] = (size_t)(strstr (body, "\"\"Z") - body) + 1;
+    object.pauses[3] = (size_t)(strstr (body, "rich") - body) - 1;
     //  Everything but the records member stays byte for byte.
     s_assert_resolves (
         &object,
@@ -369,7 +250,7 @@ static void
 test_csv_is_asked_for_by_its_key (void **state)
 {
     (void)state;
-    s_object_t object = {.status = 200, .body = "a\n1\n"};
+    testserver_answer_t object = {.status = 200, .body = "a\n1\n"};
     fielderr_t err;
     char target[512];
     char *resolved = s_resolve_served (
@@ -388,29 +269,31 @@ test_csv_errors_name_the_url_and_line (void **state)
     const char *json = "{\"records\": \"s3://bucket/in/bad.csv\"}";
     //  Line 2 holds a line break inside quotes, so the short row is on
     //  line 4.
-    s_object_t object = {.status = 200, .body = "a,b\n1,\"x\ny\"\n3\n"};
-    object.cuts[0] = 8;
+    testserver_answer_t object = {.status = 200,
+                                  .body = "a,b\n1,\"x\ny\"\n3\n"};
+    object.pauses[0] = 8;
     s_assert_served_refused (&object, json, S_MAX_BYTES,
                              "s3://bucket/in/bad.csv line 4: 1 field, but "
                              "the header names 2");
-    object = (s_object_t){.status = 200, .body = "a,b\r\n1,\"open\r\n2,3\r\n"};
-    object.cuts[0] = 10;
+    object = (testserver_answer_t){.status = 200,
+                                   .body = "a,b\r\n1,\"open\r\n2,3\r\n"};
+    object.pauses[0] = 10;
     s_assert_served_refused (&object, json, S_MAX_BYTES,
                              "s3://bucket/in/bad.csv line 2: field 2 opens "
                              "a quote that is never closed");
-    object = (s_object_t){.status = 200, .body = "a,a\n1,2\n"};
+    object = (testserver_answer_t){.status = 200, .body = "a,a\n1,2\n"};
     s_assert_served_refused (&object, json, S_MAX_BYTES,
                              "s3://bucket/in/bad.csv line 1: columns 1 and 2 "
                              "are both called \"a\"");
-    object = (s_object_t){.status = 200, .body = "a\n\xB1\n"};
+    object = (testserver_answer_t){.status = 200, .body = "a\n\xB1\n"};
     s_assert_served_refused (&object, json, S_MAX_BYTES,
                              "s3://bucket/in/bad.csv line 2: field 1 is not "
                              "UTF-8 text (byte 0xB1)");
-    object = (s_object_t){.status = 200, .body = ""};
+    object = (testserver_answer_t){.status = 200, .body = ""};
     s_assert_served_refused (&object, json, S_MAX_BYTES,
                              "s3://bucket/in/bad.csv: the file is empty; its "
                              "first line must name the fields");
-    object = (s_object_t){.status = 200, .body = "a,b\r\n"};
+    object = (testserver_answer_t){.status = 200, .body = "a,b\r\n"};
     s_assert_served_refused (&object, json, S_MAX_BYTES,
                              "s3://bucket/in/bad.csv holds no records; a job "
                              "needs at least one");
@@ -428,7 +311,7 @@ test_csv_records_count_against_the_body_limit (void **state)
     while (length + 2 < 200)
         length +=
             snprintf (body + length, sizeof (body) - (size_t)length, "1\n");
-    s_object_t object = {.status = 200, .body = body};
+    testserver_answer_t object = {.status = 200, .body = body};
     size_t max_bytes = strlen (json) + 1000;
     s_assert_served_refused (&object, json, max_bytes,
                              "the records of s3://bucket/in/wide.csv, as "
@@ -452,7 +335,7 @@ test_csv_holds_at_most_the_records_a_job_may_have (void **state)
     for (size_t row = 0; row < rows; row++)
         memcpy (body + 2 + 2 * row, "1\n", 2);
     body[size] = '\0';
-    s_object_t object = {.status = 200, .body = body};
+    testserver_answer_t object = {.status = 200, .body = body};
     s_assert_served_refused (
         &object, "{\"records\": \"s3://bucket/in/many.csv\"}", 64 * 1024 * 1024,
         "s3://bucket/in/many.csv holds more than 1000000 "
@@ -465,15 +348,15 @@ test_jsonl_lines_split_between_pieces_are_whole (void **state)
 {
     (void)state;
     static const char body[] = "{\"n\": 1.50}\r\n\r\n  {\"n\": 2}\n{\"n\":3}";
-    s_object_t object = {.status = 200, .body = body};
-    object.cuts[0] = 5;
-    object.cuts[1] = 12; // between CR and LF
-    object.cuts[2] = 20;
+    testserver_answer_t object = {.status = 200, .body = body};
+    object.pauses[0] = 5;
+    object.pauses[1] = 12; // between CR and LF
+    object.pauses[2] = 20;
     s_assert_resolves (&object,
                        "{\"records\":\"s3://bucket/r.ndjson\",\"version\":1}",
                        "{\"records\":[{\"n\": 1.50},{\"n\": 2},{\"n\":3}],"
                        "\"version\":1}");
-    object = (s_object_t){.status = 200, .body = "{\"n\": 1}\n[2]\n"};
+    object = (testserver_answer_t){.status = 200, .body = "{\"n\": 1}\n[2]\n"};
     s_assert_served_refused (&object, "{\"records\": \"s3://bucket/r.jsonl\"}",
                              S_MAX_BYTES,
                              "line 2 of s3://bucket/r.jsonl: must be a JSON "
@@ -484,7 +367,7 @@ static void
 test_missing_object_says_what_s3_answered (void **state)
 {
     (void)state;
-    s_object_t object = {
+    testserver_answer_t object = {
         .status = 404,
         .body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
                 "NoSuchKey</Code><Message>The specified key does not exist."

@@ -28,6 +28,9 @@
 
 #include "httpapi.h"
 #include "jobstore.h"
+#include "testassert.h"
+#include "testdir.h"
+#include "testfile.h"
 
 #define S_MAX_BODY_BYTES 4096
 #define S_RECEIVE_TIMEOUT_MS 2000
@@ -53,7 +56,8 @@ static const char *s_bad_records =
 #define S_UNKNOWN_ID "ffffffffffffffffffffffffffffffff"
 
 typedef struct {
-    char data_dir[64];
+    testdir_t *testdir;
+    const char *data_dir; // testdir_path (testdir)
     char endpoint[64];
     zsock_t *pull;
     httpapi_t *api;
@@ -81,23 +85,14 @@ typedef struct {
     size_t offset;
 } s_upload_t;
 
-static void
-s_remove_tree (const char *path)
-{
-    zdir_t *dir = zdir_new (path, NULL);
-    if (dir)
-        zdir_remove (dir, true);
-    zdir_destroy (&dir);
-}
-
 static int
 s_setup (void **state)
 {
     static int instance = 0;
     s_fixture_t *fixture = (s_fixture_t *)calloc (1, sizeof (s_fixture_t));
     assert_non_null (fixture);
-    strcpy (fixture->data_dir, "/tmp/pdfpipe-test-httpapi-XXXXXX");
-    assert_non_null (mkdtemp (fixture->data_dir));
+    fixture->testdir = testdir_new ("test_httpapi");
+    fixture->data_dir = testdir_path (fixture->testdir);
     snprintf (fixture->endpoint, sizeof (fixture->endpoint),
               "inproc://test-httpapi-%d", ++instance);
     fixture->pull = zsock_new (ZMQ_PULL);
@@ -126,7 +121,7 @@ s_teardown (void **state)
     s_fixture_t *fixture = (s_fixture_t *)*state;
     httpapi_destroy (&fixture->api);
     zsock_destroy (&fixture->pull);
-    s_remove_tree (fixture->data_dir);
+    testdir_destroy (&fixture->testdir);
     free (fixture);
     return 0;
 }
@@ -285,7 +280,7 @@ s_error_message (const s_reply_t *reply)
 static void
 s_expect_error (const s_reply_t *reply, long status, const char *fragment)
 {
-    assert_int_equal (reply->status, status);
+    assert_int_eq (reply->status, status);
     char content_type[64] = "";
     assert_true (
         s_header (reply, "Content-Type", content_type, sizeof (content_type)));
@@ -334,7 +329,7 @@ test_healthz_answers_ok (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     s_reply_t reply = s_request (fixture, "GET", "/healthz", NULL, NULL);
-    assert_int_equal (reply.status, 200);
+    assert_int_eq (reply.status, 200);
     cJSON *json = s_json (&reply);
     assert_string_equal (cJSON_GetObjectItem (json, "status")->valuestring,
                          "ok");
@@ -342,8 +337,8 @@ test_healthz_answers_ok (void **state)
     s_reply_free (&reply);
 
     reply = s_request (fixture, "HEAD", "/healthz", NULL, NULL);
-    assert_int_equal (reply.status, 200);
-    assert_int_equal (reply.body_size, 0);
+    assert_int_eq (reply.status, 200);
+    assert_size_eq (reply.body_size, 0);
     s_reply_free (&reply);
 }
 
@@ -353,7 +348,7 @@ test_submit_stores_job_and_notifies_loop (void **state)
     s_fixture_t *fixture = (s_fixture_t *)*state;
     s_reply_t reply =
         s_request (fixture, "POST", "/v1/jobs", S_JSON, s_document);
-    assert_int_equal (reply.status, 202);
+    assert_int_eq (reply.status, 202);
     cJSON *json = s_json (&reply);
     const char *id = cJSON_GetObjectItem (json, "id")->valuestring;
     assert_int_equal (strlen (id), 32);
@@ -372,8 +367,8 @@ test_submit_stores_job_and_notifies_loop (void **state)
     jobstore_job_t job;
     assert_int_equal (jobstore_job (store, id, &job), 0);
     assert_int_equal (job.state, JOB_QUEUED);
-    assert_int_equal (job.pages, 5);
-    assert_int_equal (job.chunk_count, 3);
+    assert_int_eq (job.pages, 5);
+    assert_int_eq (job.chunk_count, 3);
     jobstore_destroy (&store);
     cJSON_Delete (json);
     s_reply_free (&reply);
@@ -387,7 +382,7 @@ test_status_of_a_submitted_job (void **state)
     char path[128];
     snprintf (path, sizeof (path), "/v1/jobs/%s", id);
     s_reply_t reply = s_request (fixture, "GET", path, NULL, NULL);
-    assert_int_equal (reply.status, 200);
+    assert_int_eq (reply.status, 200);
     cJSON *json = s_json (&reply);
     assert_string_equal (cJSON_GetObjectItem (json, "id")->valuestring, id);
     assert_string_equal (cJSON_GetObjectItem (json, "state")->valuestring,
@@ -407,7 +402,7 @@ test_charset_utf8_is_accepted (void **state)
     s_reply_t reply =
         s_request (fixture, "POST", "/v1/jobs",
                    "Application/JSON; charset=\"UTF-8\"", s_document);
-    assert_int_equal (reply.status, 202);
+    assert_int_eq (reply.status, 202);
     s_reply_free (&reply);
 }
 
@@ -463,13 +458,13 @@ test_oversized_body_is_refused (void **state)
     //  One byte less is within the limit (and then parsed).
     reply = s_request_full (fixture, "POST", "/v1/jobs", S_JSON, body, size - 1,
                             true);
-    assert_int_equal (reply.status, 400);
+    assert_int_eq (reply.status, 400);
     s_reply_free (&reply);
     free (body);
 
     //  The server is still serving.
     reply = s_request (fixture, "GET", "/healthz", NULL, NULL);
-    assert_int_equal (reply.status, 200);
+    assert_int_eq (reply.status, 200);
     s_reply_free (&reply);
 }
 
@@ -479,7 +474,7 @@ test_chunked_document_is_accepted (void **state)
     s_fixture_t *fixture = (s_fixture_t *)*state;
     s_reply_t reply = s_request_full (fixture, "POST", "/v1/jobs", S_JSON,
                                       s_document, strlen (s_document), true);
-    assert_int_equal (reply.status, 202);
+    assert_int_eq (reply.status, 202);
     s_reply_free (&reply);
 }
 
@@ -593,7 +588,7 @@ test_delete_cancels_and_notifies (void **state)
     char path[128];
     snprintf (path, sizeof (path), "/v1/jobs/%s", id);
     s_reply_t reply = s_request (fixture, "DELETE", path, NULL, NULL);
-    assert_int_equal (reply.status, 200);
+    assert_int_eq (reply.status, 200);
     cJSON *json = s_json (&reply);
     assert_string_equal (cJSON_GetObjectItem (json, "state")->valuestring,
                          "cancelled");
@@ -621,10 +616,7 @@ test_result_of_done_job_is_streamed (void **state)
     snprintf (file_path, sizeof (file_path), "%s/result.pdf",
               fixture->data_dir);
     const char content[] = "%PDF-1.4\n% not really a PDF\n%%EOF\n";
-    FILE *file = fopen (file_path, "wb");
-    assert_non_null (file);
-    fwrite (content, 1, sizeof (content) - 1, file);
-    fclose (file);
+    testfile_write (file_path, content, sizeof (content) - 1);
     char location[160];
     snprintf (location, sizeof (location), "file://%s", file_path);
     jobstore_t *store = jobstore_open (fixture->data_dir);
@@ -635,8 +627,8 @@ test_result_of_done_job_is_streamed (void **state)
     char path[128];
     snprintf (path, sizeof (path), "/v1/jobs/%s/result", id);
     s_reply_t reply = s_request (fixture, "GET", path, NULL, NULL);
-    assert_int_equal (reply.status, 200);
-    assert_int_equal (reply.body_size, sizeof (content) - 1);
+    assert_int_eq (reply.status, 200);
+    assert_size_eq (reply.body_size, sizeof (content) - 1);
     assert_memory_equal (reply.body, content, sizeof (content) - 1);
     char header[128];
     assert_true (s_header (&reply, "Content-Type", header, sizeof (header)));
@@ -724,7 +716,7 @@ test_result_in_s3_redirects_to_a_presigned_url (void **state)
     for (int head = 0; head < 2; head++) {
         s_reply_t reply =
             s_request (fixture, head ? "HEAD" : "GET", path, NULL, NULL);
-        assert_int_equal (reply.status, 302);
+        assert_int_eq (reply.status, 302);
         char location[1024];
         assert_true (
             s_header (&reply, "Location", location, sizeof (location)));
@@ -745,7 +737,7 @@ test_result_in_s3_redirects_to_a_presigned_url (void **state)
     //  The status document carries the same kind of link.
     snprintf (path, sizeof (path), "/v1/jobs/%s", id);
     s_reply_t reply = s_request (fixture, "GET", path, NULL, NULL);
-    assert_int_equal (reply.status, 200);
+    assert_int_eq (reply.status, 200);
     assert_null (strstr (reply.body, "secret"));
     cJSON *json = s_json (&reply);
     const cJSON *result = cJSON_GetObjectItem (json, "result");
@@ -781,7 +773,7 @@ test_result_in_s3_without_credentials_is_500 (void **state)
     //  The status still answers, without a link.
     snprintf (path, sizeof (path), "/v1/jobs/%s", id);
     reply = s_request (fixture, "GET", path, NULL, NULL);
-    assert_int_equal (reply.status, 200);
+    assert_int_eq (reply.status, 200);
     assert_null (strstr (reply.body, "download_url"));
     s_reply_free (&reply);
     free (id);
@@ -796,7 +788,7 @@ test_download_uses_the_documents_file_name (void **state)
               "%.*s, \"output\": {\"filename\": \"Q3 report.pdf\"}}",
               (int)strlen (s_document) - 1, s_document);
     s_reply_t reply = s_request (fixture, "POST", "/v1/jobs", S_JSON, document);
-    assert_int_equal (reply.status, 202);
+    assert_int_eq (reply.status, 202);
     cJSON *json = s_json (&reply);
     char *id = strdup (cJSON_GetObjectItem (json, "id")->valuestring);
     cJSON_Delete (json);
@@ -805,10 +797,7 @@ test_download_uses_the_documents_file_name (void **state)
     char file_path[128];
     snprintf (file_path, sizeof (file_path), "%s/result.pdf",
               fixture->data_dir);
-    FILE *file = fopen (file_path, "wb");
-    assert_non_null (file);
-    fputs ("%PDF-1.4\n", file);
-    fclose (file);
+    testfile_write (file_path, "%PDF-1.4\n", strlen ("%PDF-1.4\n"));
     char location[160];
     snprintf (location, sizeof (location), "file://%s", file_path);
     jobstore_t *store = jobstore_open (fixture->data_dir);
@@ -817,7 +806,7 @@ test_download_uses_the_documents_file_name (void **state)
     char path[128];
     snprintf (path, sizeof (path), "/v1/jobs/%s/result", id);
     reply = s_request (fixture, "GET", path, NULL, NULL);
-    assert_int_equal (reply.status, 200);
+    assert_int_eq (reply.status, 200);
     char header[256];
     assert_true (
         s_header (&reply, "Content-Disposition", header, sizeof (header)));
@@ -939,7 +928,7 @@ test_uploads_beyond_the_memory_budget_get_503 (void **state)
         close (holders[index]);
     zclock_sleep (300);
     reply = s_request (fixture, "POST", "/v1/jobs", S_JSON, s_document);
-    assert_int_equal (reply.status, 202);
+    assert_int_eq (reply.status, 202);
     s_reply_free (&reply);
 }
 
@@ -991,7 +980,7 @@ test_hostile_requests_do_not_hurt_the_server (void **state)
     free (request);
 
     s_reply_t reply = s_request (fixture, "GET", "/healthz", NULL, NULL);
-    assert_int_equal (reply.status, 200);
+    assert_int_eq (reply.status, 200);
     s_reply_free (&reply);
 }
 

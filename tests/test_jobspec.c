@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "jobspec.h"
+#include "testassert.h"
+#include "testfile.h"
 
 //  A template with a title and a text that uses a nested record field.
 #define S_TEMPLATE                                                             \
@@ -84,23 +86,6 @@ s_assert_document_rejects (const char *records, const char *extra,
     free (json);
 }
 
-static char *
-s_read_file (const char *path)
-{
-    FILE *file = fopen (path, "rb");
-    if (!file)
-        fail_msg ("cannot open %s", path);
-    fseek (file, 0, SEEK_END);
-    long size = ftell (file);
-    fseek (file, 0, SEEK_SET);
-    char *text = malloc ((size_t)size + 1);
-    assert_non_null (text);
-    assert_int_equal (fread (text, 1, (size_t)size, file), (size_t)size);
-    text[size] = '\0';
-    fclose (file);
-    return text;
-}
-
 static void
 test_jobspec_parses_minimal_document (void **state)
 {
@@ -108,9 +93,8 @@ test_jobspec_parses_minimal_document (void **state)
     jobspec_t *jobspec =
         s_parse_ok ("{\"version\": 1, \"template\": {\"elements\": []}, "
                     "\"records\": [{}]}");
-    assert_int_equal (jobspec_pages (jobspec), 1);
-    assert_int_equal (jobspec_chunk_pages (jobspec),
-                      JOBSPEC_CHUNK_PAGES_DEFAULT);
+    assert_int_eq (jobspec_pages (jobspec), 1);
+    assert_int_eq (jobspec_chunk_pages (jobspec), JOBSPEC_CHUNK_PAGES_DEFAULT);
     assert_non_null (jobspec_template (jobspec));
     jobspec_destroy (&jobspec);
 }
@@ -124,8 +108,8 @@ test_jobspec_counts_one_page_per_record (void **state)
                              "{\"name\": \"Bob\"}}]",
                              "");
     jobspec_t *jobspec = s_parse_ok (json);
-    assert_int_equal (jobspec_pages (jobspec), 2);
-    assert_int_equal (template_element_count (jobspec_template (jobspec)), 2);
+    assert_int_eq (jobspec_pages (jobspec), 2);
+    assert_int_eq (template_element_count (jobspec_template (jobspec)), 2);
     jobspec_destroy (&jobspec);
     free (json);
 }
@@ -134,9 +118,10 @@ static void
 test_jobspec_parses_hello_example (void **state)
 {
     (void)state;
-    char *text = s_read_file (PROJECT_SOURCE_DIR "/docs/examples/hello.json");
+    char *text =
+        testfile_read (PROJECT_SOURCE_DIR "/docs/examples/hello.json", NULL);
     jobspec_t *jobspec = s_parse_ok (text);
-    assert_int_equal (jobspec_pages (jobspec), 3);
+    assert_int_eq (jobspec_pages (jobspec), 3);
     const template_t *template = jobspec_template (jobspec);
     assert_float_equal (template_page_width (template), 595.28, 0.001);
     jobspec_destroy (&jobspec);
@@ -147,7 +132,7 @@ static void
 test_jobspec_parses_every_json_example_in_job_spec_doc (void **state)
 {
     (void)state;
-    char *text = s_read_file (PROJECT_SOURCE_DIR "/docs/job-spec.md");
+    char *text = testfile_read (PROJECT_SOURCE_DIR "/docs/job-spec.md", NULL);
     int examples = 0;
     const char *cursor = text;
     while (1) {
@@ -242,7 +227,7 @@ test_jobspec_uses_given_chunk_pages (void **state)
                              "\"Ada\"}}]",
                              ", \"chunk_pages\": 100");
     jobspec_t *jobspec = s_parse_ok (json);
-    assert_int_equal (jobspec_chunk_pages (jobspec), 100);
+    assert_int_eq (jobspec_chunk_pages (jobspec), 100);
     jobspec_destroy (&jobspec);
     free (json);
 }
@@ -495,7 +480,7 @@ test_jobspec_page_variables_need_no_record_field (void **state)
         "{\"version\": 1, \"template\": {\"elements\": [{\"type\": \"text\", "
         "\"text\": \"Page {{page}} of {{pages}}\", \"x\": 297.64, \"y\": 30, "
         "\"align\": \"center\"}]}, \"records\": [{}, {}]}");
-    assert_int_equal (jobspec_pages (jobspec), 2);
+    assert_int_eq (jobspec_pages (jobspec), 2);
     jobspec_destroy (&jobspec);
 }
 
@@ -503,7 +488,8 @@ static void
 test_jobspec_template_json_parses_again_for_workers (void **state)
 {
     (void)state;
-    char *text = s_read_file (PROJECT_SOURCE_DIR "/docs/examples/hello.json");
+    char *text =
+        testfile_read (PROJECT_SOURCE_DIR "/docs/examples/hello.json", NULL);
     jobspec_t *jobspec = s_parse_ok (text);
     char *template_json = jobspec_template_json (jobspec);
     assert_non_null (template_json);
@@ -514,8 +500,8 @@ test_jobspec_template_json_parses_again_for_workers (void **state)
     if (!template)
         fail_msg ("%s: %s", err.field, err.message);
     const template_t *original = jobspec_template (jobspec);
-    assert_int_equal (template_element_count (template),
-                      template_element_count (original));
+    assert_int_eq (template_element_count (template),
+                   template_element_count (original));
     assert_float_equal (template_page_height (template),
                         template_page_height (original), 0);
     assert_float_equal (template_element (template, 3)->x,
@@ -637,7 +623,7 @@ test_jobspec_ships_assets_with_the_template (void **state)
     fielderr_t err = {"", ""};
     template_t *template = template_parse_text (text, strlen (text), &err);
     assert_non_null (template);
-    assert_int_equal (assets_count (template_assets (template)), 1);
+    assert_int_eq (assets_count (template_assets (template)), 1);
     template_destroy (&template);
     free (text);
     jobspec_destroy (&jobspec);
@@ -696,9 +682,9 @@ test_jobspec_rejects_a_character_the_truetype_font_lacks (void **state)
 static char *
 s_invoice_job (const char *path)
 {
-    char *template =
-        s_read_file (PROJECT_SOURCE_DIR "/examples/invoice/template.json");
-    char *lines = s_read_file (path);
+    char *template = testfile_read (
+        PROJECT_SOURCE_DIR "/examples/invoice/template.json", NULL);
+    char *lines = testfile_read (path, NULL);
     char *job = malloc (strlen (template) + strlen (lines) + 64);
     assert_non_null (job);
     char *end = strrchr (template, '}');
@@ -722,9 +708,9 @@ test_jobspec_parses_the_invoice_example (void **state)
     (void)state;
     char *job = s_invoice_job (TEST_SOURCE_DIR "/data/invoice-3.jsonl");
     jobspec_t *jobspec = s_parse_ok (job);
-    assert_int_equal (jobspec_pages (jobspec), 3);
+    assert_int_eq (jobspec_pages (jobspec), 3);
     const template_t *template = jobspec_template (jobspec);
-    assert_int_equal (assets_count (template_assets (template)), 1);
+    assert_int_eq (assets_count (template_assets (template)), 1);
     assert_int_equal (assets_image (template_assets (template), 0)->width, 256);
     jobspec_destroy (&jobspec);
     free (job);

@@ -1,8 +1,8 @@
 /*  test_jobstore - the ventilator's durable job store.
 
-    Each test gets a fresh temporary data directory. Jobs are real parsed
-    job documents (jobspec_parse), five records in chunks of two pages, so
-    three chunks of 2, 2 and 1 pages.
+    Each test gets a fresh temporary data directory (testdir). Jobs are
+    real parsed job documents (jobspec_parse), five records in chunks of
+    two pages, so three chunks of 2, 2 and 1 pages.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -24,6 +24,9 @@
 
 #include "jobspec.h"
 #include "jobstore.h"
+#include "testassert.h"
+#include "testdir.h"
+#include "testfile.h"
 
 static const char *s_document =
     "{\"version\": 1, \"chunk_pages\": 2,"
@@ -40,27 +43,19 @@ static const char *s_document =
 #define S_UNKNOWN "ffffffffffffffffffffffffffffffff"
 
 typedef struct {
-    char data_dir[64];
+    testdir_t *testdir;
+    const char *data_dir; // testdir_path (testdir)
     jobstore_t *store;
     jobspec_t *spec;
 } s_fixture_t;
-
-static void
-s_remove_tree (const char *path)
-{
-    zdir_t *dir = zdir_new (path, NULL);
-    if (dir)
-        zdir_remove (dir, true);
-    zdir_destroy (&dir);
-}
 
 static int
 s_setup (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)calloc (1, sizeof (s_fixture_t));
     assert_non_null (fixture);
-    strcpy (fixture->data_dir, "/tmp/pdfpipe-test-jobstore-XXXXXX");
-    assert_non_null (mkdtemp (fixture->data_dir));
+    fixture->testdir = testdir_new ("test_jobstore");
+    fixture->data_dir = testdir_path (fixture->testdir);
     fixture->store = jobstore_open (fixture->data_dir);
     assert_non_null (fixture->store);
     fielderr_t err;
@@ -77,7 +72,7 @@ s_teardown (void **state)
     s_fixture_t *fixture = (s_fixture_t *)*state;
     jobstore_destroy (&fixture->store);
     jobspec_destroy (&fixture->spec);
-    s_remove_tree (fixture->data_dir);
+    testdir_destroy (&fixture->testdir);
     free (fixture);
     return 0;
 }
@@ -137,11 +132,11 @@ test_insert_then_read_job_back (void **state)
     assert_int_equal (jobstore_job (fixture->store, S_JOB_A, &job), 0);
     assert_string_equal (job.id, S_JOB_A);
     assert_int_equal (job.state, JOB_QUEUED);
-    assert_int_equal (job.pages, 5);
-    assert_int_equal (job.chunk_pages, 2);
-    assert_int_equal (job.chunk_count, 3);
-    assert_int_equal (job.chunks_done, 0);
-    assert_int_equal (job.pages_done, 0);
+    assert_int_eq (job.pages, 5);
+    assert_int_eq (job.chunk_pages, 2);
+    assert_int_eq (job.chunk_count, 3);
+    assert_int_eq (job.chunks_done, 0);
+    assert_int_eq (job.pages_done, 0);
     assert_in_range (job.created_at, before, zclock_time ());
 }
 
@@ -165,8 +160,7 @@ test_insert_stores_template_and_record_slices (void **state)
         assert_non_null (records);
         cJSON *array = cJSON_Parse (records);
         assert_true (cJSON_IsArray (array));
-        assert_int_equal (cJSON_GetArraySize (array),
-                          strlen (names[chunk_nbr]));
+        assert_int_eq (cJSON_GetArraySize (array), strlen (names[chunk_nbr]));
         for (int index = 0; index < cJSON_GetArraySize (array); index++) {
             const cJSON *name =
                 s_member (cJSON_GetArrayItem (array, index), "name");
@@ -189,9 +183,9 @@ test_insert_rejects_a_used_id (void **state)
     //  The failed insert rolled back completely; the first job is intact.
     jobstore_job_t job;
     assert_int_equal (jobstore_job (fixture->store, S_JOB_A, &job), 0);
-    assert_int_equal (job.chunk_count, 3);
+    assert_int_eq (job.chunk_count, 3);
     zlist_t *active = jobstore_active (fixture->store);
-    assert_int_equal (zlist_size (active), 1);
+    assert_size_eq (zlist_size (active), 1);
     zlist_destroy (&active);
 }
 
@@ -239,7 +233,7 @@ test_set_state_stamps_each_transition (void **state)
     cJSON *status = s_status (fixture->store, S_JOB_A);
     assert_string_equal (s_member (status, "state")->valuestring, "merging");
     const cJSON *transitions = s_member (status, "transitions");
-    assert_int_equal (cJSON_GetArraySize (transitions), 3);
+    assert_int_eq (cJSON_GetArraySize (transitions), 3);
     const char *order[] = {"queued", "rendering", "merging"};
     int index = 0;
     const cJSON *transition;
@@ -307,8 +301,8 @@ test_chunk_stored_is_idempotent_and_counts_pages (void **state)
 
     jobstore_job_t job;
     assert_int_equal (jobstore_job (fixture->store, S_JOB_A, &job), 0);
-    assert_int_equal (job.chunks_done, 2);
-    assert_int_equal (job.pages_done, 3); // chunk 0 has 2 pages, chunk 2 has 1
+    assert_int_eq (job.chunks_done, 2);
+    assert_int_eq (job.pages_done, 3); // chunk 0 has 2 pages, chunk 2 has 1
 
     bool stored[4] = {true, true, true, true};
     assert_int_equal (
@@ -341,7 +335,7 @@ test_set_result_moves_to_done (void **state)
                                        &bytes, &job_state),
                       0);
     assert_null (location);
-    assert_int_equal (bytes, 0);
+    assert_size_eq (bytes, 0);
     assert_int_equal (job_state, JOB_QUEUED);
 
     assert_int_equal (jobstore_set_result (fixture->store, S_JOB_A,
@@ -353,7 +347,7 @@ test_set_result_moves_to_done (void **state)
                       0);
     assert_non_null (location);
     assert_string_equal (location, "file:///srv/out/a.pdf");
-    assert_int_equal (bytes, 5000000000ULL);
+    assert_size_eq (bytes, 5000000000ULL);
     assert_int_equal (job_state, JOB_DONE);
     free (location);
 
@@ -386,7 +380,7 @@ test_active_lists_unfinished_jobs_oldest_first (void **state)
 
     zlist_t *active = jobstore_active (fixture->store);
     assert_non_null (active);
-    assert_int_equal (zlist_size (active), 2);
+    assert_size_eq (zlist_size (active), 2);
     assert_string_equal ((char *)zlist_first (active), S_JOB_C);
     assert_string_equal ((char *)zlist_next (active), S_JOB_B);
     zlist_destroy (&active);
@@ -467,9 +461,7 @@ test_open_fails_when_data_dir_is_a_file (void **state)
     s_fixture_t *fixture = (s_fixture_t *)*state;
     char path[128];
     snprintf (path, sizeof (path), "%s/plain-file", fixture->data_dir);
-    FILE *file = fopen (path, "w");
-    assert_non_null (file);
-    fclose (file);
+    testfile_write (path, NULL, 0);
     assert_null (jobstore_open (path));
 }
 

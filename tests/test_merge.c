@@ -29,6 +29,9 @@
 #include "merge.h"
 #include "render.h"
 #include "template.h"
+#include "testassert.h"
+#include "testdir.h"
+#include "testfile.h"
 
 //  What worker/render draws for the rendered chunks: no elements, only
 //  the document information and a bookmark per page.
@@ -38,15 +41,16 @@
     "{{number}}\", \"elements\": []}"
 
 typedef struct {
-    char root[64]; // mkdtemp directory
+    testdir_t *testdir;
+    const char *root; // testdir_path (testdir)
 } s_fixture_t;
 
 static int
 s_setup (void **state)
 {
     s_fixture_t *fixture = calloc (1, sizeof (s_fixture_t));
-    strcpy (fixture->root, "/tmp/test_merge.XXXXXX");
-    assert_non_null (mkdtemp (fixture->root));
+    fixture->testdir = testdir_new ("test_merge");
+    fixture->root = testdir_path (fixture->testdir);
     *state = fixture;
     return 0;
 }
@@ -55,9 +59,7 @@ static int
 s_teardown (void **state)
 {
     s_fixture_t *fixture = *state;
-    char *command = zsys_sprintf ("rm -rf '%s'", fixture->root);
-    assert_int_equal (system (command), 0);
-    zstr_free (&command);
+    testdir_destroy (&fixture->testdir);
     free (fixture);
     return 0;
 }
@@ -172,11 +174,7 @@ s_write_chunk_with (const char *dir, const char *name, unsigned first_page,
     zstr_free (&trailer);
 
     char *path = zsys_sprintf ("%s/%s", dir, name);
-    FILE *file = fopen (path, "wb");
-    assert_non_null (file);
-    assert_int_equal (fwrite (zchunk_data (pdf), 1, zchunk_size (pdf), file),
-                      zchunk_size (pdf));
-    fclose (file);
+    testfile_write (path, zchunk_data (pdf), zchunk_size (pdf));
     zchunk_destroy (&pdf);
     free (offsets);
     zstr_free (&chunk_data);
@@ -217,11 +215,7 @@ s_render_chunk (const char *dir, const char *name, unsigned first_page,
     if (render_chunk (render, tpl, records, &range, &pdf, &err) != 0)
         fail_msg ("render failed: %s: %s", err.field, err.message);
     char *path = zsys_sprintf ("%s/%s", dir, name);
-    FILE *file = fopen (path, "wb");
-    assert_non_null (file);
-    assert_int_equal (fwrite (zframe_data (pdf), 1, zframe_size (pdf), file),
-                      zframe_size (pdf));
-    fclose (file);
+    testfile_write (path, zframe_data (pdf), zframe_size (pdf));
     zframe_destroy (&pdf);
     render_destroy (&render);
     cJSON_Delete (records);
@@ -340,7 +334,7 @@ s_assert_item (const cJSON *item, const char *title, int page)
     assert_true (cJSON_IsString (item_title));
     assert_string_equal (item_title->valuestring, title);
     assert_true (cJSON_IsNumber (item_page));
-    assert_int_equal (item_page->valueint, page);
+    assert_int_eq (item_page->valueint, page);
 }
 
 //  The document's outline is "Invoice 1" .. "Invoice <pages>", flat, each
@@ -350,7 +344,7 @@ s_assert_invoice_outline (const char *path, int pages)
 {
     cJSON *json = s_json (path, "outlines");
     const cJSON *outlines = cJSON_GetObjectItem (json, "outlines");
-    assert_int_equal (cJSON_GetArraySize (outlines), pages);
+    assert_int_eq (cJSON_GetArraySize (outlines), pages);
     int page = 1;
     const cJSON *item;
     cJSON_ArrayForEach (item, outlines)
@@ -358,13 +352,13 @@ s_assert_invoice_outline (const char *path, int pages)
         char title[32];
         snprintf (title, sizeof (title), "Invoice %d", page);
         s_assert_item (item, title, page);
-        assert_int_equal (
-            cJSON_GetArraySize (cJSON_GetObjectItem (item, "kids")), 0);
+        assert_int_eq (cJSON_GetArraySize (cJSON_GetObjectItem (item, "kids")),
+                       0);
         page++;
     }
     cJSON_Delete (json);
     char *qdf = s_qdf (path);
-    assert_int_equal (s_count (qdf, "/PageMode /UseOutlines"), 1);
+    assert_int_eq (s_count (qdf, "/PageMode /UseOutlines"), 1);
     free (qdf);
 }
 
@@ -425,7 +419,7 @@ s_three_chunks (s_fixture_t *fixture, s_three_t *three)
     three->paths[0] = s_write_chunk (fixture->root, "c0.pdf", 1, 2);
     three->paths[1] = s_write_chunk (fixture->root, "c1.pdf", 3, 3);
     three->paths[2] = s_write_chunk (fixture->root, "c2.pdf", 6, 1);
-    three->out = zsys_sprintf ("%s/merged.pdf", fixture->root);
+    three->out = testdir_join (fixture->testdir, "merged.pdf");
 }
 
 static void
@@ -447,7 +441,7 @@ test_merge_keeps_page_order (void **state)
                           MERGE_SHARED, error);
     if (rc != 0)
         fail_msg ("merge failed: %s", error);
-    assert_int_equal (s_npages (three.out), 6);
+    assert_int_eq (s_npages (three.out), 6);
     s_assert_page_order (three.out, 6);
     char *check = s_run ("qpdf --check '%s'", three.out);
     assert_non_null (strstr (check, "No syntax or stream encoding errors"));
@@ -463,12 +457,12 @@ test_merge_single_chunk (void **state)
 {
     s_fixture_t *fixture = *state;
     char *path = s_write_chunk (fixture->root, "only.pdf", 1, 4);
-    char *out = zsys_sprintf ("%s/merged.pdf", fixture->root);
+    char *out = testdir_join (fixture->testdir, "merged.pdf");
     char error[MERGE_ERROR_MAX] = "";
     assert_int_equal (merge_files ((const char *const *)&path, 1, 4, out,
                                    MERGE_SHARED, error),
                       0);
-    assert_int_equal (s_npages (out), 4);
+    assert_int_eq (s_npages (out), 4);
     s_assert_page_order (out, 4);
     zstr_free (&out);
     zstr_free (&path);
@@ -485,12 +479,12 @@ test_shared_resources_are_stored_once (void **state)
                                    three.out, MERGE_SHARED, error),
                       0);
     char *qdf = s_qdf (three.out);
-    assert_int_equal (s_count (qdf, "% SHARED-LOGO"), 1);
-    assert_int_equal (s_count (qdf, "/BaseFont /Helvetica"), 1);
+    assert_int_eq (s_count (qdf, "% SHARED-LOGO"), 1);
+    assert_int_eq (s_count (qdf, "/BaseFont /Helvetica"), 1);
     //  Same dictionary, different data: never shared.
-    assert_int_equal (s_count (qdf, "% CHUNK-LOGO-1\n"), 1);
-    assert_int_equal (s_count (qdf, "% CHUNK-LOGO-3\n"), 1);
-    assert_int_equal (s_count (qdf, "% CHUNK-LOGO-6\n"), 1);
+    assert_int_eq (s_count (qdf, "% CHUNK-LOGO-1\n"), 1);
+    assert_int_eq (s_count (qdf, "% CHUNK-LOGO-3\n"), 1);
+    assert_int_eq (s_count (qdf, "% CHUNK-LOGO-6\n"), 1);
     free (qdf);
     s_assert_page_order (three.out, 6);
     s_three_free (&three);
@@ -507,8 +501,8 @@ test_plain_merge_keeps_every_copy (void **state)
                                    three.out, MERGE_PLAIN, error),
                       0);
     char *qdf = s_qdf (three.out);
-    assert_int_equal (s_count (qdf, "% SHARED-LOGO"), 3);
-    assert_int_equal (s_count (qdf, "/BaseFont /Helvetica"), 3);
+    assert_int_eq (s_count (qdf, "% SHARED-LOGO"), 3);
+    assert_int_eq (s_count (qdf, "/BaseFont /Helvetica"), 3);
     free (qdf);
     s_three_free (&three);
 }
@@ -521,7 +515,7 @@ test_cyclic_resources_are_merged (void **state)
     s_extras_t extras = {true, NULL, NULL};
     paths[0] = s_write_chunk_with (fixture->root, "c0.pdf", 1, 2, &extras);
     paths[1] = s_write_chunk_with (fixture->root, "c1.pdf", 3, 2, &extras);
-    char *out = zsys_sprintf ("%s/merged.pdf", fixture->root);
+    char *out = testdir_join (fixture->testdir, "merged.pdf");
     char error[MERGE_ERROR_MAX] = "";
     int rc = merge_files ((const char *const *)paths, 2, 4, out, MERGE_SHARED,
                           error);
@@ -557,11 +551,10 @@ test_unreadable_input_fails_with_qpdf_text (void **state)
     s_fixture_t *fixture = *state;
     char *paths[2];
     paths[0] = s_write_chunk (fixture->root, "good.pdf", 1, 1);
-    paths[1] = zsys_sprintf ("%s/bad.pdf", fixture->root);
-    FILE *file = fopen (paths[1], "w");
-    fputs ("this is not a PDF at all\n", file);
-    fclose (file);
-    char *out = zsys_sprintf ("%s/merged.pdf", fixture->root);
+    paths[1] = testdir_join (fixture->testdir, "bad.pdf");
+    const char *not_pdf = "this is not a PDF at all\n";
+    testfile_write (paths[1], not_pdf, strlen (not_pdf));
+    char *out = testdir_join (fixture->testdir, "merged.pdf");
     char error[MERGE_ERROR_MAX] = "";
     assert_int_equal (merge_files ((const char *const *)paths, 2, 2, out,
                                    MERGE_SHARED, error),
@@ -571,7 +564,7 @@ test_unreadable_input_fails_with_qpdf_text (void **state)
     assert_false (access (out, F_OK) == 0);
 
     zstr_free (&paths[1]);
-    paths[1] = zsys_sprintf ("%s/missing.pdf", fixture->root);
+    paths[1] = testdir_join (fixture->testdir, "missing.pdf");
     assert_int_equal (merge_files ((const char *const *)paths, 2, 2, out,
                                    MERGE_SHARED, error),
                       -1);
@@ -595,7 +588,7 @@ test_count_pages_in_memory (void **state)
     assert_int_equal (
         merge_count_pages (zchunk_data (pdf), zchunk_size (pdf), &pages, error),
         0);
-    assert_int_equal (pages, 5);
+    assert_int_eq (pages, 5);
     //  Shift every object by a few bytes: qpdf repairs it, with warnings.
     zchunk_t *shifted = zchunk_new ("%PDF-1.4\n          ", 19);
     zchunk_extend (shifted, zchunk_data (pdf) + 9, zchunk_size (pdf) - 9);
@@ -624,16 +617,16 @@ test_many_inputs_are_merged_in_groups (void **state)
         paths[index] =
             s_write_chunk (fixture->root, name, (unsigned)index + 1, 1);
     }
-    char *out = zsys_sprintf ("%s/merged.pdf", fixture->root);
+    char *out = testdir_join (fixture->testdir, "merged.pdf");
     char error[MERGE_ERROR_MAX] = "";
     int rc = merge_files ((const char *const *)paths, count, (uint32_t)count,
                           out, MERGE_SHARED, error);
     if (rc != 0)
         fail_msg ("merge failed: %s", error);
-    assert_int_equal (s_npages (out), (int)count);
+    assert_int_eq (s_npages (out), (int)count);
     s_assert_page_order (out, (unsigned)count);
     char *qdf = s_qdf (out);
-    assert_int_equal (s_count (qdf, "% SHARED-LOGO"), 1);
+    assert_int_eq (s_count (qdf, "% SHARED-LOGO"), 1);
     free (qdf);
     //  The group files are gone.
     char *group = zsys_sprintf ("%s.group-0", out);
@@ -653,7 +646,7 @@ test_merge_keeps_info_and_bookmarks (void **state)
     paths[0] = s_render_chunk (fixture->root, "c0.pdf", 1, 2, 6);
     paths[1] = s_render_chunk (fixture->root, "c1.pdf", 3, 3, 6);
     paths[2] = s_render_chunk (fixture->root, "c2.pdf", 6, 1, 6);
-    char *out = zsys_sprintf ("%s/merged.pdf", fixture->root);
+    char *out = testdir_join (fixture->testdir, "merged.pdf");
     merge_mode_t modes[] = {MERGE_SHARED, MERGE_PLAIN};
     for (size_t index = 0; index < 2; index++) {
         char error[MERGE_ERROR_MAX] = "";
@@ -663,7 +656,7 @@ test_merge_keeps_info_and_bookmarks (void **state)
             fail_msg ("merge failed: %s", error);
         s_assert_invoice_info (out);
         s_assert_invoice_outline (out, 6);
-        assert_int_equal (s_outline_count (out), 6);
+        assert_int_eq (s_outline_count (out), 6);
         char *check = s_run ("qpdf --check '%s'", out);
         assert_non_null (strstr (check, "No syntax or stream encoding errors"));
         free (check);
@@ -684,9 +677,9 @@ test_merge_without_bookmarks_adds_no_outline (void **state)
                                    three.out, MERGE_SHARED, error),
                       0);
     char *qdf = s_qdf (three.out);
-    assert_int_equal (s_count (qdf, "/Outlines"), 0);
-    assert_int_equal (s_count (qdf, "/PageMode"), 0);
-    assert_int_equal (s_count (qdf, "/Info"), 0);
+    assert_int_eq (s_count (qdf, "/Outlines"), 0);
+    assert_int_eq (s_count (qdf, "/PageMode"), 0);
+    assert_int_eq (s_count (qdf, "/Info"), 0);
     free (qdf);
     s_three_free (&three);
 }
@@ -709,16 +702,16 @@ test_grouped_merge_keeps_info_and_bookmarks (void **state)
                                        chunk_pages, pages);
         first_page += chunk_pages;
     }
-    char *out = zsys_sprintf ("%s/merged.pdf", fixture->root);
+    char *out = testdir_join (fixture->testdir, "merged.pdf");
     char error[MERGE_ERROR_MAX] = "";
     int rc = merge_files ((const char *const *)paths, count, pages, out,
                           MERGE_SHARED, error);
     if (rc != 0)
         fail_msg ("merge failed: %s", error);
-    assert_int_equal (s_npages (out), (int)pages);
+    assert_int_eq (s_npages (out), (int)pages);
     s_assert_invoice_info (out);
     s_assert_invoice_outline (out, (int)pages);
-    assert_int_equal (s_outline_count (out), (int)pages);
+    assert_int_eq (s_outline_count (out), (int)pages);
     for (size_t index = 0; index < count; index++)
         zstr_free (&paths[index]);
     free (paths);
@@ -771,7 +764,7 @@ test_nested_outline_keeps_its_shape (void **state)
         paths[index] = s_write_chunk_with (fixture->root, name,
                                            1 + 3 * (unsigned)index, 3, &extras);
     }
-    char *out = zsys_sprintf ("%s/merged.pdf", fixture->root);
+    char *out = testdir_join (fixture->testdir, "merged.pdf");
     char error[MERGE_ERROR_MAX] = "";
     int rc = merge_files ((const char *const *)paths, 2, 6, out, MERGE_SHARED,
                           error);
@@ -780,7 +773,7 @@ test_nested_outline_keeps_its_shape (void **state)
 
     cJSON *json = s_json (out, "outlines");
     const cJSON *outlines = cJSON_GetObjectItem (json, "outlines");
-    assert_int_equal (cJSON_GetArraySize (outlines), 4);
+    assert_int_eq (cJSON_GetArraySize (outlines), 4);
     const char *parts[] = {"Part A", "Part B", "Part C", "Part D"};
     const char *children[] = {"A.1", "A.2", NULL, NULL,
                               "C.1", "C.2", NULL, NULL};
@@ -797,10 +790,10 @@ test_nested_outline_keeps_its_shape (void **state)
                           index != 0);
         const cJSON *kids = cJSON_GetObjectItem (item, "kids");
         if (!children[2 * index]) {
-            assert_int_equal (cJSON_GetArraySize (kids), 0);
+            assert_int_eq (cJSON_GetArraySize (kids), 0);
             continue;
         }
-        assert_int_equal (cJSON_GetArraySize (kids), 2);
+        assert_int_eq (cJSON_GetArraySize (kids), 2);
         const cJSON *kid = cJSON_GetArrayItem (kids, 0);
         s_assert_item (kid, children[2 * index], part_pages[index] + 1);
         view = s_view (kid);
@@ -811,9 +804,9 @@ test_nested_outline_keeps_its_shape (void **state)
     }
     cJSON_Delete (json);
     //  Part A is closed: A, B, C with its two children, D.
-    assert_int_equal (s_outline_count (out), 6);
+    assert_int_eq (s_outline_count (out), 6);
     char *qdf = s_qdf (out);
-    assert_int_equal (s_count (qdf, "/Count -2"), 1);
+    assert_int_eq (s_count (qdf, "/Count -2"), 1);
     free (qdf);
     char *check = s_run ("qpdf --check '%s'", out);
     assert_non_null (strstr (check, "No syntax or stream encoding errors"));
@@ -871,7 +864,7 @@ test_bad_outline_items_are_left_out (void **state)
     extras.catalog = "/Outlines << /First 5 0 R >>";
     paths[4] = s_write_chunk_with (fixture->root, "c4.pdf", 8, 1, &extras);
 
-    char *out = zsys_sprintf ("%s/merged.pdf", fixture->root);
+    char *out = testdir_join (fixture->testdir, "merged.pdf");
     char error[MERGE_ERROR_MAX] = "";
     int rc = merge_files ((const char *const *)paths, 5, 8, out, MERGE_SHARED,
                           error);
@@ -884,16 +877,16 @@ test_bad_outline_items_are_left_out (void **state)
     const char *titles[] = {"Good 1",  "Bad view", "Own child",
                             "Hoisted", "Good 2",   "Level 1"};
     int pages[] = {3, 4, 5, 4, 5, 6};
-    assert_int_equal (cJSON_GetArraySize (outlines), 6);
+    assert_int_eq (cJSON_GetArraySize (outlines), 6);
     for (int index = 0; index < 6; index++)
         s_assert_item (cJSON_GetArrayItem (outlines, index), titles[index],
                        pages[index]);
     char *view = s_view (cJSON_GetArrayItem (outlines, 1));
     assert_string_equal (view, "[\"/Fit\"]");
     free (view);
-    assert_int_equal (cJSON_GetArraySize (cJSON_GetObjectItem (
-                          cJSON_GetArrayItem (outlines, 2), "kids")),
-                      0);
+    assert_int_eq (cJSON_GetArraySize (cJSON_GetObjectItem (
+                       cJSON_GetArrayItem (outlines, 2), "kids")),
+                   0);
     //  The deep chain is kept down to a bound, not to its end.
     const cJSON *item = cJSON_GetArrayItem (outlines, 5);
     int depth = 0;

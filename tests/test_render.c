@@ -18,7 +18,6 @@
 
 #include <cmocka.h>
 
-#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,9 @@
 
 #include "render.h"
 #include "template.h"
+#include "testassert.h"
+#include "testfile.h"
+#include "testimage.h"
 
 #define PAGE_TEMPLATE                                                          \
     "{\"page\": {\"size\": \"A4\"}, \"elements\": ["                           \
@@ -113,7 +115,7 @@ s_run (const char *format, ...)
     int status = pclose (pipe);
     if (status != 0)
         print_error ("'%s' exited with %d:\n%s\n", command, status, output);
-    assert_int_equal (status, 0);
+    assert_int_eq (status, 0);
     return output;
 }
 
@@ -430,7 +432,7 @@ test_render_recovers_after_failure (void **state)
     assert_int_equal (again.rc, 0);
     //  Same input, same bytes: a re-rendered chunk is identical, which the
     //  sink's deduplication of identical streams relies on.
-    assert_int_equal (zframe_size (first.pdf), zframe_size (again.pdf));
+    assert_size_eq (zframe_size (first.pdf), zframe_size (again.pdf));
     assert_memory_equal (zframe_data (first.pdf), zframe_data (again.pdf),
                          zframe_size (first.pdf));
     zframe_destroy (&first.pdf);
@@ -456,7 +458,7 @@ test_render_keeps_nothing_of_one_chunk_in_the_next (void **state)
     render_destroy (&s_render);
     s_render = shared;
     assert_int_equal (fresh.rc, 0);
-    assert_int_equal (zframe_size (reused.pdf), zframe_size (fresh.pdf));
+    assert_size_eq (zframe_size (reused.pdf), zframe_size (fresh.pdf));
     assert_memory_equal (zframe_data (reused.pdf), zframe_data (fresh.pdf),
                          zframe_size (fresh.pdf));
     zframe_destroy (&before.pdf);
@@ -575,51 +577,6 @@ s_assert_near (double actual, double expected, double tolerance,
         fail_msg ("%s is %.3f, expected %.3f", what, actual, expected);
 }
 
-//  A PNG of width x height pixels in format, base64, made with libpng.
-//  Caller frees.
-static char *
-s_png_base64 (uint32_t width, uint32_t height, uint32_t format)
-{
-    png_image image;
-    memset (&image, 0, sizeof image);
-    image.version = PNG_IMAGE_VERSION;
-    image.width = width;
-    image.height = height;
-    image.format = format;
-    size_t pixels_size = PNG_IMAGE_SIZE (image);
-    unsigned char *pixels = malloc (pixels_size);
-    assert_non_null (pixels);
-    for (size_t index = 0; index < pixels_size; index++)
-        pixels[index] = (unsigned char)(index * 13);
-    png_alloc_size_t length = 0;
-    assert_true (
-        png_image_write_to_memory (&image, NULL, &length, 0, pixels, 0, NULL));
-    unsigned char *data = malloc (length);
-    assert_non_null (data);
-    assert_true (
-        png_image_write_to_memory (&image, data, &length, 0, pixels, 0, NULL));
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *text = malloc (length / 3 * 4 + 8);
-    assert_non_null (text);
-    size_t used = 0;
-    for (size_t offset = 0; offset < length; offset += 3) {
-        uint32_t bits = (uint32_t)data[offset] << 16;
-        if (offset + 1 < length)
-            bits |= (uint32_t)data[offset + 1] << 8;
-        if (offset + 2 < length)
-            bits |= data[offset + 2];
-        text[used++] = alphabet[bits >> 18 & 63];
-        text[used++] = alphabet[bits >> 12 & 63];
-        text[used++] = offset + 1 < length ? alphabet[bits >> 6 & 63] : '=';
-        text[used++] = offset + 2 < length ? alphabet[bits & 63] : '=';
-    }
-    text[used] = '\0';
-    free (data);
-    free (pixels);
-    return text;
-}
-
 //  The page content streams of the file, uncompressed (qpdf --qdf).
 static char *
 s_content (const char *path)
@@ -701,7 +658,7 @@ test_render_truetype_chunks_are_identical_when_rendered_again (void **state)
     rendering_t again = s_render_json (S_KOREAN_TEMPLATE, records, 1, 1);
     assert_int_equal (first.rc, 0);
     assert_int_equal (again.rc, 0);
-    assert_int_equal (zframe_size (first.pdf), zframe_size (again.pdf));
+    assert_size_eq (zframe_size (first.pdf), zframe_size (again.pdf));
     assert_memory_equal (zframe_data (first.pdf), zframe_data (again.pdf),
                          zframe_size (first.pdf));
     zframe_destroy (&first.pdf);
@@ -750,7 +707,7 @@ test_render_wraps_text_in_a_box_with_an_ellipsis (void **state)
         if (line_count == 0 || baseline < lines[line_count - 1] - 1)
             lines[line_count++] = baseline;
     }
-    assert_int_equal (line_count, 3);
+    assert_int_eq (line_count, 3);
     s_assert_near (lines[0], 700, 0.05, "line 1");
     s_assert_near (lines[1], 686, 0.05, "line 2");
     s_assert_near (lines[2], 672, 0.05, "line 3");
@@ -796,7 +753,10 @@ static void
 test_render_places_a_png_once_per_chunk (void **state)
 {
     (void)state;
-    char *logo = s_png_base64 (64, 32, PNG_FORMAT_RGBA);
+    size_t png_size = 0;
+    unsigned char *png = testimage_png (64, 32, PNG_FORMAT_RGBA, &png_size);
+    char *logo = testimage_base64 (png, png_size);
+    free (png);
     size_t size = strlen (logo) + 1024;
     char *template_json = malloc (size);
     assert_non_null (template_json);
@@ -834,27 +794,10 @@ static void
 test_render_places_a_jpeg (void **state)
 {
     (void)state;
-    FILE *file = fopen (TEST_SOURCE_DIR "/data/rgb-24x16.jpg", "rb");
-    assert_non_null (file);
-    unsigned char jpeg[4096];
-    size_t size = fread (jpeg, 1, sizeof jpeg, file);
-    fclose (file);
-    char *base64 = malloc (size * 2 + 8);
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t used = 0;
-    for (size_t offset = 0; offset < size; offset += 3) {
-        uint32_t bits = (uint32_t)jpeg[offset] << 16;
-        if (offset + 1 < size)
-            bits |= (uint32_t)jpeg[offset + 1] << 8;
-        if (offset + 2 < size)
-            bits |= jpeg[offset + 2];
-        base64[used++] = alphabet[bits >> 18 & 63];
-        base64[used++] = alphabet[bits >> 12 & 63];
-        base64[used++] = offset + 1 < size ? alphabet[bits >> 6 & 63] : '=';
-        base64[used++] = offset + 2 < size ? alphabet[bits & 63] : '=';
-    }
-    base64[used] = '\0';
+    size_t size = 0;
+    char *jpeg = testfile_read (TEST_SOURCE_DIR "/data/rgb-24x16.jpg", &size);
+    char *base64 = testimage_base64 (jpeg, size);
+    free (jpeg);
     char template_json[8192];
     snprintf (template_json, sizeof template_json,
               "{\"template\": {\"elements\": [{\"type\": \"image\", "
@@ -1086,17 +1029,8 @@ test_render_sets_metadata_and_a_bookmark_per_page (void **state)
 static void
 s_invoice (char **template_text, char **records_text, cJSON **records)
 {
-    FILE *file =
-        fopen (PROJECT_SOURCE_DIR "/examples/invoice/template.json", "rb");
-    assert_non_null (file);
-    fseek (file, 0, SEEK_END);
-    long size = ftell (file);
-    rewind (file);
-    char *document = malloc ((size_t)size + 1);
-    assert_non_null (document);
-    assert_int_equal (fread (document, 1, (size_t)size, file), (size_t)size);
-    document[size] = '\0';
-    fclose (file);
+    char *document = testfile_read (
+        PROJECT_SOURCE_DIR "/examples/invoice/template.json", NULL);
     cJSON *root = cJSON_Parse (document);
     assert_non_null (root);
     cJSON *wire = cJSON_CreateObject ();
@@ -1108,7 +1042,7 @@ s_invoice (char **template_text, char **records_text, cJSON **records)
     cJSON_Delete (wire);
     cJSON_Delete (root);
     free (document);
-    file = fopen (TEST_SOURCE_DIR "/data/invoice-3.jsonl", "rb");
+    FILE *file = fopen (TEST_SOURCE_DIR "/data/invoice-3.jsonl", "rb");
     assert_non_null (file);
     *records = cJSON_CreateArray ();
     char line[8192];
@@ -1118,7 +1052,7 @@ s_invoice (char **template_text, char **records_text, cJSON **records)
         cJSON_AddItemToArray (*records, record);
     }
     fclose (file);
-    assert_int_equal (cJSON_GetArraySize (*records), 3);
+    assert_int_eq (cJSON_GetArraySize (*records), 3);
     *records_text = cJSON_PrintUnformatted (*records);
 }
 

@@ -1,14 +1,14 @@
 /*  test_s3 - common/s3: configuration from the environment, URLs, and how
     uploads and downloads behave when the store answers badly.
 
-    Answers come from a scripted HTTP server on loopback, in a thread of
-    this test: each connection gets the next scripted answer (status,
-    headers, body, or a connection cut short), and the server records what
-    was asked. It checks no signature: that is what the end-to-end tests
-    against moto_server are for (tests/e2e/test_s3.py). Here the subject is
-    the client's own logic: which answers are retried, that a failed
-    multipart upload is aborted, that a dropped download resumes, and what
-    the error texts say.
+    Answers come from a scripted HTTP server on loopback (testserver), in
+    a thread of this test: each connection gets the next scripted answer
+    (status, headers, body, or a connection cut short), and the server
+    records what was asked. It checks no signature: that is what the
+    end-to-end tests against moto_server are for (tests/e2e/test_s3.py).
+    Here the subject is the client's own logic: which answers are retried,
+    that a failed multipart upload is aborted, that a dropped download
+    resumes, and what the error texts say.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -19,185 +19,25 @@
 
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <czmq.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "s3.h"
+#include "testassert.h"
+#include "testserver.h"
 
-#define S_ANSWERS_MAX 16
 #define S_SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-
-typedef struct {
-    int status;          // 0: cut the connection before answering
-    const char *headers; // extra header lines, each ending in \r\n
-    const char *body;
-    size_t body_size; // 0: strlen (body)
-    size_t cut_after; // with status: close after this much of the body
-} s_answer_t;
-
-typedef struct {
-    int listener;
-    uint16_t port;
-    pthread_t thread;
-    s_answer_t answers[S_ANSWERS_MAX];
-    size_t answer_count;
-    size_t served;
-    char requests[S_ANSWERS_MAX][512]; // "METHOD target" of each request
-    char ranges[S_ANSWERS_MAX][64];    // Range header, "" when none
-    size_t body_bytes[S_ANSWERS_MAX];  // request body bytes received
-} s_server_t;
-
-//  Read up to the end of the request head into head (NUL-terminated).
-//  Returns its length, or -1.
-static ssize_t
-s_read_head (int fd, char *head, size_t size)
-{
-    size_t used = 0;
-    while (used + 1 < size) {
-        ssize_t got = recv (fd, head + used, 1, 0);
-        if (got <= 0)
-            return -1;
-        used++;
-        head[used] = '\0';
-        if (used >= 4 && strcmp (head + used - 4, "\r\n\r\n") == 0)
-            return (ssize_t)used;
-    }
-    return -1;
-}
-
-static const char *
-s_header_value (const char *head, const char *name)
-{
-    size_t length = strlen (name);
-    for (const char *line = strstr (head, "\r\n"); line;
-         line = strstr (line + 2, "\r\n"))
-        if (strncasecmp (line + 2, name, length) == 0 &&
-            line[2 + length] == ':')
-            return line + 3 + length + strspn (line + 3 + length, " ");
-    return NULL;
-}
-
-static void
-s_serve_one (s_server_t *server, int fd)
-{
-    char head[8192];
-    if (s_read_head (fd, head, sizeof (head)) == -1)
-        return;
-    size_t index = server->served++;
-    s_answer_t answer =
-        server
-            ->answers[index < server->answer_count ? index
-                                                   : server->answer_count - 1];
-    if (index < S_ANSWERS_MAX) {
-        const char *end = strstr (head, " HTTP/");
-        snprintf (server->requests[index], sizeof (server->requests[index]),
-                  "%.*s", end ? (int)(end - head) : 0, head);
-        const char *range = s_header_value (head, "Range");
-        snprintf (server->ranges[index], sizeof (server->ranges[index]), "%.*s",
-                  range ? (int)strcspn (range, "\r") : 0, range ? range : "");
-    }
-    const char *length_text = s_header_value (head, "Content-Length");
-    size_t length = length_text ? strtoul (length_text, NULL, 10) : 0;
-    const char *expect = s_header_value (head, "Expect");
-    bool ok = answer.status >= 200 && answer.status < 300;
-    //  A refusal answers before the body when the client waits for 100.
-    if (length && (!expect || ok)) {
-        if (expect)
-            send (fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
-        char buffer[65536];
-        size_t received = 0;
-        while (received < length) {
-            size_t want = length - received < sizeof (buffer)
-                              ? length - received
-                              : sizeof (buffer);
-            ssize_t got = recv (fd, buffer, want, 0);
-            if (got <= 0)
-                break;
-            received += (size_t)got;
-        }
-        if (index < S_ANSWERS_MAX)
-            server->body_bytes[index] = received;
-    }
-    if (answer.status == 0)
-        return;
-    const char *body = answer.body ? answer.body : "";
-    size_t body_size = answer.body_size ? answer.body_size : strlen (body);
-    char *response = zsys_sprintf (
-        "HTTP/1.1 %d Scripted\r\n%sContent-Length: %zu\r\n"
-        "Connection: close\r\n\r\n",
-        answer.status, answer.headers ? answer.headers : "", body_size);
-    send (fd, response, strlen (response), MSG_NOSIGNAL);
-    send (fd, body, answer.cut_after ? answer.cut_after : body_size,
-          MSG_NOSIGNAL);
-    zstr_free (&response);
-}
-
-static void *
-s_server_run (void *arg)
-{
-    s_server_t *server = arg;
-    while (true) {
-        int fd = accept (server->listener, NULL, NULL);
-        if (fd == -1)
-            break;
-        s_serve_one (server, fd);
-        close (fd);
-    }
-    return NULL;
-}
-
-static s_server_t *
-s_server_start (const s_answer_t *answers, size_t count)
-{
-    s_server_t *server = calloc (1, sizeof (s_server_t));
-    assert_non_null (server);
-    assert_true (count <= S_ANSWERS_MAX);
-    memcpy (server->answers, answers, count * sizeof (s_answer_t));
-    server->answer_count = count;
-    server->listener = socket (AF_INET, SOCK_STREAM, 0);
-    assert_true (server->listener >= 0);
-    struct sockaddr_in address = {.sin_family = AF_INET};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    assert_int_equal (
-        bind (server->listener, (struct sockaddr *)&address, sizeof (address)),
-        0);
-    socklen_t size = sizeof (address);
-    getsockname (server->listener, (struct sockaddr *)&address, &size);
-    server->port = ntohs (address.sin_port);
-    assert_int_equal (listen (server->listener, 16), 0);
-    assert_int_equal (
-        pthread_create (&server->thread, NULL, s_server_run, server), 0);
-    return server;
-}
-
-static void
-s_server_stop (s_server_t **server_p)
-{
-    s_server_t *server = *server_p;
-    shutdown (server->listener, SHUT_RDWR);
-    close (server->listener);
-    pthread_join (server->thread, NULL);
-    free (server);
-    *server_p = NULL;
-}
 
 //  A client for the scripted server: path style, tries per request as
 //  given, 1 ms backoff.
 static s3_t *
-s_client (s_server_t *server, uint32_t attempts)
+s_client (testserver_t *server, uint32_t attempts)
 {
-    char endpoint[64];
-    snprintf (endpoint, sizeof (endpoint), "http://127.0.0.1:%u", server->port);
     s3_config_t config = {
         .access_key_id = "AKIDTEST",
         .secret_access_key = S_SECRET,
         .region = "us-east-1",
-        .endpoint = endpoint,
+        .endpoint = testserver_url (server),
         .path_style = true,
         .part_size = S3_PART_SIZE_MIN,
         .max_attempts = attempts,
@@ -285,8 +125,8 @@ test_config_defaults_and_precedence (void **state)
     assert_string_equal (config.region, S3_REGION_DEFAULT);
     assert_null (config.endpoint);
     assert_false (config.path_style);
-    assert_int_equal (config.part_size, S3_PART_SIZE_DEFAULT);
-    assert_int_equal (config.max_attempts, S3_ATTEMPTS_DEFAULT);
+    assert_size_eq (config.part_size, S3_PART_SIZE_DEFAULT);
+    assert_int_eq (config.max_attempts, S3_ATTEMPTS_DEFAULT);
     assert_int_equal (config.presign_expires_s, S3_PRESIGN_EXPIRES_DEFAULT);
     assert_null (config.session_token);
 
@@ -308,7 +148,7 @@ test_config_defaults_and_precedence (void **state)
     assert_string_equal (config.region, "eu-west-1");
     assert_string_equal (config.endpoint, "https://ours:3");
     assert_false (config.path_style);
-    assert_int_equal (config.part_size, 64 * S3_MIB);
+    assert_size_eq (config.part_size, 64 * S3_MIB);
     assert_string_equal (config.session_token, "token");
     s_clear_environment ();
 }
@@ -431,15 +271,14 @@ static void
 test_small_put_is_retried_after_503 (void **state)
 {
     (void)state;
-    s_answer_t answers[] = {
-        {503, NULL,
-         S_ERROR_DOCUMENT ("SlowDown", "Please reduce your request "
-                                       "rate."),
-         0, 0},
-        {0, NULL, NULL, 0, 0}, // connection dropped
-        {200, "ETag: \"abc\"\r\n", "", 0, 0},
+    testserver_answer_t answers[] = {
+        {.status = 503,
+         .body =
+             S_ERROR_DOCUMENT ("SlowDown", "Please reduce your request rate.")},
+        {.status = 0}, // connection dropped
+        {.status = 200, .headers = "ETag: \"abc\"\r\n", .body = ""},
     };
-    s_server_t *server = s_server_start (answers, 3);
+    testserver_t *server = testserver_start (answers, 3);
     s3_t *s3 = s_client (server, 5);
     char *path = s_make_file (1000);
     s3_put_options_t options = {"application/pdf",
@@ -450,37 +289,38 @@ test_small_put_is_retried_after_503 (void **state)
         s3_put_file (s3, "bucket", "out/x.pdf", path, &options, &result, error);
     if (rc)
         fail_msg ("%s", error);
-    assert_int_equal (result.bytes, 1000);
-    assert_int_equal (result.parts, 0);
-    assert_int_equal (result.retries, 2);
-    assert_int_equal (server->served, 3);
-    assert_string_equal (server->requests[2], "PUT /bucket/out/x.pdf");
-    assert_int_equal (server->body_bytes[2], 1000);
+    assert_size_eq (result.bytes, 1000);
+    assert_int_eq (result.parts, 0);
+    assert_int_eq (result.retries, 2);
+    assert_size_eq (testserver_served (server), 3);
+    assert_string_equal (testserver_request_line (server, 2),
+                         "PUT /bucket/out/x.pdf");
+    assert_size_eq (testserver_body_bytes (server, 2), 1000);
     unlink (path);
     free (path);
     s3_destroy (&s3);
-    s_server_stop (&server);
+    testserver_destroy (&server);
 }
 
 static void
 test_403_is_not_retried_and_says_what_s3_answered (void **state)
 {
     (void)state;
-    s_answer_t answers[] = {
-        {403, NULL,
-         S_ERROR_DOCUMENT ("SignatureDoesNotMatch",
-                           "The request signature we calculated does not "
-                           "match the signature you provided."),
-         0, 0},
+    testserver_answer_t answers[] = {
+        {.status = 403,
+         .body =
+             S_ERROR_DOCUMENT ("SignatureDoesNotMatch",
+                               "The request signature we calculated does not "
+                               "match the signature you provided.")},
     };
-    s_server_t *server = s_server_start (answers, 1);
+    testserver_t *server = testserver_start (answers, 1);
     s3_t *s3 = s_client (server, 5);
     char *path = s_make_file (10);
     s3_put_result_t result;
     char error[S3_ERROR_MAX];
     assert_int_equal (
         s3_put_file (s3, "bucket", "x.pdf", path, NULL, &result, error), -1);
-    assert_int_equal (server->served, 1);
+    assert_size_eq (testserver_served (server), 1);
     assert_string_equal (error,
                          "PUT s3://bucket/x.pdf: S3 answered 403 "
                          "SignatureDoesNotMatch: The request signature we "
@@ -490,46 +330,45 @@ test_403_is_not_retried_and_says_what_s3_answered (void **state)
     unlink (path);
     free (path);
     s3_destroy (&s3);
-    s_server_stop (&server);
+    testserver_destroy (&server);
 }
 
 static void
 test_failed_part_aborts_the_multipart_upload (void **state)
 {
     (void)state;
-    s_answer_t answers[] = {
-        {200, NULL,
-         "<InitiateMultipartUploadResult><Bucket>bucket</Bucket><Key>big.pdf"
-         "</Key><UploadId>up/1+2</UploadId></InitiateMultipartUploadResult>",
-         0, 0},
-        {200, "ETag: \"part-1\"\r\n", "", 0, 0},
-        {500, NULL,
-         S_ERROR_DOCUMENT ("InternalError", "We encountered an "
-                                            "internal error."),
-         0, 0},
-        {500, NULL,
-         S_ERROR_DOCUMENT ("InternalError", "We encountered an "
-                                            "internal error."),
-         0, 0},
-        {204, NULL, "", 0, 0},
+    testserver_answer_t answers[] = {
+        {.status = 200,
+         .body = "<InitiateMultipartUploadResult><Bucket>bucket</Bucket>"
+                 "<Key>big.pdf</Key><UploadId>up/1+2</UploadId>"
+                 "</InitiateMultipartUploadResult>"},
+        {.status = 200, .headers = "ETag: \"part-1\"\r\n", .body = ""},
+        {.status = 500,
+         .body = S_ERROR_DOCUMENT ("InternalError",
+                                   "We encountered an internal error.")},
+        {.status = 500,
+         .body = S_ERROR_DOCUMENT ("InternalError",
+                                   "We encountered an internal error.")},
+        {.status = 204, .body = ""},
     };
-    s_server_t *server = s_server_start (answers, 5);
+    testserver_t *server = testserver_start (answers, 5);
     s3_t *s3 = s_client (server, 2);
     char *path = s_make_file (S3_PART_SIZE_MIN + 100);
     s3_put_result_t result;
     char error[S3_ERROR_MAX];
     assert_int_equal (
         s3_put_file (s3, "bucket", "big.pdf", path, NULL, &result, error), -1);
-    assert_int_equal (server->served, 5);
-    assert_string_equal (server->requests[0], "POST /bucket/big.pdf?uploads=");
+    assert_size_eq (testserver_served (server), 5);
+    assert_string_equal (testserver_request_line (server, 0),
+                         "POST /bucket/big.pdf?uploads=");
     assert_string_equal (
-        server->requests[1],
+        testserver_request_line (server, 1),
         "PUT /bucket/big.pdf?partNumber=1&uploadId=up%2F1%2B2");
-    assert_int_equal (server->body_bytes[1], S3_PART_SIZE_MIN);
+    assert_size_eq (testserver_body_bytes (server, 1), S3_PART_SIZE_MIN);
     assert_string_equal (
-        server->requests[2],
+        testserver_request_line (server, 2),
         "PUT /bucket/big.pdf?partNumber=2&uploadId=up%2F1%2B2");
-    assert_string_equal (server->requests[4],
+    assert_string_equal (testserver_request_line (server, 4),
                          "DELETE /bucket/big.pdf?uploadId=up%2F1%2B2");
     assert_string_equal (error, "PUT s3://bucket/big.pdf (part 2 of 2): S3 "
                                 "answered 500 InternalError: We encountered "
@@ -538,26 +377,25 @@ test_failed_part_aborts_the_multipart_upload (void **state)
     unlink (path);
     free (path);
     s3_destroy (&s3);
-    s_server_stop (&server);
+    testserver_destroy (&server);
 }
 
 static void
 test_complete_answering_an_error_in_200_is_retried (void **state)
 {
     (void)state;
-    s_answer_t answers[] = {
-        {200, NULL,
-         "<InitiateMultipartUploadResult><UploadId>u1</UploadId>"
-         "</InitiateMultipartUploadResult>",
-         0, 0},
-        {200, "ETag: \"p1\"\r\n", "", 0, 0},
-        {200, NULL, S_ERROR_DOCUMENT ("InternalError", "try again"), 0, 0},
-        {200, NULL,
-         "<CompleteMultipartUploadResult><ETag>\"x-1\"</ETag>"
-         "</CompleteMultipartUploadResult>",
-         0, 0},
+    testserver_answer_t answers[] = {
+        {.status = 200,
+         .body = "<InitiateMultipartUploadResult><UploadId>u1</UploadId>"
+                 "</InitiateMultipartUploadResult>"},
+        {.status = 200, .headers = "ETag: \"p1\"\r\n", .body = ""},
+        {.status = 200,
+         .body = S_ERROR_DOCUMENT ("InternalError", "try again")},
+        {.status = 200,
+         .body = "<CompleteMultipartUploadResult><ETag>\"x-1\"</ETag>"
+                 "</CompleteMultipartUploadResult>"},
     };
-    s_server_t *server = s_server_start (answers, 4);
+    testserver_t *server = testserver_start (answers, 4);
     s3_t *s3 = s_client (server, 3);
     char *path = s_make_file (S3_PART_SIZE_MIN);
     s3_put_result_t result;
@@ -565,14 +403,14 @@ test_complete_answering_an_error_in_200_is_retried (void **state)
     int rc = s3_put_file (s3, "bucket", "one.pdf", path, NULL, &result, error);
     if (rc)
         fail_msg ("%s", error);
-    assert_int_equal (result.parts, 1);
-    assert_int_equal (result.retries, 1);
-    assert_string_equal (server->requests[3],
+    assert_int_eq (result.parts, 1);
+    assert_int_eq (result.retries, 1);
+    assert_string_equal (testserver_request_line (server, 3),
                          "POST /bucket/one.pdf?uploadId=u1");
     unlink (path);
     free (path);
     s3_destroy (&s3);
-    s_server_stop (&server);
+    testserver_destroy (&server);
 }
 
 typedef struct {
@@ -594,11 +432,13 @@ static void
 test_dropped_download_resumes_where_it_stopped (void **state)
 {
     (void)state;
-    s_answer_t answers[] = {
-        {200, NULL, "0123456789abcdefghij", 0, 8}, // cut after 8 bytes
-        {206, "Content-Range: bytes 8-19/20\r\n", "89abcdefghij", 0, 0},
+    testserver_answer_t answers[] = {
+        {.status = 200, .body = "0123456789abcdefghij", .cut_after = 8},
+        {.status = 206,
+         .headers = "Content-Range: bytes 8-19/20\r\n",
+         .body = "89abcdefghij"},
     };
-    s_server_t *server = s_server_start (answers, 2);
+    testserver_t *server = testserver_start (answers, 2);
     s3_t *s3 = s_client (server, 3);
     s_received_t received = {"", 0};
     char error[S3_ERROR_MAX];
@@ -606,36 +446,35 @@ test_dropped_download_resumes_where_it_stopped (void **state)
         s3_get (s3, "bucket", "records.jsonl", s_receive, &received, error);
     if (rc)
         fail_msg ("%s", error);
-    assert_int_equal (received.size, 20);
+    assert_size_eq (received.size, 20);
     assert_memory_equal (received.data, "0123456789abcdefghij", 20);
-    assert_string_equal (server->ranges[0], "");
-    assert_string_equal (server->ranges[1], "bytes=8-");
+    assert_null (testserver_header (server, 0, "Range"));
+    assert_string_equal (testserver_header (server, 1, "Range"), "bytes=8-");
     s3_destroy (&s3);
-    s_server_stop (&server);
+    testserver_destroy (&server);
 }
 
 static void
 test_missing_object_is_not_retried (void **state)
 {
     (void)state;
-    s_answer_t answers[] = {
-        {404, NULL,
-         S_ERROR_DOCUMENT ("NoSuchKey", "The specified key does "
-                                        "not exist."),
-         0, 0},
+    testserver_answer_t answers[] = {
+        {.status = 404,
+         .body = S_ERROR_DOCUMENT ("NoSuchKey", "The specified key does "
+                                                "not exist.")},
     };
-    s_server_t *server = s_server_start (answers, 1);
+    testserver_t *server = testserver_start (answers, 1);
     s3_t *s3 = s_client (server, 3);
     s_received_t received = {"", 0};
     char error[S3_ERROR_MAX];
     assert_int_equal (
         s3_get (s3, "bucket", "nothing", s_receive, &received, error), -1);
-    assert_int_equal (received.size, 0);
+    assert_size_eq (received.size, 0);
     assert_non_null (strstr (error, "404 NoSuchKey"));
     //  Deleting what is not there is fine.
     assert_int_equal (s3_delete (s3, "bucket", "nothing", error), 0);
     s3_destroy (&s3);
-    s_server_stop (&server);
+    testserver_destroy (&server);
 }
 
 static void
@@ -643,10 +482,9 @@ test_unreachable_endpoint_gives_up_with_curls_reason (void **state)
 {
     (void)state;
     //  A port nobody listens on: bind one, then close it.
-    s_answer_t answers[] = {{200, NULL, "", 0, 0}};
-    s_server_t *server = s_server_start (answers, 1);
+    testserver_t *server = testserver_new ();
     s3_t *s3 = s_client (server, 2);
-    s_server_stop (&server);
+    testserver_destroy (&server);
     char *path = s_make_file (10);
     s3_put_result_t result;
     char error[S3_ERROR_MAX];

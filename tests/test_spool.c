@@ -1,7 +1,8 @@
 /*  test_spool - sink/spool: durable chunk files, duplicates, re-opening
     and scanning, tombstones, crash leftovers and bad job ids.
 
-    Each test gets a fresh spool directory from mkdtemp.
+    Each test gets a fresh spool directory in a temporary directory
+    (testdir).
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -18,22 +19,24 @@
 #include <unistd.h>
 
 #include "spool.h"
+#include "testassert.h"
+#include "testdir.h"
+#include "testfile.h"
 #include "wire.h"
 
 #define S_PDF "%PDF-1.4 not really a PDF, the spool does not care\n"
 
 typedef struct {
-    char root[64]; // mkdtemp directory
-    char *dir;     // the spool, one level down so spool_new creates it
+    testdir_t *testdir;
+    char *dir; // the spool, one level down so spool_new creates it
 } s_fixture_t;
 
 static int
 s_setup (void **state)
 {
     s_fixture_t *fixture = calloc (1, sizeof (s_fixture_t));
-    strcpy (fixture->root, "/tmp/test_spool.XXXXXX");
-    assert_non_null (mkdtemp (fixture->root));
-    fixture->dir = zsys_sprintf ("%s/spool", fixture->root);
+    fixture->testdir = testdir_new ("test_spool");
+    fixture->dir = testdir_join (fixture->testdir, "spool");
     *state = fixture;
     return 0;
 }
@@ -42,9 +45,7 @@ static int
 s_teardown (void **state)
 {
     s_fixture_t *fixture = *state;
-    char *command = zsys_sprintf ("rm -rf '%s'", fixture->root);
-    assert_int_equal (system (command), 0);
-    zstr_free (&command);
+    testdir_destroy (&fixture->testdir);
     zstr_free (&fixture->dir);
     free (fixture);
     return 0;
@@ -99,7 +100,7 @@ test_put_stores_chunk_file (void **state)
     assert_true (s_exists ("%s", path));
     zchunk_t *content = zchunk_slurp (path, 0);
     assert_non_null (content);
-    assert_int_equal (zchunk_size (content), strlen (S_PDF));
+    assert_size_eq (zchunk_size (content), strlen (S_PDF));
     assert_memory_equal (zchunk_data (content), S_PDF, strlen (S_PDF));
     zchunk_destroy (&content);
     zstr_free (&path);
@@ -142,7 +143,7 @@ test_chunks_survive_reopen_and_scan (void **state)
     assert_int_equal (spool_recover (spool), 0);
     zlist_t *jobs = spool_jobs (spool);
     assert_non_null (jobs);
-    assert_int_equal (zlist_size (jobs), 2);
+    assert_size_eq (zlist_size (jobs), 2);
     zlist_sort (jobs, (zlist_compare_fn *)strcmp);
     assert_string_equal (zlist_first (jobs), "job-a");
     assert_string_equal (zlist_next (jobs), "job-b");
@@ -150,13 +151,13 @@ test_chunks_survive_reopen_and_scan (void **state)
 
     job = spool_load (spool, "job-a");
     assert_non_null (job);
-    assert_int_equal (assembly_chunk_count (job), 3);
-    assert_int_equal (assembly_total_pages (job), 10);
-    assert_int_equal (assembly_present (job), 2);
+    assert_int_eq (assembly_chunk_count (job), 3);
+    assert_int_eq (assembly_total_pages (job), 10);
+    assert_int_eq (assembly_present (job), 2);
     assert_true (assembly_has (job, 0));
     assert_false (assembly_has (job, 1));
-    assert_int_equal (assembly_first_page (job, 2), 9);
-    assert_int_equal (assembly_page_count (job, 2), 2);
+    assert_int_eq (assembly_first_page (job, 2), 9);
+    assert_int_eq (assembly_page_count (job, 2), 2);
     //  The chunk still missing can be added after the restart.
     s_put (spool, job, 1, 5, 4, false);
     assert_true (assembly_complete (job));
@@ -191,7 +192,7 @@ test_tombstone_marks_job_finished (void **state)
     assert_null (spool_outcome (spool, "job-2"));
 
     zlist_t *jobs = spool_jobs (spool);
-    assert_int_equal (zlist_size (jobs), 0);
+    assert_size_eq (zlist_size (jobs), 0);
     zlist_destroy (&jobs);
     assembly_destroy (&job);
     spool_destroy (&spool);
@@ -217,7 +218,7 @@ test_tombstone_drops_late_chunk (void **state)
         spool_put (spool, job, 1, 2, 1, S_PDF, strlen (S_PDF), &duplicate), -1);
     assert_false (s_exists ("%s/job-1", fixture->dir));
     zlist_t *jobs = spool_jobs (spool);
-    assert_int_equal (zlist_size (jobs), 0);
+    assert_size_eq (zlist_size (jobs), 0);
     zlist_destroy (&jobs);
     assembly_destroy (&job);
     spool_destroy (&spool);
@@ -240,17 +241,13 @@ test_recover_removes_leftovers (void **state)
     char *path =
         zsys_sprintf ("%s/job-1/.chunk-000001-p3-4.pdf.Ab12Cd", fixture->dir);
     zsys_file_delete (path);
-    FILE *file = fopen (path, "w");
-    fclose (file);
+    testfile_write (path, NULL, 0);
     zstr_free (&path);
     path = zsys_sprintf ("%s/.finished/job-2", fixture->dir);
-    file = fopen (path, "w");
-    fputs ("done\n", file);
-    fclose (file);
+    testfile_write (path, "done\n", 5);
     zstr_free (&path);
     path = zsys_sprintf ("%s/.finished/job-old", fixture->dir);
-    file = fopen (path, "w");
-    fclose (file);
+    testfile_write (path, NULL, 0);
     struct timeval old[2] = {
         {.tv_sec = time (NULL) - SPOOL_TOMBSTONE_TTL_S - 60},
         {.tv_sec = time (NULL) - SPOOL_TOMBSTONE_TTL_S - 60}};
@@ -281,17 +278,15 @@ test_load_deletes_contradicting_chunk_files (void **state)
     //  Chunk 1 with a range that does not follow chunk 0, and a name that
     //  is not in canonical form.
     char *path = zsys_sprintf ("%s/job-1/chunk-000001-p4-8.pdf", fixture->dir);
-    FILE *file = fopen (path, "w");
-    fclose (file);
+    testfile_write (path, NULL, 0);
     zstr_free (&path);
     path = zsys_sprintf ("%s/job-1/chunk-1-p5-8.pdf", fixture->dir);
-    file = fopen (path, "w");
-    fclose (file);
+    testfile_write (path, NULL, 0);
     zstr_free (&path);
 
     job = spool_load (spool, "job-1");
     assert_non_null (job);
-    assert_int_equal (assembly_present (job), 1);
+    assert_int_eq (assembly_present (job), 1);
     assert_false (assembly_has (job, 1));
     assert_false (s_exists ("%s/job-1/chunk-000001-p4-8.pdf", fixture->dir));
     assembly_destroy (&job);
@@ -355,7 +350,7 @@ test_bad_job_id_is_rejected (void **state)
             -1);
         assembly_destroy (&job);
     }
-    assert_false (s_exists ("%s/escape", fixture->root));
+    assert_false (s_exists ("%s/escape", testdir_path (fixture->testdir)));
     assert_true (spool_job_id_valid ("Job_1-a"));
     spool_destroy (&spool);
 }
@@ -378,9 +373,8 @@ static void
 test_new_fails_on_unusable_directory (void **state)
 {
     s_fixture_t *fixture = *state;
-    char *blocker = zsys_sprintf ("%s/file", fixture->root);
-    FILE *file = fopen (blocker, "w");
-    fclose (file);
+    char *blocker = testdir_join (fixture->testdir, "file");
+    testfile_write (blocker, NULL, 0);
     char *dir = zsys_sprintf ("%s/spool", blocker);
     assert_null (spool_new (dir));
     zstr_free (&dir);

@@ -1,8 +1,9 @@
 /*  test_store - common/store: putting files under keys in a file:// store,
     locations, key rules and error texts.
 
-    Each test gets a fresh directory from mkdtemp; the cross-file-system
-    test also uses /dev/shm when it is a different file system.
+    Each test gets a fresh temporary directory (testdir); the
+    cross-file-system test also uses /dev/shm when it is a different file
+    system.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -14,17 +15,20 @@
 #include <cmocka.h>
 
 #include <czmq.h>
-#include <dirent.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "store.h"
+#include "testassert.h"
+#include "testdir.h"
+#include "testfile.h"
 
 #define S_CONTENT "%PDF-1.7 a finished document\n"
 
 typedef struct {
-    char root[64];           // mkdtemp directory
+    testdir_t *testdir;
+    const char *root;        // testdir_path (testdir)
     char absolute[PATH_MAX]; // realpath of root
 } s_fixture_t;
 
@@ -32,8 +36,8 @@ static int
 s_setup (void **state)
 {
     s_fixture_t *fixture = calloc (1, sizeof (s_fixture_t));
-    strcpy (fixture->root, "/tmp/test_store.XXXXXX");
-    assert_non_null (mkdtemp (fixture->root));
+    fixture->testdir = testdir_new ("test_store");
+    fixture->root = testdir_path (fixture->testdir);
     assert_non_null (realpath (fixture->root, fixture->absolute));
     *state = fixture;
     return 0;
@@ -43,9 +47,7 @@ static int
 s_teardown (void **state)
 {
     s_fixture_t *fixture = *state;
-    char *command = zsys_sprintf ("rm -rf '%s'", fixture->root);
-    assert_int_equal (system (command), 0);
-    zstr_free (&command);
+    testdir_destroy (&fixture->testdir);
     free (fixture);
     return 0;
 }
@@ -55,25 +57,8 @@ static char *
 s_make_file (const char *dir, const char *name)
 {
     char *path = zsys_sprintf ("%s/%s", dir, name);
-    FILE *file = fopen (path, "w");
-    assert_non_null (file);
-    fputs (S_CONTENT, file);
-    fclose (file);
+    testfile_write (path, S_CONTENT, strlen (S_CONTENT));
     return path;
-}
-
-//  Entries in a directory, hidden ones included.
-static int
-s_count_entries (const char *path)
-{
-    DIR *dir = opendir (path);
-    assert_non_null (dir);
-    int count = 0;
-    for (struct dirent *entry = readdir (dir); entry; entry = readdir (dir))
-        if (!streq (entry->d_name, ".") && !streq (entry->d_name, ".."))
-            count++;
-    closedir (dir);
-    return count;
 }
 
 static void
@@ -81,7 +66,7 @@ s_assert_content (const char *path)
 {
     zchunk_t *content = zchunk_slurp (path, 0);
     assert_non_null (content);
-    assert_int_equal (zchunk_size (content), strlen (S_CONTENT));
+    assert_size_eq (zchunk_size (content), strlen (S_CONTENT));
     assert_memory_equal (zchunk_data (content), S_CONTENT, strlen (S_CONTENT));
     zchunk_destroy (&content);
 }
@@ -105,7 +90,7 @@ test_put_moves_file_under_key (void **state)
                       0);
     char *expected_location = zsys_sprintf ("%s/job-1.pdf", expected_url);
     assert_string_equal (location, expected_location);
-    assert_int_equal (bytes, strlen (S_CONTENT));
+    assert_size_eq (bytes, strlen (S_CONTENT));
     assert_false (access (source, F_OK) == 0);
     char *stored = zsys_sprintf ("%s/out/job-1.pdf", fixture->absolute);
     s_assert_content (stored);
@@ -235,7 +220,7 @@ test_put_copies_across_file_systems (void **state)
     char *stored = zsys_sprintf ("%s/job-2.pdf", fixture->root);
     s_assert_content (stored);
     //  No temporary copy is left behind.
-    assert_int_equal (s_count_entries (fixture->root), 1);
+    assert_int_eq (testdir_count_entries (fixture->root), 1);
     zstr_free (&stored);
     zstr_free (&location);
     zstr_free (&source);
