@@ -359,8 +359,8 @@ test_jsonl_lines_split_between_pieces_are_whole (void **state)
     object = (testserver_answer_t){.status = 200, .body = "{\"n\": 1}\n[2]\n"};
     s_assert_served_refused (&object, "{\"records\": \"s3://bucket/r.jsonl\"}",
                              S_MAX_BYTES,
-                             "line 2 of s3://bucket/r.jsonl: must be a JSON "
-                             "object, got an array");
+                             "s3://bucket/r.jsonl line 2: a record must be "
+                             "a JSON object, not an array");
 }
 
 static void

@@ -10,12 +10,13 @@
     for byte (numbers are never printed again), only the two values are
     replaced.
 
-    The key's extension says the records' format. JSON Lines (.jsonl,
-    .ndjson; one JSON object per line, blank lines skipped) is read line by
-    line as it arrives, each line checked as it comes. CSV (.csv) is read
-    row by row as it arrives by common/records, as `pdfpipe submit
-    --records` reads a CSV file: the header row names the fields, dotted
-    names nest, every cell is a string. Any other extension is an error.
+    The key's extension says the records' format: JSON Lines (.jsonl,
+    .ndjson; one JSON object per line, blank lines skipped) or CSV (.csv:
+    the header row names the fields, dotted names nest, every cell is a
+    string). Either is read record by record as it arrives by
+    common/records, exactly as `pdfpipe submit --records` reads a file, so
+    errors read alike: "s3://b/k.jsonl line 17: not valid JSON at column
+    9". Any other extension is an error.
 
     Only s3:// URLs are fetched, from the S3 endpoint the ventilator is
     configured with: a URL with any other scheme is an error naming the

@@ -233,8 +233,8 @@ class S3Test(unittest.TestCase):
             self.assertEqual(answer.status, 400)
             error = answer.json()["error"]
             self.assertEqual(error["field"], "records")
-            self.assertIn("line 2 of s3://%s/inputs/bad.jsonl: must be a JSON "
-                          "object" % BUCKET, error["message"])
+            self.assertIn("s3://%s/inputs/bad.jsonl line 2: a record must "
+                          "be a JSON object" % BUCKET, error["message"])
             # A missing object says what S3 answered; other schemes are
             # never fetched.
             job["records"] = "s3://%s/inputs/missing.jsonl" % BUCKET
