@@ -111,7 +111,7 @@ static bool
 s_is_job_id (const char *text)
 {
     size_t length = strlen (text);
-    if (length == 0 || length > APIREPLY_ID_MAX)
+    if (length == 0 || length > PROTO_JOB_ID_MAX)
         return false;
     //  Printable ASCII without space: safe on a terminal and in $(...).
     for (const char *cursor = text; *cursor; cursor++)

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "merge.h"
 #include "output.h"
+#include "proto.h"
 #include "spool.h"
 #include "store.h"
 
@@ -96,11 +97,11 @@ s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *key,
         snprintf (reason, sizeof (reason), "out of memory");
         goto failed;
     }
-    zstr_sendx (pipe, "STATE", job_id, "merging", NULL);
+    zstr_sendx (pipe, "STATE", job_id, jobstate_name (JOB_MERGING), NULL);
     if (s_merge_job (self, job_id, scratch, reason) == -1)
         goto failed;
     int64_t merged = zclock_mono ();
-    zstr_sendx (pipe, "STATE", job_id, "storing", NULL);
+    zstr_sendx (pipe, "STATE", job_id, jobstate_name (JOB_STORING), NULL);
     store_put_options_t options = {
         .content_type = "application/pdf",
         .content_disposition = disposition,
@@ -419,9 +420,9 @@ finisher_recv (finisher_t *self)
         if (!silent) {
             event = wire_new (WIRE_JOB_FAILED);
             wire_set_job_id (event, job_id);
-            //  The wire carries at most WIRE_TEXT_MAX bytes of text.
-            if (strlen (first) > WIRE_TEXT_MAX)
-                first[WIRE_TEXT_MAX] = '\0';
+            //  The wire carries at most PROTO_TEXT_MAX bytes of text.
+            if (strlen (first) > PROTO_TEXT_MAX)
+                first[PROTO_TEXT_MAX] = '\0';
             wire_set_text (event, first);
         }
     } else

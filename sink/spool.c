@@ -24,6 +24,7 @@
 #include "fsio.h"
 #include "ident.h"
 #include "log.h"
+#include "proto.h"
 #include "wire.h"
 
 #define S_META_NAME "meta"
@@ -282,7 +283,7 @@ spool_destroy (spool_t **self_p)
 bool
 spool_job_id_valid (const char *job_id)
 {
-    return ident_valid_str (job_id, WIRE_JOB_ID_MAX);
+    return ident_valid_str (job_id, PROTO_JOB_ID_MAX);
 }
 
 static void

@@ -163,8 +163,8 @@ test_output_roundtrip_keeps_key_and_filename (void **state)
     wire_destroy (&decoded);
 
     //  A file name is a text field: at most 4096 bytes, no NUL.
-    char *long_name = zmalloc (WIRE_TEXT_MAX + 2);
-    memset (long_name, 'n', WIRE_TEXT_MAX + 1);
+    char *long_name = zmalloc (PROTO_TEXT_MAX + 2);
+    memset (long_name, 'n', PROTO_TEXT_MAX + 1);
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, WIRE_SIGNATURE);
     zmsg_addstr (msg, "OUTPUT");
@@ -302,7 +302,7 @@ test_decode_rejects_bad_job_id (void **state)
         zmsg_addstr (msg, bad_ids[index]);
         s_assert_rejected (msg, "job_id must be");
     }
-    char long_id[WIRE_JOB_ID_MAX + 2];
+    char long_id[PROTO_JOB_ID_MAX + 2];
     memset (long_id, 'a', sizeof long_id - 1);
     long_id[sizeof long_id - 1] = '\0';
     zmsg_t *msg = zmsg_new ();
@@ -328,9 +328,9 @@ static void
 test_decode_rejects_overlong_text (void **state)
 {
     (void)state;
-    char *text = (char *)malloc (WIRE_TEXT_MAX + 2);
-    memset (text, 'x', WIRE_TEXT_MAX + 1);
-    text[WIRE_TEXT_MAX + 1] = '\0';
+    char *text = (char *)malloc (PROTO_TEXT_MAX + 2);
+    memset (text, 'x', PROTO_TEXT_MAX + 1);
+    text[PROTO_TEXT_MAX + 1] = '\0';
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, WIRE_SIGNATURE);
     zmsg_addstr (msg, "JOB_STATE");

@@ -28,23 +28,19 @@
 #include "jobstore.h"
 #include "log.h"
 #include "options.h"
+#include "proto.h"
 #include "scheduler.h"
 #include "wire.h"
 
-#define VENTILATOR_HTTP_PORT 8080
-#define VENTILATOR_DISPATCH "tcp://127.0.0.1:5557"
-#define VENTILATOR_EVENTS "tcp://127.0.0.1:5558"
-#define VENTILATOR_SINK "tcp://127.0.0.1:5559"
+#define VENTILATOR_DISPATCH PROTO_DISPATCH_ENDPOINT
+#define VENTILATOR_EVENTS PROTO_EVENTS_ENDPOINT
+#define VENTILATOR_SINK PROTO_RESULTS_ENDPOINT
 #define VENTILATOR_DATA_DIR "./pdfpipe-data/ventilator"
 #define VENTILATOR_API_ENDPOINT "inproc://pdfpipe-api"
 #define VENTILATOR_MAX_BODY_MB 64
 #define VENTILATOR_TICK_MS 250
 #define VENTILATOR_RESCAN_MS 5000
 #define VENTILATOR_SINK_SNDHWM 10000
-//  ZeroMQ's own pings to the sink: a sink host that vanished without
-//  closing the connection is noticed within seconds, not TCP's minutes.
-#define VENTILATOR_ZMTP_HEARTBEAT_IVL_MS 1000
-#define VENTILATOR_ZMTP_HEARTBEAT_TIMEOUT_MS 5000
 
 typedef struct {
     const char *http_address;
@@ -105,8 +101,9 @@ static int
 s_parse_options (int argc, char *argv[], s_options_t *options)
 {
     long port = 0;
-    if (options_parse_long (options_env_or ("PDFPIPE_HTTP_PORT", "8080"), 0,
-                            65535, &port)) {
+    if (options_parse_long (
+            options_env_or ("PDFPIPE_HTTP_PORT", PROTO_HTTP_PORT), 0, 65535,
+            &port)) {
         fprintf (stderr, "pdfpipe-ventilator: PDFPIPE_HTTP_PORT must be a "
                          "port number\n");
         return -1;
@@ -125,7 +122,7 @@ s_parse_options (int argc, char *argv[], s_options_t *options)
                 .max_attempts = SCHEDULER_MAX_ATTEMPTS,
                 .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
                 .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
-                .worker_expiry_ms = SCHEDULER_WORKER_EXPIRY_MS,
+                .worker_expiry_ms = PROTO_WORKER_EXPIRY_MS,
                 .query_interval_ms = SCHEDULER_QUERY_INTERVAL_MS,
             },
     };
@@ -192,9 +189,8 @@ s_parse_options (int argc, char *argv[], s_options_t *options)
             options->scheduler.deadline_per_page_ms = value;
             break;
         case 'x':
-            //  Workers heartbeat every second: below two seconds a busy
-            //  host would lose live workers.
-            if (options_parse_long (optarg, 2000, 3600000L, &value))
+            if (options_parse_long (optarg, PROTO_WORKER_EXPIRY_MIN_MS,
+                                    3600000L, &value))
                 goto bad_value;
             options->scheduler.worker_expiry_ms = value;
             break;
@@ -590,9 +586,8 @@ main (int argc, char *argv[])
     //  repeated, and the sink drops late chunks of a job it finished).
     zsock_set_sndhwm (self.sink, VENTILATOR_SINK_SNDHWM);
     zsock_set_sndtimeo (self.sink, 0);
-    zsock_set_heartbeat_ivl (self.sink, VENTILATOR_ZMTP_HEARTBEAT_IVL_MS);
-    zsock_set_heartbeat_timeout (self.sink,
-                                 VENTILATOR_ZMTP_HEARTBEAT_TIMEOUT_MS);
+    zsock_set_heartbeat_ivl (self.sink, PROTO_ZMTP_HEARTBEAT_IVL_MS);
+    zsock_set_heartbeat_timeout (self.sink, PROTO_ZMTP_HEARTBEAT_TIMEOUT_MS);
     if (zsock_connect (self.sink, "%s", options.sink_endpoint) < 0) {
         log_error ("bad sink endpoint %s", options.sink_endpoint);
         goto cleanup;

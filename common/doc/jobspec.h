@@ -16,6 +16,7 @@
 
 #include "fielderr.h"
 #include "output.h"
+#include "proto.h"
 #include "template.h"
 
 #define JOBSPEC_VERSION 1
@@ -23,8 +24,9 @@
 //  14 MB per 1,000 simple pages) and fixed per-chunk costs (a TrueType font
 //  load is about 60 ms) argue against tiny chunks.
 #define JOBSPEC_CHUNK_PAGES_DEFAULT 250
-#define JOBSPEC_CHUNK_PAGES_MAX 5000
-#define JOBSPEC_RECORDS_MAX 1000000
+#define JOBSPEC_CHUNK_PAGES_MAX PROTO_CHUNK_PAGES_MAX
+//  One page per record.
+#define JOBSPEC_RECORDS_MAX PROTO_PAGES_MAX
 #define JOBSPEC_NESTING_MAX 64 // JSON nesting depth accepted
 
 typedef struct _jobspec_t jobspec_t;

@@ -134,9 +134,9 @@ s_render (const char *template, const char *job_id, int64_t at_ms,
 static char *
 s_render_sample (const char *template, const char *field, fielderr_t *err)
 {
-    char job_id[OUTPUT_JOB_ID_MAX + 1];
-    memset (job_id, 'f', OUTPUT_JOB_ID_MAX);
-    job_id[OUTPUT_JOB_ID_MAX] = '\0';
+    char job_id[PROTO_JOB_ID_MAX + 1];
+    memset (job_id, 'f', PROTO_JOB_ID_MAX);
+    job_id[PROTO_JOB_ID_MAX] = '\0';
     //  2025-11-25T16:50:01Z
     return s_render (template, job_id, 1764089401000LL, field, err);
 }
@@ -204,7 +204,7 @@ s_check_key (const char *template, const char *field, fielderr_t *err)
         fielderr_set (err, field,
                       "is longer than %d bytes once placeholders are filled "
                       "in (job ids may have %d characters)",
-                      OUTPUT_KEY_MAX, OUTPUT_JOB_ID_MAX);
+                      OUTPUT_KEY_MAX, PROTO_JOB_ID_MAX);
         rc = -1;
     } else if (!store_key_valid (sample)) {
         s_explain_key (sample, field, err);

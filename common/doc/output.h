@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "fielderr.h"
+#include "proto.h"
 
 struct cJSON;
 
@@ -31,9 +32,6 @@ struct cJSON;
 #define OUTPUT_KEY_MAX 512
 #define OUTPUT_FILENAME_MAX 255
 #define OUTPUT_KEY_DEFAULT "{{job_id}}.pdf"
-//  Longest job id a key must fit with (the wire's limit; the ventilator
-//  issues 32 characters).
-#define OUTPUT_JOB_ID_MAX 64
 
 typedef struct _output_t output_t;
 
@@ -48,7 +46,7 @@ void
 output_destroy (output_t **self_p);
 
 //  The store key for job job_id accepted at at_ms (ms since the Unix
-//  epoch), placeholders replaced. job_id is 1 to OUTPUT_JOB_ID_MAX
+//  epoch), placeholders replaced. job_id is 1 to PROTO_JOB_ID_MAX
 //  characters of [A-Za-z0-9_-]. Returns NULL when out of memory. Caller
 //  frees.
 char *

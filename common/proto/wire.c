@@ -68,7 +68,7 @@ static const s_layout_t s_layouts[] = {
 struct _wire_t {
     wire_id_t id;
     zframe_t *routing_id;
-    char job_id[WIRE_JOB_ID_MAX + 1];
+    char job_id[PROTO_JOB_ID_MAX + 1];
     uint32_t chunk_nbr;
     uint32_t attempt;
     uint32_t first_page;
@@ -253,10 +253,10 @@ s_decode_field (wire_t *self, s_field_t field, zmsg_t *msg, zframe_t *frame,
 
     switch (field) {
     case F_JOB_ID:
-        if (!ident_valid ((const char *)data, size, WIRE_JOB_ID_MAX)) {
+        if (!ident_valid ((const char *)data, size, PROTO_JOB_ID_MAX)) {
             snprintf (reason, WIRE_REASON_MAX,
                       "job_id must be 1-%d characters of [A-Za-z0-9_-]",
-                      WIRE_JOB_ID_MAX);
+                      PROTO_JOB_ID_MAX);
             return -1;
         }
         memcpy (self->job_id, data, size);
@@ -293,11 +293,11 @@ s_decode_field (wire_t *self, s_field_t field, zmsg_t *msg, zframe_t *frame,
         return 0;
     case F_TEXT:
         text = &self->text;
-        text_max = WIRE_TEXT_MAX;
+        text_max = PROTO_TEXT_MAX;
         break;
     case F_FILENAME:
         text = &self->filename;
-        text_max = WIRE_TEXT_MAX;
+        text_max = PROTO_TEXT_MAX;
         break;
     case F_TEMPLATE:
         text = &self->template_json;
@@ -395,7 +395,7 @@ s_encode_field (wire_t *self, s_field_t field, zmsg_t *msg)
     byte number[8];
     switch (field) {
     case F_JOB_ID:
-        if (!ident_valid_str (self->job_id, WIRE_JOB_ID_MAX))
+        if (!ident_valid_str (self->job_id, PROTO_JOB_ID_MAX))
             return -1;
         return zmsg_addstr (msg, self->job_id);
     case F_CHUNK_NBR:
@@ -431,7 +431,7 @@ s_encode_field (wire_t *self, s_field_t field, zmsg_t *msg)
         //  Longer texts are ours (an error message); cut rather than fail.
         size_t size = strlen (text);
         return zmsg_addmem (msg, text,
-                            size > WIRE_TEXT_MAX ? WIRE_TEXT_MAX : size);
+                            size > PROTO_TEXT_MAX ? PROTO_TEXT_MAX : size);
     }
     case F_TEMPLATE:
         if (!self->template_json)

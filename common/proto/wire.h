@@ -20,9 +20,9 @@
 #include <czmq.h>
 #include <stdint.h>
 
+#include "proto.h"
+
 #define WIRE_SIGNATURE "PDFPIPE/1"
-#define WIRE_JOB_ID_MAX 64  // [A-Za-z0-9_-]{1,64}
-#define WIRE_TEXT_MAX 4096  // error texts, states, locations
 #define WIRE_REASON_MAX 256 // size of a decode-error reason buffer
 
 typedef enum {
