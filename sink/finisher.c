@@ -17,7 +17,7 @@
 
 #include "log.h"
 #include "merge.h"
-#include "output.h"
+#include "disposition.h"
 #include "proto.h"
 #include "spool.h"
 #include "store.h"
@@ -91,8 +91,7 @@ s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *key,
     uint64_t bytes = 0;
     char *scratch = spool_scratch_path (self->spool, job_id);
     char *context = zsys_sprintf ("job=%s", job_id);
-    char *disposition =
-        *filename ? output_content_disposition (filename) : NULL;
+    char *disposition = *filename ? disposition_header (filename) : NULL;
     if (!scratch || !context || (*filename && !disposition)) {
         snprintf (reason, sizeof (reason), "out of memory");
         goto failed;

@@ -47,11 +47,11 @@
 #include <unistd.h>
 
 #include "chunkplan.h"
+#include "disposition.h"
 #include "fetch.h"
 #include "jobspec.h"
 #include "jobstore.h"
 #include "log.h"
-#include "output.h"
 #include "proto.h"
 #include "s3.h"
 
@@ -689,7 +689,7 @@ s_send_file (httpapi_t *self, struct MHD_Connection *connection, const char *id,
     char *key = NULL, *filename = NULL;
     jobstore_output (self->store, id, &key, &filename);
     char *disposition =
-        filename ? output_content_disposition (filename)
+        filename ? disposition_header (filename)
                  : zsys_sprintf ("attachment; filename=\"%s.pdf\"", id);
     MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
                              "application/pdf");

@@ -12,15 +12,13 @@
 
 #include <assert.h>
 #include <cjson/cJSON.h>
-#include <ctype.h>
-#include <czmq.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "store.h"
+#include "ident.h"
 
 #define S_VALUE_MAX 32 // bytes of a date or time value, with NUL
 
@@ -206,7 +204,7 @@ s_check_key (const char *template, const char *field, fielderr_t *err)
                       "in (job ids may have %d characters)",
                       OUTPUT_KEY_MAX, PROTO_JOB_ID_MAX);
         rc = -1;
-    } else if (!store_key_valid (sample)) {
+    } else if (!ident_key_valid (sample, OUTPUT_KEY_MAX)) {
         s_explain_key (sample, field, err);
         rc = -1;
     }
@@ -265,7 +263,7 @@ s_check_filename (const char *template, const char *field, fielderr_t *err)
                       "is longer than %d bytes once placeholders are filled "
                       "in",
                       OUTPUT_FILENAME_MAX);
-    else if (streq (sample, ".") || streq (sample, ".."))
+    else if (strcmp (sample, ".") == 0 || strcmp (sample, "..") == 0)
         fielderr_set (err, field, "must be a file name, not '%s'", sample);
     else
         rc = 0;
@@ -389,45 +387,4 @@ output_filename (const output_t *self, const char *job_id, int64_t at_ms)
     if (!self->filename)
         return NULL;
     return s_render (self->filename, job_id, at_ms, "", NULL);
-}
-
-char *
-output_content_disposition (const char *filename)
-{
-    assert (filename);
-    size_t length = strlen (filename);
-    char *fallback = malloc (length + 1);
-    char *exact = malloc (3 * length + 1);
-    char *header = NULL;
-    if (!fallback || !exact)
-        goto cleanup;
-    size_t used = 0;
-    for (const char *letter = filename; *letter; letter++) {
-        unsigned char byte = (unsigned char)*letter;
-        if (byte == ' ' && (used == 0 || fallback[used - 1] == ' '))
-            continue;
-        fallback[used++] =
-            byte >= 0x20 && byte < 0x7f && byte != '"' && byte != '\\'
-                ? (char)byte
-                : '_';
-    }
-    while (used > 0 && fallback[used - 1] == ' ')
-        used--;
-    fallback[used] = '\0';
-    char *cursor = exact;
-    for (const char *letter = filename; *letter; letter++) {
-        unsigned char byte = (unsigned char)*letter;
-        if (isalnum (byte) || strchr ("!#$&+-.^_`|~", byte))
-            *cursor++ = (char)byte;
-        else
-            cursor += sprintf (cursor, "%%%02X", byte);
-    }
-    *cursor = '\0';
-    header = zsys_sprintf ("attachment; filename=\"%s\"; filename*=UTF-8''%s",
-                           *fallback ? fallback : "download", exact);
-
-cleanup:
-    free (exact);
-    free (fallback);
-    return header;
 }

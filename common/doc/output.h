@@ -10,7 +10,7 @@
     and keeps the result; nothing downstream sees a template.
 
     Validation happens at parse time, so a rendered key is always a valid
-    store key (common/store's rules: segments of A-Z a-z 0-9 . _ -, none
+    store key (common/proto/ident's rules: segments of A-Z a-z 0-9 . _ -, none
     empty and none starting with '.', so no "..", no leading or trailing
     '/'), at most OUTPUT_KEY_MAX bytes for any job id. A file name is 1 to
     OUTPUT_FILENAME_MAX bytes of UTF-8 without control characters, '/' or
@@ -28,7 +28,8 @@
 
 struct cJSON;
 
-//  Keys leave room for a store prefix of up to STORE_KEY_MAX / 2 bytes.
+//  Keys leave room for a store prefix of up to half of STORE_KEY_MAX
+//  (common/store).
 #define OUTPUT_KEY_MAX 512
 #define OUTPUT_FILENAME_MAX 255
 #define OUTPUT_KEY_DEFAULT "{{job_id}}.pdf"
@@ -56,15 +57,5 @@ output_key (const output_t *self, const char *job_id, int64_t at_ms);
 //  when the document gave none (or out of memory). Caller frees.
 char *
 output_filename (const output_t *self, const char *job_id, int64_t at_ms);
-
-//  The Content-Disposition header value that offers filename as a
-//  download: attachment; filename="<ASCII fallback>";
-//  filename*=UTF-8''<percent-encoded> (RFC 6266, RFC 5987). The fallback
-//  replaces bytes outside printable ASCII, double quotes and backslashes
-//  with '_' and collapses runs of spaces, so the value is safe in a header
-//  and signs the same way everywhere (SigV4 collapses spaces). Returns NULL
-//  when out of memory. Caller frees.
-char *
-output_content_disposition (const char *filename);
 
 #endif

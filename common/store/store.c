@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fsio.h"
+#include "ident.h"
 #include "log.h"
 #include "s3.h"
 
@@ -182,21 +183,7 @@ store_url (store_t *self)
 bool
 store_key_valid (const char *key)
 {
-    if (!key)
-        return false;
-    size_t length = strlen (key);
-    if (length == 0 || length > STORE_KEY_MAX)
-        return false;
-    bool segment_start = true;
-    for (size_t index = 0; index < length; index++) {
-        unsigned char letter = (unsigned char)key[index];
-        if (segment_start && (letter == '/' || letter == '.'))
-            return false;
-        if (!isalnum (letter) && !strchr ("._/-", letter))
-            return false;
-        segment_start = letter == '/';
-    }
-    return !segment_start;
+    return ident_key_valid (key, STORE_KEY_MAX);
 }
 
 static int

@@ -24,7 +24,8 @@
     Keys are 1 to STORE_KEY_MAX characters of [A-Za-z0-9._/-]: segments
     separated by single '/', none empty and none starting with '.' (so no
     "..", no hidden files, no clash with temporary names), no leading or
-    trailing '/'. An s3:// PREFIX follows the same rules.
+    trailing '/' (common/proto/ident, ident_key_valid). An s3:// PREFIX
+    follows the same rules.
 
     Errors are not logged here except in store_new (and the S3 client's
     retry warnings): each failing call fills an error text (STORE_ERROR_MAX
@@ -64,7 +65,7 @@ store_destroy (store_t **self_p);
 const char *
 store_url (store_t *self);
 
-//  True when key follows the rules above.
+//  True when key follows the rules above, at most STORE_KEY_MAX bytes.
 bool
 store_key_valid (const char *key);
 
