@@ -402,7 +402,7 @@ finisher_recv (finisher_t *self)
         if (!silent) {
             event = wire_new (WIRE_JOB_STATE);
             wire_set_job_id (event, job_id);
-            wire_set_text (event, first);
+            wire_set_state (event, first);
         }
     } else if (streq (command, "DONE") && second) {
         if (silent) {
@@ -413,7 +413,7 @@ finisher_recv (finisher_t *self)
             event = wire_new (WIRE_JOB_DONE);
             wire_set_job_id (event, job_id);
             wire_set_bytes (event, strtoull (first, NULL, 10));
-            wire_set_text (event, second);
+            wire_set_location (event, second);
         }
     } else if (streq (command, "FAILED")) {
         if (!silent) {
@@ -422,7 +422,7 @@ finisher_recv (finisher_t *self)
             //  The wire carries at most PROTO_TEXT_MAX bytes of text.
             if (strlen (first) > PROTO_TEXT_MAX)
                 first[PROTO_TEXT_MAX] = '\0';
-            wire_set_text (event, first);
+            wire_set_reason (event, first);
         }
     } else
         log_error ("finisher: unknown report %s from the finisher thread",

@@ -121,7 +121,7 @@ s_send_failed (s_sink_t *self, const char *job_id, const char *reason)
 {
     wire_t *event = wire_new (WIRE_JOB_FAILED);
     wire_set_job_id (event, job_id);
-    wire_set_text (event, reason);
+    wire_set_reason (event, reason);
     s_send (self, &event);
 }
 
@@ -206,7 +206,7 @@ s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
     if (wire_id (msg) == WIRE_RESULT)
         s_on_chunk (self, msg);
     else if (wire_id (msg) == WIRE_OUTPUT)
-        finisher_output (self->finisher, wire_job_id (msg), wire_text (msg),
+        finisher_output (self->finisher, wire_job_id (msg), wire_key (msg),
                          wire_filename (msg));
     else if (wire_id (msg) == WIRE_CANCEL) {
         finisher_cancel (self->finisher, wire_job_id (msg));

@@ -331,10 +331,10 @@ s_on_worker (zloop_t *loop, zsock_t *reader, void *arg)
     case WIRE_CHUNK_FAILED:
         log_warning ("job=%s chunk=%u attempt=%u failed on worker=%s: %s",
                      wire_job_id (msg), wire_chunk_nbr (msg),
-                     wire_attempt (msg), wire_peer (msg), wire_text (msg));
+                     wire_attempt (msg), wire_peer (msg), wire_error (msg));
         scheduler_chunk_failed (self->scheduler, wire_job_id (msg),
                                 wire_chunk_nbr (msg), wire_attempt (msg),
-                                wire_text (msg), s_job_failed, self);
+                                wire_error (msg), s_job_failed, self);
         break;
     default:
         log_warning ("dropped %s from worker=%s: not a worker message",
@@ -383,7 +383,7 @@ s_send_output (s_ventilator_t *self, const char *job_id)
         return;
     wire_t *output = wire_new (WIRE_OUTPUT);
     wire_set_job_id (output, job_id);
-    wire_set_text (output, key);
+    wire_set_key (output, key);
     wire_set_filename (output, filename ? filename : "");
     if (wire_send (output, self->sink))
         log_warning ("job=%s cannot tell the sink where the result goes: %s",
@@ -416,25 +416,25 @@ s_on_event (zloop_t *loop, zsock_t *reader, void *arg)
         }
         break;
     case WIRE_JOB_STATE:
-        if (jobstate_parse (wire_text (msg), &state) == 0 &&
+        if (jobstate_parse (wire_state (msg), &state) == 0 &&
             (state == JOB_MERGING || state == JOB_STORING))
             jobstore_set_state (self->jobstore, job_id, state, NULL);
         else
             log_warning ("job=%s: sink sent unexpected state '%s'", job_id,
-                         wire_text (msg));
+                         wire_state (msg));
         break;
     case WIRE_JOB_DONE:
         s_mark_all_stored (self, job_id);
-        if (jobstore_set_result (self->jobstore, job_id, wire_text (msg),
+        if (jobstore_set_result (self->jobstore, job_id, wire_location (msg),
                                  wire_bytes (msg)) == 0)
             log_info ("job=%s done: %" PRIu64 " bytes at %s", job_id,
-                      wire_bytes (msg), wire_text (msg));
+                      wire_bytes (msg), wire_location (msg));
         s_job_finished (self, job_id);
         break;
     case WIRE_JOB_FAILED:
-        log_info ("job=%s failed in the sink: %s", job_id, wire_text (msg));
+        log_info ("job=%s failed in the sink: %s", job_id, wire_reason (msg));
         jobstore_set_state (self->jobstore, job_id, JOB_FAILED,
-                            wire_text (msg));
+                            wire_reason (msg));
         s_job_finished (self, job_id);
         break;
     default:

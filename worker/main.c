@@ -161,7 +161,7 @@ s_send_failed (const wire_t *chunk, const char *error, zsock_t *ventilator)
     wire_set_job_id (failed, wire_job_id (chunk));
     wire_set_chunk_nbr (failed, wire_chunk_nbr (chunk));
     wire_set_attempt (failed, wire_attempt (chunk));
-    wire_set_text (failed, error);
+    wire_set_error (failed, error);
     if (wire_send (failed, ventilator))
         log_warning ("job=%s chunk=%" PRIu32 " could not report the failure "
                      "to the ventilator",

@@ -25,7 +25,11 @@ typedef enum {
     F_CHUNK_COUNT,
     F_CREDITS,
     F_BYTES,
-    F_TEXT,
+    F_ERROR,    // the text field: CHUNK_FAILED
+    F_STATE,    // the text field: JOB_STATE
+    F_LOCATION, // the text field: JOB_DONE
+    F_REASON,   // the text field: JOB_FAILED
+    F_KEY,      // the text field: OUTPUT
     F_TEMPLATE,
     F_RECORDS,
     F_PDF,
@@ -53,14 +57,14 @@ static const s_layout_t s_layouts[] = {
       F_TOTAL_PAGES, F_CHUNK_COUNT, F_PDF}},
     {WIRE_CHUNK_FAILED,
      "CHUNK_FAILED",
-     {F_JOB_ID, F_CHUNK_NBR, F_ATTEMPT, F_TEXT}},
+     {F_JOB_ID, F_CHUNK_NBR, F_ATTEMPT, F_ERROR}},
     {WIRE_CANCEL, "CANCEL", {F_JOB_ID}},
     {WIRE_STORED, "STORED", {F_JOB_ID, F_CHUNK_NBR, F_PAGE_COUNT}},
-    {WIRE_JOB_STATE, "JOB_STATE", {F_JOB_ID, F_TEXT}},
-    {WIRE_JOB_DONE, "JOB_DONE", {F_JOB_ID, F_BYTES, F_TEXT}},
-    {WIRE_JOB_FAILED, "JOB_FAILED", {F_JOB_ID, F_TEXT}},
+    {WIRE_JOB_STATE, "JOB_STATE", {F_JOB_ID, F_STATE}},
+    {WIRE_JOB_DONE, "JOB_DONE", {F_JOB_ID, F_BYTES, F_LOCATION}},
+    {WIRE_JOB_FAILED, "JOB_FAILED", {F_JOB_ID, F_REASON}},
     {WIRE_QUERY, "QUERY", {F_JOB_ID}},
-    {WIRE_OUTPUT, "OUTPUT", {F_JOB_ID, F_TEXT, F_FILENAME}},
+    {WIRE_OUTPUT, "OUTPUT", {F_JOB_ID, F_KEY, F_FILENAME}},
 };
 
 #define S_LAYOUT_COUNT (sizeof (s_layouts) / sizeof (s_layouts[0]))
@@ -77,7 +81,7 @@ struct _wire_t {
     uint32_t chunk_count;
     uint32_t credits;
     uint64_t bytes;
-    char *text;
+    char *text; // the one text field of its command: error, state, ...
     char *template_json;
     char *records_json;
     zframe_t *pdf;
@@ -161,8 +165,16 @@ s_field_name (s_field_t field)
         return "credits";
     case F_BYTES:
         return "bytes";
-    case F_TEXT:
-        return "text";
+    case F_ERROR:
+        return "error";
+    case F_STATE:
+        return "state";
+    case F_LOCATION:
+        return "location";
+    case F_REASON:
+        return "reason";
+    case F_KEY:
+        return "key";
     case F_TEMPLATE:
         return "template";
     case F_RECORDS:
@@ -291,7 +303,11 @@ s_decode_field (wire_t *self, s_field_t field, zmsg_t *msg, zframe_t *frame,
         }
         self->bytes = s_get_u64 (data);
         return 0;
-    case F_TEXT:
+    case F_ERROR:
+    case F_STATE:
+    case F_LOCATION:
+    case F_REASON:
+    case F_KEY:
         text = &self->text;
         text_max = PROTO_TEXT_MAX;
         break;
@@ -325,9 +341,13 @@ s_decode_field (wire_t *self, s_field_t field, zmsg_t *msg, zframe_t *frame,
     assert (text);
     *text = s_get_text (data, size, text_max);
     if (!*text) {
-        snprintf (reason, WIRE_REASON_MAX, "%s must be text without NUL%s",
-                  s_field_name (field),
-                  text_max ? " of at most 4096 bytes" : "");
+        if (text_max)
+            snprintf (reason, WIRE_REASON_MAX,
+                      "%s must be text without NUL of at most %d bytes",
+                      s_field_name (field), PROTO_TEXT_MAX);
+        else
+            snprintf (reason, WIRE_REASON_MAX, "%s must be text without NUL",
+                      s_field_name (field));
         return -1;
     }
     return 0;
@@ -423,9 +443,13 @@ s_encode_field (wire_t *self, s_field_t field, zmsg_t *msg)
         s_put_u32 (number, (uint32_t)(self->bytes >> 32));
         s_put_u32 (number + 4, (uint32_t)self->bytes);
         return zmsg_addmem (msg, number, 8);
-    case F_TEXT:
+    case F_ERROR:
+    case F_STATE:
+    case F_LOCATION:
+    case F_REASON:
+    case F_KEY:
     case F_FILENAME: {
-        const char *text = field == F_TEXT ? self->text : self->filename;
+        const char *text = field == F_FILENAME ? self->filename : self->text;
         if (!text)
             text = "";
         //  Longer texts are ours (an error message); cut rather than fail.
@@ -630,10 +654,32 @@ wire_set_bytes (wire_t *self, uint64_t bytes)
         self->member = value ? strdup (value) : NULL;                          \
     }
 
-S_TEXT_ACCESSORS (text, text)
 S_TEXT_ACCESSORS (template_json, template_json)
 S_TEXT_ACCESSORS (records_json, records_json)
 S_TEXT_ACCESSORS (filename, filename)
+
+//  The accessors of the text field, one pair per meaning; each may be used
+//  on its own command only.
+#define S_TEXT_FIELD_ACCESSORS(name, command_id)                               \
+    const char *wire_##name (const wire_t *self)                               \
+    {                                                                          \
+        assert (self);                                                         \
+        assert (self->id == command_id);                                       \
+        return self->text;                                                     \
+    }                                                                          \
+    void wire_set_##name (wire_t *self, const char *value)                     \
+    {                                                                          \
+        assert (self);                                                         \
+        assert (self->id == command_id);                                       \
+        free (self->text);                                                     \
+        self->text = value ? strdup (value) : NULL;                            \
+    }
+
+S_TEXT_FIELD_ACCESSORS (error, WIRE_CHUNK_FAILED)
+S_TEXT_FIELD_ACCESSORS (state, WIRE_JOB_STATE)
+S_TEXT_FIELD_ACCESSORS (location, WIRE_JOB_DONE)
+S_TEXT_FIELD_ACCESSORS (reason, WIRE_JOB_FAILED)
+S_TEXT_FIELD_ACCESSORS (key, WIRE_OUTPUT)
 
 zframe_t *
 wire_pdf (const wire_t *self)

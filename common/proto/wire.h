@@ -30,12 +30,12 @@ typedef enum {
     WIRE_HEARTBEAT,    // worker -> ventilator: liveness + current free credits
     WIRE_CHUNK,        // ventilator -> worker: render these pages
     WIRE_RESULT,       // worker -> sink: the rendered chunk PDF
-    WIRE_CHUNK_FAILED, // worker -> ventilator: rendering failed, with text
+    WIRE_CHUNK_FAILED, // worker -> ventilator: rendering failed, with error
     WIRE_CANCEL,       // ventilator -> sink: forget this job
     WIRE_STORED,       // sink -> ventilator: chunk is durably spooled
-    WIRE_JOB_STATE,    // sink -> ventilator: job entered state (text)
-    WIRE_JOB_DONE,     // sink -> ventilator: result stored at text, bytes
-    WIRE_JOB_FAILED,   // sink -> ventilator: job failed, reason in text
+    WIRE_JOB_STATE,    // sink -> ventilator: job entered state
+    WIRE_JOB_DONE,     // sink -> ventilator: result stored at location, bytes
+    WIRE_JOB_FAILED,   // sink -> ventilator: job failed, with reason
     WIRE_QUERY,        // ventilator -> sink: what became of this job?
     WIRE_OUTPUT,       // ventilator -> sink: where the job's result goes
 } wire_id_t;
@@ -135,12 +135,34 @@ wire_bytes (const wire_t *self);
 void
 wire_set_bytes (wire_t *self, uint64_t bytes);
 
-//  Error text, state name, location or (OUTPUT) store key, depending on
-//  the command.
+//  The text field, named for what it holds; each pair is for its command
+//  only (asserted), and all travel in the same place, a text frame of at
+//  most PROTO_TEXT_MAX bytes.
+//  CHUNK_FAILED: why the worker could not render the chunk.
 const char *
-wire_text (const wire_t *self);
+wire_error (const wire_t *self);
 void
-wire_set_text (wire_t *self, const char *text);
+wire_set_error (wire_t *self, const char *error);
+//  JOB_STATE: the state the job entered, by its name (jobstate_name).
+const char *
+wire_state (const wire_t *self);
+void
+wire_set_state (wire_t *self, const char *state);
+//  JOB_DONE: where the result is stored (a store location URL).
+const char *
+wire_location (const wire_t *self);
+void
+wire_set_location (wire_t *self, const char *location);
+//  JOB_FAILED: why the job failed.
+const char *
+wire_reason (const wire_t *self);
+void
+wire_set_reason (wire_t *self, const char *reason);
+//  OUTPUT: the store key the job's result goes under.
+const char *
+wire_key (const wire_t *self);
+void
+wire_set_key (wire_t *self, const char *key);
 
 //  OUTPUT: the result's download file name; "" for none.
 const char *
