@@ -20,44 +20,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define S_KNOWN_MAX 64           // names fielderr_check_fields can track
 #define S_DESCRIBE_STRING_MAX 40 // bytes of a string value quoted in messages
-
-//  Length of the valid UTF-8 sequence at text (at most available bytes), or
-//  0 when it is invalid: bad lead byte, missing continuation, overlong form,
-//  surrogate, or beyond U+10FFFF.
-static size_t
-s_utf8_sequence (const unsigned char *text, size_t available)
-{
-    unsigned char lead = text[0];
-    size_t length;
-    uint32_t codepoint;
-    if (lead < 0x80)
-        return 1;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-        codepoint = lead & 0x1F;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        codepoint = lead & 0x0F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        codepoint = lead & 0x07;
-    } else
-        return 0;
-    if (length > available)
-        return 0;
-    for (size_t index = 1; index < length; index++) {
-        if ((text[index] & 0xC0) != 0x80)
-            return 0;
-        codepoint = (codepoint << 6) | (text[index] & 0x3F);
-    }
-    if ((length == 3 && codepoint < 0x800) ||
-        (length == 4 && (codepoint < 0x10000 || codepoint > 0x10FFFF)) ||
-        (codepoint >= 0xD800 && codepoint <= 0xDFFF))
-        return 0;
-    return length;
-}
 
 //  Copy source into target (size bytes, always terminated), replacing
 //  control characters and invalid UTF-8 bytes with '?' and never cutting a
@@ -69,7 +35,7 @@ s_copy_clean (char *target, size_t size, const char *source)
     size_t available = strlen (source);
     size_t used = 0;
     while (available > 0) {
-        size_t length = s_utf8_sequence (input, available);
+        size_t length = utf8_decode ((const char *)input, available, NULL);
         int replace = length == 0 || input[0] < 0x20 || input[0] == 0x7F;
         size_t consumed = length ? length : 1;
         size_t produced = replace ? 1 : length;
@@ -259,19 +225,6 @@ fielderr_check_fields (const cJSON *object, const char *path,
     return 0;
 }
 
-//  Cut text to at most limit bytes on a character boundary; returns the
-//  number of bytes kept.
-static size_t
-s_utf8_cut (const char *text, size_t limit)
-{
-    size_t length = strlen (text);
-    if (length <= limit)
-        return length;
-    while (limit > 0 && ((unsigned char)text[limit] & 0xC0) == 0x80)
-        limit--;
-    return limit;
-}
-
 void
 fielderr_describe (const cJSON *value, char *buffer, size_t size)
 {
@@ -281,7 +234,7 @@ fielderr_describe (const cJSON *value, char *buffer, size_t size)
         snprintf (buffer, size, "nothing");
     else if (cJSON_IsString (value)) {
         const char *text = value->valuestring ? value->valuestring : "";
-        size_t kept = s_utf8_cut (text, S_DESCRIBE_STRING_MAX);
+        size_t kept = utf8_cut (text, strlen (text), S_DESCRIBE_STRING_MAX);
         snprintf (buffer, size, "\"%.*s%s\" (string)", (int)kept, text,
                   text[kept] ? "..." : "");
     } else if (cJSON_IsNumber (value)) {

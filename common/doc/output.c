@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "ident.h"
+#include "utf8.h"
 
 #define S_VALUE_MAX 32 // bytes of a date or time value, with NUL
 
@@ -212,42 +213,6 @@ s_check_key (const char *template, const char *field, fielderr_t *err)
     return rc;
 }
 
-//  Bytes in the UTF-8 sequence starting at text, or 0 when it is not a
-//  valid, shortest-form sequence of a character other than a surrogate.
-static size_t
-s_utf8_length (const unsigned char *text)
-{
-    unsigned char lead = text[0];
-    size_t length;
-    uint32_t codepoint;
-    if (lead < 0x80)
-        return 1;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-        length = 2;
-        codepoint = lead & 0x1f;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-        length = 3;
-        codepoint = lead & 0x0f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-        length = 4;
-        codepoint = lead & 0x07;
-    } else
-        return 0;
-    for (size_t index = 1; index < length; index++) {
-        if ((text[index] & 0xc0) != 0x80)
-            return 0;
-        codepoint = (codepoint << 6) | (text[index] & 0x3f);
-    }
-    if ((length == 3 && codepoint < 0x800) ||
-        (length == 4 && (codepoint < 0x10000 || codepoint > 0x10ffff)) ||
-        (codepoint >= 0xd800 && codepoint <= 0xdfff))
-        return 0;
-    //  C1 control characters (U+0080-U+009F).
-    if (codepoint < 0xa0)
-        return 0;
-    return length;
-}
-
 static int
 s_check_filename (const char *template, const char *field, fielderr_t *err)
 {
@@ -267,10 +232,12 @@ s_check_filename (const char *template, const char *field, fielderr_t *err)
         fielderr_set (err, field, "must be a file name, not '%s'", sample);
     else
         rc = 0;
-    for (const unsigned char *cursor = (const unsigned char *)sample;
-         rc == 0 && *cursor;) {
-        size_t step = s_utf8_length (cursor);
-        if (step == 0 || *cursor < 0x20 || *cursor == 0x7f) {
+    for (const char *cursor = sample; rc == 0 && *cursor;) {
+        uint32_t codepoint = 0;
+        size_t step = utf8_decode_str (cursor, &codepoint);
+        //  C0 and C1 control characters, and DEL.
+        if (step == 0 || codepoint < 0x20 ||
+            (codepoint >= 0x7f && codepoint < 0xa0)) {
             fielderr_set (err, field,
                           "must be UTF-8 text without control characters");
             rc = -1;

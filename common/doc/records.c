@@ -17,6 +17,7 @@
 
 #include "bytequeue.h"
 #include "csv.h"
+#include "utf8.h"
 
 #include <assert.h>
 #include <cjson/cJSON.h>
@@ -220,51 +221,6 @@ s_input_ended (const records_t *self)
     return !self->fed || self->fed_ended;
 }
 
-//  Offset of the first byte of text that is not part of valid UTF-8
-//  (overlong forms, surrogates and code points past U+10FFFF are not), or
-//  size when all is valid.
-static size_t
-s_utf8_invalid_at (const char *text, size_t size)
-{
-    const unsigned char *bytes = (const unsigned char *)text;
-    size_t at = 0;
-    while (at < size) {
-        unsigned char lead = bytes[at];
-        size_t length = 0;
-        uint32_t minimum = 0;
-        uint32_t code = 0;
-        if (lead < 0x80) {
-            at++;
-            continue;
-        } else if (lead >= 0xC2 && lead <= 0xDF) {
-            length = 2;
-            minimum = 0x80;
-            code = lead & 0x1F;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            length = 3;
-            minimum = 0x800;
-            code = lead & 0x0F;
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            length = 4;
-            minimum = 0x10000;
-            code = lead & 0x07;
-        } else
-            return at;
-        if (size - at < length)
-            return at;
-        for (size_t next = 1; next < length; next++) {
-            if ((bytes[at + next] & 0xC0) != 0x80)
-                return at;
-            code = (code << 6) | (bytes[at + next] & 0x3F);
-        }
-        if (code < minimum || code > 0x10FFFF ||
-            (code >= 0xD800 && code <= 0xDFFF))
-            return at;
-        at += length;
-    }
-    return size;
-}
-
 static const char *
 s_json_kind (const cJSON *value)
 {
@@ -285,10 +241,7 @@ s_json_kind (const cJSON *value)
 static void
 s_printable (const char *text, size_t size, size_t limit, char *shown)
 {
-    size_t length = size < limit ? size : limit;
-    while (length > 0 && length < size &&
-           ((unsigned char)text[length] & 0xC0) == 0x80)
-        length--;
+    size_t length = utf8_cut (text, size, limit);
     for (size_t index = 0; index < length; index++) {
         unsigned char byte = (unsigned char)text[index];
         shown[index] = byte < 0x20 || byte == 0x7F ? '?' : (char)byte;
@@ -373,7 +326,7 @@ s_jsonl_next (records_t *self, const char **json_p, size_t *size_p)
         //  Columns count bytes of the line as it is in the file.
         size_t lead = (size_t)(text - self->line_text);
 
-        size_t invalid = s_utf8_invalid_at (text, size);
+        size_t invalid = utf8_invalid_at (text, size);
         if (invalid < size)
             return s_fail (self, self->line,
                            "not UTF-8 text (byte 0x%02X at column %zu)",
@@ -547,7 +500,7 @@ s_header_add (records_t *self, size_t column, const char *name, size_t size)
     size_t line = csv_line (self->csv);
     if (size == 0)
         return s_fail (self, line, "column %zu has no name", column + 1);
-    size_t invalid = s_utf8_invalid_at (name, size);
+    size_t invalid = utf8_invalid_at (name, size);
     if (invalid < size)
         return s_fail (self, line, "the name of column %zu is not UTF-8 text",
                        column + 1);
@@ -687,7 +640,7 @@ s_csv_next (records_t *self, const char **json_p, size_t *size_p)
     for (size_t column = 0; column < fields; column++) {
         const char *value = csv_field (self->csv, column);
         size_t size = csv_field_size (self->csv, column);
-        size_t invalid = s_utf8_invalid_at (value, size);
+        size_t invalid = utf8_invalid_at (value, size);
         if (invalid < size)
             return s_fail (self, line,
                            "field %zu is not UTF-8 text (byte 0x%02X); save "

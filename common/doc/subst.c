@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define S_QUOTE_MAX 40 // bytes of a bad placeholder quoted in errors
 
 typedef enum {
@@ -58,44 +60,6 @@ static const uint16_t s_winansi_high[32] = {
     0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
     0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
 };
-
-//  Decode one UTF-8 character; returns its length in bytes, or 0 when the
-//  bytes are not valid UTF-8 (overlong forms and surrogates included).
-static size_t
-s_utf8_decode (const unsigned char *text, uint32_t *codepoint)
-{
-    unsigned char lead = text[0];
-    size_t length;
-    uint32_t value;
-    if (lead < 0x80) {
-        *codepoint = lead;
-        return 1;
-    }
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-        value = lead & 0x1F;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        value = lead & 0x0F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        value = lead & 0x07;
-    } else
-        return 0;
-    //  A NUL terminator fails the continuation test, so this never reads
-    //  past the end of the string.
-    for (size_t index = 1; index < length; index++) {
-        if ((text[index] & 0xC0) != 0x80)
-            return 0;
-        value = (value << 6) | (text[index] & 0x3F);
-    }
-    if ((length == 3 && value < 0x800) ||
-        (length == 4 && (value < 0x10000 || value > 0x10FFFF)) ||
-        (value >= 0xD800 && value <= 0xDFFF))
-        return 0;
-    *codepoint = value;
-    return length;
-}
 
 //  The WinAnsi byte for codepoint, or 0 when WinAnsi has none.
 static unsigned char
@@ -134,7 +98,7 @@ s_font_scan (const char *text, size_t size, const subst_font_t *font,
     const unsigned char *input = (const unsigned char *)text;
     size_t position = 0;
     while (position < size && input[position]) {
-        size_t length = s_utf8_decode (input + position, codepoint);
+        size_t length = utf8_decode_str (text + position, codepoint);
         *offset = position;
         if (length == 0)
             return S_INVALID_UTF8;
@@ -159,8 +123,7 @@ s_explain (s_verdict_t verdict, const char *text, size_t offset,
            size_t size)
 {
     uint32_t ignored;
-    int length =
-        (int)s_utf8_decode ((const unsigned char *)text + offset, &ignored);
+    int length = (int)utf8_decode_str (text + offset, &ignored);
     if (verdict == S_INVALID_UTF8)
         snprintf (buffer, size, "bytes that are not valid UTF-8");
     else if (verdict == S_CONTROL)
@@ -223,7 +186,7 @@ subst_winansi_encode (char *text)
     size_t read = 0, written = 0;
     while (input[read]) {
         uint32_t codepoint;
-        size_t length = s_utf8_decode (input + read, &codepoint);
+        size_t length = utf8_decode_str (text + read, &codepoint);
         if (length == 0 || s_is_control (codepoint))
             return -1;
         unsigned char byte = s_winansi_byte (codepoint);
@@ -234,15 +197,6 @@ subst_winansi_encode (char *text)
     }
     input[written] = '\0';
     return 0;
-}
-
-size_t
-subst_utf8_decode (const char *text, uint32_t *codepoint)
-{
-    assert (text);
-    if (!*text)
-        return 0;
-    return s_utf8_decode ((const unsigned char *)text, codepoint);
 }
 
 // ---------------------------------------------------------------------------

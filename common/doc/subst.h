@@ -143,9 +143,4 @@ subst_font_check (const char *text, const subst_font_t *font, const char *field,
 int
 subst_winansi_encode (char *text);
 
-//  Decode the UTF-8 character at text; returns its length in bytes, or 0
-//  when the bytes are not valid UTF-8 (or text is at its NUL).
-size_t
-subst_utf8_decode (const char *text, uint32_t *codepoint);
-
 #endif

@@ -20,6 +20,7 @@
 */
 #include "template.h"
 #include "ident.h"
+#include "utf8.h"
 
 #include <assert.h>
 #include <math.h>
@@ -1588,7 +1589,7 @@ template_barcode_check (const template_element_t *element, const char *data,
     uint32_t beyond_latin1 = 0;
     for (size_t offset = 0; offset < bytes;) {
         uint32_t codepoint;
-        size_t length = subst_utf8_decode (data + offset, &codepoint);
+        size_t length = utf8_decode_str (data + offset, &codepoint);
         if (length == 0) {
             fielderr_set (err, field,
                           "barcode data contains bytes that are not valid "
