@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytebuf.h"
 #include "jobspec.h"
 #include "records.h"
 
@@ -37,32 +38,6 @@ typedef struct {
     const char *start; // first byte of the value in the document
     size_t length;     // bytes
 } s_span_t;
-
-//  A growing text.
-typedef struct {
-    char *data;
-    size_t size;
-    size_t capacity;
-} s_text_t;
-
-static int
-s_text_add (s_text_t *text, const char *data, size_t size)
-{
-    if (text->size + size + 1 > text->capacity) {
-        size_t capacity = text->capacity ? text->capacity : 4096;
-        while (capacity < text->size + size + 1)
-            capacity *= 2;
-        char *grown = realloc (text->data, capacity);
-        if (!grown)
-            return -1;
-        text->data = grown;
-        text->capacity = capacity;
-    }
-    memcpy (text->data + text->size, data, size);
-    text->size += size;
-    text->data[text->size] = '\0';
-    return 0;
-}
 
 //  ---------------------------------------------------------------------
 //  Finding a top-level member's value in the (valid JSON) text
@@ -199,12 +174,12 @@ s_check_url (s3_t *s3, const char *url, const char *field, char **bucket_p,
 typedef struct {
     const char *url;
     fielderr_t *err;
-    records_t *csv; // CSV: the reader of the rows; NULL for JSON Lines
-    s_text_t line;  // JSON Lines: the line being received
-    s_text_t array; // "[" and the records so far, comma-separated
-    size_t limit;   // bytes that may be fetched, and the array's too
-    size_t fetched; // bytes received
-    size_t count;   // records in the array
+    records_t *csv;  // CSV: the reader of the rows; NULL for JSON Lines
+    bytebuf_t line;  // JSON Lines: the line being received
+    bytebuf_t array; // "[" and the records so far, comma-separated
+    size_t limit;    // bytes that may be fetched, and the array's too
+    size_t fetched;  // bytes received
+    size_t count;    // records in the array
     uint32_t line_nbr;
     bool failed; // err is filled
 } s_records_t;
@@ -244,8 +219,8 @@ s_record_add (s_records_t *self, const char *text, size_t size)
                                "the records of %.*s, as JSON, are larger "
                                "than the limit of a job document",
                                S_URL_SHOWN_MAX, self->url);
-    if ((self->count > 0 && s_text_add (&self->array, ",", 1) == -1) ||
-        s_text_add (&self->array, text, size) == -1)
+    if ((self->count > 0 && bytebuf_append (&self->array, ",", 1) == -1) ||
+        bytebuf_append (&self->array, text, size) == -1)
         return s_records_fail (self, "out of memory");
     self->count++;
     return 0;
@@ -288,13 +263,13 @@ s_jsonl_data (s_records_t *self, const char *data, size_t size)
     while (cursor < end) {
         const char *newline = memchr (cursor, '\n', (size_t)(end - cursor));
         const char *stop = newline ? newline : end;
-        if (s_text_add (&self->line, cursor, (size_t)(stop - cursor)) == -1)
+        if (bytebuf_append (&self->line, cursor, (size_t)(stop - cursor)) == -1)
             return s_records_fail (self, "out of memory");
         if (!newline)
             break;
         if (s_record_line (self, self->line.data, self->line.size) == -1)
             return -1;
-        self->line.size = 0;
+        bytebuf_reset (&self->line);
         cursor = newline + 1;
     }
     return 0;
@@ -350,7 +325,7 @@ s_records_end (s_records_t *self)
                                "%.*s holds no records; a job needs at least "
                                "one",
                                S_URL_SHOWN_MAX, self->url);
-    if (s_text_add (&self->array, "]", 1) == -1)
+    if (bytebuf_append (&self->array, "]", 1) == -1)
         return s_records_fail (self, "out of memory");
     return 0;
 }
@@ -386,7 +361,7 @@ s_fetch_records (s3_t *s3, const char *url, size_t *budget, fielderr_t *err)
             goto cleanup;
         }
     }
-    if (s_text_add (&self.array, "[", 1) == -1) {
+    if (bytebuf_append (&self.array, "[", 1) == -1) {
         fielderr_set (err, "records", "out of memory");
         goto cleanup;
     }
@@ -402,21 +377,21 @@ s_fetch_records (s3_t *s3, const char *url, size_t *budget, fielderr_t *err)
 
 cleanup:
     records_destroy (&self.csv);
-    free (self.line.data);
+    bytebuf_free (&self.line);
     free (bucket);
     free (key);
     if (rc == -1) {
-        free (self.array.data);
+        bytebuf_free (&self.array);
         return NULL;
     }
-    return self.array.data;
+    return bytebuf_detach (&self.array);
 }
 
 //  ---------------------------------------------------------------------
 //  Assets
 
 typedef struct {
-    s_text_t bytes;
+    bytebuf_t bytes;
     size_t limit;
     bool too_large;
 } s_asset_t;
@@ -429,7 +404,7 @@ s_on_asset (const void *data, size_t size, void *arg)
         self->too_large = true;
         return -1;
     }
-    return s_text_add (&self->bytes, data, size);
+    return bytebuf_append (&self->bytes, data, size);
 }
 
 static char *
@@ -501,7 +476,7 @@ s_fetch_asset (s3_t *s3, cJSON *asset, const char *name, size_t *budget,
         }
     }
     free (data);
-    free (fetched.bytes.data);
+    bytebuf_free (&fetched.bytes);
     free (bucket);
     free (key);
     return rc;
@@ -557,22 +532,23 @@ s_splice (const char *json, size_t size, const s_span_t *first,
         first_text = second_text;
         second_text = NULL;
     }
-    s_text_t result = {NULL, 0, 0};
+    bytebuf_t result = {0};
     const char *cursor = json;
-    int rc = s_text_add (&result, cursor, (size_t)(first->start - cursor));
-    rc |= s_text_add (&result, first_text, strlen (first_text));
+    int rc = bytebuf_append (&result, cursor, (size_t)(first->start - cursor));
+    rc |= bytebuf_append (&result, first_text, strlen (first_text));
     cursor = first->start + first->length;
     if (second_text) {
-        rc |= s_text_add (&result, cursor, (size_t)(second->start - cursor));
-        rc |= s_text_add (&result, second_text, strlen (second_text));
+        rc |=
+            bytebuf_append (&result, cursor, (size_t)(second->start - cursor));
+        rc |= bytebuf_append (&result, second_text, strlen (second_text));
         cursor = second->start + second->length;
     }
-    rc |= s_text_add (&result, cursor, (size_t)(json + size - cursor));
+    rc |= bytebuf_append (&result, cursor, (size_t)(json + size - cursor));
     if (rc) {
-        free (result.data);
+        bytebuf_free (&result);
         return NULL;
     }
-    return result.data;
+    return bytebuf_detach (&result);
 }
 
 int

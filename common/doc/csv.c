@@ -16,7 +16,7 @@
 */
 #include "csv.h"
 
-#include "bytequeue.h"
+#include "bytebuf.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_DATA_INITIAL 4096 // bytes
 #define S_FIELDS_INITIAL 16
 //  What s_getc returns when a fed reader has no more bytes yet; distinct
 //  from every byte and from EOF.
@@ -48,12 +47,10 @@ typedef enum {
 
 struct _csv_t {
     FILE *file;          // borrowed; NULL for a fed reader
-    bytequeue_t input;   // fed reader: bytes fed and not yet read
+    bytebuf_t input;     // fed reader: bytes fed and not yet read
     bool input_ended;    // csv_feed_end was called
-    char *data;          // fields of the row, each NUL-terminated
-    size_t data_size;    // bytes used
-    size_t data_space;   // bytes allocated
-    size_t *starts;      // offset of each field in data
+    bytebuf_t row;       // fields of the row, each NUL-terminated
+    size_t *starts;      // offset of each field in row
     size_t field_count;  // fields of the row
     size_t starts_space; // entries allocated
     size_t line;         // line of the next byte, from 1
@@ -72,13 +69,11 @@ s_new (FILE *file)
         return NULL;
     self->file = file;
     self->line = 1;
-    self->data = malloc (S_DATA_INITIAL);
     self->starts = malloc (S_FIELDS_INITIAL * sizeof *self->starts);
-    if (!self->data || !self->starts) {
+    if (!self->starts) {
         csv_destroy (&self);
         return NULL;
     }
-    self->data_space = S_DATA_INITIAL;
     self->starts_space = S_FIELDS_INITIAL;
     return self;
 }
@@ -103,8 +98,8 @@ csv_destroy (csv_t **self_p)
     csv_t *self = *self_p;
     if (!self)
         return;
-    bytequeue_free (&self->input);
-    free (self->data);
+    bytebuf_free (&self->input);
+    bytebuf_free (&self->row);
     free (self->starts);
     free (self);
     *self_p = NULL;
@@ -118,7 +113,7 @@ csv_feed (csv_t *self, const void *data, size_t size)
     assert (data || size == 0);
     if (self->input_ended)
         return -1;
-    return bytequeue_append (&self->input, data, size);
+    return bytebuf_append (&self->input, data, size);
 }
 
 void
@@ -185,20 +180,13 @@ s_getc (csv_t *self)
 static int
 s_append (csv_t *self, char byte)
 {
-    if (self->data_size + 1 > CSV_ROW_MAX)
+    if (self->row.size + 1 > CSV_ROW_MAX)
         return s_fail (self, self->row_line,
                        "the row is longer than %d bytes (is a quote never "
                        "closed?)",
                        CSV_ROW_MAX);
-    if (self->data_size + 1 > self->data_space) {
-        size_t space = self->data_space * 2;
-        char *data = realloc (self->data, space);
-        if (!data)
-            return s_fail (self, self->row_line, "out of memory");
-        self->data = data;
-        self->data_space = space;
-    }
-    self->data[self->data_size++] = byte;
+    if (bytebuf_append (&self->row, &byte, 1) == -1)
+        return s_fail (self, self->row_line, "out of memory");
     return 0;
 }
 
@@ -216,7 +204,7 @@ s_field_start (csv_t *self)
         self->starts = starts;
         self->starts_space = space;
     }
-    self->starts[self->field_count++] = self->data_size;
+    self->starts[self->field_count++] = self->row.size;
     return 0;
 }
 
@@ -255,7 +243,7 @@ csv_next (csv_t *self)
                 self->progress = S_AT_END;
                 return 0;
             }
-            self->data_size = 0;
+            bytebuf_reset (&self->row);
             self->field_count = 0;
             self->row_line = self->line;
             if (s_field_start (self) == -1)
@@ -350,7 +338,7 @@ csv_field (const csv_t *self, size_t index)
 {
     assert (self);
     assert (index < self->field_count);
-    return self->data + self->starts[index];
+    return self->row.data + self->starts[index];
 }
 
 size_t
@@ -359,7 +347,7 @@ csv_field_size (const csv_t *self, size_t index)
     assert (self);
     assert (index < self->field_count);
     size_t end = index + 1 < self->field_count ? self->starts[index + 1]
-                                               : self->data_size;
+                                               : self->row.size;
     return end - self->starts[index] - 1;
 }
 

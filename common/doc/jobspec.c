@@ -24,12 +24,15 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "bytebuf.h"
+#include "jsonstr.h"
 #include "output.h"
 
 struct _jobspec_t {
@@ -249,83 +252,33 @@ s_check_records (jobspec_t *self, fielderr_t *err)
 // and so prints 9007199254740991 as 9.00719925474099e+15, which reads back
 // one less. Numbers here are written exactly, as subst_expand writes them.
 
-typedef struct {
-    char *data;
-    size_t used; // bytes, without the NUL
-    size_t size; // bytes allocated
-    int failed;  // out of memory
-} s_text_t;
-
 static void
-s_append (s_text_t *text, const char *bytes, size_t length)
+s_append_string (bytebuf_t *text, const char *value)
 {
-    if (text->failed)
-        return;
-    if (length >= text->size - text->used || !text->data) {
-        size_t size = text->size ? text->size : 256;
-        while (size - text->used <= length) {
-            if (size > SIZE_MAX / 2) {
-                text->failed = 1;
-                return;
-            }
-            size *= 2;
-        }
-        char *data = realloc (text->data, size);
-        if (!data) {
-            text->failed = 1;
-            return;
-        }
-        text->data = data;
-        text->size = size;
-    }
-    memcpy (text->data + text->used, bytes, length);
-    text->used += length;
-    text->data[text->used] = '\0';
+    const char *string = value ? value : "";
+    jsonstr_append (text, string, strlen (string));
 }
 
 static void
-s_append_string (s_text_t *text, const char *value)
-{
-    s_append (text, "\"", 1);
-    const char *run = value ? value : "";
-    const char *next = run;
-    for (; *next; next++) {
-        unsigned char byte = (unsigned char)*next;
-        if (byte >= 0x20 && byte != '"' && byte != '\\')
-            continue;
-        s_append (text, run, (size_t)(next - run));
-        char escape[8];
-        if (byte == '"' || byte == '\\')
-            snprintf (escape, sizeof escape, "\\%c", byte);
-        else
-            snprintf (escape, sizeof escape, "\\u%04x", byte);
-        s_append (text, escape, strlen (escape));
-        run = next + 1;
-    }
-    s_append (text, run, (size_t)(next - run));
-    s_append (text, "\"", 1);
-}
-
-static void
-s_append_scalar (s_text_t *text, const cJSON *value)
+s_append_scalar (bytebuf_t *text, const cJSON *value)
 {
     if (cJSON_IsString (value))
         s_append_string (text, value->valuestring);
     else if (cJSON_IsNumber (value) && isfinite (value->valuedouble)) {
         char number[SUBST_NUMBER_MAX];
         size_t length = subst_format_number (value->valuedouble, number);
-        s_append (text, number, length);
+        bytebuf_append (text, number, length);
     } else if (cJSON_IsTrue (value))
-        s_append (text, "true", 4);
+        bytebuf_append (text, "true", 4);
     else if (cJSON_IsFalse (value))
-        s_append (text, "false", 5);
+        bytebuf_append (text, "false", 5);
     else
-        s_append (text, "null", 4);
+        bytebuf_append (text, "null", 4);
 }
 
 //  Append value as compact JSON, walking it with an explicit stack.
 static void
-s_append_json (s_text_t *text, const cJSON *value)
+s_append_json (bytebuf_t *text, const cJSON *value)
 {
     const cJSON *containers[JOBSPEC_NESTING_MAX + 1];
     const cJSON *cursors[JOBSPEC_NESTING_MAX + 1];
@@ -334,11 +287,11 @@ s_append_json (s_text_t *text, const cJSON *value)
     while (!text->failed) {
         if (top >= 0 && cJSON_IsObject (containers[top])) {
             s_append_string (text, node->string);
-            s_append (text, ":", 1);
+            bytebuf_append (text, ":", 1);
         }
         int is_object = cJSON_IsObject (node);
         if (is_object || cJSON_IsArray (node)) {
-            s_append (text, is_object ? "{" : "[", 1);
+            bytebuf_append (text, is_object ? "{" : "[", 1);
             if (node->child && top + 1 <= JOBSPEC_NESTING_MAX) {
                 top++;
                 containers[top] = node;
@@ -348,32 +301,21 @@ s_append_json (s_text_t *text, const cJSON *value)
             }
             //  Deeper than parsing allows: cannot happen, but stay bounded.
             if (node->child)
-                text->failed = 1;
-            s_append (text, is_object ? "}" : "]", 1);
+                text->failed = true;
+            bytebuf_append (text, is_object ? "}" : "]", 1);
         } else
             s_append_scalar (text, node);
         while (top >= 0 && !cursors[top]->next) {
-            s_append (text, cJSON_IsObject (containers[top]) ? "}" : "]", 1);
+            bytebuf_append (text, cJSON_IsObject (containers[top]) ? "}" : "]",
+                            1);
             top--;
         }
         if (top < 0)
             return;
-        s_append (text, ",", 1);
+        bytebuf_append (text, ",", 1);
         cursors[top] = cursors[top]->next;
         node = cursors[top];
     }
-}
-
-//  The text built so far, or NULL when building it failed; the caller
-//  frees it.
-static char *
-s_text_take (s_text_t *text)
-{
-    if (text->failed) {
-        free (text->data);
-        return NULL;
-    }
-    return text->data;
 }
 
 jobspec_t *
@@ -474,17 +416,17 @@ char *
 jobspec_template_json (const jobspec_t *self)
 {
     assert (self);
-    s_text_t text = {NULL, 0, 0, 0};
+    bytebuf_t text = {0};
     if (!self->assets_json) {
         s_append_json (&text, self->template_json);
-        return s_text_take (&text);
+        return bytebuf_detach (&text);
     }
-    s_append (&text, "{\"template\":", 12);
+    bytebuf_append (&text, "{\"template\":", 12);
     s_append_json (&text, self->template_json);
-    s_append (&text, ",\"assets\":", 10);
+    bytebuf_append (&text, ",\"assets\":", 10);
     s_append_json (&text, self->assets_json);
-    s_append (&text, "}", 1);
-    return s_text_take (&text);
+    bytebuf_append (&text, "}", 1);
+    return bytebuf_detach (&text);
 }
 
 char *
@@ -493,13 +435,13 @@ jobspec_records_json (const jobspec_t *self, uint32_t first, uint32_t count)
     assert (self);
     if (first > self->record_count || count > self->record_count - first)
         return NULL;
-    s_text_t text = {NULL, 0, 0, 0};
-    s_append (&text, "[", 1);
+    bytebuf_t text = {0};
+    bytebuf_append (&text, "[", 1);
     for (uint32_t index = 0; index < count; index++) {
         if (index)
-            s_append (&text, ",", 1);
+            bytebuf_append (&text, ",", 1);
         s_append_json (&text, self->records[first + index]);
     }
-    s_append (&text, "]", 1);
-    return s_text_take (&text);
+    bytebuf_append (&text, "]", 1);
+    return bytebuf_detach (&text);
 }

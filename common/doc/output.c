@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bytebuf.h"
 #include "ident.h"
 #include "utf8.h"
 
@@ -69,13 +70,7 @@ s_render (const char *template, const char *job_id, int64_t at_ms,
     struct tm utc;
     if (!gmtime_r (&seconds, &utc))
         memset (&utc, 0, sizeof (utc));
-    size_t size = strlen (template) + 1;
-    char *result = malloc (size);
-    if (!result) {
-        fielderr_set (err, field, "out of memory");
-        return NULL;
-    }
-    size_t used = 0;
+    bytebuf_t result = {0};
     for (const char *cursor = template; *cursor;) {
         const char *open = strstr (cursor, "{{");
         size_t literal = open ? (size_t)(open - cursor) : strlen (cursor);
@@ -87,7 +82,7 @@ s_render (const char *template, const char *job_id, int64_t at_ms,
             if (!close) {
                 fielderr_set (err, field,
                               "has a '{{' without its closing '}}'");
-                free (result);
+                bytebuf_free (&result);
                 return NULL;
             }
             const char *name = open + 2;
@@ -104,28 +99,19 @@ s_render (const char *template, const char *job_id, int64_t at_ms,
                     "one of {{job_id}}, {{date}}, {{time}}, "
                     "{{year}}, {{month}}, {{day}}",
                     (int)(name_end - name > 40 ? 40 : name_end - name), name);
-                free (result);
+                bytebuf_free (&result);
                 return NULL;
             }
             text_length = strlen (text);
             cursor = close + 2;
         } else
             cursor += literal;
-        if (used + text_length + 1 > size) {
-            size = (used + text_length + 1) * 2;
-            char *longer = realloc (result, size);
-            if (!longer) {
-                fielderr_set (err, field, "out of memory");
-                free (result);
-                return NULL;
-            }
-            result = longer;
-        }
-        memcpy (result + used, text, text_length);
-        used += text_length;
+        bytebuf_append (&result, text, text_length);
     }
-    result[used] = '\0';
-    return result;
+    char *rendered = bytebuf_detach (&result);
+    if (!rendered)
+        fielderr_set (err, field, "out of memory");
+    return rendered;
 }
 
 //  A sample rendering: the longest job id, at a time with two-digit

@@ -15,8 +15,9 @@
 */
 #include "records.h"
 
-#include "bytequeue.h"
+#include "bytebuf.h"
 #include "csv.h"
+#include "jsonstr.h"
 #include "utf8.h"
 
 #include <assert.h>
@@ -28,7 +29,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define S_TEXT_INITIAL 4096    // bytes
 #define S_EXCERPT_MAX 24       // bytes of a line quoted in an error
 #define S_NAME_SHOWN_MAX 64    // bytes of a column name quoted in an error
 #define S_NUMBER_DIGITS_MAX 15 // digits a double always holds exactly
@@ -56,7 +56,7 @@ struct _records_t {
     FILE *file; // borrowed; NULL for a fed reader
     bool fed;   // made by records_new_fed
     bool fed_ended;
-    bytequeue_t input; // fed reader: bytes fed and not yet read
+    bytebuf_t input; // fed reader: bytes fed and not yet read
     char *name;
     records_format_t format;
     bool csv_numbers;
@@ -68,11 +68,8 @@ struct _records_t {
     csv_t *csv;
     s_node_t *nodes; // CSV header tree; nodes[0] is the record itself
     size_t node_count;
-    size_t columns;   // fields of the header row
-    char *text;       // a CSV record as JSON
-    size_t text_size; // bytes, without the NUL
-    size_t text_space;
-    bool text_failed; // ran out of memory while writing text
+    size_t columns; // fields of the header row
+    bytebuf_t json; // a CSV record as JSON
     char error[RECORDS_ERROR_MAX];
 };
 
@@ -148,9 +145,9 @@ records_destroy (records_t **self_p)
         free (self->nodes[index].key);
     free (self->nodes);
     csv_destroy (&self->csv);
-    bytequeue_free (&self->input);
+    bytebuf_free (&self->input);
     free (self->line_text);
-    free (self->text);
+    bytebuf_free (&self->json);
     free (self->name);
     free (self);
     *self_p = NULL;
@@ -197,7 +194,7 @@ records_feed (records_t *self, const void *data, size_t size)
     if (self->progress == S_FAILED)
         return -1;
     int rc = self->csv ? csv_feed (self->csv, data, size)
-                       : bytequeue_append (&self->input, data, size);
+                       : bytebuf_append (&self->input, data, size);
     if (rc == -1)
         return s_fail (self, 0, "out of memory");
     return 0;
@@ -362,61 +359,6 @@ s_jsonl_next (records_t *self, const char **json_p, size_t *size_p)
 
 //  -- CSV -------------------------------------------------------------------
 
-static void
-s_text_write (records_t *self, const char *data, size_t size)
-{
-    if (self->text_failed)
-        return;
-    if (self->text_size + size + 1 > self->text_space) {
-        size_t space = self->text_space ? self->text_space : S_TEXT_INITIAL;
-        while (space < self->text_size + size + 1)
-            space *= 2;
-        char *text = realloc (self->text, space);
-        if (!text) {
-            self->text_failed = true;
-            return;
-        }
-        self->text = text;
-        self->text_space = space;
-    }
-    memcpy (self->text + self->text_size, data, size);
-    self->text_size += size;
-    self->text[self->text_size] = '\0';
-}
-
-//  value as a JSON string, quotes included, into the text.
-static void
-s_text_write_string (records_t *self, const char *value, size_t size)
-{
-    static const char hex_digits[] = "0123456789abcdef";
-    s_text_write (self, "\"", 1);
-    size_t plain_from = 0;
-    for (size_t at = 0; at < size; at++) {
-        unsigned char byte = (unsigned char)value[at];
-        if (byte >= 0x20 && byte != '"' && byte != '\\')
-            continue;
-        s_text_write (self, value + plain_from, at - plain_from);
-        plain_from = at + 1;
-        char escape[7] = {'\\', (char)byte, 0};
-        size_t length = 2;
-        if (byte == '\n')
-            escape[1] = 'n';
-        else if (byte == '\r')
-            escape[1] = 'r';
-        else if (byte == '\t')
-            escape[1] = 't';
-        else if (byte < 0x20) {
-            memcpy (escape, "\\u00", 4);
-            escape[4] = hex_digits[byte >> 4];
-            escape[5] = hex_digits[byte & 0x0F];
-            length = 6;
-        }
-        s_text_write (self, escape, length);
-    }
-    s_text_write (self, value + plain_from, size - plain_from);
-    s_text_write (self, "\"", 1);
-}
-
 //  True when value is a plain decimal number, as the header describes.
 static bool
 s_is_plain_number (const char *value, size_t size)
@@ -483,14 +425,12 @@ s_node_add (records_t *self, size_t parent, char *key, size_t column, bool leaf)
 
 //  part as a JSON object key ("part":), or NULL when out of memory.
 static char *
-s_key_new (records_t *self, const char *part, size_t size)
+s_key_new (const char *part, size_t size)
 {
-    size_t mark = self->text_size;
-    s_text_write_string (self, part, size);
-    s_text_write (self, ":", 1);
-    char *key = self->text_failed ? NULL : strdup (self->text + mark);
-    self->text_size = mark;
-    return key;
+    bytebuf_t key = {0};
+    jsonstr_append (&key, part, size);
+    bytebuf_append (&key, ":", 1);
+    return bytebuf_detach (&key);
 }
 
 //  Put column's dotted name into the header tree.
@@ -523,7 +463,7 @@ s_header_add (records_t *self, size_t column, const char *name, size_t size)
             return s_fail (self, line,
                            "column %zu has more than %d dotted parts",
                            column + 1, RECORDS_CSV_DEPTH_MAX);
-        char *key = s_key_new (self, part, part_size);
+        char *key = s_key_new (part, part_size);
         if (!key)
             return s_fail (self, 0, "out of memory");
         size_t node = s_node_child (self, parent, key);
@@ -595,13 +535,13 @@ s_csv_header (records_t *self)
 static void
 s_csv_write_object (records_t *self, size_t node)
 {
-    s_text_write (self, "{", 1);
+    bytebuf_append (&self->json, "{", 1);
     for (size_t child = self->nodes[node].first_child; child != S_NO_NODE;
          child = self->nodes[child].next_sibling) {
         const s_node_t *field = &self->nodes[child];
         if (child != self->nodes[node].first_child)
-            s_text_write (self, ",", 1);
-        s_text_write (self, field->key, strlen (field->key));
+            bytebuf_append (&self->json, ",", 1);
+        bytebuf_append (&self->json, field->key, strlen (field->key));
         if (!field->leaf) {
             s_csv_write_object (self, child);
             continue;
@@ -609,11 +549,11 @@ s_csv_write_object (records_t *self, size_t node)
         const char *value = csv_field (self->csv, field->column);
         size_t size = csv_field_size (self->csv, field->column);
         if (self->csv_numbers && s_is_plain_number (value, size))
-            s_text_write (self, value, size);
+            bytebuf_append (&self->json, value, size);
         else
-            s_text_write_string (self, value, size);
+            jsonstr_append (&self->json, value, size);
     }
-    s_text_write (self, "}", 1);
+    bytebuf_append (&self->json, "}", 1);
 }
 
 static int
@@ -647,12 +587,12 @@ s_csv_next (records_t *self, const char **json_p, size_t *size_p)
                            "the file as UTF-8",
                            column + 1, (unsigned char)value[invalid]);
     }
-    self->text_size = 0;
+    bytebuf_reset (&self->json);
     s_csv_write_object (self, 0);
-    if (self->text_failed)
+    if (self->json.failed)
         return s_fail (self, line, "out of memory");
-    *json_p = self->text;
-    *size_p = self->text_size;
+    *json_p = self->json.data;
+    *size_p = self->json.size;
     return 1;
 }
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytebuf.h"
 #include "utf8.h"
 
 #define S_QUOTE_MAX 40 // bytes of a bad placeholder quoted in errors
@@ -487,34 +488,6 @@ subst_format_number (double number, char *buffer)
     return length;
 }
 
-typedef struct {
-    char *data;
-    size_t used;
-    size_t size;
-} s_result_t;
-
-static int
-s_result_append (s_result_t *result, const char *text, size_t length)
-{
-    if (length >= result->size - result->used) {
-        size_t size = result->size;
-        while (length >= size - result->used) {
-            if (size > SIZE_MAX / 2)
-                return -1;
-            size *= 2;
-        }
-        char *data = realloc (result->data, size);
-        if (!data)
-            return -1;
-        result->data = data;
-        result->size = size;
-    }
-    memcpy (result->data + result->used, text, length);
-    result->used += length;
-    result->data[result->used] = '\0';
-    return 0;
-}
-
 //  Check an expression's text against font; err names the record field
 //  it came from or, for a computed value, the string. The names are built
 //  only for a text that fails.
@@ -574,12 +547,7 @@ subst_expand (const subst_t *self, const cJSON *record,
         vars = &no_vars;
     expr_scope_t scope = {record,     vars->item,  vars->item_field,
                           vars->page, vars->pages, vars->record_nbr};
-    s_result_t result = {malloc (64), 0, 64};
-    if (!result.data) {
-        fielderr_set (err, self->origin, "out of memory expanding this text");
-        return NULL;
-    }
-    result.data[0] = '\0';
+    bytebuf_t result = {0};
     for (size_t index = 0; index < self->part_count; index++) {
         const s_part_t *part = &self->parts[index];
         const char *text = self->strings + part->offset;
@@ -591,18 +559,16 @@ subst_expand (const subst_t *self, const cJSON *record,
             if (rc == 0 && font)
                 rc = s_check_inserted (self, part->expr, &inserted, font, err);
             if (rc) {
-                free (result.data);
+                bytebuf_free (&result);
                 return NULL;
             }
             text = inserted.text;
             length = inserted.length;
         }
-        if (s_result_append (&result, text, length)) {
-            free (result.data);
-            fielderr_set (err, self->origin,
-                          "out of memory expanding this text");
-            return NULL;
-        }
+        bytebuf_append (&result, text, length);
     }
-    return result.data;
+    char *expanded = bytebuf_detach (&result);
+    if (!expanded)
+        fielderr_set (err, self->origin, "out of memory expanding this text");
+    return expanded;
 }

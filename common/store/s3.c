@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bytebuf.h"
 #include "log.h"
 #include "sigv4.h"
 
@@ -95,9 +96,8 @@ typedef struct {
 typedef struct {
     s3_t *s3;
     s_request_t *request;
-    uint64_t sent; // body bytes handed to curl in this attempt
-    char *body;    // answer, NUL-terminated, at most S_BODY_MAX bytes
-    size_t body_size;
+    uint64_t sent;  // body bytes handed to curl in this attempt
+    bytebuf_t body; // the answer, at most S_BODY_MAX bytes
     char etag[S_ETAG_MAX];
     uint64_t delivered; // object bytes handed to on_data, all attempts
     uint64_t position;  // object offset of the next byte in this attempt
@@ -491,8 +491,9 @@ static s_outcome_t
 s_judge_error (s_transfer_t *transfer, long status, char *error)
 {
     char code[64] = "", message[S_MESSAGE_MAX] = "";
-    bool has_code = s_xml_value (transfer->body, "Code", code, sizeof (code));
-    s_xml_value (transfer->body, "Message", message, sizeof (message));
+    bool has_code =
+        s_xml_value (transfer->body.data, "Code", code, sizeof (code));
+    s_xml_value (transfer->body.data, "Message", message, sizeof (message));
     if (has_code)
         snprintf (error, S3_ERROR_MAX, "%s: S3 answered %ld %s%s%s",
                   transfer->request->what, status, code, *message ? ": " : "",
@@ -551,17 +552,11 @@ s_on_seek (void *arg, curl_off_t offset, int origin)
 static void
 s_keep_body (s_transfer_t *transfer, const char *data, size_t size)
 {
-    if (transfer->body_size >= S_BODY_MAX)
+    if (transfer->body.size >= S_BODY_MAX)
         return;
-    if (size > S_BODY_MAX - transfer->body_size)
-        size = S_BODY_MAX - transfer->body_size;
-    char *body = realloc (transfer->body, transfer->body_size + size + 1);
-    if (!body)
-        return;
-    memcpy (body + transfer->body_size, data, size);
-    transfer->body = body;
-    transfer->body_size += size;
-    body[transfer->body_size] = '\0';
+    if (size > S_BODY_MAX - transfer->body.size)
+        size = S_BODY_MAX - transfer->body.size;
+    bytebuf_append (&transfer->body, data, size);
 }
 
 static size_t
@@ -656,9 +651,7 @@ s_attempt (s3_t *self, s_transfer_t *transfer, char *error)
     transfer->sent = 0;
     transfer->positioned = false;
     transfer->etag[0] = '\0';
-    free (transfer->body);
-    transfer->body = NULL;
-    transfer->body_size = 0;
+    bytebuf_free (&transfer->body);
 
     bool failed = false;
     struct curl_slist *headers = NULL;
@@ -742,8 +735,8 @@ s_attempt (s3_t *self, s_transfer_t *transfer, char *error)
     }
     if (status / 100 != 2)
         return s_judge_error (transfer, status, error);
-    if (request->error_in_200 && transfer->body &&
-        strstr (transfer->body, "<Error>"))
+    if (request->error_in_200 && transfer->body.data &&
+        strstr (transfer->body.data, "<Error>"))
         return s_judge_error (transfer, status, error);
     return S_DONE;
 }
@@ -812,7 +805,7 @@ s_send (s3_t *self, s_request_t *request, s_transfer_t *transfer,
     int rc = s_call (self, transfer, error);
     char code[64] = "";
     if (rc == -1 && absent_code &&
-        s_xml_value (transfer->body, "Code", code, sizeof (code)) &&
+        s_xml_value (transfer->body.data, "Code", code, sizeof (code)) &&
         streq (code, absent_code))
         rc = 0;
     return rc;
@@ -824,8 +817,7 @@ s_done (s_request_t *request, s_transfer_t *transfer)
 {
     zstr_free (&request->what);
     zstr_free (&request->url);
-    free (transfer->body);
-    transfer->body = NULL;
+    bytebuf_free (&transfer->body);
 }
 
 //  ---------------------------------------------------------------------
@@ -943,7 +935,8 @@ s_initiate (s3_t *self, s_upload_t *upload, char *error)
     s_transfer_t transfer;
     if (s_send (self, &request, &transfer, NULL, error) == 0) {
         char value[1024];
-        if (s_xml_value (transfer.body, "UploadId", value, sizeof (value)) &&
+        if (s_xml_value (transfer.body.data, "UploadId", value,
+                         sizeof (value)) &&
             *value)
             upload_id = strdup (value);
         else
@@ -977,30 +970,14 @@ s_abort (s3_t *self, s_upload_t *upload, const char *upload_id, char *error)
     return rc;
 }
 
-//  Append text to the growing string *xml_p. Returns -1 when out of
-//  memory.
-static int
-s_append (char **xml_p, size_t *size_p, const char *text)
-{
-    size_t length = strlen (text);
-    char *xml = realloc (*xml_p, *size_p + length + 1);
-    if (!xml)
-        return -1;
-    memcpy (xml + *size_p, text, length + 1);
-    *xml_p = xml;
-    *size_p += length;
-    return 0;
-}
-
 //  The CompleteMultipartUpload document for the parts' ETags. Caller
 //  frees.
 static char *
 s_complete_xml (char **etags, uint32_t parts)
 {
-    char *xml = NULL;
-    size_t size = 0;
-    int rc = s_append (&xml, &size, "<CompleteMultipartUpload>");
-    for (uint32_t part = 0; rc == 0 && part < parts; part++) {
+    bytebuf_t xml = {0};
+    bytebuf_append_str (&xml, "<CompleteMultipartUpload>");
+    for (uint32_t part = 0; !xml.failed && part < parts; part++) {
         char line[64 + 6 * S_ETAG_MAX];
         int used =
             snprintf (line, sizeof (line),
@@ -1018,15 +995,10 @@ s_complete_xml (char **etags, uint32_t parts)
                 line[used++] = *letter;
         }
         snprintf (line + used, sizeof (line) - used, "</ETag></Part>");
-        rc = s_append (&xml, &size, line);
+        bytebuf_append_str (&xml, line);
     }
-    if (rc == 0)
-        rc = s_append (&xml, &size, "</CompleteMultipartUpload>");
-    if (rc) {
-        free (xml);
-        return NULL;
-    }
-    return xml;
+    bytebuf_append_str (&xml, "</CompleteMultipartUpload>");
+    return bytebuf_detach (&xml);
 }
 
 static int
