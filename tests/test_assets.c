@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "assets.h"
+#include "base64.h"
 
 #define S_BASELINE_JPEG TEST_SOURCE_DIR "/data/rgb-24x16.jpg"
 #define S_PROGRESSIVE_JPEG TEST_SOURCE_DIR "/data/progressive-24x16.jpg"
@@ -83,35 +84,13 @@ s_read_file (const char *path, size_t *size)
     return data;
 }
 
-static char *
-s_base64 (const unsigned char *data, size_t size)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *text = malloc (size / 3 * 4 + 8);
-    assert_non_null (text);
-    size_t used = 0;
-    for (size_t offset = 0; offset < size; offset += 3) {
-        uint32_t bits = (uint32_t)data[offset] << 16;
-        if (offset + 1 < size)
-            bits |= (uint32_t)data[offset + 1] << 8;
-        if (offset + 2 < size)
-            bits |= data[offset + 2];
-        text[used++] = alphabet[bits >> 18 & 63];
-        text[used++] = alphabet[bits >> 12 & 63];
-        text[used++] = offset + 1 < size ? alphabet[bits >> 6 & 63] : '=';
-        text[used++] = offset + 2 < size ? alphabet[bits & 63] : '=';
-    }
-    text[used] = '\0';
-    return text;
-}
-
 //  {"name": {"type": type, "data": base64 of data}} parsed.
 static assets_t *
 s_parse_one (const char *name, const char *type, const unsigned char *data,
              size_t size, fielderr_t *err)
 {
-    char *base64 = s_base64 (data, size);
+    char *base64 = base64_encode (data, size);
+    assert_non_null (base64);
     cJSON *json = cJSON_CreateObject ();
     cJSON *asset = cJSON_AddObjectToObject (json, name);
     cJSON_AddStringToObject (asset, "type", type);
@@ -237,7 +216,8 @@ test_assets_base64_allows_white_space_and_no_padding (void **state)
     (void)state;
     size_t size;
     unsigned char *png = s_png (3, 3, PNG_FORMAT_RGB, &size);
-    char *base64 = s_base64 (png, size);
+    char *base64 = base64_encode (png, size);
+    assert_non_null (base64);
     //  Drop the padding, then wrap every 10 characters.
     size_t length = strlen (base64);
     while (length && base64[length - 1] == '=')

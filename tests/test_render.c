@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "render.h"
 #include "template.h"
 
@@ -598,23 +599,8 @@ s_png_base64 (uint32_t width, uint32_t height, uint32_t format)
     assert_non_null (data);
     assert_true (
         png_image_write_to_memory (&image, data, &length, 0, pixels, 0, NULL));
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *text = malloc (length / 3 * 4 + 8);
+    char *text = base64_encode (data, length);
     assert_non_null (text);
-    size_t used = 0;
-    for (size_t offset = 0; offset < length; offset += 3) {
-        uint32_t bits = (uint32_t)data[offset] << 16;
-        if (offset + 1 < length)
-            bits |= (uint32_t)data[offset + 1] << 8;
-        if (offset + 2 < length)
-            bits |= data[offset + 2];
-        text[used++] = alphabet[bits >> 18 & 63];
-        text[used++] = alphabet[bits >> 12 & 63];
-        text[used++] = offset + 1 < length ? alphabet[bits >> 6 & 63] : '=';
-        text[used++] = offset + 2 < length ? alphabet[bits & 63] : '=';
-    }
-    text[used] = '\0';
     free (data);
     free (pixels);
     return text;
@@ -839,22 +825,8 @@ test_render_places_a_jpeg (void **state)
     unsigned char jpeg[4096];
     size_t size = fread (jpeg, 1, sizeof jpeg, file);
     fclose (file);
-    char *base64 = malloc (size * 2 + 8);
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t used = 0;
-    for (size_t offset = 0; offset < size; offset += 3) {
-        uint32_t bits = (uint32_t)jpeg[offset] << 16;
-        if (offset + 1 < size)
-            bits |= (uint32_t)jpeg[offset + 1] << 8;
-        if (offset + 2 < size)
-            bits |= jpeg[offset + 2];
-        base64[used++] = alphabet[bits >> 18 & 63];
-        base64[used++] = alphabet[bits >> 12 & 63];
-        base64[used++] = offset + 1 < size ? alphabet[bits >> 6 & 63] : '=';
-        base64[used++] = offset + 2 < size ? alphabet[bits & 63] : '=';
-    }
-    base64[used] = '\0';
+    char *base64 = base64_encode (jpeg, size);
+    assert_non_null (base64);
     char template_json[8192];
     snprintf (template_json, sizeof template_json,
               "{\"template\": {\"elements\": [{\"type\": \"image\", "

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "bytebuf.h"
 #include "jobspec.h"
 #include "records.h"
@@ -407,30 +408,6 @@ s_on_asset (const void *data, size_t size, void *arg)
     return bytebuf_append (&self->bytes, data, size);
 }
 
-static char *
-s_base64 (const unsigned char *data, size_t size)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *text = malloc ((size + 2) / 3 * 4 + 1);
-    if (!text)
-        return NULL;
-    char *cursor = text;
-    for (size_t index = 0; index < size; index += 3) {
-        uint32_t group = (uint32_t)data[index] << 16;
-        if (index + 1 < size)
-            group |= (uint32_t)data[index + 1] << 8;
-        if (index + 2 < size)
-            group |= data[index + 2];
-        *cursor++ = alphabet[(group >> 18) & 63];
-        *cursor++ = alphabet[(group >> 12) & 63];
-        *cursor++ = index + 1 < size ? alphabet[(group >> 6) & 63] : '=';
-        *cursor++ = index + 2 < size ? alphabet[group & 63] : '=';
-    }
-    *cursor = '\0';
-    return text;
-}
-
 //  Replace the "url" of asset (named name) with the fetched "data".
 //  Returns -1 with err.
 static int
@@ -465,8 +442,7 @@ s_fetch_asset (s3_t *s3, cJSON *asset, const char *name, size_t *budget,
         else
             fielderr_set (err, field, "cannot read %s", error);
     } else {
-        data = s_base64 ((const unsigned char *)fetched.bytes.data,
-                         fetched.bytes.size);
+        data = base64_encode (fetched.bytes.data, fetched.bytes.size);
         if (!data || !cJSON_AddStringToObject (asset, "data", data))
             fielderr_set (err, field, "out of memory");
         else {

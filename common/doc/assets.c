@@ -1,8 +1,8 @@
 /*  assets - the images a job carries: decoded, checked and named.
 
-    base64 is the standard alphabet (RFC 4648) with or without '='
-    padding; white space anywhere is skipped, so a long value may be
-    wrapped in lines ("\n" in the JSON string).
+    base64 is read by common/util/base64: the standard alphabet (RFC 4648)
+    with or without '=' padding; white space anywhere is skipped, so a long
+    value may be wrapped in lines ("\n" in the JSON string).
 
     PNG checking uses libpng's reading API with one row buffer, and its
     errors (a bad CRC, truncated data, a bad filter) come back through
@@ -17,7 +17,6 @@
     SPDX-License-Identifier: MPL-2.0
 */
 #include "assets.h"
-#include "ident.h"
 
 #include <assert.h>
 #include <png.h>
@@ -25,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base64.h"
+#include "ident.h"
 
 struct _assets_t {
     assets_image_t *images;
@@ -35,76 +37,6 @@ struct _assets_t {
 
 static const char *const s_asset_fields[] = {"type", "data", NULL};
 static const char *const s_types[] = {"png", "jpeg", NULL};
-
-// ---------------------------------------------------------------------------
-// base64
-
-static int
-s_base64_value (unsigned char next)
-{
-    if (next >= 'A' && next <= 'Z')
-        return next - 'A';
-    if (next >= 'a' && next <= 'z')
-        return next - 'a' + 26;
-    if (next >= '0' && next <= '9')
-        return next - '0' + 52;
-    if (next == '+')
-        return 62;
-    if (next == '/')
-        return 63;
-    return -1;
-}
-
-//  Decode text into a new buffer; returns NULL with *bad_at the 1-based
-//  character position of the first bad character (0: out of memory or
-//  too large, *too_large set).
-static unsigned char *
-s_base64_decode (const char *text, size_t *size, size_t *bad_at, int *too_large)
-{
-    size_t length = strlen (text);
-    *bad_at = 0;
-    *too_large = 0;
-    if (length / 4 * 3 > ASSETS_BYTES_MAX + 3) {
-        *too_large = 1;
-        return NULL;
-    }
-    unsigned char *data = malloc (length / 4 * 3 + 3);
-    if (!data)
-        return NULL;
-    uint32_t bits = 0;
-    int bit_count = 0;
-    size_t used = 0;
-    size_t padding = 0;
-    for (size_t offset = 0; offset < length; offset++) {
-        unsigned char next = (unsigned char)text[offset];
-        if (next == ' ' || next == '\n' || next == '\r' || next == '\t')
-            continue;
-        if (next == '=') {
-            padding++;
-            continue;
-        }
-        int value = s_base64_value (next);
-        if (value < 0 || padding) {
-            *bad_at = offset + 1;
-            free (data);
-            return NULL;
-        }
-        bits = (bits << 6) | (uint32_t)value;
-        bit_count += 6;
-        if (bit_count >= 8) {
-            bit_count -= 8;
-            data[used++] = (unsigned char)(bits >> bit_count);
-        }
-    }
-    //  Six leftover bits cannot end a byte: the text was cut.
-    if (bit_count >= 6 || padding > 2) {
-        *bad_at = length;
-        free (data);
-        return NULL;
-    }
-    *size = used;
-    return data;
-}
 
 // ---------------------------------------------------------------------------
 // PNG
@@ -369,16 +301,16 @@ s_parse_one (assets_t *self, const cJSON *asset, const char *path,
         return -1;
     }
     size_t size = 0, bad_at = 0;
-    int too_large = 0;
-    unsigned char *bytes =
-        s_base64_decode (data->valuestring, &size, &bad_at, &too_large);
+    base64_error_t error = 0;
+    unsigned char *bytes = base64_decode (data->valuestring, ASSETS_BYTES_MAX,
+                                          &size, &error, &bad_at);
     if (!bytes) {
-        if (too_large)
+        if (error == BASE64_TOO_LARGE)
             fielderr_set (err, member,
                           "decodes to more than %d bytes, the most an asset "
                           "may have",
                           ASSETS_BYTES_MAX);
-        else if (bad_at)
+        else if (error == BASE64_INVALID)
             fielderr_set (err, member, "is not valid base64 (at character %zu)",
                           bad_at);
         else
