@@ -47,7 +47,7 @@ const fonts_face_t *
 fonts_face (const char *path, int index, const char *field, fielderr_t *err);
 
 //  True when the face has a glyph for codepoint. The signature is
-//  subst_font_t's covers.
+//  charset_font_t's covers.
 int
 fonts_face_covers (const void *face, uint32_t codepoint);
 

@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include "bytebuf.h"
-#include "utf8.h"
 
 #define S_QUOTE_MAX 40 // bytes of a bad placeholder quoted in errors
 
@@ -48,157 +47,6 @@ struct _subst_t {
     size_t field_count; // record paths read, over all expressions
     char *origin;       // JSON path of the source string
 };
-
-// ---------------------------------------------------------------------------
-// UTF-8 and WinAnsi
-
-//  WinAnsiEncoding bytes 0x80-0x9F and the characters they draw (PDF 32000
-//  Annex D); 0 marks the five unused codes. Everything else that WinAnsi
-//  draws is U+0020-U+007E and U+00A0-U+00FF at the same byte.
-static const uint16_t s_winansi_high[32] = {
-    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
-    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
-};
-
-//  The WinAnsi byte for codepoint, or 0 when WinAnsi has none.
-static unsigned char
-s_winansi_byte (uint32_t codepoint)
-{
-    if ((codepoint >= 0x20 && codepoint <= 0x7E) ||
-        (codepoint >= 0xA0 && codepoint <= 0xFF))
-        return (unsigned char)codepoint;
-    for (int index = 0; index < 32; index++) {
-        if (s_winansi_high[index] && s_winansi_high[index] == codepoint)
-            return (unsigned char)(0x80 + index);
-    }
-    return 0;
-}
-
-static int
-s_is_control (uint32_t codepoint)
-{
-    return codepoint < 0x20 || (codepoint >= 0x7F && codepoint <= 0x9F);
-}
-
-typedef enum {
-    S_DRAWABLE,
-    S_INVALID_UTF8,
-    S_CONTROL,
-    S_NOT_IN_CHARSET, // the font's encoding has no code for it
-    S_NOT_IN_FONT,    // the font file has no glyph for it
-} s_verdict_t;
-
-//  Scan at most size bytes of text for the first character font cannot
-//  draw.
-static s_verdict_t
-s_font_scan (const char *text, size_t size, const subst_font_t *font,
-             uint32_t *codepoint, size_t *offset)
-{
-    const unsigned char *input = (const unsigned char *)text;
-    size_t position = 0;
-    while (position < size && input[position]) {
-        size_t length = utf8_decode_str (text + position, codepoint);
-        *offset = position;
-        if (length == 0)
-            return S_INVALID_UTF8;
-        if (s_is_control (*codepoint))
-            return S_CONTROL;
-        if (font->charset == SUBST_CHARSET_WINANSI &&
-            !s_winansi_byte (*codepoint))
-            return S_NOT_IN_CHARSET;
-        if (font->charset == SUBST_CHARSET_ASCII && *codepoint > 0x7E)
-            return S_NOT_IN_CHARSET;
-        if (font->covers && !font->covers (font->face, *codepoint))
-            return S_NOT_IN_FONT;
-        position += length;
-    }
-    return S_DRAWABLE;
-}
-
-//  The end of a message about an undrawable character, after "contains".
-static void
-s_explain (s_verdict_t verdict, const char *text, size_t offset,
-           uint32_t codepoint, const subst_font_t *font, char *buffer,
-           size_t size)
-{
-    uint32_t ignored;
-    int length = (int)utf8_decode_str (text + offset, &ignored);
-    if (verdict == S_INVALID_UTF8)
-        snprintf (buffer, size, "bytes that are not valid UTF-8");
-    else if (verdict == S_CONTROL)
-        snprintf (buffer, size,
-                  "the control character U+%04X, which no font can draw",
-                  (unsigned)codepoint);
-    else if (verdict == S_NOT_IN_FONT)
-        snprintf (buffer, size,
-                  "'%.*s' (U+%04X), which the font %s does not have", length,
-                  text + offset, (unsigned)codepoint, font->name);
-    else if (font->charset == SUBST_CHARSET_ASCII)
-        snprintf (buffer, size,
-                  "'%.*s' (U+%04X), which %s cannot draw: it takes printable "
-                  "ASCII only, whose codes select its own symbols",
-                  length, text + offset, (unsigned)codepoint, font->name);
-    else
-        snprintf (buffer, size,
-                  "'%.*s' (U+%04X), which the standard PDF fonts cannot draw "
-                  "(they only have the WinAnsi characters, roughly Latin-1)",
-                  length, text + offset, (unsigned)codepoint);
-}
-
-int
-subst_font_check (const char *text, const subst_font_t *font, const char *field,
-                  const char *prefix, fielderr_t *err)
-{
-    assert (font);
-    if (!text)
-        return 0;
-    uint32_t codepoint = 0;
-    size_t offset = 0;
-    s_verdict_t verdict =
-        s_font_scan (text, SIZE_MAX, font, &codepoint, &offset);
-    if (verdict == S_DRAWABLE)
-        return 0;
-    char explanation[FIELDERR_MESSAGE_MAX];
-    s_explain (verdict, text, offset, codepoint, font, explanation,
-               sizeof explanation);
-    fielderr_set (err, field, "%scontains %s", prefix ? prefix : "",
-                  explanation);
-    return -1;
-}
-
-int
-subst_charset_check (const char *text, subst_charset_t charset,
-                     const char *field, fielderr_t *err)
-{
-    subst_font_t font = {charset == SUBST_CHARSET_ASCII ? "this font"
-                                                        : "the standard fonts",
-                         charset, NULL, NULL};
-    return subst_font_check (text, &font, field, NULL, err);
-}
-
-int
-subst_winansi_encode (char *text)
-{
-    if (!text)
-        return -1;
-    unsigned char *input = (unsigned char *)text;
-    size_t read = 0, written = 0;
-    while (input[read]) {
-        uint32_t codepoint;
-        size_t length = utf8_decode_str (text + read, &codepoint);
-        if (length == 0 || s_is_control (codepoint))
-            return -1;
-        unsigned char byte = s_winansi_byte (codepoint);
-        if (!byte)
-            return -1;
-        input[written++] = byte;
-        read += length;
-    }
-    input[written] = '\0';
-    return 0;
-}
 
 // ---------------------------------------------------------------------------
 // Compiling
@@ -443,7 +291,7 @@ subst_single_path (const subst_t *self, const expr_t **expr_p)
 }
 
 int
-subst_check_literals (const subst_t *self, const subst_font_t *font,
+subst_check_literals (const subst_t *self, const charset_font_t *font,
                       fielderr_t *err)
 {
     assert (self);
@@ -451,8 +299,8 @@ subst_check_literals (const subst_t *self, const subst_font_t *font,
     for (size_t index = 0; index < self->part_count; index++) {
         const s_part_t *part = &self->parts[index];
         if (part->kind == S_LITERAL) {
-            int rc = subst_font_check (self->strings + part->offset, font,
-                                       self->origin, NULL, err);
+            int rc = charset_font_check (self->strings + part->offset, font,
+                                         self->origin, NULL, err);
             if (rc)
                 return -1;
             continue;
@@ -463,8 +311,8 @@ subst_check_literals (const subst_t *self, const subst_font_t *font,
             snprintf (prefix, sizeof prefix,
                       "has a quoted string in {{ %.*s }} that ", S_QUOTE_MAX,
                       expr_source (part->expr));
-            int rc = subst_font_check (expr_literal (part->expr, literal), font,
-                                       self->origin, prefix, err);
+            int rc = charset_font_check (expr_literal (part->expr, literal),
+                                         font, self->origin, prefix, err);
             if (rc)
                 return -1;
         }
@@ -493,10 +341,10 @@ subst_format_number (double number, char *buffer)
 //  only for a text that fails.
 static int
 s_check_inserted (const subst_t *self, const expr_t *expr,
-                  const expr_text_t *inserted, const subst_font_t *font,
+                  const expr_text_t *inserted, const charset_font_t *font,
                   fielderr_t *err)
 {
-    if (subst_font_check (inserted->text, font, "", NULL, NULL) == 0)
+    if (charset_font_check (inserted->text, font, "", NULL, NULL) == 0)
         return 0;
     char prefix[FIELDERR_MESSAGE_MAX / 2];
     if (inserted->path) {
@@ -504,16 +352,16 @@ s_check_inserted (const subst_t *self, const expr_t *expr,
         expr_text_field (inserted, field, sizeof field);
         snprintf (prefix, sizeof prefix, "field '%s' used by %s ",
                   inserted->path, self->origin);
-        return subst_font_check (inserted->text, font, field, prefix, err);
+        return charset_font_check (inserted->text, font, field, prefix, err);
     }
     snprintf (prefix, sizeof prefix, "has {{ %.*s }}, whose value ",
               S_QUOTE_MAX, expr_source (expr));
-    return subst_font_check (inserted->text, font, self->origin, prefix, err);
+    return charset_font_check (inserted->text, font, self->origin, prefix, err);
 }
 
 int
 subst_check (const subst_t *self, const cJSON *record, const subst_vars_t *vars,
-             const subst_font_t *font, fielderr_t *err)
+             const charset_font_t *font, fielderr_t *err)
 {
     assert (self);
     subst_vars_t no_vars = {0, 0, 0, NULL, NULL};
@@ -538,7 +386,7 @@ subst_check (const subst_t *self, const cJSON *record, const subst_vars_t *vars,
 
 char *
 subst_expand (const subst_t *self, const cJSON *record,
-              const subst_vars_t *vars, const subst_font_t *font,
+              const subst_vars_t *vars, const charset_font_t *font,
               fielderr_t *err)
 {
     assert (self);

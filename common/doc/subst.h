@@ -11,12 +11,9 @@
     "{{" opens a placeholder (a record value containing "{{" is inserted as
     it is, never expanded again).
 
-    Also owns what text a font can draw (subst_font_t): the ventilator
-    checks every expanded text of every record against its font when a job
-    is submitted, the worker checks again as it draws, and converts text to
-    the bytes a standard PDF font expects. A character a font lacks is an
-    error naming the record field it came from (or the template text) and
-    the character, never a blank glyph.
+    What text a font can draw is common/doc/charset's; expanding with a
+    font checks each inserted value there, and blames the record field it
+    came from (or the template text for a computed value).
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -27,18 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "charset.h"
 #include "expr.h"
 #include "fielderr.h"
 
 typedef struct _subst_t subst_t;
-
-//  Characters a text may contain. All reject invalid UTF-8 and control
-//  characters (U+0000-U+001F, U+007F-U+009F), which no font draws.
-typedef enum {
-    SUBST_CHARSET_UTF8 = 0, // any other Unicode character
-    SUBST_CHARSET_WINANSI,  // WinAnsiEncoding: the 14 standard Latin fonts
-    SUBST_CHARSET_ASCII,    // printable ASCII: Symbol and ZapfDingbats
-} subst_charset_t;
 
 //  Longest string value a placeholder may insert, in bytes. With
 //  TEMPLATE_FIELDS_MAX it bounds the text a worker builds for one page.
@@ -53,15 +43,6 @@ typedef struct {
     const cJSON *item;      // a table row's item, or NULL
     const char *item_field; // its JSON path ("records[4].items[3]")
 } subst_vars_t;
-
-//  What a font can draw. covers, when not NULL, must also accept every
-//  character: a TrueType font's own coverage (common/fonts).
-typedef struct {
-    const char *name; // for messages: "Helvetica", "'body' (NanumGothic)"
-    subst_charset_t charset;
-    int (*covers) (const void *face, uint32_t codepoint);
-    const void *face;
-} subst_font_t;
 
 //  Compile source. On a syntax error (unclosed "{{", empty placeholder, an
 //  invalid expression) returns NULL and fills err, naming `field` (the
@@ -94,7 +75,7 @@ subst_single_path (const subst_t *self, const expr_t **expr_p);
 //  the string: "contains 'ő' (U+0151), which the standard PDF fonts cannot
 //  draw (...)".
 int
-subst_check_literals (const subst_t *self, const subst_font_t *font,
+subst_check_literals (const subst_t *self, const charset_font_t *font,
                       fielderr_t *err);
 
 //  Expand against a record (see expr_eval_text for values and errors).
@@ -105,14 +86,14 @@ subst_check_literals (const subst_t *self, const subst_font_t *font,
 //  frees the result.
 char *
 subst_expand (const subst_t *self, const cJSON *record,
-              const subst_vars_t *vars, const subst_font_t *font,
+              const subst_vars_t *vars, const charset_font_t *font,
               fielderr_t *err);
 
 //  Check what subst_expand would do, without building the text: the same
 //  errors, no allocation. The ventilator runs this on every record.
 int
 subst_check (const subst_t *self, const cJSON *record, const subst_vars_t *vars,
-             const subst_font_t *font, fielderr_t *err);
+             const charset_font_t *font, fielderr_t *err);
 
 //  Format a finite number as a plain field is inserted: integers below
 //  2^53 in magnitude as integers, others with the fewest significant
@@ -121,26 +102,5 @@ subst_check (const subst_t *self, const cJSON *record, const subst_vars_t *vars,
 //  SUBST_NUMBER_MAX bytes; returns the length.
 size_t
 subst_format_number (double number, char *buffer);
-
-//  Check that text (UTF-8, NUL-terminated) is drawable in charset. Returns
-//  0, or -1 with err naming field and the first offending character
-//  ("contains 'ő' (U+0151), which the standard PDF fonts cannot draw ...").
-int
-subst_charset_check (const char *text, subst_charset_t charset,
-                     const char *field, fielderr_t *err);
-
-//  Check that text is drawable with font. Returns 0, or -1 with err named
-//  field and message prefix (such as "field 'x' used by T ") followed by
-//  "contains ..." as subst_charset_check words it.
-int
-subst_font_check (const char *text, const subst_font_t *font, const char *field,
-                  const char *prefix, fielderr_t *err);
-
-//  Convert text from UTF-8 to WinAnsiEncoding in place (the result is never
-//  longer), as libharu's standard fonts with "WinAnsiEncoding" expect.
-//  Returns 0, or -1 leaving text unspecified when it is not drawable in
-//  SUBST_CHARSET_WINANSI.
-int
-subst_winansi_encode (char *text);
 
 #endif

@@ -132,8 +132,8 @@ static const char *const s_barcode_fields[] = {
     "type",   "symbology", "data",       "x",     "y",          "width",
     "height", "ecc",       "quiet_zone", "color", "background", NULL};
 
-const subst_font_t template_bookmark_font = {"bookmarks", SUBST_CHARSET_UTF8,
-                                             NULL, NULL};
+const charset_font_t template_bookmark_font = {"bookmarks", CHARSET_UTF8, NULL,
+                                               NULL};
 
 //  parent.name, or name alone at the top of a document. A path too long
 //  for the buffer is cut: it only names a field in a message.
@@ -537,8 +537,7 @@ s_standard_check (template_font_t *font)
     int symbolic = strcmp (font->name, "Symbol") == 0 ||
                    strcmp (font->name, "ZapfDingbats") == 0;
     font->check.name = font->name;
-    font->check.charset =
-        symbolic ? SUBST_CHARSET_ASCII : SUBST_CHARSET_WINANSI;
+    font->check.charset = symbolic ? CHARSET_ASCII : CHARSET_WINANSI;
     font->check.covers = NULL;
     font->check.face = NULL;
 }
@@ -653,7 +652,7 @@ s_parse_font (template_t *self, const cJSON *entry, const char *path,
     font->index = face_index;
     font->face = face;
     font->check.name = label;
-    font->check.charset = SUBST_CHARSET_UTF8;
+    font->check.charset = CHARSET_UTF8;
     font->check.covers = fonts_face_covers;
     font->check.face = face;
     self->font_count++;
@@ -1329,8 +1328,7 @@ s_parse_metadata (template_t *self, const cJSON *metadata, const char *path,
                           TEMPLATE_METADATA_MAX, got);
             return -1;
         }
-        if (subst_charset_check (member->valuestring, SUBST_CHARSET_UTF8, field,
-                                 err))
+        if (charset_check (member->valuestring, CHARSET_UTF8, field, err))
             return -1;
         *targets[nbr] = s_keep_string (self, member->valuestring);
         if (!*targets[nbr]) {
@@ -1638,7 +1636,7 @@ template_barcode_check (const template_element_t *element, const char *data,
 
 static int
 s_check_expansion (const subst_t *text, const cJSON *record,
-                   const subst_vars_t *vars, const subst_font_t *font,
+                   const subst_vars_t *vars, const charset_font_t *font,
                    fielderr_t *err)
 {
     return subst_check (text, record, vars, font, err);

@@ -87,7 +87,7 @@ typedef struct {
     const char *path;         // TrueType: the font file
     int index;                // TrueType: the face in the file
     const fonts_face_t *face; // TrueType: its coverage
-    subst_font_t check;       // what texts in this font may contain
+    charset_font_t check;     // what texts in this font may contain
 } template_font_t;
 
 typedef struct {
@@ -236,7 +236,7 @@ const subst_t *
 template_bookmark (const template_t *self);
 
 //  What a bookmark may contain: any text without control characters.
-extern const subst_font_t template_bookmark_font;
+extern const charset_font_t template_bookmark_font;
 
 //  Check one record as a renderer would draw it: every text expanded and
 //  checked against its font, table rows resolved and fitted, barcode data
