@@ -6,7 +6,7 @@
     "assets" are located in it by a small scanner of the top-level object
     and replaced, so every other byte (and every number, which cJSON would
     print back inexactly) is kept. Fetched JSON Lines records are kept as
-    the text of their lines, checked one by one with fielderr_parse_json;
+    the text of their lines, checked one by one with jsondoc_parse;
     fetched CSV goes through a fed common/records reader, which turns each
     row into the text of a JSON object as soon as the row is whole. The
     assets object, which holds only strings, is printed again by cJSON.
@@ -26,6 +26,7 @@
 #include "base64.h"
 #include "bytebuf.h"
 #include "jobspec.h"
+#include "jsondoc.h"
 #include "records.h"
 
 //  A record line sits two levels below the document (records array,
@@ -240,11 +241,11 @@ s_record_line (s_records_t *self, char *line, size_t size)
     fielderr_t line_err;
     memset (&line_err, 0, sizeof (line_err));
     cJSON *record =
-        fielderr_parse_json (start, size, S_RECORD_NESTING_MAX, &line_err);
+        jsondoc_parse (start, size, S_RECORD_NESTING_MAX, &line_err);
     if (!record || !cJSON_IsObject (record)) {
-        char got[FIELDERR_DESCRIBE_MAX];
+        char got[JSONDOC_DESCRIBE_MAX];
         if (record)
-            fielderr_describe (record, got, sizeof (got));
+            jsondoc_describe (record, got, sizeof (got));
         s_records_fail (self, "line %u of %.*s: %s%s", self->line_nbr,
                         S_URL_SHOWN_MAX, self->url,
                         record ? "must be a JSON object, got " : "",
@@ -418,8 +419,8 @@ s_fetch_asset (s3_t *s3, cJSON *asset, const char *name, size_t *budget,
     snprintf (field, sizeof (field), "assets.%s.url", name);
     const cJSON *url = cJSON_GetObjectItemCaseSensitive (asset, "url");
     if (!cJSON_IsString (url)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (url, got, sizeof (got));
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (url, got, sizeof (got));
         fielderr_set (err, field, "must be an s3:// URL, got %s", got);
         return -1;
     }
@@ -539,8 +540,7 @@ fetch_resolve (s3_t *s3, const char *json, size_t size, size_t max_bytes,
     if (!s_contains (json, size, "://"))
         return 0;
     fielderr_t parse_err;
-    cJSON *root =
-        fielderr_parse_json (json, size, JOBSPEC_NESTING_MAX, &parse_err);
+    cJSON *root = jsondoc_parse (json, size, JOBSPEC_NESTING_MAX, &parse_err);
     if (!cJSON_IsObject (root)) {
         cJSON_Delete (root);
         return 0;

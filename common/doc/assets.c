@@ -27,6 +27,7 @@
 
 #include "base64.h"
 #include "ident.h"
+#include "jsondoc.h"
 
 struct _assets_t {
     assets_image_t *images;
@@ -263,12 +264,12 @@ s_parse_one (assets_t *self, const cJSON *asset, const char *path,
                       ASSETS_NAME_MAX);
         return -1;
     }
-    if (fielderr_require_object (
+    if (jsondoc_require_object (
             asset, field,
             "an object such as {\"type\": \"png\", \"data\": \"<base64>\"}",
             err))
         return -1;
-    if (fielderr_check_fields (asset, field, s_asset_fields, err))
+    if (jsondoc_check_fields (asset, field, s_asset_fields, err))
         return -1;
     char member[FIELDERR_FIELD_MAX];
     s_join (member, sizeof member, field, "type");
@@ -278,8 +279,8 @@ s_parse_one (assets_t *self, const cJSON *asset, const char *path,
         if (strcmp (type->valuestring, s_types[index]) == 0)
             type_nbr = index;
     if (type_nbr < 0) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (type, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (type, got, sizeof got);
         fielderr_set (err, member, "%s; expected \"png\" or \"jpeg\"%s%s",
                       type ? "unknown image type"
                            : "missing required field "
@@ -290,8 +291,8 @@ s_parse_one (assets_t *self, const cJSON *asset, const char *path,
     s_join (member, sizeof member, field, "data");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive (asset, "data");
     if (!cJSON_IsString (data) || !data->valuestring) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (data, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (data, got, sizeof got);
         if (data)
             fielderr_set (err, member, "must be a base64 string, got %s", got);
         else
@@ -351,10 +352,10 @@ assets_parse (const cJSON *json, const char *path, fielderr_t *err)
     }
     if (!json)
         return self;
-    if (fielderr_require_object (json, path,
-                                 "an object of named images such as {\"logo\": "
-                                 "{\"type\": \"png\", \"data\": \"<base64>\"}}",
-                                 err))
+    if (jsondoc_require_object (json, path,
+                                "an object of named images such as {\"logo\": "
+                                "{\"type\": \"png\", \"data\": \"<base64>\"}}",
+                                err))
         goto failed;
     size_t count = 0;
     for (const cJSON *asset = json->child; asset; asset = asset->next)
@@ -375,7 +376,7 @@ assets_parse (const cJSON *json, const char *path, fielderr_t *err)
         fielderr_set (err, path, "out of memory");
         goto failed;
     }
-    //  Names first, as fielderr_check_fields does: a repeated name is
+    //  Names first, as jsondoc_check_fields does: a repeated name is
     //  reported as such, not as a problem of one of its values.
     for (const cJSON *asset = json->child; asset; asset = asset->next) {
         for (const cJSON *earlier = json->child; earlier != asset;

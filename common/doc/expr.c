@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsondoc.h"
+
 #define S_INDEX_DIGITS_MAX 9 // longer numeric segments are never an index
 #define S_QUOTE_MAX 16       // bytes of source quoted in a syntax error
 #define S_INTEGER_EXACT_MAX 9007199254740992.0 // 2^53
@@ -1134,11 +1136,11 @@ static void
 s_type_error (const s_context_t *context, const s_value_t *value,
               const char *needs)
 {
-    char got[FIELDERR_DESCRIBE_MAX];
+    char got[JSONDOC_DESCRIBE_MAX];
     if (value->path >= 0) {
         char field[FIELDERR_FIELD_MAX];
         s_value_field (context, value, field, sizeof field);
-        fielderr_describe (value->node, got, sizeof got);
+        jsondoc_describe (value->node, got, sizeof got);
         fielderr_set (context->err, field, "field '%s' used by %s is %s; %s",
                       s_path_text (context, value), context->origin, got,
                       needs);
@@ -1388,8 +1390,8 @@ s_eval_aggregate (s_context_t *context, const s_node_t *node,
             }
             if (term.kind == S_NULL || (term.kind == S_STRING_VALUE &&
                                         !s_is_numeric (term.string, &total))) {
-                char got[FIELDERR_DESCRIBE_MAX];
-                fielderr_describe (item, got, sizeof got);
+                char got[JSONDOC_DESCRIBE_MAX];
+                jsondoc_describe (item, got, sizeof got);
                 char item_field[FIELDERR_FIELD_MAX];
                 s_scope_field (&item_scope, item_field, sizeof item_field);
                 fielderr_set (context->err, item_field,

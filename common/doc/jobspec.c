@@ -32,6 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "bytebuf.h"
+#include "jsondoc.h"
 #include "jsonstr.h"
 #include "output.h"
 
@@ -60,8 +61,8 @@ s_parse_version (const cJSON *root, fielderr_t *err)
         return -1;
     }
     if (!cJSON_IsNumber (version) || version->valuedouble != JOBSPEC_VERSION) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (version, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (version, got, sizeof got);
         fielderr_set (err, "version",
                       "must be %d, the only version of this format, got %s",
                       JOBSPEC_VERSION, got);
@@ -82,8 +83,8 @@ s_parse_chunk_pages (jobspec_t *self, fielderr_t *err)
     //  isfinite first: floor (inf) == inf.
     if (!isfinite (value) || value != floor (value) || value < 1 ||
         value > JOBSPEC_CHUNK_PAGES_MAX) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (chunk_pages, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (chunk_pages, got, sizeof got);
         fielderr_set (err, "chunk_pages",
                       "must be a whole number between 1 and %d, got %s",
                       JOBSPEC_CHUNK_PAGES_MAX, got);
@@ -122,8 +123,8 @@ s_index_records (jobspec_t *self, fielderr_t *err)
         return -1;
     }
     if (!cJSON_IsArray (records)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (records, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (records, got, sizeof got);
         fielderr_set (err, "records",
                       "must be an array of objects, one per page, got %s", got);
         return -1;
@@ -153,8 +154,8 @@ s_index_records (jobspec_t *self, fielderr_t *err)
         if (!cJSON_IsObject (record)) {
             char field[FIELDERR_FIELD_MAX];
             snprintf (field, sizeof field, "records[%u]", record_nbr);
-            char got[FIELDERR_DESCRIBE_MAX];
-            fielderr_describe (record, got, sizeof got);
+            char got[JSONDOC_DESCRIBE_MAX];
+            jsondoc_describe (record, got, sizeof got);
             fielderr_set (err, field, "must be an object, got %s", got);
             return -1;
         }
@@ -321,7 +322,7 @@ s_append_json (bytebuf_t *text, const cJSON *value)
 jobspec_t *
 jobspec_parse (const char *json, size_t size, fielderr_t *err)
 {
-    cJSON *root = fielderr_parse_json (json, size, JOBSPEC_NESTING_MAX, err);
+    cJSON *root = jsondoc_parse (json, size, JOBSPEC_NESTING_MAX, err);
     if (!root)
         return NULL;
     jobspec_t *self = calloc (1, sizeof (jobspec_t));
@@ -332,15 +333,15 @@ jobspec_parse (const char *json, size_t size, fielderr_t *err)
     }
     self->root = root;
     if (!cJSON_IsObject (root)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (root, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (root, got, sizeof got);
         fielderr_set (err, "",
                       "must be a JSON object with \"version\", \"template\" "
                       "and \"records\", got %s",
                       got);
         goto failed;
     }
-    int rc = fielderr_check_fields (root, "", s_document_fields, err);
+    int rc = jsondoc_check_fields (root, "", s_document_fields, err);
     if (rc)
         goto failed;
     rc = s_parse_version (root, err);

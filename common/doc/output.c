@@ -20,6 +20,7 @@
 
 #include "bytebuf.h"
 #include "ident.h"
+#include "jsondoc.h"
 #include "utf8.h"
 
 #define S_VALUE_MAX 32 // bytes of a date or time value, with NUL
@@ -250,8 +251,8 @@ s_string_member (const cJSON *object, const char *name, const char *path,
     char field[FIELDERR_FIELD_MAX];
     snprintf (field, sizeof (field), "%s.%s", path, name);
     if (!cJSON_IsString (member)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (member, got, sizeof (got));
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (member, got, sizeof (got));
         fielderr_set (err, field, "must be a string, got %s", got);
         return -1;
     }
@@ -274,15 +275,15 @@ output_parse (const cJSON *json, const char *path, fielderr_t *err)
     }
     if (json) {
         if (!cJSON_IsObject (json)) {
-            char got[FIELDERR_DESCRIBE_MAX];
-            fielderr_describe (json, got, sizeof (got));
+            char got[JSONDOC_DESCRIBE_MAX];
+            jsondoc_describe (json, got, sizeof (got));
             fielderr_set (err, path,
                           "must be an object with \"key\" and/or "
                           "\"filename\", got %s",
                           got);
             goto failed;
         }
-        if (fielderr_check_fields (json, path, s_fields, err) ||
+        if (jsondoc_check_fields (json, path, s_fields, err) ||
             s_string_member (json, "key", path, &self->key, err) ||
             s_string_member (json, "filename", path, &self->filename, err))
             goto failed;

@@ -20,6 +20,7 @@
 */
 #include "template.h"
 #include "ident.h"
+#include "jsondoc.h"
 #include "utf8.h"
 
 #include <assert.h>
@@ -193,8 +194,8 @@ s_number (const cJSON *object, const char *name, const char *path, int required,
     }
     if (!cJSON_IsNumber (member) || !isfinite (member->valuedouble) ||
         member->valuedouble < min || member->valuedouble > max) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (member, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (member, got, sizeof got);
         fielderr_set (err, field,
                       "must be a number between %g and %g%s, got %s", min, max,
                       unit, got);
@@ -228,8 +229,8 @@ s_keyword (const cJSON *object, const char *name, const char *path,
         return 0;
     }
     if (!cJSON_IsString (member) || !member->valuestring) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (member, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (member, got, sizeof got);
         fielderr_set (err, field, "must be one of: %s, got %s", expected, got);
         return -1;
     }
@@ -253,10 +254,10 @@ s_parse_page (template_t *self, const cJSON *page, const char *path,
     self->page_height = size->height;
     if (!page)
         return 0;
-    if (fielderr_require_object (page, path,
-                                 "an object such as {\"size\": \"A4\"}", err))
+    if (jsondoc_require_object (page, path,
+                                "an object such as {\"size\": \"A4\"}", err))
         return -1;
-    int rc = fielderr_check_fields (page, path, s_page_fields, err);
+    int rc = jsondoc_check_fields (page, path, s_page_fields, err);
     if (rc)
         return -1;
     const cJSON *size_name = cJSON_GetObjectItemCaseSensitive (page, "size");
@@ -377,8 +378,8 @@ s_whole (const cJSON *object, const char *name, const char *path, double min,
         number > max) {
         char field[FIELDERR_FIELD_MAX];
         s_join (field, sizeof field, path, name);
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (member, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (member, got, sizeof got);
         fielderr_set (err, field,
                       "must be a whole number between %g and %g, got %s", min,
                       max, got);
@@ -400,8 +401,8 @@ s_bool (const cJSON *object, const char *name, const char *path, int fallback,
     if (!cJSON_IsBool (member)) {
         char field[FIELDERR_FIELD_MAX];
         s_join (field, sizeof field, path, name);
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (member, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (member, got, sizeof got);
         fielderr_set (err, field, "must be true or false, got %s", got);
         return -1;
     }
@@ -474,8 +475,8 @@ s_color (const cJSON *object, const char *name, const char *path,
     }
     char field[FIELDERR_FIELD_MAX];
     s_join (field, sizeof field, path, name);
-    char got[FIELDERR_DESCRIBE_MAX];
-    fielderr_describe (member, got, sizeof got);
+    char got[JSONDOC_DESCRIBE_MAX];
+    jsondoc_describe (member, got, sizeof got);
     fielderr_set (err, field,
                   "must be a colour: a grey level from 0 (black) to 1 (white), "
                   "[red, green, blue] from 0 to 1, or \"#rrggbb\"; got %s",
@@ -504,8 +505,8 @@ s_text (template_t *self, const cJSON *object, const char *name,
         return -1;
     }
     if (!cJSON_IsString (member) || !member->valuestring) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (member, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (member, got, sizeof got);
         fielderr_set (err, field, "must be a string, got %s", got);
         return -1;
     }
@@ -581,13 +582,13 @@ s_parse_font (template_t *self, const cJSON *entry, const char *path,
                       name);
         return -1;
     }
-    if (fielderr_require_object (
+    if (jsondoc_require_object (
             entry, field,
             "an object such as {\"family\": \"NanumGothic\"} or {\"file\": "
             "\"/usr/share/fonts/...\"}",
             err))
         return -1;
-    if (fielderr_check_fields (entry, field, s_font_fields, err))
+    if (jsondoc_check_fields (entry, field, s_font_fields, err))
         return -1;
     const cJSON *family = s_member (entry, "family");
     const cJSON *style = s_member (entry, "style");
@@ -607,8 +608,8 @@ s_parse_font (template_t *self, const cJSON *entry, const char *path,
             (!cJSON_IsString (values[nbr]) || !values[nbr]->valuestring[0] ||
              strlen (values[nbr]->valuestring) >= FONTS_PATH_MAX)) {
             s_join (member, sizeof member, field, keys[nbr]);
-            char got[FIELDERR_DESCRIBE_MAX];
-            fielderr_describe (values[nbr], got, sizeof got);
+            char got[JSONDOC_DESCRIBE_MAX];
+            jsondoc_describe (values[nbr], got, sizeof got);
             fielderr_set (err, member, "must be a non-empty string, got %s",
                           got);
             return -1;
@@ -666,10 +667,10 @@ s_parse_fonts (template_t *self, const cJSON *fonts, const char *path,
 {
     if (!fonts)
         return 0;
-    if (fielderr_require_object (fonts, path,
-                                 "an object of named fonts such as "
-                                 "{\"korean\": {\"family\": \"NanumGothic\"}}",
-                                 err))
+    if (jsondoc_require_object (fonts, path,
+                                "an object of named fonts such as "
+                                "{\"korean\": {\"family\": \"NanumGothic\"}}",
+                                err))
         return -1;
     size_t count = 0;
     for (const cJSON *entry = fonts->child; entry; entry = entry->next) {
@@ -724,8 +725,8 @@ s_font (template_t *self, const cJSON *element, const char *name,
         snprintf (also, sizeof also, " or one of template.fonts (%s)",
                   declared);
     if (!cJSON_IsString (member) || !member->valuestring) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (member, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (member, got, sizeof got);
         fielderr_set (err, field,
                       "must be the name of one of the 14 standard PDF fonts "
                       "(%s)%s, got %s",
@@ -793,7 +794,7 @@ s_parse_text (template_t *self, template_element_t *target,
               const cJSON *element, const char *path, fielderr_t *err)
 {
     template_text_t *text = &target->u.text;
-    int rc = fielderr_check_fields (element, path, s_text_fields, err);
+    int rc = jsondoc_check_fields (element, path, s_text_fields, err);
     if (rc)
         return -1;
     rc = s_text (self, element, "text", path, 1, "\"Invoice {{number}}\"",
@@ -855,15 +856,15 @@ s_parse_image (template_t *self, template_element_t *target,
                const cJSON *element, const char *path, fielderr_t *err)
 {
     template_image_t *image = &target->u.image;
-    int rc = fielderr_check_fields (element, path, s_image_fields, err);
+    int rc = jsondoc_check_fields (element, path, s_image_fields, err);
     if (rc)
         return -1;
     char field[FIELDERR_FIELD_MAX];
     s_join (field, sizeof field, path, "asset");
     const cJSON *asset = s_member (element, "asset");
     if (!cJSON_IsString (asset) || !asset->valuestring) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (asset, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (asset, got, sizeof got);
         if (asset)
             fielderr_set (err, field,
                           "must be the name of an image in the job's "
@@ -904,7 +905,7 @@ s_parse_line (template_t *self, template_element_t *target,
 {
     (void)self;
     template_line_t *line = &target->u.line;
-    int rc = fielderr_check_fields (element, path, s_line_fields, err);
+    int rc = jsondoc_check_fields (element, path, s_line_fields, err);
     if (rc)
         return -1;
     rc = s_position (target, element, path, " (points from the left edge)",
@@ -934,7 +935,7 @@ s_parse_rect (template_t *self, template_element_t *target,
 {
     (void)self;
     template_rect_t *rect = &target->u.rect;
-    int rc = fielderr_check_fields (element, path, s_rect_fields, err);
+    int rc = jsondoc_check_fields (element, path, s_rect_fields, err);
     if (rc)
         return -1;
     rc = s_position (target, element, path, " (points from the left edge)",
@@ -961,12 +962,12 @@ static int
 s_parse_column (template_t *self, template_column_t *column, const cJSON *json,
                 const char *path, double padding, fielderr_t *err)
 {
-    if (fielderr_require_object (json, path,
-                                 "an object such as {\"header\": \"Qty\", "
-                                 "\"value\": \"{{qty}}\", \"width\": 60}",
-                                 err))
+    if (jsondoc_require_object (json, path,
+                                "an object such as {\"header\": \"Qty\", "
+                                "\"value\": \"{{qty}}\", \"width\": 60}",
+                                err))
         return -1;
-    int rc = fielderr_check_fields (json, path, s_column_fields, err);
+    int rc = jsondoc_check_fields (json, path, s_column_fields, err);
     if (rc)
         return -1;
     rc = s_text (self, json, "header", path, 0, "", &column->header, err);
@@ -999,8 +1000,8 @@ s_parse_columns (template_t *self, template_table_t *table,
     const cJSON *columns = s_member (element, "columns");
     int count = cJSON_IsArray (columns) ? cJSON_GetArraySize (columns) : 0;
     if (count < 1 || count > TEMPLATE_COLUMNS_MAX) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (columns, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (columns, got, sizeof got);
         if (!columns)
             fielderr_set (err, field,
                           "missing required field 'columns'; expected an "
@@ -1042,8 +1043,8 @@ s_parse_rows (template_t *self, template_table_t *table, const cJSON *element,
     s_join (field, sizeof field, path, "rows");
     const cJSON *rows = s_member (element, "rows");
     if (!cJSON_IsString (rows) || !rows->valuestring) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (rows, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (rows, got, sizeof got);
         if (rows)
             fielderr_set (err, field,
                           "must be the path of an array field, such as "
@@ -1092,7 +1093,7 @@ s_parse_table (template_t *self, template_element_t *target,
                const cJSON *element, const char *path, fielderr_t *err)
 {
     template_table_t *table = &target->u.table;
-    int rc = fielderr_check_fields (element, path, s_table_fields, err);
+    int rc = jsondoc_check_fields (element, path, s_table_fields, err);
     if (rc)
         return -1;
     rc = s_position (target, element, path, " (points from the left edge)",
@@ -1178,7 +1179,7 @@ s_parse_barcode (template_t *self, template_element_t *target,
                  const cJSON *element, const char *path, fielderr_t *err)
 {
     template_barcode_t *barcode = &target->u.barcode;
-    int rc = fielderr_check_fields (element, path, s_barcode_fields, err);
+    int rc = jsondoc_check_fields (element, path, s_barcode_fields, err);
     if (rc)
         return -1;
     int symbology;
@@ -1239,7 +1240,7 @@ s_parse_element (template_t *self, size_t index, const cJSON *element,
         fielderr_set (err, path, "out of memory");
         return -1;
     }
-    if (fielderr_require_object (
+    if (jsondoc_require_object (
             element, path, "an object such as {\"type\": \"text\", ...}", err))
         return -1;
     int type;
@@ -1263,8 +1264,8 @@ s_parse_elements (template_t *self, const cJSON *elements, const char *path,
         return -1;
     }
     if (!cJSON_IsArray (elements)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (elements, got, sizeof got);
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (elements, got, sizeof got);
         fielderr_set (err, path, "must be an array of elements, got %s", got);
         return -1;
     }
@@ -1307,10 +1308,10 @@ s_parse_metadata (template_t *self, const cJSON *metadata, const char *path,
 {
     if (!metadata)
         return 0;
-    if (fielderr_require_object (
+    if (jsondoc_require_object (
             metadata, path, "an object such as {\"title\": \"Invoices\"}", err))
         return -1;
-    if (fielderr_check_fields (metadata, path, s_metadata_fields, err))
+    if (jsondoc_check_fields (metadata, path, s_metadata_fields, err))
         return -1;
     char **targets[] = {&self->title, &self->author, &self->subject};
     for (int nbr = 0; s_metadata_fields[nbr]; nbr++) {
@@ -1321,8 +1322,8 @@ s_parse_metadata (template_t *self, const cJSON *metadata, const char *path,
         s_join (field, sizeof field, path, s_metadata_fields[nbr]);
         if (!cJSON_IsString (member) || !member->valuestring ||
             strlen (member->valuestring) > TEMPLATE_METADATA_MAX) {
-            char got[FIELDERR_DESCRIBE_MAX];
-            fielderr_describe (member, got, sizeof got);
+            char got[JSONDOC_DESCRIBE_MAX];
+            jsondoc_describe (member, got, sizeof got);
             fielderr_set (err, field,
                           "must be a string of at most %d bytes, got %s",
                           TEMPLATE_METADATA_MAX, got);
@@ -1363,10 +1364,10 @@ template_parse (const cJSON *json, const cJSON *assets, const char *path,
 {
     if (!path)
         path = "";
-    if (fielderr_require_object (
+    if (jsondoc_require_object (
             json, path, "an object with \"page\" and \"elements\"", err))
         return NULL;
-    int rc = fielderr_check_fields (json, path, s_template_fields, err);
+    int rc = jsondoc_check_fields (json, path, s_template_fields, err);
     if (rc)
         return NULL;
     template_t *self = calloc (1, sizeof (template_t));
@@ -1407,13 +1408,13 @@ failed:
 template_t *
 template_parse_text (const char *json, size_t size, fielderr_t *err)
 {
-    cJSON *root = fielderr_parse_json (json, size, TEMPLATE_NESTING_MAX, err);
+    cJSON *root = jsondoc_parse (json, size, TEMPLATE_NESTING_MAX, err);
     if (!root)
         return NULL;
     template_t *self = NULL;
     const cJSON *inner = cJSON_GetObjectItemCaseSensitive (root, "template");
     if (cJSON_IsObject (root) && inner) {
-        if (fielderr_check_fields (root, "", s_wire_fields, err) == 0)
+        if (jsondoc_check_fields (root, "", s_wire_fields, err) == 0)
             self = template_parse (inner, s_member (root, "assets"), "template",
                                    err);
     } else
