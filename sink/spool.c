@@ -37,7 +37,7 @@ struct _spool_t {
     char *finished_dir; // dir/.finished
 };
 
-//  Write data as dir/name durably (common/fsio). With exclusive, an
+//  Write data as dir/name durably (common/util/fsio). With exclusive, an
 //  existing dir/name is kept and counts as success. Logs failures with
 //  job_id.
 static int

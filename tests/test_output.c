@@ -1,4 +1,4 @@
-/*  test_output - common/output: the job document's "output" object, its
+/*  test_output - common/doc/output: the job document's "output" object, its
     placeholders and the rules that keep keys inside the store.
 
     SPDX-License-Identifier: MPL-2.0

@@ -7,7 +7,7 @@
     and replaced, so every other byte (and every number, which cJSON would
     print back inexactly) is kept. Fetched JSON Lines records are kept as
     the text of their lines, checked one by one with jsondoc_parse;
-    fetched CSV goes through a fed common/records reader, which turns each
+    fetched CSV goes through a fed common/doc/records reader, which turns each
     row into the text of a JSON object as soon as the row is whole. The
     assets object, which holds only strings, is printed again by cJSON.
 
@@ -32,7 +32,7 @@
 //  A record line sits two levels below the document (records array,
 //  record), so it may nest two levels less.
 #define S_RECORD_NESTING_MAX (JOBSPEC_NESTING_MAX - 2)
-//  Decoded bytes of one fetched image; common/assets has the same limit.
+//  Decoded bytes of one fetched image; common/doc/assets has the same limit.
 #define S_ASSET_BYTES_MAX (16 * 1024 * 1024)
 #define S_URL_SHOWN_MAX 200 // bytes of a URL echoed in an error
 

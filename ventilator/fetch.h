@@ -4,8 +4,8 @@
     A job document may give its records as "records":
     "s3://bucket/key.jsonl" instead of an array, and an image asset as
     {"type": "png", "url": "s3://bucket/key.png"} instead of inline base64
-    "data". fetch_resolve downloads them with common/s3 and returns the
-    document as common/jobspec reads it: the records as an array, each
+    "data". fetch_resolve downloads them with common/store/s3 and returns the
+    document as common/doc/jobspec reads it: the records as an array, each
     asset with its bytes as "data". The document's own text is kept byte
     for byte (numbers are never printed again), only the two values are
     replaced.
@@ -13,7 +13,7 @@
     The key's extension says the records' format. JSON Lines (.jsonl,
     .ndjson; one JSON object per line, blank lines skipped) is read line by
     line as it arrives, each line checked as it comes. CSV (.csv) is read
-    row by row as it arrives by common/records, as `pdfpipe submit
+    row by row as it arrives by common/doc/records, as `pdfpipe submit
     --records` reads a CSV file: the header row names the fields, dotted
     names nest, every cell is a string. Any other extension is an error.
 

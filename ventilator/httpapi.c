@@ -21,9 +21,9 @@
     with this module's S3 client, on the HTTP thread.
 
     Results in S3 are never streamed through here: the result route answers
-    302 to a presigned GET URL (common/s3, signed with the ventilator's own
-    credentials from the environment), and the status document carries the
-    same URL. Signing is local arithmetic; no request goes to S3.
+    302 to a presigned GET URL (common/store/s3, signed with the
+    ventilator's own credentials from the environment), and the status
+    document carries the same URL. Signing is local arithmetic; no request goes to S3.
 
     SPDX-License-Identifier: MPL-2.0
 */

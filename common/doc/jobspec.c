@@ -44,7 +44,7 @@ struct _jobspec_t {
     const cJSON **records; // record_count pointers into root
     uint32_t record_count;
     uint32_t chunk_pages;
-    output_t *output; // where the result goes (common/output)
+    output_t *output; // where the result goes (common/doc/output)
 };
 
 static const char *const s_document_fields[] = {

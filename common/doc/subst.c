@@ -1,7 +1,7 @@
 /*  subst - {{expression}} substitution in template strings.
 
     A compiled string is a list of parts, literal text or a compiled
-    expression (common/expr), over one buffer that holds each literal
+    expression (common/doc/expr), over one buffer that holds each literal
     NUL-terminated. Expansion evaluates each expression once into a result
     that grows as needed: the result is the only allocation.
 

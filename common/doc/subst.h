@@ -1,7 +1,7 @@
 /*  subst - {{expression}} substitution in template strings.
 
     Owns the compiled form of one template string: literal text and
-    placeholders. A placeholder is "{{", an expression (common/expr: a
+    placeholders. A placeholder is "{{", an expression (common/doc/expr: a
     path into the record such as {{customer.name}} or {{items[0].desc}},
     arithmetic, sum(), filters such as {{number | pad: 6}}), "}}". The page
     variables {{page}} (global 1-based page number) and {{pages}} (total

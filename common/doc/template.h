@@ -186,7 +186,7 @@ typedef struct {
 //  the job has none). `path` is the template's JSON path in the enclosing
 //  document ("template"), used to name fields in errors; assets are named
 //  under "assets". TrueType fonts are resolved and read through
-//  common/fonts. Returns NULL and fills err on the first problem. Caller
+//  common/doc/fonts. Returns NULL and fills err on the first problem. Caller
 //  owns the result.
 template_t *
 template_parse (const cJSON *json, const cJSON *assets, const char *path,

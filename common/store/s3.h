@@ -4,7 +4,7 @@
     addressing, part size, retry policy) and a libcurl handle to it, and is
     the only module that sees libcurl for S3. Requests are signed with
     curl's SigV4 support; the payload hash that curl expects the caller to
-    supply, and presigned URLs, come from common/sigv4.
+    supply, and presigned URLs, come from common/store/sigv4.
 
     Uploads stream from a file: one PUT below the part size, a multipart
     upload from it on, each part read from the file twice (once to hash it,
@@ -83,7 +83,7 @@ typedef struct {
 typedef struct {
     const char *content_type; // NULL: application/octet-stream
     //  Content-Disposition header value (printable ASCII, single spaces,
-    //  as common/output makes it); NULL: none.
+    //  as common/doc/output makes it); NULL: none.
     const char *content_disposition;
     const char *log_context; // e.g. "job=<id>"; NULL: none
 } s3_put_options_t;

@@ -6,7 +6,7 @@
     curl's own SigV4 signing expects the caller to supply), and SigV4 query
     signing, which curl cannot do, for presigned GET URLs that let someone
     without credentials download one object until the URL expires. It does
-    no I/O and knows nothing about buckets or endpoints: common/s3 builds
+    no I/O and knows nothing about buckets or endpoints: common/store/s3 builds
     the URLs it signs.
 
     Presigning follows AWS's "Authenticating Requests: Using Query

@@ -2,7 +2,7 @@
 
     store_new dispatches on the URL's scheme to a back end's open function;
     each store_t carries its kind and the functions switch on it. The S3
-    back end is a thin layer over common/s3: it maps keys under the prefix
+    back end is a thin layer over common/store/s3: it maps keys under the prefix
     and turns the client's results into the store's contract.
 
     SPDX-License-Identifier: MPL-2.0

@@ -15,7 +15,7 @@
       not kept.
     - s3://BUCKET/PREFIX (PREFIX optional): objects BUCKET/PREFIX/<key> in
       S3 or an S3-compatible store, configured by the environment (see
-      common/s3: credentials, region, endpoint, path style, part size).
+      common/store/s3: credentials, region, endpoint, path style, part size).
       Putting one uploads the file (multipart from the part size on) and
       then deletes it; the object keeps the content type and disposition
       (download name) given to the put. Nothing is visible under the key until
