@@ -552,44 +552,40 @@ s_check_operand (s_parser_t *parser, int node, char op)
     return -1;
 }
 
+//  Operands parsed by parse_operand joined, left to right, by first (an
+//  op_first node) or second (op_second): a product or a sum.
 static int
-s_parse_product (s_parser_t *parser)
+s_parse_chain (s_parser_t *parser, int (*parse_operand) (s_parser_t *),
+               char first, s_op_t op_first, char second, s_op_t op_second)
 {
-    int left = s_parse_unary (parser);
+    int left = parse_operand (parser);
     while (left >= 0) {
         s_skip_spaces (parser);
         int next = s_peek (parser);
-        if (next != '*' && next != '/')
+        if (next != first && next != second)
             break;
         parser->at++;
-        int right = s_parse_unary (parser);
+        int right = parse_operand (parser);
         if (right < 0 || s_check_operand (parser, left, (char)next) ||
             s_check_operand (parser, right, (char)next))
             return -1;
-        left = s_add_node (parser, next == '*' ? S_MULTIPLY : S_DIVIDE, left,
+        left = s_add_node (parser, next == first ? op_first : op_second, left,
                            right);
     }
     return left;
 }
 
 static int
+s_parse_product (s_parser_t *parser)
+{
+    return s_parse_chain (parser, s_parse_unary, '*', S_MULTIPLY, '/',
+                          S_DIVIDE);
+}
+
+static int
 s_parse_sum (s_parser_t *parser)
 {
-    int left = s_parse_product (parser);
-    while (left >= 0) {
-        s_skip_spaces (parser);
-        int next = s_peek (parser);
-        if (next != '+' && next != '-')
-            break;
-        parser->at++;
-        int right = s_parse_product (parser);
-        if (right < 0 || s_check_operand (parser, left, (char)next) ||
-            s_check_operand (parser, right, (char)next))
-            return -1;
-        left =
-            s_add_node (parser, next == '+' ? S_ADD : S_SUBTRACT, left, right);
-    }
-    return left;
+    return s_parse_chain (parser, s_parse_product, '+', S_ADD, '-', S_SUBTRACT);
 }
 
 //  A filter argument: a number (optionally negative) or a quoted string.

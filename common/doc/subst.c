@@ -359,16 +359,24 @@ s_check_inserted (const subst_t *self, const expr_t *expr,
     return charset_font_check (inserted->text, font, self->origin, prefix, err);
 }
 
-int
-subst_check (const subst_t *self, const cJSON *record, const subst_vars_t *vars,
-             const charset_font_t *font, fielderr_t *err)
+//  Where expressions are evaluated: the record and vars (NULL: none).
+static expr_scope_t
+s_scope (const cJSON *record, const subst_vars_t *vars)
 {
-    assert (self);
     subst_vars_t no_vars = {0, 0, 0, NULL, NULL};
     if (!vars)
         vars = &no_vars;
     expr_scope_t scope = {record,     vars->item,  vars->item_field,
                           vars->page, vars->pages, vars->record_nbr};
+    return scope;
+}
+
+int
+subst_check (const subst_t *self, const cJSON *record, const subst_vars_t *vars,
+             const charset_font_t *font, fielderr_t *err)
+{
+    assert (self);
+    expr_scope_t scope = s_scope (record, vars);
     for (size_t index = 0; index < self->part_count; index++) {
         const s_part_t *part = &self->parts[index];
         if (part->kind != S_EXPR)
@@ -390,11 +398,7 @@ subst_expand (const subst_t *self, const cJSON *record,
               fielderr_t *err)
 {
     assert (self);
-    subst_vars_t no_vars = {0, 0, 0, NULL, NULL};
-    if (!vars)
-        vars = &no_vars;
-    expr_scope_t scope = {record,     vars->item,  vars->item_field,
-                          vars->page, vars->pages, vars->record_nbr};
+    expr_scope_t scope = s_scope (record, vars);
     bytebuf_t result = {0};
     for (size_t index = 0; index < self->part_count; index++) {
         const s_part_t *part = &self->parts[index];

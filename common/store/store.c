@@ -329,6 +329,17 @@ s_s3_remove (store_t *self, const char *key, char *error)
     return rc;
 }
 
+//  Returns 0 for a valid key, else -1 with error filled.
+static int
+s_check_key (const char *key, char *error)
+{
+    if (store_key_valid (key))
+        return 0;
+    snprintf (error, STORE_ERROR_MAX, "store: invalid key '%.200s'",
+              key ? key : "");
+    return -1;
+}
+
 int
 store_put_file (store_t *self, const char *key, const char *path,
                 const store_put_options_t *options, char **location_p,
@@ -339,11 +350,8 @@ store_put_file (store_t *self, const char *key, const char *path,
     assert (location_p);
     assert (bytes_p);
     assert (error);
-    if (!store_key_valid (key)) {
-        snprintf (error, STORE_ERROR_MAX, "store: invalid key '%.200s'",
-                  key ? key : "");
+    if (s_check_key (key, error) == -1)
         return -1;
-    }
     switch (self->kind) {
     case S_KIND_FILE:
         return s_file_put (self, key, path, location_p, bytes_p, error);
@@ -358,11 +366,8 @@ store_remove (store_t *self, const char *key, char *error)
 {
     assert (self);
     assert (error);
-    if (!store_key_valid (key)) {
-        snprintf (error, STORE_ERROR_MAX, "store: invalid key '%.200s'",
-                  key ? key : "");
+    if (s_check_key (key, error) == -1)
         return -1;
-    }
     switch (self->kind) {
     case S_KIND_FILE: {
         char *path = zsys_sprintf ("%s/%s", self->dir, key);
