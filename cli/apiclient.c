@@ -23,8 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bytebuf.h"
+
 #define S_USER_AGENT "pdfpipe-cli"
-#define S_BODY_CHUNK 4096 // bytes; first allocation for a reply body
 #define S_URL_SHOWN_MAX 256
 #define S_HEADER_MAX 256 // bytes of one request header line
 
@@ -39,11 +40,8 @@ struct _apiclient_t {
 //  Where the bytes of one request go and what went wrong on the way.
 typedef struct {
     CURL *curl;
-    char *body;        // reply kept in memory; NUL-terminated
-    size_t body_size;  // bytes, without the NUL
-    size_t body_space; // bytes allocated
+    bytebuf_t body; // reply kept in memory
     bool body_too_large;
-    bool out_of_memory;
     FILE *file; // a download's part file; NULL otherwise
     const char *file_path;
     int file_errno;              // errno of a failed write to file
@@ -104,27 +102,12 @@ s_shown_url (const char *url, bool with_path, char *shown, size_t size)
 static size_t
 s_body_append (s_transfer_t *transfer, const char *data, size_t bytes)
 {
-    if (transfer->body_size + bytes > APICLIENT_BODY_MAX) {
+    if (transfer->body.size + bytes > APICLIENT_BODY_MAX) {
         transfer->body_too_large = true;
         return 0;
     }
-    size_t needed = transfer->body_size + bytes + 1;
-    if (needed > transfer->body_space) {
-        size_t space =
-            transfer->body_space ? transfer->body_space : S_BODY_CHUNK;
-        while (space < needed)
-            space *= 2;
-        char *body = realloc (transfer->body, space);
-        if (!body) {
-            transfer->out_of_memory = true;
-            return 0;
-        }
-        transfer->body = body;
-        transfer->body_space = space;
-    }
-    memcpy (transfer->body + transfer->body_size, data, bytes);
-    transfer->body_size += bytes;
-    transfer->body[transfer->body_size] = '\0';
+    if (bytebuf_append (&transfer->body, data, bytes) == -1)
+        return 0;
     return bytes;
 }
 
@@ -239,7 +222,7 @@ s_explain (apiclient_t *self, const char *method, CURLcode code,
     else if (transfer->body_too_large)
         s_set_error (self, "reply from %s is larger than %d bytes", origin,
                      APICLIENT_BODY_MAX);
-    else if (transfer->out_of_memory)
+    else if (transfer->body.failed)
         s_set_error (self, "out of memory reading the reply from %s", origin);
     else if (code == CURLE_ABORTED_BY_CALLBACK)
         s_set_error (self, "interrupted");
@@ -282,15 +265,11 @@ s_perform (apiclient_t *self, const char *method, s_transfer_t *transfer,
 static int
 s_take_body (apiclient_t *self, s_transfer_t *transfer, char **body_p)
 {
-    if (!transfer->body) {
-        transfer->body = strdup ("");
-        if (!transfer->body) {
-            s_set_error (self, "out of memory");
-            return -1;
-        }
+    *body_p = bytebuf_detach (&transfer->body);
+    if (!*body_p) {
+        s_set_error (self, "out of memory");
+        return -1;
     }
-    *body_p = transfer->body;
-    transfer->body = NULL;
     return 0;
 }
 
@@ -358,7 +337,7 @@ s_request (apiclient_t *self, const char *method, const char *path,
     rc = s_take_body (self, &transfer, body_p);
 
 cleanup:
-    free (transfer.body);
+    bytebuf_free (&transfer.body);
     curl_slist_free_all (headers);
     free (url);
     return rc;
@@ -551,7 +530,7 @@ cleanup:
         fclose (transfer.file);
     if (part_created && !part_renamed)
         remove (part_path);
-    free (transfer.body);
+    bytebuf_free (&transfer.body);
     free (part_path);
     free (url);
     return rc;

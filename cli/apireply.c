@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define S_WHOLE_MAX 9007199254740992.0 // 2^53
 
 struct _apireply_t {
@@ -111,7 +113,7 @@ static bool
 s_is_job_id (const char *text)
 {
     size_t length = strlen (text);
-    if (length == 0 || length > APIREPLY_ID_MAX)
+    if (length == 0 || length > PROTO_JOB_ID_MAX)
         return false;
     //  Printable ASCII without space: safe on a terminal and in $(...).
     for (const char *cursor = text; *cursor; cursor++)
@@ -361,12 +363,8 @@ apireply_error_text (long status, const char *body)
               phrase ? " " : "", phrase ? phrase : "");
     size_t length = body ? strlen (body) : 0;
     bool truncated = length > APIREPLY_EXCERPT_MAX;
-    if (truncated) {
-        length = APIREPLY_EXCERPT_MAX;
-        //  Cut before a UTF-8 character, not inside one.
-        while (length > 0 && ((unsigned char)body[length] & 0xC0) == 0x80)
-            length--;
-    }
+    if (truncated)
+        length = utf8_cut (body, length, APIREPLY_EXCERPT_MAX);
     char *excerpt = s_clean_copy (body ? body : "", length);
     if (!excerpt)
         return NULL;

@@ -21,8 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto.h"
+
 #define APIREPLY_REASON_MAX 256 // bytes of a reason, with the NUL
-#define APIREPLY_ID_MAX 128     // characters of a job id
 #define APIREPLY_STATE_MAX 32   // characters of a state name
 //  A non-JSON error body is quoted up to this many characters.
 #define APIREPLY_EXCERPT_MAX 200
@@ -69,7 +70,7 @@ char *
 apireply_pretty (const apireply_t *self);
 
 //  The job id in the reply to a submit ({"id": "...", ...}): 1 to
-//  APIREPLY_ID_MAX printable characters without spaces or slashes, so it
+//  PROTO_JOB_ID_MAX printable characters without spaces or slashes, so it
 //  is safe to print alone on a line. Returns NULL and writes why into
 //  reason otherwise. Caller frees.
 char *

@@ -13,6 +13,7 @@
 
 #include "fielderr.h"
 #include "jobspec.h"
+#include "jsondoc.h"
 
 #include <assert.h>
 #include <cjson/cJSON.h>
@@ -52,15 +53,14 @@ jobbody_new (const char *job, size_t size, const char *name,
     assert (reason && reason_size > 0);
     jobbody_t *self = NULL;
     fielderr_t err;
-    cJSON *document =
-        fielderr_parse_json (job, size, JOBSPEC_NESTING_MAX, &err);
+    cJSON *document = jsondoc_parse (job, size, JOBSPEC_NESTING_MAX, &err);
     if (!document) {
         snprintf (reason, reason_size, "%s: %s", name, err.message);
         goto cleanup;
     }
     if (!cJSON_IsObject (document)) {
-        char described[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (document, described, sizeof described);
+        char described[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (document, described, sizeof described);
         snprintf (reason, reason_size,
                   "%s: a job document must be a JSON object, got %s", name,
                   described);

@@ -18,6 +18,7 @@
 #include "jobbody.h"
 #include "options.h"
 #include "progressbar.h"
+#include "proto.h"
 #include "records.h"
 
 #include <errno.h>
@@ -37,7 +38,6 @@
 #ifndef PDFPIPE_VERSION
 #define PDFPIPE_VERSION "0.1.0"
 #endif
-#define DEFAULT_HTTP_PORT "8080"
 //  Between two status requests while waiting: often enough for a live
 //  progress bar, rare enough to cost the ventilator nothing.
 #define WAIT_POLL_MS 400
@@ -158,7 +158,7 @@ s_usage (FILE *stream)
         "  4    the job was cancelled\n"
         "  64   wrong usage\n"
         "  130  interrupted; a submitted job goes on running on the server\n",
-        DEFAULT_HTTP_PORT);
+        PROTO_HTTP_PORT);
 }
 
 static void
@@ -946,7 +946,7 @@ s_default_url (void)
         return strdup (url);
     const char *port = getenv ("PDFPIPE_HTTP_PORT");
     if (!port || !*port)
-        port = DEFAULT_HTTP_PORT;
+        port = PROTO_HTTP_PORT;
     size_t size = strlen ("http://127.0.0.1:") + strlen (port) + 1;
     char *default_url = malloc (size);
     if (default_url)

@@ -1,5 +1,5 @@
 /*  fuzz_jobspec - libFuzzer target for the job document parser and
-    validator (common/jobspec), the first thing a stranger's bytes reach.
+    validator (common/doc/jobspec), the first thing a stranger's bytes reach.
 
     Any input must be accepted or refused without a crash, a hang or a
     leak. A refusal must name a reason; an accepted document must give a
@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 const char *
 __lsan_default_suppressions (void);
 
-//  fontconfig (behind common/fonts) keeps process-wide caches that only
+//  fontconfig (behind common/doc/fonts) keeps process-wide caches that only
 //  FcFini frees; LeakSanitizer would report them on every font lookup.
 //  Leaks of our own still show: their stacks start in our code.
 const char *

@@ -1,5 +1,5 @@
-/*  fuzz_records - libFuzzer target for the records reader (common/records
-    and common/csv), which the ventilator runs on JSON Lines and CSV files
+/*  fuzz_records - libFuzzer target for the records reader (common/doc/records
+    and common/doc/csv), which the ventilator runs on JSON Lines and CSV files
     fetched from S3 as their bytes arrive.
 
     The first input byte chooses the format (bit 0: CSV or JSON Lines) and

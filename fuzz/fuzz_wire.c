@@ -1,4 +1,4 @@
-/*  fuzz_wire - libFuzzer target for the wire decoder (common/wire), which
+/*  fuzz_wire - libFuzzer target for the wire decoder (common/proto/wire), which
     reads every frame a peer sends.
 
     The input is a multipart message: frames one after another, each

@@ -19,12 +19,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "jobspec.h"
+#include "proto.h"
 
-//  A job never has more pages than records, and a chunk has at least one
-//  page, so both bounds come from the job specification.
-#define ASSEMBLY_PAGES_MAX JOBSPEC_RECORDS_MAX
-#define ASSEMBLY_CHUNKS_MAX JOBSPEC_RECORDS_MAX
+//  A chunk has at least one page, so a job has no more chunks than pages.
+#define ASSEMBLY_PAGES_MAX PROTO_PAGES_MAX
+#define ASSEMBLY_CHUNKS_MAX PROTO_PAGES_MAX
 #define ASSEMBLY_REASON_MAX 256 // size of a reason buffer
 
 typedef enum {

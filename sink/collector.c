@@ -250,13 +250,13 @@ collector_outcome (collector_t *self, const char *job_id)
             message = wire_new (WIRE_JOB_DONE);
             wire_set_job_id (message, job_id);
             wire_set_bytes (message, (uint64_t)bytes);
-            wire_set_text (message, end + 1);
+            wire_set_location (message, end + 1);
         }
     } else if (strncmp (outcome, S_OUTCOME_FAILED, strlen (S_OUTCOME_FAILED)) ==
                0) {
         message = wire_new (WIRE_JOB_FAILED);
         wire_set_job_id (message, job_id);
-        wire_set_text (message, outcome + strlen (S_OUTCOME_FAILED));
+        wire_set_reason (message, outcome + strlen (S_OUTCOME_FAILED));
     }
     if (!message && strcmp (outcome, S_OUTCOME_CANCELLED) != 0)
         log_error ("job=%s unreadable tombstone '%.80s'", job_id, outcome);

@@ -30,12 +30,10 @@
 #include <czmq.h>
 
 #include "assembly.h"
-#include "jobspec.h"
+#include "proto.h"
 #include "wire.h"
 
-//  A chunk is at most JOBSPEC_CHUNK_PAGES_MAX pages; pages with images can
-//  be large, so allow 100 KB a page and stop there.
-#define COLLECTOR_CHUNK_BYTES_MAX ((size_t)JOBSPEC_CHUNK_PAGES_MAX * 100 * 1024)
+#define COLLECTOR_CHUNK_BYTES_MAX PROTO_CHUNK_BYTES_MAX
 //  Open jobs held at once; a job beyond it is dropped until one finishes.
 //  Each costs 8 bytes per chunk.
 #define COLLECTOR_JOBS_MAX 10000

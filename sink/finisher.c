@@ -17,7 +17,8 @@
 
 #include "log.h"
 #include "merge.h"
-#include "output.h"
+#include "disposition.h"
+#include "proto.h"
 #include "spool.h"
 #include "store.h"
 
@@ -90,17 +91,16 @@ s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *key,
     uint64_t bytes = 0;
     char *scratch = spool_scratch_path (self->spool, job_id);
     char *context = zsys_sprintf ("job=%s", job_id);
-    char *disposition =
-        *filename ? output_content_disposition (filename) : NULL;
+    char *disposition = *filename ? disposition_header (filename) : NULL;
     if (!scratch || !context || (*filename && !disposition)) {
         snprintf (reason, sizeof (reason), "out of memory");
         goto failed;
     }
-    zstr_sendx (pipe, "STATE", job_id, "merging", NULL);
+    zstr_sendx (pipe, "STATE", job_id, jobstate_name (JOB_MERGING), NULL);
     if (s_merge_job (self, job_id, scratch, reason) == -1)
         goto failed;
     int64_t merged = zclock_mono ();
-    zstr_sendx (pipe, "STATE", job_id, "storing", NULL);
+    zstr_sendx (pipe, "STATE", job_id, jobstate_name (JOB_STORING), NULL);
     store_put_options_t options = {
         .content_type = "application/pdf",
         .content_disposition = disposition,
@@ -402,7 +402,7 @@ finisher_recv (finisher_t *self)
         if (!silent) {
             event = wire_new (WIRE_JOB_STATE);
             wire_set_job_id (event, job_id);
-            wire_set_text (event, first);
+            wire_set_state (event, first);
         }
     } else if (streq (command, "DONE") && second) {
         if (silent) {
@@ -413,16 +413,16 @@ finisher_recv (finisher_t *self)
             event = wire_new (WIRE_JOB_DONE);
             wire_set_job_id (event, job_id);
             wire_set_bytes (event, strtoull (first, NULL, 10));
-            wire_set_text (event, second);
+            wire_set_location (event, second);
         }
     } else if (streq (command, "FAILED")) {
         if (!silent) {
             event = wire_new (WIRE_JOB_FAILED);
             wire_set_job_id (event, job_id);
-            //  The wire carries at most WIRE_TEXT_MAX bytes of text.
-            if (strlen (first) > WIRE_TEXT_MAX)
-                first[WIRE_TEXT_MAX] = '\0';
-            wire_set_text (event, first);
+            //  The wire carries at most PROTO_TEXT_MAX bytes of text.
+            if (strlen (first) > PROTO_TEXT_MAX)
+                first[PROTO_TEXT_MAX] = '\0';
+            wire_set_reason (event, first);
         }
     } else
         log_error ("finisher: unknown report %s from the finisher thread",

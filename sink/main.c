@@ -23,10 +23,11 @@
 #include "log.h"
 #include "options.h"
 #include "reporter.h"
+#include "proto.h"
 #include "wire.h"
 
-#define S_RESULTS_DEFAULT "tcp://127.0.0.1:5559"
-#define S_EVENTS_DEFAULT "tcp://127.0.0.1:5558"
+#define S_RESULTS_DEFAULT PROTO_RESULTS_ENDPOINT
+#define S_EVENTS_DEFAULT PROTO_EVENTS_ENDPOINT
 #define S_SPOOL_DEFAULT "./pdfpipe-data/spool"
 #define S_STORE_DEFAULT "file://./pdfpipe-data/out"
 //  Results waiting in the sink: each may be a large PDF, so keep few and
@@ -36,11 +37,6 @@
 //  block the loop for more than a second when even that is full.
 #define S_EVENTS_SNDHWM 100000
 #define S_EVENTS_SNDTIMEO_MS 1000
-//  ZeroMQ's own pings to the ventilator: a ventilator host that vanished
-//  without closing the connection is noticed within seconds, not TCP's
-//  minutes.
-#define S_ZMTP_HEARTBEAT_IVL_MS 1000
-#define S_ZMTP_HEARTBEAT_TIMEOUT_MS 5000
 //  czmq's signal handler only sets a flag, which zloop reads between polls:
 //  a SIGTERM that lands just before zloop enters its poll would wait for
 //  the poll to time out, an hour when no timer is set. A short timer bounds
@@ -65,7 +61,7 @@ s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
     if (wire_id (msg) == WIRE_RESULT)
         reporter_result (self->reporter, msg);
     else if (wire_id (msg) == WIRE_OUTPUT)
-        finisher_output (self->finisher, wire_job_id (msg), wire_text (msg),
+        finisher_output (self->finisher, wire_job_id (msg), wire_key (msg),
                          wire_filename (msg));
     else if (wire_id (msg) == WIRE_CANCEL) {
         finisher_cancel (self->finisher, wire_job_id (msg));
@@ -146,8 +142,8 @@ main (int argc, char *argv[])
     results = zsock_new (ZMQ_PULL);
     zsock_set_rcvhwm (results, S_RESULTS_RCVHWM);
     //  A frame over the chunk limit is refused by ZeroMQ itself, before it
-    //  takes any memory; the margin covers the other frames.
-    zsock_set_maxmsgsize (results, (int)(COLLECTOR_CHUNK_BYTES_MAX + 65536));
+    //  takes any memory.
+    zsock_set_maxmsgsize (results, (int)PROTO_RESULT_BYTES_MAX);
     if (zsock_bind (results, "%s", results_endpoint) == -1) {
         log_error ("cannot bind results endpoint %s: %s", results_endpoint,
                    zmq_strerror (zmq_errno ()));
@@ -156,8 +152,8 @@ main (int argc, char *argv[])
     sink.events = zsock_new (ZMQ_PUSH);
     zsock_set_sndhwm (sink.events, S_EVENTS_SNDHWM);
     zsock_set_sndtimeo (sink.events, S_EVENTS_SNDTIMEO_MS);
-    zsock_set_heartbeat_ivl (sink.events, S_ZMTP_HEARTBEAT_IVL_MS);
-    zsock_set_heartbeat_timeout (sink.events, S_ZMTP_HEARTBEAT_TIMEOUT_MS);
+    zsock_set_heartbeat_ivl (sink.events, PROTO_ZMTP_HEARTBEAT_IVL_MS);
+    zsock_set_heartbeat_timeout (sink.events, PROTO_ZMTP_HEARTBEAT_TIMEOUT_MS);
     if (zsock_connect (sink.events, "%s", events_endpoint) == -1) {
         log_error ("cannot connect to events endpoint %s: %s", events_endpoint,
                    zmq_strerror (zmq_errno ()));

@@ -73,7 +73,7 @@ s_send_failed (reporter_t *self, const char *job_id, const char *reason)
 {
     wire_t *event = wire_new (WIRE_JOB_FAILED);
     wire_set_job_id (event, job_id);
-    wire_set_text (event, reason);
+    wire_set_reason (event, reason);
     s_send (self, &event);
 }
 

@@ -24,6 +24,7 @@
 #include "fsio.h"
 #include "ident.h"
 #include "log.h"
+#include "proto.h"
 #include "wire.h"
 
 #define S_META_NAME "meta"
@@ -36,7 +37,7 @@ struct _spool_t {
     char *finished_dir; // dir/.finished
 };
 
-//  Write data as dir/name durably (common/fsio). With exclusive, an
+//  Write data as dir/name durably (common/util/fsio). With exclusive, an
 //  existing dir/name is kept and counts as success. Logs failures with
 //  job_id.
 static int
@@ -282,7 +283,7 @@ spool_destroy (spool_t **self_p)
 bool
 spool_job_id_valid (const char *job_id)
 {
-    return ident_valid_str (job_id, WIRE_JOB_ID_MAX);
+    return ident_valid_str (job_id, PROTO_JOB_ID_MAX);
 }
 
 static void

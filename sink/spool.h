@@ -58,7 +58,7 @@ spool_new (const char *dir);
 void
 spool_destroy (spool_t **self_p);
 
-//  True when job_id is 1 to WIRE_JOB_ID_MAX characters of [A-Za-z0-9_-].
+//  True when job_id is 1 to PROTO_JOB_ID_MAX characters of [A-Za-z0-9_-].
 bool
 spool_job_id_valid (const char *job_id);
 

@@ -309,8 +309,8 @@ test_job_id_rejects_unsafe_or_missing_id (void **state)
         assert_null (job_id);
         assert_true (strlen (reason) > 0);
     }
-    char body[APIREPLY_ID_MAX + 32];
-    char long_id[APIREPLY_ID_MAX + 2];
+    char body[PROTO_JOB_ID_MAX + 32];
+    char long_id[PROTO_JOB_ID_MAX + 2];
     memset (long_id, 'a', sizeof long_id - 1);
     long_id[sizeof long_id - 1] = '\0';
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", long_id);

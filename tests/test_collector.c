@@ -88,7 +88,7 @@ test_late_chunk_of_done_job_repeats_the_outcome (void **state)
     assert_int_equal (wire_id (outcome), WIRE_JOB_DONE);
     assert_string_equal (wire_job_id (outcome), S_JOB);
     assert_int_equal (wire_bytes (outcome), 1234);
-    assert_string_equal (wire_text (outcome), "file:///out/a b.pdf");
+    assert_string_equal (wire_location (outcome), "file:///out/a b.pdf");
     wire_destroy (&outcome);
     assert_false (collector_cancelled (fixture->collector, S_JOB));
 }
@@ -103,7 +103,7 @@ test_failed_job_repeats_its_reason (void **state)
     wire_t *outcome = collector_outcome (fixture->collector, S_JOB);
     assert_non_null (outcome);
     assert_int_equal (wire_id (outcome), WIRE_JOB_FAILED);
-    assert_string_equal (wire_text (outcome), "merge failed: bad chunk");
+    assert_string_equal (wire_reason (outcome), "merge failed: bad chunk");
     wire_destroy (&outcome);
 }
 
@@ -133,7 +133,7 @@ test_failed_job_keeps_its_reason_for_later_chunks (void **state)
     wire_t *outcome = collector_outcome (fixture->collector, S_JOB);
     assert_non_null (outcome);
     assert_int_equal (wire_id (outcome), WIRE_JOB_FAILED);
-    assert_string_equal (wire_text (outcome), "chunks are gone");
+    assert_string_equal (wire_reason (outcome), "chunks are gone");
     wire_destroy (&outcome);
 }
 
@@ -163,7 +163,7 @@ test_chunk_the_spool_cannot_take_fails_its_job (void **state)
     wire_t *outcome = collector_outcome (fixture->collector, S_JOB);
     assert_non_null (outcome);
     assert_int_equal (wire_id (outcome), WIRE_JOB_FAILED);
-    assert_string_equal (wire_text (outcome), reason);
+    assert_string_equal (wire_reason (outcome), reason);
     wire_destroy (&outcome);
     assert_int_equal (s_offer (fixture, S_JOB, 1, reason), COLLECTOR_FINISHED);
     assert_non_null (collector_assembly (fixture->collector, other));

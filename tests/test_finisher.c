@@ -88,8 +88,10 @@ s_expect (s_fixture_t *fixture, int command, const char *job_id,
     assert_non_null (event);
     assert_int_equal (wire_id (event), command);
     assert_string_equal (wire_job_id (event), job_id);
-    if (text)
-        assert_string_equal (wire_text (event), text);
+    if (text && command == WIRE_JOB_STATE)
+        assert_string_equal (wire_state (event), text);
+    else if (text && command == WIRE_JOB_DONE)
+        assert_string_equal (wire_location (event), text);
     return event;
 }
 
@@ -129,7 +131,7 @@ s_expect_failed (s_fixture_t *fixture, const char *job_id,
                  const char *reason_start)
 {
     wire_t *failed = s_expect (fixture, WIRE_JOB_FAILED, job_id, NULL);
-    const char *reason = wire_text (failed);
+    const char *reason = wire_reason (failed);
     if (strncmp (reason, reason_start, strlen (reason_start)) != 0)
         fail_msg ("reason '%s' does not start with '%s'", reason, reason_start);
     char *expected = zsys_sprintf ("failed %s", reason);

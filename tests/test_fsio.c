@@ -1,4 +1,4 @@
-/*  test_fsio - common/fsio: directory paths, durable writes, copies and
+/*  test_fsio - common/util/fsio: directory paths, durable writes, copies and
     commits, and that failures leave nothing behind.
 
     Each test gets a fresh temporary directory (testdir).

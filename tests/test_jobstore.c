@@ -99,29 +99,6 @@ s_member (const cJSON *object, const char *name)
 }
 
 static void
-test_state_names_round_trip (void **state)
-{
-    (void)state;
-    for (int index = JOB_QUEUED; index <= JOB_CANCELLED; index++) {
-        jobstate_t parsed = JOB_FAILED;
-        assert_int_equal (
-            jobstate_parse (jobstate_name ((jobstate_t)index), &parsed), 0);
-        assert_int_equal (parsed, index);
-    }
-    jobstate_t parsed = JOB_QUEUED;
-    assert_string_equal (jobstate_name (JOB_RENDERING), "rendering");
-    assert_string_equal (jobstate_name (JOB_CANCELLED), "cancelled");
-    assert_int_equal (jobstate_parse ("Done", &parsed), -1);
-    assert_int_equal (jobstate_parse ("", &parsed), -1);
-    assert_int_equal (jobstate_parse (NULL, &parsed), -1);
-    assert_true (jobstate_is_terminal (JOB_DONE));
-    assert_true (jobstate_is_terminal (JOB_FAILED));
-    assert_true (jobstate_is_terminal (JOB_CANCELLED));
-    assert_false (jobstate_is_terminal (JOB_QUEUED));
-    assert_false (jobstate_is_terminal (JOB_STORING));
-}
-
-static void
 test_insert_then_read_job_back (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
@@ -557,7 +534,6 @@ main (void)
 {
     zsys_init ();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_state_names_round_trip),
 #define S_TEST(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
         S_TEST (test_insert_then_read_job_back),
         S_TEST (test_insert_stores_template_and_record_slices),

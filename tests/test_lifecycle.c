@@ -225,7 +225,7 @@ s_chunk_failed (s_fixture_t *fixture, const char *job_id, uint32_t chunk_nbr,
     wire_set_job_id (message, job_id);
     wire_set_chunk_nbr (message, chunk_nbr);
     wire_set_attempt (message, attempt);
-    wire_set_text (message, error);
+    wire_set_error (message, error);
     assert_int_equal (s_from_worker (fixture, "w1", message, 0), 0);
 }
 
@@ -239,7 +239,12 @@ s_from_sink (s_fixture_t *fixture, wire_id_t command, const char *job_id,
     wire_t *message = wire_new (command);
     wire_set_job_id (message, job_id);
     wire_set_chunk_nbr (message, chunk_nbr);
-    wire_set_text (message, text);
+    if (command == WIRE_JOB_STATE)
+        wire_set_state (message, text);
+    else if (command == WIRE_JOB_DONE)
+        wire_set_location (message, text);
+    else if (command == WIRE_JOB_FAILED)
+        wire_set_reason (message, text);
     wire_set_bytes (message, bytes);
     int rc = lifecycle_sink_message (fixture->lifecycle, message);
     wire_destroy (&message);
@@ -465,7 +470,7 @@ s_assert_output (s_fixture_t *fixture)
 {
     const wire_t *output = s_next_sent (fixture, WIRE_OUTPUT)->message;
     assert_string_equal (wire_job_id (output), S_JOB_A);
-    assert_string_equal (wire_text (output), "reports/hello.pdf");
+    assert_string_equal (wire_key (output), "reports/hello.pdf");
     assert_string_equal (wire_filename (output), "hello.pdf");
 }
 

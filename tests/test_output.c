@@ -1,4 +1,4 @@
-/*  test_output - common/output: the job document's "output" object, its
+/*  test_output - common/doc/output: the job document's "output" object, its
     placeholders and the rules that keep keys inside the store.
 
     SPDX-License-Identifier: MPL-2.0
@@ -177,22 +177,6 @@ test_shape_mistakes_are_named (void **state)
     s_assert_refused ("{\"bucket\": \"x\"}", "output.bucket", "unknown field");
 }
 
-static void
-test_content_disposition_has_fallback_and_exact_name (void **state)
-{
-    (void)state;
-    char *header = output_content_disposition ("invoice.pdf");
-    assert_string_equal (header, "attachment; filename=\"invoice.pdf\"; "
-                                 "filename*=UTF-8''invoice.pdf");
-    zstr_free (&header);
-    header = output_content_disposition ("  Q3  \"best\" 청구서.pdf ");
-    assert_string_equal (header,
-                         "attachment; filename=\"Q3 _best_ _________.pdf\"; "
-                         "filename*=UTF-8''%20%20Q3%20%20%22best%22%20%EC%B2%"
-                         "AD%EA%B5%AC%EC%84%9C.pdf%20");
-    zstr_free (&header);
-}
-
 int
 main (void)
 {
@@ -206,7 +190,6 @@ main (void)
         cmocka_unit_test (test_key_length_counts_the_longest_job_id),
         cmocka_unit_test (test_bad_filenames_are_refused),
         cmocka_unit_test (test_shape_mistakes_are_named),
-        cmocka_unit_test (test_content_disposition_has_fallback_and_exact_name),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

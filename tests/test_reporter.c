@@ -128,7 +128,7 @@ static void
 s_expect_failed (s_fixture_t *fixture, const char *job_id, const char *reason)
 {
     wire_t *event = s_expect (fixture, WIRE_JOB_FAILED, job_id);
-    assert_string_equal (wire_text (event), reason);
+    assert_string_equal (wire_reason (event), reason);
     wire_destroy (&event);
 }
 
@@ -198,7 +198,7 @@ test_late_chunk_of_a_done_job_repeats_its_outcome (void **state)
     s_result (fixture, S_JOB, 0, 2);
     wire_t *event = s_expect (fixture, WIRE_JOB_DONE, S_JOB);
     assert_int_equal (wire_bytes (event), 1234);
-    assert_string_equal (wire_text (event), "file:///out/a b.pdf");
+    assert_string_equal (wire_location (event), "file:///out/a b.pdf");
     wire_destroy (&event);
 }
 
@@ -225,7 +225,7 @@ test_chunk_the_spool_cannot_take_fails_its_job (void **state)
     s_result (fixture, S_JOB, 0, 2);
     wire_t *event = s_expect (fixture, WIRE_JOB_FAILED, S_JOB);
     assert_non_null (
-        strstr (wire_text (event), "could not write chunk 0 to its spool"));
+        strstr (wire_reason (event), "could not write chunk 0 to its spool"));
     wire_destroy (&event);
     zstr_free (&blocker);
 }
@@ -341,22 +341,22 @@ test_finisher_reports_are_passed_on (void **state)
     s_expect_stored (fixture, S_JOB, 0);
     wire_t *event = wire_new (WIRE_JOB_STATE);
     wire_set_job_id (event, S_JOB);
-    wire_set_text (event, "merging");
+    wire_set_state (event, "merging");
     reporter_relay (fixture->reporter, &event);
     assert_null (event);
     event = s_expect (fixture, WIRE_JOB_STATE, S_JOB);
-    assert_string_equal (wire_text (event), "merging");
+    assert_string_equal (wire_state (event), "merging");
     wire_destroy (&event);
     //  A state leaves the job open; its outcome closes it.
     assert_non_null (collector_assembly (fixture->collector, S_JOB));
     event = wire_new (WIRE_JOB_DONE);
     wire_set_job_id (event, S_JOB);
     wire_set_bytes (event, 99);
-    wire_set_text (event, "file:///out/result.pdf");
+    wire_set_location (event, "file:///out/result.pdf");
     reporter_relay (fixture->reporter, &event);
     event = s_expect (fixture, WIRE_JOB_DONE, S_JOB);
     assert_int_equal (wire_bytes (event), 99);
-    assert_string_equal (wire_text (event), "file:///out/result.pdf");
+    assert_string_equal (wire_location (event), "file:///out/result.pdf");
     wire_destroy (&event);
     assert_null (collector_assembly (fixture->collector, S_JOB));
 }

@@ -1,4 +1,4 @@
-/*  test_s3 - common/s3: configuration from the environment, URLs, and how
+/*  test_s3 - common/store/s3: configuration from the environment, URLs, and how
     uploads and downloads behave when the store answers badly.
 
     Answers come from a scripted HTTP server on loopback (testserver), in

@@ -21,7 +21,7 @@ static const scheduler_config_t s_config = {
 
 typedef struct {
     int count;
-    char job_id[65];
+    char job_id[PROTO_JOB_ID_MAX + 1];
     char reason[SCHEDULER_ERROR_MAX];
 } s_failures_t;
 

@@ -1,4 +1,4 @@
-/*  test_sigv4 - common/sigv4: SHA-256 payload hashes and presigned GET
+/*  test_sigv4 - common/store/sigv4: SHA-256 payload hashes and presigned GET
     URLs, checked against AWS's published example.
 
     The presigning vector is the worked example of AWS's "Authenticating

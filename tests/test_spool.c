@@ -329,7 +329,7 @@ test_bad_job_id_is_rejected (void **state)
 {
     s_fixture_t *fixture = *state;
     spool_t *spool = spool_new (fixture->dir);
-    char too_long[WIRE_JOB_ID_MAX + 2];
+    char too_long[PROTO_JOB_ID_MAX + 2];
     memset (too_long, 'x', sizeof (too_long) - 1);
     too_long[sizeof (too_long) - 1] = '\0';
     const char *bad_ids[] = {"../escape", "a/b",   "",

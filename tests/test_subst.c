@@ -1,6 +1,6 @@
-/*  test_subst - {{expression}} substitution: compiling, expanding, the
-    errors that name a record's field, and what fonts can draw (WinAnsi,
-    ASCII, a TrueType font's coverage).
+/*  test_subst - {{expression}} substitution: compiling, expanding, and the
+    errors that name a record's field, also for a character its font
+    cannot draw (WinAnsi, a TrueType font's coverage).
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -455,7 +455,7 @@ test_subst_lists_record_fields_without_page_variables (void **state)
 //  Expand source against record_json, checking it against font.
 static char *
 s_expand_in (const char *source, const char *record_json,
-             const subst_font_t *font, fielderr_t *err)
+             const charset_font_t *font, fielderr_t *err)
 {
     subst_t *subst = subst_compile (source, "template.elements[3].text", err);
     assert_non_null (subst);
@@ -468,8 +468,8 @@ s_expand_in (const char *source, const char *record_json,
     return result;
 }
 
-static const subst_font_t s_helvetica = {"Helvetica", SUBST_CHARSET_WINANSI,
-                                         NULL, NULL};
+static const charset_font_t s_helvetica = {"Helvetica", CHARSET_WINANSI, NULL,
+                                           NULL};
 
 static void
 test_subst_expand_accepts_latin1_for_winansi (void **state)
@@ -498,7 +498,7 @@ test_subst_expand_rejects_korean_for_winansi (void **state)
                          "contains '김' (U+AE40), which the standard PDF "
                          "fonts cannot draw (they only have the WinAnsi "
                          "characters, roughly Latin-1)");
-    subst_font_t any = {"any", SUBST_CHARSET_UTF8, NULL, NULL};
+    charset_font_t any = {"any", CHARSET_UTF8, NULL, NULL};
     char *result =
         s_expand_in ("{{customer}}", "{\"customer\": \"김민수\"}", &any, &err);
     assert_non_null (result);
@@ -533,8 +533,8 @@ s_covers_hangul (const void *face, uint32_t codepoint)
     return codepoint < 0x80 || (codepoint >= 0xAC00 && codepoint <= 0xD7A3);
 }
 
-static const subst_font_t s_hangul = {"'korean' (Test)", SUBST_CHARSET_UTF8,
-                                      s_covers_hangul, NULL};
+static const charset_font_t s_hangul = {"'korean' (Test)", CHARSET_UTF8,
+                                        s_covers_hangul, NULL};
 
 static void
 test_subst_expand_checks_a_truetype_fonts_coverage (void **state)
@@ -588,20 +588,6 @@ test_subst_check_literals_checks_text_and_quoted_strings (void **state)
 }
 
 static void
-test_subst_ascii_fonts_take_printable_ascii_only (void **state)
-{
-    (void)state;
-    subst_font_t symbol = {"Symbol", SUBST_CHARSET_ASCII, NULL, NULL};
-    fielderr_t err = {"", ""};
-    assert_int_equal (subst_font_check ("abc ~", &symbol, "x", NULL, &err), 0);
-    assert_int_equal (subst_font_check ("é", &symbol, "x", NULL, &err), -1);
-    assert_string_equal (err.message,
-                         "contains 'é' (U+00E9), which Symbol cannot draw: it "
-                         "takes printable ASCII only, whose codes select its "
-                         "own symbols");
-}
-
-static void
 test_subst_single_path_finds_a_lone_path (void **state)
 {
     (void)state;
@@ -648,72 +634,6 @@ test_subst_reports_expression_errors_with_their_cause (void **state)
                             "invalid placeholder '{{ qty * }}' at character "
                             "5: expected a value");
     s_assert_compile_fails ("{{ x | thousand }}", "unknown filter 'thousand'");
-}
-
-static void
-test_subst_charset_rejects_control_characters (void **state)
-{
-    (void)state;
-    fielderr_t err = {"", ""};
-    assert_int_equal (
-        subst_charset_check ("a\nb", SUBST_CHARSET_UTF8, "x.text", &err), -1);
-    assert_string_equal (err.field, "x.text");
-    assert_string_equal (err.message, "contains the control character U+000A, "
-                                      "which no font can draw");
-    assert_int_equal (
-        subst_charset_check ("a\xC2\x85", SUBST_CHARSET_WINANSI, "x", &err),
-        -1);
-    s_assert_contains (err.message, "U+0085");
-}
-
-static void
-test_subst_charset_rejects_invalid_utf8 (void **state)
-{
-    (void)state;
-    fielderr_t err = {"", ""};
-    assert_int_equal (
-        subst_charset_check ("ab\xE9", SUBST_CHARSET_UTF8, "x", &err), -1);
-    s_assert_contains (err.message, "not valid UTF-8");
-    assert_int_equal (
-        subst_charset_check ("\xC0\xAF", SUBST_CHARSET_UTF8, "x", &err), -1);
-    assert_int_equal (
-        subst_charset_check ("\xED\xA0\x80", SUBST_CHARSET_UTF8, "x", &err),
-        -1);
-}
-
-static void
-test_subst_charset_accepts_whole_winansi_range (void **state)
-{
-    (void)state;
-    fielderr_t err = {"", ""};
-    assert_int_equal (subst_charset_check (" ~\xC2\xA0\xC3\xBF€‚ƒ„…†‡ˆ‰Š‹ŒŽ"
-                                           "‘’“”•–—˜™š›œžŸ",
-                                           SUBST_CHARSET_WINANSI, "x", &err),
-                      0);
-    assert_int_equal (
-        subst_charset_check ("ő", SUBST_CHARSET_WINANSI, "x", &err), -1);
-    s_assert_contains (err.message, "'ő' (U+0151)");
-}
-
-static void
-test_subst_winansi_encode_maps_latin1_and_specials (void **state)
-{
-    (void)state;
-    char text[] = "Zoë 5 € – “ok”";
-    assert_int_equal (subst_winansi_encode (text), 0);
-    assert_string_equal (text, "Zo\xEB 5 \x80 \x96 \x93ok\x94");
-}
-
-static void
-test_subst_winansi_encode_rejects_what_winansi_lacks (void **state)
-{
-    (void)state;
-    char korean[] = "김";
-    assert_int_equal (subst_winansi_encode (korean), -1);
-    char control[] = "a\tb";
-    assert_int_equal (subst_winansi_encode (control), -1);
-    char invalid[] = "\xFF";
-    assert_int_equal (subst_winansi_encode (invalid), -1);
 }
 
 static void
@@ -805,17 +725,11 @@ main (void)
             test_subst_expand_blames_the_text_for_a_computed_value),
         cmocka_unit_test (
             test_subst_check_literals_checks_text_and_quoted_strings),
-        cmocka_unit_test (test_subst_ascii_fonts_take_printable_ascii_only),
         cmocka_unit_test (test_subst_single_path_finds_a_lone_path),
         cmocka_unit_test (test_subst_expands_expressions),
         cmocka_unit_test (test_subst_placeholder_ends_outside_quoted_strings),
         cmocka_unit_test (
             test_subst_reports_expression_errors_with_their_cause),
-        cmocka_unit_test (test_subst_charset_rejects_control_characters),
-        cmocka_unit_test (test_subst_charset_rejects_invalid_utf8),
-        cmocka_unit_test (test_subst_charset_accepts_whole_winansi_range),
-        cmocka_unit_test (test_subst_winansi_encode_maps_latin1_and_specials),
-        cmocka_unit_test (test_subst_winansi_encode_rejects_what_winansi_lacks),
         cmocka_unit_test (test_subst_check_reports_as_expand_does),
         cmocka_unit_test (test_subst_destroy_twice_is_harmless),
     };

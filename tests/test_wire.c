@@ -90,10 +90,10 @@ test_job_done_roundtrip_keeps_64_bit_bytes (void **state)
     wire_t *done = wire_new (WIRE_JOB_DONE);
     wire_set_job_id (done, "j");
     wire_set_bytes (done, 0x123456789abcULL);
-    wire_set_text (done, "file:///tmp/out/j.pdf");
+    wire_set_location (done, "file:///tmp/out/j.pdf");
     wire_t *decoded = s_roundtrip (&done);
     assert_true (wire_bytes (decoded) == 0x123456789abcULL);
-    assert_string_equal (wire_text (decoded), "file:///tmp/out/j.pdf");
+    assert_string_equal (wire_location (decoded), "file:///tmp/out/j.pdf");
     wire_destroy (&decoded);
 }
 
@@ -108,11 +108,54 @@ test_small_messages_roundtrip (void **state)
         wire_t *msg = wire_new (ids[index]);
         wire_set_job_id (msg, "abc");
         wire_set_credits (msg, 3);
-        wire_set_text (msg, "why");
         wire_t *decoded = s_roundtrip (&msg);
         assert_int_equal (wire_id (decoded), ids[index]);
         wire_destroy (&decoded);
     }
+}
+
+static void
+test_text_fields_roundtrip_under_their_names (void **state)
+{
+    (void)state;
+    wire_t *msg = wire_new (WIRE_CHUNK_FAILED);
+    wire_set_job_id (msg, "abc");
+    wire_set_error (msg, "font 'x' not found");
+    wire_t *decoded = s_roundtrip (&msg);
+    assert_string_equal (wire_error (decoded), "font 'x' not found");
+    wire_destroy (&decoded);
+
+    msg = wire_new (WIRE_JOB_STATE);
+    wire_set_job_id (msg, "abc");
+    wire_set_state (msg, "merging");
+    decoded = s_roundtrip (&msg);
+    assert_string_equal (wire_state (decoded), "merging");
+    wire_destroy (&decoded);
+
+    msg = wire_new (WIRE_JOB_FAILED);
+    wire_set_job_id (msg, "abc");
+    wire_set_reason (msg, "merge failed");
+    decoded = s_roundtrip (&msg);
+    assert_string_equal (wire_reason (decoded), "merge failed");
+    wire_destroy (&decoded);
+}
+
+//  The named accessors share one text frame: the wire format is the same
+//  whatever the name.
+static void
+test_text_field_is_one_frame_after_job_id (void **state)
+{
+    (void)state;
+    wire_t *msg = wire_new (WIRE_JOB_FAILED);
+    wire_set_job_id (msg, "abc");
+    wire_set_reason (msg, "why");
+    zmsg_t *encoded = wire_encode (msg);
+    wire_destroy (&msg);
+    assert_int_equal (zmsg_size (encoded), 4);
+    zframe_t *frame = zmsg_last (encoded);
+    assert_int_equal (zframe_size (frame), 3);
+    assert_memory_equal (zframe_data (frame), "why", 3);
+    zmsg_destroy (&encoded);
 }
 
 static void
@@ -145,26 +188,26 @@ test_output_roundtrip_keeps_key_and_filename (void **state)
     (void)state;
     wire_t *output = wire_new (WIRE_OUTPUT);
     wire_set_job_id (output, "0123456789abcdef0123456789abcdef");
-    wire_set_text (output, "invoices/0123-2025-11-25.pdf");
+    wire_set_key (output, "invoices/0123-2025-11-25.pdf");
     wire_set_filename (output, "청구서.pdf");
     wire_t *decoded = s_roundtrip (&output);
     assert_int_equal (wire_id (decoded), WIRE_OUTPUT);
     assert_string_equal (wire_command (decoded), "OUTPUT");
-    assert_string_equal (wire_text (decoded), "invoices/0123-2025-11-25.pdf");
+    assert_string_equal (wire_key (decoded), "invoices/0123-2025-11-25.pdf");
     assert_string_equal (wire_filename (decoded), "청구서.pdf");
     wire_destroy (&decoded);
 
     //  No file name travels as an empty frame.
     output = wire_new (WIRE_OUTPUT);
     wire_set_job_id (output, "abc");
-    wire_set_text (output, "abc.pdf");
+    wire_set_key (output, "abc.pdf");
     decoded = s_roundtrip (&output);
     assert_string_equal (wire_filename (decoded), "");
     wire_destroy (&decoded);
 
     //  A file name is a text field: at most 4096 bytes, no NUL.
-    char *long_name = zmalloc (WIRE_TEXT_MAX + 2);
-    memset (long_name, 'n', WIRE_TEXT_MAX + 1);
+    char *long_name = zmalloc (PROTO_TEXT_MAX + 2);
+    memset (long_name, 'n', PROTO_TEXT_MAX + 1);
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, WIRE_SIGNATURE);
     zmsg_addstr (msg, "OUTPUT");
@@ -302,7 +345,7 @@ test_decode_rejects_bad_job_id (void **state)
         zmsg_addstr (msg, bad_ids[index]);
         s_assert_rejected (msg, "job_id must be");
     }
-    char long_id[WIRE_JOB_ID_MAX + 2];
+    char long_id[PROTO_JOB_ID_MAX + 2];
     memset (long_id, 'a', sizeof long_id - 1);
     long_id[sizeof long_id - 1] = '\0';
     zmsg_t *msg = zmsg_new ();
@@ -321,23 +364,24 @@ test_decode_rejects_nul_in_text (void **state)
     zmsg_addstr (msg, "JOB_FAILED");
     zmsg_addstr (msg, "abc");
     zmsg_addmem (msg, "bad\0text", 8);
-    s_assert_rejected (msg, "text must be text without NUL");
+    s_assert_rejected (msg, "JOB_FAILED: reason must be text without NUL");
 }
 
 static void
 test_decode_rejects_overlong_text (void **state)
 {
     (void)state;
-    char *text = (char *)malloc (WIRE_TEXT_MAX + 2);
-    memset (text, 'x', WIRE_TEXT_MAX + 1);
-    text[WIRE_TEXT_MAX + 1] = '\0';
+    char *text = (char *)malloc (PROTO_TEXT_MAX + 2);
+    memset (text, 'x', PROTO_TEXT_MAX + 1);
+    text[PROTO_TEXT_MAX + 1] = '\0';
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, WIRE_SIGNATURE);
     zmsg_addstr (msg, "JOB_STATE");
     zmsg_addstr (msg, "abc");
     zmsg_addstr (msg, text);
     free (text);
-    s_assert_rejected (msg, "at most 4096 bytes");
+    s_assert_rejected (msg, "JOB_STATE: state must be text without NUL of at "
+                            "most 4096 bytes");
 }
 
 //  Every prefix of a valid message, and random garbage frames, must be
@@ -449,6 +493,8 @@ main (void)
         cmocka_unit_test (test_decode_rejects_extra_frame),
         cmocka_unit_test (test_decode_rejects_short_integer),
         cmocka_unit_test (test_decode_rejects_bad_job_id),
+        cmocka_unit_test (test_text_fields_roundtrip_under_their_names),
+        cmocka_unit_test (test_text_field_is_one_frame_after_job_id),
         cmocka_unit_test (test_decode_rejects_nul_in_text),
         cmocka_unit_test (test_decode_rejects_overlong_text),
         cmocka_unit_test (test_decode_survives_every_truncation_and_garbage),

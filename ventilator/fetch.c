@@ -6,7 +6,7 @@
     "assets" are located in it by a small scanner of the top-level object
     and replaced, so every other byte (and every number, which cJSON would
     print back inexactly) is kept. Fetched records, JSON Lines or CSV, go
-    through a fed common/records reader (the CLI's reader, and the one
+    through a fed common/doc/records reader (the CLI's reader, and the one
     fuzz/fuzz_records exercises), which hands over each record as the text
     of a JSON object as soon as it is whole: a JSON Lines record as its
     line was written, a CSV row built from the header. The assets object,
@@ -24,10 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
+#include "bytebuf.h"
 #include "jobspec.h"
+#include "jsondoc.h"
 #include "records.h"
 
-//  Decoded bytes of one fetched image; common/assets has the same limit.
+//  Decoded bytes of one fetched image; common/doc/assets has the same limit.
 #define S_ASSET_BYTES_MAX (16 * 1024 * 1024)
 #define S_URL_SHOWN_MAX 200 // bytes of a URL echoed in an error
 
@@ -35,32 +38,6 @@ typedef struct {
     const char *start; // first byte of the value in the document
     size_t length;     // bytes
 } s_span_t;
-
-//  A growing text.
-typedef struct {
-    char *data;
-    size_t size;
-    size_t capacity;
-} s_text_t;
-
-static int
-s_text_add (s_text_t *text, const char *data, size_t size)
-{
-    if (text->size + size + 1 > text->capacity) {
-        size_t capacity = text->capacity ? text->capacity : 4096;
-        while (capacity < text->size + size + 1)
-            capacity *= 2;
-        char *grown = realloc (text->data, capacity);
-        if (!grown)
-            return -1;
-        text->data = grown;
-        text->capacity = capacity;
-    }
-    memcpy (text->data + text->size, data, size);
-    text->size += size;
-    text->data[text->size] = '\0';
-    return 0;
-}
 
 //  ---------------------------------------------------------------------
 //  Finding a top-level member's value in the (valid JSON) text
@@ -198,7 +175,7 @@ typedef struct {
     const char *url;
     fielderr_t *err;
     records_t *reader; // JSON Lines or CSV, fed the download as it arrives
-    s_text_t array;    // "[" and the records so far, comma-separated
+    bytebuf_t array;   // "[" and the records so far, comma-separated
     size_t limit;      // bytes that may be fetched, and the array's too
     size_t fetched;    // bytes received
     size_t count;      // records in the array
@@ -240,8 +217,8 @@ s_record_add (s_records_t *self, const char *text, size_t size)
                                "the records of %.*s, as JSON, are larger "
                                "than the limit of a job document",
                                S_URL_SHOWN_MAX, self->url);
-    if ((self->count > 0 && s_text_add (&self->array, ",", 1) == -1) ||
-        s_text_add (&self->array, text, size) == -1)
+    if ((self->count > 0 && bytebuf_append (&self->array, ",", 1) == -1) ||
+        bytebuf_append (&self->array, text, size) == -1)
         return s_records_fail (self, "out of memory");
     self->count++;
     return 0;
@@ -291,7 +268,7 @@ s_records_end (s_records_t *self)
                                "%.*s holds no records; a job needs at least "
                                "one",
                                S_URL_SHOWN_MAX, self->url);
-    if (s_text_add (&self->array, "]", 1) == -1)
+    if (bytebuf_append (&self->array, "]", 1) == -1)
         return s_records_fail (self, "out of memory");
     return 0;
 }
@@ -317,7 +294,7 @@ s_fetch_records (s3_t *s3, const char *url, size_t *budget, fielderr_t *err)
         goto cleanup;
     }
     //  Errors from the reader start with this name: "s3://b/k.csv line 17:
-    //  ...". The reader is common/records, as for the CLI's files, so the
+    //  ...". The reader is common/doc/records, as for the CLI's files, so the
     //  same checks (and the same fuzz target) cover both.
     char name[S_URL_SHOWN_MAX + 1];
     snprintf (name, sizeof (name), "%s", url);
@@ -326,7 +303,7 @@ s_fetch_records (s3_t *s3, const char *url, size_t *budget, fielderr_t *err)
         fielderr_set (err, "records", "out of memory");
         goto cleanup;
     }
-    if (s_text_add (&self.array, "[", 1) == -1) {
+    if (bytebuf_append (&self.array, "[", 1) == -1) {
         fielderr_set (err, "records", "out of memory");
         goto cleanup;
     }
@@ -345,17 +322,17 @@ cleanup:
     free (bucket);
     free (key);
     if (rc == -1) {
-        free (self.array.data);
+        bytebuf_free (&self.array);
         return NULL;
     }
-    return self.array.data;
+    return bytebuf_detach (&self.array);
 }
 
 //  ---------------------------------------------------------------------
 //  Assets
 
 typedef struct {
-    s_text_t bytes;
+    bytebuf_t bytes;
     size_t limit;
     bool too_large;
 } s_asset_t;
@@ -368,31 +345,7 @@ s_on_asset (const void *data, size_t size, void *arg)
         self->too_large = true;
         return -1;
     }
-    return s_text_add (&self->bytes, data, size);
-}
-
-static char *
-s_base64 (const unsigned char *data, size_t size)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *text = malloc ((size + 2) / 3 * 4 + 1);
-    if (!text)
-        return NULL;
-    char *cursor = text;
-    for (size_t index = 0; index < size; index += 3) {
-        uint32_t group = (uint32_t)data[index] << 16;
-        if (index + 1 < size)
-            group |= (uint32_t)data[index + 1] << 8;
-        if (index + 2 < size)
-            group |= data[index + 2];
-        *cursor++ = alphabet[(group >> 18) & 63];
-        *cursor++ = alphabet[(group >> 12) & 63];
-        *cursor++ = index + 1 < size ? alphabet[(group >> 6) & 63] : '=';
-        *cursor++ = index + 2 < size ? alphabet[group & 63] : '=';
-    }
-    *cursor = '\0';
-    return text;
+    return bytebuf_append (&self->bytes, data, size);
 }
 
 //  Replace the "url" of asset (named name) with the fetched "data".
@@ -405,8 +358,8 @@ s_fetch_asset (s3_t *s3, cJSON *asset, const char *name, size_t *budget,
     snprintf (field, sizeof (field), "assets.%s.url", name);
     const cJSON *url = cJSON_GetObjectItemCaseSensitive (asset, "url");
     if (!cJSON_IsString (url)) {
-        char got[FIELDERR_DESCRIBE_MAX];
-        fielderr_describe (url, got, sizeof (got));
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (url, got, sizeof (got));
         fielderr_set (err, field, "must be an s3:// URL, got %s", got);
         return -1;
     }
@@ -429,8 +382,7 @@ s_fetch_asset (s3_t *s3, cJSON *asset, const char *name, size_t *budget,
         else
             fielderr_set (err, field, "cannot read %s", error);
     } else {
-        data = s_base64 ((const unsigned char *)fetched.bytes.data,
-                         fetched.bytes.size);
+        data = base64_encode (fetched.bytes.data, fetched.bytes.size);
         if (!data || !cJSON_AddStringToObject (asset, "data", data))
             fielderr_set (err, field, "out of memory");
         else {
@@ -440,7 +392,7 @@ s_fetch_asset (s3_t *s3, cJSON *asset, const char *name, size_t *budget,
         }
     }
     free (data);
-    free (fetched.bytes.data);
+    bytebuf_free (&fetched.bytes);
     free (bucket);
     free (key);
     return rc;
@@ -496,22 +448,23 @@ s_splice (const char *json, size_t size, const s_span_t *first,
         first_text = second_text;
         second_text = NULL;
     }
-    s_text_t result = {NULL, 0, 0};
+    bytebuf_t result = {0};
     const char *cursor = json;
-    int rc = s_text_add (&result, cursor, (size_t)(first->start - cursor));
-    rc |= s_text_add (&result, first_text, strlen (first_text));
+    int rc = bytebuf_append (&result, cursor, (size_t)(first->start - cursor));
+    rc |= bytebuf_append (&result, first_text, strlen (first_text));
     cursor = first->start + first->length;
     if (second_text) {
-        rc |= s_text_add (&result, cursor, (size_t)(second->start - cursor));
-        rc |= s_text_add (&result, second_text, strlen (second_text));
+        rc |=
+            bytebuf_append (&result, cursor, (size_t)(second->start - cursor));
+        rc |= bytebuf_append (&result, second_text, strlen (second_text));
         cursor = second->start + second->length;
     }
-    rc |= s_text_add (&result, cursor, (size_t)(json + size - cursor));
+    rc |= bytebuf_append (&result, cursor, (size_t)(json + size - cursor));
     if (rc) {
-        free (result.data);
+        bytebuf_free (&result);
         return NULL;
     }
-    return result.data;
+    return bytebuf_detach (&result);
 }
 
 int
@@ -526,8 +479,7 @@ fetch_resolve (s3_t *s3, const char *json, size_t size, size_t max_bytes,
     if (!s_contains (json, size, "://"))
         return 0;
     fielderr_t parse_err;
-    cJSON *root =
-        fielderr_parse_json (json, size, JOBSPEC_NESTING_MAX, &parse_err);
+    cJSON *root = jsondoc_parse (json, size, JOBSPEC_NESTING_MAX, &parse_err);
     if (!cJSON_IsObject (root)) {
         cJSON_Delete (root);
         return 0;

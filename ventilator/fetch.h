@@ -4,8 +4,8 @@
     A job document may give its records as "records":
     "s3://bucket/key.jsonl" instead of an array, and an image asset as
     {"type": "png", "url": "s3://bucket/key.png"} instead of inline base64
-    "data". fetch_resolve downloads them with common/s3 and returns the
-    document as common/jobspec reads it: the records as an array, each
+    "data". fetch_resolve downloads them with common/store/s3 and returns the
+    document as common/doc/jobspec reads it: the records as an array, each
     asset with its bytes as "data". The document's own text is kept byte
     for byte (numbers are never printed again), only the two values are
     replaced.
@@ -14,7 +14,7 @@
     .ndjson; one JSON object per line, blank lines skipped) or CSV (.csv:
     the header row names the fields, dotted names nest, every cell is a
     string). Either is read record by record as it arrives by
-    common/records, exactly as `pdfpipe submit --records` reads a file, so
+    common/doc/records, exactly as `pdfpipe submit --records` reads a file, so
     errors read alike: "s3://b/k.jsonl line 17: not valid JSON at column
     9". Any other extension is an error.
 

@@ -21,9 +21,9 @@
     with this module's S3 client, on the HTTP thread.
 
     Results in S3 are never streamed through here: the result route answers
-    302 to a presigned GET URL (common/s3, signed with the ventilator's own
-    credentials from the environment), and the status document carries the
-    same URL. Signing is local arithmetic; no request goes to S3.
+    302 to a presigned GET URL (common/store/s3, signed with the
+    ventilator's own credentials from the environment), and the status
+    document carries the same URL. Signing is local arithmetic; no request goes to S3.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -47,11 +47,12 @@
 #include <unistd.h>
 
 #include "chunkplan.h"
+#include "disposition.h"
 #include "fetch.h"
 #include "jobspec.h"
 #include "jobstore.h"
 #include "log.h"
-#include "output.h"
+#include "proto.h"
 #include "s3.h"
 #include "timestamp.h"
 
@@ -112,7 +113,7 @@ s_printable (const char *text, size_t length, char *buffer, size_t size)
 static bool
 s_is_job_id (const char *text, size_t length)
 {
-    if (length != HTTPAPI_JOB_ID_LENGTH)
+    if (length != PROTO_JOB_ID_LENGTH)
         return false;
     for (size_t index = 0; index < length; index++) {
         char c = text[index];
@@ -470,10 +471,10 @@ s_new_job_id (char *id)
     zuuid_t *uuid = zuuid_new ();
     assert (uuid);
     const char *text = zuuid_str (uuid);
-    assert (strlen (text) == HTTPAPI_JOB_ID_LENGTH);
-    for (size_t index = 0; index < HTTPAPI_JOB_ID_LENGTH; index++)
+    assert (strlen (text) == PROTO_JOB_ID_LENGTH);
+    for (size_t index = 0; index < PROTO_JOB_ID_LENGTH; index++)
         id[index] = (char)tolower ((unsigned char)text[index]);
-    id[HTTPAPI_JOB_ID_LENGTH] = '\0';
+    id[PROTO_JOB_ID_LENGTH] = '\0';
     zuuid_destroy (&uuid);
 }
 
@@ -505,7 +506,7 @@ s_submit (httpapi_t *self, struct MHD_Connection *connection,
         return s_queue (connection, MHD_HTTP_BAD_REQUEST,
                         s_error_response (err.field, err.message));
     }
-    char id[HTTPAPI_JOB_ID_LENGTH + 1];
+    char id[PROTO_JOB_ID_LENGTH + 1];
     s_new_job_id (id);
     if (jobstore_insert (self->store, id, spec)) {
         jobspec_destroy (&spec);
@@ -678,7 +679,7 @@ s_send_file (httpapi_t *self, struct MHD_Connection *connection, const char *id,
     char *key = NULL, *filename = NULL;
     jobstore_output (self->store, id, &key, &filename);
     char *disposition =
-        filename ? output_content_disposition (filename)
+        filename ? disposition_header (filename)
                  : zsys_sprintf ("attachment; filename=\"%s.pdf\"", id);
     MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
                              "application/pdf");
@@ -796,9 +797,9 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
         //  Only well-formed ids reach the store.
         if (!s_is_job_id (id_part, id_length))
             return s_unknown_job (connection, id_part, id_length);
-        char id[HTTPAPI_JOB_ID_LENGTH + 1];
-        memcpy (id, id_part, HTTPAPI_JOB_ID_LENGTH);
-        id[HTTPAPI_JOB_ID_LENGTH] = '\0';
+        char id[PROTO_JOB_ID_LENGTH + 1];
+        memcpy (id, id_part, PROTO_JOB_ID_LENGTH);
+        id[PROTO_JOB_ID_LENGTH] = '\0';
         if (route == S_ROUTE_RESULT)
             return s_result (self, connection, id);
         if (is_delete)

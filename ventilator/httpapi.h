@@ -48,8 +48,6 @@
 #define HTTPAPI_CONNECTION_MEMORY_BYTES (64 * 1024)
 //  How long to wait for the main loop to take a NEW or CANCEL hint.
 #define HTTPAPI_NOTIFY_TIMEOUT_MS 1000
-//  Job ids the API hands out and accepts: a random UUID as lowercase hex.
-#define HTTPAPI_JOB_ID_LENGTH 32
 
 typedef struct _httpapi_t httpapi_t;
 

@@ -138,47 +138,11 @@ static const char *s_sql[S_STMT_COUNT] = {
                         " WHERE id = ?1",
 };
 
-static const char *s_state_names[JOBSTATE_COUNT] = {
-    [JOB_QUEUED] = "queued",       [JOB_RENDERING] = "rendering",
-    [JOB_MERGING] = "merging",     [JOB_STORING] = "storing",
-    [JOB_DONE] = "done",           [JOB_FAILED] = "failed",
-    [JOB_CANCELLED] = "cancelled",
-};
-
 struct _jobstore_t {
     sqlite3 *db;
     char *path; // data_dir/jobs.db, for log lines
     sqlite3_stmt *stmts[S_STMT_COUNT];
 };
-
-const char *
-jobstate_name (jobstate_t state)
-{
-    if ((unsigned)state >= JOBSTATE_COUNT)
-        return "unknown";
-    return s_state_names[state];
-}
-
-int
-jobstate_parse (const char *name, jobstate_t *state)
-{
-    assert (state);
-    if (!name)
-        return -1;
-    for (int index = 0; index < JOBSTATE_COUNT; index++) {
-        if (streq (name, s_state_names[index])) {
-            *state = (jobstate_t)index;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-bool
-jobstate_is_terminal (jobstate_t state)
-{
-    return state == JOB_DONE || state == JOB_FAILED || state == JOB_CANCELLED;
-}
 
 //  The cached statement id, reset and ready for binding; NULL (logged) if
 //  it cannot be prepared, which means the schema and the code disagree.
@@ -504,7 +468,7 @@ jobstore_output (jobstore_t *self, const char *job_id, char **key_p,
     assert (filename_p);
     *key_p = NULL;
     *filename_p = NULL;
-    if (strlen (job_id) > JOBSTORE_ID_MAX)
+    if (strlen (job_id) > PROTO_JOB_ID_MAX)
         return -1;
     sqlite3_stmt *stmt = s_stmt (self, S_SELECT_OUTPUT);
     if (!stmt)
@@ -542,7 +506,7 @@ static int
 s_select_job (jobstore_t *self, const char *job_id, jobstore_job_t *job,
               char **error_p, char **location_p, uint64_t *bytes_p)
 {
-    if (strlen (job_id) > JOBSTORE_ID_MAX)
+    if (strlen (job_id) > PROTO_JOB_ID_MAX)
         return -1;
     sqlite3_stmt *stmt = s_stmt (self, S_SELECT_JOB);
     if (!stmt)

@@ -29,31 +29,19 @@
 #include <stdint.h>
 
 #include "jobspec.h"
+#include "proto.h"
 
 #define JOBSTORE_FILENAME "jobs.db"
 //  How long a write waits for the other handle's transaction to finish.
 //  Transactions are short (the longest is inserting a large job), so this
 //  is only hit when something is badly wrong.
 #define JOBSTORE_BUSY_TIMEOUT_MS 10000
-#define JOBSTORE_ID_MAX 64 // characters in a job id
 
 typedef struct _jobstore_t jobstore_t;
 
-typedef enum {
-    JOB_QUEUED = 0,
-    JOB_RENDERING,
-    JOB_MERGING,
-    JOB_STORING,
-    JOB_DONE,
-    JOB_FAILED,
-    JOB_CANCELLED,
-} jobstate_t;
-
-#define JOBSTATE_COUNT (JOB_CANCELLED + 1)
-
 //  A job's row, as jobstore_job reads it.
 typedef struct {
-    char id[JOBSTORE_ID_MAX + 1];
+    char id[PROTO_JOB_ID_MAX + 1];
     jobstate_t state;
     uint32_t pages;       // total pages (= records)
     uint32_t chunk_pages; // pages per chunk, the last chunk may have fewer
@@ -62,20 +50,6 @@ typedef struct {
     uint32_t pages_done;  // pages in those chunks
     int64_t created_at;   // ms since the Unix epoch, UTC
 } jobstore_job_t;
-
-//  The state's name as the API shows it: "queued", "rendering", "merging",
-//  "storing", "done", "failed", "cancelled". "unknown" for anything else.
-const char *
-jobstate_name (jobstate_t state);
-
-//  The state named name (exact, lowercase). Returns -1 when name is not a
-//  state, 0 otherwise.
-int
-jobstate_parse (const char *name, jobstate_t *state);
-
-//  True for done, failed and cancelled.
-bool
-jobstate_is_terminal (jobstate_t state);
 
 //  Open (creating if needed) data_dir and data_dir/jobs.db, and the schema.
 //  Returns NULL, after logging why, when the directory or database cannot

@@ -205,10 +205,10 @@ lifecycle_worker_message (lifecycle_t *self, wire_t *message, int64_t now)
         log_warning ("job=%s chunk=%u attempt=%u failed on worker=%s: %s",
                      wire_job_id (message), wire_chunk_nbr (message),
                      wire_attempt (message), wire_peer (message),
-                     wire_text (message));
+                     wire_error (message));
         scheduler_chunk_failed (
             self->scheduler, wire_job_id (message), wire_chunk_nbr (message),
-            wire_attempt (message), wire_text (message), s_job_failed, self);
+            wire_attempt (message), wire_error (message), s_job_failed, self);
         return 0;
     default:
         log_warning ("dropped %s from worker=%s: not a worker message",
@@ -235,7 +235,7 @@ s_send_output (lifecycle_t *self, const char *job_id)
         return;
     wire_t *output = wire_new (WIRE_OUTPUT);
     wire_set_job_id (output, job_id);
-    wire_set_text (output, key);
+    wire_set_key (output, key);
     wire_set_filename (output, filename ? filename : "");
     if (s_send_to_sink (self, output))
         log_warning ("job=%s cannot tell the sink where the result goes: %s",
@@ -336,14 +336,14 @@ lifecycle_sink_message (lifecycle_t *self, const wire_t *message)
     case WIRE_STORED:
         return s_chunk_stored (self, job_id, wire_chunk_nbr (message));
     case WIRE_JOB_STATE:
-        return s_job_state (self, job_id, wire_text (message));
+        return s_job_state (self, job_id, wire_state (message));
     case WIRE_JOB_DONE:
-        s_job_done (self, job_id, wire_text (message), wire_bytes (message));
+        s_job_done (self, job_id, wire_location (message), wire_bytes (message));
         return 0;
     case WIRE_JOB_FAILED:
-        log_info ("job=%s failed in the sink: %s", job_id, wire_text (message));
+        log_info ("job=%s failed in the sink: %s", job_id, wire_reason (message));
         jobstore_set_state (self->jobstore, job_id, JOB_FAILED,
-                            wire_text (message));
+                            wire_reason (message));
         s_forget (self, job_id);
         return 0;
     default:

@@ -26,23 +26,19 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "options.h"
+#include "proto.h"
 #include "scheduler.h"
 #include "wire.h"
 
-#define VENTILATOR_HTTP_PORT 8080
-#define VENTILATOR_DISPATCH "tcp://127.0.0.1:5557"
-#define VENTILATOR_EVENTS "tcp://127.0.0.1:5558"
-#define VENTILATOR_SINK "tcp://127.0.0.1:5559"
+#define VENTILATOR_DISPATCH PROTO_DISPATCH_ENDPOINT
+#define VENTILATOR_EVENTS PROTO_EVENTS_ENDPOINT
+#define VENTILATOR_SINK PROTO_RESULTS_ENDPOINT
 #define VENTILATOR_DATA_DIR "./pdfpipe-data/ventilator"
 #define VENTILATOR_API_ENDPOINT "inproc://pdfpipe-api"
 #define VENTILATOR_MAX_BODY_MB 64
 #define VENTILATOR_TICK_MS 250
 #define VENTILATOR_RESCAN_MS 5000
 #define VENTILATOR_SINK_SNDHWM 10000
-//  ZeroMQ's own pings to the sink: a sink host that vanished without
-//  closing the connection is noticed within seconds, not TCP's minutes.
-#define VENTILATOR_ZMTP_HEARTBEAT_IVL_MS 1000
-#define VENTILATOR_ZMTP_HEARTBEAT_TIMEOUT_MS 5000
 
 //  The command line: defaults here, the rest from options_parse.
 static struct {
@@ -60,7 +56,7 @@ static struct {
     bool verbose;
 } s_options = {
     .http_address = "127.0.0.1",
-    .http_port = VENTILATOR_HTTP_PORT,
+    .http_port = PROTO_HTTP_PORT_NBR,
     .dispatch_endpoint = VENTILATOR_DISPATCH,
     .events_endpoint = VENTILATOR_EVENTS,
     .sink_endpoint = VENTILATOR_SINK,
@@ -69,7 +65,7 @@ static struct {
     .max_attempts = SCHEDULER_MAX_ATTEMPTS,
     .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
     .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
-    .worker_expiry_ms = SCHEDULER_WORKER_EXPIRY_MS,
+    .worker_expiry_ms = PROTO_WORKER_EXPIRY_MS,
 };
 
 static const options_spec_t s_option_table[] = {
@@ -93,9 +89,10 @@ static const options_spec_t s_option_table[] = {
                     86400000L, NULL, "base wait for a chunk's result, ms"),
     OPTIONS_NUMBER ("deadline-per-page-ms", &s_options.deadline_per_page_ms,
                     "N", 0, 600000L, NULL, "added per page of the chunk, ms"),
-    //  Workers heartbeat every second: below two seconds a busy host
-    //  would lose live workers.
-    OPTIONS_NUMBER ("worker-expiry-ms", &s_options.worker_expiry_ms, "N", 2000,
+    //  Workers heartbeat every second: below PROTO_WORKER_EXPIRY_MIN_MS a
+    //  busy host would lose live workers.
+    OPTIONS_NUMBER ("worker-expiry-ms", &s_options.worker_expiry_ms, "N",
+                    PROTO_WORKER_EXPIRY_MIN_MS,
                     3600000L, NULL,
                     "silence after which a worker is dead and its chunks "
                     "go to others, ms"),
@@ -237,8 +234,8 @@ main (int argc, char *argv[])
     //  repeated, and the sink drops late chunks of a job it finished).
     zsock_set_sndhwm (sink, VENTILATOR_SINK_SNDHWM);
     zsock_set_sndtimeo (sink, 0);
-    zsock_set_heartbeat_ivl (sink, VENTILATOR_ZMTP_HEARTBEAT_IVL_MS);
-    zsock_set_heartbeat_timeout (sink, VENTILATOR_ZMTP_HEARTBEAT_TIMEOUT_MS);
+    zsock_set_heartbeat_ivl (sink, PROTO_ZMTP_HEARTBEAT_IVL_MS);
+    zsock_set_heartbeat_timeout (sink, PROTO_ZMTP_HEARTBEAT_TIMEOUT_MS);
     if (zsock_connect (sink, "%s", s_options.sink_endpoint) < 0) {
         log_error ("bad sink endpoint %s", s_options.sink_endpoint);
         goto cleanup;

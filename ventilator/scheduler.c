@@ -44,7 +44,7 @@ typedef struct {
 } s_chunk_t;
 
 struct _s_job_t {
-    char id[65];
+    char id[PROTO_JOB_ID_MAX + 1];
     uint32_t pages;
     uint32_t chunk_pages;
     uint32_t chunk_count;
@@ -60,7 +60,7 @@ struct _s_job_t {
 
 //  A chunk dispatched to a worker and not yet given back by its READY.
 typedef struct {
-    char job_id[65];
+    char job_id[PROTO_JOB_ID_MAX + 1];
     uint32_t chunk_nbr;
     uint32_t attempt;
     int64_t dispatched_at; // ms, zclock_mono ()
@@ -123,7 +123,7 @@ scheduler_new (const scheduler_config_t *config)
         .max_attempts = SCHEDULER_MAX_ATTEMPTS,
         .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
         .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
-        .worker_expiry_ms = SCHEDULER_WORKER_EXPIRY_MS,
+        .worker_expiry_ms = PROTO_WORKER_EXPIRY_MS,
         .query_interval_ms = SCHEDULER_QUERY_INTERVAL_MS,
     };
     if (config)

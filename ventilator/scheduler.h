@@ -44,13 +44,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proto.h"
+
 #define SCHEDULER_MAX_ATTEMPTS 4
 #define SCHEDULER_DEADLINE_BASE_MS 30000
 #define SCHEDULER_DEADLINE_PER_PAGE_MS 50
-//  A worker not heard from for this long is dead: it loses its credits and
-//  its chunks are dispatched again. Workers heartbeat every second, busy or
-//  not, so this is five missed heartbeats.
-#define SCHEDULER_WORKER_EXPIRY_MS 5000
 //  A chunk dispatched this long ago that the worker's heartbeat says it
 //  does not hold was lost on the way. Far above a heartbeat's travel time,
 //  so a heartbeat that crossed a CHUNK on the wire is not misread.
@@ -75,7 +73,7 @@ typedef struct {
 
 //  One decision: send this chunk to this worker.
 typedef struct {
-    char job_id[65];
+    char job_id[PROTO_JOB_ID_MAX + 1];
     uint32_t chunk_nbr;
     uint32_t attempt;    // 1 for the first dispatch
     uint32_t first_page; // 1-based

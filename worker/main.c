@@ -10,7 +10,7 @@
 
     The loop below never renders, so it can always say it is alive: it
     sends a HEARTBEAT with its free credits (1 idle, 0 busy) whenever it has
-    been silent for WORKER_HEARTBEAT_INTERVAL_MS, also in the middle of a
+    been silent for PROTO_HEARTBEAT_INTERVAL_MS, also in the middle of a
     long chunk. The ventilator counts a worker that stops heartbeating as
     dead and gives its chunk to another worker.
 
@@ -31,15 +31,12 @@
 
 #include "log.h"
 #include "options.h"
+#include "proto.h"
 #include "slot.h"
 #include "wire.h"
 
-#define WORKER_VENTILATOR_DEFAULT "tcp://127.0.0.1:5557"
-#define WORKER_SINK_DEFAULT "tcp://127.0.0.1:5559"
-//  Silence after which the worker repeats its credits; the ventilator
-//  counts a worker as gone after several missed intervals
-//  (SCHEDULER_WORKER_EXPIRY_MS).
-#define WORKER_HEARTBEAT_INTERVAL_MS 1000
+#define WORKER_VENTILATOR_DEFAULT PROTO_DISPATCH_ENDPOINT
+#define WORKER_SINK_DEFAULT PROTO_RESULTS_ENDPOINT
 //  Chunks rendered at once: the one slot.
 #define WORKER_SLOTS 1
 //  A result sent just before exit still reaches the sink.
@@ -51,11 +48,6 @@
 //  Control messages queued while the ventilator is away. They are never
 //  waited for: a dropped one is repeated by the next heartbeat.
 #define WORKER_VENTILATOR_SNDHWM 100
-//  ZeroMQ's own pings on both connections: a peer host that vanished
-//  without closing them (power loss, network cut) is noticed within
-//  seconds and the socket reconnects, instead of after TCP's minutes.
-#define WORKER_ZMTP_HEARTBEAT_IVL_MS 1000
-#define WORKER_ZMTP_HEARTBEAT_TIMEOUT_MS 5000
 //  Bytes of --name kept in the routing id (ZeroMQ allows 255).
 #define WORKER_ROUTING_NAME_MAX 64
 
@@ -111,7 +103,7 @@ s_send_failed (const wire_t *chunk, const char *error, zsock_t *ventilator)
     wire_set_job_id (failed, wire_job_id (chunk));
     wire_set_chunk_nbr (failed, wire_chunk_nbr (chunk));
     wire_set_attempt (failed, wire_attempt (chunk));
-    wire_set_text (failed, error);
+    wire_set_error (failed, error);
     if (wire_send (failed, ventilator))
         log_warning ("job=%s chunk=%" PRIu32 " could not report the failure "
                      "to the ventilator",
@@ -200,10 +192,10 @@ main (int argc, char *argv[])
     zsock_set_sndtimeo (ventilator, 0);
     zsock_set_sndhwm (sink, WORKER_SINK_SNDHWM);
     zsock_set_linger (sink, WORKER_SINK_LINGER_MS);
-    zsock_set_heartbeat_ivl (ventilator, WORKER_ZMTP_HEARTBEAT_IVL_MS);
-    zsock_set_heartbeat_timeout (ventilator, WORKER_ZMTP_HEARTBEAT_TIMEOUT_MS);
-    zsock_set_heartbeat_ivl (sink, WORKER_ZMTP_HEARTBEAT_IVL_MS);
-    zsock_set_heartbeat_timeout (sink, WORKER_ZMTP_HEARTBEAT_TIMEOUT_MS);
+    zsock_set_heartbeat_ivl (ventilator, PROTO_ZMTP_HEARTBEAT_IVL_MS);
+    zsock_set_heartbeat_timeout (ventilator, PROTO_ZMTP_HEARTBEAT_TIMEOUT_MS);
+    zsock_set_heartbeat_ivl (sink, PROTO_ZMTP_HEARTBEAT_IVL_MS);
+    zsock_set_heartbeat_timeout (sink, PROTO_ZMTP_HEARTBEAT_TIMEOUT_MS);
     if (zsock_connect (ventilator, "%s", s_options.ventilator) ||
         zsock_connect (sink, "%s", s_options.sink)) {
         log_error ("cannot connect to ventilator=%s sink=%s: %s",
@@ -223,7 +215,7 @@ main (int argc, char *argv[])
               s_options.ventilator, s_options.sink);
 
     s_send_credits (WIRE_READY, WORKER_SLOTS, ventilator);
-    int64_t heartbeat_at = zclock_mono () + WORKER_HEARTBEAT_INTERVAL_MS;
+    int64_t heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
     while (!zsys_interrupted) {
         int64_t wait_ms = heartbeat_at - zclock_mono ();
         void *which = zpoller_wait (poller, wait_ms > 0 ? (int)wait_ms : 0);
@@ -233,12 +225,12 @@ main (int argc, char *argv[])
             s_on_ventilator (ventilator, slot, poller);
         else if (which == slot_sock (slot)) {
             s_on_slot (ventilator, slot, poller);
-            heartbeat_at = zclock_mono () + WORKER_HEARTBEAT_INTERVAL_MS;
+            heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
         }
         if (zclock_mono () >= heartbeat_at) {
             s_send_credits (WIRE_HEARTBEAT, slot_busy (slot) ? 0 : WORKER_SLOTS,
                             ventilator);
-            heartbeat_at = zclock_mono () + WORKER_HEARTBEAT_INTERVAL_MS;
+            heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
         }
     }
     log_info ("worker %s stopping%s", routing_id,

@@ -332,7 +332,7 @@ s_ttf_load (render_t *self, const template_font_t *font)
 static bool
 s_font_is_specific (const template_font_t *font)
 {
-    return font->standard && font->check.charset == SUBST_CHARSET_ASCII;
+    return font->standard && font->check.charset == CHARSET_ASCII;
 }
 
 //  The document's handle for font, made on first use.
@@ -431,8 +431,8 @@ s_expand (const subst_t *text, const s_page_t *page, const subst_vars_t *vars,
     if (!bytes)
         return NULL;
     //  Checked against the font above, so it converts.
-    if (font->standard && font->check.charset == SUBST_CHARSET_WINANSI)
-        subst_winansi_encode (bytes);
+    if (font->standard && font->check.charset == CHARSET_WINANSI)
+        charset_winansi_encode (bytes);
     return bytes;
 }
 
@@ -440,9 +440,8 @@ static const char *
 s_ellipsis (const template_font_t *font)
 {
     if (font->standard)
-        return font->check.charset == SUBST_CHARSET_WINANSI
-                   ? S_ELLIPSIS_WIN_ANSI
-                   : S_ELLIPSIS_ASCII;
+        return font->check.charset == CHARSET_WINANSI ? S_ELLIPSIS_WIN_ANSI
+                                                      : S_ELLIPSIS_ASCII;
     return font->check.covers (font->check.face, 0x2026) ? S_ELLIPSIS_UTF8
                                                          : S_ELLIPSIS_ASCII;
 }

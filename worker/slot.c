@@ -17,6 +17,7 @@
 
 #include "fielderr.h"
 #include "jobspec.h"
+#include "jsondoc.h"
 #include "log.h"
 #include "render.h"
 #include "template.h"
@@ -107,8 +108,8 @@ s_chunk_render (s_thread_t *self, const wire_t *chunk, fielderr_t *err)
         return NULL;
     const char *records_json = wire_records_json (chunk);
     fielderr_t parse_err;
-    cJSON *records = fielderr_parse_json (records_json, strlen (records_json),
-                                          JOBSPEC_NESTING_MAX, &parse_err);
+    cJSON *records = jsondoc_parse (records_json, strlen (records_json),
+                                    JOBSPEC_NESTING_MAX, &parse_err);
     if (!records) {
         fielderr_set (err, "records", "%s", parse_err.message);
         return NULL;

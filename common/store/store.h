@@ -1,0 +1,89 @@
+/*  store - where finished documents go: the storage back end.
+
+    Owns one storage location, named by a URL, and putting whole files into
+    it under a key such as "<job_id>.pdf". store_new picks the back end from
+    the URL's scheme; callers never see which back end they use.
+
+    Back ends:
+    - file://DIR, or a plain DIR: a local directory, created when missing.
+      DIR may be relative ("file://./out") and is taken literally (no
+      percent-decoding). An object is a file DIR/<key>; putting one moves
+      the file in with rename when source and store share a file system,
+      and otherwise copies it to a temporary name in the store, fsyncs it
+      and renames it, so a reader never sees half a document. Locations
+      are "file:///absolute/dir/<key>". Content type and disposition are
+      not kept.
+    - s3://BUCKET/PREFIX (PREFIX optional): objects BUCKET/PREFIX/<key> in
+      S3 or an S3-compatible store, configured by the environment (see
+      common/store/s3: credentials, region, endpoint, path style, part size).
+      Putting one uploads the file (multipart from the part size on) and
+      then deletes it; the object keeps the content type and disposition
+      (download name) given to the put. Nothing is visible under the key until
+   the upload is complete. Locations are "s3://BUCKET/PREFIX/<key>".
+
+    Keys are 1 to STORE_KEY_MAX characters of [A-Za-z0-9._/-]: segments
+    separated by single '/', none empty and none starting with '.' (so no
+    "..", no hidden files, no clash with temporary names), no leading or
+    trailing '/' (common/proto/ident, ident_key_valid). An s3:// PREFIX
+    follows the same rules.
+
+    Errors are not logged here except in store_new (and the S3 client's
+    retry warnings): each failing call fills an error text (STORE_ERROR_MAX
+    bytes, with strerror or what S3 answered) for the caller to log and
+    report with its own context. A store_t is used by one thread.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#ifndef PDFPIPE_STORE_H
+#define PDFPIPE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define STORE_KEY_MAX 1024
+#define STORE_ERROR_MAX 1024 // size of an error text buffer
+
+typedef struct _store_t store_t;
+
+//  What a put stores besides the bytes.
+typedef struct {
+    const char *content_type;        // NULL: application/octet-stream
+    const char *content_disposition; // header value; NULL: none
+    const char *log_context;         // start of log lines: "job=<id>"
+} store_put_options_t;
+
+//  Open the store named by url. Returns NULL (logged) for an unknown
+//  scheme or a location that cannot be created or reached. Caller owns the
+//  result.
+store_t *
+store_new (const char *url);
+
+void
+store_destroy (store_t **self_p);
+
+//  The store's canonical URL ("file:///absolute/dir"). Borrowed.
+const char *
+store_url (store_t *self);
+
+//  True when key follows the rules above, at most STORE_KEY_MAX bytes.
+bool
+store_key_valid (const char *key);
+
+//  Put the file at path into the store under key, replacing what was
+//  there, and take the file: on success it is gone from path. options may
+//  be NULL. Sets *location_p to the object's URL (caller frees) and
+//  *bytes_p to its size. Returns -1 and fills error for a bad key or when
+//  the object cannot be written (no space, no permission, S3 refused or
+//  failed after its retries, ...); the file at path is then left as it was
+//  and nothing partial is visible under key.
+int
+store_put_file (store_t *self, const char *key, const char *path,
+                const store_put_options_t *options, char **location_p,
+                uint64_t *bytes_p, char *error);
+
+//  Remove the object under key. An absent object is not an error. Returns
+//  -1 and fills error for a bad key or when removing fails.
+int
+store_remove (store_t *self, const char *key, char *error);
+
+#endif
