@@ -56,7 +56,9 @@ class Supervisor(threading.Thread):
     def __init__(self, pipe, argv, count):
         super().__init__(daemon=True)
         self.pipe, self.argv = pipe, argv
-        self.live = [pipe.add_worker(argv) for _ in range(count)]
+        # They crash on the poison chunk by design.
+        self.live = [pipe.add_worker(argv, may_exit=True)
+                     for _ in range(count)]
         self.restarts = 0
         self.stopping = threading.Event()
 
@@ -64,7 +66,8 @@ class Supervisor(threading.Thread):
         while not self.stopping.wait(0.1):
             for index, proc in enumerate(self.live):
                 if proc.poll() is not None:
-                    self.live[index] = self.pipe.add_worker(self.argv)
+                    self.live[index] = self.pipe.add_worker(self.argv,
+                                                            may_exit=True)
                     self.restarts += 1
 
     def stop(self):
