@@ -172,6 +172,29 @@ test_fielderr_parse_json_rejects_text_after_document (void **state)
 }
 
 static void
+test_fielderr_parse_json_rejects_raw_control_characters (void **state)
+{
+    (void)state;
+    //  Between tokens, where cJSON would skip it as white space.
+    s_assert_parse_fails ("{\"a\": 1\x01}", "not valid JSON near line 1 "
+                                           "column 8: control character "
+                                           "U+0001 is not allowed there");
+    //  A NUL inside a string, where cJSON would end the string.
+    const char text[] = "{\"a\": \"x\0y\"}";
+    fielderr_t err = {"x", "x"};
+    cJSON *root = fielderr_parse_json (text, sizeof text - 1, 64, &err);
+    assert_null (root);
+    assert_string_equal (err.message, "not valid JSON near line 1 column 9: "
+                                      "control character U+0000 is not "
+                                      "allowed there");
+    //  Tab, line feed and carriage return are white space.
+    const char *blank = "{\t\"a\":\r\n1}";
+    root = fielderr_parse_json (blank, strlen (blank), 64, &err);
+    assert_non_null (root);
+    cJSON_Delete (root);
+}
+
+static void
 test_fielderr_parse_json_accepts_nesting_at_limit (void **state)
 {
     (void)state;
@@ -310,6 +333,8 @@ main (void)
         cmocka_unit_test (
             test_fielderr_parse_json_counts_columns_in_characters),
         cmocka_unit_test (test_fielderr_parse_json_rejects_text_after_document),
+        cmocka_unit_test (
+            test_fielderr_parse_json_rejects_raw_control_characters),
         cmocka_unit_test (test_fielderr_parse_json_accepts_nesting_at_limit),
         cmocka_unit_test (
             test_fielderr_parse_json_rejects_nesting_beyond_limit),
