@@ -34,6 +34,10 @@
 
 #define S_MAX_BODY_BYTES 4096
 #define S_RECEIVE_TIMEOUT_MS 2000
+//  Polling for a change the server makes in its own time: a generous
+//  bound, whose expiry fails the test, and the pause between tries.
+#define S_POLL_TIMEOUT_MS 10000
+#define S_POLL_INTERVAL_MS 20
 
 static const char *s_document =
     "{\"version\": 1, \"chunk_pages\": 2,"
@@ -896,6 +900,30 @@ s_raw_exchange (s_fixture_t *fixture, const char *request, size_t size)
     return answer;
 }
 
+//  POST the document until the answer is wanted, while it is still
+//  meanwhile (the server has not yet seen what the test did); any other
+//  answer, or no wanted one within S_POLL_TIMEOUT_MS, fails the test.
+static s_reply_t
+s_post_until (s_fixture_t *fixture, long wanted, long meanwhile)
+{
+    int64_t deadline = zclock_mono () + S_POLL_TIMEOUT_MS;
+    while (true) {
+        s_reply_t reply =
+            s_request (fixture, "POST", "/v1/jobs", S_JSON, s_document);
+        if (reply.status == wanted)
+            return reply;
+        if (reply.status != meanwhile)
+            fail_msg ("POST /v1/jobs answered %ld, expected %ld or %ld: %s",
+                      reply.status, wanted, meanwhile, reply.body);
+        s_reply_free (&reply);
+        if (zclock_mono () > deadline)
+            fail_msg ("POST /v1/jobs still answered %ld, not %ld, after "
+                      "%d ms",
+                      meanwhile, wanted, S_POLL_TIMEOUT_MS);
+        zclock_sleep (S_POLL_INTERVAL_MS);
+    }
+}
+
 static void
 test_uploads_beyond_the_memory_budget_get_503 (void **state)
 {
@@ -913,10 +941,9 @@ test_uploads_beyond_the_memory_budget_get_503 (void **state)
         holders[index] = s_raw_connect (fixture);
         s_raw_send (holders[index], head, strlen (head));
     }
-    //  Give the server a moment to take in those partial bodies.
-    zclock_sleep (300);
-    s_reply_t reply =
-        s_request (fixture, "POST", "/v1/jobs", S_JSON, s_document);
+    //  The server takes in those partial bodies in its own time; until
+    //  it has, a new upload still fits.
+    s_reply_t reply = s_post_until (fixture, 503, 202);
     s_expect_error (&reply, 503, "retry");
     char retry_after[16];
     assert_true (
@@ -926,9 +953,7 @@ test_uploads_beyond_the_memory_budget_get_503 (void **state)
     //  Once they go away, the memory is back.
     for (int index = 0; index < HTTPAPI_BODY_BUDGET_FACTOR; index++)
         close (holders[index]);
-    zclock_sleep (300);
-    reply = s_request (fixture, "POST", "/v1/jobs", S_JSON, s_document);
-    assert_int_eq (reply.status, 202);
+    reply = s_post_until (fixture, 202, 503);
     s_reply_free (&reply);
 }
 

@@ -251,10 +251,34 @@ test_jsondoc_require_object_names_what_it_got (void **state)
     cJSON_Delete (number);
 }
 
+static void
+test_jsondoc_parse_rejects_raw_control_characters (void **state)
+{
+    (void)state;
+    //  Between tokens, where cJSON would skip it as white space.
+    s_assert_parse_fails ("{\"a\": 1\x01}", "not valid JSON near line 1 "
+                                           "column 8: control character "
+                                           "U+0001 is not allowed there");
+    //  A NUL inside a string, where cJSON would end the string.
+    const char text[] = "{\"a\": \"x\0y\"}";
+    fielderr_t err = {"x", "x"};
+    cJSON *root = jsondoc_parse (text, sizeof text - 1, 64, &err);
+    assert_null (root);
+    assert_string_equal (err.message, "not valid JSON near line 1 column 9: "
+                                      "control character U+0000 is not "
+                                      "allowed there");
+    //  Tab, line feed and carriage return are white space.
+    const char *blank = "{\t\"a\":\r\n1}";
+    root = jsondoc_parse (blank, strlen (blank), 64, &err);
+    assert_non_null (root);
+    cJSON_Delete (root);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_jsondoc_parse_rejects_raw_control_characters),
         cmocka_unit_test (test_jsondoc_parse_accepts_a_document),
         cmocka_unit_test (test_jsondoc_parse_needs_no_terminating_nul),
         cmocka_unit_test (test_jsondoc_parse_skips_byte_order_mark),

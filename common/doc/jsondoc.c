@@ -45,6 +45,21 @@ s_nesting_exceeds (const char *text, size_t size, int limit)
     return 0;
 }
 
+//  Offset of the first control character that JSON never allows raw (below
+//  U+0020, other than tab, line feed and carriage return), or size when
+//  there is none. cJSON itself would take one between tokens for white
+//  space and end a string at a NUL, silently shortening the value.
+static size_t
+s_find_control (const char *text, size_t size)
+{
+    for (size_t offset = 0; offset < size; offset++) {
+        unsigned char next = (unsigned char)text[offset];
+        if (next < 0x20 && next != '\t' && next != '\n' && next != '\r')
+            return offset;
+    }
+    return size;
+}
+
 static int
 s_is_blank (char next)
 {
@@ -87,10 +102,19 @@ jsondoc_parse (const char *text, size_t size, int nesting_max, fielderr_t *err)
         fielderr_set (err, "", "nested deeper than %d levels", nesting_max);
         return NULL;
     }
+    size_t line, column;
+    size_t control = s_find_control (text, size);
+    if (control < size) {
+        s_locate (text, control, &line, &column);
+        fielderr_set (err, "",
+                      "not valid JSON near line %zu column %zu: control "
+                      "character U+%04X is not allowed there",
+                      line, column, (unsigned)(unsigned char)text[control]);
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *root =
         cJSON_ParseWithLengthOpts (text + start, size - start, &end, 0);
-    size_t line, column;
     if (!root) {
         size_t offset = end ? (size_t)(end - text) : start;
         if (offset > size)

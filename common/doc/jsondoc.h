@@ -23,7 +23,9 @@ struct cJSON;
 //  field "" and without recursing: an empty or blank text ("empty
 //  document"), nesting of arrays and objects deeper than nesting_max (checked
 //  on the raw text before cJSON sees it), invalid JSON ("not valid JSON near
-//  line L column C") and text after the value. A leading UTF-8 byte order
+//  line L column C"), a raw control character other than tab, line feed and
+//  carriage return, NUL included ("...: control character U+0000 is not
+//  allowed there") and text after the value. A leading UTF-8 byte order
 //  mark is skipped. Returns NULL and fills err on failure; the caller owns
 //  the tree (cJSON_Delete). Errors are located without cJSON_GetErrorPtr,
 //  so concurrent parses in several threads each report their own.

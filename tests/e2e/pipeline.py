@@ -10,11 +10,20 @@ Fault tests kill and restart processes in place: restart_ventilator and
 restart_sink start a new process on the same ports and directories, so the
 others reconnect to it as they would in production.
 
+Crashes are never masked. Closing the pipeline fails (AssertionError, with
+the log excerpt) when a process the test did not kill on purpose ended on
+its own, did not exit with status 0 on SIGTERM, or when any log holds a
+sanitizer report; kill() fails on a process that is already dead unless the
+test says it expects that. A test that lets a process die on its own (a
+scripted worker that crashes on a poison chunk) says so with may_exit.
+
 SPDX-License-Identifier: MPL-2.0
 """
+import calendar
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -69,6 +78,61 @@ class Response:
         return json.loads(self.body)
 
 
+# What sanitizers print when they find a bug: AddressSanitizer and
+# LeakSanitizer reports ("ERROR: AddressSanitizer: heap-use-after-free"),
+# UndefinedBehaviorSanitizer's "file.c:12:5: runtime error: ...".
+SANITIZER_REPORT = re.compile(
+    r"ERROR: AddressSanitizer|LeakSanitizer|runtime error|"
+    r"(?:ERROR|WARNING): \w+Sanitizer")
+# How long a process may take to start (log its ready line) and, below,
+# to exit after SIGTERM before it counts as
+# hung (and is killed).
+STARTUP_TIMEOUT_S = 10
+STOP_TIMEOUT_S = 10
+# Signals after which a process is not expected to carry on: the test
+# killed it on purpose and its exit status tells nothing.
+_DEADLY = (signal.SIGKILL, signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS,
+           signal.SIGQUIT, signal.SIGINT)
+
+
+def _signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "signal %d" % number
+
+
+def describe_exit(returncode):
+    """'status 3' or 'killed by SIGSEGV' for a Popen returncode."""
+    if returncode is None:
+        return "still running"
+    if returncode < 0:
+        return "killed by " + _signal_name(-returncode)
+    return "status %d" % returncode
+
+
+def sanitizer_excerpt(text, before=2, after=40):
+    """The lines around the first sanitizer report in text, or None."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if SANITIZER_REPORT.search(line):
+            return "\n".join(lines[max(0, index - before):index + after])
+    return None
+
+
+class _Process:
+    """What the pipeline knows of one process it started."""
+
+    def __init__(self, name, popen, log_path):
+        self.name = name            # "ventilator", "sink", "worker w2"
+        self.popen = popen
+        self.log_path = log_path
+        self.killed = False         # the test ended it on purpose
+        self.may_exit = False       # the test lets it end on its own
+        self.terminated = False     # close() sent it SIGTERM
+        self.hung = False           # and it needed SIGKILL to stop
+
+
 class Pipeline:
     """The three kinds of process, on loopback with fresh ports and dirs."""
 
@@ -87,68 +151,136 @@ class Pipeline:
         self.ventilator = None
         self.sink = None
         self.logs = []
+        self.processes = []     # every _Process started, oldest first
+        self.closed = False
         try:
             self.start_sink()
             self.start_ventilator()
             for _ in range(workers):
                 self.add_worker()
         except BaseException:
-            self.close()
+            self.close(check=False)
             raise
 
     # -- processes ---------------------------------------------------------
-    def _spawn(self, name, argv):
-        log_path = os.path.join(self.dir, "%s-%d.log" % (name, len(self.logs)))
+    def _spawn(self, name, argv, may_exit=False, ready=None):
+        """Start argv logging to a file of its own; with ready (a regular
+        expression), wait until its log shows it, which each program logs
+        once its signal handlers are in place: a SIGTERM before that would
+        kill it rather than stop it."""
+        kind = name.split()[0]
+        log_path = os.path.join(self.dir, "%s-%d.log" % (kind, len(self.logs)))
         self.logs.append(log_path)
-        with open(log_path, "wb") as log:
-            return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL)
+        with open(log_path, "ab") as log:
+            popen = subprocess.Popen(argv, stdout=log,
+                                     stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        process = _Process(name, popen, log_path)
+        process.may_exit = may_exit
+        self.processes.append(process)
+        if ready:
+            self._wait_ready(process, re.compile(ready))
+        return popen
 
-    def start_ventilator(self):
+    def _wait_ready(self, process, pattern, timeout=STARTUP_TIMEOUT_S):
+        deadline = time.monotonic() + timeout
+        while not pattern.search(self.log_text(process.log_path)):
+            if process.popen.poll() is not None:
+                raise AssertionError("%s ended (%s) while starting:\n%s" % (
+                    process.name, describe_exit(process.popen.returncode),
+                    self._log_excerpt(process)))
+            if time.monotonic() > deadline:
+                raise AssertionError("%s did not log /%s/ within %d s of its "
+                                     "start:\n%s" % (
+                                         process.name, pattern.pattern,
+                                         timeout, self._log_excerpt(process)))
+            time.sleep(0.01)
+
+    def _process(self, popen):
+        for process in self.processes:
+            if process.popen is popen:
+                return process
+        raise AssertionError("pid %d is not a process of this pipeline"
+                             % popen.pid)
+
+    def start_ventilator(self, wait=True):
+        """Start the ventilator; with wait, return once its API answers
+        (wait_healthy), else at once (the caller waits as it likes)."""
         self.ventilator = self._spawn("ventilator", [
             VENTILATOR, "--http-port", str(self.http_port),
             "--dispatch", self.dispatch, "--events", self.events,
             "--sink", self.results,
             "--data-dir", os.path.join(self.dir, "ventilator"),
         ] + self.ventilator_args)
-        self.wait_healthy()
+        if wait:
+            self.wait_healthy()
 
     def start_sink(self):
         self.sink = self._spawn("sink", [
             SINK, "--results", self.results, "--events", self.events,
             "--spool", os.path.join(self.dir, "spool"),
             "--store", "file://" + os.path.join(self.dir, "out"),
-        ] + self.sink_args)
+        ] + self.sink_args, ready=r"results on ")
 
-    def add_worker(self, argv=None):
+    def add_worker(self, argv=None, may_exit=False):
         """Start a worker; argv replaces the real worker's command line
-        (a scripted worker), and gets the endpoints and a name appended."""
+        (a scripted worker), and gets the endpoints and a name appended.
+        Returns once the worker logged that it started. may_exit: the test expects it may end on its own (a scripted crash),
+        so its end is not a failure."""
         name = "w%d" % len(self.workers)
         if argv is None:
             argv = [WORKER] + self.worker_args
-        worker = self._spawn("worker", list(argv) + [
+        worker = self._spawn("worker " + name, list(argv) + [
             "--ventilator", self.dispatch, "--sink", self.results,
-            "--name", name])
+            "--name", name], may_exit=may_exit, ready=r"\bstarted\b")
         self.workers.append(worker)
         return worker
 
-    def kill(self, proc, sig=signal.SIGKILL):
-        """Send sig to a process of the pipeline; after SIGKILL, reap it."""
-        if proc.poll() is None:
-            proc.send_signal(sig)
+    def kill(self, proc, sig=signal.SIGKILL, expect_dead=False):
+        """Send sig to a process of the pipeline; after SIGKILL, reap it.
+
+        A process found already dead is a failure (it crashed, or the test
+        is not doing what it thinks), unless expect_dead says the test
+        knows it may be. Deadly signals (SIGKILL, SIGABRT, ...) mark the
+        process as ended on purpose; after SIGTERM it must still exit
+        cleanly; SIGSTOP and SIGCONT do not end it."""
+        process = self._process(proc)
+        if proc.poll() is not None:
+            if expect_dead:
+                process.killed = True
+                return
+            raise AssertionError(
+                "%s was already dead (%s) when the test sent it %s:\n%s" % (
+                    process.name, describe_exit(proc.returncode),
+                    _signal_name(sig), self._log_excerpt(process)))
+        if sig in _DEADLY:
+            process.killed = True
+        proc.send_signal(sig)
         if sig == signal.SIGKILL:
             proc.wait(timeout=10)
 
+    def _restart_check(self, proc):
+        """Before a restart: kill proc if it runs, fail if it died on its
+        own."""
+        if proc.poll() is None:
+            self.kill(proc)
+            return
+        process = self._process(proc)
+        if not (process.killed or process.may_exit):
+            raise AssertionError("%s died on its own (%s) before its "
+                                 "restart:\n%s" % (
+                                     process.name,
+                                     describe_exit(proc.returncode),
+                                     self._log_excerpt(process)))
+
     def restart_ventilator(self):
         """A new ventilator on the same ports and data directory."""
-        if self.ventilator.poll() is None:
-            self.kill(self.ventilator)
+        self._restart_check(self.ventilator)
         self.start_ventilator()
 
     def restart_sink(self):
         """A new sink on the same ports, spool and store."""
-        if self.sink.poll() is None:
-            self.kill(self.sink)
+        self._restart_check(self.sink)
         self.start_sink()
 
     def logs_of(self, name):
@@ -157,9 +289,36 @@ class Pipeline:
         out = []
         for path in self.logs:
             if os.path.basename(path).startswith(name + "-"):
-                with open(path, "rb") as f:
-                    out.append(f.read().decode("utf-8", "replace"))
+                out.append(self.log_text(path))
         return "\n".join(out)
+
+    def log_of(self, proc):
+        """The text of one process's log."""
+        return self.log_text(self._process(proc).log_path)
+
+    def wait_log(self, pattern, name=None, proc=None, timeout=60.0,
+                 what=None):
+        """Poll the logs of the processes called name (or of the one
+        process proc) until the regular expression pattern matches; returns
+        the match. Failing to see it within timeout seconds is an
+        AssertionError naming what was awaited, with the logs' tails."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log_of(proc) if proc else self.logs_of(name)
+            match = regex.search(text)
+            if match:
+                return match
+            if time.monotonic() > deadline:
+                raise AssertionError("no log line /%s/ (%s) within %.0f s:\n%s"
+                                     % (pattern, what or name or "the process",
+                                        timeout, self.log_tail()))
+            time.sleep(0.05)
+
+    @staticmethod
+    def log_text(path):
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
 
     def wait_healthy(self, timeout=10.0):
         deadline = time.monotonic() + timeout
@@ -187,23 +346,82 @@ class Pipeline:
             out.append("--- %s\n%s" % (os.path.basename(path), "\n".join(tail)))
         return "\n".join(out)
 
-    def close(self):
-        procs = [p for p in self.workers + [self.ventilator, self.sink] if p]
-        for proc in procs:
-            if proc.poll() is None:
-                # A stopped process would not see the SIGTERM.
-                proc.send_signal(signal.SIGCONT)
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
+    def _log_excerpt(self, process, lines=30):
+        try:
+            text = self.log_text(process.log_path)
+        except OSError as error:
+            return "(cannot read %s: %s)" % (process.log_path, error)
+        tail = text.splitlines()[-lines:]
+        return "--- %s (last %d lines)\n%s" % (
+            os.path.basename(process.log_path), len(tail), "\n".join(tail))
+
+    def problems(self):
+        """What is wrong with the processes that have ended so far and with
+        every log: a list of messages, empty when all is well."""
+        found = []
+        for process in self.processes:
+            code = process.popen.poll()
+            if code is None:
+                continue
+            if process.hung:
+                found.append("%s did not stop within %d s of SIGTERM and "
+                             "was killed:\n%s" % (
+                                 process.name, STOP_TIMEOUT_S,
+                                 self._log_excerpt(process)))
+            elif process.terminated:
+                if code != 0:
+                    found.append("%s ended (%s) after SIGTERM, not with "
+                                 "status 0:\n%s" % (
+                                     process.name, describe_exit(code),
+                                     self._log_excerpt(process)))
+            elif not (process.killed or process.may_exit):
+                found.append("%s ended on its own (%s) while the test "
+                             "ran:\n%s" % (process.name, describe_exit(code),
+                                          self._log_excerpt(process)))
+        for process in self.processes:
             try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if os.environ.get("PDFPIPE_KEEP_TEST_DIR"):
-            print("test directory kept:", self.dir)
-        else:
-            shutil.rmtree(self.dir, ignore_errors=True)
+                text = self.log_text(process.log_path)
+            except OSError:
+                continue
+            excerpt = sanitizer_excerpt(text)
+            if excerpt:
+                found.append("%s's log holds a sanitizer report (%s):\n%s" % (
+                    process.name, os.path.basename(process.log_path),
+                    excerpt))
+        return found
+
+    def close(self, check=True):
+        """Stop every process (SIGTERM, after SIGCONT for a stopped one)
+        and remove the directory. With check, then fail (AssertionError)
+        on anything problems() finds: a crash, an unclean exit, a process
+        that needed SIGKILL to stop, a sanitizer report."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            for process in self.processes:
+                proc = process.popen
+                if proc.poll() is None:
+                    process.terminated = True
+                    # A stopped process would not see the SIGTERM.
+                    proc.send_signal(signal.SIGCONT)
+                    proc.send_signal(signal.SIGTERM)
+            for process in self.processes:
+                try:
+                    process.popen.wait(timeout=STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    process.hung = True
+                    process.popen.kill()
+                    process.popen.wait()
+            found = self.problems() if check else []
+        finally:
+            if os.environ.get("PDFPIPE_KEEP_TEST_DIR"):
+                print("test directory kept:", self.dir)
+            else:
+                shutil.rmtree(self.dir, ignore_errors=True)
+        if found:
+            raise AssertionError("the pipeline's processes did not end "
+                                 "cleanly:\n" + "\n\n".join(found))
 
     def __enter__(self):
         return self
@@ -264,6 +482,14 @@ class Pipeline:
         resp = self.request("GET", "/v1/jobs/%s/result" % job_id)
         assert resp.status == 200, (resp.status, resp.body)
         return resp.body
+
+
+def parse_api_time(text):
+    """An API timestamp (RFC 3339 UTC with milliseconds,
+    "2026-01-02T03:04:05.678Z") in seconds since the epoch."""
+    main, _, fraction = text.rstrip("Z").partition(".")
+    seconds = calendar.timegm(time.strptime(main, "%Y-%m-%dT%H:%M:%S"))
+    return seconds + (int(fraction) / 1000.0 if fraction else 0.0)
 
 
 # -- documents and checks ----------------------------------------------------

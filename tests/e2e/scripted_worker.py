@@ -19,6 +19,7 @@ SPDX-License-Identifier: MPL-2.0
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 
@@ -58,6 +59,7 @@ def main():
     sink.setsockopt(zmq.LINGER, 5000)
     sink.connect(args.sink)
 
+    print("%s: started" % args.name, file=sys.stderr, flush=True)
     dealer.send_multipart(peers.message("READY", peers.u32(1)))
     last_sent = time.monotonic()
 
@@ -100,7 +102,13 @@ def main():
         last_sent = time.monotonic()
 
 
+def stop(signum, frame):
+    # Stopped as the real worker is: SIGTERM ends it with status 0.
+    raise SystemExit(0)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, stop)
     try:
         main()
     except KeyboardInterrupt:

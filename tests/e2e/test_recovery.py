@@ -31,6 +31,8 @@ SCRIPTED = [sys.executable, os.path.join(os.path.dirname(__file__),
 # Long enough that only heartbeat expiry (5 s) can explain a quick
 # re-dispatch.
 SLOW_DEADLINE = ["--deadline-ms", "120000", "--deadline-per-page-ms", "0"]
+# The shortest worker expiry the ventilator takes.
+LONG_CHUNK_EXPIRY_MS = 2000
 
 
 def poison_job(pages, chunk_pages, poison_page, poison):
@@ -56,7 +58,9 @@ class Supervisor(threading.Thread):
     def __init__(self, pipe, argv, count):
         super().__init__(daemon=True)
         self.pipe, self.argv = pipe, argv
-        self.live = [pipe.add_worker(argv) for _ in range(count)]
+        # They crash on the poison chunk by design.
+        self.live = [pipe.add_worker(argv, may_exit=True)
+                     for _ in range(count)]
         self.restarts = 0
         self.stopping = threading.Event()
 
@@ -64,7 +68,8 @@ class Supervisor(threading.Thread):
         while not self.stopping.wait(0.1):
             for index, proc in enumerate(self.live):
                 if proc.poll() is not None:
-                    self.live[index] = self.pipe.add_worker(self.argv)
+                    self.live[index] = self.pipe.add_worker(self.argv,
+                                                            may_exit=True)
                     self.restarts += 1
 
     def stop(self):
@@ -97,14 +102,16 @@ class RecoveryTest(unittest.TestCase):
             wait_for(lambda: "attempt 1" in pipe.logs_of("worker"), 20,
                      "the scripted worker to take a chunk")
             pipe.add_worker()
-            time.sleep(0.5)
-            killed = time.monotonic()
+            wait_for(lambda: pipe.status(job_id)["chunks"]["done"] >= 3, 60,
+                     "the real worker to render the other three chunks")
             pipe.kill(holder)
             self.assert_done_and_correct(pipe, job_id, 200)
-            # Expiry (5 s) and a re-dispatch, not the 120 s deadline.
-            self.assertLess(time.monotonic() - killed, 15)
-            self.assertRegex(pipe.logs_of("ventilator"),
-                             r"worker=w0-\d+ went silent .*1 chunks it held")
+            # Expiry and a re-dispatch gave the chunk back, not the 120 s
+            # deadline.
+            log = pipe.logs_of("ventilator")
+            self.assertRegex(log, r"worker=w0-\d+ went silent .*1 chunks it "
+                             r"held dispatched again")
+            self.assertNotIn("no result within the deadline", log)
 
     def test_slow_but_alive_worker_is_not_declared_dead(self):
         with Pipeline(workers=0, ventilator_args=SLOW_DEADLINE) as pipe:
@@ -118,35 +125,59 @@ class RecoveryTest(unittest.TestCase):
             self.assertNotIn("attempt 2", pipe.logs_of("worker"))
 
     def test_real_worker_heartbeats_through_a_long_chunk(self):
-        # 5,000 pages of 400 lines: seconds of rendering, twice the expiry.
+        # One chunk of 5,000 pages of many lines, rendered by the only
+        # worker while the ventilator expects a heartbeat every 2 s. Such
+        # a run shows something only if the chunk outlasted the expiry,
+        # which depends on the machine: the worker's log says how long it
+        # took, and a run that was too short is inconclusive and is
+        # repeated with pages twice as heavy.
+        for lines in (400, 800, 1600):
+            took_ms = self._one_long_chunk(lines)
+            if took_ms > LONG_CHUNK_EXPIRY_MS:
+                return
+            print("inconclusive: %d lines a page rendered in %d ms, within "
+                  "the %d ms expiry; again with heavier pages" % (
+                      lines, took_ms, LONG_CHUNK_EXPIRY_MS))
+        self.fail("inconclusive: no chunk outlasted the %d ms expiry, so "
+                  "heartbeats during a render were never needed"
+                  % LONG_CHUNK_EXPIRY_MS)
+
+    def _one_long_chunk(self, lines):
+        """Render one 5,000-page chunk of lines text lines a page; check
+        the worker was never declared dead; return its render time in ms
+        as the worker logged it."""
         extra = [{"type": "text", "text": "Line %d of {{customer.name}}, "
                   "lorem ipsum dolor sit amet" % n, "x": 50,
                   "y": 700 - (n % 40) * 15, "font": "Helvetica", "size": 9}
-                 for n in range(400)]
+                 for n in range(lines)]
         with Pipeline(workers=1, ventilator_args=SLOW_DEADLINE + [
-                "--worker-expiry-ms", "2000"]) as pipe:
+                "--worker-expiry-ms", str(LONG_CHUNK_EXPIRY_MS)]) as pipe:
             job_id = pipe.submit(marker_job(5000, chunk_pages=5000,
                                             extra_elements=extra))
-            # The pages' checks are elsewhere; checking 2 million lines
+            # The pages' checks are elsewhere; checking millions of lines
             # would take longer than the rest of this file.
-            status = pipe.wait(job_id, timeout=120)
+            status = pipe.wait(job_id, timeout=300)
             self.assertEqual(status["state"], "done", pipe.log_tail())
             self.assertEqual(status["chunks"], {"done": 1, "total": 1})
-            took = re.search(r"rendered in (\d+) ms", pipe.logs_of("worker"))
-            self.assertGreater(int(took.group(1)), 2000,
-                               "the chunk rendered too fast to matter")
             self.assertNotIn("went silent", pipe.logs_of("ventilator"))
             self.assertNotIn("retrying", pipe.logs_of("ventilator"))
+            took = re.search(r"job=%s chunk=0 .* rendered in (\d+) ms" % job_id,
+                             pipe.logs_of("worker"))
+            self.assertIsNotNone(took, pipe.logs_of("worker"))
+            return int(took.group(1))
 
     def test_hung_worker_is_passed_over(self):
         with Pipeline(workers=2, ventilator_args=SLOW_DEADLINE) as pipe:
             job_id = pipe.submit(marker_job(4000, chunk_pages=20))
             wait_for(lambda: pipe.status(job_id)["chunks"]["done"] >= 20, 30,
                      "rendering to start")
-            stopped = time.monotonic()
             pipe.kill(pipe.workers[0], signal.SIGSTOP)
             self.assert_done_and_correct(pipe, job_id, 4000)
-            self.assertLess(time.monotonic() - stopped, 30)
+            # Passed over by expiry, not by the 120 s deadline.
+            pipe.wait_log(r"worker=w0-\S+ went silent", name="ventilator",
+                          what="the ventilator declaring w0 dead")
+            self.assertNotIn("no result within the deadline",
+                             pipe.logs_of("ventilator"))
 
     # -- poison --------------------------------------------------------
     def test_chunk_that_fails_every_time_fails_its_job_only(self):
@@ -188,7 +219,9 @@ class RecoveryTest(unittest.TestCase):
 
     # -- lost outcomes and restarts ------------------------------------
     def test_outcome_lost_with_the_ventilator_is_asked_for_again(self):
-        with Pipeline(workers=2) as pipe:
+        # Debug lines show the question and the answer.
+        with Pipeline(workers=2, ventilator_args=["--verbose"],
+                      sink_args=["--verbose"]) as pipe:
             job_id = pipe.submit(marker_job(10000, chunk_pages=100))
             pipe.wait(job_id, states=("merging", "storing", "done"))
             # The ventilator hangs; the sink finishes and its JOB_DONE
@@ -199,14 +232,18 @@ class RecoveryTest(unittest.TestCase):
                                        pipe.logs_of("sink")), 60,
                      "the sink to finish the job")
             pipe.kill(pipe.ventilator)
-            started = time.monotonic()
+            # How soon the API is back is a figure for bench/recovery.py;
+            # here it only has to come back (start_ventilator waits).
             pipe.start_ventilator()
-            # The API answers within a second of the start.
-            self.assertLess(time.monotonic() - started, 1.0)
             self.assertIn(pipe.status(job_id)["state"],
                           ("merging", "storing"))
-            self.assert_done_and_correct(pipe, job_id, 10000, timeout=30)
-            self.assertLess(time.monotonic() - started, 10)
+            self.assert_done_and_correct(pipe, job_id, 10000)
+            # Finished by asking the sink, which told the outcome again.
+            pipe.wait_log(r"job=%s all chunks stored, no outcome yet: "
+                          r"asking the sink" % job_id, proc=pipe.ventilator,
+                          what="the new ventilator asking the sink")
+            pipe.wait_log(r"job=%s JOB_DONE sent again" % job_id, name="sink",
+                          what="the sink repeating the outcome")
 
     def test_sink_killed_while_merging_finishes_from_its_spool(self):
         with Pipeline(workers=2) as pipe:
@@ -289,22 +326,26 @@ class RecoveryTest(unittest.TestCase):
             context = zmq.Context()
             try:
                 self._send_rogue_frames(context, pipe)
+                # Each is logged as dropped; the sockets stay open until
+                # then, since closing them drops what is still unsent. The
+                # worker socket names the peer by its identity; the PULL
+                # sockets by its address.
+                for name, pattern in (
+                        ("ventilator", "dropped malformed message from "
+                                       "peer=rogue-1"),
+                        ("ventilator", "wrong protocol or version"),
+                        ("ventilator", "READY must have 1 fields, got 0"),
+                        ("ventilator", "credits must be 4 bytes, got 2"),
+                        ("ventilator", r"address=127\.0\.0\.1"),
+                        ("sink", "unknown command"),
+                        ("sink", r"address=127\.0\.0\.1"),
+                        ("sink", "dropped STORED: not a message for the "
+                                 "sink|dropped malformed"),
+                        ("sink", "job=rogue-job chunk=0 dropped"),
+                        ("sink", "job=rogue-job chunk=7 dropped")):
+                    pipe.wait_log(pattern, name=name)
             finally:
                 context.destroy(linger=0)
-            ventilator_log = pipe.logs_of("ventilator")
-            sink_log = pipe.logs_of("sink")
-            # The worker socket names the peer by its identity; the PULL
-            # sockets by its address.
-            self.assertIn("dropped malformed message from peer=rogue-1",
-                          ventilator_log)
-            self.assertIn("wrong protocol or version", ventilator_log)
-            self.assertIn("READY must have 1 fields, got 0", ventilator_log)
-            self.assertIn("credits must be 4 bytes, got 2", ventilator_log)
-            self.assertIn("address=127.0.0.1", ventilator_log)
-            self.assertIn("unknown command", sink_log)
-            self.assertIn("address=127.0.0.1", sink_log)
-            self.assertRegex(sink_log, "dropped STORED: not a message for "
-                             "the sink|dropped malformed")
             for proc in (pipe.ventilator, pipe.sink, pipe.workers[0]):
                 self.assertIsNone(proc.poll())
             job_id = pipe.submit(marker_job(100, chunk_pages=25))
@@ -318,7 +359,8 @@ class RecoveryTest(unittest.TestCase):
         to_sink.connect(pipe.results)
         to_events = context.socket(zmq.PUSH)
         to_events.connect(pipe.events)
-        time.sleep(0.3)
+        # Connecting sockets queue what is sent before the connection is
+        # made, so nothing needs to wait here.
         bad = [
             [b"PDFPIPE/0", b"READY", peers.u32(1)],      # outdated version
             [b"garbage"],                                # one frame
@@ -342,9 +384,6 @@ class RecoveryTest(unittest.TestCase):
             "RESULT", "rogue-job", peers.u32(7), peers.u32(1), peers.u32(1),
             peers.u32(1), peers.u32(1), peers.u32(1),
             peers.simple_pdf([["x"]])))
-        time.sleep(1.0)
-        for sock in (dealer, to_sink, to_events):
-            sock.close(linger=0)
 
 
 if __name__ == "__main__":

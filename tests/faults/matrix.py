@@ -4,9 +4,9 @@ moments during multi-chunk jobs and check that nothing is lost or doubled.
 For one kind of process (worker, sink or ventilator, the command-line
 argument), each trial starts a fresh pipeline on loopback, submits a large
 job of many chunks and a small one, and at a random moment (a random share
-of the large job's chunks stored, or a random time into its merge: workers
-render thousands of pages a second, so a clock alone would mostly miss the
-rendering):
+of the large job's chunks dispatched, for workers, or stored, or a random
+time into its merge: workers render thousands of pages a second, so a
+clock alone would mostly miss the rendering):
 
   worker      SIGKILL one worker (a new one replaces it in every other
               trial), or SIGSTOP one to make it hang (it stays stopped:
@@ -19,9 +19,30 @@ rendering):
 Every accepted job must then end done with a correct PDF: the right page
 count, every page's marker in order exactly once (pdftotext), and
 qpdf --check clean. Chunk deadlines are short (--deadline-ms), so a result
-lost with a killed sink is asked for again within seconds. Each trial
-prints one line; the summary gives the trial count and outcomes, and the
-test fails if any trial failed.
+lost with a killed sink is asked for again within seconds.
+
+A fault counts only if it landed while the large job was still under way:
+when the job's "done" transition is no later than the fault, the killed
+sink had already logged it done, or the killed or stopped worker had
+finished the last chunk it was given, the trial is inconclusive and is run
+again, with the moment drawn earlier, up to ATTEMPTS times; a trial that is
+never conclusive fails. Each trial also asserts, from the logs, that
+recovery happened:
+
+  worker      the chunk the victim held was dispatched again, to another
+              worker, and the ventilator declared the victim dead
+              ("worker=wN-... went silent", or "is unreachable" once a
+              killed worker's connection is gone);
+  sink        the new sink resumed the job from its spool ("job=ID resumed
+              from the spool"), and merged it again when the killed one
+              had started merging;
+  ventilator  the new ventilator took the job up from its store ("job=ID
+              scheduled: ... (K stored)", a debug line: it runs with
+              --verbose).
+
+Each trial prints one line with its moment, the job's phase and the
+evidence; the summary gives the trial count and outcomes, and the test
+fails if any trial failed.
 
 Environment: PDFPIPE_FAULT_TRIALS (trials per fault, default 4),
 PDFPIPE_FAULT_SEED (random seed, default from the clock; printed, so a
@@ -31,6 +52,7 @@ SPDX-License-Identifier: MPL-2.0
 """
 import os
 import random
+import re
 import signal
 import sys
 import tempfile
@@ -39,39 +61,80 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 from pipeline import (Pipeline, assert_marker_pages, check_pdf,  # noqa: E402
-                      marker_job)
+                      marker_job, parse_api_time)
 
 BIG_PAGES, BIG_CHUNK = 6000, 30    # 200 chunks
 SMALL_PAGES, SMALL_CHUNK = 150, 50  # 3 chunks
 JOB_TIMEOUT_S = 90
-VENTILATOR_ARGS = ["--deadline-ms", "3000", "--deadline-per-page-ms", "20"]
+# Generous bounds on waiting for events; passing one is a failure.
+PHASE_TIMEOUT_S = 60
+EVIDENCE_TIMEOUT_S = 60
+# Runs of one trial before it fails for never landing mid-job; each
+# repeat draws its moment earlier (a smaller share or merge delay).
+ATTEMPTS = 5
+VENTILATOR_ARGS = ["--deadline-ms", "3000", "--deadline-per-page-ms", "20",
+                   "--verbose"]
 
 
-def _wait_until(pipe, job_id, condition, timeout=60.0):
+class Inconclusive(Exception):
+    """The fault landed after the large job was done: it tested nothing."""
+
+
+def _wait_until(pipe, job_id, condition, what):
     """Poll the job's status quickly until condition(status) holds or the
-    job has ended; returns the last status."""
-    deadline = time.monotonic() + timeout
+    job has ended; returns that status. Fails when neither happens within
+    PHASE_TIMEOUT_S."""
+    deadline = time.monotonic() + PHASE_TIMEOUT_S
     while True:
         status = pipe.status(job_id)
-        if condition(status) or status["state"] in ("done", "failed") \
-                or time.monotonic() > deadline:
+        if condition(status) or status["state"] in ("done", "failed",
+                                                    "cancelled"):
             return status
+        if time.monotonic() > deadline:
+            raise AssertionError("job %s: %s not seen within %d s (last "
+                                 "status %s)" % (job_id, what,
+                                                 PHASE_TIMEOUT_S, status))
         time.sleep(0.005)
 
 
+def _dispatches(pipe, job_id):
+    """(chunk, attempt, worker) of every dispatch of the job, in order, from
+    the ventilator's debug lines."""
+    return [(int(chunk), int(attempt), worker) for chunk, attempt, worker in
+            re.findall(r"job=%s chunk=(\d+) attempt=(\d+) pages \d+-\d+ to "
+                       r"worker=(\S+)" % job_id, pipe.logs_of("ventilator"))]
+
+
 def run_trial(kind, fault, rng, workdir):
-    """One trial; returns a dict describing what happened. Raises on a
-    lost, failed or wrong job."""
+    """One trial, repeated while inconclusive; returns a dict describing
+    what happened. Raises on a lost, failed or wrong job, on missing
+    evidence of recovery, and when no attempt was conclusive."""
     workers = 3 if kind == "worker" else 2
-    with Pipeline(workers=workers, ventilator_args=VENTILATOR_ARGS) as pipe:
+    reasons = []
+    for attempt in range(1, ATTEMPTS + 1):
+        earlier = 0.5 ** (attempt - 1)
         try:
-            return _trial(pipe, kind, fault, rng, workdir)
-        except BaseException:
-            print(pipe.log_tail(25), file=sys.stderr)
-            raise
+            with Pipeline(workers=workers,
+                          ventilator_args=VENTILATOR_ARGS) as pipe:
+                try:
+                    info = _trial(pipe, kind, fault, rng, workdir, earlier)
+                except Inconclusive:
+                    raise
+                except BaseException:
+                    print(pipe.log_tail(25), file=sys.stderr)
+                    raise
+        except Inconclusive as why:
+            reasons.append(str(why))
+            print("          attempt %d inconclusive: %s" % (attempt, why),
+                  flush=True)
+            continue
+        info["attempts"] = attempt
+        return info
+    raise AssertionError("no fault landed before the job was done in %d "
+                         "attempts: %s" % (ATTEMPTS, "; ".join(reasons)))
 
 
-def _trial(pipe, kind, fault, rng, workdir):
+def _trial(pipe, kind, fault, rng, workdir, earlier):
     started = time.monotonic()
     jobs = [(pipe.submit(marker_job(BIG_PAGES, chunk_pages=BIG_CHUNK)),
              BIG_PAGES),
@@ -80,51 +143,131 @@ def _trial(pipe, kind, fault, rng, workdir):
     big_id = jobs[0][0]
     target = "rendering" if kind == "worker" else rng.choice(
         ["rendering", "merging"])
-    if target == "rendering":
-        share = rng.uniform(0.05, 0.8)
+    if kind == "worker":
+        # Workers render far faster than the sink stores, so the share
+        # stored says little about what they hold: count dispatches.
+        share = rng.uniform(0.05, 0.8) * earlier
+        moment = "%2.0f%% dispatched" % (share * 100)
+        state = _wait_until(pipe, big_id, lambda s: len(
+            _dispatches(pipe, big_id)) >= share * s["chunks"]["total"],
+            "%.0f%% of the chunks dispatched" % (share * 100))
+    elif target == "rendering":
+        share = rng.uniform(0.05, 0.8) * earlier
         moment = "%2.0f%% stored" % (share * 100)
         state = _wait_until(pipe, big_id, lambda s: s["chunks"]["done"] >=
-                            share * s["chunks"]["total"])
+                            share * s["chunks"]["total"],
+                            "%.0f%% of the chunks stored" % (share * 100))
     else:
-        delay = rng.uniform(0.0, 0.8)
-        moment = "merge+%.1fs" % delay
-        _wait_until(pipe, big_id, lambda s: s["state"] in (
-            "merging", "storing", "done"))
-        time.sleep(delay)
-        state = pipe.status(big_id)
+        delay = rng.uniform(0.0, 0.8) * earlier
+        moment = "merge+%.2fs" % delay
+        state = _wait_until(pipe, big_id, lambda s: s["state"] in (
+            "merging", "storing"), "the merge")
+        if state["state"] != "done":
+            # The moment into the merge at which the fault lands.
+            time.sleep(delay)
+            state = pipe.status(big_id)
+    if state["state"] == "failed":
+        raise AssertionError("job %s failed before the fault: %s" % (
+            big_id, state.get("error")))
+    if state["state"] == "done":
+        raise Inconclusive("the big job was done before the fault (%s)"
+                           % moment)
     phase = "%s %d/%d" % (state["state"], state["chunks"]["done"],
                           state["chunks"]["total"])
     note = ""
+    killed = None
     if kind == "worker":
         victim = rng.choice([w for w in pipe.workers if w.poll() is None])
-        if fault == "SIGSTOP":
-            pipe.kill(victim, signal.SIGSTOP)
-        else:
-            pipe.kill(victim)
-            if rng.random() < 0.5:
-                pipe.add_worker()
-                note = "replaced"
+        victim_name = "w%d" % pipe.workers.index(victim)
+        pipe.kill(victim, signal.SIGSTOP if fault == "SIGSTOP"
+                  else signal.SIGKILL)
+        fault_at = time.time()
+        if fault == "SIGKILL" and rng.random() < 0.5:
+            pipe.add_worker()
+            note = "replaced"
     else:
-        proc = pipe.sink if kind == "sink" else pipe.ventilator
-        pipe.kill(proc)
+        killed = pipe.sink if kind == "sink" else pipe.ventilator
+        pipe.kill(killed)
+        fault_at = time.time()
         pause = rng.uniform(0.1, 1.5)
-        time.sleep(pause)
-        restarted = time.monotonic()
+        time.sleep(pause)  # the process stays dead this long
         if kind == "sink":
             pipe.restart_sink()
         else:
             pipe.restart_ventilator()
         note = "restarted after %.1f s" % pause
-        if kind == "ventilator":
-            note += ", API up in %.2f s" % (time.monotonic() - restarted)
+    statuses = {}
     for job_id, pages in jobs:
         status = pipe.wait(job_id, timeout=JOB_TIMEOUT_S)
         assert status["state"] == "done", "job %s ended %s: %s" % (
             job_id, status["state"], status.get("error"))
         assert status["pages"] == {"done": pages, "total": pages}, status
         assert_marker_pages(check_pdf(pipe.result(job_id), workdir), pages)
+        statuses[job_id] = status
+    done_at = parse_api_time(statuses[big_id]["transitions"]["done"])
+    if done_at <= fault_at:
+        raise Inconclusive("the big job was done %.3f s before the fault "
+                           "(%s)" % (fault_at - done_at, moment))
+    if kind == "sink" and re.search("job=%s done:" % big_id,
+                                    pipe.log_of(killed)):
+        raise Inconclusive("the killed sink had finished the big job (%s)"
+                           % moment)
+    evidence = _recovery_evidence(pipe, kind, big_id, killed,
+                                  victim_name if kind == "worker" else None)
     return {"moment": moment, "phase": phase, "note": note,
-            "elapsed": time.monotonic() - started}
+            "evidence": evidence, "elapsed": time.monotonic() - started}
+
+
+def _recovery_evidence(pipe, kind, big_id, killed, victim_name):
+    """Assert, from the logs, that the pipeline recovered from the fault
+    rather than finishing around it; returns a short description."""
+    if kind == "worker":
+        # The chunk it had last been given, unless it had finished it, had
+        # to go to another worker.
+        given = [(chunk, attempt) for chunk, attempt, worker in
+                 _dispatches(pipe, big_id)
+                 if worker.startswith(victim_name + "-")]
+        if not given:
+            raise Inconclusive("%s never had a chunk of the big job"
+                               % victim_name)
+        chunk, attempt = given[-1]
+        again = [worker for other, later, worker in _dispatches(pipe, big_id)
+                 if other == chunk and later > attempt]
+        if not again:
+            raise Inconclusive("%s held no chunk of the big job when the "
+                               "fault came (it had finished chunk %d)" % (
+                                   victim_name, chunk))
+        # Silence past the expiry, or, once the killed worker's connection
+        # is gone, a dispatch that could not reach it.
+        pipe.wait_log(
+            r"worker=%s-\S+ (?:went silent \(no message for \d+ ms\)|"
+            r"is unreachable)" % victim_name,
+            name="ventilator", timeout=EVIDENCE_TIMEOUT_S,
+            what="the ventilator declaring %s dead" % victim_name)
+        return "%s declared dead; chunk %d it held went to %s" % (
+            victim_name, chunk, again[0].rsplit("-", 1)[0])
+    if kind == "sink":
+        match = pipe.wait_log(
+            r"job=%s resumed from the spool: (\d+) of (\d+) chunks" % big_id,
+            proc=pipe.sink, timeout=EVIDENCE_TIMEOUT_S,
+            what="the new sink resuming the big job from its spool")
+        evidence = "new sink resumed %s/%s chunks from its spool" % (
+            match.group(1), match.group(2))
+        merging = "job=%s merging " % big_id
+        if merging in pipe.log_of(killed):
+            pipe.wait_log(re.escape(merging), proc=pipe.sink,
+                          timeout=EVIDENCE_TIMEOUT_S,
+                          what="the new sink merging the big job again")
+            evidence += ", merge repeated"
+        return evidence
+    match = pipe.wait_log(
+        r"job=%s scheduled: \d+ pages in (\d+) chunks \((\d+) stored\)"
+        % big_id, proc=pipe.ventilator, timeout=EVIDENCE_TIMEOUT_S,
+        what="the new ventilator taking the big job up from its store")
+    again = len(re.findall(r"job=%s chunk=\d+ attempt=" % big_id,
+                           pipe.log_of(pipe.ventilator)))
+    return "new ventilator resumed the job with %s/%s chunks stored, " \
+           "dispatched %d again" % (match.group(2), match.group(1), again)
 
 
 def main():
@@ -147,11 +290,14 @@ def main():
                 info = run_trial(kind, fault, rng, workdir)
                 outcomes.append(True)
                 print("trial %2d  %-10s %-7s at %-13s (big job %s)%s: "
-                      "both jobs done and correct in %.1f s" % (
+                      "both jobs done and correct in %.1f s%s; %s" % (
                           number, kind, fault, info["moment"],
                           info["phase"],
                           " " + info["note"] if info["note"] else "",
-                          info["elapsed"]), flush=True)
+                          info["elapsed"],
+                          " (attempt %d)" % info["attempts"]
+                          if info["attempts"] > 1 else "",
+                          info["evidence"]), flush=True)
             except Exception as error:
                 outcomes.append(False)
                 traceback.print_exc()

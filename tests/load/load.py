@@ -12,8 +12,11 @@ qpdf --check) finds lost, doubled, misplaced and foreign pages.
 It prints throughput (jobs/s and pages/s, from the first submission to the
 last completion), submit latency (POST until 202) and completion latency
 (accepted until done, from the job's own transitions) as p50/p95/p99, and
-counts of lost (not finished within --timeout), failed and wrong jobs. The
-exit status is 1 when any job is lost, failed or wrong.
+the outcome of every accepted job: done and correct, failed (the pipeline
+said so), wrong (a bad result, or any exception while checking it, with
+the exception's text) or lost (not finished within --timeout). The exit
+status is 1 when any job is refused, failed, wrong or lost, or when an
+accepted job has no outcome at all (a client lost track of it).
 
 Without --url it starts its own pipeline on loopback (tests/e2e/pipeline.py,
 --workers workers), so it runs from a build tree as it is:
@@ -27,15 +30,18 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import threading
 import time
+import traceback
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
-from pipeline import Pipeline, check_pdf, marker_job  # noqa: E402
+from pipeline import (Pipeline, check_pdf, marker_job,  # noqa: E402
+                      parse_api_time)
 
 # Page counts: mostly small jobs, some medium, a few large.
 SIZES = ((0.70, 1, 50), (0.25, 51, 500), (0.05, 501, 3000))
@@ -66,14 +72,6 @@ def percentile(values, share):
     return ordered[index]
 
 
-def parse_time(text):
-    """An API timestamp (UTC, ms) as seconds since the epoch."""
-    import calendar
-    main, _, fraction = text.rstrip("Z").partition(".")
-    seconds = calendar.timegm(time.strptime(main, "%Y-%m-%dT%H:%M:%S"))
-    return seconds + (int(fraction) / 1000.0 if fraction else 0.0)
-
-
 class Api:
     def __init__(self, url):
         self.url = url.rstrip("/")
@@ -90,13 +88,21 @@ class Api:
             return err.code, err.read()
 
 
+OUTCOMES = ("done", "failed", "wrong", "lost")
+
+
 class Results:
+    """Every accepted job and the one outcome it ended with: done (and
+    correct), failed (the pipeline said failed or cancelled), wrong (a
+    bad result, or any exception while handling the job) or lost (not
+    finished in time). Shared by the client threads."""
+
     def __init__(self):
         self.lock = threading.Lock()
         self.submit_latency = []
         self.completion_latency = []
-        self.jobs = []           # (number, job_id, pages)
-        self.done = self.failed = self.wrong = self.lost = 0
+        self.jobs = []           # (number, job_id, pages), in acceptance order
+        self.outcome = {}        # number -> one of OUTCOMES
         self.refused = 0
         self.pages_done = 0
         self.first_submit = None
@@ -107,8 +113,39 @@ class Results:
         with self.lock:
             self.problems.append(problem)
 
+    def accept(self, number, job_id, pages, elapsed):
+        with self.lock:
+            self.submit_latency.append(elapsed)
+            self.jobs.append((number, job_id, pages))
+            if self.first_submit is None:
+                self.first_submit = time.time() - elapsed
+
+    def settle(self, number, outcome, problem=None):
+        """Record a job's outcome (once); problem says what went wrong."""
+        assert outcome in OUTCOMES, outcome
+        with self.lock:
+            assert number not in self.outcome, (
+                "job %d settled twice: %s, then %s" % (
+                    number, self.outcome[number], outcome))
+            self.outcome[number] = outcome
+            if problem:
+                self.problems.append("job %d: %s: %s" % (number, outcome,
+                                                         problem))
+
+    def count(self, outcome):
+        with self.lock:
+            return sum(1 for o in self.outcome.values() if o == outcome)
+
+    def unaccounted(self):
+        """Accepted jobs with no outcome: a client lost track of them."""
+        with self.lock:
+            return [(number, job_id) for number, job_id, _ in self.jobs
+                    if number not in self.outcome]
+
 
 def check_result(api, job_id, number, pages, workdir):
+    """None when the result is right, else what is wrong with it. Errors
+    of the download or the tools propagate (the caller counts them)."""
     status, pdf = api.call("GET", "/v1/jobs/%s/result" % job_id)
     if status != 200:
         return "download answered %d" % status
@@ -129,85 +166,117 @@ def check_result(api, job_id, number, pages, workdir):
     return None
 
 
-def client(api, args, next_job, results, stop_at, rng_seed):
-    rng = random.Random(rng_seed)
+class PollFailed(Exception):
+    """The status request itself failed; worth asking again."""
+
+
+def poll_job(api, results, number, job_id, pages, workdir):
+    """Ask for one job's status and settle it if it has ended. Returns
+    True when settled. Raises PollFailed when the status could not be
+    had; any other exception is the caller's to count."""
+    try:
+        status, body = api.call("GET", "/v1/jobs/" + job_id)
+    except OSError as error:
+        raise PollFailed("status request failed: %s" % error)
+    if status != 200:
+        raise PollFailed("status answered %d: %s" % (status, body[:200]))
+    info = json.loads(body)
+    state = info["state"]
+    if state == "done":
+        done_at = parse_api_time(info["transitions"]["done"])
+        latency = done_at - parse_api_time(info["created_at"])
+        problem = check_result(api, job_id, number, pages, workdir)
+        with results.lock:
+            results.completion_latency.append(latency)
+            results.last_done = max(results.last_done or 0, done_at)
+            if not problem:
+                results.pages_done += pages
+        if problem:
+            results.settle(number, "wrong", "(%s) %s" % (job_id, problem))
+        else:
+            results.settle(number, "done")
+        return True
+    if state in ("failed", "cancelled"):
+        results.settle(number, "failed", "(%s) %s: %s" % (
+            job_id, state, info.get("error")))
+        return True
+    return False
+
+
+def submit_jobs(api, args, next_job, results, stop_at, rng):
+    """Submit jobs until the count or the time is used up; returns the
+    accepted ones still to be waited for."""
     mine = []
+    while time.monotonic() < stop_at:
+        number = next_job()
+        if number is None:
+            break
+        pages = pick_size(rng)
+        job = load_job(number, pages, rng.choice(CHUNK_PAGES))
+        started = time.monotonic()
+        try:
+            status, body = api.call("POST", "/v1/jobs", job)
+        except OSError as error:
+            results.note("job %d: submit failed: %s" % (number, error))
+            with results.lock:
+                results.refused += 1
+            continue
+        elapsed = time.monotonic() - started
+        if status != 202:
+            results.note("job %d: submit answered %d: %s" % (
+                number, status, body[:200]))
+            with results.lock:
+                results.refused += 1
+            continue
+        try:
+            job_id = json.loads(body)["id"]
+        except Exception as error:
+            results.accept(number, None, pages, elapsed)
+            results.settle(number, "wrong", "202 without a job id (%s: %s)"
+                           % (type(error).__name__, error))
+            continue
+        results.accept(number, job_id, pages, elapsed)
+        mine.append((number, job_id, pages))
+    return mine
+
+
+def wait_jobs(api, args, results, mine, workdir):
+    """Poll until each job is settled or --timeout has passed; what is
+    still pending then is lost."""
+    deadline = time.monotonic() + args.timeout
+    pending = list(mine)
+    last_error = {}
+    while pending and time.monotonic() < deadline:
+        still = []
+        for number, job_id, pages in pending:
+            try:
+                if not poll_job(api, results, number, job_id, pages, workdir):
+                    still.append((number, job_id, pages))
+            except PollFailed as error:
+                last_error[number] = str(error)
+                still.append((number, job_id, pages))
+            except Exception as error:
+                results.settle(number, "wrong", "(%s) %s: %s" % (
+                    job_id, type(error).__name__, error))
+        pending = still
+        if pending:
+            time.sleep(args.poll)
+    for number, job_id, pages in pending:
+        results.settle(number, "lost", "(%s) not finished within %d s%s" % (
+            job_id, args.timeout,
+            "; last: " + last_error[number] if number in last_error else ""))
+
+
+def client(api, args, next_job, results, stop_at, rng_seed):
     workdir = tempfile.mkdtemp(prefix="pdfpipe-load-")
     try:
-        while time.monotonic() < stop_at:
-            number = next_job()
-            if number is None:
-                break
-            pages = pick_size(rng)
-            job = load_job(number, pages, rng.choice(CHUNK_PAGES))
-            started = time.monotonic()
-            try:
-                status, body = api.call("POST", "/v1/jobs", job)
-            except OSError as error:
-                results.note("job %d: submit failed: %s" % (number, error))
-                with results.lock:
-                    results.refused += 1
-                continue
-            elapsed = time.monotonic() - started
-            if status != 202:
-                results.note("job %d: submit answered %d: %s" % (
-                    number, status, body[:200]))
-                with results.lock:
-                    results.refused += 1
-                continue
-            job_id = json.loads(body)["id"]
-            with results.lock:
-                results.submit_latency.append(elapsed)
-                results.jobs.append((number, job_id, pages))
-                if results.first_submit is None:
-                    results.first_submit = time.time() - elapsed
-            mine.append((number, job_id, pages))
-        deadline = time.monotonic() + args.timeout
-        pending = list(mine)
-        while pending and time.monotonic() < deadline:
-            still = []
-            for number, job_id, pages in pending:
-                try:
-                    status, body = api.call("GET", "/v1/jobs/" + job_id)
-                except OSError:
-                    still.append((number, job_id, pages))
-                    continue
-                info = json.loads(body) if status == 200 else {}
-                state = info.get("state")
-                if state == "done":
-                    done_at = parse_time(info["transitions"]["done"])
-                    latency = done_at - parse_time(info["created_at"])
-                    problem = check_result(api, job_id, number, pages,
-                                           workdir)
-                    with results.lock:
-                        results.completion_latency.append(latency)
-                        results.last_done = max(results.last_done or 0,
-                                                done_at)
-                        if problem:
-                            results.wrong += 1
-                        else:
-                            results.done += 1
-                            results.pages_done += pages
-                    if problem:
-                        results.note("job %d (%s): wrong: %s" % (
-                            number, job_id, problem))
-                elif state in ("failed", "cancelled"):
-                    with results.lock:
-                        results.failed += 1
-                    results.note("job %d (%s): %s: %s" % (
-                        number, job_id, state, info.get("error")))
-                else:
-                    still.append((number, job_id, pages))
-            pending = still
-            if pending:
-                time.sleep(args.poll)
-        for number, job_id, pages in pending:
-            with results.lock:
-                results.lost += 1
-            results.note("job %d (%s): not finished within %d s" % (
-                number, job_id, args.timeout))
+        mine = submit_jobs(api, args, next_job, results, stop_at,
+                           random.Random(rng_seed))
+        wait_jobs(api, args, results, mine, workdir)
+    except BaseException:
+        # Its jobs stay unaccounted for, which report() counts as a failure.
+        results.note("a client stopped early:\n" + traceback.format_exc())
     finally:
-        import shutil
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -237,17 +306,25 @@ def run(args, url):
 
 
 def report(results, wall, args):
+    """Print the figures and outcomes; returns the exit status: 1 unless
+    every accepted job is accounted for and done and correct."""
     accepted = len(results.jobs)
+    done = results.count("done")
+    failed = results.count("failed")
+    wrong = results.count("wrong")
+    lost = results.count("lost")
+    unaccounted = results.unaccounted()
     span = ((results.last_done - results.first_submit)
             if results.last_done and results.first_submit else wall)
     span = max(span, 1e-6)
     print("load: %d clients, %d jobs accepted (%d refused), %d pages" % (
         args.clients, accepted, results.refused,
         sum(pages for _, _, pages in results.jobs)))
-    print("outcome: %d done and correct, %d failed, %d wrong, %d lost" % (
-        results.done, results.failed, results.wrong, results.lost))
+    print("outcome: %d done and correct, %d failed, %d wrong, %d lost, "
+          "%d unaccounted for" % (done, failed, wrong, lost,
+                                  len(unaccounted)))
     print("throughput: %.2f jobs/s, %.0f pages/s over %.1f s" % (
-        results.done / span, results.pages_done / span, span))
+        done / span, results.pages_done / span, span))
     for name, values in (("submit latency", results.submit_latency),
                          ("completion latency",
                           results.completion_latency)):
@@ -256,7 +333,13 @@ def report(results, wall, args):
             percentile(values, 0.99), max(values) if values else 0.0))
     for problem in results.problems[:20]:
         print("  " + problem)
-    bad = results.failed + results.wrong + results.lost + results.refused
+    if len(results.problems) > 20:
+        print("  ... and %d more" % (len(results.problems) - 20))
+    for number, job_id in unaccounted[:20]:
+        print("  job %d (%s): accepted, never accounted for" % (number,
+                                                               job_id))
+    assert done + failed + wrong + lost + len(unaccounted) == accepted
+    bad = failed + wrong + lost + len(unaccounted) + results.refused
     return 1 if bad or accepted == 0 else 0
 
 
