@@ -161,6 +161,15 @@ s_usage (FILE *stream)
         PROTO_HTTP_PORT);
 }
 
+//  "error: <message><ending>" on stderr.
+static void
+s_verror (const char *ending, const char *format, va_list args)
+{
+    fputs ("error: ", stderr);
+    vfprintf (stderr, format, args);
+    fputs (ending, stderr);
+}
+
 static void
 s_error (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
 
@@ -169,9 +178,7 @@ s_error (const char *format, ...)
 {
     va_list args;
     va_start (args, format);
-    fputs ("error: ", stderr);
-    vfprintf (stderr, format, args);
-    fputc ('\n', stderr);
+    s_verror ("\n", format, args);
     va_end (args);
 }
 
@@ -183,9 +190,7 @@ s_usage_error (const char *format, ...)
 {
     va_list args;
     va_start (args, format);
-    fputs ("error: ", stderr);
-    vfprintf (stderr, format, args);
-    fputs (" (see pdfpipe --help)\n", stderr);
+    s_verror (" (see pdfpipe --help)\n", format, args);
     va_end (args);
 }
 

@@ -1593,6 +1593,24 @@ s_scopes (const expr_scope_t *outer, s_scope_t *record, s_scope_t *current)
     }
 }
 
+//  Evaluate the whole expression of context into value. record (which
+//  context->record points at) and current are the caller's storage, filled
+//  here; value may point into them. Returns -1 with err filled when
+//  evaluation fails or the value is missing from the record.
+static int
+s_eval_present (s_context_t *context, s_scope_t *record, s_scope_t *current,
+                s_value_t *value)
+{
+    s_scopes (context->outer, record, current);
+    if (s_eval (context, context->expr->root, current, value))
+        return -1;
+    if (value->kind == S_MISSING) {
+        s_missing_error (context, value);
+        return -1;
+    }
+    return 0;
+}
+
 int
 expr_eval_text (const expr_t *self, const expr_scope_t *scope,
                 const char *origin, expr_text_t *out, fielderr_t *err)
@@ -1606,16 +1624,10 @@ expr_eval_text (const expr_t *self, const expr_scope_t *scope,
     out->length = 0;
     out->path = NULL;
     s_scope_t record, current;
-    s_scopes (scope, &record, &current);
     s_context_t context = {self, scope, &record, origin, err, 0};
     s_value_t value;
-    int rc = s_eval (&context, self->root, &current, &value);
-    if (rc)
+    if (s_eval_present (&context, &record, &current, &value) == -1)
         return -1;
-    if (value.kind == S_MISSING) {
-        s_missing_error (&context, &value);
-        return -1;
-    }
     if (value.kind == S_NULL || value.kind == S_ARRAY ||
         value.kind == S_OBJECT) {
         char field[FIELDERR_FIELD_MAX];
@@ -1676,16 +1688,10 @@ expr_eval_array (const expr_t *self, const expr_scope_t *scope,
     if (!origin)
         origin = "";
     s_scope_t record, current;
-    s_scopes (scope, &record, &current);
     s_context_t context = {self, scope, &record, origin, err, 0};
     s_value_t value;
-    int rc = s_eval (&context, self->root, &current, &value);
-    if (rc)
+    if (s_eval_present (&context, &record, &current, &value) == -1)
         return -1;
-    if (value.kind == S_MISSING) {
-        s_missing_error (&context, &value);
-        return -1;
-    }
     if (value.kind != S_ARRAY) {
         char needs[64];
         snprintf (needs, sizeof needs, "%s need an array", what);
