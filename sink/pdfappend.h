@@ -6,7 +6,9 @@
     once under new object numbers, and the chunk is dropped before the
     next one: memory holds one chunk's objects at a time, never the
     output's. Stream data is copied as it is in the chunk (filters and
-    all), never decoded or recompressed.
+    all), never decoded or recompressed; the other objects are packed
+    into compressed object streams, and the cross-reference table is a
+    compressed stream too (PDF 1.5 and later).
 
     Sharing: objects below a page's /Resources (fonts, font files,
     CIDToGIDMap and ToUnicode streams, images, colour spaces, forms) are

@@ -1,18 +1,23 @@
 /*  pdfappend_writer - the append-only output file of sink/pdfappend.
 
     Private to sink/pdfappend (C++). Owns the output file descriptor, a
-    write buffer, the object numbers and the cross-reference table.
-    Numbers are handed out in order; an object is usually written right
-    after it gets its number, but a number may be reserved first (an
-    object referred to before it can be written: a page, an object in a
-    reference cycle, a page-tree node) and its object written later.
+    write buffer, the object numbers, the object streams and the
+    cross-reference stream. Numbers are handed out in order; an object is
+    usually written right after it gets its number, but a number may be
+    reserved first (an object referred to before it can be written: a
+    page, an object in a reference cycle, a page-tree node) and its object
+    written later.
 
-    The cross-reference table is kept as its final text, 20 bytes per
-    object, in a scratch file next to the output (unlinked at once). The
-    newest entries wait in a window in memory and go to the file in
-    blocks; an entry for an older number (a reserved object written late)
-    is written into its place. So memory does not grow with the number of
-    objects.
+    Objects other than streams are packed into compressed object streams
+    of up to S_OBJSTM_OBJECTS; flush closes the open one, so nothing of an
+    object stream waits in memory across calls of sink/pdfappend. The
+    cross-reference entries (8 bytes each, /W [1 5 2]) are kept in a
+    scratch file next to the output (unlinked at once): the newest wait in
+    a window in memory and go to the file in blocks, and an entry for an
+    older number (a reserved object written late) is written into its
+    place. So memory does not grow with the number of objects. finish
+    compresses them into the cross-reference stream through a second
+    scratch file.
 
     A mark records where the document stands; rolling back to it discards
     everything written since (the output is truncated, the numbers are
@@ -26,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -83,7 +89,8 @@ class Writer
     //  A new object number whose object is written later.
     uint32_t reserve ();
 
-    //  Write number (from reserve) as "number 0 obj text endobj".
+    //  Write number (from reserve), an object that is not a stream, as
+    //  text: into the open object stream.
     void write_object (uint32_t number, const std::string &text);
 
     //  Write number as a stream: dict_text is its dictionary without
@@ -91,7 +98,7 @@ class Writer
     void write_stream (uint32_t number, const std::string &dict_text,
                        const unsigned char *data, size_t size);
 
-    //  Hand buffered bytes to the kernel.
+    //  Close the open object stream and hand every byte to the kernel.
     void flush ();
 
     //  Bytes handed to the kernel so far.
@@ -100,32 +107,44 @@ class Writer
         return flushed_;
     }
 
+    //  Where the document stands, right after a flush.
     Mark mark () const;
 
     //  Forget everything written and every number handed out since mark.
     void rollback (const Mark &mark);
 
-    //  Write the cross-reference table and the trailer, whose entries
-    //  (such as "/Root 5 0 R") come in trailer_entries, and flush. Every
-    //  number handed out must have been written.
+    //  Write the cross-reference stream, whose dictionary also gets
+    //  trailer_entries (such as "/Root 5 0 R"), and the end of the file,
+    //  and flush. Every number handed out must have been written.
     void finish (const std::string &trailer_entries);
 
   private:
+    struct Member {
+        uint32_t number;
+        size_t offset; // in objstm_body_
+    };
+
     void append (const char *data, size_t size);
-    void set_offset (uint32_t number, uint64_t offset);
+    void write_buffer ();
+    void set_entry (uint32_t number, uint64_t entry);
     void flush_window ();
+    void close_object_stream ();
     void write_at (int fd, const char *data, size_t size, uint64_t offset,
                    const char *step);
+    uint64_t copy_entries (FILE *packed, std::string &digest);
 
     std::string path_;
     int fd_ = -1;
-    int xref_fd_ = -1;     // scratch: 20-byte entries, object 1 first
+    int xref_fd_ = -1;     // scratch: 8-byte entries, object 1 first
     std::string buffer_;   // bytes from flushed_ on
     uint64_t flushed_ = 0; // bytes written to fd_
     uint32_t next_number_ = 1;
     uint32_t numbers_known_ = 0;
     uint32_t window_base_ = 1;     // number of window_[0]
-    std::vector<uint64_t> window_; // offsets, 0 while not written
+    std::vector<uint64_t> window_; // packed entries, 0 while not written
+    uint32_t objstm_number_ = 0;   // of the open object stream, or 0
+    std::vector<Member> objstm_members_;
+    std::string objstm_body_;
 };
 
 } // namespace pdfappend
