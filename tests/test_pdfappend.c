@@ -784,6 +784,11 @@ static void
 test_memory_stays_flat_as_the_document_grows (void **state)
 {
     s_fixture_t *fixture = *state;
+#ifdef __SANITIZE_ADDRESS__
+    //  AddressSanitizer keeps freed memory in quarantine: RSS then grows
+    //  with everything ever allocated and says nothing about our peak.
+    skip ();
+#endif
     unsigned sizes[S_FLAT_CHUNKS];
     for (size_t index = 0; index < S_FLAT_CHUNKS; index++)
         sizes[index] = S_FLAT_CHUNK_PAGES;
