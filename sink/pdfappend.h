@@ -1,0 +1,101 @@
+/*  pdfappend - writing a job's merged PDF one chunk at a time.
+
+    Owns one output document while it is being written. Each chunk PDF is
+    read with qpdf, its pages and everything they reach (content streams,
+    resources, fonts, images, annotations) are written to the output at
+    once under new object numbers, and the chunk is dropped before the
+    next one: memory holds one chunk's objects at a time, never the
+    output's. Stream data is copied as it is in the chunk (filters and
+    all), never decoded or recompressed; the other objects are packed
+    into compressed object streams, and the cross-reference table is a
+    compressed stream too (PDF 1.5 and later).
+
+    Sharing: objects below a page's /Resources (fonts, font files,
+    CIDToGIDMap and ToUnicode streams, images, colour spaces, forms) are
+    written once per distinct content and referenced thereafter. A stream
+    is known by its dictionary's text and the SHA-256 of its raw data,
+    anything else by its text once its own children have their output
+    numbers; the index holds 32 bytes of digest and a number per distinct
+    object written. Page content streams and annotations are not compared.
+
+    What stays in memory as the document grows: that index, one object
+    number (4 bytes) per page and per 32 pages for the page tree. Byte
+    offsets of objects go to a scratch file, and so do bookmarks
+    (outline items), both next to the output and unlinked at once.
+
+    The output is append-only: bytes once written never change, so
+    pdfappend_bytes_final tells how much of it may already be sent
+    elsewhere (say, as parts of an upload). It is written as
+    out_path.part and renamed to out_path only when complete and
+    fsynced. Bookmarks and document information follow sink/merge: the
+    first chunk's information strings, and every chunk's outline items in
+    order and nesting, pointing at their page's place in the output; bad
+    items are logged and left out.
+
+    A chunk that qpdf could read only by repairing it is refused. Errors
+    from qpdf and the system become an error text naming the file;
+    no qpdf type or exception leaves this module. A failed pdfappend_add
+    leaves the document as it was before it, so the chunk may be tried
+    again. Not thread-safe: one pdfappend_t per thread.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#ifndef PDFPIPE_PDFAPPEND_H
+#define PDFPIPE_PDFAPPEND_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PDFAPPEND_ERROR_MAX 1024 // size of an error text buffer
+
+typedef struct _pdfappend_t pdfappend_t;
+
+//  Start a document at out_path: create out_path.part (replacing one left
+//  by an earlier attempt) and write the PDF header. Returns NULL and fills
+//  error (PDFAPPEND_ERROR_MAX bytes) when a file cannot be created. Caller
+//  owns the result.
+pdfappend_t *
+pdfappend_new (const char *out_path, char *error);
+
+//  Remove out_path.part unless the document was finished, and free
+//  everything. Nothing on NULL or twice.
+void
+pdfappend_destroy (pdfappend_t **self_p);
+
+//  Append the pages of the PDF file chunk_path, with what they use, its
+//  outline items and (first chunk only) its document information.
+//  Returns 0 when every page is written. Returns -1 and fills error,
+//  naming chunk_path, when it cannot be read, has no pages or the output
+//  cannot be written; the document is then as it was before the call
+//  (later calls still work) unless the output itself failed, in which
+//  case every later call fails too.
+int
+pdfappend_add (pdfappend_t *self, const char *chunk_path, char *error);
+
+//  Write the page tree, outline, document information, catalog, cross-
+//  reference table and trailer, fsync out_path.part and rename it to
+//  out_path. When expected_pages is not 0 the document must have exactly
+//  that many pages: otherwise returns -1 and fills error, writes nothing,
+//  and more chunks may still be added. Also -1 when nothing was appended
+//  or the output cannot be written; out_path is then untouched.
+int
+pdfappend_finish (pdfappend_t *self, uint32_t expected_pages, char *error);
+
+//  Pages appended so far.
+uint32_t
+pdfappend_pages (const pdfappend_t *self);
+
+//  How many leading bytes of the output file are written and will never
+//  change again: everything appended by the last successful call. After
+//  pdfappend_finish, the whole file.
+uint64_t
+pdfappend_bytes_final (const pdfappend_t *self);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
