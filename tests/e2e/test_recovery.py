@@ -20,6 +20,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import peers  # noqa: E402
+from runner import group  # noqa: E402
 
 zmq = peers.require_zmq()
 
@@ -248,6 +249,7 @@ class RecoveryTest(unittest.TestCase):
         self.addCleanup(cleanup)
         return where
 
+    @group("full_disk")
     def test_full_spool_fails_the_job_and_keeps_serving(self):
         spool = self.small_tmpfs()
         with Pipeline(workers=2, sink_args=["--spool", spool]) as pipe:
@@ -264,6 +266,7 @@ class RecoveryTest(unittest.TestCase):
             assert_marker_pages(check_pdf(pipe.result(before), self.tmp.name),
                                 50)
 
+    @group("full_disk")
     def test_full_store_fails_the_job_and_keeps_results(self):
         store = self.small_tmpfs()
         with Pipeline(workers=2, sink_args=["--store",
