@@ -8,12 +8,13 @@
 #   ./run.sh test            install what is missing, build, run every test
 #   ./run.sh build           install what is missing and build
 #   --s3                     with start or demo: keep results in S3, in a
-#                            local moto_server bucket started first (needs
-#                            moto_server, e.g. pip install 'moto[server]')
+#                            bucket of a local S3 server started first
+#                            (moto_server where installed, else s3rver,
+#                            which ./run.sh build installs)
 #
 # Environment: PDFPIPE_HTTP_PORT (8080), PDFPIPE_DATA_DIR (./pdfpipe-data),
 # BUILD_DIR (./build), SANITIZE=1 for an ASan+UBSan build, PDFPIPE_S3_PORT
-# (9000) for --s3.
+# (9000) and PDFPIPE_S3_SERVER (moto or s3rver) for --s3.
 # SPDX-License-Identifier: MPL-2.0
 set -euo pipefail
 
@@ -28,7 +29,7 @@ S3_BUCKET=pdfpipe-local
 STORE="file://$DATA_DIR/out"
 
 usage() {
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 build() {
@@ -93,19 +94,49 @@ start_pipeline() {
     exec 3>&- 4>&- 5>&-
 }
 
-# With --s3: a moto_server on loopback with one bucket, which the sink
-# uploads to and the ventilator signs download links for. This moto checks
-# no signatures, so the credentials are placeholders; they are exported for
-# the processes started after it.
+# With --s3: a local S3 server on loopback with one bucket, which the sink
+# uploads to and the ventilator signs download links for: moto_server
+# where it is installed, else s3rver (from npm, into tools/s3rver, by
+# scripts/install-deps.sh); PDFPIPE_S3_SERVER=moto or =s3rver picks one.
+# Neither checks these signatures (s3rver knows only the key S3RVER), so
+# the credentials are placeholders; they are exported for the processes
+# started after it.
 start_s3() {
-    if ! command -v moto_server >/dev/null; then
-        echo "run.sh: --s3 needs moto_server, which Debian does not package;" \
-             "install it with pip install 'moto[server]'" >&2
-        exit 1
+    local server=${PDFPIPE_S3_SERVER:-} s3rver="$TOP/tools/s3rver/node_modules/.bin/s3rver"
+    if [ -z "$server" ]; then
+        server=s3rver
+        command -v moto_server >/dev/null && server=moto
     fi
     mkdir -p "$DATA_DIR"
-    local endpoint="http://127.0.0.1:$S3_PORT" tries
-    moto_server -H 127.0.0.1 -p "$S3_PORT" >"$DATA_DIR/moto.log" 2>&1 &
+    local endpoint="http://127.0.0.1:$S3_PORT" tries log="$DATA_DIR/$server.log"
+    case "$server" in
+        moto)
+            if ! command -v moto_server >/dev/null; then
+                echo "run.sh: PDFPIPE_S3_SERVER=moto, but moto_server is not" \
+                     "installed (pip install 'moto[server]')" >&2
+                exit 1
+            fi
+            moto_server -H 127.0.0.1 -p "$S3_PORT" >"$log" 2>&1 &
+            export AWS_ACCESS_KEY_ID=pdfpipe-local
+            export AWS_SECRET_ACCESS_KEY=pdfpipe-local-secret
+            ;;
+        s3rver)
+            if [ ! -x "$s3rver" ] || ! command -v node >/dev/null; then
+                echo "run.sh: --s3 needs moto_server or s3rver, and neither" \
+                     "is installed; ./run.sh build installs s3rver" >&2
+                exit 1
+            fi
+            mkdir -p "$DATA_DIR/s3rver"
+            "$s3rver" --directory "$DATA_DIR/s3rver" --address 127.0.0.1 \
+                --port "$S3_PORT" --no-vhost-buckets >"$log" 2>&1 &
+            export AWS_ACCESS_KEY_ID=S3RVER
+            export AWS_SECRET_ACCESS_KEY=S3RVER
+            ;;
+        *)
+            echo "run.sh: PDFPIPE_S3_SERVER=$server: expected moto or s3rver" >&2
+            exit 2
+            ;;
+    esac
     PIDS+=($!)
     for ((tries = 0; tries < 100; tries++)); do
         if curl -fsS -o /dev/null "$endpoint/" 2>/dev/null; then
@@ -114,12 +145,9 @@ start_s3() {
         sleep 0.1
     done
     if ! curl -fsS -o /dev/null -X PUT "$endpoint/$S3_BUCKET"; then
-        echo "run.sh: moto_server did not come up on port $S3_PORT" \
-             "(see $DATA_DIR/moto.log)" >&2
+        echo "run.sh: $server did not come up on port $S3_PORT (see $log)" >&2
         exit 1
     fi
-    export AWS_ACCESS_KEY_ID=pdfpipe-local
-    export AWS_SECRET_ACCESS_KEY=pdfpipe-local-secret
     export AWS_REGION=us-east-1
     export PDFPIPE_S3_ENDPOINT=$endpoint
     STORE="s3://$S3_BUCKET/results"
