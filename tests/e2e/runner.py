@@ -111,6 +111,7 @@ def main(argv):
         # reason keeps the summary short.
         counts = {}
         for _, reason in result.skipped:
+            reason = " ".join(reason.split())  # one line, for the summary
             counts[reason] = counts.get(reason, 0) + 1
         for reason, count in counts.items():
             print("SKIP: %s (%d test%s)" % (reason, count,
