@@ -5,20 +5,28 @@
 #                            per core) in the foreground; Ctrl-C stops them all
 #   ./run.sh demo            install what is missing, build, start the
 #                            pipeline, render the example job, print its path
-#   ./run.sh test            install what is missing, build, run every test
+#   ./run.sh test            install what is missing, build, run every test,
+#                            then the unit, pipeline and recovery tests again
+#                            in an ASan+UBSan build (build-asan/), and end
+#                            with a summary: passed, failed, skipped and why
+#   ./run.sh test ARGS...    only the ctest run ARGS select, in ./build
 #   ./run.sh build           install what is missing and build
 #   --s3                     with start or demo: keep results in S3, in a
-#                            local moto_server bucket started first (needs
-#                            moto_server, e.g. pip install 'moto[server]')
+#                            bucket of a local S3 server started first
+#                            (moto_server where installed, else s3rver,
+#                            which ./run.sh build installs)
 #
 # Environment: PDFPIPE_HTTP_PORT (8080), PDFPIPE_DATA_DIR (./pdfpipe-data),
-# BUILD_DIR (./build), SANITIZE=1 for an ASan+UBSan build, PDFPIPE_S3_PORT
-# (9000) for --s3.
+# BUILD_DIR (./build), ASAN_BUILD_DIR (./build-asan), SANITIZE=1 for an
+# ASan+UBSan build, PDFPIPE_S3_PORT (9000) and PDFPIPE_S3_SERVER (moto or
+# s3rver) for --s3, CI=true: a skipped core test path fails the run (see
+# scripts/test_summary.py).
 # SPDX-License-Identifier: MPL-2.0
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")" && pwd)
 BUILD_DIR=${BUILD_DIR:-$TOP/build}
+ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-$TOP/build-asan}
 DATA_DIR=${PDFPIPE_DATA_DIR:-$TOP/pdfpipe-data}
 HTTP_PORT=${PDFPIPE_HTTP_PORT:-8080}
 WORKERS=$(nproc 2>/dev/null || echo 2)
@@ -28,16 +36,32 @@ S3_BUCKET=pdfpipe-local
 STORE="file://$DATA_DIR/out"
 
 usage() {
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+# compile DIR [CMAKE OPTIONS...]: configure and build the project in DIR.
+#
+# CMake 3.25's first configure of a directory puts libzmq's pkg-config flag
+# "-isystem /usr/include/mit-krb5" among the include directories, and every
+# later configure among the compile flags: the next configure (the next
+# run.sh, or a test that starts one) would rebuild everything, relinking
+# the programs under the tests that run them. So a new directory is
+# configured twice before it is built.
+compile() {
+    local dir=$1
+    shift
+    if [ ! -f "$dir/CMakeCache.txt" ]; then
+        cmake -S "$TOP" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    fi
+    cmake -S "$TOP" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake --build "$dir" -j "$(nproc)" >/dev/null
 }
 
 build() {
     "$TOP/scripts/install-deps.sh" "$@"
     local sanitize=OFF
     [ "${SANITIZE:-0}" = "1" ] && sanitize=ON
-    cmake -S "$TOP" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DSANITIZE=$sanitize >/dev/null
-    cmake --build "$BUILD_DIR" -j "$(nproc)" >/dev/null
+    compile "$BUILD_DIR" -DSANITIZE=$sanitize
 }
 
 PIDS=()
@@ -93,19 +117,49 @@ start_pipeline() {
     exec 3>&- 4>&- 5>&-
 }
 
-# With --s3: a moto_server on loopback with one bucket, which the sink
-# uploads to and the ventilator signs download links for. This moto checks
-# no signatures, so the credentials are placeholders; they are exported for
-# the processes started after it.
+# With --s3: a local S3 server on loopback with one bucket, which the sink
+# uploads to and the ventilator signs download links for: moto_server
+# where it is installed, else s3rver (from npm, into tools/s3rver, by
+# scripts/install-deps.sh); PDFPIPE_S3_SERVER=moto or =s3rver picks one.
+# Neither checks these signatures (s3rver knows only the key S3RVER), so
+# the credentials are placeholders; they are exported for the processes
+# started after it.
 start_s3() {
-    if ! command -v moto_server >/dev/null; then
-        echo "run.sh: --s3 needs moto_server, which Debian does not package;" \
-             "install it with pip install 'moto[server]'" >&2
-        exit 1
+    local server=${PDFPIPE_S3_SERVER:-} s3rver="$TOP/tools/s3rver/node_modules/.bin/s3rver"
+    if [ -z "$server" ]; then
+        server=s3rver
+        command -v moto_server >/dev/null && server=moto
     fi
     mkdir -p "$DATA_DIR"
-    local endpoint="http://127.0.0.1:$S3_PORT" tries
-    moto_server -H 127.0.0.1 -p "$S3_PORT" >"$DATA_DIR/moto.log" 2>&1 &
+    local endpoint="http://127.0.0.1:$S3_PORT" tries log="$DATA_DIR/$server.log"
+    case "$server" in
+        moto)
+            if ! command -v moto_server >/dev/null; then
+                echo "run.sh: PDFPIPE_S3_SERVER=moto, but moto_server is not" \
+                     "installed (pip install 'moto[server]')" >&2
+                exit 1
+            fi
+            moto_server -H 127.0.0.1 -p "$S3_PORT" >"$log" 2>&1 &
+            export AWS_ACCESS_KEY_ID=pdfpipe-local
+            export AWS_SECRET_ACCESS_KEY=pdfpipe-local-secret
+            ;;
+        s3rver)
+            if [ ! -x "$s3rver" ] || ! command -v node >/dev/null; then
+                echo "run.sh: --s3 needs moto_server or s3rver, and neither" \
+                     "is installed; ./run.sh build installs s3rver" >&2
+                exit 1
+            fi
+            mkdir -p "$DATA_DIR/s3rver"
+            "$s3rver" --directory "$DATA_DIR/s3rver" --address 127.0.0.1 \
+                --port "$S3_PORT" --no-vhost-buckets >"$log" 2>&1 &
+            export AWS_ACCESS_KEY_ID=S3RVER
+            export AWS_SECRET_ACCESS_KEY=S3RVER
+            ;;
+        *)
+            echo "run.sh: PDFPIPE_S3_SERVER=$server: expected moto or s3rver" >&2
+            exit 2
+            ;;
+    esac
     PIDS+=($!)
     for ((tries = 0; tries < 100; tries++)); do
         if curl -fsS -o /dev/null "$endpoint/" 2>/dev/null; then
@@ -114,12 +168,9 @@ start_s3() {
         sleep 0.1
     done
     if ! curl -fsS -o /dev/null -X PUT "$endpoint/$S3_BUCKET"; then
-        echo "run.sh: moto_server did not come up on port $S3_PORT" \
-             "(see $DATA_DIR/moto.log)" >&2
+        echo "run.sh: $server did not come up on port $S3_PORT (see $log)" >&2
         exit 1
     fi
-    export AWS_ACCESS_KEY_ID=pdfpipe-local
-    export AWS_SECRET_ACCESS_KEY=pdfpipe-local-secret
     export AWS_REGION=us-east-1
     export PDFPIPE_S3_ENDPOINT=$endpoint
     STORE="s3://$S3_BUCKET/results"
@@ -181,10 +232,56 @@ cmd_demo() {
     echo "pdfpipe: finished PDF at $out"
 }
 
+# What the ASan+UBSan build runs: every unit test, and the end-to-end tests
+# whose processes live longest (recovery restarts, kills and refills
+# them). ctest ANDs -L with -R, so the selection is one name pattern.
+ASAN_TESTS='^(test_[a-z0-9_]+|e2e_test_pipeline|e2e_test_recovery(_[a-z_]+)?)$'
+
+# ctest_in DIR JUNIT [ARGS...]: run ctest in DIR, its results also to
+# JUNIT; returns ctest's status.
+ctest_in() {
+    local dir=$1 junit=$2
+    shift 2
+    rm -f "$junit"
+    (cd "$dir" && ctest --output-on-failure -j 2 --output-junit "$junit" "$@")
+}
+
+# ./run.sh test: with ctest arguments, only that ctest run in BUILD_DIR;
+# without, the whole suite in BUILD_DIR and ASAN_TESTS in an ASan+UBSan
+# build in ASAN_BUILD_DIR. Either way it ends with scripts/test_summary.py's
+# lines: each skipped entry with its reasons, then the counts. Under
+# CI=true a skipped core path fails the run (see that script).
 cmd_test() {
-    build
-    cd "$BUILD_DIR"
-    ctest --output-on-failure -j 2 "$@"
+    local unavailable="$BUILD_DIR/unavailable-tools.txt" status=0 start
+    local timings="" summary_args=()
+    start=$SECONDS
+    build --record-unavailable "$unavailable"
+    timings+="build $((SECONDS - start)) s, "
+
+    start=$SECONDS
+    ctest_in "$BUILD_DIR" "$BUILD_DIR/ctest-junit.xml" "$@" || status=1
+    timings+="tests $((SECONDS - start)) s, "
+    summary_args+=("build=$BUILD_DIR/ctest-junit.xml")
+
+    if [ $# -eq 0 ]; then
+        summary_args=(--complete "${summary_args[@]}")
+        start=$SECONDS
+        # The fuzz targets are built with ASan and UBSan already.
+        compile "$ASAN_BUILD_DIR" -DSANITIZE=ON -DPDFPIPE_FUZZ=OFF
+        timings+="asan build $((SECONDS - start)) s, "
+        start=$SECONDS
+        ctest_in "$ASAN_BUILD_DIR" "$ASAN_BUILD_DIR/ctest-junit.xml" \
+            -R "$ASAN_TESTS" || status=1
+        timings+="asan tests $((SECONDS - start)) s, "
+        summary_args+=("asan=$ASAN_BUILD_DIR/ctest-junit.xml")
+    fi
+
+    echo
+    echo "== pdfpipe test summary (${timings%, }) =="
+    [ "${CI:-}" = "true" ] && summary_args=(--ci "${summary_args[@]}")
+    python3 "$TOP/scripts/test_summary.py" --unavailable "$unavailable" \
+        "${summary_args[@]}" || status=1
+    return $status
 }
 
 main() {

@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# install-deps.sh - install every Debian package pdfpipe needs to build, run and test.
+# install-deps.sh - install every package pdfpipe needs to build, run and test.
 #
-# Idempotent: asks dpkg first and only calls apt-get when something is missing, so a
-# second run on a ready machine takes well under a second. Needs root (or sudo) only
-# when it actually has to install.
+#   install-deps.sh [--runtime] [--record-unavailable FILE]
+#
+# Debian packages through apt-get; for the tests also s3rver, an S3-protocol
+# server, from npm into tools/s3rver/node_modules (pinned by the lock file
+# there), which the S3 end-to-end tests use where moto_server is not
+# installed. --runtime: only what building and running need.
+# --record-unavailable FILE: write there one line "<tool><TAB><why>" per test
+# tool this machine cannot have, having tried its ordinary install channel;
+# run.sh's test summary reads it to tell a skip the machine cannot avoid
+# from one it can (see scripts/test_summary.py).
+#
+# Idempotent: asks dpkg (and npm's own record in node_modules) first and only
+# installs when something is missing, so a second run on a ready machine
+# takes well under a second. Needs root (or sudo) only when it actually has
+# to install Debian packages.
 # SPDX-License-Identifier: MPL-2.0
 set -euo pipefail
 
@@ -33,25 +45,52 @@ TEST_PKGS=(
     libclang-rt-14-dev    # libFuzzer and the sanitizers' runtime for clang
 )
 
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+runtime_only=0
+record=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runtime) runtime_only=1 ;;
+        --record-unavailable) record=${2:?--record-unavailable needs a file}; shift ;;
+        *) echo "install-deps: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+    shift
+done
+if [ -n "$record" ]; then
+    mkdir -p "$(dirname "$record")"
+    : >"$record"
+fi
+# unavailable TOOL WHY: say that this machine cannot have TOOL, and record it.
+unavailable() {
+    echo "install-deps: $1 is not available: $2" >&2
+    if [ -n "$record" ]; then
+        printf '%s\t%s\n' "$1" "$2" >>"$record"
+    fi
+}
+
 want=("${BUILD_PKGS[@]}")
-if [ "${1:-}" != "--runtime" ]; then
+if [ "$runtime_only" = 0 ]; then
     want+=("${TEST_PKGS[@]}")
 fi
 
+# installed PKG: whether dpkg has PKG installed.
+installed() {
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]
+}
+
 missing=()
 for pkg in "${want[@]}"; do
-    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-    if [ "$status" != "installed" ]; then
+    if ! installed "$pkg"; then
         missing+=("$pkg")
     fi
 done
 
-# True when the python3 on PATH can import every module named (without
-# importing them, which is slow for boto3).
-python_has() {
-    python3 - "$@" 2>/dev/null <<'PY'
+# The names, of those given, of the modules that the python3 on PATH cannot
+# import (found without importing them, which is slow for boto3).
+python_lacks() {
+    python3 - "$@" 2>/dev/null <<'PY' || echo "$@"
 import importlib.util, sys
-sys.exit(0 if all(importlib.util.find_spec(name) for name in sys.argv[1:]) else 1)
+print(" ".join(name for name in sys.argv[1:] if not importlib.util.find_spec(name)))
 PY
 }
 
@@ -61,35 +100,67 @@ if [ "$(id -u)" != "0" ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "install-deps: installing ${missing[*]}" >&2
-    # An apt list older than a day may name package versions the mirror no longer has.
+# An apt list older than a day may name package versions the mirror no
+# longer has.
+refresh_apt_lists() {
     if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
         $SUDO apt-get update -qq
     fi
-    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+apt_install() {
+    refresh_apt_lists
+    $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}" >&2
+    apt_install "${missing[@]}"
 fi
 
-# Best effort, for tests only: tests/e2e/test_s3.py needs moto (moto_server)
-# and boto3, and skips, saying why, without them. Debian 12 packages boto3
-# (python3-boto3) but not moto, and pip is not used here; a release that
-# packages python3-moto gets it too.
-if [ "${1:-}" != "--runtime" ] && ! python_has moto boto3; then
-    optional=()
-    for pkg in python3-boto3 python3-moto; do
-        status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-        if [ "$status" != "installed" ] && apt-cache show "$pkg" >/dev/null 2>&1; then
-            optional+=("$pkg")
-        fi
-    done
-    if [ ${#optional[@]} -gt 0 ]; then
-        echo "install-deps: installing ${optional[*]} for the S3 tests" >&2
-        $SUDO apt-get install -y -qq --no-install-recommends "${optional[@]}" >/dev/null ||
-            echo "install-deps: could not install ${optional[*]}" >&2
+if [ "$runtime_only" = 1 ]; then
+    exit 0
+fi
+
+lacking=" $(python_lacks boto3 moto) "
+
+# boto3 is the tests' independent S3 client, with either server.
+if [[ $lacking == *" boto3 "* ]]; then
+    echo "install-deps: installing python3-boto3 for the S3 tests" >&2
+    apt_install python3-boto3 ||
+        unavailable boto3 "apt-get install python3-boto3 failed"
+fi
+
+# moto_server checks SigV4 signatures and has the whole multipart API, so
+# the S3 tests prefer it; Debian 12 does not package it, npm has no such
+# package and pip's registry is not one this project installs from. A
+# release that packages python3-moto gets it here.
+if [[ $lacking == *" moto "* ]] || ! command -v moto_server >/dev/null; then
+    refresh_apt_lists
+    if apt-cache show python3-moto >/dev/null 2>&1; then
+        echo "install-deps: installing python3-moto for the S3 tests" >&2
+        apt_install python3-moto || true
     fi
-    if ! python_has moto boto3; then
-        echo "install-deps: moto is not available from this system's packages;" \
-             "the S3 end-to-end tests will be skipped (pip install 'moto[server]' boto3" \
-             "to run them)" >&2
+    if [ -n "$(python_lacks moto)" ] || ! command -v moto_server >/dev/null; then
+        unavailable moto "no Debian package python3-moto brings moto_server,\
+ and npm has no such package; moto comes only from PyPI\
+ (pip install 'moto[server]')"
+    fi
+fi
+
+# s3rver, from npm, where moto_server is not installed; installed either
+# way, so that PDFPIPE_S3_SERVER=s3rver can try the fallback anywhere.
+S3RVER_DIR=$TOP/tools/s3rver
+if ! command -v npm >/dev/null; then
+    echo "install-deps: installing nodejs and npm for s3rver" >&2
+    apt_install nodejs npm || true
+fi
+if ! command -v npm >/dev/null; then
+    unavailable s3rver "npm is not installed and apt-get install nodejs npm failed"
+elif [ ! -x "$S3RVER_DIR/node_modules/.bin/s3rver" ] ||
+     [ "$S3RVER_DIR/package-lock.json" -nt "$S3RVER_DIR/node_modules/.package-lock.json" ]; then
+    echo "install-deps: installing s3rver with npm into tools/s3rver" >&2
+    if ! npm_log=$(cd "$S3RVER_DIR" && npm ci --no-audit --no-fund 2>&1); then
+        unavailable s3rver "npm ci in tools/s3rver failed: $(printf '%s\n' "$npm_log" | grep -m1 'ERR' || printf '%s\n' "$npm_log" | tail -1)"
     fi
 fi

@@ -203,8 +203,12 @@ test_put_copies_across_file_systems (void **state)
     struct stat shm_info, tmp_info;
     if (stat ("/dev/shm", &shm_info) == -1 ||
         stat (fixture->root, &tmp_info) == -1 ||
-        shm_info.st_dev == tmp_info.st_dev)
+        shm_info.st_dev == tmp_info.st_dev) {
+        print_message ("SKIP: no second file system to copy from: /dev/shm "
+                       "is missing or on the same one as %s\n",
+                       fixture->root);
         skip ();
+    }
     char shm_dir[] = "/dev/shm/test_store.XXXXXX";
     assert_non_null (mkdtemp (shm_dir));
     char *source = s_make_file (shm_dir, "merged.pdf");

@@ -23,6 +23,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from pipeline import CLI, SOURCE_DIR, Pipeline  # noqa: E402
+from runner import group  # noqa: E402
 
 EXAMPLE_DIR = os.path.join(SOURCE_DIR, "examples", "invoice")
 TEMPLATE = os.path.join(EXAMPLE_DIR, "template.json")
@@ -108,13 +109,17 @@ class GeneratorTest(unittest.TestCase):
     def reference(self, name):
         path = os.path.join(REFERENCE_DIR, name)
         if not os.path.exists(path):
-            self.skipTest("no reference %s beside this checkout" % name)
+            self.skipTest("no reference generator %s in %s (../shared/bench "
+                          "beside the checkout, or "
+                          "PDFPIPE_BENCH_REFERENCE_DIR)" %
+                          (name, os.path.normpath(REFERENCE_DIR)))
         return path
 
     def read(self, name):
         with open(os.path.join(self.tmp.name, name), "rb") as f:
             return f.read()
 
+    @group("reference")
     def test_records_match_reference_for_50(self):
         reference = self.reference("gen_records.py")
         subprocess.run([sys.executable, GEN_RECORDS, "50",
@@ -126,6 +131,7 @@ class GeneratorTest(unittest.TestCase):
         self.assertEqual(ours.count(b"\n"), 50)
         self.assertEqual(ours, self.read("theirs.jsonl"))
 
+    @group("reference")
     def test_logo_matches_reference(self):
         reference = self.reference("make_logo.py")
         subprocess.run([sys.executable, MAKE_LOGO,
@@ -145,11 +151,6 @@ class GeneratorTest(unittest.TestCase):
         self.assertEqual(len(more[0]["items"]), 15)
 
 
-@unittest.skipUnless(
-    os.path.exists(TEMPLATE),
-    "pending: examples/invoice/template.json (the invoice template, which "
-    "needs TrueType text, images, tables, computed values and QR codes) is "
-    "not in this checkout yet")
 class InvoiceTest(unittest.TestCase):
     """The invoice example at 1,000 pages, through the CLI."""
 
