@@ -649,6 +649,36 @@ test_render_draws_korean_in_an_embedded_truetype_subset (void **state)
     free (path);
 }
 
+//  libharu's own ToUnicode map for UTF-8 text is a CID CMap, which poppler
+//  refuses ("Syntax Warning: Invalid 'begincidrange' operator in ToUnicode
+//  CMap"); the renderer replaces it with a valid one.
+static void
+test_render_writes_a_to_unicode_map_text_extracts_through (void **state)
+{
+    (void)state;
+    char *path = s_render_file (S_KOREAN_TEMPLATE,
+                                "[{\"customer\": \"황유진 고객님\", "
+                                "\"address\": \"인천광역시 남동구 충장로 531, "
+                                "9층 (A-1)\"}]",
+                                1, 1);
+    char *warnings = s_run ("pdftotext '%s' /dev/null 2>&1", path);
+    assert_string_equal (warnings, "");
+    char *text = s_run ("pdftotext '%s' - 2>/dev/null", path);
+    assert_string_equal (text, "황유진 고객님\n인천광역시 남동구 충장로 531, "
+                               "9층 (A-1)\n\n\f");
+    //  Every two-byte code maps to the same code point, Hangul included.
+    char *content = s_content (path);
+    assert_null (strstr (content, "begincidrange"));
+    assert_non_null (strstr (content, "/CMapName /Adobe-Identity-UCS def"));
+    assert_non_null (strstr (content, "<AC00> <ACFF> <AC00>"));
+    assert_null (strstr (content, "<D800>"));
+    free (content);
+    unlink (path);
+    free (text);
+    free (warnings);
+    free (path);
+}
+
 static void
 test_render_truetype_chunks_are_identical_when_rendered_again (void **state)
 {
@@ -1199,6 +1229,8 @@ main (void)
         cmocka_unit_test (test_render_renders_a_thousand_pages),
         cmocka_unit_test (
             test_render_draws_korean_in_an_embedded_truetype_subset),
+        cmocka_unit_test (
+            test_render_writes_a_to_unicode_map_text_extracts_through),
         cmocka_unit_test (
             test_render_truetype_chunks_are_identical_when_rendered_again),
         cmocka_unit_test (
