@@ -12,7 +12,8 @@
     TrueType file is parsed once per libharu object (its font definition
     survives HPDF_NewDoc, so later chunks only ask for it by name), but
     each document still builds its own font object, about 40 ms for a CJK
-    font, and embeds its own subset of the glyphs it used. An image is
+    font, and embeds its own subset of the glyphs it measured: those its
+    pages draw and those of the font's "glyphs" (s_glyphs_embed). An image is
     decoded once per document, whatever the number of pages.
 
     Text goes to libharu in the bytes its font takes: WinAnsi for the
@@ -409,6 +410,53 @@ s_to_unicode_install (render_t *self, HPDF_Font font)
                        (HPDF_UINT)self->to_unicode.size);
 }
 
+static const char *
+s_ellipsis (const template_font_t *font)
+{
+    if (font->standard)
+        return font->check.charset == CHARSET_WINANSI ? S_ELLIPSIS_WIN_ANSI
+                                                      : S_ELLIPSIS_ASCII;
+    return font->check.covers (font->check.face, 0x2026) ? S_ELLIPSIS_UTF8
+                                                         : S_ELLIPSIS_ASCII;
+}
+
+//  Make every chunk embed the same subset of a TrueType font, so the sink
+//  can keep one copy. libharu embeds the glyphs a document measured
+//  (HPDF_TTFontDef_GetCharWidth marks each one), so this measures the
+//  font's "glyphs", which the ventilator sets to every character the job
+//  draws in it, and the ellipsis a wrapped text may end in. The subset's
+//  tag (the "ABCDEF+" of its name, which is also written into the
+//  embedded font) would otherwise count the fonts this libharu object
+//  has loaded, which differs between workers; it is made from the font
+//  and its glyphs instead. A failure is left in the document's error.
+static void
+s_glyphs_embed (HPDF_Font handle, const template_font_t *font)
+{
+    const char *ellipsis = s_ellipsis (font);
+    HPDF_Font_TextWidth (handle, (const HPDF_BYTE *)ellipsis,
+                         (HPDF_UINT)strlen (ellipsis));
+    const char *glyphs = font->glyphs ? font->glyphs : "";
+    if (*glyphs)
+        HPDF_Font_TextWidth (handle, (const HPDF_BYTE *)glyphs,
+                             (HPDF_UINT)strlen (glyphs));
+    HPDF_FontDef fontdef = ((HPDF_FontAttr)handle->attr)->fontdef;
+    if (fontdef->type != HPDF_FONTDEF_TYPE_TRUETYPE)
+        return;
+    //  FNV-1a over the font's name and its glyphs: six letters.
+    uint64_t hash = 14695981039346656037ULL;
+    const char *parts[] = {fontdef->base_font, "\n", glyphs};
+    for (size_t part = 0; part < sizeof parts / sizeof parts[0]; part++)
+        for (const char *byte = parts[part]; *byte; byte++)
+            hash = (hash ^ (unsigned char)*byte) * 1099511628211ULL;
+    char tag[HPDF_TTF_FONT_TAG_LEN + 1];
+    for (size_t index = 0; index < HPDF_TTF_FONT_TAG_LEN; index++) {
+        tag[index] = (char)('A' + hash % 26);
+        hash /= 26;
+    }
+    tag[HPDF_TTF_FONT_TAG_LEN] = '\0';
+    HPDF_TTFontDef_SetTagName (fontdef, tag);
+}
+
 //  Symbol and ZapfDingbats have no Latin glyphs; WinAnsi codes would
 //  select nothing, so they keep the encoding their glyphs are named in.
 static bool
@@ -430,8 +478,10 @@ s_font (render_t *self, s_chunk_t *chunk, const template_font_t *font)
         const char *name = s_ttf_load (self, font);
         if (name)
             handle = HPDF_GetFont (self->pdf, name, S_UTF8);
-        if (handle)
+        if (handle) {
             s_to_unicode_install (self, handle);
+            s_glyphs_embed (handle, font);
+        }
     } else
         handle = HPDF_GetFont (self->pdf, font->name,
                                s_font_is_specific (font) ? NULL : S_WIN_ANSI);
@@ -518,16 +568,6 @@ s_expand (const subst_t *text, const s_page_t *page, const subst_vars_t *vars,
     if (font->standard && font->check.charset == CHARSET_WINANSI)
         charset_winansi_encode (bytes);
     return bytes;
-}
-
-static const char *
-s_ellipsis (const template_font_t *font)
-{
-    if (font->standard)
-        return font->check.charset == CHARSET_WINANSI ? S_ELLIPSIS_WIN_ANSI
-                                                      : S_ELLIPSIS_ASCII;
-    return font->check.covers (font->check.face, 0x2026) ? S_ELLIPSIS_UTF8
-                                                         : S_ELLIPSIS_ASCII;
 }
 
 //  Start a text object in pen's font and colour.
