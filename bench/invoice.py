@@ -3,6 +3,7 @@
 
 usage: bench/invoice.py [-n N] [--workers W] [--template JOB.json]
                         [--chunk-pages C] [--url URL] [--no-baseline]
+                        [--keep PDF]
 
 Generates N invoice records (default 10,000) with
 examples/invoice/gen_records.py, then submits the invoice template with
@@ -24,7 +25,8 @@ the chunked, merged run.
 no baseline then, since its processes are not ours to watch). --template
 gives another job document without records, such as bench/invoice-latin.json,
 a stand-in with the invoice's text only, for a tree without the invoice
-template. Benchmarks are not tests: nothing here passes or fails on time.
+template. --keep leaves the pipeline's PDF at the path given, for a
+look inside. Benchmarks are not tests: nothing here passes or fails on time.
 
 Programs come from $PDFPIPE_BUILD_DIR (default ./build).
 
@@ -129,9 +131,10 @@ def state_seconds(status):
 
 
 def run(label, url, pipe, template, records, pages, workdir,
-        chunk_pages=None):
+        chunk_pages=None, keep=None):
     """Submit, wait, download; the figures. pipe is the Pipeline whose
-    processes to measure, or None for one that is not ours."""
+    processes to measure, or None for one that is not ours. keep: where
+    to leave the PDF (else it is removed)."""
     job = write_job(template, os.path.join(workdir, label + ".json"),
                     chunk_pages)
     output = os.path.join(workdir, label + ".pdf")
@@ -153,7 +156,10 @@ def run(label, url, pipe, template, records, pages, workdir,
         figures["worker_rss"] = [peak_rss_kb(w.pid) for w in pipe.workers]
         figures["sink_rss"] = peak_rss_kb(pipe.sink.pid)
         figures["ventilator_rss"] = peak_rss_kb(pipe.ventilator.pid)
-    os.remove(output)
+    if keep:
+        os.replace(output, keep)
+    else:
+        os.remove(output)
     return figures
 
 
@@ -189,6 +195,8 @@ def main():
                         help="override the template's chunk_pages")
     parser.add_argument("--url", help="use a running pipeline")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--keep", metavar="PDF",
+                        help="keep the pipeline's output there")
     args = parser.parse_args()
     if not os.path.exists(args.template):
         sys.exit("%s is not there; give --template JOB.json (such as "
@@ -209,7 +217,7 @@ def main():
 
         if args.url:
             figures = run("pipeline", args.url, None, args.template, records,
-                          args.n, workdir, args.chunk_pages)
+                          args.n, workdir, args.chunk_pages, args.keep)
             report("pipeline at " + args.url, figures, 0)
             print("  peak RSS       client %s" % mb(figures["client_rss"]))
             return
@@ -217,7 +225,8 @@ def main():
         with Pipeline(workers=args.workers,
                       ventilator_args=["--max-body-mb", body_mb]) as pipe:
             figures = run("pipeline", pipe.url, pipe, args.template,
-                          records, args.n, workdir, args.chunk_pages)
+                          records, args.n, workdir, args.chunk_pages,
+                          args.keep)
         report("pipeline", figures, args.workers)
 
         if args.no_baseline:

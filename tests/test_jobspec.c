@@ -676,6 +676,35 @@ test_jobspec_rejects_a_character_the_truetype_font_lacks (void **state)
         "(U+1F600), which the font 'korean' (NanumGothic) does not have");
 }
 
+static void
+test_jobspec_writes_the_jobs_characters_into_its_truetype_fonts (void **state)
+{
+    (void)state;
+    jobspec_t *jobspec = s_parse_ok (
+        "{\"version\": 1, \"template\": {\"fonts\": {\"korean\": {\"family\": "
+        "\"NanumGothic\", \"glyphs\": \"Z\"}}, \"elements\": [{\"type\": "
+        "\"text\", \"text\": \"고객 {{name}}\", \"x\": 0, \"y\": 0, "
+        "\"font\": \"korean\"}, {\"type\": \"text\", \"text\": \"{{page}} "
+        "{{code}}\", \"x\": 0, \"y\": 20}]}, \"records\": [{\"name\": "
+        "\"김민수\", \"code\": \"x\"}, {\"name\": \"수 B\", \"code\": "
+        "\"y\"}]}");
+    char *template_json = jobspec_template_json (jobspec);
+    assert_non_null (template_json);
+    //  Every character each record draws in the font, once each, in code
+    //  point order, with the font's own; nothing of the Helvetica text.
+    s_assert_contains (template_json,
+                       "\"korean\":{\"family\":\"NanumGothic\",\"glyphs\":"
+                       "\" BZ객고김민수\"}");
+    fielderr_t err = {"", ""};
+    template_t *template =
+        template_parse_text (template_json, strlen (template_json), &err);
+    assert_non_null (template);
+    assert_string_equal (template_font (template, 0)->glyphs, " BZ객고김민수");
+    template_destroy (&template);
+    free (template_json);
+    jobspec_destroy (&jobspec);
+}
+
 //  examples/invoice/template.json with records spliced in from the JSON
 //  Lines file at path, as the CLI's --records does. Caller frees.
 static char *
@@ -756,6 +785,8 @@ main (void)
         cmocka_unit_test (test_jobspec_ignores_unused_record_fields),
         cmocka_unit_test (test_jobspec_page_variables_need_no_record_field),
         cmocka_unit_test (test_jobspec_template_json_parses_again_for_workers),
+        cmocka_unit_test (
+            test_jobspec_writes_the_jobs_characters_into_its_truetype_fonts),
         cmocka_unit_test (test_jobspec_records_json_slices_compact_array),
         cmocka_unit_test (test_jobspec_records_json_keeps_numbers_exact),
         cmocka_unit_test (test_jobspec_records_json_escapes_strings),

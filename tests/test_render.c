@@ -649,6 +649,36 @@ test_render_draws_korean_in_an_embedded_truetype_subset (void **state)
     free (path);
 }
 
+//  libharu's own ToUnicode map for UTF-8 text is a CID CMap, which poppler
+//  refuses ("Syntax Warning: Invalid 'begincidrange' operator in ToUnicode
+//  CMap"); the renderer replaces it with a valid one.
+static void
+test_render_writes_a_to_unicode_map_text_extracts_through (void **state)
+{
+    (void)state;
+    char *path = s_render_file (S_KOREAN_TEMPLATE,
+                                "[{\"customer\": \"황유진 고객님\", "
+                                "\"address\": \"인천광역시 남동구 충장로 531, "
+                                "9층 (A-1)\"}]",
+                                1, 1);
+    char *warnings = s_run ("pdftotext '%s' /dev/null 2>&1", path);
+    assert_string_equal (warnings, "");
+    char *text = s_run ("pdftotext '%s' - 2>/dev/null", path);
+    assert_string_equal (text, "황유진 고객님\n인천광역시 남동구 충장로 531, "
+                               "9층 (A-1)\n\n\f");
+    //  Every two-byte code maps to the same code point, Hangul included.
+    char *content = s_content (path);
+    assert_null (strstr (content, "begincidrange"));
+    assert_non_null (strstr (content, "/CMapName /Adobe-Identity-UCS def"));
+    assert_non_null (strstr (content, "<AC00> <ACFF> <AC00>"));
+    assert_null (strstr (content, "<D800>"));
+    free (content);
+    unlink (path);
+    free (text);
+    free (warnings);
+    free (path);
+}
+
 static void
 test_render_truetype_chunks_are_identical_when_rendered_again (void **state)
 {
@@ -663,6 +693,80 @@ test_render_truetype_chunks_are_identical_when_rendered_again (void **state)
                          zframe_size (first.pdf));
     zframe_destroy (&first.pdf);
     zframe_destroy (&again.pdf);
+}
+
+//  The same template as S_KOREAN_TEMPLATE, with the characters of both
+//  records of the test below as the font's glyphs (what the ventilator
+//  writes there).
+#define S_KOREAN_GLYPHS_TEMPLATE                                               \
+    "{\"fonts\": {\"korean\": {\"family\": \"NanumGothic\", \"glyphs\": "      \
+    "\"김민수서울황유진부산\"}}, \"elements\": "                     \
+    "[{\"type\": \"text\", \"text\": \"{{customer}}\", \"x\": 50, \"y\": "     \
+    "715, \"font\": \"korean\", \"size\": 12},"                                \
+    " {\"type\": \"text\", \"text\": \"{{address}}\", \"x\": 545, \"y\": "     \
+    "700, \"font\": \"korean\", \"size\": 10, \"align\": \"right\"}]}"
+
+//  SHA-256 of the raw (compressed) data of the file's FontFile2 stream,
+//  and its BaseFont, one line each.
+static char *
+s_font_file (const char *path)
+{
+    return s_run ("f='%s'; obj=$(qpdf --json=1 --json-key=objects \"$f\" | "
+                  "grep -o '\"/FontFile2\": \"[0-9]* 0 R' | grep -o "
+                  "'[0-9]* 0 R' | cut -d' ' -f1); qpdf --show-object=$obj "
+                  "--raw-stream-data \"$f\" | sha256sum; pdffonts \"$f\" "
+                  "| grep -o '[A-Z]*+NanumGothic'",
+                  path);
+}
+
+static void
+test_render_embeds_the_same_font_subset_in_every_chunk_of_a_job (void **state)
+{
+    (void)state;
+    const char *records[] = {
+        "[{\"customer\": \"김민수\", \"address\": \"서울\"}]",
+        "[{\"customer\": \"황유진\", \"address\": \"부산\"}]"};
+    char *fonts[2];
+    char *plain_fonts[2];
+    for (int chunk = 0; chunk < 2; chunk++) {
+        char *path =
+            s_render_file (S_KOREAN_GLYPHS_TEMPLATE, records[chunk], 1, 1);
+        fonts[chunk] = s_font_file (path);
+        unlink (path);
+        free (path);
+        path = s_render_file (S_KOREAN_TEMPLATE, records[chunk], 1, 1);
+        plain_fonts[chunk] = s_font_file (path);
+        unlink (path);
+        free (path);
+    }
+    assert_string_equal (fonts[0], fonts[1]);
+    //  Without the glyphs, each chunk embeds what it draws.
+    assert_string_not_equal (plain_fonts[0], plain_fonts[1]);
+    //  A renderer that has loaded another font first (which libharu would
+    //  have counted into the tag) embeds the same bytes under the same tag.
+    render_t *shared = s_render;
+    s_render = render_new ();
+    char *path = s_render_file (
+        "{\"fonts\": {\"sans\": {\"family\": \"DejaVu Sans\"}, \"korean\": "
+        "{\"family\": \"NanumGothic\"}}, \"elements\": [{\"type\": \"text\", "
+        "\"text\": \"x\", \"x\": 50, \"y\": 700, \"font\": \"sans\"}, "
+        "{\"type\": \"text\", \"text\": \"김\", \"x\": 50, \"y\": 600, "
+        "\"font\": \"korean\"}]}",
+        "[{}]", 1, 1);
+    unlink (path);
+    free (path);
+    path = s_render_file (S_KOREAN_GLYPHS_TEMPLATE, records[1], 1, 1);
+    char *later_font = s_font_file (path);
+    assert_string_equal (later_font, fonts[0]);
+    render_destroy (&s_render);
+    s_render = shared;
+    unlink (path);
+    free (path);
+    free (later_font);
+    for (int chunk = 0; chunk < 2; chunk++) {
+        free (fonts[chunk]);
+        free (plain_fonts[chunk]);
+    }
 }
 
 static void
@@ -1205,7 +1309,11 @@ main (void)
         cmocka_unit_test (
             test_render_draws_korean_in_an_embedded_truetype_subset),
         cmocka_unit_test (
+            test_render_writes_a_to_unicode_map_text_extracts_through),
+        cmocka_unit_test (
             test_render_truetype_chunks_are_identical_when_rendered_again),
+        cmocka_unit_test (
+            test_render_embeds_the_same_font_subset_in_every_chunk_of_a_job),
         cmocka_unit_test (
             test_render_rejects_a_character_the_truetype_font_lacks),
         cmocka_unit_test (test_render_wraps_text_in_a_box_with_an_ellipsis),

@@ -676,6 +676,53 @@ test_template_rejects_bad_font_declarations (void **state)
 }
 
 static void
+test_template_keeps_a_fonts_glyphs (void **state)
+{
+    (void)state;
+    template_t *template = s_parse_ok (
+        "{`fonts`: {`k`: {`family`: `NanumGothic`, `glyphs`: `김민수 0-9`}, "
+        "`j`: {`family`: `NanumGothic`}}, `elements`: [{`type`: `text`, "
+        "`text`: `a`, `x`: 0, `y`: 0, `font`: `k`}, {`type`: `text`, "
+        "`text`: `b`, `x`: 0, `y`: 0, `font`: `j`}]}");
+    assert_string_equal (template_font (template, 0)->glyphs, "김민수 0-9");
+    assert_null (template_font (template, 1)->glyphs);
+    template_destroy (&template);
+}
+
+static void
+test_template_rejects_bad_glyphs (void **state)
+{
+    (void)state;
+    s_assert_rejects ("{`fonts`: {`k`: {`family`: `NanumGothic`, `glyphs`: "
+                      "[`a`]}}, `elements`: []}",
+                      "template.fonts.k.glyphs",
+                      "must be a string of the characters to embed, got an "
+                      "array");
+    s_assert_rejects ("{`fonts`: {`k`: {`family`: `NanumGothic`, `glyphs`: "
+                      "`aสb`}}, `elements`: []}",
+                      "template.fonts.k.glyphs",
+                      "contains 'ส' (U+0E2A), which the font 'k' "
+                      "(NanumGothic) does not have");
+    s_assert_rejects ("{`fonts`: {`k`: {`family`: `NanumGothic`, `glyphs`: "
+                      "`a\\u0007`}}, `elements`: []}",
+                      "template.fonts.k.glyphs", "control character");
+    //  One byte over the limit.
+    size_t size = TEMPLATE_GLYPHS_MAX + 1;
+    char *json = malloc (size + 128);
+    assert_non_null (json);
+    int prefix = sprintf (json, "{\"fonts\": {\"k\": {\"family\": "
+                                "\"NanumGothic\", \"glyphs\": \"");
+    memset (json + prefix, 'a', size);
+    strcpy (json + prefix + size, "\"}}, \"elements\": []}");
+    fielderr_t err = {"", ""};
+    template_t *template = template_parse_text (json, strlen (json), &err);
+    assert_null (template);
+    assert_string_equal (err.field, "template.fonts.k.glyphs");
+    s_assert_contains (err.message, "has 196609 bytes; at most 196608");
+    free (json);
+}
+
+static void
 test_template_rejects_more_than_max_fonts (void **state)
 {
     (void)state;
@@ -1263,6 +1310,53 @@ test_template_check_record_names_what_a_record_gets_wrong (void **state)
     template_destroy (&template);
 }
 
+//  What the visitor of template_check_record_texts was told, as
+//  "font:text|" for each text.
+static void
+s_collect (void *arg, const template_font_t *font, const char *text,
+           size_t length)
+{
+    char *seen = arg;
+    size_t used = strlen (seen);
+    snprintf (seen + used, 1024 - used, "%s:%.*s|", font->name, (int)length,
+              text);
+}
+
+static void
+test_template_check_record_texts_hands_over_truetype_texts (void **state)
+{
+    (void)state;
+    template_t *template = s_parse_ok (
+        "{`fonts`: {`k`: {`family`: `NanumGothic`}}, `bookmark`: `{{c}}`, "
+        "`elements`: [{`type`: `text`, `text`: `No. {{n}}`, `x`: 0, `y`: 0}, "
+        "{`type`: `text`, `text`: `고객 {{c}}`, `x`: 0, `y`: 0, `font`: `k`}, "
+        "{`type`: `table`, `x`: 0, `y`: 500, `rows`: `items`, `font`: `k`, "
+        "`header_font`: `k`, `columns`: [{`header`: `품목 {{page}}`, "
+        "`value`: `{{d}}`, `width`: 100}]}, {`type`: `barcode`, `symbology`: "
+        "`qrcode`, `data`: `{{c}}`, `x`: 0, `y`: 0, `width`: 50, `height`: "
+        "50}]}");
+    cJSON *record = cJSON_Parse (s_tick (
+        "{`n`: 7, `c`: `김민수`, `items`: [{`d`: `램프`}, {`d`: `케이블`}]}"));
+    assert_non_null (record);
+    subst_vars_t vars = {4, 10, 3, NULL, NULL};
+    char seen[1024] = "";
+    fielderr_t err = {"", ""};
+    assert_int_equal (template_check_record_texts (template, record, &vars,
+                                                   s_collect, seen, &err),
+                      0);
+    //  Helvetica's text, the barcode and the bookmark are not visited.
+    assert_string_equal (seen, "k:고객 김민수|k:품목 4|k:램프|k:케이블|");
+    //  A record that fails is still refused.
+    cJSON_ReplaceItemInObject (record, "c", cJSON_CreateString ("สมชาย"));
+    seen[0] = '\0';
+    assert_int_equal (template_check_record_texts (template, record, &vars,
+                                                   s_collect, seen, &err),
+                      -1);
+    assert_string_equal (err.field, "records[3].c");
+    cJSON_Delete (record);
+    template_destroy (&template);
+}
+
 static void
 test_template_check_record_fits_rows_on_the_page (void **state)
 {
@@ -1417,6 +1511,8 @@ main (void)
         cmocka_unit_test (test_template_declares_a_truetype_font_by_family),
         cmocka_unit_test (test_template_declares_a_truetype_font_by_file),
         cmocka_unit_test (test_template_rejects_bad_font_declarations),
+        cmocka_unit_test (test_template_keeps_a_fonts_glyphs),
+        cmocka_unit_test (test_template_rejects_bad_glyphs),
         cmocka_unit_test (test_template_rejects_more_than_max_fonts),
         cmocka_unit_test (
             test_template_lists_declared_fonts_for_an_unknown_font),
@@ -1439,6 +1535,8 @@ main (void)
         cmocka_unit_test (test_template_check_record_accepts_a_good_record),
         cmocka_unit_test (
             test_template_check_record_names_what_a_record_gets_wrong),
+        cmocka_unit_test (
+            test_template_check_record_texts_hands_over_truetype_texts),
         cmocka_unit_test (test_template_check_record_fits_rows_on_the_page),
         cmocka_unit_test (test_template_check_record_checks_qr_capacity),
         cmocka_unit_test (test_template_check_record_checks_the_bookmark),

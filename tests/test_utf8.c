@@ -82,6 +82,31 @@ test_invalid_at_finds_the_first_bad_byte (void **state)
 }
 
 static void
+test_encode_writes_what_decode_reads (void **state)
+{
+    (void)state;
+    char bytes[UTF8_BYTES_MAX];
+    assert_int_equal (utf8_encode ('A', bytes), 1);
+    assert_memory_equal (bytes, "A", 1);
+    assert_int_equal (utf8_encode (0xE9, bytes), 2);
+    assert_memory_equal (bytes, "\xC3\xA9", 2);
+    assert_int_equal (utf8_encode (0xAE40, bytes), 3);
+    assert_memory_equal (bytes, "\xEA\xB9\x80", 3);
+    assert_int_equal (utf8_encode (0x1F600, bytes), 4);
+    assert_memory_equal (bytes, "\xF0\x9F\x98\x80", 4);
+    //  Every code point round-trips, at the edges of each length too.
+    for (uint32_t codepoint = 0; codepoint <= 0x10FFFF; codepoint++) {
+        if (codepoint == 0xD800)
+            codepoint = 0xE000;
+        size_t length = utf8_encode (codepoint, bytes);
+        uint32_t decoded = 0;
+        if (utf8_decode (bytes, length, &decoded) != length ||
+            decoded != codepoint)
+            fail_msg ("U+%04X does not round-trip", (unsigned)codepoint);
+    }
+}
+
+static void
 test_cut_never_splits_a_character (void **state)
 {
     (void)state;
@@ -102,6 +127,7 @@ main (void)
         cmocka_unit_test (test_decode_refuses_invalid_sequences),
         cmocka_unit_test (test_decode_str_stops_at_the_nul),
         cmocka_unit_test (test_invalid_at_finds_the_first_bad_byte),
+        cmocka_unit_test (test_encode_writes_what_decode_reads),
         cmocka_unit_test (test_cut_never_splits_a_character),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -12,13 +12,15 @@
     TrueType file is parsed once per libharu object (its font definition
     survives HPDF_NewDoc, so later chunks only ask for it by name), but
     each document still builds its own font object, about 40 ms for a CJK
-    font, and embeds its own subset of the glyphs it used. An image is
+    font, and embeds its own subset of the glyphs it measured: those its
+    pages draw and those of the font's "glyphs" (s_glyphs_embed). An image is
     decoded once per document, whatever the number of pages.
 
     Text goes to libharu in the bytes its font takes: WinAnsi for the
     standard Latin fonts (converted by subst), printable ASCII for Symbol
     and ZapfDingbats, UTF-8 for TrueType fonts (libharu's UTF-8 encoder,
-    which writes the text as glyph ids of an Identity-H CID font). Every
+    which writes the text as code points of an Identity-H CID font, whose
+    ToUnicode map we replace with a valid one: libharu's is not). Every
     text is checked against its font as it is expanded, as the ventilator
     checked it: a character a font lacks is an error naming the record's
     field, never a blank glyph.
@@ -44,7 +46,14 @@
 #include <string.h>
 
 #include "barcode.h"
+#include "bytebuf.h"
 #include "layout.h"
+
+//  libharu's internal headers (installed with it): reaching into a font's
+//  dictionaries to replace its ToUnicode stream.
+#include <hpdf_font.h>
+#include <hpdf_objects.h>
+#include <hpdf_streams.h>
 
 #define S_WIN_ANSI "WinAnsiEncoding"
 #define S_UTF8 "UTF-8"
@@ -68,8 +77,9 @@ struct _render_t {
     s_ttf_t *ttfs;            // parsed in pdf; emptied when pdf is freed
     size_t ttf_count;
     size_t ttf_max;
-    layout_t *layout;   // line breaks of the text being drawn
-    barcode_t *barcode; // the symbol being drawn
+    layout_t *layout;     // line breaks of the text being drawn
+    barcode_t *barcode;   // the symbol being drawn
+    bytebuf_t to_unicode; // the CMap every TrueType font's ToUnicode gets
 };
 
 //  The current chunk's document resources, per template font and asset.
@@ -327,6 +337,126 @@ s_ttf_load (render_t *self, const template_font_t *font)
     return name;
 }
 
+//  libharu's UTF-8 encoder writes each character as its code point in two
+//  bytes (Identity-H: CID = code point, BMP only) but gives the font, as
+//  its ToUnicode, a CID CMap (begincidrange) that is not a ToUnicode map:
+//  poppler warns on every page, and a reader may extract nothing. The
+//  right map sends every code to the same code point. A bfrange may not
+//  cross a first-byte boundary, so it takes one range per first byte,
+//  less the eight of the surrogates (D800-DFFF, no character), at most
+//  S_BFRANGE_BLOCK_MAX to a block as the CMap specification asks.
+#define S_BFRANGE_BLOCK_MAX 100
+
+static int
+s_to_unicode_build (bytebuf_t *cmap)
+{
+    bytebuf_append_str (cmap, "/CIDInit /ProcSet findresource begin\n"
+                              "12 dict begin\n"
+                              "begincmap\n"
+                              "/CIDSystemInfo << /Registry (Adobe) /Ordering "
+                              "(UCS) /Supplement 0 >> def\n"
+                              "/CMapName /Adobe-Identity-UCS def\n"
+                              "/CMapType 2 def\n"
+                              "1 begincodespacerange\n"
+                              "<0000> <FFFF>\n"
+                              "endcodespacerange\n");
+    unsigned first_bytes[256];
+    size_t count = 0;
+    for (unsigned first_byte = 0; first_byte < 256; first_byte++)
+        if (first_byte < 0xD8 || first_byte > 0xDF)
+            first_bytes[count++] = first_byte;
+    char line[32];
+    for (size_t start = 0; start < count; start += S_BFRANGE_BLOCK_MAX) {
+        size_t block = count - start;
+        if (block > S_BFRANGE_BLOCK_MAX)
+            block = S_BFRANGE_BLOCK_MAX;
+        snprintf (line, sizeof line, "%zu beginbfrange\n", block);
+        bytebuf_append_str (cmap, line);
+        for (size_t index = start; index < start + block; index++) {
+            unsigned first_byte = first_bytes[index];
+            snprintf (line, sizeof line, "<%02X00> <%02XFF> <%02X00>\n",
+                      first_byte, first_byte, first_byte);
+            bytebuf_append_str (cmap, line);
+        }
+        bytebuf_append_str (cmap, "endbfrange\n");
+    }
+    bytebuf_append_str (cmap, "endcmap\n"
+                              "CMapName currentdict /CMap defineresource pop\n"
+                              "end\n"
+                              "end\n");
+    return cmap->failed ? -1 : 0;
+}
+
+//  Replace the ToUnicode stream libharu made for a TrueType font with the
+//  map s_to_unicode_build made. libharu writes its map when it makes the
+//  font (CreateCMap in hpdf_font_cid.c) and at save time only sets the
+//  stream's filter, so these bytes are what the file gets: the same in
+//  every chunk, so the sink keeps one copy. A failure is left in the
+//  document's error.
+static void
+s_to_unicode_install (render_t *self, HPDF_Font font)
+{
+    HPDF_Dict cmap = HPDF_Dict_GetItem (font, "ToUnicode", HPDF_OCLASS_DICT);
+    //  A libharu that makes no ToUnicode stream has nothing to mend.
+    if (!cmap || !cmap->stream)
+        return;
+    //  Entries describing libharu's CID CMap, which a ToUnicode stream
+    //  neither needs nor should carry: its name would contradict the map.
+    const char *const keys[] = {"Type", "CMapName", "CIDSystemInfo", "WMode"};
+    for (size_t index = 0; index < sizeof keys / sizeof keys[0]; index++)
+        HPDF_Dict_RemoveElement (cmap, keys[index]);
+    HPDF_MemStream_FreeData (cmap->stream);
+    HPDF_Stream_Write (cmap->stream, (const HPDF_BYTE *)self->to_unicode.data,
+                       (HPDF_UINT)self->to_unicode.size);
+}
+
+static const char *
+s_ellipsis (const template_font_t *font)
+{
+    if (font->standard)
+        return font->check.charset == CHARSET_WINANSI ? S_ELLIPSIS_WIN_ANSI
+                                                      : S_ELLIPSIS_ASCII;
+    return font->check.covers (font->check.face, 0x2026) ? S_ELLIPSIS_UTF8
+                                                         : S_ELLIPSIS_ASCII;
+}
+
+//  Make every chunk embed the same subset of a TrueType font, so the sink
+//  can keep one copy. libharu embeds the glyphs a document measured
+//  (HPDF_TTFontDef_GetCharWidth marks each one), so this measures the
+//  font's "glyphs", which the ventilator sets to every character the job
+//  draws in it, and the ellipsis a wrapped text may end in. The subset's
+//  tag (the "ABCDEF+" of its name, which is also written into the
+//  embedded font) would otherwise count the fonts this libharu object
+//  has loaded, which differs between workers; it is made from the font
+//  and its glyphs instead. A failure is left in the document's error.
+static void
+s_glyphs_embed (HPDF_Font handle, const template_font_t *font)
+{
+    const char *ellipsis = s_ellipsis (font);
+    HPDF_Font_TextWidth (handle, (const HPDF_BYTE *)ellipsis,
+                         (HPDF_UINT)strlen (ellipsis));
+    const char *glyphs = font->glyphs ? font->glyphs : "";
+    if (*glyphs)
+        HPDF_Font_TextWidth (handle, (const HPDF_BYTE *)glyphs,
+                             (HPDF_UINT)strlen (glyphs));
+    HPDF_FontDef fontdef = ((HPDF_FontAttr)handle->attr)->fontdef;
+    if (fontdef->type != HPDF_FONTDEF_TYPE_TRUETYPE)
+        return;
+    //  FNV-1a over the font's name and its glyphs: six letters.
+    uint64_t hash = 14695981039346656037ULL;
+    const char *parts[] = {fontdef->base_font, "\n", glyphs};
+    for (size_t part = 0; part < sizeof parts / sizeof parts[0]; part++)
+        for (const char *byte = parts[part]; *byte; byte++)
+            hash = (hash ^ (unsigned char)*byte) * 1099511628211ULL;
+    char tag[HPDF_TTF_FONT_TAG_LEN + 1];
+    for (size_t index = 0; index < HPDF_TTF_FONT_TAG_LEN; index++) {
+        tag[index] = (char)('A' + hash % 26);
+        hash /= 26;
+    }
+    tag[HPDF_TTF_FONT_TAG_LEN] = '\0';
+    HPDF_TTFontDef_SetTagName (fontdef, tag);
+}
+
 //  Symbol and ZapfDingbats have no Latin glyphs; WinAnsi codes would
 //  select nothing, so they keep the encoding their glyphs are named in.
 static bool
@@ -348,6 +478,10 @@ s_font (render_t *self, s_chunk_t *chunk, const template_font_t *font)
         const char *name = s_ttf_load (self, font);
         if (name)
             handle = HPDF_GetFont (self->pdf, name, S_UTF8);
+        if (handle) {
+            s_to_unicode_install (self, handle);
+            s_glyphs_embed (handle, font);
+        }
     } else
         handle = HPDF_GetFont (self->pdf, font->name,
                                s_font_is_specific (font) ? NULL : S_WIN_ANSI);
@@ -434,16 +568,6 @@ s_expand (const subst_t *text, const s_page_t *page, const subst_vars_t *vars,
     if (font->standard && font->check.charset == CHARSET_WINANSI)
         charset_winansi_encode (bytes);
     return bytes;
-}
-
-static const char *
-s_ellipsis (const template_font_t *font)
-{
-    if (font->standard)
-        return font->check.charset == CHARSET_WINANSI ? S_ELLIPSIS_WIN_ANSI
-                                                      : S_ELLIPSIS_ASCII;
-    return font->check.covers (font->check.face, 0x2026) ? S_ELLIPSIS_UTF8
-                                                         : S_ELLIPSIS_ASCII;
 }
 
 //  Start a text object in pen's font and colour.
@@ -948,7 +1072,8 @@ render_new (void)
         return NULL;
     self->layout = layout_new ();
     self->barcode = barcode_new ();
-    if (!self->layout || !self->barcode)
+    if (!self->layout || !self->barcode ||
+        s_to_unicode_build (&self->to_unicode))
         render_destroy (&self);
     return self;
 }
@@ -966,6 +1091,7 @@ render_destroy (render_t **self_p)
     free (self->ttfs);
     layout_destroy (&self->layout);
     barcode_destroy (&self->barcode);
+    bytebuf_free (&self->to_unicode);
     free (self);
     *self_p = NULL;
 }

@@ -16,7 +16,9 @@
     font lacks is an error naming the record field and the element, never
     a blank or substitute glyph. Standard Latin fonts take WinAnsi bytes,
     Symbol and ZapfDingbats printable ASCII, TrueType fonts UTF-8 (embedded
-    as subsets, per chunk).
+    as subsets per chunk: of the glyphs the chunk draws, and of all its
+    font's "glyphs", which the ventilator sets to every character of the
+    job, so that every chunk of a job embeds the same bytes).
 
     libharu errors are sticky; the first one of a chunk is recorded and
     reported in words, the document is dropped, and no HPDF_STATUS leaves

@@ -2,9 +2,9 @@
     and sends its PDF to the sink while the main loop stays free.
 
     The first half of this file runs on the slot's thread and owns the
-    renderer, the template cache and the sink socket; the second half runs
-    on the main thread. They share nothing but the pipe, and a chunk is
-    owned by exactly one side at a time.
+    renderer, the template cache (worker/tplcache) and the sink socket; the
+   second half runs on the main thread. They share nothing but the pipe, and a
+   chunk is owned by exactly one side at a time.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -21,53 +21,16 @@
 #include "log.h"
 #include "render.h"
 #include "template.h"
+#include "tplcache.h"
 
 //  ---------------------------------------------------------------------
 //  The slot's thread
 
-//  The last template parsed. Equal text is an equal template.
-typedef struct {
-    char *json;
-    template_t *tpl;
-} s_template_cache_t;
-
 typedef struct {
     zsock_t *sink;
     render_t *render;
-    s_template_cache_t templates;
+    tplcache_t *templates; // parsed templates of the last few jobs
 } s_thread_t;
-
-//  The template for this text, parsed only when it differs from the last.
-//  Borrowed from the cache. Returns NULL and fills err on a bad template.
-static const template_t *
-s_template_get (s_template_cache_t *cache, const char *json, fielderr_t *err)
-{
-    if (cache->json && strcmp (cache->json, json) == 0)
-        return cache->tpl;
-    template_t *tpl = template_parse_text (json, strlen (json), err);
-    if (!tpl)
-        return NULL;
-    log_debug ("parsed a new template (%zu bytes)", strlen (json));
-    char *json_copy = strdup (json);
-    if (!json_copy) {
-        template_destroy (&tpl);
-        fielderr_set (err, "template", "out of memory");
-        return NULL;
-    }
-    template_destroy (&cache->tpl);
-    free (cache->json);
-    cache->tpl = tpl;
-    cache->json = json_copy;
-    return tpl;
-}
-
-static void
-s_template_cache_empty (s_template_cache_t *cache)
-{
-    template_destroy (&cache->tpl);
-    free (cache->json);
-    cache->json = NULL;
-}
 
 //  Checks what render cannot: that the chunk's numbers agree with each
 //  other. Returns 0, or -1 with the reason in err.
@@ -102,8 +65,9 @@ s_chunk_render (s_thread_t *self, const wire_t *chunk, fielderr_t *err)
 {
     if (s_chunk_check (chunk, err))
         return NULL;
-    const template_t *tpl =
-        s_template_get (&self->templates, wire_template_json (chunk), err);
+    const char *template_json = wire_template_json (chunk);
+    const template_t *tpl = tplcache_get (self->templates, template_json,
+                                          strlen (template_json), err);
     if (!tpl)
         return NULL;
     const char *records_json = wire_records_json (chunk);
@@ -227,7 +191,7 @@ s_thread (zsock_t *pipe, void *args)
         if (terminate)
             break;
     }
-    s_template_cache_empty (&self->templates);
+    tplcache_destroy (&self->templates);
     render_destroy (&self->render);
     zsock_destroy (&self->sink);
     free (self);
@@ -247,7 +211,10 @@ slot_new (zsock_t **sink_p)
     assert (sink_p && *sink_p);
     s_thread_t *thread = (s_thread_t *)zmalloc (sizeof (s_thread_t));
     thread->render = render_new ();
-    if (!thread->render) {
+    thread->templates = tplcache_new (TPLCACHE_TEMPLATES, TPLCACHE_BYTES_MAX);
+    if (!thread->render || !thread->templates) {
+        render_destroy (&thread->render);
+        tplcache_destroy (&thread->templates);
         free (thread);
         return NULL;
     }
@@ -259,6 +226,7 @@ slot_new (zsock_t **sink_p)
     self->actor = zactor_new (s_thread, thread);
     if (!self->actor) {
         render_destroy (&thread->render);
+        tplcache_destroy (&thread->templates);
         zsock_destroy (&thread->sink);
         free (thread);
         free (self);

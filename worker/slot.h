@@ -6,13 +6,13 @@
     So the main loop hands each CHUNK to this thread and keeps sending
     HEARTBEATs until the slot reports the chunk's end.
 
-    Owns a zactor thread with the renderer (worker/render), the last parsed
-    template (consecutive chunks are usually of one job and carry the same
-    text) and the PUSH socket to the sink, which the caller creates and
-    connects and then hands over: RESULTs go out from this thread, so a
-    slow sink holds up the slot, never the heartbeats. It checks what
-    render cannot: that a chunk's numbers agree with each other and that
-    its records are an array of page_count objects.
+    Owns a zactor thread with the renderer (worker/render), the parsed
+    templates of the last few jobs (worker/tplcache: a chunk of a job seen
+    lately skips the parse) and the PUSH socket to the sink, which the
+    caller creates and connects and then hands over: RESULTs go out from
+    this thread, so a slow sink holds up the slot, never the heartbeats.
+    It checks what render cannot: that a chunk's numbers agree with each
+    other and that its records are an array of page_count objects.
 
     One chunk at a time: slot_submit refuses a second one until slot_recv
     has taken the first one's report.

@@ -11,7 +11,10 @@
     template draws each record dry (template_check_record: every text
     expanded and checked against its font, table rows fitted, barcode data
     checked), and each record is walked once, without recursion, for
-    numbers cJSON read as infinite (1e999).
+    numbers cJSON read as infinite (1e999). The texts drawn in TrueType
+    fonts go to common/doc/glyphset on the way, which writes each font's
+    characters into the template as its "glyphs": workers embed that
+    subset in every chunk, so the sink can keep one copy of the font.
 
     Assets (images) are a top-level member of the document, but workers
     need them with the template: jobspec_template_json wraps both as
@@ -32,6 +35,7 @@
 #include <cjson/cJSON.h>
 
 #include "bytebuf.h"
+#include "glyphset.h"
 #include "jsondoc.h"
 #include "jsonstr.h"
 #include "output.h"
@@ -229,9 +233,25 @@ s_check_numbers (const cJSON *record, uint32_t record_nbr, fielderr_t *err)
     return 0;
 }
 
+//  template_text_fn for glyphset_add.
+static void
+s_glyphs_add (void *glyphs, const template_font_t *font, const char *text,
+              size_t length)
+{
+    glyphset_add ((glyphset_t *)glyphs, font, text, length);
+}
+
+//  Check every record and write the characters each TrueType font draws
+//  into the template (glyphset_annotate), so that every chunk embeds the
+//  same subset of it.
 static int
 s_check_records (jobspec_t *self, fielderr_t *err)
 {
+    glyphset_t *glyphs = glyphset_new (self->template);
+    if (!glyphs) {
+        fielderr_set (err, "", "out of memory");
+        return -1;
+    }
     int rc = 0;
     for (uint32_t record_nbr = 0; rc == 0 && record_nbr < self->record_count;
          record_nbr++) {
@@ -241,8 +261,17 @@ s_check_records (jobspec_t *self, fielderr_t *err)
         subst_vars_t vars = {record_nbr + 1, self->record_count, record_nbr,
                              NULL, NULL};
         if (rc == 0)
-            rc = template_check_record (self->template, record, &vars, err);
+            rc = template_check_record_texts (self->template, record, &vars,
+                                              s_glyphs_add, glyphs, err);
     }
+    if (rc == 0) {
+        cJSON *template_json =
+            cJSON_GetObjectItemCaseSensitive (self->root, "template");
+        rc = glyphset_annotate (glyphs, template_json);
+        if (rc)
+            fielderr_set (err, "template.fonts", "out of memory");
+    }
+    glyphset_destroy (&glyphs);
     return rc ? -1 : 0;
 }
 

@@ -105,8 +105,8 @@ static const char *const s_template_fields[] = {
 static const char *const s_wire_fields[] = {"template", "assets", NULL};
 static const char *const s_page_fields[] = {"size", "orientation", "width",
                                             "height", NULL};
-static const char *const s_font_fields[] = {"family", "style", "file", "index",
-                                            NULL};
+static const char *const s_font_fields[] = {"family", "style",  "file",
+                                            "index",  "glyphs", NULL};
 static const char *const s_metadata_fields[] = {"title", "author", "subject",
                                                 NULL};
 static const char *const s_text_fields[] = {
@@ -561,6 +561,42 @@ s_standard_font (template_t *self, const char *name)
     return font;
 }
 
+//  A font's optional "glyphs": characters its subset always embeds. The
+//  ventilator sets it to every character a job draws in the font, so that
+//  every chunk embeds the same subset; a user may give it too.
+static int
+s_parse_glyphs (template_t *self, template_font_t *font, const cJSON *glyphs,
+                const char *path, fielderr_t *err)
+{
+    if (!glyphs)
+        return 0;
+    char field[FIELDERR_FIELD_MAX];
+    s_join (field, sizeof field, path, "glyphs");
+    if (!cJSON_IsString (glyphs)) {
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (glyphs, got, sizeof got);
+        fielderr_set (err, field,
+                      "must be a string of the characters to embed, got %s",
+                      got);
+        return -1;
+    }
+    size_t size = strlen (glyphs->valuestring);
+    if (size > TEMPLATE_GLYPHS_MAX) {
+        fielderr_set (err, field, "has %zu bytes; at most %d are allowed", size,
+                      TEMPLATE_GLYPHS_MAX);
+        return -1;
+    }
+    if (charset_font_check (glyphs->valuestring, &font->check, field, NULL,
+                            err))
+        return -1;
+    font->glyphs = s_keep_string (self, glyphs->valuestring);
+    if (!font->glyphs) {
+        fielderr_set (err, field, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_parse_font (template_t *self, const cJSON *entry, const char *path,
               fielderr_t *err)
@@ -656,6 +692,8 @@ s_parse_font (template_t *self, const cJSON *entry, const char *path,
     font->check.charset = CHARSET_UTF8;
     font->check.covers = fonts_face_covers;
     font->check.face = face;
+    if (s_parse_glyphs (self, font, s_member (entry, "glyphs"), field, err))
+        return -1;
     self->font_count++;
     self->font_declared++;
     return 0;
@@ -1635,17 +1673,30 @@ template_barcode_check (const template_element_t *element, const char *data,
     return 0;
 }
 
+//  Who is told about the texts a record draws in TrueType fonts.
+typedef struct {
+    template_text_fn *visit; // NULL: nobody
+    void *arg;
+} s_visitor_t;
+
 static int
-s_check_expansion (const subst_t *text, const cJSON *record,
-                   const subst_vars_t *vars, const charset_font_t *font,
-                   fielderr_t *err)
+s_check_expansion (const s_visitor_t *visitor, const subst_t *text,
+                   const cJSON *record, const subst_vars_t *vars,
+                   const template_font_t *font, fielderr_t *err)
 {
-    return subst_check (text, record, vars, font, err);
+    if (!visitor->visit || font->standard)
+        return subst_check (text, record, vars, &font->check, err);
+    char *expanded = subst_expand (text, record, vars, &font->check, err);
+    if (!expanded)
+        return -1;
+    visitor->visit (visitor->arg, font, expanded, strlen (expanded));
+    free (expanded);
+    return 0;
 }
 
 static int
-s_check_table (const template_element_t *element, const cJSON *record,
-               const subst_vars_t *vars, fielderr_t *err)
+s_check_table (const s_visitor_t *visitor, const template_element_t *element,
+               const cJSON *record, const subst_vars_t *vars, fielderr_t *err)
 {
     const template_table_t *table = &element->u.table;
     const cJSON *rows;
@@ -1657,8 +1708,8 @@ s_check_table (const template_element_t *element, const cJSON *record,
     for (size_t index = 0; index < table->column_count; index++) {
         const template_column_t *column = &table->columns[index];
         if (column->header &&
-            s_check_expansion (column->header, record, vars,
-                               &table->header_font->check, err))
+            s_check_expansion (visitor, column->header, record, vars,
+                               table->header_font, err))
             return -1;
     }
     int item_nbr = 0;
@@ -1672,8 +1723,8 @@ s_check_table (const template_element_t *element, const cJSON *record,
         row_vars.item = item;
         row_vars.item_field = item_field;
         for (size_t index = 0; index < table->column_count; index++) {
-            if (s_check_expansion (table->columns[index].value, record,
-                                   &row_vars, &table->font->check, err))
+            if (s_check_expansion (visitor, table->columns[index].value, record,
+                                   &row_vars, table->font, err))
                 return -1;
         }
     }
@@ -1703,23 +1754,32 @@ int
 template_check_record (const template_t *self, const cJSON *record,
                        const subst_vars_t *vars, fielderr_t *err)
 {
+    return template_check_record_texts (self, record, vars, NULL, NULL, err);
+}
+
+int
+template_check_record_texts (const template_t *self, const cJSON *record,
+                             const subst_vars_t *vars, template_text_fn *visit,
+                             void *arg, fielderr_t *err)
+{
     assert (self);
     assert (vars);
+    s_visitor_t visitor = {visit, arg};
     for (size_t index = 0; index < self->element_count; index++) {
         const template_element_t *element = &self->elements[index];
         int rc = 0;
         if (element->kind == TEMPLATE_TEXT)
-            rc = s_check_expansion (element->u.text.text, record, vars,
-                                    &element->u.text.font->check, err);
+            rc = s_check_expansion (&visitor, element->u.text.text, record,
+                                    vars, element->u.text.font, err);
         else if (element->kind == TEMPLATE_TABLE)
-            rc = s_check_table (element, record, vars, err);
+            rc = s_check_table (&visitor, element, record, vars, err);
         else if (element->kind == TEMPLATE_BARCODE)
             rc = s_check_barcode (element, record, vars, err);
         if (rc)
             return -1;
     }
     if (self->bookmark)
-        return s_check_expansion (self->bookmark, record, vars,
-                                  &template_bookmark_font, err);
+        return subst_check (self->bookmark, record, vars,
+                            &template_bookmark_font, err);
     return 0;
 }

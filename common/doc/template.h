@@ -50,6 +50,9 @@
 #define TEMPLATE_QR_BYTES_Q 1663
 #define TEMPLATE_QR_BYTES_H 1273
 #define TEMPLATE_CODE128_MAX 80 // characters of a Code 128 barcode
+//  Bytes of a TrueType font's "glyphs": enough for every character of the
+//  Basic Multilingual Plane in UTF-8 (about 188,000 bytes).
+#define TEMPLATE_GLYPHS_MAX (192 * 1024)
 
 typedef struct _template_t template_t;
 
@@ -87,6 +90,8 @@ typedef struct {
     const char *path;         // TrueType: the font file
     int index;                // TrueType: the face in the file
     const fonts_face_t *face; // TrueType: its coverage
+    const char *glyphs;       // TrueType: characters to embed whether or not
+                              // a page draws them ("glyphs"), or NULL
     charset_font_t check;     // what texts in this font may contain
 } template_font_t;
 
@@ -245,6 +250,23 @@ extern const charset_font_t template_bookmark_font;
 int
 template_check_record (const template_t *self, const cJSON *record,
                        const subst_vars_t *vars, fielderr_t *err);
+
+//  What template_check_record_texts hands over: one text as a record puts
+//  it on a page (length bytes of UTF-8, checked against font), drawn in
+//  font, a TrueType font of the template (borrowed, as the text is).
+typedef void (template_text_fn) (void *arg, const template_font_t *font,
+                                 const char *text, size_t length);
+
+//  template_check_record that also calls visit (with arg) once for each
+//  text the record draws in a TrueType font, literal parts included,
+//  table headers and rows too, as they pass the check. Texts in standard
+//  fonts and barcode data are not visited. On failure returns -1 as
+//  template_check_record does; visit may have been called for texts
+//  checked before the failure.
+int
+template_check_record_texts (const template_t *self, const cJSON *record,
+                             const subst_vars_t *vars, template_text_fn *visit,
+                             void *arg, fielderr_t *err);
 
 //  The rows of a table element for a record: the array its "rows" path
 //  reaches, checked to fit (max_rows, or the page's bottom edge). Returns

@@ -1,4 +1,4 @@
-/*  utf8 - reading UTF-8 text one character at a time.
+/*  utf8 - reading and writing UTF-8 text one character at a time.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -63,6 +63,27 @@ utf8_decode_str (const char *text, uint32_t *codepoint)
     //  A sequence is at most 4 bytes; strnlen stops at the NUL, so a
     //  sequence cut by it is refused without reading beyond.
     return utf8_decode (text, strnlen (text, 4), codepoint);
+}
+
+size_t
+utf8_encode (uint32_t codepoint, char *bytes)
+{
+    assert (bytes);
+    assert (codepoint <= 0x10FFFF);
+    assert (codepoint < 0xD800 || codepoint > 0xDFFF);
+    if (codepoint < 0x80) {
+        bytes[0] = (char)codepoint;
+        return 1;
+    }
+    size_t length = codepoint < 0x800 ? 2 : codepoint < 0x10000 ? 3 : 4;
+    //  Continuation bytes carry six bits each, from the last one back.
+    for (size_t index = length - 1; index > 0; index--) {
+        bytes[index] = (char)(0x80 | (codepoint & 0x3F));
+        codepoint >>= 6;
+    }
+    static const unsigned char leads[] = {0, 0, 0xC0, 0xE0, 0xF0};
+    bytes[0] = (char)(leads[length] | codepoint);
+    return length;
 }
 
 size_t

@@ -1,4 +1,4 @@
-/*  utf8 - reading UTF-8 text one character at a time.
+/*  utf8 - reading and writing UTF-8 text one character at a time.
 
     Owns the one definition of valid UTF-8 that every check of outside
     text uses (job documents, records files, file names, error messages):
@@ -33,6 +33,14 @@ utf8_decode_str (const char *text, uint32_t *codepoint);
 //  sequence, or size when all of it is valid UTF-8.
 size_t
 utf8_invalid_at (const char *text, size_t size);
+
+#define UTF8_BYTES_MAX 4 // bytes of one character
+
+//  Write codepoint (at most U+10FFFF, not a surrogate) as UTF-8 into bytes
+//  (UTF8_BYTES_MAX of them). Returns its length, 1 to 4; nothing is
+//  written after it.
+size_t
+utf8_encode (uint32_t codepoint, char *bytes);
 
 //  How many bytes of text (size bytes) to keep so that at most limit are
 //  kept without cutting a character in two: size when it fits, else limit
