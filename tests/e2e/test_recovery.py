@@ -227,12 +227,15 @@ class RecoveryTest(unittest.TestCase):
             pipe.wait(job_id, states=("merging", "storing", "done"))
             # The ventilator hangs; the sink finishes and its JOB_DONE
             # lands in the hung process's socket buffer, which dies with
-            # it.
+            # it. The sink goes too, so no copy of JOB_DONE waits in its
+            # queue for the next ventilator: only asking recovers it.
             pipe.kill(pipe.ventilator, signal.SIGSTOP)
             wait_for(lambda: re.search("job=%s done" % job_id,
                                        pipe.logs_of("sink")), 60,
                      "the sink to finish the job")
             pipe.kill(pipe.ventilator)
+            pipe.kill(pipe.sink)
+            pipe.restart_sink()
             # How soon the API is back is a figure for bench/recovery.py;
             # here it only has to come back (start_ventilator waits).
             pipe.start_ventilator()
