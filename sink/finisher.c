@@ -1,5 +1,5 @@
-/*  finisher - merging and storing complete jobs, one at a time, off the
-    main loop.
+/*  finisher - merging jobs as their chunks arrive and storing complete
+    ones, off the main loop.
 
     The first half of this file runs on the finisher thread and owns its
     spool_t and store_t (handed over by finisher_new); the second half runs
@@ -16,13 +16,13 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "merge.h"
 #include "disposition.h"
+#include "pdfappend.h"
 #include "proto.h"
 #include "spool.h"
 #include "store.h"
 
-#define S_REASON_MAX (MERGE_ERROR_MAX + STORE_ERROR_MAX)
+#define S_REASON_MAX (PDFAPPEND_ERROR_MAX + STORE_ERROR_MAX)
 
 //  ---------------------------------------------------------------------
 //  The finisher thread
@@ -30,16 +30,108 @@
 typedef struct {
     spool_t *spool;
     store_t *store;
+    zhashx_t *outputs; // job id -> pdfappend_t, outputs being written
 } s_thread_t;
 
-//  Merge a job's chunks into a scratch file in its spool directory. Returns
-//  -1 and fills reason.
+static void
+s_output_free (void **item_p)
+{
+    pdfappend_destroy ((pdfappend_t **)item_p);
+}
+
+//  Record job_id's failure, remove its chunks and partial output, and
+//  report it.
+static void
+s_fail (s_thread_t *self, zsock_t *pipe, const char *job_id,
+        const char *reason)
+{
+    zhashx_delete (self->outputs, job_id);
+    //  A job cancelled meanwhile has lost its chunks under the merge: that
+    //  is no failure anyone must act on.
+    if (spool_finished (self->spool, job_id))
+        log_info ("job=%s finishing abandoned: the job was cancelled", job_id);
+    else
+        log_error ("job=%s failed: %s", job_id, reason);
+    char *failure = zsys_sprintf ("failed %s", reason);
+    if (failure)
+        spool_finish (self->spool, job_id, failure);
+    zstr_free (&failure);
+    zstr_sendx (pipe, "FAILED", job_id, reason, NULL);
+}
+
+//  The job's output document, started when chunk_nbr is 0 (replacing any
+//  earlier one: a restart begins again from chunk 0). NULL and reason
+//  filled when it cannot be started or is missing.
+static pdfappend_t *
+s_output (s_thread_t *self, const char *job_id, uint32_t chunk_nbr,
+          char *reason)
+{
+    if (chunk_nbr > 0) {
+        pdfappend_t *doc = zhashx_lookup (self->outputs, job_id);
+        if (!doc)
+            snprintf (reason, S_REASON_MAX,
+                      "merge failed: no output started before chunk %u",
+                      chunk_nbr);
+        return doc;
+    }
+    zhashx_delete (self->outputs, job_id);
+    char *scratch = spool_scratch_path (self->spool, job_id);
+    char error[PDFAPPEND_ERROR_MAX] = "out of memory";
+    pdfappend_t *doc = scratch ? pdfappend_new (scratch, error) : NULL;
+    zstr_free (&scratch);
+    if (!doc) {
+        snprintf (reason, S_REASON_MAX, "merge failed: %s", error);
+        return NULL;
+    }
+    zhashx_insert (self->outputs, job_id, doc);
+    return doc;
+}
+
+//  Append chunk chunk_nbr (of chunk_count) at path to job_id's output.
+//  Returns -1 and fills reason.
 static int
-s_merge_job (s_thread_t *self, const char *job_id, const char *scratch,
-             char *reason)
+s_append_chunk (s_thread_t *self, const char *job_id, uint32_t chunk_nbr,
+                uint32_t chunk_count, const char *path, char *reason)
+{
+    pdfappend_t *doc = s_output (self, job_id, chunk_nbr, reason);
+    if (!doc)
+        return -1;
+    char error[PDFAPPEND_ERROR_MAX];
+    if (pdfappend_add (doc, path, error) == -1) {
+        snprintf (reason, S_REASON_MAX, "merge failed: input %u of %u: %s",
+                  chunk_nbr + 1, chunk_count, error);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_append (s_thread_t *self, zsock_t *pipe, const char *job_id,
+          const char *chunk_text, const char *chunk_count_text,
+          const char *path)
+{
+    uint32_t chunk_nbr = (uint32_t)strtoul (chunk_text, NULL, 10);
+    uint32_t chunk_count = (uint32_t)strtoul (chunk_count_text, NULL, 10);
+    char reason[S_REASON_MAX] = "";
+    if (chunk_nbr == 0)
+        log_info ("job=%s appending its chunks to the output as they arrive",
+                  job_id);
+    if (s_append_chunk (self, job_id, chunk_nbr, chunk_count, path, reason) ==
+        -1) {
+        s_fail (self, pipe, job_id, reason);
+        return;
+    }
+    log_debug ("job=%s chunk=%u appended to the output", job_id, chunk_nbr);
+    zstr_sendx (pipe, "APPENDED", job_id, chunk_text, NULL);
+}
+
+//  Complete job_id's output in its scratch file: append the chunks not
+//  appended yet (all of them when no output was started) and finish the
+//  document. Returns -1 and fills reason.
+static int
+s_merge_job (s_thread_t *self, const char *job_id, char *reason)
 {
     int rc = -1;
-    char **paths = NULL;
     assembly_t *job = spool_load (self->spool, job_id);
     if (!job || !assembly_complete (job)) {
         snprintf (reason, S_REASON_MAX, "the spool holds %u of %u chunks",
@@ -48,34 +140,33 @@ s_merge_job (s_thread_t *self, const char *job_id, const char *scratch,
         goto cleanup;
     }
     uint32_t chunk_count = assembly_chunk_count (job);
-    paths = calloc (chunk_count, sizeof (char *));
-    if (!paths) {
-        snprintf (reason, S_REASON_MAX, "out of memory");
-        goto cleanup;
-    }
-    for (uint32_t chunk_nbr = 0; chunk_nbr < chunk_count; chunk_nbr++) {
-        paths[chunk_nbr] = spool_chunk_path (self->spool, job, chunk_nbr);
-        if (!paths[chunk_nbr]) {
+    pdfappend_t *doc = zhashx_lookup (self->outputs, job_id);
+    uint32_t appended = doc ? chunk_count : 0;
+    log_info ("job=%s merging %u chunks, %u pages (%u appended already)",
+              job_id, chunk_count, assembly_total_pages (job), appended);
+    for (uint32_t chunk_nbr = appended; chunk_nbr < chunk_count; chunk_nbr++) {
+        char *path = spool_chunk_path (self->spool, job, chunk_nbr);
+        int appended_rc =
+            path ? s_append_chunk (self, job_id, chunk_nbr, chunk_count, path,
+                                   reason)
+                 : -1;
+        if (!path)
             snprintf (reason, S_REASON_MAX, "out of memory");
+        zstr_free (&path);
+        if (appended_rc == -1)
             goto cleanup;
-        }
     }
-    log_info ("job=%s merging %u chunks, %u pages", job_id, chunk_count,
-              assembly_total_pages (job));
-    char error[MERGE_ERROR_MAX];
-    if (merge_files ((const char *const *)paths, chunk_count,
-                     assembly_total_pages (job), scratch, MERGE_SHARED,
-                     error) == -1) {
+    doc = zhashx_lookup (self->outputs, job_id);
+    assert (doc);
+    char error[PDFAPPEND_ERROR_MAX];
+    if (pdfappend_finish (doc, assembly_total_pages (job), error) == -1) {
         snprintf (reason, S_REASON_MAX, "merge failed: %s", error);
         goto cleanup;
     }
     rc = 0;
 
 cleanup:
-    for (uint32_t chunk_nbr = 0;
-         paths && chunk_nbr < assembly_chunk_count (job); chunk_nbr++)
-        zstr_free (&paths[chunk_nbr]);
-    free (paths);
+    zhashx_delete (self->outputs, job_id);
     assembly_destroy (&job);
     return rc;
 }
@@ -97,7 +188,7 @@ s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *key,
         goto failed;
     }
     zstr_sendx (pipe, "STATE", job_id, jobstate_name (JOB_MERGING), NULL);
-    if (s_merge_job (self, job_id, scratch, reason) == -1)
+    if (s_merge_job (self, job_id, reason) == -1)
         goto failed;
     int64_t merged = zclock_mono ();
     zstr_sendx (pipe, "STATE", job_id, jobstate_name (JOB_STORING), NULL);
@@ -125,17 +216,7 @@ s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *key,
     goto cleanup;
 
 failed:
-    //  A job cancelled meanwhile has lost its chunks under the merge: that
-    //  is no failure anyone must act on.
-    if (spool_finished (self->spool, job_id))
-        log_info ("job=%s finishing abandoned: the job was cancelled", job_id);
-    else
-        log_error ("job=%s failed: %s", job_id, reason);
-    char *failure = zsys_sprintf ("failed %s", reason);
-    if (failure)
-        spool_finish (self->spool, job_id, failure);
-    zstr_free (&failure);
-    zstr_sendx (pipe, "FAILED", job_id, reason, NULL);
+    s_fail (self, pipe, job_id, reason);
 
 cleanup:
     if (scratch)
@@ -158,6 +239,15 @@ s_discard (s_thread_t *self, const char *job_id, const char *key)
 }
 
 static void
+s_drop (s_thread_t *self, const char *job_id)
+{
+    if (!zhashx_lookup (self->outputs, job_id))
+        return;
+    zhashx_delete (self->outputs, job_id);
+    log_info ("job=%s partial output discarded", job_id);
+}
+
+static void
 s_thread (zsock_t *pipe, void *args)
 {
     s_thread_t *self = args;
@@ -171,22 +261,31 @@ s_thread (zsock_t *pipe, void *args)
         }
         char *command = zmsg_popstr (msg);
         char *job_id = zmsg_popstr (msg);
-        char *key = zmsg_popstr (msg);
-        char *filename = zmsg_popstr (msg);
+        char *first = zmsg_popstr (msg);
+        char *second = zmsg_popstr (msg);
+        char *third = zmsg_popstr (msg);
         zmsg_destroy (&msg);
         bool terminate = !command || streq (command, "$TERM");
-        if (!terminate && job_id && key && filename &&
-            streq (command, "FINISH"))
-            s_finish (self, pipe, job_id, key, filename);
-        else if (!terminate && job_id && key && streq (command, "DISCARD"))
-            s_discard (self, job_id, key);
-        zstr_free (&filename);
-        zstr_free (&key);
+        if (!terminate && job_id && first && second && third &&
+            streq (command, "APPEND"))
+            s_append (self, pipe, job_id, first, second, third);
+        else if (!terminate && job_id && first && second &&
+                 streq (command, "FINISH"))
+            s_finish (self, pipe, job_id, first, second);
+        else if (!terminate && job_id && first && streq (command, "DISCARD"))
+            s_discard (self, job_id, first);
+        else if (!terminate && job_id && streq (command, "DROP"))
+            s_drop (self, job_id);
+        zstr_free (&third);
+        zstr_free (&second);
+        zstr_free (&first);
         zstr_free (&job_id);
         zstr_free (&command);
         if (terminate)
             break;
     }
+    //  Outputs not finished are removed: a restart begins them again.
+    zhashx_destroy (&self->outputs);
     store_destroy (&self->store);
     spool_destroy (&self->spool);
     free (self);
@@ -195,17 +294,25 @@ s_thread (zsock_t *pipe, void *args)
 //  ---------------------------------------------------------------------
 //  The main thread's side
 
-//  A job the finisher holds: waiting for its output, queued, or current.
+//  A job the finisher holds: being appended as its chunks arrive, waiting
+//  for its output, queued, or current.
 typedef struct {
-    char *key;      // NULL while the ventilator has not said
-    char *filename; // "" for none
+    assembly_t *spooled; // chunks known to be spooled, when the job has an
+                         // appender; NULL on the complete-then-merge path
+    uint32_t appended;   // chunks appended to its output by the thread
+    bool complete;       // every chunk is spooled (finisher_submit)
+    bool queued;         // in the queue, or current with FINISH
+    char *key;           // NULL while the ventilator has not said
+    char *filename;      // "" for none
 } s_job_t;
 
 struct _finisher_t {
     zactor_t *actor;
+    spool_t *spool;         // this thread's, for chunk paths only
     zhashx_t *jobs;         // job id -> s_job_t, every job held
     zlistx_t *queue;        // ids of jobs ready to finish, oldest first
-    char *current;          // job id in progress, or NULL
+    zlistx_t *appending;    // ids of jobs with an appender, served in turn
+    char *current;          // job id with a command at the thread, or NULL
     bool current_cancelled; // its result is to be discarded
 };
 
@@ -214,11 +321,24 @@ s_job_destroy (void **item_p)
 {
     s_job_t *job = *item_p;
     if (job) {
+        assembly_destroy (&job->spooled);
         free (job->key);
         free (job->filename);
         free (job);
     }
     *item_p = NULL;
+}
+
+static zlistx_t *
+s_id_list (void)
+{
+    zlistx_t *list = zlistx_new ();
+    if (!list)
+        return NULL;
+    zlistx_set_destructor (list, (zlistx_destructor_fn *)zstr_free);
+    zlistx_set_duplicator (list, (zlistx_duplicator_fn *)strdup);
+    zlistx_set_comparator (list, (zlistx_comparator_fn *)strcmp);
+    return list;
 }
 
 finisher_t *
@@ -227,32 +347,34 @@ finisher_new (const char *spool_dir, const char *store_url)
     assert (spool_dir);
     assert (store_url);
     s_thread_t *thread = calloc (1, sizeof (s_thread_t));
-    if (!thread)
-        return NULL;
+    finisher_t *self = calloc (1, sizeof (finisher_t));
+    if (!thread || !self)
+        goto failed;
     thread->spool = spool_new (spool_dir);
     thread->store = store_new (store_url);
-    if (!thread->spool || !thread->store) {
-        store_destroy (&thread->store);
-        spool_destroy (&thread->spool);
-        free (thread);
-        return NULL;
-    }
-    finisher_t *self = calloc (1, sizeof (finisher_t));
-    if (!self) {
-        store_destroy (&thread->store);
-        spool_destroy (&thread->spool);
-        free (thread);
-        return NULL;
-    }
+    thread->outputs = zhashx_new ();
+    self->spool = spool_new (spool_dir);
     self->jobs = zhashx_new ();
+    self->queue = s_id_list ();
+    self->appending = s_id_list ();
+    if (!thread->spool || !thread->store || !thread->outputs || !self->spool ||
+        !self->jobs || !self->queue || !self->appending)
+        goto failed;
+    zhashx_set_destructor (thread->outputs, s_output_free);
     zhashx_set_destructor (self->jobs, s_job_destroy);
-    self->queue = zlistx_new ();
-    zlistx_set_destructor (self->queue, (zlistx_destructor_fn *)zstr_free);
-    zlistx_set_duplicator (self->queue, (zlistx_duplicator_fn *)strdup);
-    zlistx_set_comparator (self->queue, (zlistx_comparator_fn *)strcmp);
     //  From here the thread owns thread.
     self->actor = zactor_new (s_thread, thread);
     return self;
+
+failed:
+    if (thread) {
+        zhashx_destroy (&thread->outputs);
+        store_destroy (&thread->store);
+        spool_destroy (&thread->spool);
+        free (thread);
+    }
+    finisher_destroy (&self);
+    return NULL;
 }
 
 void
@@ -263,8 +385,10 @@ finisher_destroy (finisher_t **self_p)
     if (!self)
         return;
     zactor_destroy (&self->actor);
+    zlistx_destroy (&self->appending);
     zlistx_destroy (&self->queue);
     zhashx_destroy (&self->jobs);
+    spool_destroy (&self->spool);
     zstr_free (&self->current);
     free (self);
     *self_p = NULL;
@@ -277,27 +401,172 @@ finisher_sock (finisher_t *self)
     return zactor_sock (self->actor);
 }
 
+//  Forget job_id entirely.
 static void
-s_start (finisher_t *self, const char *job_id)
+s_forget (finisher_t *self, const char *job_id)
 {
-    s_job_t *job = zhashx_lookup (self->jobs, job_id);
-    assert (job && job->key);
-    self->current = strdup (job_id);
-    self->current_cancelled = false;
-    zstr_sendx (self->actor, "FINISH", job_id, job->key, job->filename, NULL);
+    if (zlistx_find (self->queue, (void *)job_id))
+        zlistx_delete (self->queue, zlistx_cursor (self->queue));
+    if (zlistx_find (self->appending, (void *)job_id))
+        zlistx_delete (self->appending, zlistx_cursor (self->appending));
+    zhashx_delete (self->jobs, job_id);
 }
 
-//  The job in progress has ended: forget it, start the next one.
+//  Give up appending job_id as it goes: its partial output is dropped and
+//  it takes the complete-then-merge path.
 static void
-s_next (finisher_t *self)
+s_drop_appender (finisher_t *self, const char *job_id, s_job_t *job)
 {
-    zhashx_delete (self->jobs, self->current);
-    zstr_free (&self->current);
-    char *job_id = zlistx_first (self->queue);
-    if (!job_id)
+    assembly_destroy (&job->spooled);
+    job->appended = 0;
+    if (zlistx_find (self->appending, (void *)job_id))
+        zlistx_delete (self->appending, zlistx_cursor (self->appending));
+    zstr_sendx (self->actor, "DROP", job_id, NULL);
+}
+
+//  Send the thread the job's next chunk to append. Returns -1 when there
+//  is none to send.
+static int
+s_send_append (finisher_t *self, const char *job_id, s_job_t *job)
+{
+    if (!job->spooled || !assembly_has (job->spooled, job->appended))
+        return -1;
+    char *path = spool_chunk_path (self->spool, job->spooled, job->appended);
+    if (!path) {
+        log_error ("job=%s finisher: out of memory", job_id);
+        s_drop_appender (self, job_id, job);
+        return -1;
+    }
+    char chunk_text[16], count_text[16];
+    snprintf (chunk_text, sizeof chunk_text, "%u", job->appended);
+    snprintf (count_text, sizeof count_text, "%u",
+              assembly_chunk_count (job->spooled));
+    zstr_sendx (self->actor, "APPEND", job_id, chunk_text, count_text, path,
+                NULL);
+    zstr_free (&path);
+    self->current = strdup (job_id);
+    self->current_cancelled = false;
+    return 0;
+}
+
+//  Give the thread its next command, unless it has one: first the oldest
+//  job ready to finish (its remaining chunks, then FINISH), else the next
+//  chunk in order of an appending job, each job in turn.
+static void
+s_dispatch (finisher_t *self)
+{
+    if (self->current)
         return;
-    s_start (self, job_id);
-    zlistx_delete (self->queue, zlistx_cursor (self->queue));
+    const char *job_id = zlistx_first (self->queue);
+    if (job_id) {
+        s_job_t *job = zhashx_lookup (self->jobs, job_id);
+        assert (job && job->key);
+        if (job->spooled &&
+            job->appended < assembly_chunk_count (job->spooled) &&
+            s_send_append (self, job_id, job) == 0)
+            return;
+        self->current = strdup (job_id);
+        self->current_cancelled = false;
+        zstr_sendx (self->actor, "FINISH", job_id, job->key, job->filename,
+                    NULL);
+        zlistx_delete (self->queue, zlistx_cursor (self->queue));
+        return;
+    }
+    for (job_id = zlistx_first (self->appending); job_id;
+         job_id = zlistx_next (self->appending)) {
+        s_job_t *job = zhashx_lookup (self->jobs, job_id);
+        assert (job);
+        if (s_send_append (self, job_id, job) == 0) {
+            //  Served: to the back of the line.
+            zlistx_move_end (self->appending, zlistx_cursor (self->appending));
+            return;
+        }
+    }
+}
+
+static s_job_t *
+s_job_new (finisher_t *self, const char *job_id)
+{
+    s_job_t *job = calloc (1, sizeof (s_job_t));
+    if (!job) {
+        log_error ("job=%s finisher: out of memory", job_id);
+        return NULL;
+    }
+    zhashx_insert (self->jobs, job_id, job);
+    return job;
+}
+
+//  A copy of which chunks chunks holds, or NULL when out of memory.
+static assembly_t *
+s_assembly_copy (const assembly_t *chunks)
+{
+    char reason[ASSEMBLY_REASON_MAX];
+    assembly_t *copy =
+        assembly_new (assembly_job_id (chunks), assembly_chunk_count (chunks),
+                      assembly_total_pages (chunks), reason);
+    for (uint32_t chunk_nbr = 0; copy && chunk_nbr < assembly_chunk_count (chunks);
+         chunk_nbr++)
+        if (assembly_has (chunks, chunk_nbr))
+            assembly_add (copy, chunk_nbr,
+                          assembly_first_page (chunks, chunk_nbr),
+                          assembly_page_count (chunks, chunk_nbr), reason);
+    return copy;
+}
+
+void
+finisher_spooled (finisher_t *self, const assembly_t *chunks,
+                  uint32_t chunk_nbr)
+{
+    assert (self);
+    assert (chunks);
+    assert (assembly_has (chunks, chunk_nbr));
+    const char *job_id = assembly_job_id (chunks);
+    s_job_t *job = zhashx_lookup (self->jobs, job_id);
+    if (job && job->spooled) {
+        char reason[ASSEMBLY_REASON_MAX];
+        assembly_add (job->spooled, chunk_nbr,
+                      assembly_first_page (chunks, chunk_nbr),
+                      assembly_page_count (chunks, chunk_nbr), reason);
+    } else if (job || zlistx_size (self->appending) >= FINISHER_APPENDERS_MAX)
+        //  Complete already, or no appender free: it is merged once
+        //  complete.
+        return;
+    else {
+        job = s_job_new (self, job_id);
+        if (!job)
+            return;
+        job->spooled = s_assembly_copy (chunks);
+        if (!job->spooled) {
+            log_error ("job=%s finisher: out of memory", job_id);
+            zhashx_delete (self->jobs, job_id);
+            return;
+        }
+        zlistx_add_end (self->appending, (void *)job_id);
+    }
+    s_dispatch (self);
+}
+
+uint32_t
+finisher_appended (finisher_t *self, const char *job_id)
+{
+    assert (self);
+    assert (job_id);
+    s_job_t *job = zhashx_lookup (self->jobs, job_id);
+    return job ? job->appended : 0;
+}
+
+//  Queue job_id when it is complete and its output known.
+static void
+s_queue_if_ready (finisher_t *self, const char *job_id, s_job_t *job)
+{
+    if (!job->complete || !job->key || job->queued)
+        return;
+    job->queued = true;
+    zlistx_add_end (self->queue, (void *)job_id);
+    if (self->current)
+        log_info ("job=%s waiting to be merged behind %zu jobs", job_id,
+                  zlistx_size (self->queue) - 1);
+    s_dispatch (self);
 }
 
 void
@@ -305,16 +574,19 @@ finisher_submit (finisher_t *self, const char *job_id)
 {
     assert (self);
     assert (job_id);
-    if (zhashx_lookup (self->jobs, job_id))
+    s_job_t *job = zhashx_lookup (self->jobs, job_id);
+    if (job && job->complete)
         return;
-    s_job_t *job = calloc (1, sizeof (s_job_t));
-    if (!job) {
-        log_error ("job=%s finisher: out of memory", job_id);
+    if (!job)
+        job = s_job_new (self, job_id);
+    if (!job)
         return;
-    }
-    zhashx_insert (self->jobs, job_id, job);
-    log_info ("job=%s complete: waiting for its output from the ventilator",
-              job_id);
+    job->complete = true;
+    if (!job->key)
+        log_info ("job=%s complete: waiting for its output from the "
+                  "ventilator",
+                  job_id);
+    s_queue_if_ready (self, job_id, job);
 }
 
 //  True when text has no control character (the wire has ruled out NUL).
@@ -343,7 +615,7 @@ finisher_output (finisher_t *self, const char *job_id, const char *key,
         return -1;
     }
     s_job_t *job = zhashx_lookup (self->jobs, job_id);
-    if (!job || job->key) {
+    if (!job || !job->complete || job->key) {
         log_debug ("job=%s OUTPUT for a job not waiting for it", job_id);
         return 0;
     }
@@ -355,13 +627,7 @@ finisher_output (finisher_t *self, const char *job_id, const char *key,
         zstr_free (&job->filename);
         return -1;
     }
-    if (!self->current)
-        s_start (self, job_id);
-    else {
-        zlistx_add_end (self->queue, (void *)job_id);
-        log_info ("job=%s waiting to be merged behind %zu jobs", job_id,
-                  zlistx_size (self->queue));
-    }
+    s_queue_if_ready (self, job_id, job);
     return 0;
 }
 
@@ -370,13 +636,28 @@ finisher_cancel (finisher_t *self, const char *job_id)
 {
     assert (self);
     assert (job_id);
+    s_job_t *job = zhashx_lookup (self->jobs, job_id);
+    if (job && job->spooled)
+        s_drop_appender (self, job_id, job);
     if (self->current && streq (self->current, job_id)) {
         self->current_cancelled = true;
         return;
     }
-    if (zlistx_find (self->queue, (void *)job_id))
-        zlistx_delete (self->queue, zlistx_cursor (self->queue));
-    zhashx_delete (self->jobs, job_id);
+    s_forget (self, job_id);
+}
+
+//  The thread has appended a chunk of job_id.
+static void
+s_appended (finisher_t *self, const char *job_id, const char *chunk_text)
+{
+    s_job_t *job = zhashx_lookup (self->jobs, job_id);
+    if (!job || !job->spooled)
+        return; // cancelled meanwhile: its output is dropped
+    assert (strtoul (chunk_text, NULL, 10) == job->appended);
+    job->appended++;
+    if (job->appended == assembly_chunk_count (job->spooled))
+        log_info ("job=%s all %u chunks appended to the output", job_id,
+                  job->appended);
 }
 
 wire_t *
@@ -398,7 +679,10 @@ finisher_recv (finisher_t *self)
     }
     bool current = self->current && streq (self->current, job_id);
     bool silent = current && self->current_cancelled;
-    if (streq (command, "STATE")) {
+    if (streq (command, "APPENDED")) {
+        if (!silent)
+            s_appended (self, job_id, first);
+    } else if (streq (command, "STATE")) {
         if (!silent) {
             event = wire_new (WIRE_JOB_STATE);
             wire_set_job_id (event, job_id);
@@ -427,8 +711,15 @@ finisher_recv (finisher_t *self)
     } else
         log_error ("finisher: unknown report %s from the finisher thread",
                    command);
-    if (current && !streq (command, "STATE"))
-        s_next (self);
+    //  Every report but STATE ends the command at the thread.
+    bool command_ended = current && !streq (command, "STATE");
+    if (streq (command, "DONE") || streq (command, "FAILED") ||
+        (silent && command_ended))
+        s_forget (self, job_id);
+    if (command_ended) {
+        zstr_free (&self->current);
+        s_dispatch (self);
+    }
 
 cleanup:
     zstr_free (&second);

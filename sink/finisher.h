@@ -1,35 +1,51 @@
-/*  finisher - merging and storing complete jobs, one at a time, off the
-    main loop.
+/*  finisher - merging each job's chunks as they arrive, and storing
+    complete jobs, off the main loop.
 
     Owns a zactor thread with its own spool_t and store_t, and the jobs
-    waiting for it. For each job the thread merges the spooled chunks in
-    order (sink/merge, shared resources), puts the result in the store
-    under the job's output key with its download name, writes the job's
-    tombstone ("done <bytes> <location>" or "failed <reason>") and removes
-    its chunks. Meanwhile the main loop keeps receiving chunks.
+    it holds. The output of a job is written with sink/pdfappend (shared
+    resources, flat memory) into a scratch file in the job's spool
+    directory, one chunk at a time in page order: as soon as a chunk and
+    every chunk before it are spooled (finisher_spooled), the chunk is
+    appended, so when the last chunk arrives only its own append and the
+    document's end remain. A chunk that arrives early waits in the spool,
+    on disk. Once the job is complete (finisher_submit) and its output
+    known (finisher_output), the thread finishes the document, puts it in
+    the store under the job's output key with its download name, writes
+    the job's tombstone ("done <bytes> <location>" or "failed <reason>")
+    and removes its chunks. Meanwhile the main loop keeps receiving chunks.
 
     Output: where a job's result goes is the ventilator's to say (OUTPUT,
     docs/protocol.md), and it says so once the job's chunks are all
-    stored. A complete job therefore waits here until its output is known
-    (finisher_output), then joins the queue. Outputs are kept in memory
-    only: after a restart the sink reports its chunks again and the
-    ventilator answers with OUTPUT for every complete job.
+    stored. A complete job therefore waits here until its output is known,
+    then joins the queue. Outputs are kept in memory only: after a restart
+    the sink reports its chunks again and the ventilator answers with
+    OUTPUT for every complete job.
 
-    Bounded: one merge runs at a time; other ready jobs wait here, in the
-    order their output arrived, and the thread's pipe never holds more
-    than one job.
+    Bounded: at most FINISHER_APPENDERS_MAX jobs are appended as they go
+    (each an open document whose memory is a small index, plus 8 bytes
+    per chunk here); a job beyond it is merged from the spool once it is
+    complete, with the same module. The thread has one command at a time
+    (append one chunk, or finish one job); ready jobs are finished in the
+    order their output arrived and come before appends of other jobs,
+    which are served in turn. A partial output is never kept across a
+    restart: its .part file is removed and the job starts again from
+    chunk 0. A chunk that cannot be appended (damaged, disk full) fails
+    its job at once, as a failed merge did.
 
     Pipe protocol (strings, one frame each; private to this module):
-        main -> thread: FINISH job_id key filename | DISCARD job_id key
-                        | $TERM
-        thread -> main: STATE job_id state | DONE job_id bytes location
-                        | FAILED job_id reason
-    DISCARD removes the stored result and the chunks of a job cancelled
-    while it was being finished.
+        main -> thread: APPEND job_id chunk_nbr chunk_count path
+                        | FINISH job_id key filename | DROP job_id
+                        | DISCARD job_id key | $TERM
+        thread -> main: APPENDED job_id chunk_nbr | STATE job_id state
+                        | DONE job_id bytes location | FAILED job_id reason
+    DROP removes the partial output of a job cancelled or failed
+    elsewhere; DISCARD removes the stored result and the chunks of a job
+    cancelled while it was being finished.
 
     finisher_recv turns the thread's reports into the wire messages the
-    ventilator gets (JOB_STATE, JOB_DONE, JOB_FAILED); reports about a job
-    cancelled meanwhile are swallowed.
+    ventilator gets (JOB_STATE merging and storing once the job is
+    complete and its output known, JOB_DONE, JOB_FAILED); reports about a
+    job cancelled meanwhile are swallowed.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -38,7 +54,13 @@
 
 #include <czmq.h>
 
+#include "assembly.h"
 #include "wire.h"
+
+//  Jobs appended as their chunks arrive, at once. Each holds an open
+//  output file and its index (32 bytes per distinct shared resource, 4
+//  per page) on the thread; more would only share the disk's bandwidth.
+#define FINISHER_APPENDERS_MAX 16
 
 typedef struct _finisher_t finisher_t;
 
@@ -57,6 +79,19 @@ finisher_destroy (finisher_t **self_p);
 zsock_t *
 finisher_sock (finisher_t *self);
 
+//  Chunk chunk_nbr of chunks's job is spooled (chunks: the collector's
+//  assembly, borrowed for the call). Its job's output grows by every
+//  chunk now in order; a job not held yet takes an appender when one is
+//  free (it copies which chunks chunks holds), else waits to be complete.
+void
+finisher_spooled (finisher_t *self, const assembly_t *chunks,
+                  uint32_t chunk_nbr);
+
+//  Chunks of job_id appended to its output so far (0 for a job without
+//  an appender).
+uint32_t
+finisher_appended (finisher_t *self, const char *job_id);
+
 //  job_id is complete: finish it once its output is known and the thread
 //  is free. Submitting a job that is waiting, queued or in progress
 //  already does nothing.
@@ -73,9 +108,10 @@ int
 finisher_output (finisher_t *self, const char *job_id, const char *key,
                  const char *filename);
 
-//  Forget job_id: drop it from those waiting or queued, or, when it is in
-//  progress, let it end, then discard its result and report nothing
-//  about it.
+//  Forget job_id (cancelled, or failed by the collector): drop its
+//  partial output and drop it from those appending, waiting or queued,
+//  or, when it is in progress, let it end, then discard its result and
+//  report nothing about it.
 void
 finisher_cancel (finisher_t *self, const char *job_id);
 
@@ -85,7 +121,7 @@ finisher_cancel (finisher_t *self, const char *job_id);
 wire_t *
 finisher_recv (finisher_t *self);
 
-//  True while a job is in progress.
+//  True while the thread has a command (an append or a finish).
 bool
 finisher_busy (finisher_t *self);
 

@@ -100,9 +100,11 @@ reporter_replay (reporter_t *self)
         const assembly_t *job = collector_assembly (self->collector, job_id);
         for (uint32_t chunk_nbr = 0; chunk_nbr < assembly_chunk_count (job);
              chunk_nbr++)
-            if (assembly_has (job, chunk_nbr))
+            if (assembly_has (job, chunk_nbr)) {
                 s_send_stored (self, job_id, chunk_nbr,
                                assembly_page_count (job, chunk_nbr));
+                finisher_spooled (self->finisher, job, chunk_nbr);
+            }
         if (assembly_complete (job))
             finisher_submit (self->finisher, job_id);
     }
@@ -125,11 +127,16 @@ reporter_result (reporter_t *self, const wire_t *result)
         return;
     }
     if (verdict == COLLECTOR_FAILED) {
+        finisher_cancel (self->finisher, job_id);
         s_send_failed (self, job_id, reason);
         return;
     }
     s_send_stored (self, job_id, wire_chunk_nbr (result),
                    wire_page_count (result));
+    if (verdict != COLLECTOR_DUPLICATE)
+        finisher_spooled (self->finisher,
+                          collector_assembly (self->collector, job_id),
+                          wire_chunk_nbr (result));
     if (verdict == COLLECTOR_COMPLETE)
         finisher_submit (self->finisher, job_id);
 }
@@ -164,8 +171,10 @@ reporter_query (reporter_t *self, const char *job_id)
                   "the sink has no record of the job: its spool was lost or "
                   "replaced");
     log_error ("job=%s failed: %s", job_id, reason);
-    if (job)
+    if (job) {
+        finisher_cancel (self->finisher, job_id);
         collector_fail (self->collector, job_id, reason);
+    }
     s_send_failed (self, job_id, reason);
 }
 

@@ -5,8 +5,10 @@
     socket (docs/protocol.md):
     - a RESULT, once sink/collector has judged it: STORED for a chunk held
       (again for a duplicate), the job's outcome again for a finished job,
-      JOB_FAILED for a job whose chunk could not be spooled; a job that is
-      now complete goes to sink/finisher;
+      JOB_FAILED for a job whose chunk could not be spooled (its partial
+      output dropped); each chunk newly held goes to sink/finisher, which
+      appends it to the job's output in order, and so does a job that is
+      now complete;
     - a QUERY, the ventilator asking about a job whose chunks it knows are
       all stored: the outcome from the job's tombstone; for a complete job
       nothing yet (the finisher has it and will report); otherwise
@@ -14,7 +16,8 @@
       gone, the job was cancelled, or the sink has no record of it), and
       an open job is failed for good in the spool;
     - at start, STORED for every spooled chunk, so a ventilator that
-      restarted catches up, and every complete job to the finisher;
+      restarted catches up, every spooled chunk and every complete job to
+      the finisher (outputs start again from chunk 0);
     - the finisher's reports (JOB_STATE, JOB_DONE, JOB_FAILED), passed on,
       and the assembly of a job that ended dropped from the collector.
 
@@ -50,13 +53,14 @@ reporter_new (collector_t *collector, finisher_t *finisher, zsock_t *events);
 void
 reporter_destroy (reporter_t **self_p);
 
-//  At start: send STORED for every chunk the collector holds and submit
-//  every complete job to the finisher.
+//  At start: send STORED for every chunk the collector holds, tell the
+//  finisher of each, and submit every complete job to it.
 void
 reporter_replay (reporter_t *self);
 
 //  Offer a RESULT to the collector and send what its verdict calls for
-//  (see above); submit the job to the finisher when it is now complete.
+//  (see above); tell the finisher of a chunk newly held, and submit the
+//  job to it when it is now complete.
 void
 reporter_result (reporter_t *self, const wire_t *result);
 

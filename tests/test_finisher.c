@@ -1,4 +1,9 @@
-/*  test_finisher - sink/finisher: a complete job waits for its output,
+/*  test_finisher - sink/finisher: chunks are appended to the job's
+    output in order as they are spooled, an early one waiting on disk, for
+    at most FINISHER_APPENDERS_MAX jobs at once (others are merged once
+    complete); a damaged chunk fails the job while appending; cancelling
+    drops the partial output and a restart writes the output again from
+    chunk 0; a complete job waits for its output,
     then is merged and stored in a local store, its tombstone written and
     its chunks removed; jobs run one at a time in the order their output
     came; bad outputs are refused; a missing or damaged chunk and a store
@@ -183,6 +188,53 @@ s_stored (s_fixture_t *fixture, const char *key)
     bool stored = access (path, F_OK) == 0;
     zstr_free (&path);
     return stored;
+}
+
+//  Spool chunk chunk_nbr of job_id (chunk_count chunks of two pages) and
+//  tell the finisher, as the reporter does.
+static void
+s_spool_and_tell (s_fixture_t *fixture, const char *job_id, uint32_t chunk_nbr,
+                  uint32_t chunk_count)
+{
+    sinktest_spool_chunk (fixture->spool_dir, job_id, chunk_nbr, chunk_count,
+                          2);
+    spool_t *spool = spool_new (fixture->spool_dir);
+    assembly_t *chunks = spool_load (spool, job_id);
+    assert_non_null (chunks);
+    finisher_spooled (fixture->finisher, chunks, chunk_nbr);
+    assembly_destroy (&chunks);
+    spool_destroy (&spool);
+}
+
+//  Let the thread append what it can; appending reports nothing.
+static void
+s_drain_appends (s_fixture_t *fixture)
+{
+    while (finisher_busy (fixture->finisher))
+        assert_null (finisher_recv (fixture->finisher));
+}
+
+//  True when job_id's partial output is in its spool directory.
+static bool
+s_partial_output (s_fixture_t *fixture, const char *job_id)
+{
+    char *path =
+        zsys_sprintf ("%s/%s/.merged.pdf.part", fixture->spool_dir, job_id);
+    bool present = access (path, F_OK) == 0;
+    zstr_free (&path);
+    return present;
+}
+
+//  Give complete job_id its output key: it must be stored there, done,
+//  with pages pages.
+static void
+s_store_as (s_fixture_t *fixture, const char *job_id, const char *key,
+            uint32_t pages)
+{
+    assert_int_equal (finisher_output (fixture->finisher, job_id, key, ""), 0);
+    wire_t *done = s_expect_done (fixture, job_id, NULL);
+    wire_destroy (&done);
+    assert_int_equal (s_stored_pages (fixture, key), pages);
 }
 
 static void
@@ -387,6 +439,108 @@ test_cancelled_queued_job_never_starts (void **state)
 }
 
 static void
+test_chunks_are_appended_in_order_as_they_are_spooled (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_spool_and_tell (fixture, S_JOB, 1, 3);
+    //  Chunk 0 is not there: chunk 1 waits on disk.
+    assert_false (finisher_busy (fixture->finisher));
+    assert_int_equal (finisher_appended (fixture->finisher, S_JOB), 0);
+    assert_false (s_partial_output (fixture, S_JOB));
+    s_spool_and_tell (fixture, S_JOB, 0, 3);
+    assert_true (finisher_busy (fixture->finisher));
+    s_drain_appends (fixture);
+    assert_int_equal (finisher_appended (fixture->finisher, S_JOB), 2);
+    assert_true (s_partial_output (fixture, S_JOB));
+    //  No output yet: the last chunk is appended, nothing more.
+    s_spool_and_tell (fixture, S_JOB, 2, 3);
+    finisher_submit (fixture->finisher, S_JOB);
+    s_drain_appends (fixture);
+    assert_int_equal (finisher_appended (fixture->finisher, S_JOB), 3);
+    s_store_as (fixture, S_JOB, "a.pdf", 6);
+    assert_false (s_job_spooled (fixture, S_JOB));
+}
+
+static void
+test_jobs_beyond_the_appender_bound_are_merged_once_complete (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char job_ids[FINISHER_APPENDERS_MAX + 1][33];
+    for (int job = 0; job <= FINISHER_APPENDERS_MAX; job++) {
+        snprintf (job_ids[job], sizeof job_ids[job], "job%029d", job);
+        s_spool_and_tell (fixture, job_ids[job], 0, 2);
+    }
+    s_drain_appends (fixture);
+    for (int job = 0; job < FINISHER_APPENDERS_MAX; job++)
+        assert_int_equal (finisher_appended (fixture->finisher, job_ids[job]),
+                          1);
+    const char *last = job_ids[FINISHER_APPENDERS_MAX];
+    assert_int_equal (finisher_appended (fixture->finisher, last), 0);
+    assert_false (s_partial_output (fixture, last));
+    s_spool_and_tell (fixture, last, 1, 2);
+    finisher_submit (fixture->finisher, last);
+    s_drain_appends (fixture);
+    assert_int_equal (finisher_appended (fixture->finisher, last), 0);
+    s_store_as (fixture, last, "last.pdf", 4);
+}
+
+static void
+test_damaged_chunk_fails_the_job_while_appending (void **state)
+{
+    s_fixture_t *fixture = *state;
+    sinktest_spool_chunk (fixture->spool_dir, S_JOB, 0, 2, 2);
+    spool_t *spool = spool_new (fixture->spool_dir);
+    assembly_t *chunks = spool_load (spool, S_JOB);
+    char *path = spool_chunk_path (spool, chunks, 0);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs ("%PDF-1.4\nnot a PDF after all\n", file);
+    fclose (file);
+    finisher_spooled (fixture->finisher, chunks, 0);
+    //  No JOB_STATE: the job is not complete; it fails at once.
+    s_expect_failed (fixture, S_JOB, "merge failed: input 1 of 2: ");
+    assert_false (finisher_busy (fixture->finisher));
+    assert_false (s_job_spooled (fixture, S_JOB));
+    zstr_free (&path);
+    assembly_destroy (&chunks);
+    spool_destroy (&spool);
+}
+
+static void
+test_cancel_discards_the_partial_output (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_spool_and_tell (fixture, S_JOB, 0, 2);
+    s_drain_appends (fixture);
+    assert_true (s_partial_output (fixture, S_JOB));
+    finisher_cancel (fixture->finisher, S_JOB);
+    assert_int_equal (finisher_appended (fixture->finisher, S_JOB), 0);
+    //  The thread drops it before it stops.
+    finisher_destroy (&fixture->finisher);
+    assert_false (s_partial_output (fixture, S_JOB));
+}
+
+static void
+test_restart_starts_the_output_again_from_chunk_0 (void **state)
+{
+    s_fixture_t *fixture = *state;
+    //  What a killed sink leaves: a half-written output.
+    sinktest_spool_chunk (fixture->spool_dir, S_JOB, 0, 2, 2);
+    char *part =
+        zsys_sprintf ("%s/%s/.merged.pdf.part", fixture->spool_dir, S_JOB);
+    FILE *file = fopen (part, "w");
+    assert_non_null (file);
+    fputs ("%PDF-1.5\nhalf a document", file);
+    fclose (file);
+    s_spool_and_tell (fixture, S_JOB, 1, 2);
+    s_drain_appends (fixture);
+    assert_int_equal (finisher_appended (fixture->finisher, S_JOB), 2);
+    finisher_submit (fixture->finisher, S_JOB);
+    s_store_as (fixture, S_JOB, "a.pdf", 4);
+    zstr_free (&part);
+}
+
+static void
 test_cancelled_job_in_progress_is_discarded_silently (void **state)
 {
     s_fixture_t *fixture = *state;
@@ -435,6 +589,20 @@ main (void)
             test_cancelled_waiting_job_is_forgotten, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_cancelled_queued_job_never_starts,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_chunks_are_appended_in_order_as_they_are_spooled, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_jobs_beyond_the_appender_bound_are_merged_once_complete,
+            s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_damaged_chunk_fails_the_job_while_appending, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_cancel_discards_the_partial_output, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_restart_starts_the_output_again_from_chunk_0, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (
             test_cancelled_job_in_progress_is_discarded_silently, s_setup,
             s_teardown),

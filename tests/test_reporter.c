@@ -2,12 +2,13 @@
     RESULT (STORED, the outcome again, JOB_FAILED, nothing), for a QUERY
     (the outcome, nothing while the finisher has the job, or JOB_FAILED
     saying why), at start (every spooled chunk again) and for the
-    finisher's reports; and which jobs go to the finisher.
+    finisher's reports; and which chunks and jobs go to the finisher.
 
     The reporter works with a real collector and finisher on a spool in a
     temporary directory and sends on a real inproc PUSH socket, read here
     through its PULL peer. Whether a job went to the finisher shows in
-    finisher_busy once its output is given. That nothing was sent shows
+    finisher_busy once its output is given, and which chunks it has
+    appended in finisher_appended. That nothing was sent shows
     when the next message read is a marker sent afterwards.
 
     SPDX-License-Identifier: MPL-2.0
@@ -142,11 +143,19 @@ s_expect_nothing (s_fixture_t *fixture)
     wire_destroy (&event);
 }
 
+//  Let the finisher append what it can: it reports nothing meanwhile.
+static void
+s_drain_appends (s_fixture_t *fixture)
+{
+    while (finisher_busy (fixture->finisher))
+        assert_null (finisher_recv (fixture->finisher));
+}
+
 //  True when job_id went to the finisher: given its output, it starts.
 static bool
 s_submitted (s_fixture_t *fixture, const char *job_id)
 {
-    assert_false (finisher_busy (fixture->finisher));
+    s_drain_appends (fixture);
     assert_int_equal (
         finisher_output (fixture->finisher, job_id, "result.pdf", ""), 0);
     return finisher_busy (fixture->finisher);
@@ -174,6 +183,27 @@ test_last_chunk_sends_the_job_to_the_finisher (void **state)
     s_result (fixture, S_JOB, 0, 2);
     s_expect_stored (fixture, S_JOB, 0);
     assert_true (s_submitted (fixture, S_JOB));
+}
+
+static void
+test_chunks_go_to_the_finisher_to_append_in_order (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_start (fixture);
+    s_result (fixture, S_JOB, 1, 3);
+    s_expect_stored (fixture, S_JOB, 1);
+    s_drain_appends (fixture);
+    //  Chunk 0 is missing: chunk 1 waits in the spool.
+    assert_int_equal (finisher_appended (fixture->finisher, S_JOB), 0);
+    s_result (fixture, S_JOB, 0, 3);
+    s_expect_stored (fixture, S_JOB, 0);
+    s_drain_appends (fixture);
+    assert_int_equal (finisher_appended (fixture->finisher, S_JOB), 2);
+    //  A duplicate appends nothing twice.
+    s_result (fixture, S_JOB, 1, 3);
+    s_expect_stored (fixture, S_JOB, 1);
+    s_drain_appends (fixture);
+    assert_int_equal (finisher_appended (fixture->finisher, S_JOB), 2);
 }
 
 static void
@@ -369,6 +399,12 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (
             test_new_chunk_and_its_duplicate_are_acknowledged, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_chunks_go_to_the_finisher_to_append_in_order, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_chunks_go_to_the_finisher_to_append_in_order, s_setup,
             s_teardown),
         cmocka_unit_test_setup_teardown (
             test_last_chunk_sends_the_job_to_the_finisher, s_setup, s_teardown),

@@ -34,8 +34,10 @@ recovery happened:
               ("worker=wN-... went silent", or "is unreachable" once a
               killed worker's connection is gone);
   sink        the new sink resumed the job from its spool ("job=ID resumed
-              from the spool"), and merged it again when the killed one
-              had started merging;
+              from the spool"), merged it again when the killed one had
+              started merging, and started its output again from chunk 0
+              when the killed one had been appending chunks ("job=ID
+              appending its chunks to the output");
   ventilator  the new ventilator took the job up from its store ("job=ID
               scheduled: ... (K stored)", a debug line: it runs with
               --verbose).
@@ -259,6 +261,15 @@ def _recovery_evidence(pipe, kind, big_id, killed, victim_name):
                           timeout=EVIDENCE_TIMEOUT_S,
                           what="the new sink merging the big job again")
             evidence += ", merge repeated"
+        # The sink appends chunks as they arrive, so a kill while rendering
+        # lands mid-merge too: the new sink writes the output again from
+        # chunk 0.
+        appending = "job=%s appending its chunks to the output" % big_id
+        if appending in pipe.log_of(killed):
+            pipe.wait_log(re.escape(appending), proc=pipe.sink,
+                          timeout=EVIDENCE_TIMEOUT_S,
+                          what="the new sink appending the big job again")
+            evidence += ", output restarted from chunk 0"
         return evidence
     match = pipe.wait_log(
         r"job=%s scheduled: \d+ pages in (\d+) chunks \((\d+) stored\)"
