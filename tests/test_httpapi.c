@@ -58,6 +58,7 @@ static const char *s_bad_records =
 typedef struct {
     testdir_t *testdir;
     const char *data_dir; // testdir_path (testdir)
+    char *jobs_dir;       // data_dir/jobs
     char endpoint[64];
     zsock_t *pull;
     httpapi_t *api;
@@ -93,6 +94,7 @@ s_setup (void **state)
     assert_non_null (fixture);
     fixture->testdir = testdir_new ("test_httpapi");
     fixture->data_dir = testdir_path (fixture->testdir);
+    fixture->jobs_dir = testdir_join (fixture->testdir, "jobs");
     snprintf (fixture->endpoint, sizeof (fixture->endpoint),
               "inproc://test-httpapi-%d", ++instance);
     fixture->pull = zsock_new (ZMQ_PULL);
@@ -103,6 +105,7 @@ s_setup (void **state)
         .port = 0,
         .address = "127.0.0.1",
         .data_dir = fixture->data_dir,
+        .jobs_dir = fixture->jobs_dir,
         .max_body_bytes = S_MAX_BODY_BYTES,
         .notify_endpoint = fixture->endpoint,
     };
@@ -121,6 +124,7 @@ s_teardown (void **state)
     s_fixture_t *fixture = (s_fixture_t *)*state;
     httpapi_destroy (&fixture->api);
     zsock_destroy (&fixture->pull);
+    free (fixture->jobs_dir);
     testdir_destroy (&fixture->testdir);
     free (fixture);
     return 0;
@@ -666,6 +670,7 @@ s_restart_api (s_fixture_t *fixture)
         .port = 0,
         .address = "127.0.0.1",
         .data_dir = fixture->data_dir,
+        .jobs_dir = fixture->jobs_dir,
         .max_body_bytes = S_MAX_BODY_BYTES,
         .notify_endpoint = fixture->endpoint,
     };
@@ -992,6 +997,7 @@ test_port_in_use_fails_cleanly (void **state)
         .port = httpapi_port (fixture->api),
         .address = "127.0.0.1",
         .data_dir = fixture->data_dir,
+        .jobs_dir = fixture->jobs_dir,
         .notify_endpoint = fixture->endpoint,
     };
     httpapi_t *second = httpapi_new (&config);

@@ -23,7 +23,8 @@
     Results in S3 are never streamed through here: the result route answers
     302 to a presigned GET URL (common/store/s3, signed with the
     ventilator's own credentials from the environment), and the status
-    document carries the same URL. Signing is local arithmetic; no request goes to S3.
+    document carries the same URL. Signing is local arithmetic; no request goes
+   to S3.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -46,11 +47,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chunkplan.h"
+#include "admission.h"
 #include "disposition.h"
-#include "fetch.h"
 #include "jobspec.h"
 #include "jobstore.h"
+#include "recordfile.h"
 #include "log.h"
 #include "proto.h"
 #include "s3.h"
@@ -65,9 +66,11 @@
 
 struct _httpapi_t {
     struct MHD_Daemon *daemon;
-    jobstore_t *store; // used by the MHD thread only while serving
-    zsock_t *notify;   // PUSH to the main loop; MHD thread only
-    s3_t *s3;          // signs S3 download links; NULL when not configured
+    jobstore_t *store;     // used by the MHD thread only while serving
+    zsock_t *notify;       // PUSH to the main loop; MHD thread only
+    s3_t *s3;              // signs S3 download links; NULL when not configured
+    s3_config_t s3_config; // for records and assets by URL; valid with s3
+    char *jobs_dir;        // where the jobs' records files go
     size_t max_body_bytes;
     size_t body_budget; // bytes all uploads in progress may hold
     size_t body_bytes;  // bytes they hold now
@@ -488,35 +491,35 @@ s_submit (httpapi_t *self, struct MHD_Connection *connection,
     if (upload->refusal == MHD_HTTP_SERVICE_UNAVAILABLE)
         return s_busy (connection);
 
-    fielderr_t err;
-    memset (&err, 0, sizeof (err));
-    //  Records and assets given as s3:// URLs are fetched first.
-    const char *body = upload->body ? upload->body : "";
-    char *resolved = NULL;
-    jobspec_t *spec = NULL;
-    if (fetch_resolve (self->s3, body, upload->size, self->max_body_bytes,
-                       &resolved, &err) == 0)
-        spec =
-            jobspec_parse (resolved ? resolved : body,
-                           resolved ? strlen (resolved) : upload->size, &err);
-    free (resolved);
-    if (!spec) {
-        log_debug ("httpapi: job document refused: %s: %s", err.field,
-                   err.message);
-        return s_queue (connection, MHD_HTTP_BAD_REQUEST,
-                        s_error_response (err.field, err.message));
-    }
     char id[PROTO_JOB_ID_LENGTH + 1];
     s_new_job_id (id);
-    if (jobstore_insert (self->store, id, spec)) {
-        jobspec_destroy (&spec);
-        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                             "the job could not be stored; see the "
-                             "ventilator's log");
+    admission_config_t config = {
+        .jobs_dir = self->jobs_dir,
+        .s3 = self->s3 ? &self->s3_config : NULL,
+        .max_records_bytes = self->max_body_bytes,
+    };
+    admission_t *admission = admission_new (&config, id);
+    admission_feed (admission, upload->body ? upload->body : "", upload->size);
+    admission_outcome_t outcome = admission_end (admission, self->store);
+    const fielderr_t *err = admission_error (admission);
+    unsigned int status = MHD_HTTP_BAD_REQUEST;
+    if (outcome == ADMISSION_TOO_LARGE)
+        status = MHD_HTTP_CONTENT_TOO_LARGE;
+    else if (outcome == ADMISSION_NO_SPACE)
+        status = MHD_HTTP_INSUFFICIENT_STORAGE;
+    else if (outcome == ADMISSION_FAILED)
+        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    if (outcome != ADMISSION_ACCEPTED) {
+        log_debug ("httpapi: job document refused: %s: %s", err->field,
+                   err->message);
+        enum MHD_Result result = s_queue (
+            connection, status, s_error_response (err->field, err->message));
+        admission_destroy (&admission);
+        return result;
     }
-    uint32_t pages = jobspec_pages (spec);
-    uint32_t chunks = chunkplan_count (pages, jobspec_chunk_pages (spec));
-    jobspec_destroy (&spec);
+    uint32_t pages = admission_pages (admission);
+    uint32_t chunks = admission_chunks (admission);
+    admission_destroy (&admission);
     s_notify (self, "NEW", id);
     log_info ("job=%s accepted pages=%" PRIu32 " chunks=%" PRIu32, id, pages,
               chunks);
@@ -883,6 +886,19 @@ s_start (httpapi_t *self, const char *address, uint16_t port)
     return 0;
 }
 
+//  Records files that no live job needs (a crash mid-intake, a job that
+//  finished while the ventilator was down) go before anything is served:
+//  while serving, an intake's files have no job row yet.
+static void
+s_sweep (httpapi_t *self)
+{
+    zlist_t *active = jobstore_active (self->store);
+    if (!active)
+        return;
+    recordfile_sweep (self->jobs_dir, active);
+    zlist_destroy (&active);
+}
+
 //  S3 download links need the credentials the sink uploads with. Without
 //  any, S3 is simply not in use here; with a broken configuration, only
 //  S3 results are affected, so the API still starts.
@@ -894,10 +910,9 @@ s_open_s3 (httpapi_t *self)
                    "downloaded through this API");
         return;
     }
-    s3_config_t config;
     char error[S3_ERROR_MAX];
-    if (s3_config_from_env (&config, error) == 0)
-        self->s3 = s3_new (&config, error);
+    if (s3_config_from_env (&self->s3_config, error) == 0)
+        self->s3 = s3_new (&self->s3_config, error);
     if (!self->s3)
         log_warning ("httpapi: S3 download links are off: %s", error);
 }
@@ -907,9 +922,12 @@ httpapi_new (const httpapi_config_t *config)
 {
     assert (config);
     assert (config->data_dir);
+    assert (config->jobs_dir);
     assert (config->notify_endpoint);
     httpapi_t *self = (httpapi_t *)zmalloc (sizeof (httpapi_t));
     assert (self);
+    self->jobs_dir = strdup (config->jobs_dir);
+    assert (self->jobs_dir);
     self->max_body_bytes = config->max_body_bytes
                                ? config->max_body_bytes
                                : (size_t)HTTPAPI_MAX_BODY_BYTES_DEFAULT;
@@ -923,6 +941,7 @@ httpapi_new (const httpapi_config_t *config)
     self->store = jobstore_open (config->data_dir);
     if (!self->store)
         goto failed;
+    s_sweep (self);
     s_open_s3 (self);
     self->notify = zsock_new (ZMQ_PUSH);
     assert (self->notify);
@@ -964,6 +983,7 @@ httpapi_destroy (httpapi_t **self_p)
     zsock_destroy (&self->notify);
     jobstore_destroy (&self->store);
     s3_destroy (&self->s3);
+    free (self->jobs_dir);
     free (self);
     *self_p = NULL;
 }

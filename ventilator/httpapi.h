@@ -55,6 +55,7 @@ typedef struct {
     uint16_t port;               // 0: an ephemeral port, see httpapi_port
     const char *address;         // IPv4 or IPv6 literal; NULL: "127.0.0.1"
     const char *data_dir;        // where the job store lives
+    const char *jobs_dir;        // where the jobs' records files go
     size_t max_body_bytes;       // 0: HTTPAPI_MAX_BODY_BYTES_DEFAULT
     const char *notify_endpoint; // inproc endpoint the loop binds a PULL on
 } httpapi_config_t;

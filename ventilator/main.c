@@ -35,6 +35,8 @@
 #define VENTILATOR_SINK PROTO_RESULTS_ENDPOINT
 #define VENTILATOR_DATA_DIR "./pdfpipe-data/ventilator"
 #define VENTILATOR_API_ENDPOINT "inproc://pdfpipe-api"
+//  Under the data directory: each job's records file (ventilator/recordfile).
+#define VENTILATOR_JOBS_DIR "jobs"
 #define VENTILATOR_MAX_BODY_MB 64
 #define VENTILATOR_TICK_MS 250
 #define VENTILATOR_RESCAN_MS 5000
@@ -92,8 +94,7 @@ static const options_spec_t s_option_table[] = {
     //  Workers heartbeat every second: below PROTO_WORKER_EXPIRY_MIN_MS a
     //  busy host would lose live workers.
     OPTIONS_NUMBER ("worker-expiry-ms", &s_options.worker_expiry_ms, "N",
-                    PROTO_WORKER_EXPIRY_MIN_MS,
-                    3600000L, NULL,
+                    PROTO_WORKER_EXPIRY_MIN_MS, 3600000L, NULL,
                     "silence after which a worker is dead and its chunks "
                     "go to others, ms"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
@@ -198,6 +199,7 @@ main (int argc, char *argv[])
     httpapi_t *httpapi = NULL;
     zloop_t *loop = NULL;
     zsock_t *dispatch = NULL, *events = NULL, *sink = NULL, *api = NULL;
+    char *jobs_dir = NULL;
 
     jobstore = jobstore_open (s_options.data_dir);
     if (!jobstore)
@@ -243,12 +245,15 @@ main (int argc, char *argv[])
     api = zsock_new_pull ("@" VENTILATOR_API_ENDPOINT);
     assert (api);
     lifecycle_sender_t sender = {s_send, dispatch, s_send, sink};
-    lifecycle = lifecycle_new (jobstore, scheduler, &sender);
+    jobs_dir = zsys_sprintf ("%s/%s", s_options.data_dir, VENTILATOR_JOBS_DIR);
+    assert (jobs_dir);
+    lifecycle = lifecycle_new (jobstore, scheduler, &sender, jobs_dir);
 
     httpapi_config_t http_config = {
         .port = (uint16_t)s_options.http_port,
         .address = s_options.http_address,
         .data_dir = s_options.data_dir,
+        .jobs_dir = jobs_dir,
         .max_body_bytes = (size_t)s_options.max_body_mb * 1024 * 1024,
         .notify_endpoint = VENTILATOR_API_ENDPOINT,
     };
@@ -283,5 +288,6 @@ cleanup:
     zsock_destroy (&dispatch);
     scheduler_destroy (&scheduler);
     jobstore_destroy (&jobstore);
+    zstr_free (&jobs_dir);
     return rc;
 }
