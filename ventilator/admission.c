@@ -33,10 +33,18 @@ struct _admission_t {
     uint32_t chunks;
 };
 
+static bool
+s_abandoned (const admission_t *self)
+{
+    return self->config.abandon && atomic_load (self->config.abandon);
+}
+
 static int
 s_append (void *arg, const char *json, size_t size)
 {
     admission_t *self = (admission_t *)arg;
+    if (s_abandoned (self))
+        return -1;
     if (size + 1 >
         self->config.max_records_bytes - recordfile_bytes (self->file)) {
         self->over_quota = true;
@@ -54,7 +62,10 @@ s_rewind (void *arg, uint32_t chunk_pages)
 static int
 s_next (void *arg, const char **json_p, size_t *size_p)
 {
-    return recordfile_next (((admission_t *)arg)->file, json_p, size_p);
+    admission_t *self = (admission_t *)arg;
+    if (s_abandoned (self))
+        return -1;
+    return recordfile_next (self->file, json_p, size_p);
 }
 
 static admission_outcome_t
@@ -82,6 +93,9 @@ s_file_failed (admission_t *self, int error)
 static admission_outcome_t
 s_reader_failed (admission_t *self, const fielderr_t *err)
 {
+    if (s_abandoned (self))
+        return s_decide (self, ADMISSION_ABANDONED, "",
+                         "the ventilator stopped taking the job in");
     if (self->over_quota) {
         char message[FIELDERR_MESSAGE_MAX];
         snprintf (message, sizeof message,
@@ -136,6 +150,9 @@ int
 admission_feed (admission_t *self, const void *data, size_t size)
 {
     assert (self);
+    if (self->outcome == ADMISSION_PENDING && s_abandoned (self))
+        s_decide (self, ADMISSION_ABANDONED, "",
+                  "the ventilator stopped taking the job in");
     if (self->outcome != ADMISSION_PENDING)
         return -1;
     if (jobreader_feed (self->reader, data, size) == 0)
@@ -189,6 +206,9 @@ admission_end (admission_t *self, jobstore_t *store)
 {
     assert (self);
     assert (store);
+    if (self->outcome == ADMISSION_PENDING && s_abandoned (self))
+        s_decide (self, ADMISSION_ABANDONED, "",
+                  "the ventilator stopped taking the job in");
     if (self->outcome != ADMISSION_PENDING)
         return self->outcome;
     if (jobreader_feed_end (self->reader) == -1)

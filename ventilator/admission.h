@@ -23,6 +23,8 @@
 #ifndef PDFPIPE_ADMISSION_H
 #define PDFPIPE_ADMISSION_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,12 +41,16 @@ typedef enum {
     ADMISSION_TOO_LARGE,   // its records pass the disk quota
     ADMISSION_NO_SPACE,    // the disk is full
     ADMISSION_FAILED,      // something of ours failed (logged)
+    ADMISSION_ABANDONED,   // given up before its end (see abandon)
 } admission_outcome_t;
 
 typedef struct {
     const char *jobs_dir;       // where jobs' records files go
     const s3_config_t *s3;      // for records and assets by URL; NULL: none
     uint64_t max_records_bytes; // the disk quota of one job's records
+    //  Set (by another thread) to give the admission up: it stops at the
+    //  next record, and ends abandoned. NULL: never.
+    const atomic_bool *abandon;
 } admission_config_t;
 
 //  An admission of a document for the job job_id. config is copied (its

@@ -4,21 +4,28 @@
     headers are in, then once per piece of body, then once more when the
     body is complete. Every route but POST /v1/jobs answers on the first
     call; a request that still has a body then has it discarded and its
-    connection closed after the answer, which is libmicrohttpd's rule. POST
-    /v1/jobs checks its headers on the first call (415, 413 by
-    Content-Length, 503 when the body budget is spent), collects the body
-    in the following calls and answers on the last. A response cannot be
-    queued while a piece of body is being handed over, so a body that turns
-    out too large (chunked, no Content-Length) is drained without being
-    kept, up to HTTPAPI_DRAIN_BYTES_MAX, and answered 413 at the end.
+    connection closed after the answer, which is libmicrohttpd's rule.
+
+    POST /v1/jobs checks its headers on the first call (415; 413 by
+    Content-Length; 503 when ventilator/intake has as many uploads as it
+    takes; 507 when the disk lacks room) and starts an upload in intake,
+    which spools each piece of body to disk as it comes and has an intake
+    thread read, check and store the document meanwhile. On the last call
+    the connection is suspended until intake knows the outcome, then
+    resumed from the intake thread, and answered (202 after the job is on
+    disk, or 400, 413, 500, 507). So this thread never parses a document
+    and always has time for status requests. A response cannot be queued
+    while a piece of body is being handed over, so a body that turns out
+    too large (chunked, no Content-Length) or finds the disk full is read
+    on without being kept, up to the body limit again, and answered at the
+    end; past that the connection is closed.
 
     URLs arrive percent-decoded and without the query string; routes match
     exactly, so "/v1/jobs/../healthz" matches nothing. Anything echoed back
     from a request passes through s_printable first.
 
     A job document may give its records and image assets as s3:// URLs:
-    ventilator/fetch puts them in place before the document is parsed,
-    with this module's S3 client, on the HTTP thread.
+    ventilator/fetch gets them, on the intake thread.
 
     Results in S3 are never streamed through here: the result route answers
     302 to a presigned GET URL (common/store/s3, signed with the
@@ -47,8 +54,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admission.h"
 #include "disposition.h"
+#include "intake.h"
 #include "jobspec.h"
 #include "jobstore.h"
 #include "recordfile.h"
@@ -57,9 +64,6 @@
 #include "s3.h"
 #include "timestamp.h"
 
-//  First allocation for a body without Content-Length; it doubles as
-//  needed.
-#define S_BODY_CHUNK_BYTES (64 * 1024)
 //  Longest piece of a request (id, path) echoed back in an error message.
 #define S_ECHO_MAX 80
 #define S_RETRY_AFTER_S "5"
@@ -71,9 +75,10 @@ struct _httpapi_t {
     s3_t *s3;              // signs S3 download links; NULL when not configured
     s3_config_t s3_config; // for records and assets by URL; valid with s3
     char *jobs_dir;        // where the jobs' records files go
+    char *spool_dir;       // uploads as they arrive
+    intake_t *intake;      // takes the documents in, off this thread
     size_t max_body_bytes;
-    size_t body_budget; // bytes all uploads in progress may hold
-    size_t body_bytes;  // bytes they hold now
+    size_t drain_max; // bytes of a refused body read on before hanging up
     uint16_t port;
 };
 
@@ -87,12 +92,12 @@ typedef enum {
 
 //  A POST /v1/jobs body being received.
 typedef struct {
-    char *body;
-    size_t size;             // bytes kept in body
-    size_t capacity;         // bytes allocated, counted in the body budget
+    struct MHD_Connection *connection;
+    intake_upload_t *intake; // NULL once refused here
+    size_t size;             // bytes received
     size_t drained;          // bytes dropped after a refusal
-    unsigned int refusal;    // status to answer at the end (413, 503), or 0
-    uint64_t content_length; // from the header; 0 when absent
+    unsigned int refusal;    // status to answer at the end (413, 507), or 0
+    bool ended;              // the body is complete and handed to intake
 } s_upload_t;
 
 //  Copy text into buffer (size >= 4) for an error message: printable ASCII
@@ -266,7 +271,7 @@ s_method_not_allowed (struct MHD_Connection *connection, const char *method,
     return s_queue (connection, MHD_HTTP_METHOD_NOT_ALLOWED, response);
 }
 
-//  503: the body budget is spent.
+//  503: intake has as many uploads as it takes, or is stopping.
 static enum MHD_Result
 s_busy (struct MHD_Connection *connection)
 {
@@ -284,8 +289,17 @@ s_too_large (httpapi_t *self, struct MHD_Connection *connection)
 {
     return s_send_error (
         connection, MHD_HTTP_CONTENT_TOO_LARGE,
-        "the job document is larger than the limit of %zu bytes",
+        "the job document is larger than the limit of %zu bytes; the "
+        "ventilator's --max-body-mb raises it",
         self->max_body_bytes);
+}
+
+static enum MHD_Result
+s_no_space (struct MHD_Connection *connection)
+{
+    return s_send_error (connection, MHD_HTTP_INSUFFICIENT_STORAGE,
+                         "the ventilator's disk has no room for this job "
+                         "document now; retry later");
 }
 
 static enum MHD_Result
@@ -359,14 +373,12 @@ s_is_json (const char *content_type)
 }
 
 static void
-s_upload_destroy (httpapi_t *self, s_upload_t **upload_p)
+s_upload_destroy (s_upload_t **upload_p)
 {
     s_upload_t *upload = *upload_p;
     if (!upload)
         return;
-    assert (self->body_bytes >= upload->capacity);
-    self->body_bytes -= upload->capacity;
-    free (upload->body);
+    intake_drop (&upload->intake);
     free (upload);
     *upload_p = NULL;
 }
@@ -405,130 +417,113 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
         }
         content_length = value;
     }
-    if (self->body_bytes >= self->body_budget) {
-        *result = s_busy (connection);
+    intake_refusal_t refusal;
+    intake_upload_t *intake =
+        intake_begin (self->intake, content_length, &refusal);
+    if (!intake) {
+        *result = refusal == INTAKE_BUSY ? s_busy (connection)
+                                         : s_no_space (connection);
         return NULL;
     }
     s_upload_t *upload = (s_upload_t *)zmalloc (sizeof (s_upload_t));
-    if (!upload) {
-        *result = MHD_NO;
-        return NULL;
-    }
-    upload->content_length = content_length;
+    assert (upload);
+    upload->connection = connection;
+    upload->intake = intake;
     return upload;
 }
 
-//  Keep (or, once refused, drop) a piece of body. Returns MHD_NO to hang
-//  up on a client that keeps sending after a refusal.
+//  Pass a piece of body to intake (or, once refused, drop it). Returns
+//  MHD_NO to hang up on a client that keeps sending after a refusal.
 static enum MHD_Result
 s_upload_add (httpapi_t *self, s_upload_t *upload, const char *data,
               size_t size)
 {
     if (upload->refusal == 0 && size > self->max_body_bytes - upload->size)
         upload->refusal = MHD_HTTP_CONTENT_TOO_LARGE;
-    if (upload->refusal == 0 && upload->size + size > upload->capacity) {
-        size_t needed = upload->size + size;
-        size_t capacity =
-            upload->capacity ? upload->capacity * 2 : S_BODY_CHUNK_BYTES;
-        if (upload->content_length > 0 && capacity > upload->content_length)
-            capacity = (size_t)upload->content_length;
-        if (capacity < needed)
-            capacity = needed;
-        if (capacity > self->max_body_bytes)
-            capacity = self->max_body_bytes;
-        size_t growth = capacity - upload->capacity;
-        char *body = NULL;
-        if (self->body_bytes + growth <= self->body_budget)
-            body = (char *)realloc (upload->body, capacity);
-        if (body) {
-            upload->body = body;
-            upload->capacity = capacity;
-            self->body_bytes += growth;
-        } else
-            upload->refusal = MHD_HTTP_SERVICE_UNAVAILABLE;
-    }
-    if (upload->refusal) {
-        //  Give the memory back now; we only count from here on.
-        self->body_bytes -= upload->capacity;
-        free (upload->body);
-        upload->body = NULL;
-        upload->capacity = 0;
-        upload->size = 0;
-        upload->drained += size;
-        if (upload->drained > HTTPAPI_DRAIN_BYTES_MAX) {
-            log_warning ("httpapi: dropping a connection that sent more than "
-                         "%d bytes past a refused job document",
-                         HTTPAPI_DRAIN_BYTES_MAX);
-            return MHD_NO;
-        }
+    if (upload->refusal == 0 && intake_write (upload->intake, data, size) == -1)
+        upload->refusal = MHD_HTTP_INSUFFICIENT_STORAGE;
+    if (upload->refusal == 0) {
+        upload->size += size;
         return MHD_YES;
     }
-    memcpy (upload->body + upload->size, data, size);
-    upload->size += size;
+    //  Refused: nothing more is kept, and the client gets its answer once
+    //  it stops sending.
+    intake_drop (&upload->intake);
+    upload->drained += size;
+    if (upload->drained > self->drain_max) {
+        log_warning ("httpapi: dropping a connection that sent more than "
+                     "%zu bytes past a refused job document",
+                     self->drain_max);
+        return MHD_NO;
+    }
     return MHD_YES;
 }
 
+//  intake_wake_fn: the outcome is not known yet, so the connection waits
+//  (on this thread, inside s_handle).
 static void
-s_new_job_id (char *id)
+s_suspend (void *arg)
 {
-    zuuid_t *uuid = zuuid_new ();
-    assert (uuid);
-    const char *text = zuuid_str (uuid);
-    assert (strlen (text) == PROTO_JOB_ID_LENGTH);
-    for (size_t index = 0; index < PROTO_JOB_ID_LENGTH; index++)
-        id[index] = (char)tolower ((unsigned char)text[index]);
-    id[PROTO_JOB_ID_LENGTH] = '\0';
-    zuuid_destroy (&uuid);
+    MHD_suspend_connection (((s_upload_t *)arg)->connection);
 }
 
-//  The body is complete: validate, store, notify, answer.
+//  intake_wake_fn: the outcome is known (on an intake thread).
+static void
+s_resume (void *arg)
+{
+    MHD_resume_connection (((s_upload_t *)arg)->connection);
+}
+
+//  Answer with the outcome intake knows.
+static enum MHD_Result
+s_answer (httpapi_t *self, struct MHD_Connection *connection,
+          s_upload_t *upload)
+{
+    const fielderr_t *err = NULL;
+    admission_outcome_t outcome = intake_outcome (upload->intake, &err);
+    assert (outcome != ADMISSION_PENDING);
+    if (outcome != ADMISSION_ACCEPTED) {
+        unsigned int status = MHD_HTTP_BAD_REQUEST;
+        if (outcome == ADMISSION_TOO_LARGE)
+            status = MHD_HTTP_CONTENT_TOO_LARGE;
+        else if (outcome == ADMISSION_NO_SPACE)
+            status = MHD_HTTP_INSUFFICIENT_STORAGE;
+        else if (outcome == ADMISSION_FAILED)
+            status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        else if (outcome == ADMISSION_ABANDONED)
+            status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        log_debug ("httpapi: job document refused: %s: %s", err->field,
+                   err->message);
+        return s_queue (connection, status,
+                        s_error_response (err->field, err->message));
+    }
+    const char *id = intake_job_id (upload->intake);
+    s_notify (self, "NEW", id);
+    log_info ("job=%s accepted pages=%" PRIu32 " chunks=%" PRIu32, id,
+              intake_pages (upload->intake), intake_chunks (upload->intake));
+    char *status_url = zsys_sprintf ("/v1/jobs/%s", id);
+    struct MHD_Response *response =
+        s_located_response ("id", id, "status_url", status_url, status_url);
+    zstr_free (&status_url);
+    return s_queue (connection, MHD_HTTP_ACCEPTED, response);
+}
+
+//  The body is complete (first call), or the outcome has come (the call
+//  after the connection was resumed).
 static enum MHD_Result
 s_submit (httpapi_t *self, struct MHD_Connection *connection,
           s_upload_t *upload)
 {
     if (upload->refusal == MHD_HTTP_CONTENT_TOO_LARGE)
         return s_too_large (self, connection);
-    if (upload->refusal == MHD_HTTP_SERVICE_UNAVAILABLE)
-        return s_busy (connection);
-
-    char id[PROTO_JOB_ID_LENGTH + 1];
-    s_new_job_id (id);
-    admission_config_t config = {
-        .jobs_dir = self->jobs_dir,
-        .s3 = self->s3 ? &self->s3_config : NULL,
-        .max_records_bytes = self->max_body_bytes,
-    };
-    admission_t *admission = admission_new (&config, id);
-    admission_feed (admission, upload->body ? upload->body : "", upload->size);
-    admission_outcome_t outcome = admission_end (admission, self->store);
-    const fielderr_t *err = admission_error (admission);
-    unsigned int status = MHD_HTTP_BAD_REQUEST;
-    if (outcome == ADMISSION_TOO_LARGE)
-        status = MHD_HTTP_CONTENT_TOO_LARGE;
-    else if (outcome == ADMISSION_NO_SPACE)
-        status = MHD_HTTP_INSUFFICIENT_STORAGE;
-    else if (outcome == ADMISSION_FAILED)
-        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-    if (outcome != ADMISSION_ACCEPTED) {
-        log_debug ("httpapi: job document refused: %s: %s", err->field,
-                   err->message);
-        enum MHD_Result result = s_queue (
-            connection, status, s_error_response (err->field, err->message));
-        admission_destroy (&admission);
-        return result;
+    if (upload->refusal == MHD_HTTP_INSUFFICIENT_STORAGE)
+        return s_no_space (connection);
+    if (!upload->ended) {
+        upload->ended = true;
+        if (!intake_end (upload->intake, s_suspend, s_resume, upload))
+            return MHD_YES;
     }
-    uint32_t pages = admission_pages (admission);
-    uint32_t chunks = admission_chunks (admission);
-    admission_destroy (&admission);
-    s_notify (self, "NEW", id);
-    log_info ("job=%s accepted pages=%" PRIu32 " chunks=%" PRIu32, id, pages,
-              chunks);
-
-    char *status_url = zsys_sprintf ("/v1/jobs/%s", id);
-    struct MHD_Response *response =
-        s_located_response ("id", id, "status_url", status_url, status_url);
-    zstr_free (&status_url);
-    return s_queue (connection, MHD_HTTP_ACCEPTED, response);
+    return s_answer (self, connection, upload);
 }
 
 //  A presigned GET URL for an s3:// location, or NULL (logged) when this
@@ -819,11 +814,11 @@ static void
 s_completed (void *cls, struct MHD_Connection *connection, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
-    httpapi_t *self = (httpapi_t *)cls;
+    (void)cls;
     (void)connection;
     (void)toe;
     s_upload_t *upload = (s_upload_t *)*con_cls;
-    s_upload_destroy (self, &upload);
+    s_upload_destroy (&upload);
     *con_cls = NULL;
 }
 
@@ -847,8 +842,8 @@ s_start (httpapi_t *self, const char *address, uint16_t port)
     struct sockaddr_in ipv4;
     struct sockaddr_in6 ipv6;
     const struct sockaddr *sockaddr = NULL;
-    unsigned int flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                         MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     memset (&ipv4, 0, sizeof (ipv4));
     memset (&ipv6, 0, sizeof (ipv6));
     if (inet_pton (AF_INET, address, &ipv4.sin_addr) == 1) {
@@ -923,15 +918,19 @@ httpapi_new (const httpapi_config_t *config)
     assert (config);
     assert (config->data_dir);
     assert (config->jobs_dir);
+    assert (config->spool_dir);
     assert (config->notify_endpoint);
     httpapi_t *self = (httpapi_t *)zmalloc (sizeof (httpapi_t));
     assert (self);
     self->jobs_dir = strdup (config->jobs_dir);
-    assert (self->jobs_dir);
+    self->spool_dir = strdup (config->spool_dir);
+    assert (self->jobs_dir && self->spool_dir);
     self->max_body_bytes = config->max_body_bytes
                                ? config->max_body_bytes
                                : (size_t)HTTPAPI_MAX_BODY_BYTES_DEFAULT;
-    self->body_budget = self->max_body_bytes * HTTPAPI_BODY_BUDGET_FACTOR;
+    self->drain_max = self->max_body_bytes > HTTPAPI_DRAIN_BYTES_MIN
+                          ? self->max_body_bytes
+                          : HTTPAPI_DRAIN_BYTES_MIN;
     const char *address =
         config->address ? config->address : HTTPAPI_ADDRESS_DEFAULT;
 
@@ -943,6 +942,18 @@ httpapi_new (const httpapi_config_t *config)
         goto failed;
     s_sweep (self);
     s_open_s3 (self);
+    intake_config_t intake_config = {
+        .data_dir = config->data_dir,
+        .jobs_dir = self->jobs_dir,
+        .spool_dir = self->spool_dir,
+        .s3 = self->s3 ? &self->s3_config : NULL,
+        .max_records_bytes = self->max_body_bytes,
+        .min_free_bytes = config->min_free_bytes,
+        .uploads_max = config->uploads_max,
+    };
+    self->intake = intake_new (&intake_config);
+    if (!self->intake)
+        goto failed;
     self->notify = zsock_new (ZMQ_PUSH);
     assert (self->notify);
     zsock_set_sndtimeo (self->notify, HTTPAPI_NOTIFY_TIMEOUT_MS);
@@ -976,14 +987,20 @@ httpapi_destroy (httpapi_t **self_p)
     httpapi_t *self = *self_p;
     if (!self)
         return;
-    //  Stopping joins MHD's thread, after which the store and socket are
-    //  ours again.
+    //  Uploads waiting for intake are answered (resumed) first: MHD must
+    //  have no suspended connection when it stops. Stopping joins MHD's
+    //  thread, after which the store and socket are ours again, and the
+    //  uploads it held are dropped.
+    if (self->intake)
+        intake_stop (self->intake);
     if (self->daemon)
         MHD_stop_daemon (self->daemon);
+    intake_destroy (&self->intake);
     zsock_destroy (&self->notify);
     jobstore_destroy (&self->store);
     s3_destroy (&self->s3);
     free (self->jobs_dir);
+    free (self->spool_dir);
     free (self);
     *self_p = NULL;
 }
