@@ -50,6 +50,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,7 +97,8 @@ typedef struct {
     intake_upload_t *intake; // NULL once refused here
     size_t size;             // bytes received
     size_t drained;          // bytes dropped after a refusal
-    unsigned int refusal;    // status to answer at the end (413, 507), or 0
+    unsigned int refusal;    // status of a refusal (413, 507), or 0
+    bool answered;           // the refusal was sent at once (s_answer_now)
     bool ended;              // the body is complete and handed to intake
 } s_upload_t;
 
@@ -284,22 +286,44 @@ s_busy (struct MHD_Connection *connection)
     return s_queue (connection, MHD_HTTP_SERVICE_UNAVAILABLE, response);
 }
 
-static enum MHD_Result
-s_too_large (httpapi_t *self, struct MHD_Connection *connection)
+//  The refusal of a body being received, as the body of its answer.
+//  Caller frees.
+static char *
+s_refusal_text (httpapi_t *self, unsigned int status)
 {
-    return s_send_error (
-        connection, MHD_HTTP_CONTENT_TOO_LARGE,
-        "the job document is larger than the limit of %zu bytes; the "
-        "ventilator's --max-body-mb raises it",
-        self->max_body_bytes);
+    char message[FIELDERR_MESSAGE_MAX];
+    if (status == MHD_HTTP_CONTENT_TOO_LARGE)
+        snprintf (message, sizeof message,
+                  "the job document is larger than the limit of %zu bytes; "
+                  "the ventilator's --max-body-mb raises it",
+                  self->max_body_bytes);
+    else
+        snprintf (message, sizeof message,
+                  "the ventilator's disk has no room for this job document "
+                  "now; retry later");
+    cJSON *root = cJSON_CreateObject ();
+    cJSON *error = cJSON_AddObjectToObject (root, "error");
+    cJSON_AddStringToObject (error, "message", message);
+    char *text = cJSON_PrintUnformatted (root);
+    cJSON_Delete (root);
+    return text;
 }
 
-static enum MHD_Result
-s_no_space (struct MHD_Connection *connection)
+static struct MHD_Response *
+s_refusal_response (httpapi_t *self, unsigned int status)
 {
-    return s_send_error (connection, MHD_HTTP_INSUFFICIENT_STORAGE,
-                         "the ventilator's disk has no room for this job "
-                         "document now; retry later");
+    char *text = s_refusal_text (self, status);
+    struct MHD_Response *response = text ? s_json_response (text) : NULL;
+    free (text);
+    return response;
+}
+
+//  413, 507: the body is larger than the limit, or the disk has no room.
+static enum MHD_Result
+s_refuse (httpapi_t *self, struct MHD_Connection *connection,
+          unsigned int status)
+{
+    return s_queue (connection, status, s_refusal_response (self, status));
 }
 
 static enum MHD_Result
@@ -412,7 +436,7 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
         //  libmicrohttpd has rejected a malformed Content-Length already;
         //  an overflow still reads as too large.
         if (errno == ERANGE || value > self->max_body_bytes) {
-            *result = s_too_large (self, connection);
+            *result = s_refuse (self, connection, MHD_HTTP_CONTENT_TOO_LARGE);
             return NULL;
         }
         content_length = value;
@@ -421,8 +445,10 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
     intake_upload_t *intake =
         intake_begin (self->intake, content_length, &refusal);
     if (!intake) {
-        *result = refusal == INTAKE_BUSY ? s_busy (connection)
-                                         : s_no_space (connection);
+        *result =
+            refusal == INTAKE_BUSY
+                ? s_busy (connection)
+                : s_refuse (self, connection, MHD_HTTP_INSUFFICIENT_STORAGE);
         return NULL;
     }
     s_upload_t *upload = (s_upload_t *)zmalloc (sizeof (s_upload_t));
@@ -432,11 +458,46 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
     return upload;
 }
 
+//  Answer a body refused while it arrives, at once: libmicrohttpd queues
+//  an answer only before the body or after all of it, and a client that
+//  sends on and on would otherwise learn nothing before the connection is
+//  cut (curl reports a broken pipe). The answer is written on the socket
+//  directly, keeping the connection open (no "Connection: close"), so an
+//  HTTP/1.1 client stops sending and reads it; what it had sent by then is
+//  read and dropped, and the connection closed (s_submit). Returns false
+//  when it could not be written whole, to be answered at the end instead.
+static bool
+s_answer_now (httpapi_t *self, struct MHD_Connection *connection,
+              unsigned int status)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    char *text = s_refusal_text (self, status);
+    if (!info || !text) {
+        free (text);
+        return false;
+    }
+    char *answer = zsys_sprintf (
+        "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
+        "Cache-Control: no-store\r\nContent-Length: %zu\r\n\r\n%s\n",
+        status, MHD_get_reason_phrase_for (status), strlen (text) + 1, text);
+    free (text);
+    if (!answer)
+        return false;
+    //  Nothing else has been sent on this connection but perhaps a "100
+    //  Continue", so its send buffer has room for this.
+    size_t length = strlen (answer);
+    ssize_t sent =
+        send (info->connect_fd, answer, length, MSG_NOSIGNAL | MSG_DONTWAIT);
+    free (answer);
+    return sent == (ssize_t)length;
+}
+
 //  Pass a piece of body to intake (or, once refused, drop it). Returns
 //  MHD_NO to hang up on a client that keeps sending after a refusal.
 static enum MHD_Result
-s_upload_add (httpapi_t *self, s_upload_t *upload, const char *data,
-              size_t size)
+s_upload_add (httpapi_t *self, struct MHD_Connection *connection,
+              s_upload_t *upload, const char *data, size_t size)
 {
     if (upload->refusal == 0 && size > self->max_body_bytes - upload->size)
         upload->refusal = MHD_HTTP_CONTENT_TOO_LARGE;
@@ -446,9 +507,11 @@ s_upload_add (httpapi_t *self, s_upload_t *upload, const char *data,
         upload->size += size;
         return MHD_YES;
     }
-    //  Refused: nothing more is kept, and the client gets its answer once
-    //  it stops sending.
-    intake_drop (&upload->intake);
+    //  Refused: nothing more is kept.
+    if (upload->intake) {
+        intake_drop (&upload->intake);
+        upload->answered = s_answer_now (self, connection, upload->refusal);
+    }
     upload->drained += size;
     if (upload->drained > self->drain_max) {
         log_warning ("httpapi: dropping a connection that sent more than "
@@ -514,10 +577,12 @@ static enum MHD_Result
 s_submit (httpapi_t *self, struct MHD_Connection *connection,
           s_upload_t *upload)
 {
-    if (upload->refusal == MHD_HTTP_CONTENT_TOO_LARGE)
-        return s_too_large (self, connection);
-    if (upload->refusal == MHD_HTTP_INSUFFICIENT_STORAGE)
-        return s_no_space (connection);
+    //  Answered already: no second answer, and the connection is not to be
+    //  used again.
+    if (upload->answered)
+        return MHD_NO;
+    if (upload->refusal)
+        return s_refuse (self, connection, upload->refusal);
     if (!upload->ended) {
         upload->ended = true;
         if (!intake_end (upload->intake, s_suspend, s_resume, upload))
@@ -768,7 +833,7 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
             return s_submit (self, connection, upload);
         size_t size = *upload_data_size;
         *upload_data_size = 0;
-        return s_upload_add (self, upload, upload_data, size);
+        return s_upload_add (self, connection, upload, upload_data, size);
     }
     bool is_get = streq (method, MHD_HTTP_METHOD_GET) ||
                   streq (method, MHD_HTTP_METHOD_HEAD);
