@@ -465,56 +465,57 @@ s_endless_read (void *arg, char *buffer, size_t size)
     return (ssize_t)bytes;
 }
 
+//  POST an endless body to an early server (silent or not), which is
+//  stopped after. Returns what apiclient_post_reader returned, with the
+//  status, body and error it gave (error: APICLIENT_ERROR_MAX bytes).
+static int
+s_post_to_early (bool silent, long *status_p, char **body_p, char *url,
+                 char *error)
+{
+    s_early_t early;
+    s_early_start (&early, silent);
+    snprintf (url, 64, "http://127.0.0.1:%u", (unsigned)early.port);
+    apiclient_t *client = apiclient_new (url);
+    size_t left = 64 * 1024 * 1024;
+    int rc = apiclient_post_reader (client, "/v1/jobs", "application/json",
+                                    s_endless_read, &left, status_p, body_p);
+    snprintf (error, APICLIENT_ERROR_MAX, "%s", apiclient_error (client));
+    apiclient_destroy (&client);
+    pthread_join (early.thread, NULL);
+    close (early.listener);
+    return rc;
+}
+
 static void
 test_post_answered_before_its_body_is_sent_gives_the_answer (void **state)
 {
     (void)state;
-    s_early_t early;
-    s_early_start (&early, false);
-    char url[64];
-    snprintf (url, sizeof url, "http://127.0.0.1:%u", (unsigned)early.port);
-    apiclient_t *client = apiclient_new (url);
-    size_t left = 64 * 1024 * 1024;
+    char url[64], error[APICLIENT_ERROR_MAX];
     long status = 0;
     char *body = NULL;
-    int rc = apiclient_post_reader (client, "/v1/jobs", "application/json",
-                                    s_endless_read, &left, &status, &body);
-    if (rc != 0)
-        fail_msg ("no answer, but: %s", apiclient_error (client));
+    if (s_post_to_early (false, &status, &body, url, error) != 0)
+        fail_msg ("no answer, but: %s", error);
     assert_int_eq (status, 413);
     assert_string_equal (body, S_EARLY_BODY);
     free (body);
-    apiclient_destroy (&client);
-    pthread_join (early.thread, NULL);
-    close (early.listener);
 }
 
 static void
 test_post_cut_off_without_an_answer_says_so (void **state)
 {
     (void)state;
-    s_early_t early;
-    s_early_start (&early, true);
-    char url[64];
-    snprintf (url, sizeof url, "http://127.0.0.1:%u", (unsigned)early.port);
-    apiclient_t *client = apiclient_new (url);
-    size_t left = 64 * 1024 * 1024;
+    char url[64], error[APICLIENT_ERROR_MAX];
     long status = 0;
     char *body = NULL;
-    int rc = apiclient_post_reader (client, "/v1/jobs", "application/json",
-                                    s_endless_read, &left, &status, &body);
-    assert_int_equal (rc, -1);
+    assert_int_equal (s_post_to_early (true, &status, &body, url, error), -1);
     assert_null (body);
     char expected[256];
     snprintf (expected, sizeof expected,
               "%s closed the connection while the request was being sent, "
               "without an answer",
               url);
-    if (strncmp (apiclient_error (client), expected, strlen (expected)) != 0)
-        fail_msg ("'%s' is not '%s ...'", apiclient_error (client), expected);
-    apiclient_destroy (&client);
-    pthread_join (early.thread, NULL);
-    close (early.listener);
+    if (strncmp (error, expected, strlen (expected)) != 0)
+        fail_msg ("'%s' is not '%s ...'", error, expected);
 }
 
 static void
