@@ -465,7 +465,8 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
 //  directly, keeping the connection open (no "Connection: close"), so an
 //  HTTP/1.1 client stops sending and reads it; what it had sent by then is
 //  read and dropped, and the connection closed (s_submit). Returns false
-//  when it could not be written whole, to be answered at the end instead.
+//  when nothing of it could be written, to be answered at the end
+//  instead.
 static bool
 s_answer_now (httpapi_t *self, struct MHD_Connection *connection,
               unsigned int status)
@@ -485,12 +486,13 @@ s_answer_now (httpapi_t *self, struct MHD_Connection *connection,
     if (!answer)
         return false;
     //  Nothing else has been sent on this connection but perhaps a "100
-    //  Continue", so its send buffer has room for this.
-    size_t length = strlen (answer);
-    ssize_t sent =
-        send (info->connect_fd, answer, length, MSG_NOSIGNAL | MSG_DONTWAIT);
+    //  Continue", so its send buffer has room for this; if some of it did
+    //  not fit, the client has an answer cut short, and no other answer
+    //  may follow.
+    ssize_t sent = send (info->connect_fd, answer, strlen (answer),
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
     free (answer);
-    return sent == (ssize_t)length;
+    return sent > 0;
 }
 
 //  Pass a piece of body to intake (or, once refused, drop it). Returns
