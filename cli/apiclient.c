@@ -199,6 +199,16 @@ s_prepare (apiclient_t *self, const char *url, s_transfer_t *transfer,
         curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
 }
 
+//  True when a final answer's status line has come (not just a "100
+//  Continue").
+static bool
+s_answer_started (apiclient_t *self)
+{
+    long status = 0;
+    curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &status);
+    return status >= 200;
+}
+
 //  Put a failed transfer into words in self->error.
 static void
 s_explain (apiclient_t *self, const char *method, CURLcode code,
@@ -226,6 +236,13 @@ s_explain (apiclient_t *self, const char *method, CURLcode code,
         s_set_error (self, "out of memory reading the reply from %s", origin);
     else if (code == CURLE_ABORTED_BY_CALLBACK)
         s_set_error (self, "interrupted");
+    else if ((code == CURLE_SEND_ERROR || code == CURLE_RECV_ERROR) &&
+             (transfer->upload || transfer->reader) && !s_answer_started (self))
+        s_set_error (self,
+                     "%s closed the connection while the request was being "
+                     "sent, without an answer (%s); it may have refused the "
+                     "request: see its log",
+                     origin, detail);
     else if (code == CURLE_COULDNT_CONNECT) {
         //  CURLINFO_OS_ERRNO is kept across transfers before libcurl 8.8,
         //  so it is only trusted right after a connect failure.
@@ -243,6 +260,20 @@ s_explain (apiclient_t *self, const char *method, CURLcode code,
     }
 }
 
+//  True when a request whose body was cut short by code has an answer
+//  anyway: a server may answer before the body is all sent (a job
+//  document over its limit) and hang up, and then what failed, sending
+//  the rest, is no news; the answer is.
+static bool
+s_answered_early (const s_transfer_t *transfer, CURLcode code, long status)
+{
+    bool sending = transfer->upload || transfer->reader;
+    bool cut = code == CURLE_SEND_ERROR || code == CURLE_RECV_ERROR;
+    return sending && cut && status >= 300 && !transfer->reader_abandoned &&
+           !transfer->upload_errno && !transfer->body_too_large &&
+           !transfer->body.failed;
+}
+
 //  Run the prepared request. Returns 0 with the final status code, or -1
 //  with self->error set.
 static int
@@ -250,12 +281,12 @@ s_perform (apiclient_t *self, const char *method, s_transfer_t *transfer,
            long *status_p)
 {
     CURLcode code = curl_easy_perform (self->curl);
-    if (code != CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (code != CURLE_OK && !s_answered_early (transfer, code, status)) {
         s_explain (self, method, code, transfer);
         return -1;
     }
-    long status = 0;
-    curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &status);
     *status_p = status;
     return 0;
 }

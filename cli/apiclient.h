@@ -6,7 +6,10 @@
     knows nothing of jobs or JSON: paths and bodies belong to the caller.
 
     A request that gets any HTTP answer, 4xx and 5xx included, returns 0 and
-    the status code; interpreting it is the caller's business. Only failures
+    the status code; interpreting it is the caller's business. That holds
+    for an answer that comes before the request's body is all sent, after
+    which the server hangs up (how a job document over the server's limit
+    is refused): the answer is returned, not the failure to send the rest. Only failures
     of transport (cannot connect, stalled, reply too large, cannot write the
     file, interrupted) return -1, and then apiclient_error says what went
     wrong in words meant for a person at a terminal, so the caller prints it

@@ -1,5 +1,6 @@
 /*  fuzz_jobspec - libFuzzer target for the job document parser and
-    validator (common/doc/jobspec), the first thing a stranger's bytes reach.
+    validator (common/doc/jobspec, reading through common/doc/jobreader),
+    the first thing a stranger's bytes reach.
 
     Any input must be accepted or refused without a crash, a hang or a
     leak. A refusal must name a reason; an accepted document must give a

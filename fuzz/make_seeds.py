@@ -8,7 +8,9 @@ document gains something the seeds should show the fuzzer:
 corpus/wire gets one well-formed message per command, and a few broken
 ones, in fuzz_wire.c's framing (each frame preceded by its size, 2 bytes
 big-endian). corpus/jobspec gets the job documents of docs/job-spec.md and
-examples/, and small variants of them.
+examples/, and small variants of them; corpus/docstream documents split
+in the ways docstream splits them, and broken at the places it must
+place an error.
 
 The files named by a SHA-1 are inputs that fuzzing runs found and that
 were kept with libFuzzer's -merge=1 (docs/operations.md, "Fuzzing"); this
@@ -104,6 +106,34 @@ def jobspec_seeds():
         f.write("[" * 70 + "]" * 70)
 
 
+def docstream_seeds():
+    """Documents as docstream splits them, and broken ones: each error
+    docstream must place and rank as jsondoc does."""
+    out = os.path.join(HERE, "corpus", "docstream")
+    os.makedirs(out, exist_ok=True)
+    seeds = {
+        "members": '{"version": 1, "records": [{"a": 1}, [2], "x"], '
+                   '"template": {"elements": []}}',
+        "escaped-split": '{"rec\\u006frds": [{}], "records": "s3://b/k"}',
+        "values": '\ufeff { "s" : "a\\"b" ,\n"n":-1.5e2,"t":true,'
+                  '"o":{"k":[1,{"]":"}"}]}}',
+        "not-object": "[1, 2]",
+        "key-quote": "{'version': 1}",
+        "trailing-comma": '{"records": [1,]}',
+        "mismatch": '{"records": [{"a": [1, 2}]}',
+        "cut": '{"records": [{"a": 1',
+        "after-end": '{"a": 1}{"a": 1}',
+        "empty": "  \n",
+        "bom": "\ufeff\ufeff{}",
+    }
+    for name, text in seeds.items():
+        with open(os.path.join(out, name + ".json"), "w") as f:
+            f.write(text)
+    with open(os.path.join(out, "deep.json"), "w") as f:
+        f.write('{"records": [' + "[" * 70 + "]" * 70 + "]}")
+
+
 if __name__ == "__main__":
     wire_seeds()
     jobspec_seeds()
+    docstream_seeds()

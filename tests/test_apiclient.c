@@ -10,6 +10,9 @@
 
     SPDX-License-Identifier: MPL-2.0
 */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -365,6 +369,155 @@ test_post_reader_failing_abandons_request (void **state)
     testserver_destroy (&server);
 }
 
+//  A server that answers a request before its body is all sent and hangs
+//  up, the rest unread: what a server does with a body over its limit.
+//  It lets the body start (100 Continue), reads S_EARLY_READ bytes of it,
+//  answers 413 with "Connection: close" (unless told not to answer) and
+//  closes.
+#define S_EARLY_READ (256 * 1024)
+#define S_EARLY_BODY                                                           \
+    "{\"error\": {\"message\": \"the job document is larger "                  \
+    "than the limit of 1048576 bytes\"}}"
+
+typedef struct {
+    int listener;
+    uint16_t port;
+    pthread_t thread;
+    bool silent; // hang up without answering
+} s_early_t;
+
+static void *
+s_early_run (void *arg)
+{
+    s_early_t *early = (s_early_t *)arg;
+    int fd = accept (early->listener, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    char head[8192];
+    size_t used = 0;
+    char *end = NULL;
+    while (!end && used < sizeof head - 1) {
+        ssize_t got = recv (fd, head + used, sizeof head - 1 - used, 0);
+        if (got <= 0)
+            break;
+        used += (size_t)got;
+        head[used] = '\0';
+        end = strstr (head, "\r\n\r\n");
+    }
+    size_t body = end ? used - (size_t)(end + 4 - head) : 0;
+    if (end && strstr (head, "100-continue")) {
+        const char *go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+        send (fd, go_on, strlen (go_on), MSG_NOSIGNAL);
+    }
+    char piece[65536];
+    while (end && body < S_EARLY_READ) {
+        ssize_t got = recv (fd, piece, sizeof piece, 0);
+        if (got <= 0)
+            break;
+        body += (size_t)got;
+    }
+    char answer[512];
+    snprintf (answer, sizeof answer,
+              "HTTP/1.1 413 Content Too Large\r\nContent-Type: "
+              "application/json\r\nContent-Length: %zu\r\nConnection: "
+              "close\r\n\r\n%s",
+              strlen (S_EARLY_BODY), S_EARLY_BODY);
+    if (!early->silent)
+        send (fd, answer, strlen (answer), MSG_NOSIGNAL);
+    //  Hang up at once: the unread body makes it a reset.
+    struct linger reset = {1, 0};
+    setsockopt (fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    close (fd);
+    return NULL;
+}
+
+static void
+s_early_start (s_early_t *early, bool silent)
+{
+    early->silent = silent;
+    early->listener = socket (AF_INET, SOCK_STREAM, 0);
+    assert_true (early->listener >= 0);
+    struct sockaddr_in address = {.sin_family = AF_INET};
+    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    assert_int_equal (
+        bind (early->listener, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal (listen (early->listener, 1), 0);
+    assert_int_equal (
+        getsockname (early->listener, (struct sockaddr *)&address, &length), 0);
+    early->port = ntohs (address.sin_port);
+    assert_int_equal (pthread_create (&early->thread, NULL, s_early_run, early),
+                      0);
+}
+
+//  A body far larger than the server reads: "[" and then spaces.
+static ssize_t
+s_endless_read (void *arg, char *buffer, size_t size)
+{
+    size_t *left = (size_t *)arg;
+    if (*left == 0)
+        return 0;
+    size_t bytes = size < *left ? size : *left;
+    memset (buffer, ' ', bytes);
+    if (*left == 64 * 1024 * 1024)
+        buffer[0] = '[';
+    *left -= bytes;
+    return (ssize_t)bytes;
+}
+
+//  POST an endless body to an early server (silent or not), which is
+//  stopped after. Returns what apiclient_post_reader returned, with the
+//  status, body and error it gave (error: APICLIENT_ERROR_MAX bytes).
+static int
+s_post_to_early (bool silent, long *status_p, char **body_p, char *url,
+                 char *error)
+{
+    s_early_t early;
+    s_early_start (&early, silent);
+    snprintf (url, 64, "http://127.0.0.1:%u", (unsigned)early.port);
+    apiclient_t *client = apiclient_new (url);
+    size_t left = 64 * 1024 * 1024;
+    int rc = apiclient_post_reader (client, "/v1/jobs", "application/json",
+                                    s_endless_read, &left, status_p, body_p);
+    snprintf (error, APICLIENT_ERROR_MAX, "%s", apiclient_error (client));
+    apiclient_destroy (&client);
+    pthread_join (early.thread, NULL);
+    close (early.listener);
+    return rc;
+}
+
+static void
+test_post_answered_before_its_body_is_sent_gives_the_answer (void **state)
+{
+    (void)state;
+    char url[64], error[APICLIENT_ERROR_MAX];
+    long status = 0;
+    char *body = NULL;
+    if (s_post_to_early (false, &status, &body, url, error) != 0)
+        fail_msg ("no answer, but: %s", error);
+    assert_int_eq (status, 413);
+    assert_string_equal (body, S_EARLY_BODY);
+    free (body);
+}
+
+static void
+test_post_cut_off_without_an_answer_says_so (void **state)
+{
+    (void)state;
+    char url[64], error[APICLIENT_ERROR_MAX];
+    long status = 0;
+    char *body = NULL;
+    assert_int_equal (s_post_to_early (true, &status, &body, url, error), -1);
+    assert_null (body);
+    char expected[256];
+    snprintf (expected, sizeof expected,
+              "%s closed the connection while the request was being sent, "
+              "without an answer",
+              url);
+    if (strncmp (error, expected, strlen (expected)) != 0)
+        fail_msg ("'%s' is not '%s ...'", error, expected);
+}
+
 static void
 test_connection_refused_names_server_and_reason (void **state)
 {
@@ -583,6 +736,9 @@ main (void)
         cmocka_unit_test (test_post_from_pipe_is_sent_chunked),
         cmocka_unit_test (test_post_reader_sends_what_reader_makes_chunked),
         cmocka_unit_test (test_post_reader_failing_abandons_request),
+        cmocka_unit_test (
+            test_post_answered_before_its_body_is_sent_gives_the_answer),
+        cmocka_unit_test (test_post_cut_off_without_an_answer_says_so),
         cmocka_unit_test (test_connection_refused_names_server_and_reason),
         cmocka_unit_test (test_reply_larger_than_limit_fails),
         cmocka_unit_test (test_interrupt_flag_abandons_request),

@@ -1,6 +1,6 @@
-/*  test_fetch - ventilator/fetch: which documents name something to fetch,
-    the URLs it refuses before any request is made, and records fetched as
-    CSV or JSON Lines.
+/*  test_fetch - ventilator/fetch: the URLs it refuses before any request
+    is made, records fetched as CSV or JSON Lines and handed over one at a
+    time, and assets fetched into the document.
 
     Records are served by a scripted HTTP server on loopback (testserver),
     in a thread of this test, which sends each object in pieces cut where
@@ -22,6 +22,7 @@
 #include <czmq.h>
 #include <unistd.h>
 
+#include "bytebuf.h"
 #include "fetch.h"
 #include "jobspec.h"
 #include "testassert.h"
@@ -57,102 +58,137 @@ s_client (void)
     return s_client_of ("http://127.0.0.1:9");
 }
 
-//  The document json resolved with object served as every object, within
-//  max_bytes; NULL with err filled when it is refused. With target, the
-//  request line of the last request is copied there.
+//  Records handed over: each, then a line break.
+typedef struct {
+    bytebuf_t text;
+    size_t count;
+    size_t stop_after; // refuse the record after this many; 0: never
+} s_collected_t;
+
+static int
+s_collect (const char *json, size_t size, void *arg)
+{
+    s_collected_t *collected = (s_collected_t *)arg;
+    if (collected->stop_after && collected->count == collected->stop_after)
+        return -1;
+    bytebuf_append (&collected->text, json, size);
+    bytebuf_append (&collected->text, "\n", 1);
+    collected->count++;
+    return 0;
+}
+
+//  The records at url, with object served as every object, within
+//  max_bytes, one a line; NULL with err filled when they are refused.
+//  With target, the request line of the last request is copied there.
 static char *
-s_resolve_served (const testserver_answer_t *object, const char *json,
-                  size_t max_bytes, fielderr_t *err, char *target,
-                  size_t target_size)
+s_fetch_served (const testserver_answer_t *object, const char *url,
+                size_t max_bytes, fielderr_t *err, char *target,
+                size_t target_size)
 {
     testserver_t *server = testserver_start (object, 1);
     s3_t *s3 = s_client_of (testserver_url (server));
     memset (err, 0, sizeof (*err));
-    char *resolved = NULL;
-    int rc = fetch_resolve (s3, json, strlen (json), max_bytes, &resolved, err);
-    if (rc == 0)
-        assert_non_null (resolved);
-    else
-        assert_null (resolved);
+    s_collected_t collected = {0};
+    int rc = fetch_records (s3, url, max_bytes, s_collect, &collected, err);
     if (target)
         snprintf (
             target, target_size, "%s",
             testserver_request_line (server, testserver_served (server) - 1));
     s3_destroy (&s3);
     testserver_destroy (&server);
-    return resolved;
+    if (rc == -1) {
+        bytebuf_free (&collected.text);
+        return NULL;
+    }
+    return bytebuf_detach (&collected.text);
 }
 
-//  Check that json, with object served, resolves to expected.
+//  Check that the records at url, with object served, are expected.
 static void
-s_assert_resolves (const testserver_answer_t *object, const char *json,
-                   const char *expected)
+s_assert_fetches (const testserver_answer_t *object, const char *url,
+                  const char *expected)
 {
     fielderr_t err;
-    char *resolved =
-        s_resolve_served (object, json, S_MAX_BYTES, &err, NULL, 0);
-    if (!resolved)
+    char *records = s_fetch_served (object, url, S_MAX_BYTES, &err, NULL, 0);
+    if (!records)
         fail_msg ("refused: %s: %s", err.field, err.message);
-    assert_string_equal (resolved, expected);
-    free (resolved);
+    assert_string_equal (records, expected);
+    free (records);
 }
 
-//  Check that json, with object served, is refused with a message about
-//  "records" that holds words.
+//  Check that the records at url, with object served, are refused with a
+//  message about "records" that holds words.
 static void
-s_assert_served_refused (const testserver_answer_t *object, const char *json,
+s_assert_served_refused (const testserver_answer_t *object, const char *url,
                          size_t max_bytes, const char *words)
 {
     fielderr_t err;
-    char *resolved = s_resolve_served (object, json, max_bytes, &err, NULL, 0);
-    if (resolved)
-        fail_msg ("accepted %s as %s", json, resolved);
+    char *records = s_fetch_served (object, url, max_bytes, &err, NULL, 0);
+    if (records)
+        fail_msg ("accepted %s as %s", url, records);
     assert_string_equal (err.field, "records");
     if (!strstr (err.message, words))
         fail_msg ("message '%s' lacks '%s'", err.message, words);
 }
 
+//  Check that the records at url are refused before any request.
 static void
-s_assert_refused (s3_t *s3, const char *json, const char *field,
-                  const char *words)
+s_assert_refused (s3_t *s3, const char *url, const char *words)
 {
     fielderr_t err;
     memset (&err, 0, sizeof (err));
-    char *resolved = NULL;
-    if (fetch_resolve (s3, json, strlen (json), S_MAX_BYTES, &resolved, &err) ==
-        0)
-        fail_msg ("accepted %s", json);
-    assert_null (resolved);
-    assert_string_equal (err.field, field);
+    s_collected_t collected = {0};
+    if (fetch_records (s3, url, S_MAX_BYTES, s_collect, &collected, &err) == 0)
+        fail_msg ("accepted %s", url);
+    assert_size_eq (collected.count, 0);
+    assert_string_equal (err.field, "records");
     if (!strstr (err.message, words))
         fail_msg ("message '%s' lacks '%s'", err.message, words);
 }
 
+//  Check that the assets json, a document's "assets", are refused.
 static void
-test_documents_without_urls_are_left_alone (void **state)
+s_assert_assets_refused (s3_t *s3, const char *json, const char *field,
+                         const char *words)
+{
+    cJSON *assets = cJSON_Parse (json);
+    assert_non_null (assets);
+    assert_true (fetch_assets_wanted (assets));
+    fielderr_t err;
+    memset (&err, 0, sizeof (err));
+    if (fetch_assets (s3, assets, S_MAX_BYTES, &err) == 0)
+        fail_msg ("accepted %s", json);
+    assert_string_equal (err.field, field);
+    if (!strstr (err.message, words))
+        fail_msg ("message '%s' lacks '%s'", err.message, words);
+    cJSON_Delete (assets);
+}
+
+static void
+test_assets_without_urls_are_left_alone (void **state)
 {
     (void)state;
-    s3_t *s3 = s_client ();
     const char *documents[] = {
-        "{\"version\": 1, \"records\": [{\"a\": 1}]}",
-        //  A URL inside a record is data, not something to fetch.
-        "{\"version\": 1, \"records\": [{\"link\": \"s3://b/k.jsonl\"}]}",
-        "{\"records\": \"not a url\"}",
-        "not json at all: http://x",
-        "[\"s3://bucket/k.jsonl\"]",
-        "",
+        "{\"logo\": {\"type\": \"png\", \"data\": \"AAAA\"}}",
+        "{\"logo\": \"s3://bucket/a.png\"}",
+        "[{\"url\": \"s3://bucket/a.png\"}]",
+        "{}",
     };
     for (size_t index = 0; index < sizeof (documents) / sizeof (documents[0]);
          index++) {
+        cJSON *assets = cJSON_Parse (documents[index]);
+        assert_false (fetch_assets_wanted (assets));
+        char *before = cJSON_PrintUnformatted (assets);
         fielderr_t err;
-        char *resolved = (char *)"unchanged";
-        assert_int_equal (fetch_resolve (s3, documents[index],
-                                         strlen (documents[index]), S_MAX_BYTES,
-                                         &resolved, &err),
-                          0);
-        assert_null (resolved);
+        //  No S3 configuration needed: nothing is fetched.
+        assert_int_equal (fetch_assets (NULL, assets, S_MAX_BYTES, &err), 0);
+        char *after = cJSON_PrintUnformatted (assets);
+        assert_string_equal (after, before);
+        free (before);
+        free (after);
+        cJSON_Delete (assets);
     }
-    s3_destroy (&s3);
+    assert_false (fetch_assets_wanted (NULL));
 }
 
 static void
@@ -160,14 +196,13 @@ test_other_schemes_are_never_fetched (void **state)
 {
     (void)state;
     s3_t *s3 = s_client ();
-    s_assert_refused (s3, "{\"records\": \"http://169.254.169.254/latest\"}",
-                      "records", "only s3:// URLs are fetched");
-    s_assert_refused (s3, "{\"records\": \"file:///etc/passwd\"}", "records",
+    s_assert_refused (s3, "http://169.254.169.254/latest",
                       "only s3:// URLs are fetched");
-    s_assert_refused (s3,
-                      "{\"records\": [], \"assets\": {\"logo\": {\"type\": "
-                      "\"png\", \"url\": \"https://example.com/a.png\"}}}",
-                      "assets.logo.url", "only s3:// URLs are fetched");
+    s_assert_refused (s3, "file:///etc/passwd", "only s3:// URLs are fetched");
+    s_assert_assets_refused (s3,
+                             "{\"logo\": {\"type\": \"png\", \"url\": "
+                             "\"https://example.com/a.png\"}}",
+                             "assets.logo.url", "only s3:// URLs are fetched");
     s3_destroy (&s3);
 }
 
@@ -176,27 +211,22 @@ test_bad_s3_urls_are_named (void **state)
 {
     (void)state;
     s3_t *s3 = s_client ();
-    s_assert_refused (s3, "{\"records\": \"s3://Bad_Bucket/r.jsonl\"}",
-                      "records", "is not s3://BUCKET/KEY");
-    s_assert_refused (s3, "{\"records\": \"s3://bucket/\"}", "records",
-                      "is not s3://BUCKET/KEY");
-    s_assert_refused (s3, "{\"records\": \"s3://bucket/records.json\"}",
-                      "records",
+    s_assert_refused (s3, "s3://Bad_Bucket/r.jsonl", "is not s3://BUCKET/KEY");
+    s_assert_refused (s3, "s3://bucket/", "is not s3://BUCKET/KEY");
+    s_assert_refused (s3, "s3://bucket/records.json",
                       "'s3://bucket/records.json' must name a .jsonl or "
                       ".ndjson file (one JSON object per line) or a .csv "
                       "file");
-    s_assert_refused (s3, "{\"records\": \"s3://bucket/records\"}", "records",
+    s_assert_refused (s3, "s3://bucket/records",
                       "must name a .jsonl or .ndjson file");
-    s_assert_refused (s3, "{\"records\": \"s3://bucket/csv.d/records\"}",
-                      "records", "must name a .jsonl or .ndjson file");
-    s_assert_refused (s3,
-                      "{\"assets\": {\"logo\": {\"type\": \"png\", \"url\": "
-                      "\"s3://bucket/a.png\", \"data\": \"AAAA\"}}}",
-                      "assets.logo.url", "not both");
-    s_assert_refused (s3,
-                      "{\"assets\": {\"logo\": {\"type\": \"png\", \"url\": "
-                      "7}}, \"x\": \"s3://\"}",
-                      "assets.logo.url", "must be an s3:// URL, got 7");
+    s_assert_refused (s3, "s3://bucket/csv.d/records",
+                      "must name a .jsonl or .ndjson file");
+    s_assert_assets_refused (s3,
+                             "{\"logo\": {\"type\": \"png\", \"url\": "
+                             "\"s3://bucket/a.png\", \"data\": \"AAAA\"}}",
+                             "assets.logo.url", "not both");
+    s_assert_assets_refused (s3, "{\"logo\": {\"type\": \"png\", \"url\": 7}}",
+                             "assets.logo.url", "must be an s3:// URL, got 7");
     s3_destroy (&s3);
 }
 
@@ -204,7 +234,7 @@ static void
 test_urls_need_an_s3_configuration (void **state)
 {
     (void)state;
-    s_assert_refused (NULL, "{\"records\": \"s3://bucket/r.jsonl\"}", "records",
+    s_assert_refused (NULL, "s3://bucket/r.jsonl",
                       "this ventilator has no S3 configuration");
 }
 
@@ -213,13 +243,13 @@ test_unreachable_store_is_reported_with_the_reason (void **state)
 {
     (void)state;
     s3_t *s3 = s_client ();
-    s_assert_refused (s3, "{\"records\": \"s3://bucket/r.jsonl\"}", "records",
+    s_assert_refused (s3, "s3://bucket/r.jsonl",
                       "cannot read GET s3://bucket/r.jsonl: no answer from");
     s3_destroy (&s3);
 }
 
 static void
-test_csv_rows_become_the_records_array_in_place (void **state)
+test_csv_rows_become_records_one_at_a_time (void **state)
 {
     (void)state;
     //  Pieces end inside a quoted line break, between a CR and its LF,
@@ -234,16 +264,12 @@ test_csv_rows_become_the_records_array_in_place (void **state)
     object.pauses[1] = (size_t)(strstr (body, "12.50") - body) + 6;
     object.pauses[2] = (size_t)(strstr (body, "\"\"Z") - body) + 1;
     object.pauses[3] = (size_t)(strstr (body, "rich") - body) - 1;
-    //  Everything but the records member stays byte for byte.
-    s_assert_resolves (
-        &object,
-        "{\"version\": 1, \"records\": \"s3://bucket/in/people.csv\", "
-        "\"chunk_pages\": 2.50e2}",
-        "{\"version\": 1, \"records\": [{\"number\":\"1\",\"customer\":{"
-        "\"name\":\"Lovelace, Ada\",\"city\":\"London\\n(Marylebone)\"},"
-        "\"total\":\"12.50\"},{\"number\":\"007\",\"customer\":{\"name\":"
-        "\"Zoë \\\"Z\\\" Ångström\",\"city\":\"Zürich\"},\"total\":\"-3\"}], "
-        "\"chunk_pages\": 2.50e2}");
+    s_assert_fetches (
+        &object, "s3://bucket/in/people.csv",
+        "{\"number\":\"1\",\"customer\":{\"name\":\"Lovelace, Ada\","
+        "\"city\":\"London\\n(Marylebone)\"},\"total\":\"12.50\"}\n"
+        "{\"number\":\"007\",\"customer\":{\"name\":\"Zoë \\\"Z\\\" "
+        "Ångström\",\"city\":\"Zürich\"},\"total\":\"-3\"}\n");
 }
 
 static void
@@ -253,57 +279,56 @@ test_csv_is_asked_for_by_its_key (void **state)
     testserver_answer_t object = {.status = 200, .body = "a\n1\n"};
     fielderr_t err;
     char target[512];
-    char *resolved = s_resolve_served (
-        &object, "{\"records\": \"s3://bucket/2025/11/Records.CSV\"}",
-        S_MAX_BYTES, &err, target, sizeof (target));
-    assert_non_null (resolved);
-    assert_string_equal (resolved, "{\"records\": [{\"a\":\"1\"}]}");
+    char *records = s_fetch_served (&object, "s3://bucket/2025/11/Records.CSV",
+                                    S_MAX_BYTES, &err, target, sizeof (target));
+    assert_non_null (records);
+    assert_string_equal (records, "{\"a\":\"1\"}\n");
     assert_string_equal (target, "GET /bucket/2025/11/Records.CSV");
-    free (resolved);
+    free (records);
 }
 
 static void
 test_csv_errors_name_the_url_and_line (void **state)
 {
     (void)state;
-    const char *json = "{\"records\": \"s3://bucket/in/bad.csv\"}";
+    const char *url = "s3://bucket/in/bad.csv";
     //  Line 2 holds a line break inside quotes, so the short row is on
     //  line 4.
     testserver_answer_t object = {.status = 200,
                                   .body = "a,b\n1,\"x\ny\"\n3\n"};
     object.pauses[0] = 8;
-    s_assert_served_refused (&object, json, S_MAX_BYTES,
+    s_assert_served_refused (&object, url, S_MAX_BYTES,
                              "s3://bucket/in/bad.csv line 4: 1 field, but "
                              "the header names 2");
     object = (testserver_answer_t){.status = 200,
                                    .body = "a,b\r\n1,\"open\r\n2,3\r\n"};
     object.pauses[0] = 10;
-    s_assert_served_refused (&object, json, S_MAX_BYTES,
+    s_assert_served_refused (&object, url, S_MAX_BYTES,
                              "s3://bucket/in/bad.csv line 2: field 2 opens "
                              "a quote that is never closed");
     object = (testserver_answer_t){.status = 200, .body = "a,a\n1,2\n"};
-    s_assert_served_refused (&object, json, S_MAX_BYTES,
+    s_assert_served_refused (&object, url, S_MAX_BYTES,
                              "s3://bucket/in/bad.csv line 1: columns 1 and 2 "
                              "are both called \"a\"");
     object = (testserver_answer_t){.status = 200, .body = "a\n\xB1\n"};
-    s_assert_served_refused (&object, json, S_MAX_BYTES,
+    s_assert_served_refused (&object, url, S_MAX_BYTES,
                              "s3://bucket/in/bad.csv line 2: field 1 is not "
                              "UTF-8 text (byte 0xB1)");
     object = (testserver_answer_t){.status = 200, .body = ""};
-    s_assert_served_refused (&object, json, S_MAX_BYTES,
+    s_assert_served_refused (&object, url, S_MAX_BYTES,
                              "s3://bucket/in/bad.csv: the file is empty; its "
                              "first line must name the fields");
     object = (testserver_answer_t){.status = 200, .body = "a,b\r\n"};
-    s_assert_served_refused (&object, json, S_MAX_BYTES,
+    s_assert_served_refused (&object, url, S_MAX_BYTES,
                              "s3://bucket/in/bad.csv holds no records; a job "
                              "needs at least one");
 }
 
 static void
-test_csv_records_count_against_the_body_limit (void **state)
+test_csv_records_count_against_the_quota (void **state)
 {
     (void)state;
-    const char *json = "{\"records\": \"s3://bucket/in/wide.csv\"}";
+    const char *url = "s3://bucket/in/wide.csv";
     //  200 bytes of CSV, well within the limit, but every record repeats
     //  the long field name as JSON.
     char body[256];
@@ -312,13 +337,13 @@ test_csv_records_count_against_the_body_limit (void **state)
         length +=
             snprintf (body + length, sizeof (body) - (size_t)length, "1\n");
     testserver_answer_t object = {.status = 200, .body = body};
-    size_t max_bytes = strlen (json) + 1000;
-    s_assert_served_refused (&object, json, max_bytes,
+    size_t max_bytes = 1000;
+    s_assert_served_refused (&object, url, max_bytes,
                              "the records of s3://bucket/in/wide.csv, as "
                              "JSON, are larger than the limit of a job "
                              "document");
     //  The download itself is held to the limit too.
-    s_assert_served_refused (&object, json, strlen (json) + 100,
+    s_assert_served_refused (&object, url, 100,
                              "s3://bucket/in/wide.csv is larger than the "
                              "limit of a job document");
 }
@@ -336,10 +361,10 @@ test_csv_holds_at_most_the_records_a_job_may_have (void **state)
         memcpy (body + 2 + 2 * row, "1\n", 2);
     body[size] = '\0';
     testserver_answer_t object = {.status = 200, .body = body};
-    s_assert_served_refused (
-        &object, "{\"records\": \"s3://bucket/in/many.csv\"}", 64 * 1024 * 1024,
-        "s3://bucket/in/many.csv holds more than 1000000 "
-        "records, the most a job may have");
+    s_assert_served_refused (&object, "s3://bucket/in/many.csv",
+                             64 * 1024 * 1024,
+                             "s3://bucket/in/many.csv holds more than 1000000 "
+                             "records, the most a job may have");
     free (body);
 }
 
@@ -352,13 +377,11 @@ test_jsonl_lines_split_between_pieces_are_whole (void **state)
     object.pauses[0] = 5;
     object.pauses[1] = 12; // between CR and LF
     object.pauses[2] = 20;
-    s_assert_resolves (&object,
-                       "{\"records\":\"s3://bucket/r.ndjson\",\"version\":1}",
-                       "{\"records\":[{\"n\": 1.50},{\"n\": 2},{\"n\":3}],"
-                       "\"version\":1}");
+    //  Each line as it is written, trimmed.
+    s_assert_fetches (&object, "s3://bucket/r.ndjson",
+                      "{\"n\": 1.50}\n{\"n\": 2}\n{\"n\":3}\n");
     object = (testserver_answer_t){.status = 200, .body = "{\"n\": 1}\n[2]\n"};
-    s_assert_served_refused (&object, "{\"records\": \"s3://bucket/r.jsonl\"}",
-                             S_MAX_BYTES,
+    s_assert_served_refused (&object, "s3://bucket/r.jsonl", S_MAX_BYTES,
                              "s3://bucket/r.jsonl line 2: a record must be "
                              "a JSON object, not an array");
 }
@@ -372,25 +395,46 @@ test_missing_object_says_what_s3_answered (void **state)
         .body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
                 "NoSuchKey</Code><Message>The specified key does not exist."
                 "</Message></Error>"};
-    s_assert_served_refused (&object, "{\"records\": \"s3://bucket/no.csv\"}",
-                             S_MAX_BYTES,
+    s_assert_served_refused (&object, "s3://bucket/no.csv", S_MAX_BYTES,
                              "cannot read GET s3://bucket/no.csv: S3 answered "
                              "404 NoSuchKey");
+}
+
+static void
+test_a_record_refused_stops_the_download (void **state)
+{
+    (void)state;
+    testserver_answer_t object = {.status = 200, .body = "a\n1\n2\n3\n"};
+    testserver_t *server = testserver_start (&object, 1);
+    s3_t *s3 = s_client_of (testserver_url (server));
+    s_collected_t collected = {.stop_after = 2};
+    fielderr_t err;
+    assert_int_equal (fetch_records (s3, "s3://bucket/in/three.csv",
+                                     S_MAX_BYTES, s_collect, &collected, &err),
+                      -1);
+    assert_size_eq (collected.count, 2);
+    assert_string_equal (err.field, "records");
+    assert_string_equal (err.message,
+                         "s3://bucket/in/three.csv could not be taken in");
+    bytebuf_free (&collected.text);
+    s3_destroy (&s3);
+    testserver_destroy (&server);
 }
 
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_documents_without_urls_are_left_alone),
+        cmocka_unit_test (test_assets_without_urls_are_left_alone),
         cmocka_unit_test (test_other_schemes_are_never_fetched),
         cmocka_unit_test (test_bad_s3_urls_are_named),
         cmocka_unit_test (test_urls_need_an_s3_configuration),
         cmocka_unit_test (test_unreachable_store_is_reported_with_the_reason),
-        cmocka_unit_test (test_csv_rows_become_the_records_array_in_place),
+        cmocka_unit_test (test_csv_rows_become_records_one_at_a_time),
         cmocka_unit_test (test_csv_is_asked_for_by_its_key),
         cmocka_unit_test (test_csv_errors_name_the_url_and_line),
-        cmocka_unit_test (test_csv_records_count_against_the_body_limit),
+        cmocka_unit_test (test_csv_records_count_against_the_quota),
+        cmocka_unit_test (test_a_record_refused_stops_the_download),
         cmocka_unit_test (test_csv_holds_at_most_the_records_a_job_may_have),
         cmocka_unit_test (test_jsonl_lines_split_between_pieces_are_whole),
         cmocka_unit_test (test_missing_object_says_what_s3_answered),

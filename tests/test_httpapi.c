@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,11 +30,14 @@
 
 #include "httpapi.h"
 #include "jobstore.h"
+#include "recordfile.h"
 #include "testassert.h"
 #include "testdir.h"
 #include "testfile.h"
+#include "testserver.h"
 
 #define S_MAX_BODY_BYTES 4096
+#define S_UPLOADS_MAX 2
 #define S_RECEIVE_TIMEOUT_MS 2000
 //  Polling for a change the server makes in its own time: a generous
 //  bound, whose expiry fails the test, and the pause between tries.
@@ -62,6 +67,9 @@ static const char *s_bad_records =
 typedef struct {
     testdir_t *testdir;
     const char *data_dir; // testdir_path (testdir)
+    char *jobs_dir;       // data_dir/jobs
+    char *spool_dir;      // data_dir/uploads
+    uint64_t min_free_bytes;
     char endpoint[64];
     zsock_t *pull;
     httpapi_t *api;
@@ -97,6 +105,8 @@ s_setup (void **state)
     assert_non_null (fixture);
     fixture->testdir = testdir_new ("test_httpapi");
     fixture->data_dir = testdir_path (fixture->testdir);
+    fixture->jobs_dir = testdir_join (fixture->testdir, "jobs");
+    fixture->spool_dir = testdir_join (fixture->testdir, "uploads");
     snprintf (fixture->endpoint, sizeof (fixture->endpoint),
               "inproc://test-httpapi-%d", ++instance);
     fixture->pull = zsock_new (ZMQ_PULL);
@@ -107,6 +117,10 @@ s_setup (void **state)
         .port = 0,
         .address = "127.0.0.1",
         .data_dir = fixture->data_dir,
+        .jobs_dir = fixture->jobs_dir,
+        .spool_dir = fixture->spool_dir,
+        .min_free_bytes = fixture->min_free_bytes,
+        .uploads_max = S_UPLOADS_MAX,
         .max_body_bytes = S_MAX_BODY_BYTES,
         .notify_endpoint = fixture->endpoint,
     };
@@ -125,6 +139,8 @@ s_teardown (void **state)
     s_fixture_t *fixture = (s_fixture_t *)*state;
     httpapi_destroy (&fixture->api);
     zsock_destroy (&fixture->pull);
+    free (fixture->jobs_dir);
+    free (fixture->spool_dir);
     testdir_destroy (&fixture->testdir);
     free (fixture);
     return 0;
@@ -670,6 +686,10 @@ s_restart_api (s_fixture_t *fixture)
         .port = 0,
         .address = "127.0.0.1",
         .data_dir = fixture->data_dir,
+        .jobs_dir = fixture->jobs_dir,
+        .spool_dir = fixture->spool_dir,
+        .min_free_bytes = fixture->min_free_bytes,
+        .uploads_max = S_UPLOADS_MAX,
         .max_body_bytes = S_MAX_BODY_BYTES,
         .notify_endpoint = fixture->endpoint,
     };
@@ -880,13 +900,10 @@ s_raw_send (int fd, const char *data, size_t size)
     }
 }
 
-//  Send raw bytes, read the answer until the server closes (or 1 s of
-//  silence).
+//  Bytes the server has sent on fd so far, read until it goes quiet.
 static char *
-s_raw_exchange (s_fixture_t *fixture, const char *request, size_t size)
+s_raw_answer (int fd)
 {
-    int fd = s_raw_connect (fixture);
-    s_raw_send (fd, request, size);
     char *answer = (char *)calloc (1, 4096);
     assert_non_null (answer);
     size_t used = 0;
@@ -896,6 +913,17 @@ s_raw_exchange (s_fixture_t *fixture, const char *request, size_t size)
             break;
         used += (size_t)got;
     }
+    return answer;
+}
+
+//  Send raw bytes, read the answer until the server closes (or 1 s of
+//  silence).
+static char *
+s_raw_exchange (s_fixture_t *fixture, const char *request, size_t size)
+{
+    int fd = s_raw_connect (fixture);
+    s_raw_send (fd, request, size);
+    char *answer = s_raw_answer (fd);
     close (fd);
     return answer;
 }
@@ -925,19 +953,19 @@ s_post_until (s_fixture_t *fixture, long wanted, long meanwhile)
 }
 
 static void
-test_uploads_beyond_the_memory_budget_get_503 (void **state)
+test_uploads_beyond_the_limit_get_503 (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
-    //  Each of these holds S_MAX_BODY_BYTES while its body is incomplete;
-    //  together they spend the whole budget.
+    //  Each of these is an upload in progress while its body is incomplete;
+    //  together they are as many as the API takes.
     char head[256];
     snprintf (head, sizeof (head),
               "POST /v1/jobs HTTP/1.1\r\nHost: x\r\n"
               "Content-Type: application/json\r\n"
               "Content-Length: %d\r\n\r\n{\"records\": [",
               S_MAX_BODY_BYTES);
-    int holders[HTTPAPI_BODY_BUDGET_FACTOR];
-    for (int index = 0; index < HTTPAPI_BODY_BUDGET_FACTOR; index++) {
+    int holders[S_UPLOADS_MAX];
+    for (int index = 0; index < S_UPLOADS_MAX; index++) {
         holders[index] = s_raw_connect (fixture);
         s_raw_send (holders[index], head, strlen (head));
     }
@@ -949,9 +977,13 @@ test_uploads_beyond_the_memory_budget_get_503 (void **state)
     assert_true (
         s_header (&reply, "Retry-After", retry_after, sizeof (retry_after)));
     s_reply_free (&reply);
+    //  Status requests are answered all the while.
+    reply = s_request (fixture, "GET", "/healthz", NULL, NULL);
+    assert_int_eq (reply.status, 200);
+    s_reply_free (&reply);
 
-    //  Once they go away, the memory is back.
-    for (int index = 0; index < HTTPAPI_BODY_BUDGET_FACTOR; index++)
+    //  Once they go away, their places are free again.
+    for (int index = 0; index < S_UPLOADS_MAX; index++)
         close (holders[index]);
     reply = s_post_until (fixture, 202, 503);
     s_reply_free (&reply);
@@ -984,7 +1016,7 @@ test_hostile_requests_do_not_hurt_the_server (void **state)
                        "Content-Type: application/json\r\n"
                        "Transfer-Encoding: chunked\r\n\r\n";
     size_t piece = 1024 * 1024;
-    size_t pieces = HTTPAPI_DRAIN_BYTES_MAX / piece + 2;
+    size_t pieces = HTTPAPI_DRAIN_BYTES_MIN / piece + 2;
     size_t size = strlen (head) + pieces * (piece + 16) + 8;
     request = (char *)malloc (size);
     assert_non_null (request);
@@ -1009,6 +1041,119 @@ test_hostile_requests_do_not_hurt_the_server (void **state)
     s_reply_free (&reply);
 }
 
+//  How many entries (other than . and ..) the directory at path holds; 0
+//  when it does not exist.
+static size_t
+s_entries (const char *path)
+{
+    DIR *listing = opendir (path);
+    if (!listing)
+        return 0;
+    size_t count = 0;
+    struct dirent *entry;
+    while ((entry = readdir (listing)) != NULL)
+        if (!streq (entry->d_name, ".") && !streq (entry->d_name, ".."))
+            count++;
+    closedir (listing);
+    return count;
+}
+
+static void
+test_status_is_answered_while_a_document_is_taken_in (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    //  The records are named by URL, on an endpoint that takes the
+    //  connection and says nothing until told: the document cannot be
+    //  taken in before that.
+    testserver_t *endpoint = testserver_new ();
+    s_set_s3_environment (true);
+    setenv ("PDFPIPE_S3_ENDPOINT", testserver_url (endpoint), 1);
+    s_restart_api (fixture);
+    char *earlier = s_submit (fixture);
+    const char *document =
+        "{\"version\": 1, \"template\": {\"elements\": [{\"type\": "
+        "\"text\", \"text\": \"Hello {{name}}\", \"x\": 50, \"y\": 780}]}, "
+        "\"records\": \"s3://pdfpipe-bucket/in/names.jsonl\"}";
+    char request[1024];
+    snprintf (request, sizeof (request),
+              "POST /v1/jobs HTTP/1.1\r\nHost: x\r\n"
+              "Content-Type: application/json\r\n"
+              "Content-Length: %zu\r\n\r\n%s",
+              strlen (document), document);
+    int fd = s_raw_connect (fixture);
+    s_raw_send (fd, request, strlen (request));
+
+    s_reply_t reply = s_request (fixture, "GET", "/healthz", NULL, NULL);
+    assert_int_eq (reply.status, 200);
+    s_reply_free (&reply);
+    char path[128];
+    snprintf (path, sizeof (path), "/v1/jobs/%s", earlier);
+    reply = s_request (fixture, "GET", path, NULL, NULL);
+    assert_int_eq (reply.status, 200);
+    s_reply_free (&reply);
+    //  Meanwhile the submission has had no answer.
+    char byte;
+    assert_int_equal (recv (fd, &byte, 1, MSG_DONTWAIT), -1);
+    assert_true (errno == EAGAIN || errno == EWOULDBLOCK);
+
+    testserver_answer_t names = {.status = 200,
+                                 .body = "{\"name\": \"a\"}\n{\"name\": "
+                                         "\"b\"}\n"};
+    testserver_serve (endpoint, &names, 1);
+    char *answer = s_raw_answer (fd);
+    if (!strstr (answer, " 202 "))
+        fail_msg ("the submission was answered '%s'", answer);
+    //  On disk before the 202.
+    char *id = strstr (answer, "\"id\":\"") + strlen ("\"id\":\"");
+    id[PROTO_JOB_ID_LENGTH] = '\0';
+    char *chunk = recordfile_chunk (fixture->jobs_dir, id, 0);
+    assert_string_equal (chunk, "[{\"name\":\"a\"},{\"name\":\"b\"}]");
+    free (chunk);
+    free (answer);
+    close (fd);
+    free (earlier);
+    testserver_destroy (&endpoint);
+    s_set_s3_environment (false);
+}
+
+static void
+test_a_refused_document_leaves_nothing_on_disk (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char document[2048];
+    //  The test document with two more records, the first no object.
+    snprintf (document, sizeof (document), "%.*s, \"x\", {}]}",
+              (int)strlen (s_document) - 2, s_document);
+    s_reply_t reply = s_request_full (fixture, "POST", "/v1/jobs", S_JSON,
+                                      document, strlen (document), true);
+    s_expect_error (&reply, 400, "must be an object");
+    s_reply_free (&reply);
+    assert_size_eq (s_entries (fixture->jobs_dir), 0);
+    assert_size_eq (s_entries (fixture->spool_dir), 0);
+    //  An accepted one leaves its records only.
+    char *id = s_submit (fixture);
+    assert_size_eq (s_entries (fixture->jobs_dir), 1);
+    assert_size_eq (s_entries (fixture->spool_dir), 0);
+    free (id);
+}
+
+static void
+test_a_disk_without_room_is_507 (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    fixture->min_free_bytes = UINT64_MAX / 4;
+    s_restart_api (fixture);
+    s_reply_t reply =
+        s_request (fixture, "POST", "/v1/jobs", S_JSON, s_document);
+    s_expect_error (&reply, 507, "no room");
+    s_reply_free (&reply);
+    reply = s_request_full (fixture, "POST", "/v1/jobs", S_JSON, s_document,
+                            strlen (s_document), true);
+    s_expect_error (&reply, 507, "no room");
+    s_reply_free (&reply);
+    fixture->min_free_bytes = 0;
+}
+
 static void
 test_port_in_use_fails_cleanly (void **state)
 {
@@ -1017,6 +1162,10 @@ test_port_in_use_fails_cleanly (void **state)
         .port = httpapi_port (fixture->api),
         .address = "127.0.0.1",
         .data_dir = fixture->data_dir,
+        .jobs_dir = fixture->jobs_dir,
+        .spool_dir = fixture->spool_dir,
+        .min_free_bytes = fixture->min_free_bytes,
+        .uploads_max = S_UPLOADS_MAX,
         .notify_endpoint = fixture->endpoint,
     };
     httpapi_t *second = httpapi_new (&config);
@@ -1053,7 +1202,10 @@ main (void)
         S_TEST (test_result_elsewhere_is_501),
         S_TEST (test_result_of_failed_job_gives_reason),
         S_TEST (test_hostile_requests_do_not_hurt_the_server),
-        S_TEST (test_uploads_beyond_the_memory_budget_get_503),
+        S_TEST (test_uploads_beyond_the_limit_get_503),
+        S_TEST (test_status_is_answered_while_a_document_is_taken_in),
+        S_TEST (test_a_refused_document_leaves_nothing_on_disk),
+        S_TEST (test_a_disk_without_room_is_507),
         S_TEST (test_port_in_use_fails_cleanly),
     };
     int failures = cmocka_run_group_tests (tests, NULL, NULL);

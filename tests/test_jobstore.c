@@ -118,7 +118,7 @@ test_insert_then_read_job_back (void **state)
 }
 
 static void
-test_insert_stores_template_and_record_slices (void **state)
+test_insert_stores_template_and_leaves_records_to_their_file (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
@@ -129,23 +129,33 @@ test_insert_stores_template_and_record_slices (void **state)
     assert_string_equal (template_json, expected);
     free (expected);
     free (template_json);
+    for (uint32_t chunk_nbr = 0; chunk_nbr < 3; chunk_nbr++)
+        assert_null (
+            jobstore_chunk_records (fixture->store, S_JOB_A, chunk_nbr));
+}
 
-    const char *names[3] = {"ab", "cd", "e"};
-    for (uint32_t chunk_nbr = 0; chunk_nbr < 3; chunk_nbr++) {
-        char *records =
-            jobstore_chunk_records (fixture->store, S_JOB_A, chunk_nbr);
-        assert_non_null (records);
-        cJSON *array = cJSON_Parse (records);
-        assert_true (cJSON_IsArray (array));
-        assert_int_eq (cJSON_GetArraySize (array), strlen (names[chunk_nbr]));
-        for (int index = 0; index < cJSON_GetArraySize (array); index++) {
-            const cJSON *name =
-                s_member (cJSON_GetArrayItem (array, index), "name");
-            assert_int_equal (name->valuestring[0], names[chunk_nbr][index]);
-        }
-        cJSON_Delete (array);
-        free (records);
-    }
+static void
+test_records_of_a_job_stored_with_them_are_still_read (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    //  As a job stored before records files: its records in the chunk row.
+    char *path = testdir_join (fixture->testdir, "%s", JOBSTORE_FILENAME);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    assert_int_equal (sqlite3_exec (db,
+                                    "UPDATE chunks SET records_json ="
+                                    " '[{\"name\":\"e\"}]' WHERE"
+                                    " chunk_nbr = 2",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    sqlite3_close (db);
+    free (path);
+    char *records = jobstore_chunk_records (fixture->store, S_JOB_A, 2);
+    assert_string_equal (records, "[{\"name\":\"e\"}]");
+    free (records);
+    assert_null (jobstore_chunk_records (fixture->store, S_JOB_A, 1));
     assert_null (jobstore_chunk_records (fixture->store, S_JOB_A, 3));
 }
 
@@ -407,9 +417,9 @@ test_reopened_store_keeps_everything (void **state)
     char *after = jobstore_status_json (fixture->store, S_JOB_A);
     assert_non_null (after);
     assert_string_equal (after, before);
-    char *records = jobstore_chunk_records (fixture->store, S_JOB_A, 1);
-    assert_non_null (records);
-    free (records);
+    char *template_json = jobstore_template_json (fixture->store, S_JOB_A);
+    assert_non_null (template_json);
+    free (template_json);
     assert_int_equal (jobstore_chunk_stored (fixture->store, S_JOB_A, 1), 0);
     free (before);
     free (after);
@@ -536,7 +546,8 @@ main (void)
     const struct CMUnitTest tests[] = {
 #define S_TEST(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
         S_TEST (test_insert_then_read_job_back),
-        S_TEST (test_insert_stores_template_and_record_slices),
+        S_TEST (test_insert_stores_template_and_leaves_records_to_their_file),
+        S_TEST (test_records_of_a_job_stored_with_them_are_still_read),
         S_TEST (test_insert_rejects_a_used_id),
         S_TEST (test_unknown_job_is_reported_not_invented),
         S_TEST (test_set_state_stamps_each_transition),

@@ -20,9 +20,11 @@
 
 #include <cmocka.h>
 
+#include "admission.h"
 #include "jobspec.h"
 #include "jobstore.h"
 #include "lifecycle.h"
+#include "recordfile.h"
 #include "scheduler.h"
 #include "wire.h"
 
@@ -55,6 +57,7 @@ typedef struct {
 
 typedef struct {
     char data_dir[64];
+    char jobs_dir[80];
     jobstore_t *store;
     scheduler_t *scheduler;
     lifecycle_t *lifecycle;
@@ -110,15 +113,30 @@ s_remove_tree (const char *path)
     zdir_destroy (&dir);
 }
 
+//  Store the test document as job_id, as intake does: its records file,
+//  then its row.
 static void
 s_insert (s_fixture_t *fixture, const char *job_id)
 {
-    fielderr_t err;
-    jobspec_t *spec = jobspec_parse (s_document, strlen (s_document), &err);
-    if (!spec)
-        fail_msg ("test document rejected: %s: %s", err.field, err.message);
-    assert_int_equal (jobstore_insert (fixture->store, job_id, spec), 0);
-    jobspec_destroy (&spec);
+    admission_config_t config = {fixture->jobs_dir, NULL, 1024 * 1024,
+                                 NULL};
+    admission_t *admission = admission_new (&config, job_id);
+    assert_int_equal (
+        admission_feed (admission, s_document, strlen (s_document)), 0);
+    if (admission_end (admission, fixture->store) != ADMISSION_ACCEPTED)
+        fail_msg ("test document refused: %s: %s",
+                  admission_error (admission)->field,
+                  admission_error (admission)->message);
+    admission_destroy (&admission);
+}
+
+//  True when job_id has its records file.
+static bool
+s_has_records (s_fixture_t *fixture, const char *job_id)
+{
+    char *records = recordfile_chunk (fixture->jobs_dir, job_id, 0);
+    free (records);
+    return records != NULL;
 }
 
 static int
@@ -128,6 +146,8 @@ s_setup (void **state)
     assert_non_null (fixture);
     strcpy (fixture->data_dir, "/tmp/pdfpipe-test-lifecycle-XXXXXX");
     assert_non_null (mkdtemp (fixture->data_dir));
+    snprintf (fixture->jobs_dir, sizeof (fixture->jobs_dir), "%s/jobs",
+              fixture->data_dir);
     fixture->store = jobstore_open (fixture->data_dir);
     assert_non_null (fixture->store);
     scheduler_config_t config = {
@@ -144,8 +164,8 @@ s_setup (void **state)
         .to_sink = s_fake_to_sink,
         .sink_arg = fixture,
     };
-    fixture->lifecycle =
-        lifecycle_new (fixture->store, fixture->scheduler, &sender);
+    fixture->lifecycle = lifecycle_new (fixture->store, fixture->scheduler,
+                                        &sender, fixture->jobs_dir);
     *state = fixture;
     return 0;
 }
@@ -328,10 +348,10 @@ test_dispatch_sends_chunks_against_credits (void **state)
         assert_int_equal (wire_total_pages (chunk), 5);
         assert_int_equal (wire_chunk_count (chunk), S_CHUNKS);
         assert_string_equal (wire_template_json (chunk), template_json);
-        char *records =
-            jobstore_chunk_records (fixture->store, S_JOB_A, chunk_nbr);
-        assert_string_equal (wire_records_json (chunk), records);
-        free (records);
+        assert_string_equal (wire_records_json (chunk),
+                             chunk_nbr == 0
+                                 ? "[{\"name\":\"a\"},{\"name\":\"b\"}]"
+                                 : "[{\"name\":\"c\"},{\"name\":\"d\"}]");
     }
     free (template_json);
     s_assert_nothing_more_sent (fixture);
@@ -526,6 +546,8 @@ test_merge_phase_ends_in_done (void **state)
     assert_int_equal (bytes, 1234);
     free (location);
     assert_false (scheduler_has_job (fixture->scheduler, S_JOB_A));
+    //  Nothing of it will be dispatched again: its records are gone.
+    assert_false (s_has_records (fixture, S_JOB_A));
     //  A finished job is never asked about.
     lifecycle_query_sink (fixture->lifecycle, 10 * S_QUERY_INTERVAL_MS);
     s_assert_nothing_more_sent (fixture);
@@ -573,6 +595,7 @@ test_job_failed_in_the_sink_is_recorded (void **state)
     assert_string_equal (error, "store refused");
     free (error);
     assert_false (scheduler_has_job (fixture->scheduler, S_JOB_A));
+    assert_false (s_has_records (fixture, S_JOB_A));
     //  The sink failed it, so it needs no CANCEL.
     s_assert_nothing_more_sent (fixture);
 }
@@ -622,8 +645,11 @@ test_cancel_forgets_the_job_and_tells_the_sink (void **state)
     s_insert (fixture, S_JOB_A);
     s_insert (fixture, S_JOB_B);
     lifecycle_load_active (fixture->lifecycle);
+    assert_true (s_has_records (fixture, S_JOB_A));
     lifecycle_cancel (fixture->lifecycle, S_JOB_A);
     assert_false (scheduler_has_job (fixture->scheduler, S_JOB_A));
+    assert_false (s_has_records (fixture, S_JOB_A));
+    assert_true (s_has_records (fixture, S_JOB_B));
     const wire_t *cancel = s_next_sent (fixture, WIRE_CANCEL)->message;
     assert_string_equal (wire_job_id (cancel), S_JOB_A);
 
@@ -635,6 +661,24 @@ test_cancel_forgets_the_job_and_tells_the_sink (void **state)
         assert_string_equal (wire_job_id (chunk), S_JOB_B);
     }
     s_assert_nothing_more_sent (fixture);
+}
+
+static void
+test_job_without_its_records_fails_at_dispatch (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    s_insert (fixture, S_JOB_A);
+    lifecycle_load (fixture->lifecycle, S_JOB_A);
+    assert_int_equal (recordfile_remove (fixture->jobs_dir, S_JOB_A), 0);
+    s_worker_ready (fixture, "w1", 1, 0);
+    lifecycle_dispatch (fixture->lifecycle, 0);
+    s_next_sent (fixture, WIRE_CANCEL);
+    s_assert_nothing_more_sent (fixture);
+    jobstore_job_t job = s_job (fixture, S_JOB_A);
+    assert_int_equal (job.state, JOB_FAILED);
+    char *error = jobstore_error (fixture->store, S_JOB_A);
+    assert_string_equal (error, "internal error: chunk records missing");
+    free (error);
 }
 
 #define S_TEST(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
@@ -661,6 +705,7 @@ main (void)
         S_TEST (test_overdue_outcome_is_queried_then_output_repeated),
         S_TEST (test_job_complete_at_start_is_queried_at_once),
         S_TEST (test_cancel_forgets_the_job_and_tells_the_sink),
+        S_TEST (test_job_without_its_records_fails_at_dispatch),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,14 +1,12 @@
-/*  fetch - the parts of a job document given as s3:// URLs, fetched and put
-    in place before the document is parsed.
+/*  fetch - the parts of a job document given as s3:// URLs, fetched as the
+    document is read.
 
     A job document may give its records as "records":
     "s3://bucket/key.jsonl" instead of an array, and an image asset as
     {"type": "png", "url": "s3://bucket/key.png"} instead of inline base64
-    "data". fetch_resolve downloads them with common/store/s3 and returns the
-    document as common/doc/jobspec reads it: the records as an array, each
-    asset with its bytes as "data". The document's own text is kept byte
-    for byte (numbers are never printed again), only the two values are
-    replaced.
+    "data". fetch_records downloads the records and hands each to the
+    caller as the text of a JSON object as soon as it is whole, never
+    holding the file; fetch_assets puts each asset's bytes in its "data".
 
     The key's extension says the records' format: JSON Lines (.jsonl,
     .ndjson; one JSON object per line, blank lines skipped) or CSV (.csv:
@@ -21,38 +19,57 @@
     Only s3:// URLs are fetched, from the S3 endpoint the ventilator is
     configured with: a URL with any other scheme is an error naming the
     field, so no document can make the ventilator connect anywhere else.
-    Everything fetched for one document counts against max_bytes (the
-    API's body limit), and so do the records as the JSON array they become
-    (CSV repeats its field names in every record), so a job from S3 holds
-    no more memory than an inline one. A records file may hold at most
-    JOBSPEC_RECORDS_MAX records. The download stops at the first piece or
-    record past a limit.
+    The records count against the job's disk quota (max_bytes) both as
+    downloaded and as the JSON they become (CSV repeats its field names in
+    every record), and a records file may hold at most JOBSPEC_RECORDS_MAX
+    records. Assets are held in memory (as base64 in the document), so
+    all of a document's together count against a memory bound. The
+    download stops at the first piece or record past a limit.
 
     Threading: runs on the caller's thread for as long as the downloads
-    take (the HTTP thread, for a submission).
+    take (an intake thread, for a submission).
 
     SPDX-License-Identifier: MPL-2.0
 */
 #ifndef PDFPIPE_FETCH_H
 #define PDFPIPE_FETCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include <cjson/cJSON.h>
 
 #include "fielderr.h"
 #include "s3.h"
 
-//  Resolve the s3:// URLs of the document json (size bytes). s3 may be
-//  NULL (no S3 configured): a document that names an s3:// URL is then an
-//  error. Returns 0 and sets *resolved_p to the new document text (caller
-//  frees), or to NULL when the document names nothing to fetch (or is not
-//  valid JSON, which the caller's parser will report); returns -1 and
-//  fills err, naming the field ("records", "assets.logo.url"), when a URL
-//  is not acceptable, a download fails (with what S3 answered), a fetched
-//  line is not a JSON object or a CSV row breaks its format (naming the
-//  URL and the line), the records file holds no records or too many, or
-//  max_bytes is exceeded.
+//  Receives one record: size bytes of JSON text, an object (borrowed).
+//  Returns 0, or -1 to stop the download (for a reason of the caller's).
+typedef int (fetch_record_fn) (const char *json, size_t size, void *arg);
+
+//  Download the records at url (the document's "records") and hand each,
+//  in order, to record with arg. s3 may be NULL (no S3 configured): any
+//  URL is then an error. Returns 0 when every record was handed over;
+//  -1 with err (field "records") when the URL is not acceptable, the
+//  download fails (saying what S3 answered), a line is not a JSON object
+//  or a CSV row breaks its format (naming the URL and the line), the file
+//  holds no records or too many, it (or its records as JSON) is larger
+//  than max_bytes, or record returned -1.
 int
-fetch_resolve (s3_t *s3, const char *json, size_t size, size_t max_bytes,
-               char **resolved_p, fielderr_t *err);
+fetch_records (s3_t *s3, const char *url, size_t max_bytes,
+               fetch_record_fn *record, void *arg, fielderr_t *err);
+
+//  Replace the "url" of every asset in assets (the document's "assets"
+//  object, changed in place; anything else is left for the document's
+//  checks) by the downloaded bytes as base64 "data", holding at most
+//  max_bytes of them in all. Returns 0, or -1 with err naming the asset's
+//  field ("assets.logo.url") when a URL is not acceptable, a download
+//  fails, or an image is too large.
+int
+fetch_assets (s3_t *s3, cJSON *assets, size_t max_bytes, fielderr_t *err);
+
+//  True when assets (the document's "assets", or NULL) names anything for
+//  fetch_assets to fetch.
+bool
+fetch_assets_wanted (const cJSON *assets);
 
 #endif

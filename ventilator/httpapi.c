@@ -4,26 +4,34 @@
     headers are in, then once per piece of body, then once more when the
     body is complete. Every route but POST /v1/jobs answers on the first
     call; a request that still has a body then has it discarded and its
-    connection closed after the answer, which is libmicrohttpd's rule. POST
-    /v1/jobs checks its headers on the first call (415, 413 by
-    Content-Length, 503 when the body budget is spent), collects the body
-    in the following calls and answers on the last. A response cannot be
-    queued while a piece of body is being handed over, so a body that turns
-    out too large (chunked, no Content-Length) is drained without being
-    kept, up to HTTPAPI_DRAIN_BYTES_MAX, and answered 413 at the end.
+    connection closed after the answer, which is libmicrohttpd's rule.
+
+    POST /v1/jobs checks its headers on the first call (415; 413 by
+    Content-Length; 503 when ventilator/intake has as many uploads as it
+    takes; 507 when the disk lacks room) and starts an upload in intake,
+    which spools each piece of body to disk as it comes and has an intake
+    thread read, check and store the document meanwhile. On the last call
+    the connection is suspended until intake knows the outcome, then
+    resumed from the intake thread, and answered (202 after the job is on
+    disk, or 400, 413, 500, 507). So this thread never parses a document
+    and always has time for status requests. A response cannot be queued
+    while a piece of body is being handed over, so a body that turns out
+    too large (chunked, no Content-Length) or finds the disk full is read
+    on without being kept, up to the body limit again, and answered at the
+    end; past that the connection is closed.
 
     URLs arrive percent-decoded and without the query string; routes match
     exactly, so "/v1/jobs/../healthz" matches nothing. Anything echoed back
     from a request passes through s_printable first.
 
     A job document may give its records and image assets as s3:// URLs:
-    ventilator/fetch puts them in place before the document is parsed,
-    with this module's S3 client, on the HTTP thread.
+    ventilator/fetch gets them, on the intake thread.
 
     Results in S3 are never streamed through here: the result route answers
     302 to a presigned GET URL (common/store/s3, signed with the
     ventilator's own credentials from the environment), and the status
-    document carries the same URL. Signing is local arithmetic; no request goes to S3.
+    document carries the same URL. Signing is local arithmetic; no request goes
+   to S3.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -42,35 +50,36 @@
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "chunkplan.h"
 #include "disposition.h"
-#include "fetch.h"
+#include "intake.h"
 #include "jobspec.h"
 #include "jobstore.h"
+#include "recordfile.h"
 #include "log.h"
 #include "proto.h"
 #include "s3.h"
 #include "timestamp.h"
 
-//  First allocation for a body without Content-Length; it doubles as
-//  needed.
-#define S_BODY_CHUNK_BYTES (64 * 1024)
 //  Longest piece of a request (id, path) echoed back in an error message.
 #define S_ECHO_MAX 80
 #define S_RETRY_AFTER_S "5"
 
 struct _httpapi_t {
     struct MHD_Daemon *daemon;
-    jobstore_t *store; // used by the MHD thread only while serving
-    zsock_t *notify;   // PUSH to the main loop; MHD thread only
-    s3_t *s3;          // signs S3 download links; NULL when not configured
+    jobstore_t *store;     // used by the MHD thread only while serving
+    zsock_t *notify;       // PUSH to the main loop; MHD thread only
+    s3_t *s3;              // signs S3 download links; NULL when not configured
+    s3_config_t s3_config; // for records and assets by URL; valid with s3
+    char *jobs_dir;        // where the jobs' records files go
+    char *spool_dir;       // uploads as they arrive
+    intake_t *intake;      // takes the documents in, off this thread
     size_t max_body_bytes;
-    size_t body_budget; // bytes all uploads in progress may hold
-    size_t body_bytes;  // bytes they hold now
+    size_t drain_max; // bytes of a refused body read on before hanging up
     uint16_t port;
 };
 
@@ -84,12 +93,13 @@ typedef enum {
 
 //  A POST /v1/jobs body being received.
 typedef struct {
-    char *body;
-    size_t size;             // bytes kept in body
-    size_t capacity;         // bytes allocated, counted in the body budget
+    struct MHD_Connection *connection;
+    intake_upload_t *intake; // NULL once refused here
+    size_t size;             // bytes received
     size_t drained;          // bytes dropped after a refusal
-    unsigned int refusal;    // status to answer at the end (413, 503), or 0
-    uint64_t content_length; // from the header; 0 when absent
+    unsigned int refusal;    // status of a refusal (413, 507), or 0
+    bool answered;           // the refusal was sent at once (s_answer_now)
+    bool ended;              // the body is complete and handed to intake
 } s_upload_t;
 
 //  Copy text into buffer (size >= 4) for an error message: printable ASCII
@@ -263,7 +273,7 @@ s_method_not_allowed (struct MHD_Connection *connection, const char *method,
     return s_queue (connection, MHD_HTTP_METHOD_NOT_ALLOWED, response);
 }
 
-//  503: the body budget is spent.
+//  503: intake has as many uploads as it takes, or is stopping.
 static enum MHD_Result
 s_busy (struct MHD_Connection *connection)
 {
@@ -276,13 +286,44 @@ s_busy (struct MHD_Connection *connection)
     return s_queue (connection, MHD_HTTP_SERVICE_UNAVAILABLE, response);
 }
 
-static enum MHD_Result
-s_too_large (httpapi_t *self, struct MHD_Connection *connection)
+//  The refusal of a body being received, as the body of its answer.
+//  Caller frees.
+static char *
+s_refusal_text (httpapi_t *self, unsigned int status)
 {
-    return s_send_error (
-        connection, MHD_HTTP_CONTENT_TOO_LARGE,
-        "the job document is larger than the limit of %zu bytes",
-        self->max_body_bytes);
+    char message[FIELDERR_MESSAGE_MAX];
+    if (status == MHD_HTTP_CONTENT_TOO_LARGE)
+        snprintf (message, sizeof message,
+                  "the job document is larger than the limit of %zu bytes; "
+                  "the ventilator's --max-body-mb raises it",
+                  self->max_body_bytes);
+    else
+        snprintf (message, sizeof message,
+                  "the ventilator's disk has no room for this job document "
+                  "now; retry later");
+    cJSON *root = cJSON_CreateObject ();
+    cJSON *error = cJSON_AddObjectToObject (root, "error");
+    cJSON_AddStringToObject (error, "message", message);
+    char *text = cJSON_PrintUnformatted (root);
+    cJSON_Delete (root);
+    return text;
+}
+
+static struct MHD_Response *
+s_refusal_response (httpapi_t *self, unsigned int status)
+{
+    char *text = s_refusal_text (self, status);
+    struct MHD_Response *response = text ? s_json_response (text) : NULL;
+    free (text);
+    return response;
+}
+
+//  413, 507: the body is larger than the limit, or the disk has no room.
+static enum MHD_Result
+s_refuse (httpapi_t *self, struct MHD_Connection *connection,
+          unsigned int status)
+{
+    return s_queue (connection, status, s_refusal_response (self, status));
 }
 
 static enum MHD_Result
@@ -356,14 +397,12 @@ s_is_json (const char *content_type)
 }
 
 static void
-s_upload_destroy (httpapi_t *self, s_upload_t **upload_p)
+s_upload_destroy (s_upload_t **upload_p)
 {
     s_upload_t *upload = *upload_p;
     if (!upload)
         return;
-    assert (self->body_bytes >= upload->capacity);
-    self->body_bytes -= upload->capacity;
-    free (upload->body);
+    intake_drop (&upload->intake);
     free (upload);
     *upload_p = NULL;
 }
@@ -397,135 +436,161 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
         //  libmicrohttpd has rejected a malformed Content-Length already;
         //  an overflow still reads as too large.
         if (errno == ERANGE || value > self->max_body_bytes) {
-            *result = s_too_large (self, connection);
+            *result = s_refuse (self, connection, MHD_HTTP_CONTENT_TOO_LARGE);
             return NULL;
         }
         content_length = value;
     }
-    if (self->body_bytes >= self->body_budget) {
-        *result = s_busy (connection);
+    intake_refusal_t refusal;
+    intake_upload_t *intake =
+        intake_begin (self->intake, content_length, &refusal);
+    if (!intake) {
+        *result =
+            refusal == INTAKE_BUSY
+                ? s_busy (connection)
+                : s_refuse (self, connection, MHD_HTTP_INSUFFICIENT_STORAGE);
         return NULL;
     }
     s_upload_t *upload = (s_upload_t *)zmalloc (sizeof (s_upload_t));
-    if (!upload) {
-        *result = MHD_NO;
-        return NULL;
-    }
-    upload->content_length = content_length;
+    assert (upload);
+    upload->connection = connection;
+    upload->intake = intake;
     return upload;
 }
 
-//  Keep (or, once refused, drop) a piece of body. Returns MHD_NO to hang
-//  up on a client that keeps sending after a refusal.
+//  Answer a body refused while it arrives, at once: libmicrohttpd queues
+//  an answer only before the body or after all of it, and a client that
+//  sends on and on would otherwise learn nothing before the connection is
+//  cut (curl reports a broken pipe). The answer is written on the socket
+//  directly, keeping the connection open (no "Connection: close"), so an
+//  HTTP/1.1 client stops sending and reads it; what it had sent by then is
+//  read and dropped, and the connection closed (s_submit). Returns false
+//  when nothing of it could be written, to be answered at the end
+//  instead.
+static bool
+s_answer_now (httpapi_t *self, struct MHD_Connection *connection,
+              unsigned int status)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    char *text = s_refusal_text (self, status);
+    if (!info || !text) {
+        free (text);
+        return false;
+    }
+    char *answer = zsys_sprintf (
+        "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
+        "Cache-Control: no-store\r\nContent-Length: %zu\r\n\r\n%s\n",
+        status, MHD_get_reason_phrase_for (status), strlen (text) + 1, text);
+    free (text);
+    if (!answer)
+        return false;
+    //  Nothing else has been sent on this connection but perhaps a "100
+    //  Continue", so its send buffer has room for this; if some of it did
+    //  not fit, the client has an answer cut short, and no other answer
+    //  may follow.
+    ssize_t sent = send (info->connect_fd, answer, strlen (answer),
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+    free (answer);
+    return sent > 0;
+}
+
+//  Pass a piece of body to intake (or, once refused, drop it). Returns
+//  MHD_NO to hang up on a client that keeps sending after a refusal.
 static enum MHD_Result
-s_upload_add (httpapi_t *self, s_upload_t *upload, const char *data,
-              size_t size)
+s_upload_add (httpapi_t *self, struct MHD_Connection *connection,
+              s_upload_t *upload, const char *data, size_t size)
 {
     if (upload->refusal == 0 && size > self->max_body_bytes - upload->size)
         upload->refusal = MHD_HTTP_CONTENT_TOO_LARGE;
-    if (upload->refusal == 0 && upload->size + size > upload->capacity) {
-        size_t needed = upload->size + size;
-        size_t capacity =
-            upload->capacity ? upload->capacity * 2 : S_BODY_CHUNK_BYTES;
-        if (upload->content_length > 0 && capacity > upload->content_length)
-            capacity = (size_t)upload->content_length;
-        if (capacity < needed)
-            capacity = needed;
-        if (capacity > self->max_body_bytes)
-            capacity = self->max_body_bytes;
-        size_t growth = capacity - upload->capacity;
-        char *body = NULL;
-        if (self->body_bytes + growth <= self->body_budget)
-            body = (char *)realloc (upload->body, capacity);
-        if (body) {
-            upload->body = body;
-            upload->capacity = capacity;
-            self->body_bytes += growth;
-        } else
-            upload->refusal = MHD_HTTP_SERVICE_UNAVAILABLE;
-    }
-    if (upload->refusal) {
-        //  Give the memory back now; we only count from here on.
-        self->body_bytes -= upload->capacity;
-        free (upload->body);
-        upload->body = NULL;
-        upload->capacity = 0;
-        upload->size = 0;
-        upload->drained += size;
-        if (upload->drained > HTTPAPI_DRAIN_BYTES_MAX) {
-            log_warning ("httpapi: dropping a connection that sent more than "
-                         "%d bytes past a refused job document",
-                         HTTPAPI_DRAIN_BYTES_MAX);
-            return MHD_NO;
-        }
+    if (upload->refusal == 0 && intake_write (upload->intake, data, size) == -1)
+        upload->refusal = MHD_HTTP_INSUFFICIENT_STORAGE;
+    if (upload->refusal == 0) {
+        upload->size += size;
         return MHD_YES;
     }
-    memcpy (upload->body + upload->size, data, size);
-    upload->size += size;
+    //  Refused: nothing more is kept.
+    if (upload->intake) {
+        intake_drop (&upload->intake);
+        upload->answered = s_answer_now (self, connection, upload->refusal);
+    }
+    upload->drained += size;
+    if (upload->drained > self->drain_max) {
+        log_warning ("httpapi: dropping a connection that sent more than "
+                     "%zu bytes past a refused job document",
+                     self->drain_max);
+        return MHD_NO;
+    }
     return MHD_YES;
 }
 
+//  intake_wake_fn: the outcome is not known yet, so the connection waits
+//  (on this thread, inside s_handle).
 static void
-s_new_job_id (char *id)
+s_suspend (void *arg)
 {
-    zuuid_t *uuid = zuuid_new ();
-    assert (uuid);
-    const char *text = zuuid_str (uuid);
-    assert (strlen (text) == PROTO_JOB_ID_LENGTH);
-    for (size_t index = 0; index < PROTO_JOB_ID_LENGTH; index++)
-        id[index] = (char)tolower ((unsigned char)text[index]);
-    id[PROTO_JOB_ID_LENGTH] = '\0';
-    zuuid_destroy (&uuid);
+    MHD_suspend_connection (((s_upload_t *)arg)->connection);
 }
 
-//  The body is complete: validate, store, notify, answer.
+//  intake_wake_fn: the outcome is known (on an intake thread).
+static void
+s_resume (void *arg)
+{
+    MHD_resume_connection (((s_upload_t *)arg)->connection);
+}
+
+//  Answer with the outcome intake knows.
 static enum MHD_Result
-s_submit (httpapi_t *self, struct MHD_Connection *connection,
+s_answer (httpapi_t *self, struct MHD_Connection *connection,
           s_upload_t *upload)
 {
-    if (upload->refusal == MHD_HTTP_CONTENT_TOO_LARGE)
-        return s_too_large (self, connection);
-    if (upload->refusal == MHD_HTTP_SERVICE_UNAVAILABLE)
-        return s_busy (connection);
-
-    fielderr_t err;
-    memset (&err, 0, sizeof (err));
-    //  Records and assets given as s3:// URLs are fetched first.
-    const char *body = upload->body ? upload->body : "";
-    char *resolved = NULL;
-    jobspec_t *spec = NULL;
-    if (fetch_resolve (self->s3, body, upload->size, self->max_body_bytes,
-                       &resolved, &err) == 0)
-        spec =
-            jobspec_parse (resolved ? resolved : body,
-                           resolved ? strlen (resolved) : upload->size, &err);
-    free (resolved);
-    if (!spec) {
-        log_debug ("httpapi: job document refused: %s: %s", err.field,
-                   err.message);
-        return s_queue (connection, MHD_HTTP_BAD_REQUEST,
-                        s_error_response (err.field, err.message));
+    const fielderr_t *err = NULL;
+    admission_outcome_t outcome = intake_outcome (upload->intake, &err);
+    assert (outcome != ADMISSION_PENDING);
+    if (outcome != ADMISSION_ACCEPTED) {
+        unsigned int status = MHD_HTTP_BAD_REQUEST;
+        if (outcome == ADMISSION_TOO_LARGE)
+            status = MHD_HTTP_CONTENT_TOO_LARGE;
+        else if (outcome == ADMISSION_NO_SPACE)
+            status = MHD_HTTP_INSUFFICIENT_STORAGE;
+        else if (outcome == ADMISSION_FAILED)
+            status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        else if (outcome == ADMISSION_ABANDONED)
+            status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        log_debug ("httpapi: job document refused: %s: %s", err->field,
+                   err->message);
+        return s_queue (connection, status,
+                        s_error_response (err->field, err->message));
     }
-    char id[PROTO_JOB_ID_LENGTH + 1];
-    s_new_job_id (id);
-    if (jobstore_insert (self->store, id, spec)) {
-        jobspec_destroy (&spec);
-        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                             "the job could not be stored; see the "
-                             "ventilator's log");
-    }
-    uint32_t pages = jobspec_pages (spec);
-    uint32_t chunks = chunkplan_count (pages, jobspec_chunk_pages (spec));
-    jobspec_destroy (&spec);
+    const char *id = intake_job_id (upload->intake);
     s_notify (self, "NEW", id);
-    log_info ("job=%s accepted pages=%" PRIu32 " chunks=%" PRIu32, id, pages,
-              chunks);
-
+    log_info ("job=%s accepted pages=%" PRIu32 " chunks=%" PRIu32, id,
+              intake_pages (upload->intake), intake_chunks (upload->intake));
     char *status_url = zsys_sprintf ("/v1/jobs/%s", id);
     struct MHD_Response *response =
         s_located_response ("id", id, "status_url", status_url, status_url);
     zstr_free (&status_url);
     return s_queue (connection, MHD_HTTP_ACCEPTED, response);
+}
+
+//  The body is complete (first call), or the outcome has come (the call
+//  after the connection was resumed).
+static enum MHD_Result
+s_submit (httpapi_t *self, struct MHD_Connection *connection,
+          s_upload_t *upload)
+{
+    //  Answered already: no second answer, and the connection is not to be
+    //  used again.
+    if (upload->answered)
+        return MHD_NO;
+    if (upload->refusal)
+        return s_refuse (self, connection, upload->refusal);
+    if (!upload->ended) {
+        upload->ended = true;
+        if (!intake_end (upload->intake, s_suspend, s_resume, upload))
+            return MHD_YES;
+    }
+    return s_answer (self, connection, upload);
 }
 
 //  A presigned GET URL for an s3:// location, or NULL (logged) when this
@@ -770,7 +835,7 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
             return s_submit (self, connection, upload);
         size_t size = *upload_data_size;
         *upload_data_size = 0;
-        return s_upload_add (self, upload, upload_data, size);
+        return s_upload_add (self, connection, upload, upload_data, size);
     }
     bool is_get = streq (method, MHD_HTTP_METHOD_GET) ||
                   streq (method, MHD_HTTP_METHOD_HEAD);
@@ -816,11 +881,11 @@ static void
 s_completed (void *cls, struct MHD_Connection *connection, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
-    httpapi_t *self = (httpapi_t *)cls;
+    (void)cls;
     (void)connection;
     (void)toe;
     s_upload_t *upload = (s_upload_t *)*con_cls;
-    s_upload_destroy (self, &upload);
+    s_upload_destroy (&upload);
     *con_cls = NULL;
 }
 
@@ -844,8 +909,8 @@ s_start (httpapi_t *self, const char *address, uint16_t port)
     struct sockaddr_in ipv4;
     struct sockaddr_in6 ipv6;
     const struct sockaddr *sockaddr = NULL;
-    unsigned int flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                         MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     memset (&ipv4, 0, sizeof (ipv4));
     memset (&ipv6, 0, sizeof (ipv6));
     if (inet_pton (AF_INET, address, &ipv4.sin_addr) == 1) {
@@ -883,6 +948,19 @@ s_start (httpapi_t *self, const char *address, uint16_t port)
     return 0;
 }
 
+//  Records files that no live job needs (a crash mid-intake, a job that
+//  finished while the ventilator was down) go before anything is served:
+//  while serving, an intake's files have no job row yet.
+static void
+s_sweep (httpapi_t *self)
+{
+    zlist_t *active = jobstore_active (self->store);
+    if (!active)
+        return;
+    recordfile_sweep (self->jobs_dir, active);
+    zlist_destroy (&active);
+}
+
 //  S3 download links need the credentials the sink uploads with. Without
 //  any, S3 is simply not in use here; with a broken configuration, only
 //  S3 results are affected, so the API still starts.
@@ -894,10 +972,9 @@ s_open_s3 (httpapi_t *self)
                    "downloaded through this API");
         return;
     }
-    s3_config_t config;
     char error[S3_ERROR_MAX];
-    if (s3_config_from_env (&config, error) == 0)
-        self->s3 = s3_new (&config, error);
+    if (s3_config_from_env (&self->s3_config, error) == 0)
+        self->s3 = s3_new (&self->s3_config, error);
     if (!self->s3)
         log_warning ("httpapi: S3 download links are off: %s", error);
 }
@@ -907,13 +984,20 @@ httpapi_new (const httpapi_config_t *config)
 {
     assert (config);
     assert (config->data_dir);
+    assert (config->jobs_dir);
+    assert (config->spool_dir);
     assert (config->notify_endpoint);
     httpapi_t *self = (httpapi_t *)zmalloc (sizeof (httpapi_t));
     assert (self);
+    self->jobs_dir = strdup (config->jobs_dir);
+    self->spool_dir = strdup (config->spool_dir);
+    assert (self->jobs_dir && self->spool_dir);
     self->max_body_bytes = config->max_body_bytes
                                ? config->max_body_bytes
                                : (size_t)HTTPAPI_MAX_BODY_BYTES_DEFAULT;
-    self->body_budget = self->max_body_bytes * HTTPAPI_BODY_BUDGET_FACTOR;
+    self->drain_max = self->max_body_bytes > HTTPAPI_DRAIN_BYTES_MIN
+                          ? self->max_body_bytes
+                          : HTTPAPI_DRAIN_BYTES_MIN;
     const char *address =
         config->address ? config->address : HTTPAPI_ADDRESS_DEFAULT;
 
@@ -923,7 +1007,20 @@ httpapi_new (const httpapi_config_t *config)
     self->store = jobstore_open (config->data_dir);
     if (!self->store)
         goto failed;
+    s_sweep (self);
     s_open_s3 (self);
+    intake_config_t intake_config = {
+        .data_dir = config->data_dir,
+        .jobs_dir = self->jobs_dir,
+        .spool_dir = self->spool_dir,
+        .s3 = self->s3 ? &self->s3_config : NULL,
+        .max_records_bytes = self->max_body_bytes,
+        .min_free_bytes = config->min_free_bytes,
+        .uploads_max = config->uploads_max,
+    };
+    self->intake = intake_new (&intake_config);
+    if (!self->intake)
+        goto failed;
     self->notify = zsock_new (ZMQ_PUSH);
     assert (self->notify);
     zsock_set_sndtimeo (self->notify, HTTPAPI_NOTIFY_TIMEOUT_MS);
@@ -957,13 +1054,20 @@ httpapi_destroy (httpapi_t **self_p)
     httpapi_t *self = *self_p;
     if (!self)
         return;
-    //  Stopping joins MHD's thread, after which the store and socket are
-    //  ours again.
+    //  Uploads waiting for intake are answered (resumed) first: MHD must
+    //  have no suspended connection when it stops. Stopping joins MHD's
+    //  thread, after which the store and socket are ours again, and the
+    //  uploads it held are dropped.
+    if (self->intake)
+        intake_stop (self->intake);
     if (self->daemon)
         MHD_stop_daemon (self->daemon);
+    intake_destroy (&self->intake);
     zsock_destroy (&self->notify);
     jobstore_destroy (&self->store);
     s3_destroy (&self->s3);
+    free (self->jobs_dir);
+    free (self->spool_dir);
     free (self);
     *self_p = NULL;
 }

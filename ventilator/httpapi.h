@@ -1,17 +1,20 @@
 /*  httpapi - the ventilator's HTTP API (docs/api.md), served by libmicrohttpd.
 
     Owns the HTTP server and is the only module that sees libmicrohttpd. It
-    accepts job documents (POST /v1/jobs), validates them with jobspec,
-    stores them with jobstore and answers 202 only after the store has
-    committed; it answers status, result download and cancel requests from
-    the store. It never dispatches work: scheduling is the main loop's.
+    accepts job documents (POST /v1/jobs) through ventilator/intake, which
+    spools each upload to disk as it arrives and checks and stores it on an
+    intake thread, and answers 202 only after the store has committed; it
+    answers status, result download and cancel requests from the store. It
+    never dispatches work: scheduling is the main loop's.
 
     Threading: libmicrohttpd serves every connection from one internal
-    thread, which never touches the main loop's sockets. The module owns a
-    jobstore handle and a PUSH socket of its own, both used only by that
-    thread, and tells the loop about accepted and cancelled jobs on the PUSH
-    socket, connected to config->notify_endpoint (the loop binds a PULL
-    there), as two-frame messages:
+    thread, which never touches the main loop's sockets and never parses a
+    document (a submission's connection is suspended until its intake
+    thread has the outcome). The module owns a jobstore handle and a PUSH
+    socket of its own, both used only by that thread, and tells the loop
+    about accepted and cancelled jobs on the PUSH socket, connected to
+    config->notify_endpoint (the loop binds a PULL there), as two-frame
+    messages:
 
         "NEW"    <job id>     a job was stored, in state queued
         "CANCEL" <job id>     a job was moved to cancelled
@@ -19,6 +22,9 @@
     These are hints: the store is the truth. If the loop does not read them
     within HTTPAPI_NOTIFY_TIMEOUT_MS the hint is dropped (and logged); the
     job is still in the store, where jobstore_active finds it.
+
+    At start, before serving, it removes the records files that no live
+    job has (recordfile_sweep) and the uploads a crash cut short.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -30,14 +36,16 @@
 
 #define HTTPAPI_PORT_DEFAULT 8080
 #define HTTPAPI_ADDRESS_DEFAULT "127.0.0.1"
-#define HTTPAPI_MAX_BODY_BYTES_DEFAULT (64 * 1024 * 1024)
+//  A job document is spooled to disk, never held in memory, so its limit
+//  is a disk quota.
+#define HTTPAPI_MAX_BODY_BYTES_DEFAULT ((size_t)2048 * 1024 * 1024)
 //  After a body is refused mid-upload it is still read (and dropped) so the
-//  client gets its 413; past this many more bytes the connection is closed.
-#define HTTPAPI_DRAIN_BYTES_MAX (16 * 1024 * 1024)
-//  Bodies being received are held in memory until they are complete; all
-//  of them together may use this many times max_body_bytes, beyond which
-//  new uploads get 503. Bounds memory against many slow large uploads.
-#define HTTPAPI_BODY_BUDGET_FACTOR 4
+//  client gets its answer; past max_body_bytes more (and at least this
+//  many) the connection is closed.
+#define HTTPAPI_DRAIN_BYTES_MIN (16 * 1024 * 1024)
+//  Free disk an upload must leave, by default (the ventilator's
+//  --min-free-disk-mb).
+#define HTTPAPI_MIN_FREE_BYTES_DEFAULT ((uint64_t)512 * 1024 * 1024)
 //  Concurrent connections; beyond this, new ones wait in the listen
 //  backlog. Well below the default 1024 descriptors per process.
 #define HTTPAPI_CONNECTION_LIMIT 256
@@ -55,14 +63,19 @@ typedef struct {
     uint16_t port;               // 0: an ephemeral port, see httpapi_port
     const char *address;         // IPv4 or IPv6 literal; NULL: "127.0.0.1"
     const char *data_dir;        // where the job store lives
+    const char *jobs_dir;        // where the jobs' records files go
+    const char *spool_dir;       // where uploads are spooled as they arrive
     size_t max_body_bytes;       // 0: HTTPAPI_MAX_BODY_BYTES_DEFAULT
+    uint64_t min_free_bytes;     // disk an upload must leave free; 0: none
+    size_t uploads_max;          // at once; 0: INTAKE_UPLOADS_DEFAULT
     const char *notify_endpoint; // inproc endpoint the loop binds a PULL on
 } httpapi_config_t;
 
-//  Open the job store in config->data_dir, connect the notification socket
-//  and start serving. Returns NULL, after logging why, when any of these
-//  fails (bad address, port in use, store cannot be opened). Caller owns
-//  the result; the config is not kept.
+//  Open the job store in config->data_dir, start the intake threads,
+//  connect the notification socket and start serving. Returns NULL, after
+//  logging why, when any of these fails (bad address, port in use, store
+//  or spool cannot be opened). Caller owns the result; the config is not
+//  kept.
 httpapi_t *
 httpapi_new (const httpapi_config_t *config);
 
@@ -71,8 +84,8 @@ httpapi_new (const httpapi_config_t *config);
 uint16_t
 httpapi_port (httpapi_t *self);
 
-//  Stop serving (requests in progress are cut off), then close the store
-//  and the socket.
+//  Stop serving (uploads in progress are answered 503 and leave nothing;
+//  other requests are cut off), then close the store and the socket.
 void
 httpapi_destroy (httpapi_t **self_p);
 

@@ -2,8 +2,10 @@
 
     Schema (PRAGMA user_version 2): jobs (one row per job, state as its
     name, where its result goes), transitions (job_id, state, at: when the job
-   first entered each state) and chunks (job_id, chunk_nbr: page range, records
-   slice, stored flag). Times are ms since the Unix epoch, UTC. Every statement
+    first entered each state) and chunks (job_id, chunk_nbr: page range,
+    stored flag; records_json, now always empty, holds the records of jobs
+    stored before they had records files). Times are ms since the Unix
+    epoch, UTC. Every statement
    is prepared once per handle and bound with parameters; no value is ever
     pasted into SQL text. Writes take the write lock up front (BEGIN
     IMMEDIATE), so two handles never deadlock upgrading a read lock.
@@ -106,7 +108,7 @@ static const char *s_sql[S_STMT_COUNT] = {
                             " (job_id, state, at) VALUES (?1, ?2, ?3)",
     [S_INSERT_CHUNK] = "INSERT INTO chunks (job_id, chunk_nbr, first_page,"
                        " page_count, records_json)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+                       " VALUES (?1, ?2, ?3, ?4, '')",
     [S_SELECT_JOB] = "SELECT state, pages, chunk_pages, chunk_count,"
                      " chunks_done, pages_done, created_at, error,"
                      " result_location, result_bytes"
@@ -114,7 +116,8 @@ static const char *s_sql[S_STMT_COUNT] = {
     [S_SELECT_STATE] = "SELECT state FROM jobs WHERE id = ?1",
     [S_SELECT_TEMPLATE] = "SELECT template_json FROM jobs WHERE id = ?1",
     [S_SELECT_RECORDS] = "SELECT records_json FROM chunks"
-                         " WHERE job_id = ?1 AND chunk_nbr = ?2",
+                         " WHERE job_id = ?1 AND chunk_nbr = ?2"
+                         " AND records_json <> ''",
     [S_SELECT_TRANSITIONS] = "SELECT state, at FROM transitions"
                              " WHERE job_id = ?1 ORDER BY at, rowid",
     [S_SELECT_STORED] = "SELECT chunk_nbr FROM chunks"
@@ -371,6 +374,10 @@ s_insert_transition (jobstore_t *self, const char *job_id, jobstate_t state,
     return s_exec (self, stmt, "recording a transition", job_id);
 }
 
+//  One row per chunk: its page range and stored flag. The records are in
+//  the job's records file (ventilator/recordfile); records_json is left
+//  empty, and holds records only for jobs stored before there were
+//  records files.
 static int
 s_insert_chunks (jobstore_t *self, const char *job_id, const jobspec_t *spec,
                  uint32_t chunk_count)
@@ -382,25 +389,14 @@ s_insert_chunks (jobstore_t *self, const char *job_id, const jobspec_t *spec,
         int rc = chunkplan_range (pages, chunk_pages, chunk_nbr, &first_page,
                                   &page_count);
         assert (rc == 0);
-        char *records = jobspec_records_json (spec, first_page - 1, page_count);
-        if (!records) {
-            log_error ("jobstore: job=%s chunk=%" PRIu32
-                       ": cannot slice records",
-                       job_id, chunk_nbr);
-            return -1;
-        }
         sqlite3_stmt *stmt = s_stmt (self, S_INSERT_CHUNK);
-        if (!stmt) {
-            free (records);
+        if (!stmt)
             return -1;
-        }
         s_bind_text (stmt, 1, job_id);
         sqlite3_bind_int64 (stmt, 2, chunk_nbr);
         sqlite3_bind_int64 (stmt, 3, first_page);
         sqlite3_bind_int64 (stmt, 4, page_count);
-        s_bind_text (stmt, 5, records);
         rc = s_exec (self, stmt, "storing a chunk", job_id);
-        free (records);
         if (rc)
             return -1;
     }

@@ -3,10 +3,12 @@
     Owns data_dir/jobs.db, an SQLite database, and is the only module that
     sees SQLite. A job is stored once, when it is accepted: its row (state,
     page and chunk counts, progress, error, result, template JSON), one row
-    per chunk (page range, records slice, stored flag) and a timestamp for
-    each state it has entered. Parsing and validation belong to jobspec;
-    dispatch, deadlines and retries to the scheduler, which keeps them in
-    memory and rebuilds them from here after a restart.
+    per chunk (page range, stored flag) and a timestamp for each state it
+    has entered. Its records are not here but in its records file
+    (ventilator/recordfile), which is complete before the row is written.
+    Parsing and validation belong to jobspec; dispatch, deadlines and
+    retries to the scheduler, which keeps them in memory and rebuilds them
+    from here after a restart.
 
     Threading: a handle belongs to one thread at a time. Each thread that
     needs the store (the HTTP thread, the main loop) opens its own handle;
@@ -62,10 +64,10 @@ void
 jobstore_destroy (jobstore_t **self_p);
 
 //  Store a validated job under job_id, in state queued: the job row, the
-//  template JSON and one chunk row per chunk of the job's chunk plan, with
-//  its records slice. One transaction, committed before return. Returns -1
-//  (logged) when the id is already used or the write fails; nothing is
-//  stored then.
+//  template JSON and one chunk row per chunk of the job's chunk plan. Its
+//  records are the caller's to have stored first (recordfile). One
+//  transaction, committed before return. Returns -1 (logged) when the id
+//  is already used or the write fails; nothing is stored then.
 int
 jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec);
 
@@ -88,8 +90,10 @@ jobstore_job (jobstore_t *self, const char *job_id, jobstore_job_t *job);
 char *
 jobstore_template_json (jobstore_t *self, const char *job_id);
 
-//  Records of chunk chunk_nbr (0-based) as a JSON array text. Caller frees.
-//  NULL when the job or chunk is unknown.
+//  Records of chunk chunk_nbr (0-based) as a JSON array text, for a job
+//  stored before jobs had records files (whose chunk rows held them).
+//  Caller frees. NULL when the job or chunk is unknown, or the job's
+//  records are in its records file.
 char *
 jobstore_chunk_records (jobstore_t *self, const char *job_id,
                         uint32_t chunk_nbr);

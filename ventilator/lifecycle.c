@@ -1,19 +1,26 @@
 /*  lifecycle - each job's course through the ventilator: loaded from the
     job store, its chunks dispatched, failed or stored, its result recorded.
 
+    A chunk's records are read from the job's records file as it is
+    dispatched, so the ventilator holds the records of the chunks going
+    out right now, never a job's.
+
     SPDX-License-Identifier: MPL-2.0
 */
 #include "lifecycle.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <inttypes.h>
 
 #include "log.h"
+#include "recordfile.h"
 
 struct _lifecycle_t {
     jobstore_t *jobstore;   // borrowed
     scheduler_t *scheduler; // borrowed
     lifecycle_sender_t sender;
+    char *jobs_dir;      // where the jobs' records files are
     zhashx_t *templates; // job id -> template JSON (char *), jobs in flight
 };
 
@@ -26,12 +33,15 @@ s_free_string (void **item)
 
 lifecycle_t *
 lifecycle_new (jobstore_t *jobstore, scheduler_t *scheduler,
-               const lifecycle_sender_t *sender)
+               const lifecycle_sender_t *sender, const char *jobs_dir)
 {
     assert (jobstore);
     assert (scheduler);
     assert (sender && sender->to_worker && sender->to_sink);
+    assert (jobs_dir);
     lifecycle_t *self = (lifecycle_t *)zmalloc (sizeof (lifecycle_t));
+    self->jobs_dir = strdup (jobs_dir);
+    assert (self->jobs_dir);
     self->jobstore = jobstore;
     self->scheduler = scheduler;
     self->sender = *sender;
@@ -48,6 +58,7 @@ lifecycle_destroy (lifecycle_t **self_p)
     if (!self)
         return;
     zhashx_destroy (&self->templates);
+    free (self->jobs_dir);
     free (self);
     *self_p = NULL;
 }
@@ -67,11 +78,14 @@ s_send_cancel (lifecycle_t *self, const char *job_id)
     wire_destroy (&cancel);
 }
 
+//  The job is finished (done, failed or cancelled): nothing will be
+//  dispatched for it again, so its records go too.
 static void
 s_forget (lifecycle_t *self, const char *job_id)
 {
     scheduler_remove_job (self->scheduler, job_id);
     zhashx_delete (self->templates, job_id);
+    recordfile_remove (self->jobs_dir, job_id);
 }
 
 //  A job has failed for good: record it, tell the sink to drop its chunks.
@@ -148,6 +162,17 @@ s_chunk_message (const scheduler_dispatch_t *dispatch,
     return chunk;
 }
 
+//  The records of a chunk, from the job's records file; a job stored
+//  before there were records files has them in the job store.
+static char *
+s_chunk_records (lifecycle_t *self, const char *job_id, uint32_t chunk_nbr)
+{
+    char *records = recordfile_chunk (self->jobs_dir, job_id, chunk_nbr);
+    if (!records && errno == ENOENT)
+        records = jobstore_chunk_records (self->jobstore, job_id, chunk_nbr);
+    return records;
+}
+
 void
 lifecycle_dispatch (lifecycle_t *self, int64_t now)
 {
@@ -155,8 +180,7 @@ lifecycle_dispatch (lifecycle_t *self, int64_t now)
     scheduler_dispatch_t dispatch;
     while (scheduler_next (self->scheduler, now, &dispatch)) {
         const char *job_id = dispatch.job_id;
-        char *records =
-            jobstore_chunk_records (self->jobstore, job_id, dispatch.chunk_nbr);
+        char *records = s_chunk_records (self, job_id, dispatch.chunk_nbr);
         const char *template_json =
             (const char *)zhashx_lookup (self->templates, job_id);
         if (!records || !template_json) {
@@ -338,10 +362,12 @@ lifecycle_sink_message (lifecycle_t *self, const wire_t *message)
     case WIRE_JOB_STATE:
         return s_job_state (self, job_id, wire_state (message));
     case WIRE_JOB_DONE:
-        s_job_done (self, job_id, wire_location (message), wire_bytes (message));
+        s_job_done (self, job_id, wire_location (message),
+                    wire_bytes (message));
         return 0;
     case WIRE_JOB_FAILED:
-        log_info ("job=%s failed in the sink: %s", job_id, wire_reason (message));
+        log_info ("job=%s failed in the sink: %s", job_id,
+                  wire_reason (message));
         jobstore_set_state (self->jobstore, job_id, JOB_FAILED,
                             wire_reason (message));
         s_forget (self, job_id);

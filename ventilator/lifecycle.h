@@ -5,7 +5,8 @@
     (who gets which chunk, and when) and the messages the ventilator sends:
     - loading: a stored job that is not terminal is scheduled with the
       chunks the sink already holds; its template JSON is cached here while
-      the job is in flight, so a chunk costs one read of its records only;
+      the job is in flight, so a chunk costs one read of its records only,
+      from the job's records file (ventilator/recordfile);
     - dispatch: every chunk the scheduler picks goes to its worker as CHUNK;
       the job's first one moves it to rendering; a worker that cannot be
       reached gives its chunks back at once, to go to others;
@@ -19,6 +20,8 @@
       JOB_FAILED are recorded and the job is forgotten;
     - cancel: the job is forgotten and the sink told (CANCEL); the HTTP
       thread has already recorded the state.
+    A job forgotten (done, failed or cancelled) has its records file
+    removed: nothing of it will be dispatched again.
 
     It borrows the job store and the scheduler, never touches a socket and
     never reads the clock: messages go out through the lifecycle_sender_t it
@@ -53,10 +56,11 @@ typedef struct {
 } lifecycle_sender_t;
 
 //  A lifecycle over jobstore and scheduler (both borrowed; they must
-//  outlive it), sending through sender (copied). Caller owns the result.
+//  outlive it), sending through sender (copied), reading the jobs' records
+//  files in jobs_dir (copied). Caller owns the result.
 lifecycle_t *
 lifecycle_new (jobstore_t *jobstore, scheduler_t *scheduler,
-               const lifecycle_sender_t *sender);
+               const lifecycle_sender_t *sender, const char *jobs_dir);
 
 void
 lifecycle_destroy (lifecycle_t **self_p);

@@ -35,7 +35,14 @@
 #define VENTILATOR_SINK PROTO_RESULTS_ENDPOINT
 #define VENTILATOR_DATA_DIR "./pdfpipe-data/ventilator"
 #define VENTILATOR_API_ENDPOINT "inproc://pdfpipe-api"
-#define VENTILATOR_MAX_BODY_MB 64
+//  Under the data directory: each job's records file (ventilator/recordfile),
+//  and uploads as they arrive (ventilator/intake).
+#define VENTILATOR_JOBS_DIR "jobs"
+#define VENTILATOR_SPOOL_DIR "uploads"
+//  Job documents are spooled to disk as they arrive: the limit is a disk
+//  quota (a 1,000,000-page job of plain records is well below it).
+#define VENTILATOR_MAX_BODY_MB 2048
+#define VENTILATOR_MIN_FREE_DISK_MB 512
 #define VENTILATOR_TICK_MS 250
 #define VENTILATOR_RESCAN_MS 5000
 #define VENTILATOR_SINK_SNDHWM 10000
@@ -49,6 +56,7 @@ static struct {
     const char *sink_endpoint;
     const char *data_dir;
     long max_body_mb;
+    long min_free_disk_mb;
     long max_attempts;
     long deadline_base_ms;
     long deadline_per_page_ms;
@@ -62,6 +70,7 @@ static struct {
     .sink_endpoint = VENTILATOR_SINK,
     .data_dir = VENTILATOR_DATA_DIR,
     .max_body_mb = VENTILATOR_MAX_BODY_MB,
+    .min_free_disk_mb = VENTILATOR_MIN_FREE_DISK_MB,
     .max_attempts = SCHEDULER_MAX_ATTEMPTS,
     .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
     .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
@@ -81,8 +90,14 @@ static const options_spec_t s_option_table[] = {
                   "the sink's results endpoint, for cancellations"),
     OPTIONS_TEXT ("data-dir", &s_options.data_dir, "DIR", "PDFPIPE_DATA_DIR",
                   "where the job database lives"),
-    OPTIONS_NUMBER ("max-body-mb", &s_options.max_body_mb, "N", 1, 4096, NULL,
-                    "largest job document accepted, MiB"),
+    OPTIONS_NUMBER ("max-body-mb", &s_options.max_body_mb, "N", 1, 1048576,
+                    NULL,
+                    "largest job document accepted, MiB (disk, not "
+                    "memory:\nit is spooled as it arrives)"),
+    OPTIONS_NUMBER ("min-free-disk-mb", &s_options.min_free_disk_mb, "N", 0,
+                    1048576, NULL,
+                    "disk space an upload must leave free in the data "
+                    "directory, MiB"),
     OPTIONS_NUMBER ("max-attempts", &s_options.max_attempts, "N", 1, 100, NULL,
                     "attempts per chunk before its job fails"),
     OPTIONS_NUMBER ("deadline-ms", &s_options.deadline_base_ms, "N", 100,
@@ -92,8 +107,7 @@ static const options_spec_t s_option_table[] = {
     //  Workers heartbeat every second: below PROTO_WORKER_EXPIRY_MIN_MS a
     //  busy host would lose live workers.
     OPTIONS_NUMBER ("worker-expiry-ms", &s_options.worker_expiry_ms, "N",
-                    PROTO_WORKER_EXPIRY_MIN_MS,
-                    3600000L, NULL,
+                    PROTO_WORKER_EXPIRY_MIN_MS, 3600000L, NULL,
                     "silence after which a worker is dead and its chunks "
                     "go to others, ms"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
@@ -198,6 +212,7 @@ main (int argc, char *argv[])
     httpapi_t *httpapi = NULL;
     zloop_t *loop = NULL;
     zsock_t *dispatch = NULL, *events = NULL, *sink = NULL, *api = NULL;
+    char *jobs_dir = NULL, *spool_dir = NULL;
 
     jobstore = jobstore_open (s_options.data_dir);
     if (!jobstore)
@@ -243,13 +258,20 @@ main (int argc, char *argv[])
     api = zsock_new_pull ("@" VENTILATOR_API_ENDPOINT);
     assert (api);
     lifecycle_sender_t sender = {s_send, dispatch, s_send, sink};
-    lifecycle = lifecycle_new (jobstore, scheduler, &sender);
+    jobs_dir = zsys_sprintf ("%s/%s", s_options.data_dir, VENTILATOR_JOBS_DIR);
+    spool_dir =
+        zsys_sprintf ("%s/%s", s_options.data_dir, VENTILATOR_SPOOL_DIR);
+    assert (jobs_dir && spool_dir);
+    lifecycle = lifecycle_new (jobstore, scheduler, &sender, jobs_dir);
 
     httpapi_config_t http_config = {
         .port = (uint16_t)s_options.http_port,
         .address = s_options.http_address,
         .data_dir = s_options.data_dir,
+        .jobs_dir = jobs_dir,
+        .spool_dir = spool_dir,
         .max_body_bytes = (size_t)s_options.max_body_mb * 1024 * 1024,
+        .min_free_bytes = (uint64_t)s_options.min_free_disk_mb * 1024 * 1024,
         .notify_endpoint = VENTILATOR_API_ENDPOINT,
     };
     httpapi = httpapi_new (&http_config);
@@ -283,5 +305,7 @@ cleanup:
     zsock_destroy (&dispatch);
     scheduler_destroy (&scheduler);
     jobstore_destroy (&jobstore);
+    zstr_free (&jobs_dir);
+    zstr_free (&spool_dir);
     return rc;
 }

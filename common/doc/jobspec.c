@@ -1,25 +1,28 @@
-/*  jobspec - a parsed and validated job document (docs/job-spec.md).
+/*  jobspec - a validated job document (docs/job-spec.md).
 
-    The parsed cJSON tree stays alive inside the jobspec: records are sliced
-    from it for each chunk, through an index of record pointers, because a
-    cJSON array is a linked list and slicing by walking it would make a job
-    of n chunks cost O(n^2). The tree costs about seven times the size of
-    the document in memory, which is accepted for now.
+    A job keeps the document's members other than the records as the
+    cJSON tree they were read into (a few members, small beside the
+    records), with the template and output parsed from it.
 
-    Every record is checked at parse time, so a job that is accepted never
-    fails in a worker for a reason the document could have shown: the
-    template draws each record dry (template_check_record: every text
-    expanded and checked against its font, table rows fitted, barcode data
-    checked), and each record is walked once, without recursion, for
-    numbers cJSON read as infinite (1e999). The texts drawn in TrueType
-    fonts go to common/doc/glyphset on the way, which writes each font's
-    characters into the template as its "glyphs": workers embed that
-    subset in every chunk, so the sink can keep one copy of the font.
+    Every record is checked before a job is accepted, so a job that is
+    accepted never fails in a worker for a reason the document could have
+    shown: each record is walked once, without recursion, for numbers
+    cJSON read as infinite (1e999), and the template draws it dry
+    (template_check_record: every text expanded and checked against its
+    font, table rows fitted, barcode data checked).
+    The texts drawn in TrueType fonts go to common/doc/glyphset on the way,
+    and jobspec_template_json writes each font's characters into the
+    template as its "glyphs": workers embed that subset in every chunk, so
+    the sink can keep one copy of the font.
 
     Assets (images) are a top-level member of the document, but workers
     need them with the template: jobspec_template_json wraps both as
     {"template": ..., "assets": ...} when there are assets, which
     template_parse_text reads.
+
+    jobspec_parse runs common/doc/jobreader over the text with a records
+    sink of its own that keeps the records, compact, in one buffer, and
+    the start of each, for jobspec_records_json.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -36,19 +39,26 @@
 
 #include "bytebuf.h"
 #include "glyphset.h"
+#include "jobreader.h"
+#include "jsoncompact.h"
 #include "jsondoc.h"
-#include "jsonstr.h"
 #include "output.h"
 
 struct _jobspec_t {
-    cJSON *root;                // the whole document
-    const cJSON *template_json; // borrowed from root
+    cJSON *root;          // the members but the records
+    cJSON *template_json; // borrowed from root
     const cJSON *assets_json;   // borrowed from root; NULL when none
     template_t *template;
-    const cJSON **records; // record_count pointers into root
     uint32_t record_count;
     uint32_t chunk_pages;
     output_t *output; // where the result goes (common/doc/output)
+    //  Characters each TrueType font draws, gathered as records are
+    //  checked; written into the template's fonts as their "glyphs".
+    glyphset_t *glyphs;
+    //  jobspec_parse's records: each record compact and then '\n';
+    //  record n is [record_starts[n], record_starts[n + 1]).
+    bytebuf_t records;
+    size_t *record_starts;
 };
 
 static const char *const s_document_fields[] = {
@@ -112,11 +122,20 @@ s_parse_template (jobspec_t *self, fielderr_t *err)
     self->assets_json = cJSON_GetObjectItemCaseSensitive (self->root, "assets");
     self->template = template_parse (self->template_json, self->assets_json,
                                      "template", err);
-    return self->template ? 0 : -1;
+    if (!self->template)
+        return -1;
+    self->glyphs = glyphset_new (self->template);
+    if (!self->glyphs) {
+        fielderr_set (err, "", "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
+//  The records' place: an array (the records themselves are counted by
+//  the reader), at most JOBSPEC_RECORDS_MAX and at least one.
 static int
-s_index_records (jobspec_t *self, fielderr_t *err)
+s_check_records_member (jobspec_t *self, size_t record_count, fielderr_t *err)
 {
     const cJSON *records =
         cJSON_GetObjectItemCaseSensitive (self->root, "records");
@@ -133,47 +152,43 @@ s_index_records (jobspec_t *self, fielderr_t *err)
                       "must be an array of objects, one per page, got %s", got);
         return -1;
     }
-    uint32_t count = 0;
-    for (const cJSON *record = records->child; record; record = record->next) {
-        if (count == JOBSPEC_RECORDS_MAX) {
-            fielderr_set (err, "records",
-                          "has more than %d records, the most a job may have",
-                          JOBSPEC_RECORDS_MAX);
-            return -1;
-        }
-        count++;
+    if (record_count > JOBSPEC_RECORDS_MAX) {
+        fielderr_set (err, "records",
+                      "has more than %d records, the most a job may have",
+                      JOBSPEC_RECORDS_MAX);
+        return -1;
     }
-    if (count == 0) {
+    if (record_count == 0) {
         fielderr_set (err, "records",
                       "must have at least one record (one per page)");
         return -1;
     }
-    self->records = calloc (count, sizeof (cJSON *));
-    if (!self->records) {
-        fielderr_set (err, "records", "out of memory");
-        return -1;
-    }
-    uint32_t record_nbr = 0;
-    for (const cJSON *record = records->child; record; record = record->next) {
-        if (!cJSON_IsObject (record)) {
-            char field[FIELDERR_FIELD_MAX];
-            snprintf (field, sizeof field, "records[%u]", record_nbr);
-            char got[JSONDOC_DESCRIBE_MAX];
-            jsondoc_describe (record, got, sizeof got);
-            fielderr_set (err, field, "must be an object, got %s", got);
-            return -1;
-        }
-        self->records[record_nbr++] = record;
-    }
-    self->record_count = count;
+    self->record_count = (uint32_t)record_count;
     return 0;
 }
 
-//  Reject numbers cJSON could only read as infinite anywhere in record,
-//  walking it with an explicit stack (parsing bounded its depth).
-static int
-s_check_numbers (const cJSON *record, uint32_t record_nbr, fielderr_t *err)
+int
+jobspec_check_record_object (const cJSON *record, uint32_t record_nbr,
+                             fielderr_t *err)
 {
+    if (cJSON_IsObject (record))
+        return 0;
+    char field[FIELDERR_FIELD_MAX];
+    snprintf (field, sizeof field, "records[%u]", record_nbr);
+    char got[JSONDOC_DESCRIBE_MAX];
+    jsondoc_describe (record, got, sizeof got);
+    fielderr_set (err, field, "must be an object, got %s", got);
+    return -1;
+}
+
+//  Numbers cJSON could only read as infinite, anywhere in record: found
+//  walking it with an explicit stack (parsing bounded its depth).
+int
+jobspec_check_record_values (const cJSON *record, uint32_t record_nbr,
+                             fielderr_t *err)
+{
+    if (!record)
+        return 0;
     const cJSON *containers[JOBSPEC_NESTING_MAX + 1];
     const cJSON *cursors[JOBSPEC_NESTING_MAX + 1];
     uint32_t indexes[JOBSPEC_NESTING_MAX + 1];
@@ -241,119 +256,32 @@ s_glyphs_add (void *glyphs, const template_font_t *font, const char *text,
     glyphset_add ((glyphset_t *)glyphs, font, text, length);
 }
 
-//  Check every record and write the characters each TrueType font draws
-//  into the template (glyphset_annotate), so that every chunk embeds the
-//  same subset of it.
-static int
-s_check_records (jobspec_t *self, fielderr_t *err)
+int
+jobspec_check_record (const jobspec_t *self, const cJSON *record,
+                      uint32_t record_nbr, fielderr_t *err)
 {
-    glyphset_t *glyphs = glyphset_new (self->template);
-    if (!glyphs) {
-        fielderr_set (err, "", "out of memory");
-        return -1;
-    }
-    int rc = 0;
-    for (uint32_t record_nbr = 0; rc == 0 && record_nbr < self->record_count;
-         record_nbr++) {
-        const cJSON *record = self->records[record_nbr];
-        rc = s_check_numbers (record, record_nbr, err);
-        //  One page per record: record n is page n + 1.
-        subst_vars_t vars = {record_nbr + 1, self->record_count, record_nbr,
-                             NULL, NULL};
-        if (rc == 0)
-            rc = template_check_record_texts (self->template, record, &vars,
-                                              s_glyphs_add, glyphs, err);
-    }
-    if (rc == 0) {
-        cJSON *template_json =
-            cJSON_GetObjectItemCaseSensitive (self->root, "template");
-        rc = glyphset_annotate (glyphs, template_json);
-        if (rc)
-            fielderr_set (err, "template.fonts", "out of memory");
-    }
-    glyphset_destroy (&glyphs);
-    return rc ? -1 : 0;
+    assert (self);
+    //  One page per record: record n is page n + 1.
+    subst_vars_t vars = {record_nbr + 1, self->record_count, record_nbr, NULL,
+                         NULL};
+    return template_check_record_texts (self->template, record, &vars,
+                                        s_glyphs_add, self->glyphs, err)
+               ? -1
+               : 0;
 }
 
-// ---------------------------------------------------------------------------
-// Printing compact JSON for workers
-//
-// cJSON's own printer is not used: it compares doubles with a tolerance
-// and so prints 9007199254740991 as 9.00719925474099e+15, which reads back
-// one less. Numbers here are written exactly, as subst_expand writes them.
-
-static void
-s_append_string (bytebuf_t *text, const char *value)
+int
+jobspec_check_fields (const cJSON *head, fielderr_t *err)
 {
-    const char *string = value ? value : "";
-    jsonstr_append (text, string, strlen (string));
-}
-
-static void
-s_append_scalar (bytebuf_t *text, const cJSON *value)
-{
-    if (cJSON_IsString (value))
-        s_append_string (text, value->valuestring);
-    else if (cJSON_IsNumber (value) && isfinite (value->valuedouble)) {
-        char number[SUBST_NUMBER_MAX];
-        size_t length = subst_format_number (value->valuedouble, number);
-        bytebuf_append (text, number, length);
-    } else if (cJSON_IsTrue (value))
-        bytebuf_append (text, "true", 4);
-    else if (cJSON_IsFalse (value))
-        bytebuf_append (text, "false", 5);
-    else
-        bytebuf_append (text, "null", 4);
-}
-
-//  Append value as compact JSON, walking it with an explicit stack.
-static void
-s_append_json (bytebuf_t *text, const cJSON *value)
-{
-    const cJSON *containers[JOBSPEC_NESTING_MAX + 1];
-    const cJSON *cursors[JOBSPEC_NESTING_MAX + 1];
-    int top = -1;
-    const cJSON *node = value;
-    while (!text->failed) {
-        if (top >= 0 && cJSON_IsObject (containers[top])) {
-            s_append_string (text, node->string);
-            bytebuf_append (text, ":", 1);
-        }
-        int is_object = cJSON_IsObject (node);
-        if (is_object || cJSON_IsArray (node)) {
-            bytebuf_append (text, is_object ? "{" : "[", 1);
-            if (node->child && top + 1 <= JOBSPEC_NESTING_MAX) {
-                top++;
-                containers[top] = node;
-                cursors[top] = node->child;
-                node = node->child;
-                continue;
-            }
-            //  Deeper than parsing allows: cannot happen, but stay bounded.
-            if (node->child)
-                text->failed = true;
-            bytebuf_append (text, is_object ? "}" : "]", 1);
-        } else
-            s_append_scalar (text, node);
-        while (top >= 0 && !cursors[top]->next) {
-            bytebuf_append (text, cJSON_IsObject (containers[top]) ? "}" : "]",
-                            1);
-            top--;
-        }
-        if (top < 0)
-            return;
-        bytebuf_append (text, ",", 1);
-        cursors[top] = cursors[top]->next;
-        node = cursors[top];
-    }
+    return jsondoc_check_fields (head, "", s_document_fields, err);
 }
 
 jobspec_t *
-jobspec_parse (const char *json, size_t size, fielderr_t *err)
+jobspec_new (cJSON **head_p, size_t record_count, fielderr_t *err)
 {
-    cJSON *root = jsondoc_parse (json, size, JOBSPEC_NESTING_MAX, err);
-    if (!root)
-        return NULL;
+    assert (head_p);
+    cJSON *root = *head_p;
+    *head_p = NULL;
     jobspec_t *self = calloc (1, sizeof (jobspec_t));
     if (!self) {
         cJSON_Delete (root);
@@ -370,7 +298,7 @@ jobspec_parse (const char *json, size_t size, fielderr_t *err)
                       got);
         goto failed;
     }
-    int rc = jsondoc_check_fields (root, "", s_document_fields, err);
+    int rc = jobspec_check_fields (root, err);
     if (rc)
         goto failed;
     rc = s_parse_version (root, err);
@@ -386,10 +314,7 @@ jobspec_parse (const char *json, size_t size, fielderr_t *err)
         cJSON_GetObjectItemCaseSensitive (root, "output"), "output", err);
     if (!self->output)
         goto failed;
-    rc = s_index_records (self, err);
-    if (rc)
-        goto failed;
-    rc = s_check_records (self, err);
+    rc = s_check_records_member (self, record_count, err);
     if (rc)
         goto failed;
     return self;
@@ -399,6 +324,85 @@ failed:
     return NULL;
 }
 
+//  jobspec_parse's records sink: the records in memory.
+typedef struct {
+    bytebuf_t text;
+    size_t *starts; // of each record in text, and where the next goes
+    size_t count;
+    size_t space; // entries in starts
+    size_t read;  // records read back
+} s_memory_t;
+
+static int
+s_memory_append (void *arg, const char *json, size_t size)
+{
+    s_memory_t *memory = arg;
+    if (memory->count + 2 > memory->space) {
+        size_t space = memory->space ? memory->space * 2 : 64;
+        size_t *starts = realloc (memory->starts, space * sizeof *starts);
+        if (!starts)
+            return -1;
+        memory->starts = starts;
+        memory->space = space;
+    }
+    memory->starts[memory->count] = memory->text.size;
+    if (bytebuf_append (&memory->text, json, size) == -1 ||
+        bytebuf_append (&memory->text, "\n", 1) == -1)
+        return -1;
+    memory->count++;
+    memory->starts[memory->count] = memory->text.size;
+    return 0;
+}
+
+static int
+s_memory_rewind (void *arg, uint32_t chunk_pages)
+{
+    (void)chunk_pages;
+    s_memory_t *memory = arg;
+    memory->read = 0;
+    return 0;
+}
+
+static int
+s_memory_next (void *arg, const char **json_p, size_t *size_p)
+{
+    s_memory_t *memory = arg;
+    if (memory->read == memory->count)
+        return 0;
+    size_t start = memory->starts[memory->read];
+    size_t end = memory->starts[memory->read + 1];
+    *json_p = memory->text.data + start;
+    *size_p = end - start - 1;
+    memory->read++;
+    return 1;
+}
+
+jobspec_t *
+jobspec_parse (const char *json, size_t size, fielderr_t *err)
+{
+    static const jobreader_sink_t sink = {s_memory_append, s_memory_rewind,
+                                          s_memory_next};
+    s_memory_t memory = {0};
+    jobreader_t *reader = jobreader_new (&sink, &memory);
+    jobspec_t *self = NULL;
+    if (!reader)
+        fielderr_set (err, "", "out of memory");
+    else if (jobreader_feed (reader, json, json ? size : 0) == 0 &&
+             jobreader_feed_end (reader) == 0)
+        self = jobreader_finish (reader);
+    if (reader && !self)
+        *err = *jobreader_error (reader);
+    jobreader_destroy (&reader);
+    if (self) {
+        self->records = memory.text;
+        self->record_starts = memory.starts;
+    } else {
+        bytebuf_free (&memory.text);
+        free (memory.starts);
+    }
+    return self;
+}
+
 void
 jobspec_destroy (jobspec_t **self_p)
 {
@@ -406,9 +410,11 @@ jobspec_destroy (jobspec_t **self_p)
     jobspec_t *self = *self_p;
     if (!self)
         return;
+    glyphset_destroy (&self->glyphs);
     template_destroy (&self->template);
     output_destroy (&self->output);
-    free (self->records);
+    bytebuf_free (&self->records);
+    free (self->record_starts);
     cJSON_Delete (self->root);
     free (self);
     *self_p = NULL;
@@ -446,15 +452,20 @@ char *
 jobspec_template_json (const jobspec_t *self)
 {
     assert (self);
+    //  Every chunk embeds the characters the records checked so far (all
+    //  of them, once the job is accepted) draw in each TrueType font, so
+    //  all chunks carry the same subset and the sink keeps one copy.
+    if (glyphset_annotate (self->glyphs, self->template_json) == -1)
+        return NULL;
     bytebuf_t text = {0};
     if (!self->assets_json) {
-        s_append_json (&text, self->template_json);
+        jsoncompact_append (&text, self->template_json);
         return bytebuf_detach (&text);
     }
     bytebuf_append (&text, "{\"template\":", 12);
-    s_append_json (&text, self->template_json);
+    jsoncompact_append (&text, self->template_json);
     bytebuf_append (&text, ",\"assets\":", 10);
-    s_append_json (&text, self->assets_json);
+    jsoncompact_append (&text, self->assets_json);
     bytebuf_append (&text, "}", 1);
     return bytebuf_detach (&text);
 }
@@ -463,15 +474,27 @@ char *
 jobspec_records_json (const jobspec_t *self, uint32_t first, uint32_t count)
 {
     assert (self);
-    if (first > self->record_count || count > self->record_count - first)
+    if (!self->record_starts || first > self->record_count ||
+        count > self->record_count - first)
         return NULL;
+    size_t start = self->record_starts[first];
+    size_t end = self->record_starts[first + count];
     bytebuf_t text = {0};
     bytebuf_append (&text, "[", 1);
-    for (uint32_t index = 0; index < count; index++) {
-        if (index)
-            bytebuf_append (&text, ",", 1);
-        s_append_json (&text, self->records[first + index]);
-    }
+    bytebuf_append (&text, self->records.data + start, end - start);
     bytebuf_append (&text, "]", 1);
-    return bytebuf_detach (&text);
+    char *slice = bytebuf_detach (&text);
+    if (!slice)
+        return NULL;
+    //  Records are one to a line: the line breaks become the commas
+    //  between them, and the last one goes.
+    size_t length = strlen (slice);
+    for (size_t index = 1; index + 1 < length; index++)
+        if (slice[index] == '\n')
+            slice[index] = ',';
+    if (count > 0) {
+        slice[length - 2] = ']';
+        slice[length - 1] = '\0';
+    }
+    return slice;
 }
