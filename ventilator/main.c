@@ -30,9 +30,6 @@
 #include "scheduler.h"
 #include "wire.h"
 
-#define VENTILATOR_DISPATCH PROTO_DISPATCH_ENDPOINT
-#define VENTILATOR_EVENTS PROTO_EVENTS_ENDPOINT
-#define VENTILATOR_SINK PROTO_RESULTS_ENDPOINT
 #define VENTILATOR_DATA_DIR "./pdfpipe-data/ventilator"
 #define VENTILATOR_API_ENDPOINT "inproc://pdfpipe-api"
 //  Under the data directory: each job's records file (ventilator/recordfile),
@@ -65,9 +62,9 @@ static struct {
 } s_options = {
     .http_address = "127.0.0.1",
     .http_port = PROTO_HTTP_PORT_NBR,
-    .dispatch_endpoint = VENTILATOR_DISPATCH,
-    .events_endpoint = VENTILATOR_EVENTS,
-    .sink_endpoint = VENTILATOR_SINK,
+    .dispatch_endpoint = PROTO_DISPATCH_ENDPOINT,
+    .events_endpoint = PROTO_EVENTS_ENDPOINT,
+    .sink_endpoint = PROTO_RESULTS_ENDPOINT,
     .data_dir = VENTILATOR_DATA_DIR,
     .max_body_mb = VENTILATOR_MAX_BODY_MB,
     .min_free_disk_mb = VENTILATOR_MIN_FREE_DISK_MB,
@@ -128,29 +125,20 @@ s_send (wire_t *message, void *socket)
     return wire_send (message, (zsock_t *)socket);
 }
 
+//  A message on dispatch (a worker's: the ROUTER gives it a routing id)
+//  or on events (the sink's: none).
 static int
-s_on_worker (zloop_t *loop, zsock_t *reader, void *arg)
+s_on_message (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
     lifecycle_t *lifecycle = (lifecycle_t *)arg;
     wire_t *message = wire_recv (reader);
     if (!message)
         return 0;
-    lifecycle_worker_message (lifecycle, message, zclock_mono ());
-    wire_destroy (&message);
-    lifecycle_dispatch (lifecycle, zclock_mono ());
-    return 0;
-}
-
-static int
-s_on_event (zloop_t *loop, zsock_t *reader, void *arg)
-{
-    (void)loop;
-    lifecycle_t *lifecycle = (lifecycle_t *)arg;
-    wire_t *message = wire_recv (reader);
-    if (!message)
-        return 0;
-    lifecycle_sink_message (lifecycle, message);
+    if (wire_routing_id (message))
+        lifecycle_worker_message (lifecycle, message, zclock_mono ());
+    else
+        lifecycle_sink_message (lifecycle, message);
     wire_destroy (&message);
     lifecycle_dispatch (lifecycle, zclock_mono ());
     return 0;
@@ -286,8 +274,8 @@ main (int argc, char *argv[])
     lifecycle_load_active (lifecycle);
 
     loop = zloop_new ();
-    zloop_reader (loop, dispatch, s_on_worker, lifecycle);
-    zloop_reader (loop, events, s_on_event, lifecycle);
+    zloop_reader (loop, dispatch, s_on_message, lifecycle);
+    zloop_reader (loop, events, s_on_message, lifecycle);
     zloop_reader (loop, api, s_on_api, lifecycle);
     zloop_timer (loop, VENTILATOR_TICK_MS, 0, s_on_tick, lifecycle);
     zloop_timer (loop, VENTILATOR_RESCAN_MS, 0, s_on_rescan, lifecycle);
