@@ -391,6 +391,33 @@ test_unreachable_worker_gives_its_chunk_back (void **state)
 }
 
 static void
+test_refused_worker_gives_its_chunks_back_and_gets_no_more (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    s_insert (fixture, S_JOB_A);
+    lifecycle_load (fixture->lifecycle, S_JOB_A);
+    s_worker_ready (fixture, "revoked", 2, 0);
+    lifecycle_dispatch (fixture->lifecycle, 0);
+    s_next_sent (fixture, WIRE_CHUNK);
+    s_next_sent (fixture, WIRE_CHUNK);
+    //  Its key was removed: its next message is refused.
+    zframe_t *revoked = zframe_new ("revoked", strlen ("revoked"));
+    lifecycle_worker_refused (fixture->lifecycle, revoked);
+    zframe_destroy (&revoked);
+    assert_int_equal (scheduler_workers (fixture->scheduler), 0);
+    assert_int_equal (scheduler_pending (fixture->scheduler), S_CHUNKS);
+    lifecycle_dispatch (fixture->lifecycle, 0);
+    s_assert_nothing_more_sent (fixture);
+
+    //  Every chunk goes to the next worker.
+    s_worker_ready (fixture, "w2", S_CHUNKS, 0);
+    lifecycle_dispatch (fixture->lifecycle, 0);
+    for (uint32_t chunk_nbr = 0; chunk_nbr < S_CHUNKS; chunk_nbr++)
+        assert_string_equal (s_next_sent (fixture, WIRE_CHUNK)->worker, "w2");
+    s_assert_nothing_more_sent (fixture);
+}
+
+static void
 test_failed_chunk_is_retried_then_fails_its_job (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
@@ -650,6 +677,7 @@ main (void)
         S_TEST (test_heartbeat_of_an_unknown_worker_gives_it_credits),
         S_TEST (test_messages_from_the_wrong_peer_are_dropped),
         S_TEST (test_unreachable_worker_gives_its_chunk_back),
+        S_TEST (test_refused_worker_gives_its_chunks_back_and_gets_no_more),
         S_TEST (test_failed_chunk_is_retried_then_fails_its_job),
         S_TEST (test_chunks_past_their_deadline_fail_the_job),
         S_TEST (test_last_chunk_stored_tells_the_sink_where_the_result_goes),

@@ -218,6 +218,16 @@ lifecycle_worker_message (lifecycle_t *self, wire_t *message, int64_t now)
 }
 
 void
+lifecycle_worker_refused (lifecycle_t *self, zframe_t *worker)
+{
+    assert (self);
+    assert (worker);
+    scheduler_worker_gone (self->scheduler, worker,
+                           "was refused: its key is not allowed", s_job_failed,
+                           self);
+}
+
+void
 lifecycle_expire (lifecycle_t *self, int64_t now)
 {
     assert (self);
@@ -338,10 +348,12 @@ lifecycle_sink_message (lifecycle_t *self, const wire_t *message)
     case WIRE_JOB_STATE:
         return s_job_state (self, job_id, wire_state (message));
     case WIRE_JOB_DONE:
-        s_job_done (self, job_id, wire_location (message), wire_bytes (message));
+        s_job_done (self, job_id, wire_location (message),
+                    wire_bytes (message));
         return 0;
     case WIRE_JOB_FAILED:
-        log_info ("job=%s failed in the sink: %s", job_id, wire_reason (message));
+        log_info ("job=%s failed in the sink: %s", job_id,
+                  wire_reason (message));
         jobstore_set_state (self->jobstore, job_id, JOB_FAILED,
                             wire_reason (message));
         s_forget (self, job_id);

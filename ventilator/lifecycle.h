@@ -86,6 +86,12 @@ lifecycle_dispatch (lifecycle_t *self, int64_t now);
 int
 lifecycle_worker_message (lifecycle_t *self, wire_t *message, int64_t now);
 
+//  A message from worker (routing id, borrowed) was refused for its key:
+//  the worker is dropped at once, as one that is unreachable (its chunks
+//  go to others), and it gets no more while its messages are refused.
+void
+lifecycle_worker_refused (lifecycle_t *self, zframe_t *worker);
+
 //  Requeue chunks past their deadline and those of workers silent past
 //  their expiry; fail jobs out of attempts.
 void

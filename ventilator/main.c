@@ -9,9 +9,15 @@
                 cancelled (CANCEL) jobs
       sink      PUSH, connected to the sink's results socket; carries
                 CANCEL, OUTPUT (where a job's result goes) and QUERY
-      tick      timer; chunk deadlines, worker expiry, and QUERY to the
-                sink for jobs whose outcome is overdue
+      tick      timer; chunk deadlines, worker expiry, QUERY to the sink
+                for jobs whose outcome is overdue, and connecting to the
+                sink again when it refused our key
       rescan    timer; picks up stored jobs the loop has not heard of
+    Every ZeroMQ socket uses CURVE (common/proto/curve): dispatch and
+    events let in the clients whose public certificates are in the allowed
+    directory; each message's key is checked too, so dispatch hears only
+    workers (a worker whose certificate was removed loses its chunks and
+    gets no more) and events only the sink.
     Job state lives in the job store; the scheduler decides dispatch; the
     lifecycle holds the rules that join the two and says what to send, so
     each handler here receives a message and hands it on. After every
@@ -21,6 +27,7 @@
 */
 #include <czmq.h>
 
+#include "curve.h"
 #include "httpapi.h"
 #include "jobstore.h"
 #include "lifecycle.h"
@@ -48,6 +55,9 @@ static struct {
     const char *events_endpoint;
     const char *sink_endpoint;
     const char *data_dir;
+    const char *cert;        // our secret certificate
+    const char *sink_key;    // the sink's public certificate
+    const char *allowed_dir; // certificates of the clients we accept
     long max_body_mb;
     long max_attempts;
     long deadline_base_ms;
@@ -61,6 +71,9 @@ static struct {
     .events_endpoint = VENTILATOR_EVENTS,
     .sink_endpoint = VENTILATOR_SINK,
     .data_dir = VENTILATOR_DATA_DIR,
+    .cert = PROTO_VENTILATOR_CERT,
+    .sink_key = PROTO_SINK_KEY,
+    .allowed_dir = PROTO_ALLOWED_DIR,
     .max_body_mb = VENTILATOR_MAX_BODY_MB,
     .max_attempts = SCHEDULER_MAX_ATTEMPTS,
     .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
@@ -81,7 +94,16 @@ static const options_spec_t s_option_table[] = {
                   "the sink's results endpoint, for cancellations"),
     OPTIONS_TEXT ("data-dir", &s_options.data_dir, "DIR", "PDFPIPE_DATA_DIR",
                   "where the job database lives"),
-    OPTIONS_NUMBER ("max-body-mb", &s_options.max_body_mb, "N", 1, 4096, NULL,
+    OPTIONS_TEXT ("cert", &s_options.cert, "FILE", "PDFPIPE_CERT",
+                  "our secret certificate (pdfpipe keygen)"),
+    OPTIONS_TEXT ("sink-key", &s_options.sink_key, "FILE", "PDFPIPE_SINK_KEY",
+                  "the sink's public certificate"),
+    OPTIONS_TEXT ("allowed-dir", &s_options.allowed_dir, "DIR",
+                  "PDFPIPE_ALLOWED_DIR",
+                  "public certificates of the workers (and the sink)\n"
+                  "allowed to connect; read again when it changes"),
+    OPTIONS_NUMBER ("max-body-mb", &s_options.max_body_mb, "N", 1,
+                    PROTO_DOCUMENT_MB_MAX, NULL,
                     "largest job document accepted, MiB"),
     OPTIONS_NUMBER ("max-attempts", &s_options.max_attempts, "N", 1, 100, NULL,
                     "attempts per chunk before its job fails"),
@@ -92,8 +114,7 @@ static const options_spec_t s_option_table[] = {
     //  Workers heartbeat every second: below PROTO_WORKER_EXPIRY_MIN_MS a
     //  busy host would lose live workers.
     OPTIONS_NUMBER ("worker-expiry-ms", &s_options.worker_expiry_ms, "N",
-                    PROTO_WORKER_EXPIRY_MIN_MS,
-                    3600000L, NULL,
+                    PROTO_WORKER_EXPIRY_MIN_MS, 3600000L, NULL,
                     "silence after which a worker is dead and its chunks "
                     "go to others, ms"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
@@ -107,6 +128,13 @@ static const options_program_t s_program = {
     .options = s_option_table,
 };
 
+//  What the handlers share.
+typedef struct {
+    lifecycle_t *lifecycle;
+    curve_t *curve;
+    char sink_key[CURVE_KEY_TEXT_SIZE]; // the only key events accepts
+} s_ventilator_t;
+
 //  A lifecycle_send_fn: socket is the zsock_t to send on.
 static int
 s_send (wire_t *message, void *socket)
@@ -118,13 +146,18 @@ static int
 s_on_worker (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
-    lifecycle_t *lifecycle = (lifecycle_t *)arg;
+    s_ventilator_t *self = (s_ventilator_t *)arg;
     wire_t *message = wire_recv (reader);
     if (!message)
         return 0;
-    lifecycle_worker_message (lifecycle, message, zclock_mono ());
+    int64_t now = zclock_mono ();
+    if (curve_allow_worker (self->curve, wire_user_id (message),
+                            wire_command (message), wire_peer (message), now))
+        lifecycle_worker_message (self->lifecycle, message, now);
+    else
+        lifecycle_worker_refused (self->lifecycle, wire_routing_id (message));
     wire_destroy (&message);
-    lifecycle_dispatch (lifecycle, zclock_mono ());
+    lifecycle_dispatch (self->lifecycle, zclock_mono ());
     return 0;
 }
 
@@ -132,13 +165,15 @@ static int
 s_on_event (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
-    lifecycle_t *lifecycle = (lifecycle_t *)arg;
+    s_ventilator_t *self = (s_ventilator_t *)arg;
     wire_t *message = wire_recv (reader);
     if (!message)
         return 0;
-    lifecycle_sink_message (lifecycle, message);
+    if (curve_allow_key (self->curve, wire_user_id (message), self->sink_key,
+                         "sink", wire_command (message), wire_peer (message)))
+        lifecycle_sink_message (self->lifecycle, message);
     wire_destroy (&message);
-    lifecycle_dispatch (lifecycle, zclock_mono ());
+    lifecycle_dispatch (self->lifecycle, zclock_mono ());
     return 0;
 }
 
@@ -146,7 +181,7 @@ static int
 s_on_api (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
-    lifecycle_t *lifecycle = (lifecycle_t *)arg;
+    lifecycle_t *lifecycle = ((s_ventilator_t *)arg)->lifecycle;
     char *command = NULL, *job_id = NULL;
     int frames = zstr_recvx (reader, &command, &job_id, NULL);
     if (frames >= 2 && job_id && streq (command, "NEW"))
@@ -164,7 +199,7 @@ s_on_rescan (zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    lifecycle_t *lifecycle = (lifecycle_t *)arg;
+    lifecycle_t *lifecycle = ((s_ventilator_t *)arg)->lifecycle;
     lifecycle_load_active (lifecycle);
     lifecycle_dispatch (lifecycle, zclock_mono ());
     return 0;
@@ -175,11 +210,12 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    lifecycle_t *lifecycle = (lifecycle_t *)arg;
+    s_ventilator_t *self = (s_ventilator_t *)arg;
     int64_t now = zclock_mono ();
-    lifecycle_expire (lifecycle, now);
-    lifecycle_query_sink (lifecycle, now);
-    lifecycle_dispatch (lifecycle, now);
+    lifecycle_expire (self->lifecycle, now);
+    lifecycle_query_sink (self->lifecycle, now);
+    lifecycle_dispatch (self->lifecycle, now);
+    curve_retry (self->curve, now);
     return 0;
 }
 
@@ -192,13 +228,25 @@ main (int argc, char *argv[])
     log_init ("pdfpipe-ventilator", s_options.verbose);
 
     int rc = 1;
+    s_ventilator_t self = {NULL, NULL, ""};
     jobstore_t *jobstore = NULL;
     scheduler_t *scheduler = NULL;
-    lifecycle_t *lifecycle = NULL;
     httpapi_t *httpapi = NULL;
     zloop_t *loop = NULL;
     zsock_t *dispatch = NULL, *events = NULL, *sink = NULL, *api = NULL;
 
+    char error[CURVE_ERROR_MAX];
+    self.curve = curve_new (s_options.cert, s_options.allowed_dir);
+    if (!self.curve)
+        goto cleanup;
+    if (curve_key_load (s_options.sink_key, self.sink_key, error) == -1) {
+        log_error ("--sink-key: %s", error);
+        goto cleanup;
+    }
+    //  The sink connects to events with its key.
+    if (curve_check_allowed (self.curve, self.sink_key, "sink",
+                             s_options.sink_key) == -1)
+        goto cleanup;
     jobstore = jobstore_open (s_options.data_dir);
     if (!jobstore)
         goto cleanup;
@@ -217,17 +265,13 @@ main (int argc, char *argv[])
     //  is heard on the new one at once rather than refused; what was lost
     //  on the old one is found by the HEARTBEAT rule (scheduler.h).
     zsock_set_router_handover (dispatch, 1);
-    if (zsock_bind (dispatch, "%s", s_options.dispatch_endpoint) < 0) {
-        log_error ("cannot bind dispatch endpoint %s: %s",
-                   s_options.dispatch_endpoint, zmq_strerror (zmq_errno ()));
+    if (curve_bind (self.curve, dispatch, "dispatch",
+                    s_options.dispatch_endpoint, PROTO_CONTROL_BYTES_MAX))
         goto cleanup;
-    }
     events = zsock_new (ZMQ_PULL);
-    if (zsock_bind (events, "%s", s_options.events_endpoint) < 0) {
-        log_error ("cannot bind events endpoint %s: %s",
-                   s_options.events_endpoint, zmq_strerror (zmq_errno ()));
+    if (curve_bind (self.curve, events, "events", s_options.events_endpoint,
+                    PROTO_CONTROL_BYTES_MAX))
         goto cleanup;
-    }
     sink = zsock_new (ZMQ_PUSH);
     //  CANCEL and QUERY wait here while the sink is away; when even this
     //  is full they are dropped rather than block the loop (a QUERY is
@@ -236,14 +280,13 @@ main (int argc, char *argv[])
     zsock_set_sndtimeo (sink, 0);
     zsock_set_heartbeat_ivl (sink, PROTO_ZMTP_HEARTBEAT_IVL_MS);
     zsock_set_heartbeat_timeout (sink, PROTO_ZMTP_HEARTBEAT_TIMEOUT_MS);
-    if (zsock_connect (sink, "%s", s_options.sink_endpoint) < 0) {
-        log_error ("bad sink endpoint %s", s_options.sink_endpoint);
+    if (curve_connect (self.curve, sink, "the sink", self.sink_key,
+                       s_options.sink_endpoint, PROTO_CONTROL_BYTES_MAX))
         goto cleanup;
-    }
     api = zsock_new_pull ("@" VENTILATOR_API_ENDPOINT);
     assert (api);
     lifecycle_sender_t sender = {s_send, dispatch, s_send, sink};
-    lifecycle = lifecycle_new (jobstore, scheduler, &sender);
+    self.lifecycle = lifecycle_new (jobstore, scheduler, &sender);
 
     httpapi_config_t http_config = {
         .port = (uint16_t)s_options.http_port,
@@ -261,14 +304,14 @@ main (int argc, char *argv[])
               s_options.sink_endpoint, s_options.data_dir);
 
     //  Jobs accepted before a restart carry on where they stopped.
-    lifecycle_load_active (lifecycle);
+    lifecycle_load_active (self.lifecycle);
 
     loop = zloop_new ();
-    zloop_reader (loop, dispatch, s_on_worker, lifecycle);
-    zloop_reader (loop, events, s_on_event, lifecycle);
-    zloop_reader (loop, api, s_on_api, lifecycle);
-    zloop_timer (loop, VENTILATOR_TICK_MS, 0, s_on_tick, lifecycle);
-    zloop_timer (loop, VENTILATOR_RESCAN_MS, 0, s_on_rescan, lifecycle);
+    zloop_reader (loop, dispatch, s_on_worker, &self);
+    zloop_reader (loop, events, s_on_event, &self);
+    zloop_reader (loop, api, s_on_api, &self);
+    zloop_timer (loop, VENTILATOR_TICK_MS, 0, s_on_tick, &self);
+    zloop_timer (loop, VENTILATOR_RESCAN_MS, 0, s_on_rescan, &self);
     zloop_start (loop);
     log_info ("shutting down");
     rc = 0;
@@ -276,12 +319,13 @@ main (int argc, char *argv[])
 cleanup:
     zloop_destroy (&loop);
     httpapi_destroy (&httpapi);
-    lifecycle_destroy (&lifecycle);
+    lifecycle_destroy (&self.lifecycle);
     zsock_destroy (&api);
     zsock_destroy (&sink);
     zsock_destroy (&events);
     zsock_destroy (&dispatch);
     scheduler_destroy (&scheduler);
     jobstore_destroy (&jobstore);
+    curve_destroy (&self.curve);
     return rc;
 }

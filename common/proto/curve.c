@@ -195,10 +195,15 @@ s_check_key_pair (zcert_t *cert, const char *path)
 
 //  -- The watcher: handshakes of the monitored sockets ------------------------
 
+//  Kinds of refused handshakes, each logged once per socket. A server
+//  cannot tell a peer without CURVE from one that left (which of the two
+//  closes first is a race), so it counts both, and other protocol errors,
+//  as S_REFUSAL_HANDSHAKE.
 typedef enum {
     S_REFUSAL_NO_CURVE,  // the peer speaks no CURVE (mechanism mismatch)
     S_REFUSAL_KEY,       // zauth refused the key
-    S_REFUSAL_HANDSHAKE, // anything else: bad boxes, wrong server key...
+    S_REFUSAL_HANDSHAKE, // another protocol error: a wrong server key...
+    S_REFUSAL_CUT,       // the connection ended during the handshake
     S_REFUSAL_KINDS
 } s_refusal_t;
 
@@ -239,7 +244,18 @@ s_refusal_kind (uint16_t event, uint32_t value)
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
         value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
         return S_REFUSAL_NO_CURVE;
-    return S_REFUSAL_HANDSHAKE;
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+        return S_REFUSAL_HANDSHAKE;
+    return S_REFUSAL_CUT;
+}
+
+//  The kind a refusal is counted under on a socket.
+static s_refusal_t
+s_refusal_counted (const s_watched_t *watched, s_refusal_t kind)
+{
+    if (watched->server && kind != S_REFUSAL_KEY)
+        return S_REFUSAL_HANDSHAKE;
+    return kind;
 }
 
 static const char *
@@ -250,8 +266,10 @@ s_refusal_name (s_refusal_t kind)
         return "no CURVE";
     case S_REFUSAL_KEY:
         return "key not allowed";
+    case S_REFUSAL_HANDSHAKE:
+        return "no CURVE or handshake failed";
     default:
-        return "handshake failed";
+        return "cut off";
     }
 }
 
@@ -259,12 +277,21 @@ static void
 s_log_server_refusal (s_watched_t *watched, const char *endpoint,
                       s_refusal_t kind, uint32_t value)
 {
-    const char *why = kind == S_REFUSAL_NO_CURVE
-                          ? "the peer does not use CURVE (it has no key)"
-                      : kind == S_REFUSAL_KEY
-                          ? "its key is not in the allowed directory"
-                          : "the CURVE handshake failed (a peer using "
-                            "a wrong server key, or not a pdfpipe peer)";
+    const char *why = NULL;
+    switch (kind) {
+    case S_REFUSAL_NO_CURVE:
+        why = "the peer does not use CURVE (it has no key)";
+        break;
+    case S_REFUSAL_KEY:
+        why = "its key is not in the allowed directory";
+        break;
+    case S_REFUSAL_CUT:
+        why = "the peer left during the handshake (one without CURVE may)";
+        break;
+    default:
+        why = "the CURVE handshake failed (a peer using a wrong server key, "
+              "or not a pdfpipe peer)";
+    }
     log_warning ("refused a connection on %s (%s): %s [code 0x%x]; further "
                  "refusals of this kind are counted, not logged one by one",
                  watched->name, endpoint, why, value);
@@ -282,10 +309,15 @@ s_log_client_refusal (s_watcher_t *self, s_watched_t *watched,
         log_error ("%s (%s) does not use CURVE: it is not a pdfpipe process "
                    "of this version",
                    watched->name, endpoint);
-    else
+    else if (kind == S_REFUSAL_HANDSHAKE)
         log_error ("the CURVE handshake with %s (%s) failed [code 0x%x]: is "
                    "the public key we were given for it its own?",
                    watched->name, endpoint, value);
+    else
+        log_warning ("the CURVE handshake with %s (%s) was cut off; ZeroMQ "
+                     "tries again (the peer restarting, or a wrong key for "
+                     "it: is the public key we were given for it its own?)",
+                     watched->name, endpoint);
 }
 
 static void
@@ -313,17 +345,20 @@ s_on_event (s_watcher_t *self, s_watched_t *watched)
         watched->failing = false;
     } else {
         s_refusal_t kind = s_refusal_kind (event, value);
-        if (watched->logged[kind])
-            watched->unreported[kind]++;
+        s_refusal_t counted = s_refusal_counted (watched, kind);
+        if (watched->logged[counted])
+            watched->unreported[counted]++;
         else {
-            watched->logged[kind] = true;
+            watched->logged[counted] = true;
             if (watched->server)
                 s_log_server_refusal (watched, endpoint, kind, value);
             else
                 s_log_client_refusal (self, watched, endpoint, kind, value);
         }
         watched->failing = true;
-        if (watched->refused)
+        //  libzmq ends a client's connection for good after a protocol
+        //  error or a refusal, not after a cut (it reconnects by itself).
+        if (watched->refused && kind != S_REFUSAL_CUT)
             atomic_store (watched->refused, true);
     }
     zstr_free (&endpoint);
@@ -541,6 +576,10 @@ s_guard (curve_t *self, zsock_t *sock, const char *name,
          int64_t max_message_bytes, atomic_bool *refused)
 {
     void *handle = zsock_resolve (sock);
+    //  With CURVE, libzmq 4.3 reports a socket readable when a ZMTP PING
+    //  (a heartbeat) arrives, with no message to read: a receive after a
+    //  poll must not wait.
+    zsock_set_rcvtimeo (sock, 0);
     if (zmq_setsockopt (handle, ZMQ_MAXMSGSIZE, &max_message_bytes,
                         sizeof max_message_bytes) == -1) {
         log_error ("curve: %s: cannot limit messages to %" PRId64 " bytes: %s",
@@ -645,6 +684,17 @@ curve_retry (curve_t *self, int64_t now)
             log_error ("cannot connect to %s at %s: %s", client->name,
                        client->endpoint, zmq_strerror (zmq_errno ()));
     }
+}
+
+bool
+curve_refused (curve_t *self)
+{
+    assert (self);
+    for (s_client_t *client = (s_client_t *)zlistx_first (self->clients);
+         client; client = (s_client_t *)zlistx_next (self->clients))
+        if (atomic_load (&client->refused))
+            return true;
+    return false;
 }
 
 int

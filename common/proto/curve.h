@@ -13,7 +13,11 @@
       secret key;
     - every socket gets a maximum message size (ZMQ_MAXMSGSIZE, which
       ZeroMQ applies to each frame): a frame over it is refused from its
-      header, before any memory is taken, and the connection is dropped.
+      header, before any memory is taken, and the connection is dropped;
+    - every socket's receives return at once (ZMQ_RCVTIMEO 0, NULL when
+      there is nothing): with CURVE, libzmq 4.3 reports a socket readable
+      when a ZMTP heartbeat arrives, with no message behind it, and a
+      loop's handler must not then wait.
 
     A client whose handshake is refused is not tried again by ZeroMQ
     (libzmq 4.3 ends such a connection for good); curve_retry connects it
@@ -118,7 +122,9 @@ curve_bind (curve_t *self, zsock_t *sock, const char *name,
 //  (Z85), refusing frames over max_message_bytes, watch its handshakes,
 //  and connect it to endpoint; name ("the sink") is for log lines. The
 //  server's key is never taken for a worker's. sock is borrowed and must
-//  stay with this thread and outlive self, for curve_retry. Returns -1
+//  outlive self; a process that calls curve_retry must keep it on this
+//  thread (one that hands it to another calls curve_refused instead).
+//  Returns -1
 //  (logged) when server_key is not a key, or ZeroMQ refuses an option or
 //  the endpoint.
 int
@@ -133,6 +139,12 @@ curve_connect (curve_t *self, zsock_t *sock, const char *name,
 //  timer, so a fixed allowed directory needs no restart here.
 void
 curve_retry (curve_t *self, int64_t now);
+
+//  True when a server has refused the handshake of one of this process's
+//  client sockets (curve_connect) and curve_retry has not connected it
+//  again since: for a process that would rather stop than wait.
+bool
+curve_refused (curve_t *self);
 
 //  Check, at start, that the key of a peer process that connects to this
 //  one's server sockets (the sink's, for the ventilator) is in the allowed

@@ -10,11 +10,17 @@ Fault tests kill and restart processes in place: restart_ventilator and
 restart_sink start a new process on the same ports and directories, so the
 others reconnect to it as they would in production.
 
+Every pipeline has its own CURVE keys (Keys), made with `pdfpipe keygen`
+as run.sh makes them: one pair each for the ventilator, the sink and the
+workers, and an allowed directory that holds all three public
+certificates; tests make more (Keys.make) for workers of their own.
+
 SPDX-License-Identifier: MPL-2.0
 """
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -59,6 +65,58 @@ def free_port():
         return port
 
 
+class Keys:
+    """The CURVE keys of one pipeline, in directory: NAME.cert and
+    NAME.secret per key, and the allowed directory the ventilator and the
+    sink accept clients from."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        self.allowed = os.path.join(directory, "allowed")
+        os.makedirs(self.allowed)
+        for name in ("ventilator", "sink", "worker"):
+            self.make(name)
+            self.allow(name)
+
+    def make(self, name):
+        """A new key pair called name (not yet allowed)."""
+        subprocess.run([CLI, "keygen", name, self.dir], check=True,
+                       capture_output=True)
+
+    def public(self, name):
+        return os.path.join(self.dir, name + ".cert")
+
+    def secret(self, name):
+        return os.path.join(self.dir, name + ".secret")
+
+    def public_text(self, name):
+        """The public key of name, as the Z85 text logs show."""
+        with open(self.public(name)) as f:
+            return re.search(r'public-key = "([^"]+)"', f.read()).group(1)
+
+    def allow(self, name):
+        shutil.copy(self.public(name),
+                    os.path.join(self.allowed, name + ".cert"))
+
+    def revoke(self, name):
+        os.remove(os.path.join(self.allowed, name + ".cert"))
+
+    def ventilator_args(self):
+        return ["--cert", self.secret("ventilator"),
+                "--sink-key", self.public("sink"),
+                "--allowed-dir", self.allowed]
+
+    def sink_args(self):
+        return ["--cert", self.secret("sink"),
+                "--ventilator-key", self.public("ventilator"),
+                "--allowed-dir", self.allowed]
+
+    def worker_args(self, name="worker"):
+        return ["--cert", self.secret(name),
+                "--ventilator-key", self.public("ventilator"),
+                "--sink-key", self.public("sink")]
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -84,10 +142,12 @@ class Pipeline:
         self.sink_args = list(sink_args)
         self.worker_args = list(worker_args)
         self.workers = []
+        self.worker_log_paths = []
         self.ventilator = None
         self.sink = None
         self.logs = []
         try:
+            self.keys = Keys(os.path.join(self.dir, "keys"))
             self.start_sink()
             self.start_ventilator()
             for _ in range(workers):
@@ -110,7 +170,7 @@ class Pipeline:
             "--dispatch", self.dispatch, "--events", self.events,
             "--sink", self.results,
             "--data-dir", os.path.join(self.dir, "ventilator"),
-        ] + self.ventilator_args)
+        ] + self.keys.ventilator_args() + self.ventilator_args)
         self.wait_healthy()
 
     def start_sink(self):
@@ -118,19 +178,29 @@ class Pipeline:
             SINK, "--results", self.results, "--events", self.events,
             "--spool", os.path.join(self.dir, "spool"),
             "--store", "file://" + os.path.join(self.dir, "out"),
-        ] + self.sink_args)
+        ] + self.keys.sink_args() + self.sink_args)
 
-    def add_worker(self, argv=None):
-        """Start a worker; argv replaces the real worker's command line
-        (a scripted worker), and gets the endpoints and a name appended."""
+    def add_worker(self, argv=None, cert="worker"):
+        """Start a worker with the key pair cert; argv replaces the real
+        worker's command line (a scripted worker), and gets the endpoints,
+        the key options and a name appended."""
         name = "w%d" % len(self.workers)
         if argv is None:
             argv = [WORKER] + self.worker_args
         worker = self._spawn("worker", list(argv) + [
             "--ventilator", self.dispatch, "--sink", self.results,
-            "--name", name])
+            "--name", name] + self.keys.worker_args(cert))
         self.workers.append(worker)
+        self.worker_log_paths.append(self.logs[-1])
         return worker
+
+    def worker_logs(self):
+        """The log of each worker started, in the order they were."""
+        out = []
+        for path in self.worker_log_paths:
+            with open(path, "rb") as f:
+                out.append(f.read().decode("utf-8", "replace"))
+        return out
 
     def kill(self, proc, sig=signal.SIGKILL):
         """Send sig to a process of the pipeline; after SIGKILL, reap it."""

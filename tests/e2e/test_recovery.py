@@ -40,13 +40,7 @@ def poison_job(pages, chunk_pages, poison_page, poison):
     return job
 
 
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+wait_for = peers.wait_for
 
 
 class Supervisor(threading.Thread):
@@ -311,12 +305,17 @@ class RecoveryTest(unittest.TestCase):
             self.assert_done_and_correct(pipe, job_id, 100)
 
     def _send_rogue_frames(self, context, pipe):
+        # Peers that hold keys (a worker's, the sink's) and still send
+        # garbage: what gets past CURVE must be checked all the same.
         dealer = context.socket(zmq.DEALER)
         dealer.setsockopt(zmq.IDENTITY, b"rogue-1")
+        peers.curve_client(dealer, pipe.keys, "worker", "ventilator")
         dealer.connect(pipe.dispatch)
         to_sink = context.socket(zmq.PUSH)
+        peers.curve_client(to_sink, pipe.keys, "worker", "sink")
         to_sink.connect(pipe.results)
         to_events = context.socket(zmq.PUSH)
+        peers.curve_client(to_events, pipe.keys, "sink", "ventilator")
         to_events.connect(pipe.events)
         time.sleep(0.3)
         bad = [
