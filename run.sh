@@ -106,7 +106,7 @@ start_pipeline() {
         --allowed-dir "$KEYS_DIR/allowed" 2>&3 &
     PIDS+=($!)
     "$BUILD_DIR/ventilator/pdfpipe-ventilator" --http-port "$HTTP_PORT" \
-        --data-dir "$DATA_DIR/ventilator" \
+        --data-dir "$DATA_DIR/ventilator" --store "$STORE" \
         --cert "$KEYS_DIR/ventilator.secret" \
         --sink-key "$KEYS_DIR/sink.cert" \
         --allowed-dir "$KEYS_DIR/allowed" 2>&4 &
@@ -123,9 +123,9 @@ start_pipeline() {
 }
 
 # With --s3: a moto_server on loopback with one bucket, which the sink
-# uploads to and the ventilator signs download links for. This moto checks
-# no signatures, so the credentials are placeholders; they are exported for
-# the processes started after it.
+# uploads to and the ventilator signs download links for (both are given
+# the same --store). This moto checks no signatures, so the credentials
+# are placeholders; they are exported for the processes started after it.
 start_s3() {
     if ! command -v moto_server >/dev/null; then
         echo "run.sh: --s3 needs moto_server, which Debian does not package;" \

@@ -36,7 +36,6 @@
 #define S_RESULTS_DEFAULT PROTO_RESULTS_ENDPOINT
 #define S_EVENTS_DEFAULT PROTO_EVENTS_ENDPOINT
 #define S_SPOOL_DEFAULT "./pdfpipe-data/spool"
-#define S_STORE_DEFAULT "file://./pdfpipe-data/out"
 //  Results waiting in the sink: each may be a large PDF, so keep few and
 //  let the workers' sockets hold the rest.
 #define S_RESULTS_RCVHWM 16
@@ -129,7 +128,7 @@ main (int argc, char *argv[])
     const char *results_endpoint = S_RESULTS_DEFAULT;
     const char *events_endpoint = S_EVENTS_DEFAULT;
     const char *spool_dir = S_SPOOL_DEFAULT;
-    const char *store_url = S_STORE_DEFAULT;
+    const char *store_url = PROTO_STORE_URL;
     const char *cert = PROTO_SINK_CERT;
     const char *ventilator_key = PROTO_VENTILATOR_KEY;
     const char *allowed_dir = PROTO_ALLOWED_DIR;

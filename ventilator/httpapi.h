@@ -55,13 +55,16 @@ typedef struct {
     uint16_t port;               // 0: an ephemeral port, see httpapi_port
     const char *address;         // IPv4 or IPv6 literal; NULL: "127.0.0.1"
     const char *data_dir;        // where the job store lives
+    const char *store_url;       // where results are (common/store)
     size_t max_body_bytes;       // 0: HTTPAPI_MAX_BODY_BYTES_DEFAULT
     const char *notify_endpoint; // inproc endpoint the loop binds a PULL on
 } httpapi_config_t;
 
-//  Open the job store in config->data_dir, connect the notification socket
-//  and start serving. Returns NULL, after logging why, when any of these
-//  fails (bad address, port in use, store cannot be opened). Caller owns
+//  Open the job store in config->data_dir and the result store
+//  config->store_url, connect the notification socket and start serving.
+//  Returns NULL, after logging why, when any of these fails (bad address,
+//  port in use, a store cannot be opened: an s3:// result store needs
+//  credentials). Caller owns
 //  the result; the config is not kept.
 httpapi_t *
 httpapi_new (const httpapi_config_t *config);

@@ -18,6 +18,9 @@
     directory; each message's key is checked too, so dispatch hears only
     workers (a worker whose certificate was removed loses its chunks and
     gets no more) and events only the sink.
+    Results are where the store (--store, the sink's too) puts them: the
+    lifecycle believes no JOB_DONE that names another place, and the HTTP
+    API serves them from the store alone.
     Job state lives in the job store; the scheduler decides dispatch; the
     lifecycle holds the rules that join the two and says what to send, so
     each handler here receives a message and hands it on. After every
@@ -35,6 +38,7 @@
 #include "options.h"
 #include "proto.h"
 #include "scheduler.h"
+#include "store.h"
 #include "wire.h"
 
 #define VENTILATOR_DISPATCH PROTO_DISPATCH_ENDPOINT
@@ -55,6 +59,7 @@ static struct {
     const char *events_endpoint;
     const char *sink_endpoint;
     const char *data_dir;
+    const char *store_url;   // where the sink puts results
     const char *cert;        // our secret certificate
     const char *sink_key;    // the sink's public certificate
     const char *allowed_dir; // certificates of the clients we accept
@@ -71,6 +76,7 @@ static struct {
     .events_endpoint = VENTILATOR_EVENTS,
     .sink_endpoint = VENTILATOR_SINK,
     .data_dir = VENTILATOR_DATA_DIR,
+    .store_url = PROTO_STORE_URL,
     .cert = PROTO_VENTILATOR_CERT,
     .sink_key = PROTO_SINK_KEY,
     .allowed_dir = PROTO_ALLOWED_DIR,
@@ -94,6 +100,9 @@ static const options_spec_t s_option_table[] = {
                   "the sink's results endpoint, for cancellations"),
     OPTIONS_TEXT ("data-dir", &s_options.data_dir, "DIR", "PDFPIPE_DATA_DIR",
                   "where the job database lives"),
+    OPTIONS_TEXT ("store", &s_options.store_url, "URL", "PDFPIPE_STORE",
+                  "where the sink puts finished PDFs (the sink's\n"
+                  "--store): results are served from there only"),
     OPTIONS_TEXT ("cert", &s_options.cert, "FILE", "PDFPIPE_CERT",
                   "our secret certificate (pdfpipe keygen)"),
     OPTIONS_TEXT ("sink-key", &s_options.sink_key, "FILE", "PDFPIPE_SINK_KEY",
@@ -229,6 +238,7 @@ main (int argc, char *argv[])
 
     int rc = 1;
     s_ventilator_t self = {NULL, NULL, ""};
+    store_t *results = NULL;
     jobstore_t *jobstore = NULL;
     scheduler_t *scheduler = NULL;
     httpapi_t *httpapi = NULL;
@@ -246,6 +256,9 @@ main (int argc, char *argv[])
     //  The sink connects to events with its key.
     if (curve_check_allowed (self.curve, self.sink_key, "sink",
                              s_options.sink_key) == -1)
+        goto cleanup;
+    results = store_new (s_options.store_url);
+    if (!results)
         goto cleanup;
     jobstore = jobstore_open (s_options.data_dir);
     if (!jobstore)
@@ -286,22 +299,24 @@ main (int argc, char *argv[])
     api = zsock_new_pull ("@" VENTILATOR_API_ENDPOINT);
     assert (api);
     lifecycle_sender_t sender = {s_send, dispatch, s_send, sink};
-    self.lifecycle = lifecycle_new (jobstore, scheduler, &sender);
+    self.lifecycle = lifecycle_new (jobstore, scheduler, &sender, results);
 
     httpapi_config_t http_config = {
         .port = (uint16_t)s_options.http_port,
         .address = s_options.http_address,
         .data_dir = s_options.data_dir,
+        .store_url = s_options.store_url,
         .max_body_bytes = (size_t)s_options.max_body_mb * 1024 * 1024,
         .notify_endpoint = VENTILATOR_API_ENDPOINT,
     };
     httpapi = httpapi_new (&http_config);
     if (!httpapi)
         goto cleanup;
-    log_info ("API at http://%s:%u/ dispatch=%s events=%s sink=%s data=%s",
+    log_info ("API at http://%s:%u/ dispatch=%s events=%s sink=%s data=%s "
+              "store=%s",
               s_options.http_address, httpapi_port (httpapi),
               s_options.dispatch_endpoint, s_options.events_endpoint,
-              s_options.sink_endpoint, s_options.data_dir);
+              s_options.sink_endpoint, s_options.data_dir, store_url (results));
 
     //  Jobs accepted before a restart carry on where they stopped.
     lifecycle_load_active (self.lifecycle);
@@ -326,6 +341,7 @@ cleanup:
     zsock_destroy (&dispatch);
     scheduler_destroy (&scheduler);
     jobstore_destroy (&jobstore);
+    store_destroy (&results);
     curve_destroy (&self.curve);
     return rc;
 }

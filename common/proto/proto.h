@@ -36,6 +36,12 @@
 //  QUERY.
 #define PROTO_RESULTS_ENDPOINT "tcp://127.0.0.1:5559"
 
+//  -- Results ----------------------------------------------------------------
+//  Where finished PDFs go (common/store): the sink puts them there, and the
+//  ventilator, given the same URL, serves them from there and believes no
+//  other location.
+#define PROTO_STORE_URL "file://./pdfpipe-data/out"
+
 //  -- Keys (common/proto/curve) ----------------------------------------------
 //  Every process's ZeroMQ sockets use CURVE. The default files are where
 //  run.sh makes them on first start: each process's secret certificate

@@ -131,8 +131,11 @@ class Pipeline:
     """The three kinds of process, on loopback with fresh ports and dirs."""
 
     def __init__(self, workers=2, ventilator_args=(), sink_args=(),
-                 worker_args=()):
+                 worker_args=(), store=None):
+        """store is the result store's URL for both the sink and the
+        ventilator (--store); by default a directory of the pipeline's."""
         self.dir = tempfile.mkdtemp(prefix="pdfpipe-e2e-")
+        self.store = store or "file://" + os.path.join(self.dir, "out")
         self.http_port = free_port()
         self.dispatch = "tcp://127.0.0.1:%d" % free_port()
         self.events = "tcp://127.0.0.1:%d" % free_port()
@@ -170,6 +173,7 @@ class Pipeline:
             "--dispatch", self.dispatch, "--events", self.events,
             "--sink", self.results,
             "--data-dir", os.path.join(self.dir, "ventilator"),
+            "--store", self.store,
         ] + self.keys.ventilator_args() + self.ventilator_args)
         self.wait_healthy()
 
@@ -177,7 +181,7 @@ class Pipeline:
         self.sink = self._spawn("sink", [
             SINK, "--results", self.results, "--events", self.events,
             "--spool", os.path.join(self.dir, "spool"),
-            "--store", "file://" + os.path.join(self.dir, "out"),
+            "--store", self.store,
         ] + self.keys.sink_args() + self.sink_args)
 
     def add_worker(self, argv=None, cert="worker"):

@@ -260,8 +260,7 @@ class RecoveryTest(unittest.TestCase):
 
     def test_full_store_fails_the_job_and_keeps_results(self):
         store = self.small_tmpfs()
-        with Pipeline(workers=2, sink_args=["--store",
-                                            "file://" + store]) as pipe:
+        with Pipeline(workers=2, store="file://" + store) as pipe:
             before = pipe.submit(marker_job(50, chunk_pages=25))
             self.assert_done_and_correct(pipe, before, 50)
             big = pipe.submit(marker_job(20000, chunk_pages=500))

@@ -123,8 +123,8 @@ class S3Test(unittest.TestCase):
         self.tmp.cleanup()
 
     def pipeline(self, workers=2):
-        return Pipeline(workers=workers, sink_args=[
-            "--store", "s3://%s/%s" % (BUCKET, PREFIX)])
+        return Pipeline(workers=workers,
+                        store="s3://%s/%s" % (BUCKET, PREFIX))
 
     def download(self, key):
         return self.moto.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
@@ -401,8 +401,8 @@ class PresignedDownloadTest(unittest.TestCase):
         try:
             env = moto.environment()
             env["PDFPIPE_S3_PRESIGN_EXPIRES"] = "900"
-            with environment(env), Pipeline(workers=1, sink_args=[
-                    "--store", "s3://%s/%s" % (BUCKET, PREFIX)]) as pipe:
+            with environment(env), Pipeline(
+                    workers=1, store="s3://%s/%s" % (BUCKET, PREFIX)) as pipe:
                 job = marker_job(300, chunk_pages=100)
                 job["output"] = {"filename": "Quarterly report.pdf"}
                 job_id = pipe.submit(job)

@@ -67,6 +67,11 @@ class ForgedEventsTest(unittest.TestCase):
     def test_job_done_with_a_workers_key_is_refused(self):
         self._forge("worker", "refused JOB_DONE from key=")
 
+    def test_job_done_with_the_sinks_key_cannot_name_the_location(self):
+        # Whoever holds the sink's key still cannot point a result at a
+        # file or bucket of their choosing.
+        self._forge("sink", "ignored JOB_DONE naming")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
