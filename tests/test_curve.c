@@ -175,7 +175,7 @@ test_key_load_refuses_what_is_not_a_certificate (void **state)
     char error[CURVE_ERROR_MAX];
     char *missing = testdir_join (fixture->dir, "missing.cert");
     assert_int_equal (curve_key_load (missing, key, error), -1);
-    assert_non_null (strstr (error, "no such file"));
+    assert_non_null (strstr (error, "No such file"));
     char *junk = testdir_join (fixture->dir, "junk.cert");
     FILE *file = fopen (junk, "w");
     fputs ("not a certificate\n", file);

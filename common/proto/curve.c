@@ -26,6 +26,9 @@
 
 #define S_KEY_BYTES 32
 #define S_KEY_TEXT_LENGTH (CURVE_KEY_TEXT_SIZE - 1)
+//  A certificate file is a few hundred bytes; anything this large is not
+//  one.
+#define S_CERT_BYTES_MAX 65536
 //  Handshake events a socket's monitor reports to the watcher.
 #define S_MONITOR_EVENTS                                                       \
     (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |    \
@@ -133,23 +136,47 @@ cleanup:
     return rc;
 }
 
-//  zcert_load takes a file that holds no certificate for one with the
-//  public key 0, so check what it found.
+//  Read a certificate file (ZPL, as zcert_save writes it: curve/public-key
+//  and, in a secret file, curve/secret-key, Z85). zcert_load would do, but
+//  it leaks when a file is not ZPL, and reads a "<path>_secret" beside the
+//  file when there is one; this reads the one file named. A missing
+//  secret key is left as zeros. NULL with error filled when path holds no
+//  certificate.
 static zcert_t *
 s_cert_load (const char *path, char *error)
 {
-    zcert_t *cert = zsys_file_exists (path) ? zcert_load (path) : NULL;
-    if (!cert) {
-        snprintf (error, CURVE_ERROR_MAX, "cannot read a certificate from %s%s",
-                  path, zsys_file_exists (path) ? "" : ": no such file");
+    struct stat info;
+    const char *unreadable = NULL;
+    if (stat (path, &info) == -1)
+        unreadable = strerror (errno);
+    else if (!S_ISREG (info.st_mode))
+        unreadable = "not a file";
+    else if (info.st_size > S_CERT_BYTES_MAX)
+        unreadable = "too large for a certificate";
+    if (unreadable) {
+        snprintf (error, CURVE_ERROR_MAX,
+                  "cannot read a certificate from %s: %s", path, unreadable);
         return NULL;
     }
-    static const byte zero[S_KEY_BYTES] = {0};
-    if (memcmp (zcert_public_key (cert), zero, S_KEY_BYTES) == 0) {
+    zchunk_t *chunk = zchunk_slurp (path, S_CERT_BYTES_MAX);
+    zconfig_t *root = chunk ? zconfig_chunk_load (chunk) : NULL;
+    const char *public_text =
+        root ? zconfig_get (root, "/curve/public-key", NULL) : NULL;
+    const char *secret_text =
+        root ? zconfig_get (root, "/curve/secret-key", NULL) : NULL;
+    byte public_key[S_KEY_BYTES] = {0}, secret_key[S_KEY_BYTES] = {0};
+    zcert_t *cert = NULL;
+    if (public_text && strlen (public_text) == S_KEY_TEXT_LENGTH &&
+        zmq_z85_decode (public_key, public_text) &&
+        (!secret_text || (strlen (secret_text) == S_KEY_TEXT_LENGTH &&
+                          zmq_z85_decode (secret_key, secret_text))))
+        cert = zcert_new_from (public_key, secret_key);
+    else
         snprintf (error, CURVE_ERROR_MAX,
-                  "%s is not a CURVE certificate (no curve/public-key)", path);
-        zcert_destroy (&cert);
-    }
+                  "%s is not a CURVE certificate (no valid curve/public-key)",
+                  path);
+    zconfig_destroy (&root);
+    zchunk_destroy (&chunk);
     return cert;
 }
 
