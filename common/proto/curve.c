@@ -1,8 +1,8 @@
 /*  curve - CURVE security on every network socket pdfpipe opens.
 
     Three parts: the key files (curve_keygen, curve_key_load, and the
-    process's certificate in curve_new); the sockets (curve_server and
-    curve_client set the options, and register the socket's monitor with
+    process's certificate in curve_new); the sockets (curve_bind and
+    curve_connect set the options, and register the socket's monitor with
     the watcher, an actor that logs refused handshakes); and the
     per-message checks (curve_allow_worker, curve_allow_key), which keep
     a short-lived verdict per key so the allowed directory is read at most
