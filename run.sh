@@ -21,6 +21,12 @@
 # ASan+UBSan build, PDFPIPE_S3_PORT (9000) and PDFPIPE_S3_SERVER (moto or
 # s3rver) for --s3, CI=true: a skipped core test path fails the run (see
 # scripts/test_summary.py).
+#
+# The processes talk over CURVE: on first start run.sh makes a key pair
+# each for the ventilator, the sink and the workers under
+# $PDFPIPE_DATA_DIR/keys, and puts their public certificates in
+# keys/allowed, the directory the ventilator and the sink accept clients
+# from (docs/operations.md, "Keys and who may connect").
 # SPDX-License-Identifier: MPL-2.0
 set -euo pipefail
 
@@ -34,9 +40,10 @@ S3=0
 S3_PORT=${PDFPIPE_S3_PORT:-9000}
 S3_BUCKET=pdfpipe-local
 STORE="file://$DATA_DIR/out"
+KEYS_DIR=$DATA_DIR/keys
 
 usage() {
-    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # compile DIR [CMAKE OPTIONS...]: configure and build the project in DIR.
@@ -91,12 +98,26 @@ stop_all() {
     PIDS=()
 }
 
+# The key pairs, made once: a key that exists is kept, and one whose
+# certificate was taken out of keys/allowed (revoked) is not put back.
+make_keys() {
+    local name
+    mkdir -p "$KEYS_DIR/allowed"
+    for name in ventilator sink worker; do
+        if [ ! -e "$KEYS_DIR/$name.secret" ]; then
+            "$BUILD_DIR/cli/pdfpipe" keygen "$name" "$KEYS_DIR" >/dev/null
+            cp "$KEYS_DIR/$name.cert" "$KEYS_DIR/allowed/"
+        fi
+    done
+}
+
 # Start the three kinds of process in the background of this shell. With a
 # log directory as argument, each process logs to a file there instead of
 # the terminal.
 start_pipeline() {
     local logs=${1:-}
     mkdir -p "$DATA_DIR"
+    make_keys
     if [ -n "$logs" ]; then
         mkdir -p "$logs"
         exec 3>"$logs/sink.log" 4>"$logs/ventilator.log" 5>"$logs/workers.log"
@@ -104,21 +125,30 @@ start_pipeline() {
         exec 3>&2 4>&2 5>&2
     fi
     "$BUILD_DIR/sink/pdfpipe-sink" --spool "$DATA_DIR/spool" \
-        --store "$STORE" 2>&3 &
+        --store "$STORE" --cert "$KEYS_DIR/sink.secret" \
+        --ventilator-key "$KEYS_DIR/ventilator.cert" \
+        --allowed-dir "$KEYS_DIR/allowed" 2>&3 &
     PIDS+=($!)
     "$BUILD_DIR/ventilator/pdfpipe-ventilator" --http-port "$HTTP_PORT" \
-        --data-dir "$DATA_DIR/ventilator" 2>&4 &
+        --data-dir "$DATA_DIR/ventilator" --store "$STORE" \
+        --cert "$KEYS_DIR/ventilator.secret" \
+        --sink-key "$KEYS_DIR/sink.cert" \
+        --allowed-dir "$KEYS_DIR/allowed" 2>&4 &
     PIDS+=($!)
     local n
     for ((n = 1; n <= WORKERS; n++)); do
-        "$BUILD_DIR/worker/pdfpipe-worker" --name "worker-$n" 2>&5 &
+        "$BUILD_DIR/worker/pdfpipe-worker" --name "worker-$n" \
+            --cert "$KEYS_DIR/worker.secret" \
+            --ventilator-key "$KEYS_DIR/ventilator.cert" \
+            --sink-key "$KEYS_DIR/sink.cert" 2>&5 &
         PIDS+=($!)
     done
     exec 3>&- 4>&- 5>&-
 }
 
 # With --s3: a local S3 server on loopback with one bucket, which the sink
-# uploads to and the ventilator signs download links for: moto_server
+# uploads to and the ventilator signs download links for (both are given
+# the same --store): moto_server
 # where it is installed, else s3rver (from npm, into tools/s3rver, by
 # scripts/install-deps.sh); PDFPIPE_S3_SERVER=moto or =s3rver picks one.
 # Neither checks these signatures (s3rver knows only the key S3RVER), so

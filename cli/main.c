@@ -15,6 +15,7 @@
 */
 #include "apiclient.h"
 #include "apireply.h"
+#include "curve.h"
 #include "jobbody.h"
 #include "options.h"
 #include "progressbar.h"
@@ -68,8 +69,9 @@ enum {
 typedef struct {
     const char *url; // --url; NULL for the default
     const char *command;
-    const char *operand; // JOB.json or ID
-    const char *output;  // -o
+    const char *operand;  // JOB.json, ID or (keygen) NAME
+    const char *operand2; // (keygen) DIR
+    const char *output;   // -o
     bool wait;
     const char *records;             // --records FILE; NULL without
     records_format_t records_format; // given or guessed from the name
@@ -78,7 +80,11 @@ typedef struct {
 
 typedef struct {
     const char *name;
+    //  client is NULL for a command that does not talk to the API.
     int (*run) (apiclient_t *client, const s_options_t *options);
+    const char *operands; // what it takes, for usage errors
+    int operand_count;    // 1 or 2
+    bool local;           // needs no API
     bool takes_wait;
     bool takes_records; // --records and the options that go with it
     bool takes_output;
@@ -115,6 +121,16 @@ s_usage (FILE *stream)
         "        Download a finished job's PDF to OUT.pdf and print OUT.pdf.\n"
         "  cancel ID\n"
         "        Cancel a job and print the state it is left in.\n"
+        "  keygen NAME DIR\n"
+        "        Make a CURVE key pair for a pdfpipe process or worker host "
+        "and\n"
+        "        print the paths of its two files: DIR/NAME.cert, the "
+        "public\n"
+        "        certificate to copy to the peers that must accept NAME, "
+        "and\n"
+        "        DIR/NAME.secret, which stays on NAME's host, readable by "
+        "its\n"
+        "        owner only. Never replaces a key (docs/operations.md).\n"
         "\n"
         "Options:\n"
         "  -u, --url URL      the API; default $PDFPIPE_URL, else\n"
@@ -705,11 +721,29 @@ s_cancel (apiclient_t *client, const s_options_t *options)
     return exit_code;
 }
 
+//  Make a key pair (curve_keygen); no API involved.
+static int
+s_keygen (apiclient_t *client, const s_options_t *options)
+{
+    (void)client;
+    char error[CURVE_ERROR_MAX];
+    if (curve_keygen (options->operand, options->operand2, error) == -1) {
+        s_error ("%s", error);
+        return EXIT_ERROR;
+    }
+    printf ("%s/%s" CURVE_PUBLIC_SUFFIX "\n%s/%s" CURVE_SECRET_SUFFIX "\n",
+            options->operand2, options->operand, options->operand2,
+            options->operand);
+    return EXIT_OK;
+}
+
 static const s_command_t s_commands[] = {
-    {"submit", s_submit, true, true, true, false},
-    {"status", s_status, false, false, false, false},
-    {"get", s_get, false, false, true, true},
-    {"cancel", s_cancel, false, false, false, false},
+    {"submit", s_submit, "a job document", 1, false, true, true, true, false},
+    {"status", s_status, "a job id", 1, false, false, false, false, false},
+    {"get", s_get, "a job id", 1, false, false, false, true, true},
+    {"cancel", s_cancel, "a job id", 1, false, false, false, false, false},
+    {"keygen", s_keygen, "a key name and a directory", 2, true, false, false,
+     false, false},
 };
 
 static const s_command_t *
@@ -790,6 +824,24 @@ s_parse_records (s_options_t *options, const s_command_t *command,
     return S_CONTINUE;
 }
 
+//  Take operand as the command's next one. Returns S_CONTINUE, or
+//  EXIT_USAGE after saying there is one too many.
+static int
+s_add_operand (s_options_t *options, const s_command_t *command,
+               const char *operand)
+{
+    if (!options->operand)
+        options->operand = operand;
+    else if (command->operand_count == 2 && !options->operand2)
+        options->operand2 = operand;
+    else {
+        s_usage_error ("%s takes %s; \"%s\" is one too many", command->name,
+                       command->operands, operand);
+        return EXIT_USAGE;
+    }
+    return S_CONTINUE;
+}
+
 //  Fill options from the command line. Global options come before the
 //  command; the command's own options may come before or after its
 //  operand. Returns S_CONTINUE to run the command, or else the exit status
@@ -861,12 +913,8 @@ s_parse (int argc, char **argv, s_options_t *options,
             break;
         switch (option) {
         case 1:
-            if (options->operand) {
-                s_usage_error ("%s takes one argument; \"%s\" is one too many",
-                               command->name, optarg);
+            if (s_add_operand (options, command, optarg) != S_CONTINUE)
                 return EXIT_USAGE;
-            }
-            options->operand = optarg;
             break;
         case 'u':
             options->url = optarg;
@@ -900,18 +948,14 @@ s_parse (int argc, char **argv, s_options_t *options,
         }
     }
     //  Whatever follows "--" is an operand too.
-    for (; optind < command_argc; optind++) {
-        if (options->operand) {
-            s_usage_error ("%s takes one argument; \"%s\" is one too many",
-                           command->name, command_argv[optind]);
+    for (; optind < command_argc; optind++)
+        if (s_add_operand (options, command, command_argv[optind]) !=
+            S_CONTINUE)
             return EXIT_USAGE;
-        }
-        options->operand = command_argv[optind];
-    }
 
-    if (!options->operand) {
-        s_usage_error ("%s needs %s", command->name,
-                       command->takes_wait ? "a job document" : "a job id");
+    if (!options->operand ||
+        (command->operand_count == 2 && !options->operand2)) {
+        s_usage_error ("%s needs %s", command->name, command->operands);
         return EXIT_USAGE;
     }
     if (options->wait && !command->takes_wait) {
@@ -967,6 +1011,11 @@ main (int argc, char **argv)
     int exit_code = s_parse (argc, argv, &options, &command);
     if (exit_code != S_CONTINUE)
         return exit_code;
+    if (command->local) {
+        exit_code = command->run (NULL, &options);
+        return fflush (stdout) == 0 && !ferror (stdout) ? exit_code
+                                                        : EXIT_ERROR;
+    }
 
     char *url = options.url ? strdup (options.url) : s_default_url ();
     if (!url) {

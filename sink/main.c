@@ -12,6 +12,12 @@
     result goes (a merge or store cut short by a crash starts again from
     the spool).
 
+    Both sockets use CURVE (common/proto/curve): results lets in the
+    clients whose public certificates are in the allowed directory, and
+    each message's key is checked too: RESULT only from a worker's key
+    that is still allowed, CANCEL, QUERY and OUTPUT only from the
+    ventilator's.
+
     SPDX-License-Identifier: MPL-2.0
 */
 #include <czmq.h>
@@ -19,6 +25,7 @@
 #include <stdlib.h>
 
 #include "collector.h"
+#include "curve.h"
 #include "finisher.h"
 #include "log.h"
 #include "options.h"
@@ -29,7 +36,6 @@
 #define S_RESULTS_DEFAULT PROTO_RESULTS_ENDPOINT
 #define S_EVENTS_DEFAULT PROTO_EVENTS_ENDPOINT
 #define S_SPOOL_DEFAULT "./pdfpipe-data/spool"
-#define S_STORE_DEFAULT "file://./pdfpipe-data/out"
 //  Results waiting in the sink: each may be a large PDF, so keep few and
 //  let the workers' sockets hold the rest.
 #define S_RESULTS_RCVHWM 16
@@ -40,15 +46,35 @@
 //  czmq's signal handler only sets a flag, which zloop reads between polls:
 //  a SIGTERM that lands just before zloop enters its poll would wait for
 //  the poll to time out, an hour when no timer is set. A short timer bounds
-//  how long a stop request can go unnoticed.
-#define S_SIGNAL_CHECK_MS 500
+//  how long a stop request can go unnoticed; it also connects to the
+//  ventilator again when it refused our key (curve_retry).
+#define S_TICK_MS 500
 
 typedef struct {
     collector_t *collector;
     finisher_t *finisher;
     zsock_t *events;
     reporter_t *reporter;
+    curve_t *curve;
+    char ventilator_key[CURVE_KEY_TEXT_SIZE]; // sends CANCEL, QUERY, OUTPUT
 } s_sink_t;
+
+//  CANCEL, QUERY and OUTPUT: the ventilator's to send.
+static void
+s_on_control (s_sink_t *self, wire_t *msg)
+{
+    if (!curve_allow_key (self->curve, wire_user_id (msg), self->ventilator_key,
+                          "ventilator", wire_command (msg), wire_peer (msg)))
+        return;
+    if (wire_id (msg) == WIRE_OUTPUT)
+        finisher_output (self->finisher, wire_job_id (msg), wire_key (msg),
+                         wire_filename (msg));
+    else if (wire_id (msg) == WIRE_CANCEL) {
+        finisher_cancel (self->finisher, wire_job_id (msg));
+        collector_cancel (self->collector, wire_job_id (msg));
+    } else
+        reporter_query (self->reporter, wire_job_id (msg));
+}
 
 static int
 s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
@@ -58,16 +84,15 @@ s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
     wire_t *msg = wire_recv (reader);
     if (!msg)
         return 0;
-    if (wire_id (msg) == WIRE_RESULT)
-        reporter_result (self->reporter, msg);
-    else if (wire_id (msg) == WIRE_OUTPUT)
-        finisher_output (self->finisher, wire_job_id (msg), wire_key (msg),
-                         wire_filename (msg));
-    else if (wire_id (msg) == WIRE_CANCEL) {
-        finisher_cancel (self->finisher, wire_job_id (msg));
-        collector_cancel (self->collector, wire_job_id (msg));
-    } else if (wire_id (msg) == WIRE_QUERY)
-        reporter_query (self->reporter, wire_job_id (msg));
+    wire_id_t id = wire_id (msg);
+    if (id == WIRE_RESULT) {
+        //  Only from a worker whose certificate is still allowed.
+        if (curve_allow_worker (self->curve, wire_user_id (msg),
+                                wire_command (msg), wire_peer (msg),
+                                zclock_mono ()))
+            reporter_result (self->reporter, msg);
+    } else if (id == WIRE_OUTPUT || id == WIRE_CANCEL || id == WIRE_QUERY)
+        s_on_control (self, msg);
     else
         log_warning ("dropped %s: not a message for the sink",
                      wire_command (msg));
@@ -88,11 +113,12 @@ s_on_finisher (zloop_t *loop, zsock_t *reader, void *arg)
 }
 
 static int
-s_on_signal_check (zloop_t *loop, int timer_id, void *arg)
+s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    (void) timer_id;
-    (void) arg;
+    (void)loop;
+    (void)timer_id;
+    s_sink_t *self = arg;
+    curve_retry (self->curve, zclock_mono ());
     return 0;
 }
 
@@ -102,7 +128,10 @@ main (int argc, char *argv[])
     const char *results_endpoint = S_RESULTS_DEFAULT;
     const char *events_endpoint = S_EVENTS_DEFAULT;
     const char *spool_dir = S_SPOOL_DEFAULT;
-    const char *store_url = S_STORE_DEFAULT;
+    const char *store_url = PROTO_STORE_URL;
+    const char *cert = PROTO_SINK_CERT;
+    const char *ventilator_key = PROTO_VENTILATOR_KEY;
+    const char *allowed_dir = PROTO_ALLOWED_DIR;
     bool verbose = false;
     const options_spec_t options[] = {
         OPTIONS_TEXT ("results", &results_endpoint, "ENDPOINT",
@@ -114,6 +143,15 @@ main (int argc, char *argv[])
         OPTIONS_TEXT ("store", &store_url, "URL", "PDFPIPE_STORE",
                       "where finished PDFs go: file://DIR, DIR or\n"
                       "s3://BUCKET[/PREFIX] (see docs/operations.md)"),
+        OPTIONS_TEXT ("cert", &cert, "FILE", "PDFPIPE_CERT",
+                      "our secret certificate (pdfpipe keygen)"),
+        OPTIONS_TEXT ("ventilator-key", &ventilator_key, "FILE",
+                      "PDFPIPE_VENTILATOR_KEY",
+                      "the ventilator's public certificate"),
+        OPTIONS_TEXT ("allowed-dir", &allowed_dir, "DIR", "PDFPIPE_ALLOWED_DIR",
+                      "public certificates of the workers (and the\n"
+                      "ventilator) allowed to connect; read again when it\n"
+                      "changes"),
         OPTIONS_FLAG ("verbose", 'v', &verbose, "print debug lines"),
         OPTIONS_END,
     };
@@ -130,9 +168,21 @@ main (int argc, char *argv[])
     log_init ("pdfpipe-sink", verbose);
 
     int rc = EXIT_FAILURE;
-    s_sink_t sink = {NULL, NULL, NULL, NULL};
+    s_sink_t sink = {NULL, NULL, NULL, NULL, NULL, ""};
     zsock_t *results = NULL;
     zloop_t *loop = NULL;
+    char error[CURVE_ERROR_MAX];
+    sink.curve = curve_new (cert, allowed_dir);
+    if (!sink.curve)
+        goto cleanup;
+    if (curve_key_load (ventilator_key, sink.ventilator_key, error) == -1) {
+        log_error ("--ventilator-key: %s", error);
+        goto cleanup;
+    }
+    //  The ventilator connects to results with its key.
+    if (curve_check_allowed (sink.curve, sink.ventilator_key, "ventilator",
+                             ventilator_key) == -1)
+        goto cleanup;
     sink.collector = collector_new (spool_dir);
     if (!sink.collector)
         goto cleanup;
@@ -143,22 +193,18 @@ main (int argc, char *argv[])
     zsock_set_rcvhwm (results, S_RESULTS_RCVHWM);
     //  A frame over the chunk limit is refused by ZeroMQ itself, before it
     //  takes any memory.
-    zsock_set_maxmsgsize (results, (int)PROTO_RESULT_BYTES_MAX);
-    if (zsock_bind (results, "%s", results_endpoint) == -1) {
-        log_error ("cannot bind results endpoint %s: %s", results_endpoint,
-                   zmq_strerror (zmq_errno ()));
+    if (curve_bind (sink.curve, results, "results", results_endpoint,
+                    (int64_t)PROTO_RESULT_BYTES_MAX))
         goto cleanup;
-    }
     sink.events = zsock_new (ZMQ_PUSH);
     zsock_set_sndhwm (sink.events, S_EVENTS_SNDHWM);
     zsock_set_sndtimeo (sink.events, S_EVENTS_SNDTIMEO_MS);
     zsock_set_heartbeat_ivl (sink.events, PROTO_ZMTP_HEARTBEAT_IVL_MS);
     zsock_set_heartbeat_timeout (sink.events, PROTO_ZMTP_HEARTBEAT_TIMEOUT_MS);
-    if (zsock_connect (sink.events, "%s", events_endpoint) == -1) {
-        log_error ("cannot connect to events endpoint %s: %s", events_endpoint,
-                   zmq_strerror (zmq_errno ()));
+    if (curve_connect (sink.curve, sink.events, "the ventilator",
+                       sink.ventilator_key, events_endpoint,
+                       PROTO_CONTROL_BYTES_MAX))
         goto cleanup;
-    }
     sink.reporter = reporter_new (sink.collector, sink.finisher, sink.events);
     if (!sink.reporter)
         goto cleanup;
@@ -169,7 +215,7 @@ main (int argc, char *argv[])
     loop = zloop_new ();
     zloop_reader (loop, results, s_on_result, &sink);
     zloop_reader (loop, finisher_sock (sink.finisher), s_on_finisher, &sink);
-    zloop_timer (loop, S_SIGNAL_CHECK_MS, 0, s_on_signal_check, NULL);
+    zloop_timer (loop, S_TICK_MS, 0, s_on_tick, &sink);
     zloop_start (loop);
     log_info ("shutting down%s", finisher_busy (sink.finisher)
                                      ? ": waiting for the merge in progress"
@@ -183,5 +229,6 @@ cleanup:
     zsock_destroy (&results);
     finisher_destroy (&sink.finisher);
     collector_destroy (&sink.collector);
+    curve_destroy (&sink.curve);
     return rc;
 }

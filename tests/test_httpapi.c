@@ -70,6 +70,7 @@ typedef struct {
     char *jobs_dir;       // data_dir/jobs
     char *spool_dir;      // data_dir/uploads
     uint64_t min_free_bytes;
+    char *store_url;      // where results are: file://<data_dir>/out
     char endpoint[64];
     zsock_t *pull;
     httpapi_t *api;
@@ -113,6 +114,7 @@ s_setup (void **state)
     assert_non_null (fixture->pull);
     assert_int_equal (zsock_bind (fixture->pull, "%s", fixture->endpoint), 0);
     zsock_set_rcvtimeo (fixture->pull, S_RECEIVE_TIMEOUT_MS);
+    fixture->store_url = zsys_sprintf ("file://%s/out", fixture->data_dir);
     httpapi_config_t config = {
         .port = 0,
         .address = "127.0.0.1",
@@ -121,6 +123,7 @@ s_setup (void **state)
         .spool_dir = fixture->spool_dir,
         .min_free_bytes = fixture->min_free_bytes,
         .uploads_max = S_UPLOADS_MAX,
+        .store_url = fixture->store_url,
         .max_body_bytes = S_MAX_BODY_BYTES,
         .notify_endpoint = fixture->endpoint,
     };
@@ -142,6 +145,7 @@ s_teardown (void **state)
     free (fixture->jobs_dir);
     free (fixture->spool_dir);
     testdir_destroy (&fixture->testdir);
+    zstr_free (&fixture->store_url);
     free (fixture);
     return 0;
 }
@@ -627,18 +631,29 @@ test_delete_cancels_and_notifies (void **state)
     free (id);
 }
 
+//  The file the result of job id is in: <data_dir>/out/<id>.pdf, where the
+//  fixture's store puts its default output key. Caller frees.
+static char *
+s_result_file (s_fixture_t *fixture, const char *id, const char *content)
+{
+    char *dir = zsys_sprintf ("%s/out", fixture->data_dir);
+    assert_int_equal (zsys_dir_create ("%s", dir), 0);
+    char *path = zsys_sprintf ("%s/%s.pdf", dir, id);
+    testfile_write (path, content, strlen (content));
+    zstr_free (&dir);
+    return path;
+}
+
 static void
 test_result_of_done_job_is_streamed (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     char *id = s_submit (fixture);
-    char file_path[128];
-    snprintf (file_path, sizeof (file_path), "%s/result.pdf",
-              fixture->data_dir);
     const char content[] = "%PDF-1.4\n% not really a PDF\n%%EOF\n";
-    testfile_write (file_path, content, sizeof (content) - 1);
+    char *file_path = s_result_file (fixture, id, content);
     char location[160];
     snprintf (location, sizeof (location), "file://%s", file_path);
+    zstr_free (&file_path);
     jobstore_t *store = jobstore_open (fixture->data_dir);
     assert_int_equal (
         jobstore_set_result (store, id, location, sizeof (content) - 1), 0);
@@ -676,12 +691,17 @@ test_result_of_done_job_is_streamed (void **state)
     free (id);
 }
 
-//  Start the API again on the same data directory, so that it reads the
-//  environment again.
+//  Start the API again on the same data directory with results in
+//  store_url (NULL: where they were), so that it reads the environment
+//  and the fixture's settings again.
 static void
-s_restart_api (s_fixture_t *fixture)
+s_restart_api (s_fixture_t *fixture, const char *store_url)
 {
     httpapi_destroy (&fixture->api);
+    if (store_url) {
+        zstr_free (&fixture->store_url);
+        fixture->store_url = strdup (store_url);
+    }
     httpapi_config_t config = {
         .port = 0,
         .address = "127.0.0.1",
@@ -690,6 +710,7 @@ s_restart_api (s_fixture_t *fixture)
         .spool_dir = fixture->spool_dir,
         .min_free_bytes = fixture->min_free_bytes,
         .uploads_max = S_UPLOADS_MAX,
+        .store_url = fixture->store_url,
         .max_body_bytes = S_MAX_BODY_BYTES,
         .notify_endpoint = fixture->endpoint,
     };
@@ -730,13 +751,17 @@ test_result_in_s3_redirects_to_a_presigned_url (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     s_set_s3_environment (true);
-    s_restart_api (fixture);
-    char *id = s_done_job (fixture, "s3://pdfpipe-bucket/out/x.pdf");
+    s_restart_api (fixture, "s3://pdfpipe-bucket/out");
+    //  Whatever location was recorded, the link is for the store's bucket
+    //  and prefix.
+    char *id = s_done_job (fixture, "s3://other-bucket/secret.pdf");
     char path[128];
     snprintf (path, sizeof (path), "/v1/jobs/%s/result", id);
-    const char *expected_start =
-        "http://127.0.0.1:9/pdfpipe-bucket/out/x.pdf?X-Amz-Algorithm=AWS4-"
-        "HMAC-SHA256&X-Amz-Credential=AKIDTEST%2F";
+    char expected_start[256];
+    snprintf (expected_start, sizeof (expected_start),
+              "http://127.0.0.1:9/pdfpipe-bucket/out/%s.pdf?X-Amz-Algorithm="
+              "AWS4-HMAC-SHA256&X-Amz-Credential=AKIDTEST%%2F",
+              id);
     for (int head = 0; head < 2; head++) {
         s_reply_t reply =
             s_request (fixture, head ? "HEAD" : "GET", path, NULL, NULL);
@@ -783,22 +808,40 @@ test_result_in_s3_redirects_to_a_presigned_url (void **state)
 }
 
 static void
-test_result_in_s3_without_credentials_is_500 (void **state)
+test_s3_result_store_needs_credentials_to_start (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     s_set_s3_environment (false);
-    s_restart_api (fixture);
-    char *id = s_done_job (fixture, "s3://pdfpipe-bucket/out/x.pdf");
+    httpapi_config_t config = {
+        .port = 0,
+        .address = "127.0.0.1",
+        .data_dir = fixture->data_dir,
+        .jobs_dir = fixture->jobs_dir,
+        .spool_dir = fixture->spool_dir,
+        .store_url = "s3://pdfpipe-bucket/out",
+        .notify_endpoint = fixture->endpoint,
+    };
+    assert_null (httpapi_new (&config));
+}
+
+static void
+test_recorded_location_is_never_served (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    //  A location a forged JOB_DONE once recorded: the result is looked
+    //  for in the store only, and is not there.
+    char *id = s_done_job (fixture, "file:///etc/passwd");
     char path[128];
     snprintf (path, sizeof (path), "/v1/jobs/%s/result", id);
     s_reply_t reply = s_request (fixture, "GET", path, NULL, NULL);
-    s_expect_error (&reply, 500, "no download link");
+    s_expect_error (&reply, 500, "cannot be read");
+    assert_null (strstr (reply.body, "root:"));
     s_reply_free (&reply);
-    //  The status still answers, without a link.
-    snprintf (path, sizeof (path), "/v1/jobs/%s", id);
+    //  Once it is there, that is what is served.
+    free (s_result_file (fixture, id, "%PDF-1.4\n"));
     reply = s_request (fixture, "GET", path, NULL, NULL);
     assert_int_eq (reply.status, 200);
-    assert_null (strstr (reply.body, "download_url"));
+    assert_size_eq (reply.body_size, strlen ("%PDF-1.4\n"));
     s_reply_free (&reply);
     free (id);
 }
@@ -818,12 +861,10 @@ test_download_uses_the_documents_file_name (void **state)
     cJSON_Delete (json);
     s_reply_free (&reply);
     s_expect_notice (fixture, "NEW", id);
-    char file_path[128];
-    snprintf (file_path, sizeof (file_path), "%s/result.pdf",
-              fixture->data_dir);
-    testfile_write (file_path, "%PDF-1.4\n", strlen ("%PDF-1.4\n"));
+    char *file_path = s_result_file (fixture, id, "%PDF-1.4\n");
     char location[160];
     snprintf (location, sizeof (location), "file://%s", file_path);
+    zstr_free (&file_path);
     jobstore_t *store = jobstore_open (fixture->data_dir);
     assert_int_equal (jobstore_set_result (store, id, location, 9), 0);
     jobstore_destroy (&store);
@@ -836,19 +877,6 @@ test_download_uses_the_documents_file_name (void **state)
         s_header (&reply, "Content-Disposition", header, sizeof (header)));
     assert_string_equal (header, "attachment; filename=\"Q3 report.pdf\"; "
                                  "filename*=UTF-8''Q3%20report.pdf");
-    s_reply_free (&reply);
-    free (id);
-}
-
-static void
-test_result_elsewhere_is_501 (void **state)
-{
-    s_fixture_t *fixture = (s_fixture_t *)*state;
-    char *id = s_done_job (fixture, "gs://bucket/out/x.pdf");
-    char path[128];
-    snprintf (path, sizeof (path), "/v1/jobs/%s/result", id);
-    s_reply_t reply = s_request (fixture, "GET", path, NULL, NULL);
-    s_expect_error (&reply, 501, "gs:");
     s_reply_free (&reply);
     free (id);
 }
@@ -1068,7 +1096,7 @@ test_status_is_answered_while_a_document_is_taken_in (void **state)
     testserver_t *endpoint = testserver_new ();
     s_set_s3_environment (true);
     setenv ("PDFPIPE_S3_ENDPOINT", testserver_url (endpoint), 1);
-    s_restart_api (fixture);
+    s_restart_api (fixture, NULL);
     char *earlier = s_submit (fixture);
     const char *document =
         "{\"version\": 1, \"template\": {\"elements\": [{\"type\": "
@@ -1142,7 +1170,7 @@ test_a_disk_without_room_is_507 (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     fixture->min_free_bytes = UINT64_MAX / 4;
-    s_restart_api (fixture);
+    s_restart_api (fixture, NULL);
     s_reply_t reply =
         s_request (fixture, "POST", "/v1/jobs", S_JSON, s_document);
     s_expect_error (&reply, 507, "no room");
@@ -1166,6 +1194,7 @@ test_port_in_use_fails_cleanly (void **state)
         .spool_dir = fixture->spool_dir,
         .min_free_bytes = fixture->min_free_bytes,
         .uploads_max = S_UPLOADS_MAX,
+        .store_url = fixture->store_url,
         .notify_endpoint = fixture->endpoint,
     };
     httpapi_t *second = httpapi_new (&config);
@@ -1197,9 +1226,9 @@ main (void)
         S_TEST (test_delete_cancels_and_notifies),
         S_TEST (test_result_of_done_job_is_streamed),
         S_TEST (test_result_in_s3_redirects_to_a_presigned_url),
-        S_TEST (test_result_in_s3_without_credentials_is_500),
+        S_TEST (test_s3_result_store_needs_credentials_to_start),
+        S_TEST (test_recorded_location_is_never_served),
         S_TEST (test_download_uses_the_documents_file_name),
-        S_TEST (test_result_elsewhere_is_501),
         S_TEST (test_result_of_failed_job_gives_reason),
         S_TEST (test_hostile_requests_do_not_hurt_the_server),
         S_TEST (test_uploads_beyond_the_limit_get_503),

@@ -26,6 +26,7 @@
 #include "lifecycle.h"
 #include "recordfile.h"
 #include "scheduler.h"
+#include "store.h"
 #include "wire.h"
 
 static const char *s_document =
@@ -59,6 +60,8 @@ typedef struct {
     char data_dir[64];
     char jobs_dir[80];
     jobstore_t *store;
+    store_t *results;      // in data_dir/out
+    char *result_location; // where results put S_JOB_A's output
     scheduler_t *scheduler;
     lifecycle_t *lifecycle;
     s_sent_t sent[S_SENT_MAX];
@@ -150,6 +153,12 @@ s_setup (void **state)
               fixture->data_dir);
     fixture->store = jobstore_open (fixture->data_dir);
     assert_non_null (fixture->store);
+    char *results_url = zsys_sprintf ("file://%s/out", fixture->data_dir);
+    fixture->results = store_new (results_url);
+    assert_non_null (fixture->results);
+    zstr_free (&results_url);
+    fixture->result_location =
+        store_location (fixture->results, "reports/hello.pdf");
     scheduler_config_t config = {
         .max_attempts = S_MAX_ATTEMPTS,
         .deadline_base_ms = S_DEADLINE_MS,
@@ -165,7 +174,8 @@ s_setup (void **state)
         .sink_arg = fixture,
     };
     fixture->lifecycle = lifecycle_new (fixture->store, fixture->scheduler,
-                                        &sender, fixture->jobs_dir);
+                                        &sender, fixture->jobs_dir,
+                                        fixture->results);
     *state = fixture;
     return 0;
 }
@@ -177,6 +187,8 @@ s_teardown (void **state)
     lifecycle_destroy (&fixture->lifecycle);
     scheduler_destroy (&fixture->scheduler);
     jobstore_destroy (&fixture->store);
+    store_destroy (&fixture->results);
+    free (fixture->result_location);
     for (size_t index = 0; index < fixture->sent_count; index++)
         wire_destroy (&fixture->sent[index].message);
     s_remove_tree (fixture->data_dir);
@@ -411,6 +423,33 @@ test_unreachable_worker_gives_its_chunk_back (void **state)
 }
 
 static void
+test_refused_worker_gives_its_chunks_back_and_gets_no_more (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    s_insert (fixture, S_JOB_A);
+    lifecycle_load (fixture->lifecycle, S_JOB_A);
+    s_worker_ready (fixture, "revoked", 2, 0);
+    lifecycle_dispatch (fixture->lifecycle, 0);
+    s_next_sent (fixture, WIRE_CHUNK);
+    s_next_sent (fixture, WIRE_CHUNK);
+    //  Its key was removed: its next message is refused.
+    zframe_t *revoked = zframe_new ("revoked", strlen ("revoked"));
+    lifecycle_worker_refused (fixture->lifecycle, revoked);
+    zframe_destroy (&revoked);
+    assert_int_equal (scheduler_workers (fixture->scheduler), 0);
+    assert_int_equal (scheduler_pending (fixture->scheduler), S_CHUNKS);
+    lifecycle_dispatch (fixture->lifecycle, 0);
+    s_assert_nothing_more_sent (fixture);
+
+    //  Every chunk goes to the next worker.
+    s_worker_ready (fixture, "w2", S_CHUNKS, 0);
+    lifecycle_dispatch (fixture->lifecycle, 0);
+    for (uint32_t chunk_nbr = 0; chunk_nbr < S_CHUNKS; chunk_nbr++)
+        assert_string_equal (s_next_sent (fixture, WIRE_CHUNK)->worker, "w2");
+    s_assert_nothing_more_sent (fixture);
+}
+
+static void
 test_failed_chunk_is_retried_then_fails_its_job (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
@@ -533,7 +572,7 @@ test_merge_phase_ends_in_done (void **state)
     assert_int_equal (s_job (fixture, S_JOB_A).state, JOB_STORING);
 
     assert_int_equal (s_from_sink (fixture, WIRE_JOB_DONE, S_JOB_A, 0,
-                                   "file:///out/reports/hello.pdf", 1234),
+                                   fixture->result_location, 1234),
                       0);
     char *location = NULL;
     uint64_t bytes = 0;
@@ -542,7 +581,7 @@ test_merge_phase_ends_in_done (void **state)
                                        &bytes, &state_now),
                       0);
     assert_int_equal (state_now, JOB_DONE);
-    assert_string_equal (location, "file:///out/reports/hello.pdf");
+    assert_string_equal (location, fixture->result_location);
     assert_int_equal (bytes, 1234);
     free (location);
     assert_false (scheduler_has_job (fixture->scheduler, S_JOB_A));
@@ -573,11 +612,40 @@ test_job_done_marks_every_chunk_stored (void **state)
     s_fixture_t *fixture = (s_fixture_t *)*state;
     s_render_all_but_last (fixture);
     //  The last STORED was lost; the sink finished the job anyway.
-    s_from_sink (fixture, WIRE_JOB_DONE, S_JOB_A, 0, "file:///out/a.pdf", 10);
+    s_from_sink (fixture, WIRE_JOB_DONE, S_JOB_A, 0, fixture->result_location,
+                 10);
     jobstore_job_t job = s_job (fixture, S_JOB_A);
     assert_int_equal (job.state, JOB_DONE);
     assert_int_equal (job.chunks_done, S_CHUNKS);
     assert_int_equal (job.pages_done, 5);
+}
+
+static void
+test_job_done_anywhere_else_changes_nothing (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    s_render_all_but_last (fixture);
+    //  Elsewhere in the store's directory, outside it, another bucket, or
+    //  what a sink with another --store would say.
+    char *other_key = store_location (fixture->results, "reports/other.pdf");
+    const char *elsewhere[] = {other_key, "file:///etc/passwd",
+                               "s3://other-bucket/reports/hello.pdf",
+                               "file:///srv/out/reports/hello.pdf", ""};
+    for (size_t index = 0; index < sizeof elsewhere / sizeof elsewhere[0];
+         index++)
+        assert_int_equal (s_from_sink (fixture, WIRE_JOB_DONE, S_JOB_A, 0,
+                                       elsewhere[index], 10),
+                          -1);
+    free (other_key);
+    jobstore_job_t job = s_job (fixture, S_JOB_A);
+    assert_int_equal (job.state, JOB_RENDERING);
+    assert_int_equal (job.chunks_done, S_CHUNKS - 1);
+    assert_true (scheduler_has_job (fixture->scheduler, S_JOB_A));
+    //  Unknown jobs have no output to place a result at.
+    assert_int_equal (s_from_sink (fixture, WIRE_JOB_DONE, S_UNKNOWN, 0,
+                                   fixture->result_location, 10),
+                      -1);
+    s_assert_nothing_more_sent (fixture);
 }
 
 static void
@@ -694,6 +762,7 @@ main (void)
         S_TEST (test_heartbeat_of_an_unknown_worker_gives_it_credits),
         S_TEST (test_messages_from_the_wrong_peer_are_dropped),
         S_TEST (test_unreachable_worker_gives_its_chunk_back),
+        S_TEST (test_refused_worker_gives_its_chunks_back_and_gets_no_more),
         S_TEST (test_failed_chunk_is_retried_then_fails_its_job),
         S_TEST (test_chunks_past_their_deadline_fail_the_job),
         S_TEST (test_last_chunk_stored_tells_the_sink_where_the_result_goes),
@@ -701,6 +770,7 @@ main (void)
         S_TEST (test_merge_phase_ends_in_done),
         S_TEST (test_sink_may_report_only_merging_and_storing),
         S_TEST (test_job_done_marks_every_chunk_stored),
+        S_TEST (test_job_done_anywhere_else_changes_nothing),
         S_TEST (test_job_failed_in_the_sink_is_recorded),
         S_TEST (test_overdue_outcome_is_queried_then_output_repeated),
         S_TEST (test_job_complete_at_start_is_queried_at_once),

@@ -382,6 +382,73 @@ test_s3_put_that_fails_keeps_the_file (void **state)
     s_clear_s3_environment ();
 }
 
+static void
+test_location_and_path_come_from_the_configuration (void **state)
+{
+    s_fixture_t *fixture = *state;
+    char *url = zsys_sprintf ("file://%s/out dir", fixture->root);
+    store_t *store = store_new (url);
+    assert_true (store_is_local (store));
+    char *location = store_location (store, "a/job-1.pdf");
+    char *expected =
+        zsys_sprintf ("file://%s/out%%20dir/a/job-1.pdf", fixture->absolute);
+    assert_string_equal (location, expected);
+    char *path = store_local_path (store, "a/job-1.pdf");
+    char *expected_path =
+        zsys_sprintf ("%s/out dir/a/job-1.pdf", fixture->absolute);
+    assert_string_equal (path, expected_path);
+    //  What a put reports is the same.
+    char *source = s_make_file (fixture->root, "merged.pdf");
+    char *put_location = NULL;
+    uint64_t bytes = 0;
+    char error[STORE_ERROR_MAX] = "";
+    assert_int_equal (store_put_file (store, "a/job-1.pdf", source, NULL,
+                                      &put_location, &bytes, error),
+                      0);
+    assert_string_equal (put_location, location);
+    //  No key leaves the directory, and a local store signs nothing.
+    const char *bad[] = {"/etc/passwd", "../x.pdf", "a/../../x", "", NULL};
+    for (size_t index = 0; index < sizeof bad / sizeof bad[0]; index++) {
+        assert_null (store_location (store, bad[index]));
+        assert_null (store_local_path (store, bad[index]));
+    }
+    assert_null (store_presign_get (store, "a/job-1.pdf", 0, NULL));
+    zstr_free (&put_location);
+    zstr_free (&source);
+    zstr_free (&expected_path);
+    free (path);
+    zstr_free (&expected);
+    free (location);
+    zstr_free (&url);
+    store_destroy (&store);
+}
+
+static void
+test_s3_location_and_link_stay_in_the_bucket_and_prefix (void **state)
+{
+    (void)state;
+    s_set_s3_environment ();
+    store_t *store = store_new ("s3://pdfpipe-out/results");
+    assert_false (store_is_local (store));
+    char *location = store_location (store, "x/job-1.pdf");
+    assert_string_equal (location, "s3://pdfpipe-out/results/x/job-1.pdf");
+    assert_null (store_local_path (store, "x/job-1.pdf"));
+    int64_t expires_at = 0;
+    char *link =
+        store_presign_get (store, "x/job-1.pdf", 1700000000, &expires_at);
+    assert_non_null (link);
+    const char *start =
+        "http://127.0.0.1:9/pdfpipe-out/results/x/job-1.pdf?X-Amz-";
+    assert_true (strncmp (link, start, strlen (start)) == 0);
+    assert_true (expires_at > 1700000000);
+    assert_null (store_presign_get (store, "../other-bucket/x", 0, NULL));
+    assert_null (store_location (store, "/x"));
+    free (link);
+    free (location);
+    store_destroy (&store);
+    s_clear_s3_environment ();
+}
+
 int
 main (void)
 {
@@ -409,6 +476,11 @@ main (void)
             test_s3_store_refuses_bad_urls_and_missing_credentials),
         cmocka_unit_test_setup_teardown (test_s3_put_that_fails_keeps_the_file,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_location_and_path_come_from_the_configuration, s_setup,
+            s_teardown),
+        cmocka_unit_test (
+            test_s3_location_and_link_stay_in_the_bucket_and_prefix),
     };
     zsys_init ();
     return cmocka_run_group_tests (tests, NULL, NULL);

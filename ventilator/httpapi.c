@@ -27,11 +27,13 @@
     A job document may give its records and image assets as s3:// URLs:
     ventilator/fetch gets them, on the intake thread.
 
-    Results in S3 are never streamed through here: the result route answers
-    302 to a presigned GET URL (common/store/s3, signed with the
-    ventilator's own credentials from the environment), and the status
-    document carries the same URL. Signing is local arithmetic; no request goes
-   to S3.
+    A result is where the store (config->store_url, the sink's --store)
+    puts the job's output key, whatever location the job store holds: a
+    local file is streamed from the store's directory, and for S3 the
+    result route answers 302 to a presigned GET URL for the store's bucket
+    and prefix (common/store, signed with the ventilator's own credentials
+    from the environment), which the status document carries too. Signing
+    is local arithmetic; no request goes to S3.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -63,6 +65,7 @@
 #include "log.h"
 #include "proto.h"
 #include "s3.h"
+#include "store.h"
 #include "timestamp.h"
 
 //  Longest piece of a request (id, path) echoed back in an error message.
@@ -73,8 +76,9 @@ struct _httpapi_t {
     struct MHD_Daemon *daemon;
     jobstore_t *store;     // used by the MHD thread only while serving
     zsock_t *notify;       // PUSH to the main loop; MHD thread only
-    s3_t *s3;              // signs S3 download links; NULL when not configured
+    s3_t *s3;              // fetches inputs from S3; NULL when not configured
     s3_config_t s3_config; // for records and assets by URL; valid with s3
+    store_t *results;      // where results are; MHD thread only
     char *jobs_dir;        // where the jobs' records files go
     char *spool_dir;       // uploads as they arrive
     intake_t *intake;      // takes the documents in, off this thread
@@ -593,67 +597,47 @@ s_submit (httpapi_t *self, struct MHD_Connection *connection,
     return s_answer (self, connection, upload);
 }
 
-//  A presigned GET URL for an s3:// location, or NULL (logged) when this
-//  ventilator cannot sign one. Caller frees.
+//  A presigned GET URL for the job's result in the S3 store, or NULL
+//  (logged). Caller frees.
 static char *
-s_presign (httpapi_t *self, const char *id, const char *location,
+s_presign (httpapi_t *self, const char *id, const char *key,
            int64_t *expires_at_p)
 {
-    if (!self->s3) {
-        log_error ("httpapi: job=%s: the result is at %s, but this ventilator "
-                   "has no S3 configuration to sign a download link with "
-                   "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...)",
-                   id, location);
-        return NULL;
-    }
-    char *bucket = NULL, *key = NULL;
-    if (s3_parse_url (location, &bucket, &key) == -1 || !*key) {
-        log_error ("httpapi: job=%s: the result location %s is not a valid "
-                   "s3:// URL",
-                   id, location);
-        free (bucket);
-        free (key);
-        return NULL;
-    }
-    char *url = s3_presign_get (self->s3, bucket, key, (int64_t)time (NULL),
-                                expires_at_p);
+    char *url = store_presign_get (self->results, key, (int64_t)time (NULL),
+                                   expires_at_p);
     if (!url)
-        log_error ("httpapi: job=%s: cannot sign a download link for %s", id,
-                   location);
-    free (bucket);
-    free (key);
+        log_error ("httpapi: job=%s: cannot sign a download link for %s in %s",
+                   id, key, store_url (self->results));
     return url;
 }
 
-//  True, with the location (caller frees), when the job is done and its
-//  result is in S3.
-static bool
-s_result_in_s3 (httpapi_t *self, const char *id, char **location_p)
+//  The output key of a job that is done, or NULL. Caller frees.
+static char *
+s_done_key (httpapi_t *self, const char *id)
 {
     jobstate_t state;
-    *location_p = NULL;
-    if (jobstore_result (self->store, id, location_p, NULL, &state) ||
-        state != JOB_DONE || !*location_p ||
-        strncmp (*location_p, "s3://", 5) != 0) {
-        free (*location_p);
-        *location_p = NULL;
-        return false;
-    }
-    return true;
+    char *key = NULL, *filename = NULL;
+    if (jobstore_result (self->store, id, NULL, NULL, &state) ||
+        state != JOB_DONE || jobstore_output (self->store, id, &key, &filename))
+        return NULL;
+    free (filename);
+    return key;
 }
 
 //  The status document, with "download_url" and "download_expires_at"
-//  added to "result" when the result is in S3 and can be signed. Caller
+//  added to "result" when the job is done and its result in S3. Caller
 //  frees; NULL when the job is unknown.
 static char *
 s_status_text (httpapi_t *self, const char *id)
 {
     char *status = jobstore_status_json (self->store, id);
-    char *location = NULL;
-    if (!status || !s_result_in_s3 (self, id, &location))
+    if (!status || store_is_local (self->results))
+        return status;
+    char *key = s_done_key (self, id);
+    if (!key)
         return status;
     int64_t expires_at = 0;
-    char *url = s_presign (self, id, location, &expires_at);
+    char *url = s_presign (self, id, key, &expires_at);
     cJSON *root = url ? cJSON_Parse (status) : NULL;
     cJSON *result = cJSON_GetObjectItemCaseSensitive (root, "result");
     if (cJSON_IsObject (result)) {
@@ -670,7 +654,7 @@ s_status_text (httpapi_t *self, const char *id)
     }
     cJSON_Delete (root);
     free (url);
-    free (location);
+    free (key);
     return status;
 }
 
@@ -713,26 +697,29 @@ s_cancel (httpapi_t *self, struct MHD_Connection *connection, const char *id)
     return s_status (self, connection, id);
 }
 
-//  Stream the file a file:// location names.
+//  Stream the result under key from the local store's directory.
 static enum MHD_Result
 s_send_file (httpapi_t *self, struct MHD_Connection *connection, const char *id,
-             const char *location)
+             const char *key, const char *filename)
 {
-    const char *path = location + strlen ("file://");
-    if (strncmp (path, "localhost/", strlen ("localhost/")) == 0)
-        path += strlen ("localhost");
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    char *path = store_local_path (self->results, key);
+    //  The store's own files are regular files renamed into place; a link
+    //  there was put by someone else.
+    int fd = path ? open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
     struct stat info;
     if (fd == -1 || fstat (fd, &info) != 0 || !S_ISREG (info.st_mode)) {
         log_error ("httpapi: job=%s: cannot read the result %s: %s", id,
-                   location, fd == -1 ? strerror (errno) : "not a file");
+                   path ? path : key,
+                   fd == -1 ? strerror (errno) : "not a file");
         if (fd != -1)
             close (fd);
+        free (path);
         return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
                              "the result of job %s cannot be read; see the "
                              "ventilator's log",
                              id);
     }
+    free (path);
     struct MHD_Response *response =
         MHD_create_response_from_fd64 ((uint64_t)info.st_size, fd);
     if (!response) {
@@ -741,8 +728,6 @@ s_send_file (httpapi_t *self, struct MHD_Connection *connection, const char *id,
                              "the result of job %s cannot be sent", id);
     }
     //  The job document's download name, or the job id.
-    char *key = NULL, *filename = NULL;
-    jobstore_output (self->store, id, &key, &filename);
     char *disposition =
         filename ? disposition_header (filename)
                  : zsys_sprintf ("attachment; filename=\"%s.pdf\"", id);
@@ -752,18 +737,16 @@ s_send_file (httpapi_t *self, struct MHD_Connection *connection, const char *id,
         MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
                                  disposition);
     free (disposition);
-    free (filename);
-    free (key);
     return s_queue (connection, MHD_HTTP_OK, response);
 }
 
-//  302 to a presigned URL for an s3:// location.
+//  302 to a presigned URL for the result under key in the S3 store.
 static enum MHD_Result
 s_redirect_to_s3 (httpapi_t *self, struct MHD_Connection *connection,
-                  const char *id, const char *location)
+                  const char *id, const char *key)
 {
     int64_t expires_at = 0;
-    char *url = s_presign (self, id, location, &expires_at);
+    char *url = s_presign (self, id, key, &expires_at);
     if (!url)
         return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
                              "the result of job %s is in S3, but no download "
@@ -779,33 +762,37 @@ s_redirect_to_s3 (httpapi_t *self, struct MHD_Connection *connection,
     return s_queue (connection, MHD_HTTP_FOUND, response);
 }
 
+//  A done job's result: where the store puts its output key, and nowhere
+//  else, whatever location was recorded.
+static enum MHD_Result
+s_send_result (httpapi_t *self, struct MHD_Connection *connection,
+               const char *id)
+{
+    char *key = NULL, *filename = NULL;
+    if (jobstore_output (self->store, id, &key, &filename)) {
+        log_error ("httpapi: job=%s: done but has no output key", id);
+        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "job %s is done but has no result", id);
+    }
+    enum MHD_Result result =
+        store_is_local (self->results)
+            ? s_send_file (self, connection, id, key, filename)
+            : s_redirect_to_s3 (self, connection, id, key);
+    free (key);
+    free (filename);
+    return result;
+}
+
 static enum MHD_Result
 s_result (httpapi_t *self, struct MHD_Connection *connection, const char *id)
 {
-    char *location = NULL;
     jobstate_t state;
-    if (jobstore_result (self->store, id, &location, NULL, &state))
+    if (jobstore_result (self->store, id, NULL, NULL, &state))
         return s_unknown_job (connection, id, strlen (id));
     enum MHD_Result result;
-    if (state == JOB_DONE && location && strncmp (location, "file://", 7) == 0)
-        result = s_send_file (self, connection, id, location);
-    else if (state == JOB_DONE && location &&
-             strncmp (location, "s3://", 5) == 0)
-        result = s_redirect_to_s3 (self, connection, id, location);
-    else if (state == JOB_DONE && location) {
-        char scheme[S_ECHO_MAX];
-        const char *colon = strchr (location, ':');
-        size_t scheme_length = colon ? (size_t)(colon - location) : 0;
-        s_printable (location, scheme_length, scheme, sizeof (scheme));
-        result = s_send_error (connection, MHD_HTTP_NOT_IMPLEMENTED,
-                               "job %s is stored at a %s: location, which "
-                               "this server cannot download from yet",
-                               id, scheme);
-    } else if (state == JOB_DONE) {
-        log_error ("httpapi: job=%s: done but has no result location", id);
-        result = s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                               "job %s is done but has no result", id);
-    } else if (state == JOB_FAILED) {
+    if (state == JOB_DONE)
+        result = s_send_result (self, connection, id);
+    else if (state == JOB_FAILED) {
         char *error = jobstore_error (self->store, id);
         result = s_send_error (connection, MHD_HTTP_CONFLICT,
                                "job %s failed: %s; there is no result", id,
@@ -818,7 +805,6 @@ s_result (httpapi_t *self, struct MHD_Connection *connection, const char *id)
         result = s_send_error (connection, MHD_HTTP_CONFLICT,
                                "job %s is %s; the result is not ready", id,
                                jobstate_name (state));
-    free (location);
     return result;
 }
 
@@ -961,22 +947,23 @@ s_sweep (httpapi_t *self)
     zlist_destroy (&active);
 }
 
-//  S3 download links need the credentials the sink uploads with. Without
-//  any, S3 is simply not in use here; with a broken configuration, only
-//  S3 results are affected, so the API still starts.
+//  Inputs in S3 (records, assets) need credentials. Without any, S3 is
+//  simply not in use here; with a broken configuration, only jobs with
+//  S3 inputs are affected, so the API still starts. (Results in S3 are
+//  signed with the result store's own client.)
 static void
 s_open_s3 (httpapi_t *self)
 {
     if (!getenv ("AWS_ACCESS_KEY_ID") && !getenv ("AWS_SECRET_ACCESS_KEY")) {
-        log_debug ("httpapi: no S3 credentials: results in S3 cannot be "
-                   "downloaded through this API");
+        log_debug ("httpapi: no S3 credentials: job inputs cannot be "
+                   "read from S3");
         return;
     }
     char error[S3_ERROR_MAX];
     if (s3_config_from_env (&self->s3_config, error) == 0)
         self->s3 = s3_new (&self->s3_config, error);
     if (!self->s3)
-        log_warning ("httpapi: S3 download links are off: %s", error);
+        log_warning ("httpapi: S3 inputs are off: %s", error);
 }
 
 httpapi_t *
@@ -986,6 +973,7 @@ httpapi_new (const httpapi_config_t *config)
     assert (config->data_dir);
     assert (config->jobs_dir);
     assert (config->spool_dir);
+    assert (config->store_url);
     assert (config->notify_endpoint);
     httpapi_t *self = (httpapi_t *)zmalloc (sizeof (httpapi_t));
     assert (self);
@@ -1008,6 +996,9 @@ httpapi_new (const httpapi_config_t *config)
     if (!self->store)
         goto failed;
     s_sweep (self);
+    self->results = store_new (config->store_url);
+    if (!self->results)
+        goto failed;
     s_open_s3 (self);
     intake_config_t intake_config = {
         .data_dir = config->data_dir,
@@ -1065,6 +1056,7 @@ httpapi_destroy (httpapi_t **self_p)
     intake_destroy (&self->intake);
     zsock_destroy (&self->notify);
     jobstore_destroy (&self->store);
+    store_destroy (&self->results);
     s3_destroy (&self->s3);
     free (self->jobs_dir);
     free (self->spool_dir);

@@ -65,17 +65,19 @@ typedef struct {
     const char *data_dir;        // where the job store lives
     const char *jobs_dir;        // where the jobs' records files go
     const char *spool_dir;       // where uploads are spooled as they arrive
+    const char *store_url;       // where results are (common/store)
     size_t max_body_bytes;       // 0: HTTPAPI_MAX_BODY_BYTES_DEFAULT
     uint64_t min_free_bytes;     // disk an upload must leave free; 0: none
     size_t uploads_max;          // at once; 0: INTAKE_UPLOADS_DEFAULT
     const char *notify_endpoint; // inproc endpoint the loop binds a PULL on
 } httpapi_config_t;
 
-//  Open the job store in config->data_dir, start the intake threads,
-//  connect the notification socket and start serving. Returns NULL, after
-//  logging why, when any of these fails (bad address, port in use, store
-//  or spool cannot be opened). Caller owns the result; the config is not
-//  kept.
+//  Open the job store in config->data_dir and the result store
+//  config->store_url, start the intake threads, connect the notification
+//  socket and start serving. Returns NULL, after logging why, when any of
+//  these fails (bad address, port in use, a store or the spool cannot be
+//  opened: an s3:// result store needs credentials). Caller owns the
+//  result; the config is not kept.
 httpapi_t *
 httpapi_new (const httpapi_config_t *config);
 

@@ -19,6 +19,7 @@
 struct _lifecycle_t {
     jobstore_t *jobstore;   // borrowed
     scheduler_t *scheduler; // borrowed
+    store_t *results;       // borrowed; where results are, for JOB_DONE
     lifecycle_sender_t sender;
     char *jobs_dir;      // where the jobs' records files are
     zhashx_t *templates; // job id -> template JSON (char *), jobs in flight
@@ -33,17 +34,20 @@ s_free_string (void **item)
 
 lifecycle_t *
 lifecycle_new (jobstore_t *jobstore, scheduler_t *scheduler,
-               const lifecycle_sender_t *sender, const char *jobs_dir)
+               const lifecycle_sender_t *sender, const char *jobs_dir,
+               store_t *results)
 {
     assert (jobstore);
     assert (scheduler);
     assert (sender && sender->to_worker && sender->to_sink);
     assert (jobs_dir);
+    assert (results);
     lifecycle_t *self = (lifecycle_t *)zmalloc (sizeof (lifecycle_t));
     self->jobs_dir = strdup (jobs_dir);
     assert (self->jobs_dir);
     self->jobstore = jobstore;
     self->scheduler = scheduler;
+    self->results = results;
     self->sender = *sender;
     self->templates = zhashx_new ();
     zhashx_set_destructor (self->templates, s_free_string);
@@ -242,6 +246,16 @@ lifecycle_worker_message (lifecycle_t *self, wire_t *message, int64_t now)
 }
 
 void
+lifecycle_worker_refused (lifecycle_t *self, zframe_t *worker)
+{
+    assert (self);
+    assert (worker);
+    scheduler_worker_gone (self->scheduler, worker,
+                           "was refused: its key is not allowed", s_job_failed,
+                           self);
+}
+
+void
 lifecycle_expire (lifecycle_t *self, int64_t now)
 {
     assert (self);
@@ -339,15 +353,49 @@ s_mark_all_stored (lifecycle_t *self, const char *job_id)
     free (stored);
 }
 
-static void
+//  Where the store configured here puts the job's result: the one place
+//  its JOB_DONE may name. NULL (logged) for a job without an output.
+//  Caller frees.
+static char *
+s_result_location (lifecycle_t *self, const char *job_id)
+{
+    char *key = NULL, *filename = NULL;
+    if (jobstore_output (self->jobstore, job_id, &key, &filename)) {
+        log_warning ("job=%s: JOB_DONE for a job with no output key", job_id);
+        return NULL;
+    }
+    char *location = store_location (self->results, key);
+    if (!location)
+        log_error ("job=%s: its output key is not a valid store key", job_id);
+    free (key);
+    free (filename);
+    return location;
+}
+
+static int
 s_job_done (lifecycle_t *self, const char *job_id, const char *location,
             uint64_t bytes)
 {
+    char *expected = s_result_location (self, job_id);
+    if (!expected)
+        return -1;
+    if (!location || strcmp (location, expected) != 0) {
+        //  A sink given another --store, or a forgery: either way the
+        //  result is not where this ventilator would serve it from.
+        log_error ("job=%s: ignored JOB_DONE naming %s: the store configured "
+                   "here (--store) puts this job's result at %s; the "
+                   "ventilator and the sink must be given the same store",
+                   job_id, location, expected);
+        free (expected);
+        return -1;
+    }
     s_mark_all_stored (self, job_id);
-    if (jobstore_set_result (self->jobstore, job_id, location, bytes) == 0)
+    if (jobstore_set_result (self->jobstore, job_id, expected, bytes) == 0)
         log_info ("job=%s done: %" PRIu64 " bytes at %s", job_id, bytes,
-                  location);
+                  expected);
     s_forget (self, job_id);
+    free (expected);
+    return 0;
 }
 
 int
@@ -362,9 +410,8 @@ lifecycle_sink_message (lifecycle_t *self, const wire_t *message)
     case WIRE_JOB_STATE:
         return s_job_state (self, job_id, wire_state (message));
     case WIRE_JOB_DONE:
-        s_job_done (self, job_id, wire_location (message),
-                    wire_bytes (message));
-        return 0;
+        return s_job_done (self, job_id, wire_location (message),
+                           wire_bytes (message));
     case WIRE_JOB_FAILED:
         log_info ("job=%s failed in the sink: %s", job_id,
                   wire_reason (message));

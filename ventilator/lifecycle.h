@@ -17,7 +17,10 @@
       where the result goes; while the outcome has not come, QUERY and
       OUTPUT are repeated (scheduler_query_due), so a sink that restarted or
       missed them learns them again; the sink's JOB_STATE, JOB_DONE and
-      JOB_FAILED are recorded and the job is forgotten;
+      JOB_FAILED are recorded and the job is forgotten. A result's location
+      is where the store configured here (--store, the sink's too) puts
+      the job's output key: a JOB_DONE naming anywhere else is refused, so
+      no message can point a result at a file or bucket of its choosing;
     - cancel: the job is forgotten and the sink told (CANCEL); the HTTP
       thread has already recorded the state.
     A job forgotten (done, failed or cancelled) has its records file
@@ -38,6 +41,7 @@
 
 #include "jobstore.h"
 #include "scheduler.h"
+#include "store.h"
 #include "wire.h"
 
 typedef struct _lifecycle_t lifecycle_t;
@@ -55,12 +59,15 @@ typedef struct {
     void *sink_arg;
 } lifecycle_sender_t;
 
-//  A lifecycle over jobstore and scheduler (both borrowed; they must
-//  outlive it), sending through sender (copied), reading the jobs' records
-//  files in jobs_dir (copied). Caller owns the result.
+//  A lifecycle over jobstore and scheduler, sending through sender
+//  (copied), reading the jobs' records files in jobs_dir (copied), with
+//  results where results (the store the sink puts them in) says.
+//  jobstore, scheduler and results are borrowed and must outlive it.
+//  Caller owns the result.
 lifecycle_t *
 lifecycle_new (jobstore_t *jobstore, scheduler_t *scheduler,
-               const lifecycle_sender_t *sender, const char *jobs_dir);
+               const lifecycle_sender_t *sender, const char *jobs_dir,
+               store_t *results);
 
 void
 lifecycle_destroy (lifecycle_t **self_p);
@@ -90,6 +97,12 @@ lifecycle_dispatch (lifecycle_t *self, int64_t now);
 int
 lifecycle_worker_message (lifecycle_t *self, wire_t *message, int64_t now);
 
+//  A message from worker (routing id, borrowed) was refused for its key:
+//  the worker is dropped at once, as one that is unreachable (its chunks
+//  go to others), and it gets no more while its messages are refused.
+void
+lifecycle_worker_refused (lifecycle_t *self, zframe_t *worker);
+
 //  Requeue chunks past their deadline and those of workers silent past
 //  their expiry; fail jobs out of attempts.
 void
@@ -105,12 +118,15 @@ lifecycle_query_sink (lifecycle_t *self, int64_t now);
 //    sink is told where the result goes (OUTPUT);
 //  - JOB_STATE: merging or storing, the only states the sink reports, is
 //    recorded;
-//  - JOB_DONE: every chunk is marked stored (the sink merges only complete
-//    jobs, so STOREDs lost with a restart are implied), the result is
-//    recorded and the job forgotten;
+//  - JOB_DONE: when its location is the one the store puts the job's
+//    output key at, every chunk is marked stored (the sink merges only
+//    complete jobs, so STOREDs lost with a restart are implied), the
+//    result is recorded and the job forgotten; any other location is
+//    refused (logged) and changes nothing;
 //  - JOB_FAILED: the job is failed with the sink's reason and forgotten.
 //  Returns -1 (logged) for an unknown chunk, a state that is not the
-//  sink's to report, or a message that is not the sink's; else 0.
+//  sink's to report, a refused location, or a message that is not the
+//  sink's; else 0.
 int
 lifecycle_sink_message (lifecycle_t *self, const wire_t *message);
 

@@ -9,9 +9,18 @@
                 cancelled (CANCEL) jobs
       sink      PUSH, connected to the sink's results socket; carries
                 CANCEL, OUTPUT (where a job's result goes) and QUERY
-      tick      timer; chunk deadlines, worker expiry, and QUERY to the
-                sink for jobs whose outcome is overdue
+      tick      timer; chunk deadlines, worker expiry, QUERY to the sink
+                for jobs whose outcome is overdue, and connecting to the
+                sink again when it refused our key
       rescan    timer; picks up stored jobs the loop has not heard of
+    Every ZeroMQ socket uses CURVE (common/proto/curve): dispatch and
+    events let in the clients whose public certificates are in the allowed
+    directory; each message's key is checked too, so dispatch hears only
+    workers (a worker whose certificate was removed loses its chunks and
+    gets no more) and events only the sink.
+    Results are where the store (--store, the sink's too) puts them: the
+    lifecycle believes no JOB_DONE that names another place, and the HTTP
+    API serves them from the store alone.
     Job state lives in the job store; the scheduler decides dispatch; the
     lifecycle holds the rules that join the two and says what to send, so
     each handler here receives a message and hands it on. After every
@@ -21,6 +30,7 @@
 */
 #include <czmq.h>
 
+#include "curve.h"
 #include "httpapi.h"
 #include "jobstore.h"
 #include "lifecycle.h"
@@ -28,95 +38,27 @@
 #include "options.h"
 #include "proto.h"
 #include "scheduler.h"
+#include "settings.h"
+#include "store.h"
 #include "wire.h"
 
-#define VENTILATOR_DATA_DIR "./pdfpipe-data/ventilator"
 #define VENTILATOR_API_ENDPOINT "inproc://pdfpipe-api"
 //  Under the data directory: each job's records file (ventilator/recordfile),
 //  and uploads as they arrive (ventilator/intake).
 #define VENTILATOR_JOBS_DIR "jobs"
 #define VENTILATOR_SPOOL_DIR "uploads"
-//  Job documents are spooled to disk as they arrive: the limit is a disk
-//  quota (a 1,000,000-page job of plain records is well below it).
-#define VENTILATOR_MAX_BODY_MB 2048
-#define VENTILATOR_MIN_FREE_DISK_MB 512
 #define VENTILATOR_TICK_MS 250
 #define VENTILATOR_RESCAN_MS 5000
 #define VENTILATOR_SINK_SNDHWM 10000
 
-//  The command line: defaults here, the rest from options_parse.
-static struct {
-    const char *http_address;
-    long http_port;
-    const char *dispatch_endpoint;
-    const char *events_endpoint;
-    const char *sink_endpoint;
-    const char *data_dir;
-    long max_body_mb;
-    long min_free_disk_mb;
-    long max_attempts;
-    long deadline_base_ms;
-    long deadline_per_page_ms;
-    long worker_expiry_ms;
-    bool verbose;
-} s_options = {
-    .http_address = "127.0.0.1",
-    .http_port = PROTO_HTTP_PORT_NBR,
-    .dispatch_endpoint = PROTO_DISPATCH_ENDPOINT,
-    .events_endpoint = PROTO_EVENTS_ENDPOINT,
-    .sink_endpoint = PROTO_RESULTS_ENDPOINT,
-    .data_dir = VENTILATOR_DATA_DIR,
-    .max_body_mb = VENTILATOR_MAX_BODY_MB,
-    .min_free_disk_mb = VENTILATOR_MIN_FREE_DISK_MB,
-    .max_attempts = SCHEDULER_MAX_ATTEMPTS,
-    .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
-    .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
-    .worker_expiry_ms = PROTO_WORKER_EXPIRY_MS,
-};
+static settings_t s_options;
 
-static const options_spec_t s_option_table[] = {
-    OPTIONS_TEXT ("http-address", &s_options.http_address, "ADDR", NULL,
-                  "address the HTTP API listens on"),
-    OPTIONS_NUMBER ("http-port", &s_options.http_port, "PORT", 0, 65535,
-                    "PDFPIPE_HTTP_PORT", "HTTP port; 0 = any"),
-    OPTIONS_TEXT ("dispatch", &s_options.dispatch_endpoint, "ENDPOINT",
-                  "PDFPIPE_DISPATCH", "ZeroMQ endpoint workers connect to"),
-    OPTIONS_TEXT ("events", &s_options.events_endpoint, "ENDPOINT",
-                  "PDFPIPE_EVENTS", "ZeroMQ endpoint the sink connects to"),
-    OPTIONS_TEXT ("sink", &s_options.sink_endpoint, "ENDPOINT", "PDFPIPE_SINK",
-                  "the sink's results endpoint, for cancellations"),
-    OPTIONS_TEXT ("data-dir", &s_options.data_dir, "DIR", "PDFPIPE_DATA_DIR",
-                  "where the job database lives"),
-    OPTIONS_NUMBER ("max-body-mb", &s_options.max_body_mb, "N", 1, 1048576,
-                    NULL,
-                    "largest job document accepted, MiB (disk, not "
-                    "memory:\nit is spooled as it arrives)"),
-    OPTIONS_NUMBER ("min-free-disk-mb", &s_options.min_free_disk_mb, "N", 0,
-                    1048576, NULL,
-                    "disk space an upload must leave free in the data "
-                    "directory, MiB"),
-    OPTIONS_NUMBER ("max-attempts", &s_options.max_attempts, "N", 1, 100, NULL,
-                    "attempts per chunk before its job fails"),
-    OPTIONS_NUMBER ("deadline-ms", &s_options.deadline_base_ms, "N", 100,
-                    86400000L, NULL, "base wait for a chunk's result, ms"),
-    OPTIONS_NUMBER ("deadline-per-page-ms", &s_options.deadline_per_page_ms,
-                    "N", 0, 600000L, NULL, "added per page of the chunk, ms"),
-    //  Workers heartbeat every second: below PROTO_WORKER_EXPIRY_MIN_MS a
-    //  busy host would lose live workers.
-    OPTIONS_NUMBER ("worker-expiry-ms", &s_options.worker_expiry_ms, "N",
-                    PROTO_WORKER_EXPIRY_MIN_MS, 3600000L, NULL,
-                    "silence after which a worker is dead and its chunks "
-                    "go to others, ms"),
-    OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
-    OPTIONS_END,
-};
-
-static const options_program_t s_program = {
-    .name = "pdfpipe-ventilator",
-    .purpose = "Accepts jobs over HTTP, stores them durably and hands their "
-               "page-range\nchunks to workers as fast as they ask for them.",
-    .options = s_option_table,
-};
+//  What the handlers share.
+typedef struct {
+    lifecycle_t *lifecycle;
+    curve_t *curve;
+    char sink_key[CURVE_KEY_TEXT_SIZE]; // the only key events accepts
+} s_ventilator_t;
 
 //  A lifecycle_send_fn: socket is the zsock_t to send on.
 static int
@@ -125,22 +67,38 @@ s_send (wire_t *message, void *socket)
     return wire_send (message, (zsock_t *)socket);
 }
 
-//  A message on dispatch (a worker's: the ROUTER gives it a routing id)
-//  or on events (the sink's: none).
 static int
-s_on_message (zloop_t *loop, zsock_t *reader, void *arg)
+s_on_worker (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
-    lifecycle_t *lifecycle = (lifecycle_t *)arg;
+    s_ventilator_t *self = (s_ventilator_t *)arg;
     wire_t *message = wire_recv (reader);
     if (!message)
         return 0;
-    if (wire_routing_id (message))
-        lifecycle_worker_message (lifecycle, message, zclock_mono ());
+    int64_t now = zclock_mono ();
+    if (curve_allow_worker (self->curve, wire_user_id (message),
+                            wire_command (message), wire_peer (message), now))
+        lifecycle_worker_message (self->lifecycle, message, now);
     else
-        lifecycle_sink_message (lifecycle, message);
+        lifecycle_worker_refused (self->lifecycle, wire_routing_id (message));
     wire_destroy (&message);
-    lifecycle_dispatch (lifecycle, zclock_mono ());
+    lifecycle_dispatch (self->lifecycle, zclock_mono ());
+    return 0;
+}
+
+static int
+s_on_event (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    s_ventilator_t *self = (s_ventilator_t *)arg;
+    wire_t *message = wire_recv (reader);
+    if (!message)
+        return 0;
+    if (curve_allow_key (self->curve, wire_user_id (message), self->sink_key,
+                         "sink", wire_command (message), wire_peer (message)))
+        lifecycle_sink_message (self->lifecycle, message);
+    wire_destroy (&message);
+    lifecycle_dispatch (self->lifecycle, zclock_mono ());
     return 0;
 }
 
@@ -148,7 +106,7 @@ static int
 s_on_api (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
-    lifecycle_t *lifecycle = (lifecycle_t *)arg;
+    lifecycle_t *lifecycle = ((s_ventilator_t *)arg)->lifecycle;
     char *command = NULL, *job_id = NULL;
     int frames = zstr_recvx (reader, &command, &job_id, NULL);
     if (frames >= 2 && job_id && streq (command, "NEW"))
@@ -166,7 +124,7 @@ s_on_rescan (zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    lifecycle_t *lifecycle = (lifecycle_t *)arg;
+    lifecycle_t *lifecycle = ((s_ventilator_t *)arg)->lifecycle;
     lifecycle_load_active (lifecycle);
     lifecycle_dispatch (lifecycle, zclock_mono ());
     return 0;
@@ -177,31 +135,48 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    lifecycle_t *lifecycle = (lifecycle_t *)arg;
+    s_ventilator_t *self = (s_ventilator_t *)arg;
     int64_t now = zclock_mono ();
-    lifecycle_expire (lifecycle, now);
-    lifecycle_query_sink (lifecycle, now);
-    lifecycle_dispatch (lifecycle, now);
+    lifecycle_expire (self->lifecycle, now);
+    lifecycle_query_sink (self->lifecycle, now);
+    lifecycle_dispatch (self->lifecycle, now);
+    curve_retry (self->curve, now);
     return 0;
 }
 
 int
 main (int argc, char *argv[])
 {
-    int parsed = options_parse (&s_program, argc, argv);
+    int parsed = settings_parse (&s_options, argc, argv);
     if (parsed != OPTIONS_RUN)
         return parsed;
     log_init ("pdfpipe-ventilator", s_options.verbose);
 
     int rc = 1;
+    s_ventilator_t self = {NULL, NULL, ""};
+    store_t *results = NULL;
     jobstore_t *jobstore = NULL;
     scheduler_t *scheduler = NULL;
-    lifecycle_t *lifecycle = NULL;
     httpapi_t *httpapi = NULL;
     zloop_t *loop = NULL;
     zsock_t *dispatch = NULL, *events = NULL, *sink = NULL, *api = NULL;
     char *jobs_dir = NULL, *spool_dir = NULL;
 
+    char error[CURVE_ERROR_MAX];
+    self.curve = curve_new (s_options.cert, s_options.allowed_dir);
+    if (!self.curve)
+        goto cleanup;
+    if (curve_key_load (s_options.sink_key, self.sink_key, error) == -1) {
+        log_error ("--sink-key: %s", error);
+        goto cleanup;
+    }
+    //  The sink connects to events with its key.
+    if (curve_check_allowed (self.curve, self.sink_key, "sink",
+                             s_options.sink_key) == -1)
+        goto cleanup;
+    results = store_new (s_options.store_url);
+    if (!results)
+        goto cleanup;
     jobstore = jobstore_open (s_options.data_dir);
     if (!jobstore)
         goto cleanup;
@@ -220,17 +195,13 @@ main (int argc, char *argv[])
     //  is heard on the new one at once rather than refused; what was lost
     //  on the old one is found by the HEARTBEAT rule (scheduler.h).
     zsock_set_router_handover (dispatch, 1);
-    if (zsock_bind (dispatch, "%s", s_options.dispatch_endpoint) < 0) {
-        log_error ("cannot bind dispatch endpoint %s: %s",
-                   s_options.dispatch_endpoint, zmq_strerror (zmq_errno ()));
+    if (curve_bind (self.curve, dispatch, "dispatch",
+                    s_options.dispatch_endpoint, PROTO_CONTROL_BYTES_MAX))
         goto cleanup;
-    }
     events = zsock_new (ZMQ_PULL);
-    if (zsock_bind (events, "%s", s_options.events_endpoint) < 0) {
-        log_error ("cannot bind events endpoint %s: %s",
-                   s_options.events_endpoint, zmq_strerror (zmq_errno ()));
+    if (curve_bind (self.curve, events, "events", s_options.events_endpoint,
+                    PROTO_CONTROL_BYTES_MAX))
         goto cleanup;
-    }
     sink = zsock_new (ZMQ_PUSH);
     //  CANCEL and QUERY wait here while the sink is away; when even this
     //  is full they are dropped rather than block the loop (a QUERY is
@@ -239,10 +210,9 @@ main (int argc, char *argv[])
     zsock_set_sndtimeo (sink, 0);
     zsock_set_heartbeat_ivl (sink, PROTO_ZMTP_HEARTBEAT_IVL_MS);
     zsock_set_heartbeat_timeout (sink, PROTO_ZMTP_HEARTBEAT_TIMEOUT_MS);
-    if (zsock_connect (sink, "%s", s_options.sink_endpoint) < 0) {
-        log_error ("bad sink endpoint %s", s_options.sink_endpoint);
+    if (curve_connect (self.curve, sink, "the sink", self.sink_key,
+                       s_options.sink_endpoint, PROTO_CONTROL_BYTES_MAX))
         goto cleanup;
-    }
     api = zsock_new_pull ("@" VENTILATOR_API_ENDPOINT);
     assert (api);
     lifecycle_sender_t sender = {s_send, dispatch, s_send, sink};
@@ -250,12 +220,14 @@ main (int argc, char *argv[])
     spool_dir =
         zsys_sprintf ("%s/%s", s_options.data_dir, VENTILATOR_SPOOL_DIR);
     assert (jobs_dir && spool_dir);
-    lifecycle = lifecycle_new (jobstore, scheduler, &sender, jobs_dir);
+    self.lifecycle =
+        lifecycle_new (jobstore, scheduler, &sender, jobs_dir, results);
 
     httpapi_config_t http_config = {
         .port = (uint16_t)s_options.http_port,
         .address = s_options.http_address,
         .data_dir = s_options.data_dir,
+        .store_url = s_options.store_url,
         .jobs_dir = jobs_dir,
         .spool_dir = spool_dir,
         .max_body_bytes = (size_t)s_options.max_body_mb * 1024 * 1024,
@@ -265,20 +237,21 @@ main (int argc, char *argv[])
     httpapi = httpapi_new (&http_config);
     if (!httpapi)
         goto cleanup;
-    log_info ("API at http://%s:%u/ dispatch=%s events=%s sink=%s data=%s",
+    log_info ("API at http://%s:%u/ dispatch=%s events=%s sink=%s data=%s "
+              "store=%s",
               s_options.http_address, httpapi_port (httpapi),
               s_options.dispatch_endpoint, s_options.events_endpoint,
-              s_options.sink_endpoint, s_options.data_dir);
+              s_options.sink_endpoint, s_options.data_dir, store_url (results));
 
     //  Jobs accepted before a restart carry on where they stopped.
-    lifecycle_load_active (lifecycle);
+    lifecycle_load_active (self.lifecycle);
 
     loop = zloop_new ();
-    zloop_reader (loop, dispatch, s_on_message, lifecycle);
-    zloop_reader (loop, events, s_on_message, lifecycle);
-    zloop_reader (loop, api, s_on_api, lifecycle);
-    zloop_timer (loop, VENTILATOR_TICK_MS, 0, s_on_tick, lifecycle);
-    zloop_timer (loop, VENTILATOR_RESCAN_MS, 0, s_on_rescan, lifecycle);
+    zloop_reader (loop, dispatch, s_on_worker, &self);
+    zloop_reader (loop, events, s_on_event, &self);
+    zloop_reader (loop, api, s_on_api, &self);
+    zloop_timer (loop, VENTILATOR_TICK_MS, 0, s_on_tick, &self);
+    zloop_timer (loop, VENTILATOR_RESCAN_MS, 0, s_on_rescan, &self);
     zloop_start (loop);
     log_info ("shutting down");
     rc = 0;
@@ -286,13 +259,15 @@ main (int argc, char *argv[])
 cleanup:
     zloop_destroy (&loop);
     httpapi_destroy (&httpapi);
-    lifecycle_destroy (&lifecycle);
+    lifecycle_destroy (&self.lifecycle);
     zsock_destroy (&api);
     zsock_destroy (&sink);
     zsock_destroy (&events);
     zsock_destroy (&dispatch);
     scheduler_destroy (&scheduler);
     jobstore_destroy (&jobstore);
+    store_destroy (&results);
+    curve_destroy (&self.curve);
     zstr_free (&jobs_dir);
     zstr_free (&spool_dir);
     return rc;

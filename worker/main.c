@@ -14,6 +14,13 @@
     long chunk. The ventilator counts a worker that stops heartbeating as
     dead and gives its chunk to another worker.
 
+    Both sockets use CURVE (common/proto/curve): the worker has its own key
+    pair, which the ventilator and the sink must have in their allowed
+    directories, and knows theirs, so it talks to no one else. A worker
+    whose key either refuses at the handshake says so and exits with
+    status 1: it could never do anything, and a supervisor starts it
+    again once its certificate has been added.
+
     The worker keeps nothing between chunks except caches of immutable
     things (the last parsed template, the renderer's fonts). A chunk that
     cannot be rendered is answered with CHUNK_FAILED; a result that cannot
@@ -29,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "curve.h"
 #include "log.h"
 #include "options.h"
 #include "proto.h"
@@ -54,13 +62,19 @@
 //  The command line: defaults here (the name's is set in main), the rest
 //  from options_parse.
 static struct {
-    const char *ventilator; // endpoint
-    const char *sink;       // endpoint
+    const char *ventilator;     // endpoint
+    const char *sink;           // endpoint
+    const char *cert;           // our secret certificate
+    const char *ventilator_key; // the ventilator's public certificate
+    const char *sink_key;       // the sink's public certificate
     const char *name;
     bool verbose;
 } s_options = {
     .ventilator = WORKER_VENTILATOR_DEFAULT,
     .sink = WORKER_SINK_DEFAULT,
+    .cert = PROTO_WORKER_CERT,
+    .ventilator_key = PROTO_VENTILATOR_KEY,
+    .sink_key = PROTO_SINK_KEY,
 };
 
 static const options_spec_t s_option_table[] = {
@@ -68,6 +82,15 @@ static const options_spec_t s_option_table[] = {
                   "PDFPIPE_VENTILATOR", "ventilator to take chunks from"),
     OPTIONS_TEXT ("sink", &s_options.sink, "ENDPOINT", "PDFPIPE_SINK",
                   "sink to push rendered chunks to"),
+    OPTIONS_TEXT ("cert", &s_options.cert, "FILE", "PDFPIPE_CERT",
+                  "our secret certificate (pdfpipe keygen); its\n"
+                  "public one must be in the ventilator's and the sink's\n"
+                  "allowed directories"),
+    OPTIONS_TEXT ("ventilator-key", &s_options.ventilator_key, "FILE",
+                  "PDFPIPE_VENTILATOR_KEY",
+                  "the ventilator's public certificate"),
+    OPTIONS_TEXT ("sink-key", &s_options.sink_key, "FILE", "PDFPIPE_SINK_KEY",
+                  "the sink's public certificate"),
     OPTIONS_TEXT ("name", &s_options.name, "NAME", NULL,
                   "name in log lines and in the routing id"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "print debug lines"),
@@ -79,7 +102,9 @@ static const options_program_t s_program = {
     .purpose = "Render the chunks the pdfpipe ventilator hands out and push "
                "each\nchunk PDF to the sink.",
     .options = s_option_table,
-    .notes = "Stops cleanly on SIGINT or SIGTERM after the chunk in progress.",
+    .notes = "Stops cleanly on SIGINT or SIGTERM after the chunk in progress;\n"
+             "exits with status 1 when the ventilator or the sink refuses "
+             "its key.",
 };
 
 //  A routing id unique across hosts and restarts: the name plus random
@@ -181,8 +206,19 @@ main (int argc, char *argv[])
     s_routing_id (s_options.name, routing_id, sizeof (routing_id));
     slot_t *slot = NULL;
     zpoller_t *poller = NULL;
-    zsock_t *ventilator = zsock_new (ZMQ_DEALER);
-    zsock_t *sink = zsock_new (ZMQ_PUSH);
+    zsock_t *ventilator = NULL, *sink = NULL;
+    char ventilator_key[CURVE_KEY_TEXT_SIZE], sink_key[CURVE_KEY_TEXT_SIZE];
+    char error[CURVE_ERROR_MAX];
+    curve_t *curve = curve_new (s_options.cert, NULL);
+    if (!curve)
+        goto cleanup;
+    if (curve_key_load (s_options.ventilator_key, ventilator_key, error) ||
+        curve_key_load (s_options.sink_key, sink_key, error)) {
+        log_error ("%s", error);
+        goto cleanup;
+    }
+    ventilator = zsock_new (ZMQ_DEALER);
+    sink = zsock_new (ZMQ_PUSH);
     if (!ventilator || !sink) {
         log_error ("cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         goto cleanup;
@@ -196,13 +232,12 @@ main (int argc, char *argv[])
     zsock_set_heartbeat_timeout (ventilator, PROTO_ZMTP_HEARTBEAT_TIMEOUT_MS);
     zsock_set_heartbeat_ivl (sink, PROTO_ZMTP_HEARTBEAT_IVL_MS);
     zsock_set_heartbeat_timeout (sink, PROTO_ZMTP_HEARTBEAT_TIMEOUT_MS);
-    if (zsock_connect (ventilator, "%s", s_options.ventilator) ||
-        zsock_connect (sink, "%s", s_options.sink)) {
-        log_error ("cannot connect to ventilator=%s sink=%s: %s",
-                   s_options.ventilator, s_options.sink,
-                   zmq_strerror (zmq_errno ()));
+    //  A CHUNK carries parts of a job document; the sink sends nothing.
+    if (curve_connect (curve, ventilator, "the ventilator", ventilator_key,
+                       s_options.ventilator, PROTO_CHUNK_FRAME_BYTES_MAX) ||
+        curve_connect (curve, sink, "the sink", sink_key, s_options.sink,
+                       PROTO_CONTROL_BYTES_MAX))
         goto cleanup;
-    }
     //  From here the slot's thread owns the sink socket.
     slot = slot_new (&sink);
     if (!slot) {
@@ -216,6 +251,7 @@ main (int argc, char *argv[])
 
     s_send_credits (WIRE_READY, WORKER_SLOTS, ventilator);
     int64_t heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
+    rc = 0;
     while (!zsys_interrupted) {
         int64_t wait_ms = heartbeat_at - zclock_mono ();
         void *which = zpoller_wait (poller, wait_ms > 0 ? (int)wait_ms : 0);
@@ -232,15 +268,22 @@ main (int argc, char *argv[])
                             ventilator);
             heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
         }
+        //  The refusal itself was logged with its reason (curve).
+        if (curve_refused (curve)) {
+            log_error ("worker %s exiting: its key %s was refused", routing_id,
+                       curve_public_key (curve));
+            rc = 1;
+            break;
+        }
     }
     log_info ("worker %s stopping%s", routing_id,
               slot_busy (slot) ? " after the chunk in progress" : "");
-    rc = 0;
 
 cleanup:
     zpoller_destroy (&poller);
     slot_destroy (&slot);
     zsock_destroy (&sink);
     zsock_destroy (&ventilator);
+    curve_destroy (&curve);
     return rc;
 }

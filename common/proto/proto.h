@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 //  -- Default endpoints -----------------------------------------------------
 //  The HTTP API's port, as a number (the ventilator's option) and as text
@@ -34,6 +35,27 @@
 //  The sink's PULL: workers send RESULT; the ventilator CANCEL, OUTPUT and
 //  QUERY.
 #define PROTO_RESULTS_ENDPOINT "tcp://127.0.0.1:5559"
+
+//  -- Results ----------------------------------------------------------------
+//  Where finished PDFs go (common/store): the sink puts them there, and the
+//  ventilator, given the same URL, serves them from there and believes no
+//  other location.
+#define PROTO_STORE_URL "file://./pdfpipe-data/out"
+
+//  -- Keys (common/proto/curve) ----------------------------------------------
+//  Every process's ZeroMQ sockets use CURVE. The default files are where
+//  run.sh makes them on first start: each process's secret certificate
+//  (NAME.secret) and public one (NAME.cert), and the allowed directory of
+//  the public certificates the ventilator and the sink accept clients
+//  with (every worker's, and the sink's and the ventilator's, which
+//  connect to each other).
+#define PROTO_KEYS_DIR "./pdfpipe-data/keys"
+#define PROTO_VENTILATOR_CERT PROTO_KEYS_DIR "/ventilator.secret"
+#define PROTO_VENTILATOR_KEY PROTO_KEYS_DIR "/ventilator.cert"
+#define PROTO_SINK_CERT PROTO_KEYS_DIR "/sink.secret"
+#define PROTO_SINK_KEY PROTO_KEYS_DIR "/sink.cert"
+#define PROTO_WORKER_CERT PROTO_KEYS_DIR "/worker.secret"
+#define PROTO_ALLOWED_DIR PROTO_KEYS_DIR "/allowed"
 
 //  -- Liveness --------------------------------------------------------------
 //  A worker sends HEARTBEAT whenever it has been silent this long, busy or
@@ -74,6 +96,17 @@
 //  Bytes of a text field (an error, reason, state, location, key or file
 //  name); a longer one is refused when decoded and cut when encoded.
 #define PROTO_TEXT_MAX 4096
+//  Bytes of a frame of a message that carries no document: every command
+//  but CHUNK and RESULT, whose largest field is a text (PROTO_TEXT_MAX).
+//  Sockets that take only these refuse larger frames before reading them
+//  (ZMQ_MAXMSGSIZE applies to each frame).
+#define PROTO_CONTROL_BYTES_MAX 65536
+//  The largest job document a ventilator can be set to accept, MiB (its
+//  --max-body-mb). A CHUNK's frames carry parts of one (the template with
+//  its assets, the records), so a worker refuses larger frames.
+#define PROTO_DOCUMENT_MB_MAX 4096
+#define PROTO_CHUNK_FRAME_BYTES_MAX                                            \
+    ((int64_t)PROTO_DOCUMENT_MB_MAX * 1024 * 1024)
 
 //  -- Job states ------------------------------------------------------------
 //  States only move forward, into done, failed or cancelled, which are

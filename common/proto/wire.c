@@ -37,6 +37,8 @@ typedef enum {
 } s_field_t;
 
 #define S_FIELDS_MAX 10
+//  A CURVE public key as Z85 text (40 characters) and its NUL.
+#define S_USER_ID_SIZE 41
 
 typedef struct {
     wire_id_t id;
@@ -86,7 +88,8 @@ struct _wire_t {
     char *records_json;
     zframe_t *pdf;
     char *filename;
-    char peer[2 * 256 + 1]; // routing id for logs, text or hex
+    char peer[2 * 256 + 1];       // routing id for logs, text or hex
+    char user_id[S_USER_ID_SIZE]; // the sender's CURVE key (Z85), or ""
 };
 
 //  Write a routing id for logs into peer (2 * 256 + 1 bytes): as text when
@@ -514,10 +517,14 @@ wire_recv (zsock_t *input)
     const char *address = first ? zframe_meta (first, "Peer-Address") : NULL;
     char address_text[64];
     snprintf (address_text, sizeof address_text, "%s", address ? address : "-");
+    const char *user_id = first ? zframe_meta (first, "User-Id") : NULL;
+    char user_id_text[S_USER_ID_SIZE];
+    snprintf (user_id_text, sizeof user_id_text, "%s", user_id ? user_id : "");
     char reason[WIRE_REASON_MAX];
     wire_t *self = wire_decode (&msg, reason);
     if (self) {
         self->routing_id = routing_id;
+        memcpy (self->user_id, user_id_text, sizeof self->user_id);
         return self;
     }
     char peer[2 * 256 + 1] = "-";
@@ -590,6 +597,13 @@ wire_peer (wire_t *self)
         return "-";
     s_peer_text (self->routing_id, self->peer);
     return self->peer;
+}
+
+const char *
+wire_user_id (const wire_t *self)
+{
+    assert (self);
+    return self->user_id;
 }
 
 const char *

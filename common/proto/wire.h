@@ -8,7 +8,9 @@
     a reason, never trusted and never asserted on.
 
     On a ROUTER socket the first frame is the peer's routing id: wire_recv
-    keeps it (wire_routing_id) and wire_send puts it back in front. New
+    keeps it (wire_routing_id) and wire_send puts it back in front. It also
+    keeps the key ZeroMQ authenticated the sender with (wire_user_id), for
+    the receiver to check who may send what. New
     commands are added at the end of wire_id_t, so the numbers of the
     existing ones never change.
 
@@ -94,6 +96,12 @@ wire_set_routing_id (wire_t *self, zframe_t *routing_id);
 //  next call on this message.
 const char *
 wire_peer (wire_t *self);
+
+//  The sender's CURVE public key (Z85, 40 characters), as ZeroMQ vouches
+//  for it (the message's "User-Id"): set by wire_recv on a socket that
+//  authenticates its peers (common/proto/curve), else "". Borrowed.
+const char *
+wire_user_id (const wire_t *self);
 
 //  Fields. Which ones a command carries is in docs/protocol.md; unused ones
 //  are 0 or NULL. String getters return borrowed pointers; setters copy.

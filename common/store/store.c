@@ -190,7 +190,7 @@ static int
 s_file_put (store_t *self, const char *key, const char *path, char **location_p,
             uint64_t *bytes_p, char *error)
 {
-    char *dest = zsys_sprintf ("%s/%s", self->dir, key);
+    char *dest = store_local_path (self, key);
     char *dest_dir = NULL;
     char *location = NULL;
     int source = -1;
@@ -257,7 +257,7 @@ cleanup:
         close (source);
     free (location);
     free (dest_dir);
-    zstr_free (&dest);
+    free (dest);
     return rc;
 }
 
@@ -276,9 +276,7 @@ s_s3_put (store_t *self, const char *key, const char *path,
           uint64_t *bytes_p, char *error)
 {
     char *object_key = s_s3_key (self, key);
-    char *location = object_key
-                         ? zsys_sprintf ("s3://%s/%s", self->bucket, object_key)
-                         : NULL;
+    char *location = store_location (self, key);
     int rc = -1;
     if (!location) {
         snprintf (error, STORE_ERROR_MAX, "store: out of memory");
@@ -308,7 +306,7 @@ s_s3_put (store_t *self, const char *key, const char *path,
     rc = 0;
 
 cleanup:
-    zstr_free (&location);
+    free (location);
     zstr_free (&object_key);
     return rc;
 }
@@ -370,7 +368,7 @@ store_remove (store_t *self, const char *key, char *error)
         return -1;
     switch (self->kind) {
     case S_KIND_FILE: {
-        char *path = zsys_sprintf ("%s/%s", self->dir, key);
+        char *path = store_local_path (self, key);
         int rc = 0;
         if (!path) {
             snprintf (error, STORE_ERROR_MAX, "store: out of memory");
@@ -380,11 +378,66 @@ store_remove (store_t *self, const char *key, char *error)
                       path, strerror (errno));
             rc = -1;
         }
-        zstr_free (&path);
+        free (path);
         return rc;
     }
     case S_KIND_S3:
         return s_s3_remove (self, key, error);
     }
     return -1;
+}
+
+char *
+store_location (store_t *self, const char *key)
+{
+    assert (self);
+    if (!store_key_valid (key))
+        return NULL;
+    if (self->kind == S_KIND_FILE) {
+        char *path = store_local_path (self, key);
+        char *location = path ? s_file_url (path) : NULL;
+        free (path);
+        return location;
+    }
+    char *object_key = s_s3_key (self, key);
+    char *location = object_key
+                         ? zsys_sprintf ("s3://%s/%s", self->bucket, object_key)
+                         : NULL;
+    zstr_free (&object_key);
+    return location;
+}
+
+bool
+store_is_local (store_t *self)
+{
+    assert (self);
+    return self->kind == S_KIND_FILE;
+}
+
+char *
+store_local_path (store_t *self, const char *key)
+{
+    assert (self);
+    if (self->kind != S_KIND_FILE || !store_key_valid (key))
+        return NULL;
+    size_t size = strlen (self->dir) + 1 + strlen (key) + 1;
+    char *path = malloc (size);
+    if (path)
+        snprintf (path, size, "%s/%s", self->dir, key);
+    return path;
+}
+
+char *
+store_presign_get (store_t *self, const char *key, int64_t now,
+                   int64_t *expires_at_p)
+{
+    assert (self);
+    if (self->kind != S_KIND_S3 || !store_key_valid (key))
+        return NULL;
+    char *object_key = s_s3_key (self, key);
+    char *url = object_key ? s3_presign_get (self->s3, self->bucket, object_key,
+                                             now, expires_at_p)
+                           : NULL;
+    zstr_free (&object_key);
+    return url;
 }

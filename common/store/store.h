@@ -86,4 +86,31 @@ store_put_file (store_t *self, const char *key, const char *path,
 int
 store_remove (store_t *self, const char *key, char *error);
 
+//  The location of the object under key, the URL store_put_file gives it:
+//  "file:///absolute/dir/<key>" or "s3://BUCKET/PREFIX/<key>". It says
+//  where this store's configuration puts a result, whoever asks; nothing
+//  is read or checked in the store. Returns NULL for a bad key. Caller
+//  frees.
+char *
+store_location (store_t *self, const char *key);
+
+//  True for a local directory store, false for S3.
+bool
+store_is_local (store_t *self);
+
+//  A local store: the absolute path of the object under key, always inside
+//  the store's directory (the key rules keep it there). Returns NULL for a
+//  bad key or an S3 store. Caller frees.
+char *
+store_local_path (store_t *self, const char *key);
+
+//  An S3 store: a presigned GET URL for the object under key, valid from
+//  now (seconds since the Unix epoch) for the configured presign expiry
+//  (common/store/s3); *expires_at_p, when not NULL, is when it stops
+//  working. Nothing is asked of S3. Returns NULL for a bad key, a local
+//  store, or no memory. Caller frees.
+char *
+store_presign_get (store_t *self, const char *key, int64_t now,
+                   int64_t *expires_at_p);
+
 #endif

@@ -17,6 +17,7 @@ import os
 import struct
 import subprocess
 import sys
+import time
 
 SIGNATURE = b"PDFPIPE/1"
 SKIP = 77
@@ -38,6 +39,29 @@ def require_zmq():
         os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON] + sys.argv)
     print("SKIP: pyzmq (python3-zmq) is not installed")
     sys.exit(SKIP)
+
+
+def wait_for(condition, timeout, what):
+    """Poll condition until it is true; fails the test after timeout
+    seconds (a bound on a hang, not a measurement)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def curve_client(socket, keys, name, server):
+    """Make socket (pyzmq, not yet connected) a CURVE client with the key
+    pair name of keys (pipeline.Keys), talking to server ("ventilator" or
+    "sink"), as the pdfpipe programs do."""
+    import zmq.auth
+    public, secret = zmq.auth.load_certificate(keys.secret(name))
+    socket.curve_publickey = public
+    socket.curve_secretkey = secret
+    socket.curve_serverkey = zmq.auth.load_certificate(
+        keys.public(server))[0]
 
 
 def u32(value):

@@ -17,6 +17,11 @@ sanitizer report; kill() fails on a process that is already dead unless the
 test says it expects that. A test that lets a process die on its own (a
 scripted worker that crashes on a poison chunk) says so with may_exit.
 
+Every pipeline has its own CURVE keys (Keys), made with `pdfpipe keygen`
+as run.sh makes them: one pair each for the ventilator, the sink and the
+workers, and an allowed directory that holds all three public
+certificates; tests make more (Keys.make) for workers of their own.
+
 SPDX-License-Identifier: MPL-2.0
 """
 import calendar
@@ -66,6 +71,58 @@ def free_port():
                 continue
         _ports_given.add(port)
         return port
+
+
+class Keys:
+    """The CURVE keys of one pipeline, in directory: NAME.cert and
+    NAME.secret per key, and the allowed directory the ventilator and the
+    sink accept clients from."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        self.allowed = os.path.join(directory, "allowed")
+        os.makedirs(self.allowed)
+        for name in ("ventilator", "sink", "worker"):
+            self.make(name)
+            self.allow(name)
+
+    def make(self, name):
+        """A new key pair called name (not yet allowed)."""
+        subprocess.run([CLI, "keygen", name, self.dir], check=True,
+                       capture_output=True)
+
+    def public(self, name):
+        return os.path.join(self.dir, name + ".cert")
+
+    def secret(self, name):
+        return os.path.join(self.dir, name + ".secret")
+
+    def public_text(self, name):
+        """The public key of name, as the Z85 text logs show."""
+        with open(self.public(name)) as f:
+            return re.search(r'public-key = "([^"]+)"', f.read()).group(1)
+
+    def allow(self, name):
+        shutil.copy(self.public(name),
+                    os.path.join(self.allowed, name + ".cert"))
+
+    def revoke(self, name):
+        os.remove(os.path.join(self.allowed, name + ".cert"))
+
+    def ventilator_args(self):
+        return ["--cert", self.secret("ventilator"),
+                "--sink-key", self.public("sink"),
+                "--allowed-dir", self.allowed]
+
+    def sink_args(self):
+        return ["--cert", self.secret("sink"),
+                "--ventilator-key", self.public("ventilator"),
+                "--allowed-dir", self.allowed]
+
+    def worker_args(self, name="worker"):
+        return ["--cert", self.secret(name),
+                "--ventilator-key", self.public("ventilator"),
+                "--sink-key", self.public("sink")]
 
 
 class Response:
@@ -137,8 +194,11 @@ class Pipeline:
     """The three kinds of process, on loopback with fresh ports and dirs."""
 
     def __init__(self, workers=2, ventilator_args=(), sink_args=(),
-                 worker_args=()):
+                 worker_args=(), store=None):
+        """store is the result store's URL for both the sink and the
+        ventilator (--store); by default a directory of the pipeline's."""
         self.dir = tempfile.mkdtemp(prefix="pdfpipe-e2e-")
+        self.store = store or "file://" + os.path.join(self.dir, "out")
         self.http_port = free_port()
         self.dispatch = "tcp://127.0.0.1:%d" % free_port()
         self.events = "tcp://127.0.0.1:%d" % free_port()
@@ -148,12 +208,14 @@ class Pipeline:
         self.sink_args = list(sink_args)
         self.worker_args = list(worker_args)
         self.workers = []
+        self.worker_log_paths = []
         self.ventilator = None
         self.sink = None
         self.logs = []
         self.processes = []     # every _Process started, oldest first
         self.closed = False
         try:
+            self.keys = Keys(os.path.join(self.dir, "keys"))
             self.start_sink()
             self.start_ventilator()
             for _ in range(workers):
@@ -211,7 +273,8 @@ class Pipeline:
             "--dispatch", self.dispatch, "--events", self.events,
             "--sink", self.results,
             "--data-dir", os.path.join(self.dir, "ventilator"),
-        ] + self.ventilator_args)
+            "--store", self.store,
+        ] + self.keys.ventilator_args() + self.ventilator_args)
         if wait:
             self.wait_healthy()
 
@@ -219,22 +282,33 @@ class Pipeline:
         self.sink = self._spawn("sink", [
             SINK, "--results", self.results, "--events", self.events,
             "--spool", os.path.join(self.dir, "spool"),
-            "--store", "file://" + os.path.join(self.dir, "out"),
-        ] + self.sink_args, ready=r"results on ")
+            "--store", self.store,
+        ] + self.keys.sink_args() + self.sink_args, ready=r"results on ")
 
-    def add_worker(self, argv=None, may_exit=False):
-        """Start a worker; argv replaces the real worker's command line
-        (a scripted worker), and gets the endpoints and a name appended.
-        Returns once the worker logged that it started. may_exit: the test expects it may end on its own (a scripted crash),
-        so its end is not a failure."""
+    def add_worker(self, argv=None, may_exit=False, cert="worker"):
+        """Start a worker with the key pair cert; argv replaces the real
+        worker's command line (a scripted worker), and gets the endpoints,
+        the key options and a name appended. Returns once the worker logged
+        that it started. may_exit: the test expects it may end on its own
+        (a scripted crash), so its end is not a failure."""
         name = "w%d" % len(self.workers)
         if argv is None:
             argv = [WORKER] + self.worker_args
         worker = self._spawn("worker " + name, list(argv) + [
             "--ventilator", self.dispatch, "--sink", self.results,
-            "--name", name], may_exit=may_exit, ready=r"\bstarted\b")
+            "--name", name] + self.keys.worker_args(cert),
+            may_exit=may_exit, ready=r"\bstarted\b")
         self.workers.append(worker)
+        self.worker_log_paths.append(self.logs[-1])
         return worker
+
+    def worker_logs(self):
+        """The log of each worker started, in the order they were."""
+        out = []
+        for path in self.worker_log_paths:
+            with open(path, "rb") as f:
+                out.append(f.read().decode("utf-8", "replace"))
+        return out
 
     def kill(self, proc, sig=signal.SIGKILL, expect_dead=False):
         """Send sig to a process of the pipeline; after SIGKILL, reap it.

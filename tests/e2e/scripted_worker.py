@@ -11,8 +11,9 @@ a real worker's. A record whose marker contains
   POISON-FAIL   makes it answer CHUNK_FAILED.
 
 With --delay S it spends S seconds on each chunk, heartbeating meanwhile:
-a slow but live worker. Run by the tests with the endpoints and a name, as
-pdfpipe-worker is.
+a slow but live worker. Run by the tests with the endpoints, a name and the
+key options (--cert, --ventilator-key, --sink-key: CURVE, as
+pdfpipe-worker), as pdfpipe-worker is.
 
 SPDX-License-Identifier: MPL-2.0
 """
@@ -27,6 +28,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import peers  # noqa: E402
 
 zmq = peers.require_zmq()
+import zmq.auth  # noqa: E402
 
 HEARTBEAT_S = 1.0
 
@@ -47,16 +49,28 @@ def main():
     parser.add_argument("--sink", required=True)
     parser.add_argument("--name", default="scripted")
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--cert", required=True)
+    parser.add_argument("--ventilator-key", required=True)
+    parser.add_argument("--sink-key", required=True)
     args = parser.parse_args()
+
+    public, secret = zmq.auth.load_certificate(args.cert)
+
+    def curve_client(socket, server_cert):
+        socket.curve_publickey = public
+        socket.curve_secretkey = secret
+        socket.curve_serverkey = zmq.auth.load_certificate(server_cert)[0]
 
     context = zmq.Context()
     dealer = context.socket(zmq.DEALER)
     dealer.setsockopt(zmq.IDENTITY, ("%s-%d" % (args.name, os.getpid()))
                       .encode())
     dealer.setsockopt(zmq.LINGER, 0)
+    curve_client(dealer, args.ventilator_key)
     dealer.connect(args.ventilator)
     sink = context.socket(zmq.PUSH)
     sink.setsockopt(zmq.LINGER, 5000)
+    curve_client(sink, args.sink_key)
     sink.connect(args.sink)
 
     print("%s: started" % args.name, file=sys.stderr, flush=True)

@@ -46,14 +46,7 @@ def poison_job(pages, chunk_pages, poison_page, poison):
 # Runs of the lost-outcome test before it fails for never losing it.
 OUTCOME_LOST_ATTEMPTS = 5
 
-
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+wait_for = peers.wait_for
 
 
 class Supervisor(threading.Thread):
@@ -336,8 +329,7 @@ class RecoveryTest(unittest.TestCase):
     @group("full_disk")
     def test_full_store_fails_the_job_and_keeps_results(self):
         store = self.small_tmpfs()
-        with Pipeline(workers=2, sink_args=["--store",
-                                            "file://" + store]) as pipe:
+        with Pipeline(workers=2, store="file://" + store) as pipe:
             before = pipe.submit(marker_job(50, chunk_pages=25))
             self.assert_done_and_correct(pipe, before, 50)
             big = pipe.submit(marker_job(20000, chunk_pages=500))
@@ -385,12 +377,17 @@ class RecoveryTest(unittest.TestCase):
             self.assert_done_and_correct(pipe, job_id, 100)
 
     def _send_rogue_frames(self, context, pipe):
+        # Peers that hold keys (a worker's, the sink's) and still send
+        # garbage: what gets past CURVE must be checked all the same.
         dealer = context.socket(zmq.DEALER)
         dealer.setsockopt(zmq.IDENTITY, b"rogue-1")
+        peers.curve_client(dealer, pipe.keys, "worker", "ventilator")
         dealer.connect(pipe.dispatch)
         to_sink = context.socket(zmq.PUSH)
+        peers.curve_client(to_sink, pipe.keys, "worker", "sink")
         to_sink.connect(pipe.results)
         to_events = context.socket(zmq.PUSH)
+        peers.curve_client(to_events, pipe.keys, "sink", "ventilator")
         to_events.connect(pipe.events)
         # Connecting sockets queue what is sent before the connection is
         # made, so nothing needs to wait here.

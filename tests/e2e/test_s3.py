@@ -130,8 +130,8 @@ class BucketTest(unittest.TestCase):
         self.tmp.cleanup()
 
     def pipeline(self, workers=2):
-        return Pipeline(workers=workers, sink_args=[
-            "--store", "s3://%s/%s" % (BUCKET, PREFIX)])
+        return Pipeline(workers=workers,
+                        store="s3://%s/%s" % (BUCKET, PREFIX))
 
     def download(self, key):
         return self.server.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
@@ -441,8 +441,8 @@ class PresignedDownloadTest(unittest.TestCase):
         try:
             env = server.environment()
             env["PDFPIPE_S3_PRESIGN_EXPIRES"] = "900"
-            with environment(env), Pipeline(workers=1, sink_args=[
-                    "--store", "s3://%s/%s" % (BUCKET, PREFIX)]) as pipe:
+            with environment(env), Pipeline(
+                    workers=1, store="s3://%s/%s" % (BUCKET, PREFIX)) as pipe:
                 job = marker_job(300, chunk_pages=100)
                 job["output"] = {"filename": "Quarterly report.pdf"}
                 job_id = pipe.submit(job)

@@ -1,0 +1,91 @@
+/*  settings - pdfpipe-ventilator's command line.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "settings.h"
+
+#include "options.h"
+#include "proto.h"
+#include "scheduler.h"
+
+static settings_t s_options = {
+    .http_address = "127.0.0.1",
+    .http_port = PROTO_HTTP_PORT_NBR,
+    .dispatch_endpoint = PROTO_DISPATCH_ENDPOINT,
+    .events_endpoint = PROTO_EVENTS_ENDPOINT,
+    .sink_endpoint = PROTO_RESULTS_ENDPOINT,
+    .data_dir = SETTINGS_DATA_DIR,
+    .store_url = PROTO_STORE_URL,
+    .cert = PROTO_VENTILATOR_CERT,
+    .sink_key = PROTO_SINK_KEY,
+    .allowed_dir = PROTO_ALLOWED_DIR,
+    .max_body_mb = SETTINGS_MAX_BODY_MB,
+    .min_free_disk_mb = SETTINGS_MIN_FREE_DISK_MB,
+    .max_attempts = SCHEDULER_MAX_ATTEMPTS,
+    .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
+    .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
+    .worker_expiry_ms = PROTO_WORKER_EXPIRY_MS,
+};
+
+static const options_spec_t s_option_table[] = {
+    OPTIONS_TEXT ("http-address", &s_options.http_address, "ADDR", NULL,
+                  "address the HTTP API listens on"),
+    OPTIONS_NUMBER ("http-port", &s_options.http_port, "PORT", 0, 65535,
+                    "PDFPIPE_HTTP_PORT", "HTTP port; 0 = any"),
+    OPTIONS_TEXT ("dispatch", &s_options.dispatch_endpoint, "ENDPOINT",
+                  "PDFPIPE_DISPATCH", "ZeroMQ endpoint workers connect to"),
+    OPTIONS_TEXT ("events", &s_options.events_endpoint, "ENDPOINT",
+                  "PDFPIPE_EVENTS", "ZeroMQ endpoint the sink connects to"),
+    OPTIONS_TEXT ("sink", &s_options.sink_endpoint, "ENDPOINT", "PDFPIPE_SINK",
+                  "the sink's results endpoint, for cancellations"),
+    OPTIONS_TEXT ("data-dir", &s_options.data_dir, "DIR", "PDFPIPE_DATA_DIR",
+                  "where the job database lives"),
+    OPTIONS_TEXT ("store", &s_options.store_url, "URL", "PDFPIPE_STORE",
+                  "where the sink puts finished PDFs (the sink's\n"
+                  "--store): results are served from there only"),
+    OPTIONS_TEXT ("cert", &s_options.cert, "FILE", "PDFPIPE_CERT",
+                  "our secret certificate (pdfpipe keygen)"),
+    OPTIONS_TEXT ("sink-key", &s_options.sink_key, "FILE", "PDFPIPE_SINK_KEY",
+                  "the sink's public certificate"),
+    OPTIONS_TEXT ("allowed-dir", &s_options.allowed_dir, "DIR",
+                  "PDFPIPE_ALLOWED_DIR",
+                  "public certificates of the workers (and the sink)\n"
+                  "allowed to connect; read again when it changes"),
+    OPTIONS_NUMBER ("max-body-mb", &s_options.max_body_mb, "N", 1, 1048576,
+                    NULL,
+                    "largest job document accepted, MiB (disk, not "
+                    "memory:\nit is spooled as it arrives)"),
+    OPTIONS_NUMBER ("min-free-disk-mb", &s_options.min_free_disk_mb, "N", 0,
+                    1048576, NULL,
+                    "disk space an upload must leave free in the data "
+                    "directory, MiB"),
+    OPTIONS_NUMBER ("max-attempts", &s_options.max_attempts, "N", 1, 100, NULL,
+                    "attempts per chunk before its job fails"),
+    OPTIONS_NUMBER ("deadline-ms", &s_options.deadline_base_ms, "N", 100,
+                    86400000L, NULL, "base wait for a chunk's result, ms"),
+    OPTIONS_NUMBER ("deadline-per-page-ms", &s_options.deadline_per_page_ms,
+                    "N", 0, 600000L, NULL, "added per page of the chunk, ms"),
+    //  Workers heartbeat every second: below PROTO_WORKER_EXPIRY_MIN_MS a
+    //  busy host would lose live workers.
+    OPTIONS_NUMBER ("worker-expiry-ms", &s_options.worker_expiry_ms, "N",
+                    PROTO_WORKER_EXPIRY_MIN_MS, 3600000L, NULL,
+                    "silence after which a worker is dead and its chunks "
+                    "go to others, ms"),
+    OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
+    OPTIONS_END,
+};
+
+static const options_program_t s_program = {
+    .name = "pdfpipe-ventilator",
+    .purpose = "Accepts jobs over HTTP, stores them durably and hands their "
+               "page-range\nchunks to workers as fast as they ask for them.",
+    .options = s_option_table,
+};
+
+int
+settings_parse (settings_t *settings, int argc, char *argv[])
+{
+    int parsed = options_parse (&s_program, argc, argv);
+    *settings = s_options;
+    return parsed;
+}
