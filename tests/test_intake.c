@@ -16,7 +16,6 @@
 #include <cmocka.h>
 
 #include <czmq.h>
-#include <dirent.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -149,21 +148,6 @@ s_take_in (s_fixture_t *fixture, intake_upload_t *upload, const char *text,
     return intake_outcome (upload, err_p);
 }
 
-static size_t
-s_entries (const char *path)
-{
-    DIR *listing = opendir (path);
-    if (!listing)
-        return 0;
-    size_t count = 0;
-    struct dirent *entry;
-    while ((entry = readdir (listing)) != NULL)
-        if (entry->d_name[0] != '.')
-            count++;
-    closedir (listing);
-    return count;
-}
-
 static void
 test_a_document_is_stored_by_its_intake_thread (void **state)
 {
@@ -186,7 +170,7 @@ test_a_document_is_stored_by_its_intake_thread (void **state)
     free (chunk);
     intake_drop (&upload);
     assert_null (upload);
-    assert_size_eq (s_entries (fixture->spool_dir), 0);
+    assert_int_eq (testdir_count_entries (fixture->spool_dir), 0);
 }
 
 static void
@@ -202,8 +186,8 @@ test_a_refused_document_leaves_nothing (void **state)
                       ADMISSION_REFUSED);
     assert_string_equal (err->field, "version");
     intake_drop (&upload);
-    assert_size_eq (s_entries (fixture->jobs_dir), 0);
-    assert_size_eq (s_entries (fixture->spool_dir), 0);
+    assert_int_eq (testdir_count_entries (fixture->jobs_dir), 0);
+    assert_int_eq (testdir_count_entries (fixture->spool_dir), 0);
 }
 
 static void
@@ -261,8 +245,8 @@ test_stopping_abandons_and_resumes_a_waiting_upload (void **state)
     assert_int_equal (intake_outcome (upload, &err), ADMISSION_ABANDONED);
     assert_non_null (strstr (err->message, "stopping"));
     intake_drop (&upload);
-    assert_size_eq (s_entries (fixture->jobs_dir), 0);
-    assert_size_eq (s_entries (fixture->spool_dir), 0);
+    assert_int_eq (testdir_count_entries (fixture->jobs_dir), 0);
+    assert_int_eq (testdir_count_entries (fixture->spool_dir), 0);
 }
 
 int
