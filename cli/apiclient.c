@@ -357,6 +357,8 @@ s_request (apiclient_t *self, const char *method, const char *path,
         transfer.reader = upload->reader;
         transfer.reader_arg = upload->reader_arg;
         curl_easy_setopt (self->curl, CURLOPT_POST, 1L);
+        curl_easy_setopt (self->curl, CURLOPT_LOW_SPEED_TIME,
+                          (long)APICLIENT_SUBMIT_STALL_TIMEOUT_S);
         curl_easy_setopt (self->curl, CURLOPT_READFUNCTION, s_read);
         curl_easy_setopt (self->curl, CURLOPT_READDATA, &transfer);
         curl_easy_setopt (self->curl, CURLOPT_POSTFIELDSIZE_LARGE, size);

@@ -28,6 +28,10 @@
 //  A transfer that moves no bytes for this long is abandoned. There is no
 //  total limit because a result can be gigabytes on a slow link.
 #define APICLIENT_STALL_TIMEOUT_S 60
+//  The same for a request with a body (a job submission): the server
+//  answers once it has checked and stored the whole document, which for a
+//  million records takes minutes after the last byte is sent.
+#define APICLIENT_SUBMIT_STALL_TIMEOUT_S 900
 //  Replies kept in memory (status documents, error bodies) are small; a
 //  bigger one means we are not talking to the pdfpipe API.
 #define APICLIENT_BODY_MAX (4 * 1024 * 1024) // bytes

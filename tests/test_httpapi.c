@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -1069,23 +1068,6 @@ test_hostile_requests_do_not_hurt_the_server (void **state)
     s_reply_free (&reply);
 }
 
-//  How many entries (other than . and ..) the directory at path holds; 0
-//  when it does not exist.
-static size_t
-s_entries (const char *path)
-{
-    DIR *listing = opendir (path);
-    if (!listing)
-        return 0;
-    size_t count = 0;
-    struct dirent *entry;
-    while ((entry = readdir (listing)) != NULL)
-        if (!streq (entry->d_name, ".") && !streq (entry->d_name, ".."))
-            count++;
-    closedir (listing);
-    return count;
-}
-
 static void
 test_status_is_answered_while_a_document_is_taken_in (void **state)
 {
@@ -1156,12 +1138,12 @@ test_a_refused_document_leaves_nothing_on_disk (void **state)
                                       document, strlen (document), true);
     s_expect_error (&reply, 400, "must be an object");
     s_reply_free (&reply);
-    assert_size_eq (s_entries (fixture->jobs_dir), 0);
-    assert_size_eq (s_entries (fixture->spool_dir), 0);
+    assert_int_eq (testdir_count_entries (fixture->jobs_dir), 0);
+    assert_int_eq (testdir_count_entries (fixture->spool_dir), 0);
     //  An accepted one leaves its records only.
     char *id = s_submit (fixture);
-    assert_size_eq (s_entries (fixture->jobs_dir), 1);
-    assert_size_eq (s_entries (fixture->spool_dir), 0);
+    assert_int_eq (testdir_count_entries (fixture->jobs_dir), 1);
+    assert_int_eq (testdir_count_entries (fixture->spool_dir), 0);
     free (id);
 }
 

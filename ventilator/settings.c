@@ -39,7 +39,7 @@ static const options_spec_t s_option_table[] = {
     OPTIONS_TEXT ("sink", &s_options.sink_endpoint, "ENDPOINT", "PDFPIPE_SINK",
                   "the sink's results endpoint, for cancellations"),
     OPTIONS_TEXT ("data-dir", &s_options.data_dir, "DIR", "PDFPIPE_DATA_DIR",
-                  "where the job database lives"),
+                  "where the job database, records and uploads live"),
     OPTIONS_TEXT ("store", &s_options.store_url, "URL", "PDFPIPE_STORE",
                   "where the sink puts finished PDFs (the sink's\n"
                   "--store): results are served from there only"),
@@ -53,11 +53,11 @@ static const options_spec_t s_option_table[] = {
                   "allowed to connect; read again when it changes"),
     OPTIONS_NUMBER ("max-body-mb", &s_options.max_body_mb, "N", 1, 1048576,
                     NULL,
-                    "largest job document accepted, MiB (disk, not "
-                    "memory:\nit is spooled as it arrives)"),
+                    "largest job document accepted, MiB; a disk quota:\n"
+                    "documents are spooled to disk as they arrive"),
     OPTIONS_NUMBER ("min-free-disk-mb", &s_options.min_free_disk_mb, "N", 0,
                     1048576, NULL,
-                    "disk space an upload must leave free in the data "
+                    "disk space an upload must leave free in the\ndata "
                     "directory, MiB"),
     OPTIONS_NUMBER ("max-attempts", &s_options.max_attempts, "N", 1, 100, NULL,
                     "attempts per chunk before its job fails"),
