@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "log.h"
@@ -76,6 +77,11 @@ tplcache_destroy (tplcache_t **self_p)
     free (self->entries);
     free (self);
     *self_p = NULL;
+    //  What libcrypto keeps for this thread goes now: the slot thread ends
+    //  right after this, and czmq's actor threads are detached, so the
+    //  process may exit before the thread's own destructors run (a leak
+    //  report under LeakSanitizer).
+    OPENSSL_thread_stop ();
 }
 
 //  The least recently used entry in use, or NULL when none is.

@@ -39,6 +39,8 @@ typedef struct _tplcache_t tplcache_t;
 tplcache_t *
 tplcache_new (size_t templates, size_t bytes_max);
 
+//  Destroy the cache, and release the calling thread's libcrypto state:
+//  destroy it on the thread that used it, as that thread ends.
 void
 tplcache_destroy (tplcache_t **self_p);
 
