@@ -76,7 +76,7 @@ class RevocationTest(unittest.TestCase):
             job_id = pipe.submit(marker_job(20, chunk_pages=10))
             # Not allowed yet: refused at the handshake, and the worker
             # stops rather than wait for ever.
-            refused = pipe.add_worker(cert="alpha")
+            refused = pipe.add_worker(cert="alpha", may_exit=True)
             self.assertEqual(refused.wait(timeout=60), 1)
             self.assertIn("refused our key", pipe.worker_logs()[0])
             self.assertIn("refused a connection on dispatch",
