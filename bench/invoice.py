@@ -16,10 +16,24 @@ state, the output size, and the peak RSS (VmHWM) of the workers, the sink,
 the ventilator and the client (the client's through /usr/bin/time, GNU
 time, when it is installed).
 
-As a baseline in the same run, the first min(N, 5000) records go through a
-fresh pipeline of one worker as a single chunk (chunk_pages can be at most
-5000): the same pages rendered in one worker process, for comparison with
-the chunked, merged run.
+The yardstick, in the same run and on the same records: invoice_c, the
+one-process libharu renderer of the standard benchmark document
+(../shared/bench/baseline; built into the build folder on first use, which
+needs libqrencode-dev: scripts/install-deps.sh installs it), given the
+template's own logo. The report puts the pipeline's wall time and output
+size beside it as ratios (the targets are "at most 0.67x the wall time" and
+"at most 0.6x the size"). --no-yardstick, or a tree without that folder,
+skips it.
+
+As a second baseline, the first min(N, 5000) records go through a fresh
+pipeline of one worker as a single chunk (chunk_pages can be at most 5000):
+the same pages rendered in one worker process, for comparison with the
+chunked, merged run (--no-baseline skips it).
+
+While the job runs the disk used by the pipeline's data directory (the
+ventilator's records, the sink's spool, the local store holding the output)
+is sampled every half second; its peak is reported beside the output size
+(the target for a 1,000,000-page job: at most 3x the output).
 
 --url uses a pipeline that is already running instead (no RSS figures and
 no baseline then, since its processes are not ours to watch). --template
@@ -33,11 +47,13 @@ Programs come from $PDFPIPE_BUILD_DIR (default ./build).
 SPDX-License-Identifier: MPL-2.0
 """
 import argparse
+import base64
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,6 +65,10 @@ from pipeline import CLI, Pipeline  # noqa: E402
 TEMPLATE = os.path.join(TOP, "examples", "invoice", "template.json")
 GEN_RECORDS = os.path.join(TOP, "examples", "invoice", "gen_records.py")
 GNU_TIME = "/usr/bin/time"
+YARDSTICK_SRC = os.environ.get(
+    "PDFPIPE_YARDSTICK_SRC",
+    os.path.join(os.path.dirname(TOP), "shared", "bench", "baseline",
+                 "invoice_c.c"))
 CHUNK_PAGES_MAX = 5000
 BODY_MARGIN_MB = 16  # over the records file, for the template and slack
 
@@ -67,6 +87,87 @@ def peak_rss_kb(pid):
 
 def mb(kb):
     return "%.0f MB" % (kb / 1024.0) if kb is not None else "?"
+
+
+def dir_bytes(path):
+    """Bytes allocated on disk under path (files that vanish are skipped)."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+class DiskPeak:
+    """Samples dir_bytes(path) every interval seconds in a thread, keeping
+    the peak, until stopped."""
+
+    def __init__(self, path, interval=0.5):
+        self.path, self.interval, self.peak = path, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while True:
+            self.peak = max(self.peak, dir_bytes(self.path))
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def yardstick_binary():
+    """build/invoice_c, compiled from YARDSTICK_SRC when missing or older;
+    None (with the reason printed) when it cannot be."""
+    if not os.path.exists(YARDSTICK_SRC):
+        print("yardstick: %s is not there; skipped" % YARDSTICK_SRC)
+        return None
+    binary = os.path.join(os.environ["PDFPIPE_BUILD_DIR"], "invoice_c")
+    if (os.path.exists(binary)
+            and os.path.getmtime(binary) >= os.path.getmtime(YARDSTICK_SRC)):
+        return binary
+    build = subprocess.run(
+        ["cc", "-O2", "-o", binary, YARDSTICK_SRC, "-lhpdf", "-lqrencode",
+         "-lcjson", "-lpng", "-lz", "-lm"], capture_output=True, text=True)
+    if build.returncode != 0:
+        print("yardstick: cannot build invoice_c (libqrencode-dev missing? "
+              "run scripts/install-deps.sh): %s" % build.stderr.strip()[-400:])
+        return None
+    return binary
+
+
+def run_yardstick(binary, template, records, workdir):
+    """invoice_c on the records with the template's logo: (seconds, bytes,
+    peak RSS in kB or None)."""
+    with open(template, encoding="utf-8") as f:
+        logo = json.load(f)["assets"]["logo"]["data"]
+    logo_path = os.path.join(workdir, "logo.png")
+    with open(logo_path, "wb") as f:
+        f.write(base64.b64decode(logo))
+    output = os.path.join(workdir, "yardstick.pdf")
+    rss_path = os.path.join(workdir, "yardstick.rss")
+    argv = [binary, records, output, "--logo", logo_path]
+    if os.access(GNU_TIME, os.X_OK):
+        argv = [GNU_TIME, "-f", "%M", "-o", rss_path] + argv
+    started = time.monotonic()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    seconds = time.monotonic() - started
+    size = os.path.getsize(output)
+    os.remove(output)
+    rss = None
+    if os.path.exists(rss_path):
+        with open(rss_path) as f:
+            rss = int(f.read().split()[-1])
+    return seconds, size, rss
 
 
 def write_job(template, path, chunk_pages=None):
@@ -138,7 +239,15 @@ def run(label, url, pipe, template, records, pages, workdir,
     job = write_job(template, os.path.join(workdir, label + ".json"),
                     chunk_pages)
     output = os.path.join(workdir, label + ".pdf")
-    seconds, job_id, client_rss = submit(url, job, records, output, workdir)
+    if pipe:
+        with DiskPeak(pipe.dir) as disk:
+            seconds, job_id, client_rss = submit(url, job, records, output,
+                                                 workdir)
+        disk_peak = disk.peak
+    else:
+        seconds, job_id, client_rss = submit(url, job, records, output,
+                                             workdir)
+        disk_peak = None
     status = cli_status(url, job_id)
     states, server_seconds = state_seconds(status)
     figures = {
@@ -151,6 +260,7 @@ def run(label, url, pipe, template, records, pages, workdir,
         "server_seconds": server_seconds,
         "client_rss": client_rss,
         "worker_rss": [],
+        "disk_peak": disk_peak,
     }
     if pipe:
         figures["worker_rss"] = [peak_rss_kb(w.pid) for w in pipe.workers]
@@ -175,6 +285,10 @@ def report(label, figures, workers):
         figures["pages"] / max(figures["server_seconds"], 1e-3)))
     print("  job states     %s" % figures["states"])
     print("  output         %.1f MB" % (figures["bytes"] / 1e6))
+    if figures.get("disk_peak"):
+        print("  disk at peak   %.1f MB (%.2fx the output), data directory"
+              % (figures["disk_peak"] / 1e6,
+                 figures["disk_peak"] / max(figures["bytes"], 1)))
     rss = [r for r in figures["worker_rss"] if r is not None]
     if rss:
         print("  peak RSS       workers %s (max %s), sink %s, ventilator %s,"
@@ -194,7 +308,10 @@ def main():
     parser.add_argument("--chunk-pages", type=int,
                         help="override the template's chunk_pages")
     parser.add_argument("--url", help="use a running pipeline")
-    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the one-chunk pipeline baseline")
+    parser.add_argument("--no-yardstick", action="store_true",
+                        help="skip invoice_c, the one-process renderer")
     parser.add_argument("--keep", metavar="PDF",
                         help="keep the pipeline's output there")
     args = parser.parse_args()
@@ -228,6 +345,19 @@ def main():
                           records, args.n, workdir, args.chunk_pages,
                           args.keep)
         report("pipeline", figures, args.workers)
+
+        binary = None if args.no_yardstick else yardstick_binary()
+        if binary:
+            seconds, size, rss = run_yardstick(binary, args.template,
+                                               records, workdir)
+            print("yardstick: invoice_c, one process, the same %d records"
+                  % args.n)
+            print("  wall time      %.2f s (%.0f pages/s), peak RSS %s"
+                  % (seconds, args.n / seconds, mb(rss)))
+            print("  output         %.1f MB" % (size / 1e6))
+            print("  pipeline/one process: wall time %.2fx (target at most "
+                  "0.67x), output size %.2fx (target at most 0.6x)"
+                  % (figures["seconds"] / seconds, figures["bytes"] / size))
 
         if args.no_baseline:
             return

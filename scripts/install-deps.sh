@@ -43,6 +43,7 @@ TEST_PKGS=(
     iproute2
     clang                 # fuzz/: libFuzzer targets
     libclang-rt-14-dev    # libFuzzer and the sanitizers' runtime for clang
+    libqrencode-dev       # bench/: builds invoice_c, the one-process yardstick
 )
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
