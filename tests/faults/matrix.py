@@ -4,9 +4,10 @@ moments during multi-chunk jobs and check that nothing is lost or doubled.
 For one kind of process (worker, sink or ventilator, the command-line
 argument), each trial starts a fresh pipeline on loopback, submits a large
 job of many chunks and a small one, and at a random moment (a random share
-of the large job's chunks dispatched, for workers, or stored, or a random
-time into its merge: workers render thousands of pages a second, so a
-clock alone would mostly miss the rendering):
+of the large job's chunks dispatched, for workers, or stored, or the end
+of its merge, a few chunks before the last: workers render thousands of
+pages a second and the sink appends each chunk as it comes, so a clock
+alone would mostly miss both):
 
   worker      SIGKILL one worker (a new one replaces it in every other
               trial), or SIGSTOP one to make it hang (it stays stopped:
@@ -160,14 +161,19 @@ def _trial(pipe, kind, fault, rng, workdir, earlier):
                             share * s["chunks"]["total"],
                             "%.0f%% of the chunks stored" % (share * 100))
     else:
-        delay = rng.uniform(0.0, 0.8) * earlier
-        moment = "merge+%.2fs" % delay
-        state = _wait_until(pipe, big_id, lambda s: s["state"] in (
-            "merging", "storing"), "the merge")
-        if state["state"] != "done":
-            # The moment into the merge at which the fault lands.
-            time.sleep(delay)
-            state = pipe.status(big_id)
+        # The sink appends chunks as they come, so once the last one is in
+        # only its append, the trailer and the store remain: a window of a
+        # few tens of milliseconds that polling cannot hit reliably. Aim at
+        # the end of the merge instead: the fault lands with only a few
+        # chunks left to append (more on each repeat), or in the final
+        # merge/store when the sink is quicker than the poll.
+        left = max(1, round(rng.randint(1, 6) / earlier))
+        moment = "%d chunk%s before the end" % (left, "" if left == 1
+                                                else "s")
+        state = _wait_until(pipe, big_id, lambda s: s["chunks"]["done"] >=
+                            s["chunks"]["total"] - left or s["state"] in (
+                                "merging", "storing"),
+                            "the end of the merge")
     if state["state"] == "failed":
         raise AssertionError("job %s failed before the fault: %s" % (
             big_id, state.get("error")))
