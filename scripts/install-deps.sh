@@ -44,6 +44,8 @@ TEST_PKGS=(
     clang                 # fuzz/: libFuzzer targets
     libclang-rt-14-dev    # libFuzzer and the sanitizers' runtime for clang
     libqrencode-dev       # bench/: builds invoice_c, the one-process yardstick
+    python3-prometheus-client  # tests/e2e/test_metrics.py: the text-format parser
+    prometheus            # its promtool checks GET /metrics (the server is not started)
 )
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)

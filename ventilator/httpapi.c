@@ -63,6 +63,7 @@
 #include "jobstore.h"
 #include "recordfile.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "s3.h"
 #include "store.h"
@@ -84,8 +85,18 @@ struct _httpapi_t {
     intake_t *intake;      // takes the documents in, off this thread
     size_t max_body_bytes;
     size_t drain_max; // bytes of a refused body read on before hanging up
+    metrics_t *metrics; // borrowed; NULL: GET /metrics answers 404
     uint16_t port;
 };
+
+//  The request being answered, for counting it when its response is
+//  queued. Requests are answered on libmicrohttpd's one thread only, so
+//  this is that thread's; s_handle sets it on every call.
+typedef struct {
+    metrics_t *metrics;
+    const char *route; // a route template, never a client's text
+} s_request_t;
+static __thread s_request_t s_request;
 
 typedef enum {
     S_ROUTE_NONE = 0,
@@ -93,7 +104,16 @@ typedef enum {
     S_ROUTE_JOBS,
     S_ROUTE_JOB,
     S_ROUTE_RESULT,
+    S_ROUTE_METRICS,
 } s_route_t;
+
+//  Each route's template, as GET /metrics counts requests by route.
+static const char *s_route_names[] = {
+    [S_ROUTE_NONE] = "other",         [S_ROUTE_HEALTHZ] = "/healthz",
+    [S_ROUTE_JOBS] = "/v1/jobs",      [S_ROUTE_JOB] = "/v1/jobs/{id}",
+    [S_ROUTE_RESULT] = "/v1/jobs/{id}/result",
+    [S_ROUTE_METRICS] = "/metrics",
+};
 
 //  A POST /v1/jobs body being received.
 typedef struct {
@@ -146,6 +166,8 @@ s_route (const char *url, const char **id_p, size_t *id_length)
     static const char result_suffix[] = "/result";
     if (streq (url, "/healthz"))
         return S_ROUTE_HEALTHZ;
+    if (streq (url, "/metrics"))
+        return S_ROUTE_METRICS;
     if (streq (url, "/v1/jobs"))
         return S_ROUTE_JOBS;
     size_t prefix_length = strlen (jobs_prefix);
@@ -218,6 +240,8 @@ s_queue (struct MHD_Connection *connection, unsigned int status,
     }
     enum MHD_Result result = MHD_queue_response (connection, status, response);
     MHD_destroy_response (response);
+    if (result == MHD_YES && s_request.route)
+        metrics_http (s_request.metrics, s_request.route, status);
     return result;
 }
 
@@ -574,6 +598,7 @@ s_answer (httpapi_t *self, struct MHD_Connection *connection,
     struct MHD_Response *response =
         s_located_response ("id", id, "status_url", status_url, status_url);
     zstr_free (&status_url);
+    metrics_count (self->metrics, METRICS_JOBS_SUBMITTED, 1);
     return s_queue (connection, MHD_HTTP_ACCEPTED, response);
 }
 
@@ -808,6 +833,29 @@ s_result (httpapi_t *self, struct MHD_Connection *connection, const char *id)
     return result;
 }
 
+//  GET /metrics: the Prometheus text format, version 0.0.4.
+static enum MHD_Result
+s_metrics (httpapi_t *self, struct MHD_Connection *connection)
+{
+    uint64_t jobs_by_state[JOBSTATE_COUNT];
+    bool counted = jobstore_count_states (self->store, jobs_by_state) == 0;
+    char *text = metrics_render (self->metrics, counted ? jobs_by_state : NULL);
+    if (!text)
+        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "out of memory while writing the metrics");
+    struct MHD_Response *response = MHD_create_response_from_buffer (
+        strlen (text), text, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free (text);
+        return MHD_NO;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                             "text/plain; version=0.0.4; charset=utf-8");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
+                             "no-store");
+    return s_queue (connection, MHD_HTTP_OK, response);
+}
+
 static enum MHD_Result
 s_handle (void *cls, struct MHD_Connection *connection, const char *url,
           const char *method, const char *version, const char *upload_data,
@@ -816,6 +864,8 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
     httpapi_t *self = (httpapi_t *)cls;
     (void)version;
     s_upload_t *upload = (s_upload_t *)*con_cls;
+    s_request.metrics = self->metrics;
+    s_request.route = s_route_names[S_ROUTE_JOBS];
     if (upload) {
         if (*upload_data_size == 0)
             return s_submit (self, connection, upload);
@@ -828,6 +878,12 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
     const char *id_part = NULL;
     size_t id_length = 0;
     s_route_t route = s_route (url, &id_part, &id_length);
+    s_request.route = s_route_names[route];
+    if (route == S_ROUTE_METRICS && self->metrics) {
+        if (!is_get)
+            return s_method_not_allowed (connection, method, "GET, HEAD");
+        return s_metrics (self, connection);
+    }
     if (route == S_ROUTE_HEALTHZ && !is_get)
         return s_method_not_allowed (connection, method, "GET, HEAD");
     if (route == S_ROUTE_HEALTHZ)
@@ -983,6 +1039,7 @@ httpapi_new (const httpapi_config_t *config)
     self->max_body_bytes = config->max_body_bytes
                                ? config->max_body_bytes
                                : (size_t)HTTPAPI_MAX_BODY_BYTES_DEFAULT;
+    self->metrics = config->metrics;
     self->drain_max = self->max_body_bytes > HTTPAPI_DRAIN_BYTES_MIN
                           ? self->max_body_bytes
                           : HTTPAPI_DRAIN_BYTES_MIN;

@@ -90,6 +90,7 @@ typedef enum {
     S_MARK_STORED,
     S_ADD_DONE,
     S_SELECT_OUTPUT,
+    S_COUNT_STATES,
     S_STMT_COUNT
 } s_stmt_id_t;
 
@@ -122,6 +123,7 @@ static const char *s_sql[S_STMT_COUNT] = {
                              " WHERE job_id = ?1 ORDER BY at, rowid",
     [S_SELECT_STORED] = "SELECT chunk_nbr FROM chunks"
                         " WHERE job_id = ?1 AND stored = 1",
+    [S_COUNT_STATES] = "SELECT state, count (*) FROM jobs GROUP BY state",
     [S_SELECT_ACTIVE] = "SELECT id FROM jobs WHERE " S_NOT_TERMINAL
                         " ORDER BY created_at, rowid",
     [S_SELECT_CHUNK] = "SELECT 1 FROM chunks"
@@ -807,6 +809,58 @@ s_add_time (cJSON *object, const char *name, int64_t ms)
     char text[TIMESTAMP_SIZE];
     timestamp_format_ms (ms, text, sizeof (text));
     return cJSON_AddStringToObject (object, name, text) ? 0 : -1;
+}
+
+int
+jobstore_transitions (jobstore_t *self, const char *job_id,
+                      int64_t at[JOBSTATE_COUNT])
+{
+    assert (self);
+    memset (at, 0, sizeof (int64_t) * JOBSTATE_COUNT);
+    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_TRANSITIONS);
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    int step = sqlite3_step (stmt);
+    while (step == SQLITE_ROW) {
+        jobstate_t state;
+        if (jobstate_parse ((const char *)sqlite3_column_text (stmt, 0),
+                            &state) == 0)
+            at[state] = sqlite3_column_int64 (stmt, 1);
+        step = sqlite3_step (stmt);
+    }
+    s_release (stmt);
+    if (step != SQLITE_DONE) {
+        log_error ("jobstore: job=%s: reading transitions failed: %s", job_id,
+                   sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+int
+jobstore_count_states (jobstore_t *self, uint64_t counts[JOBSTATE_COUNT])
+{
+    assert (self);
+    memset (counts, 0, sizeof (uint64_t) * JOBSTATE_COUNT);
+    sqlite3_stmt *stmt = s_stmt (self, S_COUNT_STATES);
+    if (!stmt)
+        return -1;
+    int step = sqlite3_step (stmt);
+    while (step == SQLITE_ROW) {
+        jobstate_t state;
+        if (jobstate_parse ((const char *)sqlite3_column_text (stmt, 0),
+                            &state) == 0)
+            counts[state] = (uint64_t)sqlite3_column_int64 (stmt, 1);
+        step = sqlite3_step (stmt);
+    }
+    s_release (stmt);
+    if (step != SQLITE_DONE) {
+        log_error ("jobstore: counting jobs by state failed: %s",
+                   sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
 }
 
 static int

@@ -146,6 +146,17 @@ jobstore_error (jobstore_t *self, const char *job_id);
 zlist_t *
 jobstore_active (jobstore_t *self);
 
+//  When the job entered each state (ms since the Unix epoch), 0 for states
+//  it has not entered. Returns 0, or -1 when the read fails (logged).
+int
+jobstore_transitions (jobstore_t *self, const char *job_id,
+                      int64_t at[JOBSTATE_COUNT]);
+
+//  The number of jobs in each state. Returns 0, or -1 when the read fails
+//  (logged).
+int
+jobstore_count_states (jobstore_t *self, uint64_t counts[JOBSTATE_COUNT]);
+
 //  The job's status as the JSON text GET /v1/jobs/{id} answers with (see
 //  docs/api.md). Caller frees. NULL when the job is unknown or the read
 //  fails.

@@ -23,6 +23,7 @@ struct _lifecycle_t {
     lifecycle_sender_t sender;
     char *jobs_dir;      // where the jobs' records files are
     zhashx_t *templates; // job id -> template JSON (char *), jobs in flight
+    metrics_t *metrics;  // borrowed; NULL: none kept
 };
 
 static void
@@ -99,7 +100,8 @@ s_job_failed (const char *job_id, const char *reason, void *arg)
 {
     lifecycle_t *self = (lifecycle_t *)arg;
     log_info ("job=%s failed: %s", job_id, reason);
-    jobstore_set_state (self->jobstore, job_id, JOB_FAILED, reason);
+    if (jobstore_set_state (self->jobstore, job_id, JOB_FAILED, reason) == 0)
+        metrics_count (self->metrics, METRICS_JOBS_FAILED, 1);
     s_forget (self, job_id);
     s_send_cancel (self, job_id);
 }
@@ -284,13 +286,25 @@ s_send_output (lifecycle_t *self, const char *job_id)
 }
 
 static int
-s_chunk_stored (lifecycle_t *self, const char *job_id, uint32_t chunk_nbr)
+s_chunk_stored (lifecycle_t *self, const char *job_id, uint32_t chunk_nbr,
+                uint32_t page_count)
 {
-    if (jobstore_chunk_stored (self->jobstore, job_id, chunk_nbr) < 0) {
+    int64_t dispatched_at =
+        scheduler_chunk_dispatched_at (self->scheduler, job_id, chunk_nbr);
+    int marked = jobstore_chunk_stored (self->jobstore, job_id, chunk_nbr);
+    if (marked < 0) {
         log_warning ("job=%s chunk=%u: sink stored an unknown chunk", job_id,
                      chunk_nbr);
         return -1;
     }
+    if (marked == 1) {
+        metrics_count (self->metrics, METRICS_CHUNKS_RENDERED, 1);
+        metrics_count (self->metrics, METRICS_PAGES_RENDERED, page_count);
+        if (dispatched_at >= 0)
+            metrics_observe_since (self->metrics, METRICS_CHUNK_SECONDS,
+                                   dispatched_at);
+    } else
+        metrics_count (self->metrics, METRICS_DUPLICATES_DROPPED, 1);
     if (scheduler_chunk_stored (self->scheduler, job_id, chunk_nbr) == 1) {
         log_info ("job=%s all chunks stored", job_id);
         s_send_output (self, job_id);
@@ -372,6 +386,28 @@ s_result_location (lifecycle_t *self, const char *job_id)
     return location;
 }
 
+//  The figures of a job just done: its size and how long each phase took.
+static void
+s_count_done (lifecycle_t *self, const char *job_id, uint64_t bytes)
+{
+    if (!self->metrics)
+        return;
+    metrics_count (self->metrics, METRICS_JOBS_DONE, 1);
+    metrics_count (self->metrics, METRICS_STORED_BYTES, bytes);
+    int64_t at[JOBSTATE_COUNT];
+    if (jobstore_transitions (self->jobstore, job_id, at) == -1)
+        return;
+    if (at[JOB_QUEUED] && at[JOB_DONE])
+        metrics_observe (self->metrics, METRICS_JOB_SECONDS,
+                         (double)(at[JOB_DONE] - at[JOB_QUEUED]) / 1000);
+    if (at[JOB_MERGING] && at[JOB_STORING])
+        metrics_observe (self->metrics, METRICS_MERGE_SECONDS,
+                         (double)(at[JOB_STORING] - at[JOB_MERGING]) / 1000);
+    if (at[JOB_STORING] && at[JOB_DONE])
+        metrics_observe (self->metrics, METRICS_UPLOAD_SECONDS,
+                         (double)(at[JOB_DONE] - at[JOB_STORING]) / 1000);
+}
+
 static int
 s_job_done (lifecycle_t *self, const char *job_id, const char *location,
             uint64_t bytes)
@@ -390,9 +426,11 @@ s_job_done (lifecycle_t *self, const char *job_id, const char *location,
         return -1;
     }
     s_mark_all_stored (self, job_id);
-    if (jobstore_set_result (self->jobstore, job_id, expected, bytes) == 0)
+    if (jobstore_set_result (self->jobstore, job_id, expected, bytes) == 0) {
         log_info ("job=%s done: %" PRIu64 " bytes at %s", job_id, bytes,
                   expected);
+        s_count_done (self, job_id, bytes);
+    }
     s_forget (self, job_id);
     free (expected);
     return 0;
@@ -406,7 +444,8 @@ lifecycle_sink_message (lifecycle_t *self, const wire_t *message)
     const char *job_id = wire_job_id (message);
     switch (wire_id (message)) {
     case WIRE_STORED:
-        return s_chunk_stored (self, job_id, wire_chunk_nbr (message));
+        return s_chunk_stored (self, job_id, wire_chunk_nbr (message),
+                               wire_page_count (message));
     case WIRE_JOB_STATE:
         return s_job_state (self, job_id, wire_state (message));
     case WIRE_JOB_DONE:
@@ -415,8 +454,9 @@ lifecycle_sink_message (lifecycle_t *self, const wire_t *message)
     case WIRE_JOB_FAILED:
         log_info ("job=%s failed in the sink: %s", job_id,
                   wire_reason (message));
-        jobstore_set_state (self->jobstore, job_id, JOB_FAILED,
-                            wire_reason (message));
+        if (jobstore_set_state (self->jobstore, job_id, JOB_FAILED,
+                                wire_reason (message)) == 0)
+            metrics_count (self->metrics, METRICS_JOBS_FAILED, 1);
         s_forget (self, job_id);
         return 0;
     default:
@@ -430,6 +470,14 @@ void
 lifecycle_cancel (lifecycle_t *self, const char *job_id)
 {
     assert (self);
+    metrics_count (self->metrics, METRICS_JOBS_CANCELLED, 1);
     s_forget (self, job_id);
     s_send_cancel (self, job_id);
+}
+
+void
+lifecycle_set_metrics (lifecycle_t *self, metrics_t *metrics)
+{
+    assert (self);
+    self->metrics = metrics;
 }

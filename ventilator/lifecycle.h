@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "jobstore.h"
+#include "metrics.h"
 #include "scheduler.h"
 #include "store.h"
 #include "wire.h"
@@ -134,5 +135,12 @@ lifecycle_sink_message (lifecycle_t *self, const wire_t *message);
 //  the sink is told to drop its chunks.
 void
 lifecycle_cancel (lifecycle_t *self, const char *job_id);
+
+//  Count what happens in metrics (borrowed; must outlive the lifecycle):
+//  chunks and pages stored, duplicates, jobs done, failed and cancelled,
+//  bytes stored, and the durations of chunks, jobs, merges and uploads.
+//  Without it (the default) nothing is counted.
+void
+lifecycle_set_metrics (lifecycle_t *self, metrics_t *metrics);
 
 #endif

@@ -10,8 +10,9 @@
       sink      PUSH, connected to the sink's results socket; carries
                 CANCEL, OUTPUT (where a job's result goes) and QUERY
       tick      timer; chunk deadlines, worker expiry, QUERY to the sink
-                for jobs whose outcome is overdue, and connecting to the
-                sink again when it refused our key
+                for jobs whose outcome is overdue, connecting to the
+                sink again when it refused our key, and the scheduler's
+                figures for GET /metrics (ventilator/metrics)
       rescan    timer; picks up stored jobs the loop has not heard of
     Every ZeroMQ socket uses CURVE (common/proto/curve): dispatch and
     events let in the clients whose public certificates are in the allowed
@@ -35,6 +36,7 @@
 #include "jobstore.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "metrics.h"
 #include "options.h"
 #include "proto.h"
 #include "scheduler.h"
@@ -56,6 +58,8 @@ static settings_t s_options;
 //  What the handlers share.
 typedef struct {
     lifecycle_t *lifecycle;
+    scheduler_t *scheduler;
+    metrics_t *metrics;
     curve_t *curve;
     char sink_key[CURVE_KEY_TEXT_SIZE]; // the only key events accepts
 } s_ventilator_t;
@@ -130,6 +134,31 @@ s_on_rescan (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  What the scheduler holds, for GET /metrics; the desired worker count
+//  is one per chunk waiting or rendering, within --workers-min and
+//  --workers-max.
+static void
+s_publish_figures (s_ventilator_t *self)
+{
+    scheduler_figures_t figures;
+    scheduler_figures (self->scheduler, &figures);
+    uint64_t desired = figures.backlog_chunks;
+    if (desired < (uint64_t)s_options.workers_min)
+        desired = (uint64_t)s_options.workers_min;
+    if (desired > (uint64_t)s_options.workers_max)
+        desired = (uint64_t)s_options.workers_max;
+    metrics_scheduler_t published = {
+        .workers_connected = (uint32_t)figures.workers,
+        .workers_busy = (uint32_t)figures.workers_busy,
+        .workers_desired = (uint32_t)desired,
+        .backlog_pages = figures.backlog_pages,
+        .backlog_chunks = figures.backlog_chunks,
+        .retries = figures.retries,
+        .dead_workers = figures.dead_workers,
+    };
+    metrics_set_scheduler (self->metrics, &published);
+}
+
 static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
@@ -141,6 +170,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     lifecycle_query_sink (self->lifecycle, now);
     lifecycle_dispatch (self->lifecycle, now);
     curve_retry (self->curve, now);
+    s_publish_figures (self);
     return 0;
 }
 
@@ -153,7 +183,7 @@ main (int argc, char *argv[])
     log_init ("pdfpipe-ventilator", s_options.verbose);
 
     int rc = 1;
-    s_ventilator_t self = {NULL, NULL, ""};
+    s_ventilator_t self = {NULL, NULL, NULL, NULL, ""};
     store_t *results = NULL;
     jobstore_t *jobstore = NULL;
     scheduler_t *scheduler = NULL;
@@ -187,6 +217,9 @@ main (int argc, char *argv[])
         .worker_expiry_ms = s_options.worker_expiry_ms,
     };
     scheduler = scheduler_new (&scheduler_config);
+    self.scheduler = scheduler;
+    self.metrics = metrics_new ();
+    assert (self.metrics);
 
     dispatch = zsock_new (ZMQ_ROUTER);
     //  Sending to a worker that has gone must fail, not vanish silently.
@@ -222,6 +255,7 @@ main (int argc, char *argv[])
     assert (jobs_dir && spool_dir);
     self.lifecycle =
         lifecycle_new (jobstore, scheduler, &sender, jobs_dir, results);
+    lifecycle_set_metrics (self.lifecycle, self.metrics);
 
     httpapi_config_t http_config = {
         .port = (uint16_t)s_options.http_port,
@@ -233,6 +267,7 @@ main (int argc, char *argv[])
         .max_body_bytes = (size_t)s_options.max_body_mb * 1024 * 1024,
         .min_free_bytes = (uint64_t)s_options.min_free_disk_mb * 1024 * 1024,
         .notify_endpoint = VENTILATOR_API_ENDPOINT,
+        .metrics = self.metrics,
     };
     httpapi = httpapi_new (&http_config);
     if (!httpapi)
@@ -265,6 +300,7 @@ cleanup:
     zsock_destroy (&events);
     zsock_destroy (&dispatch);
     scheduler_destroy (&scheduler);
+    metrics_destroy (&self.metrics);
     jobstore_destroy (&jobstore);
     store_destroy (&results);
     curve_destroy (&self.curve);

@@ -40,6 +40,7 @@ typedef struct {
     s_chunk_state_t state;
     uint32_t attempt;      // attempts started so far; the current one
     int64_t deadline;      // ms, zclock_mono (), while in flight
+    int64_t dispatched_at; // ms, zclock_mono (), of the current attempt
     void *inflight_handle; // in self->inflight, while in flight
 } s_chunk_t;
 
@@ -82,6 +83,8 @@ struct _scheduler_t {
     zlistx_t *inflight;    // s_inflight_t (owner)
     zhashx_t *workers;     // hex routing id -> s_worker_t (owner)
     zlistx_t *worker_list; // s_worker_t, borrowed; front is tried first
+    uint64_t retries;      // dispatches that were not a chunk's first
+    uint64_t dead_workers; // workers dropped
 };
 
 static void
@@ -413,6 +416,7 @@ s_worker_drop (scheduler_t *self, s_worker_t *worker, const char *why,
     //  a callback.
     zlistx_delete (self->worker_list, worker->handle);
     worker->handle = NULL;
+    self->dead_workers++;
     size_t requeued = 0;
     for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
          held = (s_held_t *)zlistx_next (worker->held)) {
@@ -496,6 +500,9 @@ scheduler_next (scheduler_t *self, int64_t now, scheduler_dispatch_t *dispatch)
     assert (rc == 0);
     chunk->state = S_INFLIGHT;
     chunk->attempt++;
+    if (chunk->attempt > 1)
+        self->retries++;
+    chunk->dispatched_at = now;
     chunk->deadline = now + self->config.deadline_base_ms +
                       self->config.deadline_per_page_ms * page_count;
     s_inflight_t *inflight = (s_inflight_t *)zmalloc (sizeof (s_inflight_t));
@@ -525,6 +532,50 @@ scheduler_next (scheduler_t *self, int64_t now, scheduler_dispatch_t *dispatch)
     zlistx_move_end (self->worker_list, worker->handle);
     zlistx_move_end (self->rotation, job->rotation_handle);
     return 1;
+}
+
+int64_t
+scheduler_chunk_dispatched_at (scheduler_t *self, const char *job_id,
+                               uint32_t chunk_nbr)
+{
+    assert (self);
+    s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs, job_id);
+    if (!job || chunk_nbr >= job->chunk_count ||
+        job->chunks[chunk_nbr].state != S_INFLIGHT)
+        return -1;
+    return job->chunks[chunk_nbr].dispatched_at;
+}
+
+void
+scheduler_figures (scheduler_t *self, scheduler_figures_t *figures)
+{
+    assert (self);
+    assert (figures);
+    memset (figures, 0, sizeof (*figures));
+    figures->workers = zhashx_size (self->workers);
+    for (s_worker_t *worker = (s_worker_t *)zhashx_first (self->workers);
+         worker; worker = (s_worker_t *)zhashx_next (self->workers)) {
+        for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
+             held = (s_held_t *)zlistx_next (worker->held))
+            if (s_held_job (self, held)) {
+                figures->workers_busy++;
+                break;
+            }
+    }
+    for (s_job_t *job = (s_job_t *)zhashx_first (self->jobs); job;
+         job = (s_job_t *)zhashx_next (self->jobs)) {
+        uint32_t left = job->chunk_count - job->stored_count;
+        uint64_t pages = (uint64_t)left * job->chunk_pages;
+        //  The last chunk may be short.
+        uint64_t short_by =
+            (uint64_t)job->chunk_count * job->chunk_pages - job->pages;
+        if (left > 0 && job->chunks[job->chunk_count - 1].state != S_STORED)
+            pages -= short_by;
+        figures->backlog_chunks += left;
+        figures->backlog_pages += pages;
+    }
+    figures->retries = self->retries;
+    figures->dead_workers = self->dead_workers;
 }
 
 int

@@ -149,6 +149,26 @@ scheduler_workers (scheduler_t *self);
 int
 scheduler_next (scheduler_t *self, int64_t now, scheduler_dispatch_t *dispatch);
 
+//  When the current attempt at the chunk was dispatched (zclock_mono ()
+//  ms), or -1 when the chunk is not in flight or unknown.
+int64_t
+scheduler_chunk_dispatched_at (scheduler_t *self, const char *job_id,
+                               uint32_t chunk_nbr);
+
+//  What the scheduler holds, for the ventilator's metrics.
+typedef struct {
+    size_t workers;        // known workers
+    size_t workers_busy;   // holding at least one chunk
+    uint64_t backlog_chunks; // not yet stored, over every job
+    uint64_t backlog_pages;  // in those chunks
+    uint64_t retries;      // dispatches that were not a chunk's first
+    uint64_t dead_workers; // workers dropped (silent, unreachable, refused)
+} scheduler_figures_t;
+
+//  Fill figures. Costs the number of jobs and held chunks.
+void
+scheduler_figures (scheduler_t *self, scheduler_figures_t *figures);
+
 //  The sink has the chunk. Returns 1 if every chunk of the job is now
 //  stored, 0 if not, -1 for an unknown job or chunk.
 int

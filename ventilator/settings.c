@@ -25,6 +25,8 @@ static settings_t s_options = {
     .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
     .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
     .worker_expiry_ms = PROTO_WORKER_EXPIRY_MS,
+    .workers_min = 0,
+    .workers_max = SETTINGS_WORKERS_MAX,
 };
 
 static const options_spec_t s_option_table[] = {
@@ -71,6 +73,13 @@ static const options_spec_t s_option_table[] = {
                     PROTO_WORKER_EXPIRY_MIN_MS, 3600000L, NULL,
                     "silence after which a worker is dead and its chunks "
                     "go to others, ms"),
+    OPTIONS_NUMBER ("workers-min", &s_options.workers_min, "N", 0, 100000,
+                    "PDFPIPE_WORKERS_MIN",
+                    "fewest workers wanted, idle or not\n"
+                    "(pdfpipe_workers_desired in GET /metrics)"),
+    OPTIONS_NUMBER ("workers-max", &s_options.workers_max, "N", 1, 100000,
+                    "PDFPIPE_WORKERS_MAX",
+                    "most workers wanted however long the backlog"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
     OPTIONS_END,
 };

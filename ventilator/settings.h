@@ -18,6 +18,8 @@
 //  quota (a 1,000,000-page job of plain records is well below it).
 #define SETTINGS_MAX_BODY_MB 2048
 #define SETTINGS_MIN_FREE_DISK_MB 512
+//  Default bound on the desired worker count.
+#define SETTINGS_WORKERS_MAX 16
 
 typedef struct {
     const char *http_address;
@@ -33,6 +35,8 @@ typedef struct {
     long max_body_mb;
     long min_free_disk_mb;
     long max_attempts;
+    long workers_min; // the desired worker count's bounds (GET /metrics)
+    long workers_max;
     long deadline_base_ms;
     long deadline_per_page_ms;
     long worker_expiry_ms;

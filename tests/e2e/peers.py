@@ -24,21 +24,27 @@ SKIP = 77
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
-def require_zmq():
-    """Import and return zmq, re-running the test under the system Python
-    or skipping it when this interpreter lacks it."""
+def require_module(module, package):
+    """Import and return module, re-running the test under the system
+    Python (which has Debian's package) or skipping it when neither
+    interpreter has it."""
+    import importlib
     try:
-        import zmq
-        return zmq
+        return importlib.import_module(module)
     except ImportError:
         pass
     if (os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)
             and os.path.exists(SYSTEM_PYTHON)
-            and subprocess.run([SYSTEM_PYTHON, "-c", "import zmq"],
+            and subprocess.run([SYSTEM_PYTHON, "-c", "import " + module],
                                capture_output=True).returncode == 0):
         os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON] + sys.argv)
-    print("SKIP: pyzmq (python3-zmq) is not installed")
+    print("SKIP: %s (%s) is not installed" % (module, package))
     sys.exit(SKIP)
+
+
+def require_zmq():
+    """Import and return zmq, as require_module."""
+    return require_module("zmq", "python3-zmq")
 
 
 def wait_for(condition, timeout, what):
