@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run.sh - build and run pdfpipe on one machine.
 #
-#   ./run.sh [--workers N]   start ventilator, sink and N workers (default: one
-#                            per core) in the foreground; Ctrl-C stops them all
+#   ./run.sh [--workers N]   start ventilator and sink in the foreground; the
+#                            ventilator runs 1 to N workers as the work calls
+#                            for (default N: one per core); Ctrl-C stops all
 #   ./run.sh demo            install what is missing, build, start the
 #                            pipeline, render the example job, print its path
 #   ./run.sh test            install what is missing, build, run every test,
@@ -120,30 +121,36 @@ start_pipeline() {
     make_keys
     if [ -n "$logs" ]; then
         mkdir -p "$logs"
-        exec 3>"$logs/sink.log" 4>"$logs/ventilator.log" 5>"$logs/workers.log"
+        exec 3>"$logs/sink.log" 4>"$logs/ventilator.log"
     else
-        exec 3>&2 4>&2 5>&2
+        exec 3>&2 4>&2
     fi
     "$BUILD_DIR/sink/pdfpipe-sink" --spool "$DATA_DIR/spool" \
         --store "$STORE" --cert "$KEYS_DIR/sink.secret" \
         --ventilator-key "$KEYS_DIR/ventilator.cert" \
         --allowed-dir "$KEYS_DIR/allowed" 2>&3 &
     PIDS+=($!)
+    # The ventilator starts and stops the workers (its local scaler): one
+    # stays up, and up to $WORKERS run while there is work. They log where
+    # the workers' log goes (the redirection may sit anywhere in the
+    # command; the scaler adds --name).
+    local worker_log=/dev/stderr
+    [ -n "$logs" ] && worker_log="$logs/workers.log"
+    local worker_command
+    printf -v worker_command '%q ' "$BUILD_DIR/worker/pdfpipe-worker" \
+        --cert "$KEYS_DIR/worker.secret" \
+        --ventilator-key "$KEYS_DIR/ventilator.cert" \
+        --sink-key "$KEYS_DIR/sink.cert"
+    worker_command+="2>>$(printf '%q' "$worker_log")"
     "$BUILD_DIR/ventilator/pdfpipe-ventilator" --http-port "$HTTP_PORT" \
         --data-dir "$DATA_DIR/ventilator" --store "$STORE" \
         --cert "$KEYS_DIR/ventilator.secret" \
         --sink-key "$KEYS_DIR/sink.cert" \
-        --allowed-dir "$KEYS_DIR/allowed" 2>&4 &
+        --allowed-dir "$KEYS_DIR/allowed" \
+        --scaler local --scaler-command "$worker_command" \
+        --workers-min 1 --workers-max "$WORKERS" 2>&4 &
     PIDS+=($!)
-    local n
-    for ((n = 1; n <= WORKERS; n++)); do
-        "$BUILD_DIR/worker/pdfpipe-worker" --name "worker-$n" \
-            --cert "$KEYS_DIR/worker.secret" \
-            --ventilator-key "$KEYS_DIR/ventilator.cert" \
-            --sink-key "$KEYS_DIR/sink.cert" 2>&5 &
-        PIDS+=($!)
-    done
-    exec 3>&- 4>&- 5>&-
+    exec 3>&- 4>&-
 }
 
 # With --s3: a local S3 server on loopback with one bucket, which the sink
@@ -231,7 +238,7 @@ cmd_start() {
     if [ "$S3" = 1 ]; then
         results="$STORE at $PDFPIPE_S3_ENDPOINT"
     fi
-    echo "pdfpipe: API at http://127.0.0.1:$HTTP_PORT/ ($WORKERS workers," \
+    echo "pdfpipe: API at http://127.0.0.1:$HTTP_PORT/ (1 to $WORKERS workers," \
          "results in $results). Ctrl-C stops everything."
     # Any process ending on its own is a failure: stop the rest.
     wait -n "${PIDS[@]}" || true
@@ -254,7 +261,7 @@ cmd_demo() {
     start_pipeline "$DATA_DIR/logs"
     wait_for_api
     python3 "$TOP/examples/invoice/gen_records.py" "$invoices" "$records"
-    echo "pdfpipe: pipeline up ($WORKERS workers, logs in $DATA_DIR/logs);" \
+    echo "pdfpipe: pipeline up (1 to $WORKERS workers, logs in $DATA_DIR/logs);" \
          "submitting examples/invoice/template.json with $invoices records"
     PDFPIPE_URL="http://127.0.0.1:$HTTP_PORT" "$BUILD_DIR/cli/pdfpipe" submit \
         "$TOP/examples/invoice/template.json" --records "$records" \

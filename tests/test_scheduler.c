@@ -418,6 +418,60 @@ test_unreachable_worker_gives_back_its_chunks (void **state)
 }
 
 static void
+test_leaving_worker_gives_back_what_it_never_took (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    scheduler_add_job (scheduler, "a", 30, 10, NULL);
+    zframe_t *worker = s_worker ("w1");
+    scheduler_worker_ready (scheduler, worker, 2, 0);
+    s_next (scheduler, 0); // chunk 0: finished before it left
+    s_next (scheduler, 0); // chunk 1: sent, never taken
+    scheduler_figures_t figures;
+    scheduler_figures (scheduler, &figures);
+    assert_int_equal (figures.workers_busy, 1);
+    assert_int_equal (figures.backlog_chunks, 3);
+    assert_int_equal (figures.backlog_pages, 30);
+    scheduler_worker_left (scheduler, worker, 1);
+    assert_int_equal (scheduler_workers (scheduler), 0);
+    //  Chunk 1 waits for another worker, its attempt not counted as
+    //  failed; chunk 0 is left to its deadline (its result is on the way).
+    assert_int_equal (scheduler_pending (scheduler), 2);
+    zframe_t *other = s_worker ("w2");
+    scheduler_worker_ready (scheduler, other, 1, 0);
+    scheduler_dispatch_t again = s_next (scheduler, 0);
+    assert_int_equal (again.chunk_nbr, 1);
+    scheduler_figures (scheduler, &figures);
+    assert_int_equal (figures.dead_workers, 0);
+    assert_int_equal (figures.retries, 1);
+    //  An unknown worker leaving changes nothing.
+    scheduler_worker_left (scheduler, worker, 0);
+    zframe_destroy (&worker);
+    zframe_destroy (&other);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_figures_count_short_last_chunk (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    scheduler_add_job (scheduler, "a", 25, 10, NULL); // 10, 10, 5
+    scheduler_figures_t figures;
+    scheduler_figures (scheduler, &figures);
+    assert_int_equal (figures.backlog_chunks, 3);
+    assert_int_equal (figures.backlog_pages, 25);
+    scheduler_chunk_stored (scheduler, "a", 2);
+    scheduler_figures (scheduler, &figures);
+    assert_int_equal (figures.backlog_pages, 20);
+    scheduler_chunk_stored (scheduler, "a", 0);
+    scheduler_figures (scheduler, &figures);
+    assert_int_equal (figures.backlog_chunks, 1);
+    assert_int_equal (figures.backlog_pages, 10);
+    scheduler_destroy (&scheduler);
+}
+
+static void
 test_chunk_lost_on_the_way_is_requeued_by_idle_heartbeat (void **state)
 {
     (void)state;
@@ -568,6 +622,8 @@ main (void)
             test_chunk_lost_on_the_way_is_requeued_by_idle_heartbeat),
         cmocka_unit_test (test_restart_registers_busy_worker_without_credit),
         cmocka_unit_test (test_ready_credits_are_capped),
+        cmocka_unit_test (test_leaving_worker_gives_back_what_it_never_took),
+        cmocka_unit_test (test_figures_count_short_last_chunk),
         cmocka_unit_test (test_complete_job_is_queried_every_interval),
         cmocka_unit_test (test_job_complete_at_start_is_queried_at_once),
         cmocka_unit_test (test_duplicate_or_empty_job_is_refused),

@@ -231,6 +231,10 @@ lifecycle_worker_message (lifecycle_t *self, wire_t *message, int64_t now)
         scheduler_worker_seen (self->scheduler, wire_routing_id (message),
                                wire_credits (message), now);
         return 0;
+    case WIRE_LEAVING:
+        scheduler_worker_left (self->scheduler, wire_routing_id (message),
+                               wire_credits (message));
+        return 0;
     case WIRE_CHUNK_FAILED:
         log_warning ("job=%s chunk=%u attempt=%u failed on worker=%s: %s",
                      wire_job_id (message), wire_chunk_nbr (message),

@@ -11,8 +11,9 @@
                 CANCEL, OUTPUT (where a job's result goes) and QUERY
       tick      timer; chunk deadlines, worker expiry, QUERY to the sink
                 for jobs whose outcome is overdue, connecting to the
-                sink again when it refused our key, and the scheduler's
-                figures for GET /metrics (ventilator/metrics)
+                sink again when it refused our key, the scheduler's
+                figures for GET /metrics (ventilator/metrics) and the
+                desired worker count to the scaler (ventilator/scaler)
       rescan    timer; picks up stored jobs the loop has not heard of
     Every ZeroMQ socket uses CURVE (common/proto/curve): dispatch and
     events let in the clients whose public certificates are in the allowed
@@ -39,6 +40,7 @@
 #include "metrics.h"
 #include "options.h"
 #include "proto.h"
+#include "scaler.h"
 #include "scheduler.h"
 #include "settings.h"
 #include "store.h"
@@ -60,6 +62,7 @@ typedef struct {
     lifecycle_t *lifecycle;
     scheduler_t *scheduler;
     metrics_t *metrics;
+    scaler_t *scaler;
     curve_t *curve;
     char sink_key[CURVE_KEY_TEXT_SIZE]; // the only key events accepts
 } s_ventilator_t;
@@ -134,11 +137,11 @@ s_on_rescan (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-//  What the scheduler holds, for GET /metrics; the desired worker count
-//  is one per chunk waiting or rendering, within --workers-min and
-//  --workers-max.
+//  What the scheduler holds, for GET /metrics, and the desired worker
+//  count for the scaler: one per chunk waiting or rendering, within
+//  --workers-min and --workers-max.
 static void
-s_publish_figures (s_ventilator_t *self)
+s_publish_figures (s_ventilator_t *self, int64_t now)
 {
     scheduler_figures_t figures;
     scheduler_figures (self->scheduler, &figures);
@@ -157,6 +160,7 @@ s_publish_figures (s_ventilator_t *self)
         .dead_workers = figures.dead_workers,
     };
     metrics_set_scheduler (self->metrics, &published);
+    scaler_tick (self->scaler, (uint32_t)desired, now);
 }
 
 static int
@@ -170,7 +174,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     lifecycle_query_sink (self->lifecycle, now);
     lifecycle_dispatch (self->lifecycle, now);
     curve_retry (self->curve, now);
-    s_publish_figures (self);
+    s_publish_figures (self, now);
     return 0;
 }
 
@@ -183,7 +187,7 @@ main (int argc, char *argv[])
     log_init ("pdfpipe-ventilator", s_options.verbose);
 
     int rc = 1;
-    s_ventilator_t self = {NULL, NULL, NULL, NULL, ""};
+    s_ventilator_t self = {NULL, NULL, NULL, NULL, NULL, ""};
     store_t *results = NULL;
     jobstore_t *jobstore = NULL;
     scheduler_t *scheduler = NULL;
@@ -220,6 +224,15 @@ main (int argc, char *argv[])
     self.scheduler = scheduler;
     self.metrics = metrics_new ();
     assert (self.metrics);
+    scaler_config_t scaler_config = {
+        .kind = s_options.scaler_kind,
+        .command = s_options.scaler_command,
+        .scale_down_after_ms = s_options.scale_down_after_s * 1000,
+        .exec_interval_ms = s_options.scaler_interval_s * 1000,
+    };
+    self.scaler = scaler_new (&scaler_config);
+    if (!self.scaler)
+        goto cleanup;
 
     dispatch = zsock_new (ZMQ_ROUTER);
     //  Sending to a worker that has gone must fail, not vanish silently.
@@ -293,6 +306,8 @@ main (int argc, char *argv[])
 
 cleanup:
     zloop_destroy (&loop);
+    //  Workers it started finish their chunks while the sockets are up.
+    scaler_destroy (&self.scaler);
     httpapi_destroy (&httpapi);
     lifecycle_destroy (&self.lifecycle);
     zsock_destroy (&api);

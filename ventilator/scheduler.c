@@ -442,6 +442,40 @@ s_worker_drop (scheduler_t *self, s_worker_t *worker, const char *why,
 }
 
 void
+scheduler_worker_left (scheduler_t *self, zframe_t *worker_id,
+                       uint32_t finished)
+{
+    assert (self);
+    char key[S_WORKER_KEY_MAX];
+    s_worker_t *worker = s_worker_lookup (self, worker_id, key);
+    if (!worker)
+        return;
+    //  The oldest chunks held are those it finished; the rest never
+    //  reached its render thread, so they go again without counting an
+    //  attempt.
+    for (uint32_t given_back = 0;
+         given_back < finished && zlistx_first (worker->held); given_back++)
+        zlistx_delete (worker->held, zlistx_cursor (worker->held));
+    size_t requeued = 0;
+    for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
+         held = (s_held_t *)zlistx_next (worker->held)) {
+        s_job_t *job = s_held_job (self, held);
+        if (job) {
+            s_requeue (self, job, held->chunk_nbr);
+            requeued++;
+        }
+    }
+    if (requeued)
+        log_info ("worker=%s left; %zu chunks it had not started dispatched "
+                  "again",
+                  worker->name, requeued);
+    else
+        log_info ("worker=%s left", worker->name);
+    zlistx_delete (self->worker_list, worker->handle);
+    zhashx_delete (self->workers, key);
+}
+
+void
 scheduler_worker_gone (scheduler_t *self, zframe_t *worker_id, const char *why,
                        scheduler_failed_fn *failed, void *arg)
 {

@@ -139,6 +139,13 @@ void
 scheduler_worker_gone (scheduler_t *self, zframe_t *worker, const char *why,
                        scheduler_failed_fn *failed, void *arg);
 
+//  LEAVING from a worker: it exits, having finished the oldest `finished`
+//  chunks it held; any others never reached its render thread and are
+//  requeued without counting an attempt. It is forgotten at once (not
+//  counted as dead). No-op for an unknown worker.
+void
+scheduler_worker_left (scheduler_t *self, zframe_t *worker, uint32_t finished);
+
 //  Number of known workers.
 size_t
 scheduler_workers (scheduler_t *self);

@@ -4,6 +4,8 @@
 */
 #include "settings.h"
 
+#include <stdio.h>
+
 #include "options.h"
 #include "proto.h"
 #include "scheduler.h"
@@ -27,6 +29,9 @@ static settings_t s_options = {
     .worker_expiry_ms = PROTO_WORKER_EXPIRY_MS,
     .workers_min = 0,
     .workers_max = SETTINGS_WORKERS_MAX,
+    .scaler = "none",
+    .scale_down_after_s = SETTINGS_SCALE_DOWN_AFTER_S,
+    .scaler_interval_s = SETTINGS_SCALER_INTERVAL_S,
 };
 
 static const options_spec_t s_option_table[] = {
@@ -80,6 +85,22 @@ static const options_spec_t s_option_table[] = {
     OPTIONS_NUMBER ("workers-max", &s_options.workers_max, "N", 1, 100000,
                     "PDFPIPE_WORKERS_MAX",
                     "most workers wanted however long the backlog"),
+    OPTIONS_TEXT ("scaler", &s_options.scaler, "KIND", "PDFPIPE_SCALER",
+                  "none: only publish the desired worker count;\n"
+                  "local: start and stop workers on this host with\n"
+                  "--scaler-command; exec: run --scaler-command with\n"
+                  "{n} replaced by the count whenever it changes"),
+    OPTIONS_TEXT ("scaler-command", &s_options.scaler_command, "COMMAND",
+                  "PDFPIPE_SCALER_COMMAND",
+                  "shell command: a worker (local; --name is added),\n"
+                  "or what sets the count to {n} (exec)"),
+    OPTIONS_NUMBER ("scale-down-after-s", &s_options.scale_down_after_s, "N",
+                    0, 86400, "PDFPIPE_SCALE_DOWN_AFTER_S",
+                    "workers are stopped only once fewer have been\n"
+                    "wanted for N seconds"),
+    OPTIONS_NUMBER ("scaler-interval-s", &s_options.scaler_interval_s, "N", 0,
+                    86400, NULL,
+                    "least time between two runs of the exec command"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
     OPTIONS_END,
 };
@@ -95,6 +116,18 @@ int
 settings_parse (settings_t *settings, int argc, char *argv[])
 {
     int parsed = options_parse (&s_program, argc, argv);
+    if (parsed == OPTIONS_RUN &&
+        scaler_kind_parse (s_options.scaler, &s_options.scaler_kind) == -1) {
+        fprintf (stderr,
+                 "%s: --scaler: '%s' is not one of none, local, exec\n",
+                 s_program.name, s_options.scaler);
+        return OPTIONS_EXIT_USAGE;
+    }
+    if (parsed == OPTIONS_RUN && s_options.workers_min > s_options.workers_max) {
+        fprintf (stderr, "%s: --workers-min %ld is more than --workers-max %ld\n",
+                 s_program.name, s_options.workers_min, s_options.workers_max);
+        return OPTIONS_EXIT_USAGE;
+    }
     *settings = s_options;
     return parsed;
 }

@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 
+#include "scaler.h"
+
 //  Default data directory and upload limits.
 #define SETTINGS_DATA_DIR "./pdfpipe-data/ventilator"
 //  Job documents are spooled to disk as they arrive: the limit is a disk
@@ -20,6 +22,10 @@
 #define SETTINGS_MIN_FREE_DISK_MB 512
 //  Default bound on the desired worker count.
 #define SETTINGS_WORKERS_MAX 16
+//  The want must stay lower this long before workers are stopped.
+#define SETTINGS_SCALE_DOWN_AFTER_S 30
+//  Least time between two runs of the exec scaler's command.
+#define SETTINGS_SCALER_INTERVAL_S 10
 
 typedef struct {
     const char *http_address;
@@ -37,6 +43,11 @@ typedef struct {
     long max_attempts;
     long workers_min; // the desired worker count's bounds (GET /metrics)
     long workers_max;
+    const char *scaler;         // none, local or exec (ventilator/scaler)
+    scaler_kind_t scaler_kind;  // parsed from scaler
+    const char *scaler_command; // local: a worker; exec: with {n}
+    long scale_down_after_s;
+    long scaler_interval_s;
     long deadline_base_ms;
     long deadline_per_page_ms;
     long worker_expiry_ms;

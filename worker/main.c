@@ -56,6 +56,8 @@
 //  Control messages queued while the ventilator is away. They are never
 //  waited for: a dropped one is repeated by the next heartbeat.
 #define WORKER_VENTILATOR_SNDHWM 100
+//  How long LEAVING may wait to go out as the worker exits.
+#define WORKER_LEAVING_LINGER_MS 1000
 //  Bytes of --name kept in the routing id (ZeroMQ allows 255).
 #define WORKER_ROUTING_NAME_MAX 64
 
@@ -68,6 +70,7 @@ static struct {
     const char *ventilator_key; // the ventilator's public certificate
     const char *sink_key;       // the sink's public certificate
     const char *name;
+    long idle_exit_s; // 0: never
     bool verbose;
 } s_options = {
     .ventilator = WORKER_VENTILATOR_DEFAULT,
@@ -93,6 +96,10 @@ static const options_spec_t s_option_table[] = {
                   "the sink's public certificate"),
     OPTIONS_TEXT ("name", &s_options.name, "NAME", NULL,
                   "name in log lines and in the routing id"),
+    OPTIONS_NUMBER ("idle-exit-s", &s_options.idle_exit_s, "N", 0, 86400,
+                    "PDFPIPE_IDLE_EXIT_S",
+                    "exit after N seconds without a chunk (for platforms\n"
+                    "that bill per running process); 0 = never"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "print debug lines"),
     OPTIONS_END,
 };
@@ -102,7 +109,9 @@ static const options_program_t s_program = {
     .purpose = "Render the chunks the pdfpipe ventilator hands out and push "
                "each\nchunk PDF to the sink.",
     .options = s_option_table,
-    .notes = "Stops cleanly on SIGINT or SIGTERM after the chunk in progress;\n"
+    .notes = "Stops cleanly on SIGINT or SIGTERM after the chunk in progress,\n"
+             "telling the ventilator it leaves (LEAVING), as after\n"
+             "--idle-exit-s;\n"
              "exits with status 1 when the ventilator or the sink refuses "
              "its key.",
 };
@@ -189,6 +198,32 @@ s_on_slot (zsock_t *ventilator, slot_t *slot, zpoller_t *poller)
     zpoller_add (poller, ventilator);
 }
 
+//  Leaving (a signal, or idle too long): the chunk in progress ends first
+//  (its result goes to the sink; a failure is reported), then LEAVING
+//  tells the ventilator to send nothing more and to give any chunk it sent
+//  that we never took to another worker.
+static void
+s_leave (zsock_t *ventilator, slot_t *slot)
+{
+    uint32_t finished = 0;
+    for (int tries = 0; slot_busy (slot) && tries < 3; tries++) {
+        wire_t *chunk = NULL;
+        char error[SLOT_ERROR_MAX];
+        if (slot_recv (slot, &chunk, error) == -1 && !chunk)
+            continue; // a signal broke the wait
+        if (*error)
+            s_send_failed (chunk, error, ventilator);
+        wire_destroy (&chunk);
+        finished = 1;
+    }
+    wire_t *leaving = wire_new (WIRE_LEAVING);
+    wire_set_credits (leaving, finished);
+    zsock_set_linger (ventilator, WORKER_LEAVING_LINGER_MS);
+    if (wire_send (leaving, ventilator))
+        log_debug ("could not send LEAVING: ventilator unreachable");
+    wire_destroy (&leaving);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -251,6 +286,7 @@ main (int argc, char *argv[])
 
     s_send_credits (WIRE_READY, WORKER_SLOTS, ventilator);
     int64_t heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
+    int64_t idle_since = zclock_mono ();
     rc = 0;
     while (!zsys_interrupted) {
         int64_t wait_ms = heartbeat_at - zclock_mono ();
@@ -262,6 +298,13 @@ main (int argc, char *argv[])
         else if (which == slot_sock (slot)) {
             s_on_slot (ventilator, slot, poller);
             heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
+            idle_since = zclock_mono ();
+        }
+        if (s_options.idle_exit_s > 0 && !slot_busy (slot) &&
+            zclock_mono () - idle_since >= s_options.idle_exit_s * 1000) {
+            log_info ("worker %s idle for %ld s", routing_id,
+                      s_options.idle_exit_s);
+            break;
         }
         if (zclock_mono () >= heartbeat_at) {
             s_send_credits (WIRE_HEARTBEAT, slot_busy (slot) ? 0 : WORKER_SLOTS,
@@ -278,6 +321,8 @@ main (int argc, char *argv[])
     }
     log_info ("worker %s stopping%s", routing_id,
               slot_busy (slot) ? " after the chunk in progress" : "");
+    if (slot && rc == 0)
+        s_leave (ventilator, slot);
 
 cleanup:
     zpoller_destroy (&poller);

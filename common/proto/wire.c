@@ -67,6 +67,8 @@ static const s_layout_t s_layouts[] = {
     {WIRE_JOB_FAILED, "JOB_FAILED", {F_JOB_ID, F_REASON}},
     {WIRE_QUERY, "QUERY", {F_JOB_ID}},
     {WIRE_OUTPUT, "OUTPUT", {F_JOB_ID, F_KEY, F_FILENAME}},
+    //  credits: chunks finished since the worker's last READY (0 or 1).
+    {WIRE_LEAVING, "LEAVING", {F_CREDITS}},
 };
 
 #define S_LAYOUT_COUNT (sizeof (s_layouts) / sizeof (s_layouts[0]))

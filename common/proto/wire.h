@@ -40,6 +40,7 @@ typedef enum {
     WIRE_JOB_FAILED,   // sink -> ventilator: job failed, with reason
     WIRE_QUERY,        // ventilator -> sink: what became of this job?
     WIRE_OUTPUT,       // ventilator -> sink: where the job's result goes
+    WIRE_LEAVING,      // worker -> ventilator: exiting; chunks it finished
 } wire_id_t;
 
 typedef struct _wire_t wire_t;

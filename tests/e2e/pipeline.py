@@ -29,6 +29,7 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -196,7 +197,10 @@ class Pipeline:
     def __init__(self, workers=2, ventilator_args=(), sink_args=(),
                  worker_args=(), store=None):
         """store is the result store's URL for both the sink and the
-        ventilator (--store); by default a directory of the pipeline's."""
+        ventilator (--store); by default a directory of the pipeline's.
+        ventilator_args may be a function of the pipeline returning the
+        arguments, for those that name its endpoints or keys
+        (worker_command)."""
         self.dir = tempfile.mkdtemp(prefix="pdfpipe-e2e-")
         self.store = store or "file://" + os.path.join(self.dir, "out")
         self.http_port = free_port()
@@ -204,7 +208,8 @@ class Pipeline:
         self.events = "tcp://127.0.0.1:%d" % free_port()
         self.results = "tcp://127.0.0.1:%d" % free_port()
         self.url = "http://127.0.0.1:%d" % self.http_port
-        self.ventilator_args = list(ventilator_args)
+        self.ventilator_args = ventilator_args if callable(
+            ventilator_args) else list(ventilator_args)
         self.sink_args = list(sink_args)
         self.worker_args = list(worker_args)
         self.workers = []
@@ -274,7 +279,9 @@ class Pipeline:
             "--sink", self.results,
             "--data-dir", os.path.join(self.dir, "ventilator"),
             "--store", self.store,
-        ] + self.keys.ventilator_args() + self.ventilator_args)
+        ] + self.keys.ventilator_args() + (
+            self.ventilator_args(self) if callable(self.ventilator_args)
+            else self.ventilator_args))
         if wait:
             self.wait_healthy()
 
@@ -284,6 +291,14 @@ class Pipeline:
             "--spool", os.path.join(self.dir, "spool"),
             "--store", self.store,
         ] + self.keys.sink_args() + self.sink_args, ready=r"results on ")
+
+    def worker_command(self, extra=()):
+        """The real worker's command line for this pipeline, as one shell
+        command (what a scaler runs; it adds --name)."""
+        return " ".join(shlex.quote(arg) for arg in [WORKER] + self.worker_args
+                        + ["--ventilator", self.dispatch, "--sink",
+                           self.results] + self.keys.worker_args()
+                        + list(extra))
 
     def add_worker(self, argv=None, may_exit=False, cert="worker"):
         """Start a worker with the key pair cert; argv replaces the real

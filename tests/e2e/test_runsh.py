@@ -73,14 +73,21 @@ class RunShTest(unittest.TestCase):
                 with urllib.request.urlopen(
                         "http://127.0.0.1:%d/healthz" % port, timeout=10) as r:
                     self.assertEqual(r.status, 200)
-                descendants = children_of(proc.pid)
-                names = set()
-                for pid in descendants:
-                    try:
-                        with open("/proc/%d/comm" % pid) as f:
-                            names.add(f.read().strip())
-                    except OSError:
-                        pass
+                # The ventilator starts the one worker that stays up.
+                deadline = time.monotonic() + 30
+                while True:
+                    descendants = children_of(proc.pid)
+                    names = set()
+                    for pid in descendants:
+                        try:
+                            with open("/proc/%d/comm" % pid) as f:
+                                names.add(f.read().strip())
+                        except OSError:
+                            pass
+                    if "pdfpipe-worker" in names or \
+                            time.monotonic() > deadline:
+                        break
+                    time.sleep(0.1)
                 self.assertTrue({"pdfpipe-ventila", "pdfpipe-sink",
                                  "pdfpipe-worker"} <= names, names)
                 proc.send_signal(signal.SIGTERM)

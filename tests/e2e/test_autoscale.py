@@ -1,0 +1,171 @@
+"""End-to-end: the ventilator's scalers (local and exec), draining workers
+(LEAVING) and --idle-exit-s, on the real processes over loopback.
+
+SPDX-License-Identifier: MPL-2.0
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import peers  # noqa: E402
+from pipeline import (VENTILATOR, Pipeline, assert_marker_pages,  # noqa: E402
+                      check_pdf, marker_job)
+
+
+def metric(pipe, name):
+    """One unlabelled sample of GET /metrics."""
+    text = pipe.request("GET", "/metrics").body.decode()
+    match = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
+    assert match, (name, text)
+    return float(match.group(1))
+
+
+class AutoscaleTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="pdfpipe-check-")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_local_scaler_from_zero_and_back(self):
+        def args(pipe):
+            return ["--scaler", "local", "--scaler-command",
+                    pipe.worker_command(), "--workers-min", "0",
+                    "--workers-max", "2", "--scale-down-after-s", "1"]
+        with Pipeline(workers=0, ventilator_args=args) as pipe:
+            # Nothing to do: no worker runs.
+            time.sleep(0.6)
+            self.assertNotIn("scaler: started", pipe.logs_of("ventilator"))
+            self.assertEqual(metric(pipe, "pdfpipe_workers_connected"), 0)
+            job_id = pipe.submit(marker_job(1200, chunk_pages=100))
+            pipe.wait_log(r"scaler: started worker scaled-2 \(pid \d+\); "
+                          r"2 of 2", name="ventilator",
+                          what="the scaler starting two workers")
+            status = pipe.wait(job_id, timeout=120)
+            self.assertEqual(status["state"], "done", pipe.log_tail())
+            assert_marker_pages(check_pdf(pipe.result(job_id), self.tmp.name),
+                                1200)
+            # Idle for --scale-down-after-s: both are stopped, finish, and
+            # leave (LEAVING), none counted dead.
+            for number in (1, 2):
+                pipe.wait_log(r"scaler: worker scaled-%d \(pid \d+\) exited "
+                              r"with status 0" % number, name="ventilator",
+                              timeout=30, what="worker %d stopping" % number)
+            log = pipe.logs_of("ventilator")
+            self.assertEqual(len(re.findall(r"worker=scaled-\d-\S+ left",
+                                            log)), 2, log)
+            self.assertNotIn("went silent", log)
+            self.assertEqual(metric(pipe, "pdfpipe_dead_workers_total"), 0)
+            peers.wait_for(lambda: metric(
+                pipe, "pdfpipe_workers_connected") == 0, 10,
+                "no workers in the metrics")
+            # A second job starts them again.
+            again = pipe.submit(marker_job(300, chunk_pages=100))
+            self.assertEqual(pipe.wait(again, timeout=120)["state"], "done")
+            self.assertIn("started worker scaled-3", pipe.logs_of(
+                "ventilator"))
+
+    def test_local_worker_that_fails_is_backed_off(self):
+        def args(pipe):
+            return ["--scaler", "local", "--scaler-command", "sh -c 'exit 3'",
+                    "--workers-min", "1", "--workers-max", "1"]
+        with Pipeline(workers=0, ventilator_args=args) as pipe:
+            pipe.wait_log(r"scaler: no worker started for 2000 ms",
+                          name="ventilator", timeout=30,
+                          what="the back-off growing")
+            log = pipe.logs_of("ventilator")
+            self.assertIn("scaler: worker scaled-1", log)
+            self.assertIn("exited with status 3", log)
+            # A back-off of 1 s, then 2 s: few starts, not hundreds.
+            self.assertLess(len(re.findall("started worker", log)), 5, log)
+
+    def test_exec_scaler_runs_the_command_with_the_count(self):
+        counts = os.path.join(self.tmp.name, "counts")
+        command = "echo {n} >> %s && echo replicas={n}" % counts
+
+        def args(pipe):
+            return ["--scaler", "exec", "--scaler-command", command,
+                    "--scaler-interval-s", "0", "--workers-max", "4",
+                    "--scale-down-after-s", "1"]
+        with Pipeline(workers=0, ventilator_args=args) as pipe:
+            job_id = pipe.submit(marker_job(1000, chunk_pages=100))
+            pipe.wait_log(r"scaler: scaled to 4 workers: the command exited "
+                          r"with status 0: replicas=4", name="ventilator",
+                          what="the command run with 4")
+            pipe.add_worker()
+            self.assertEqual(pipe.wait(job_id, timeout=120)["state"], "done")
+            pipe.wait_log(r"scaled to 0 workers", name="ventilator",
+                          timeout=30, what="the command run with 0")
+            with open(counts) as f:
+                seen = f.read().split()
+            self.assertEqual(seen[0], "4")
+            self.assertEqual(seen[-1], "0")
+            # Run only when the count changed.
+            self.assertEqual(len(seen), len(set(seen)), seen)
+
+    def test_exec_failure_is_logged_and_retried(self):
+        def args(pipe):
+            return ["--scaler", "exec", "--scaler-command",
+                    "echo no such deployment >&2; exit 2",
+                    "--scaler-interval-s", "1", "--workers-min", "1"]
+        with Pipeline(workers=0, ventilator_args=args) as pipe:
+            pipe.wait_log(r"scaling to 1 workers failed: the command exited "
+                          r"with status 2: no such deployment; trying again",
+                          name="ventilator", what="the failure logged")
+            first = pipe.logs_of("ventilator").count("failed: the command")
+            time.sleep(2.5)
+            self.assertGreater(pipe.logs_of("ventilator").count(
+                "failed: the command"), first)
+
+    def test_worker_stopped_mid_chunk_finishes_it(self):
+        with Pipeline(workers=0, ventilator_args=["--verbose"]) as pipe:
+            pipe.add_worker(may_exit=True)
+            job_id = pipe.submit(marker_job(4000, chunk_pages=4000))
+            pipe.wait_log(r"job=%s chunk=0 attempt=1 .* to worker=w0"
+                          % job_id, name="ventilator", what="the dispatch")
+            worker = pipe.workers[0]
+            pipe.kill(worker, signal.SIGTERM)
+            worker.wait(timeout=60)
+            self.assertEqual(worker.returncode, 0)
+            pipe.add_worker()
+            status = pipe.wait(job_id, timeout=120)
+            self.assertEqual(status["state"], "done", pipe.log_tail())
+            log = pipe.logs_of("ventilator")
+            self.assertRegex(log, r"worker=w0-\S+ left")
+            # The chunk was finished by the worker that had it: never sent
+            # again.
+            self.assertNotIn("attempt=2", log)
+            assert_marker_pages(check_pdf(pipe.result(job_id), self.tmp.name),
+                                4000)
+
+    def test_idle_worker_exits_by_itself(self):
+        with Pipeline(workers=0, worker_args=["--idle-exit-s", "1"]) as pipe:
+            worker = pipe.add_worker(may_exit=True)
+            started = time.monotonic()
+            worker.wait(timeout=30)
+            self.assertEqual(worker.returncode, 0)
+            self.assertGreaterEqual(time.monotonic() - started, 0.5)
+            pipe.wait_log(r"worker=w0-\S+ left", name="ventilator",
+                          what="the ventilator hearing LEAVING")
+            self.assertIn("idle for 1 s", pipe.worker_logs()[0])
+
+    def test_bad_scaler_is_a_usage_error(self):
+        for argv, message in (
+                (["--scaler", "kubernetes"],
+                 "--scaler: 'kubernetes' is not one of none, local, exec"),
+                (["--workers-min", "5", "--workers-max", "2"],
+                 "--workers-min 5 is more than --workers-max 2")):
+            run = subprocess.run([VENTILATOR] + argv, capture_output=True,
+                                 text=True, timeout=30)
+            self.assertEqual(run.returncode, 64, run.stderr)
+            self.assertIn(message, run.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
