@@ -233,6 +233,35 @@ test_jobspec_uses_given_chunk_pages (void **state)
 }
 
 static void
+test_jobspec_priority (void **state)
+{
+    (void)state;
+    char *json = s_document ("[{\"number\": 1, \"customer\": {\"name\": "
+                             "\"Ada\"}}]",
+                             ", \"priority\": 40");
+    jobspec_t *jobspec = s_parse_ok (json);
+    assert_int_eq (jobspec_priority (jobspec), 40);
+    jobspec_destroy (&jobspec);
+    free (json);
+    json = s_document ("[{\"number\": 1, \"customer\": {\"name\": "
+                       "\"Ada\"}}]",
+                       "");
+    jobspec = s_parse_ok (json);
+    assert_int_eq (jobspec_priority (jobspec), JOBSPEC_PRIORITY_DEFAULT);
+    jobspec_destroy (&jobspec);
+    free (json);
+    s_assert_document_rejects ("[]", ", \"priority\": 0", "priority",
+                               "must be a whole number between 1 and 100, "
+                               "got 0 (number)");
+    s_assert_document_rejects ("[]", ", \"priority\": 101", "priority",
+                               "got 101 (number)");
+    s_assert_document_rejects ("[]", ", \"priority\": 2.5", "priority",
+                               "got 2.5 (number)");
+    s_assert_document_rejects ("[]", ", \"priority\": \"high\"", "priority",
+                               "got \"high\" (string)");
+}
+
+static void
 test_jobspec_rejects_fractional_chunk_pages (void **state)
 {
     (void)state;
@@ -261,8 +290,8 @@ test_jobspec_rejects_unknown_top_level_field (void **state)
     (void)state;
     s_assert_document_rejects ("[]", ", \"colour\": \"red\"", "colour",
                                "unknown field 'colour'; expected one of: "
-                               "version, chunk_pages, assets, template, "
-                               "records");
+                               "version, chunk_pages, priority, assets, "
+                               "template, records");
 }
 
 static void
@@ -761,6 +790,7 @@ main (void)
         cmocka_unit_test (test_jobspec_requires_version),
         cmocka_unit_test (test_jobspec_rejects_other_versions),
         cmocka_unit_test (test_jobspec_uses_given_chunk_pages),
+        cmocka_unit_test (test_jobspec_priority),
         cmocka_unit_test (test_jobspec_rejects_fractional_chunk_pages),
         cmocka_unit_test (test_jobspec_rejects_chunk_pages_out_of_range),
         cmocka_unit_test (test_jobspec_rejects_unknown_top_level_field),

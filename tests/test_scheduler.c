@@ -471,6 +471,65 @@ test_figures_count_short_last_chunk (void **state)
     scheduler_destroy (&scheduler);
 }
 
+//  The job ids of the next count dispatches, as one string ("aab...").
+static void
+s_dispatch_order (scheduler_t *scheduler, zframe_t *worker, int count,
+                  char *order)
+{
+    for (int index = 0; index < count; index++) {
+        scheduler_worker_ready (scheduler, worker, 1, 0);
+        scheduler_dispatch_t dispatch = s_next (scheduler, 0);
+        order[index] = dispatch.job_id[0];
+        scheduler_chunk_stored (scheduler, dispatch.job_id,
+                                dispatch.chunk_nbr);
+    }
+    order[count] = '\0';
+}
+
+static void
+test_weights_share_the_workers (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    scheduler_add_job (scheduler, "a", 100, 1, NULL);
+    scheduler_add_job (scheduler, "b", 100, 1, NULL);
+    scheduler_add_job (scheduler, "c", 100, 1, NULL);
+    assert_int_equal (scheduler_set_weight (scheduler, "b", 30), 0);
+    assert_int_equal (scheduler_set_weight (scheduler, "nope", 30), -1);
+    zframe_t *worker = s_worker ("w1");
+    char order[51];
+    s_dispatch_order (scheduler, worker, 50, order);
+    int counts[3] = {0};
+    for (int index = 0; index < 50; index++)
+        counts[order[index] - 'a']++;
+    //  b has three times the weight of a and c: 30 of 50, and 10 each.
+    assert_int_equal (counts[1], 30);
+    assert_int_equal (counts[0], 10);
+    assert_int_equal (counts[2], 10);
+    //  And no long run without a or c.
+    assert_null (strstr (order, "bbbb"));
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_new_job_gets_no_burst_and_no_wait (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    scheduler_add_job (scheduler, "a", 100, 1, NULL);
+    zframe_t *worker = s_worker ("w1");
+    char order[41];
+    s_dispatch_order (scheduler, worker, 20, order);
+    //  b arrives after 20 of a's chunks: they take turns from there on,
+    //  b is not owed the 20.
+    scheduler_add_job (scheduler, "b", 100, 1, NULL);
+    s_dispatch_order (scheduler, worker, 10, order);
+    assert_string_equal (order, "bababababa");
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
 static void
 test_chunk_lost_on_the_way_is_requeued_by_idle_heartbeat (void **state)
 {
@@ -622,6 +681,8 @@ main (void)
             test_chunk_lost_on_the_way_is_requeued_by_idle_heartbeat),
         cmocka_unit_test (test_restart_registers_busy_worker_without_credit),
         cmocka_unit_test (test_ready_credits_are_capped),
+        cmocka_unit_test (test_weights_share_the_workers),
+        cmocka_unit_test (test_new_job_gets_no_burst_and_no_wait),
         cmocka_unit_test (test_leaving_worker_gives_back_what_it_never_took),
         cmocka_unit_test (test_figures_count_short_last_chunk),
         cmocka_unit_test (test_complete_job_is_queried_every_interval),

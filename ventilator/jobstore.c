@@ -28,6 +28,8 @@
 #include "timestamp.h"
 
 #define S_SCHEMA_VERSION 2
+//  A job's priority when its document gives none (JOBSPEC_PRIORITY_DEFAULT).
+#define S_PRIORITY_DEFAULT "10"
 
 static const char *s_schema =
     "CREATE TABLE jobs ("
@@ -103,8 +105,8 @@ static const char *s_sql[S_STMT_COUNT] = {
     [S_ROLLBACK] = "ROLLBACK",
     [S_INSERT_JOB] = "INSERT INTO jobs (id, state, created_at, pages,"
                      " chunk_pages, chunk_count, template_json, output_key,"
-                     " output_filename)"
-                     " VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     " output_filename, priority)"
+                     " VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [S_INSERT_TRANSITION] = "INSERT OR IGNORE INTO transitions"
                             " (job_id, state, at) VALUES (?1, ?2, ?3)",
     [S_INSERT_CHUNK] = "INSERT INTO chunks (job_id, chunk_nbr, first_page,"
@@ -112,7 +114,7 @@ static const char *s_sql[S_STMT_COUNT] = {
                        " VALUES (?1, ?2, ?3, ?4, '')",
     [S_SELECT_JOB] = "SELECT state, pages, chunk_pages, chunk_count,"
                      " chunks_done, pages_done, created_at, error,"
-                     " result_location, result_bytes"
+                     " result_location, result_bytes, priority"
                      " FROM jobs WHERE id = ?1",
     [S_SELECT_STATE] = "SELECT state FROM jobs WHERE id = ?1",
     [S_SELECT_TEMPLATE] = "SELECT template_json FROM jobs WHERE id = ?1",
@@ -270,6 +272,30 @@ s_pragma_int (jobstore_t *self, const char *sql, int64_t *value)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+//  Add column (declared as declaration) to table unless it has it: columns
+//  added since version 2 come this way, so a database of any of them opens.
+//  Returns 0 or -1 (logged).
+static int
+s_add_column (jobstore_t *self, const char *table, const char *column,
+              const char *declaration)
+{
+    char *probe = zsys_sprintf ("SELECT %s FROM %s LIMIT 0", column, table);
+    assert (probe);
+    sqlite3_stmt *stmt = NULL;
+    bool has = sqlite3_prepare_v2 (self->db, probe, -1, &stmt, NULL) ==
+               SQLITE_OK;
+    sqlite3_finalize (stmt);
+    zstr_free (&probe);
+    if (has)
+        return 0;
+    char *alter = zsys_sprintf ("ALTER TABLE %s ADD COLUMN %s %s", table,
+                                column, declaration);
+    assert (alter);
+    int rc = s_script (self, alter);
+    zstr_free (&alter);
+    return rc;
+}
+
 //  WAL lets the other thread's handle read while this one writes;
 //  synchronous=FULL makes every commit durable, which the API's 202 needs.
 static int
@@ -311,6 +337,9 @@ s_configure (jobstore_t *self)
                    self->path, version, S_SCHEMA_VERSION);
         result = -1;
     }
+    if (result == 0)
+        result = s_add_column (self, "jobs", "priority",
+                               "INTEGER NOT NULL DEFAULT " S_PRIORITY_DEFAULT);
     if (result == 0)
         result = s_script (self, "COMMIT");
     if (result != 0)
@@ -444,6 +473,7 @@ jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec)
         s_bind_text (stmt, 6, template_json);
         s_bind_text (stmt, 7, key);
         s_bind_text (stmt, 8, filename);
+        sqlite3_bind_int64 (stmt, 9, jobspec_priority (spec));
         rc = s_exec (self, stmt, "storing the job", job_id);
     }
     if (rc == 0)
@@ -537,6 +567,7 @@ s_select_job (jobstore_t *self, const char *job_id, jobstore_job_t *job,
         *location_p = s_column_strdup (stmt, 8, &failed);
     if (bytes_p)
         *bytes_p = (uint64_t)sqlite3_column_int64 (stmt, 9);
+    job->priority = (uint32_t)sqlite3_column_int64 (stmt, 10);
     s_release (stmt);
     if (failed) {
         if (error_p)
@@ -914,6 +945,7 @@ s_status (jobstore_t *self, const char *job_id)
                            s_progress (job.pages_done, job.pages));
     cJSON_AddItemToObject (status, "chunks",
                            s_progress (job.chunks_done, job.chunk_count));
+    cJSON_AddNumberToObject (status, "priority", job.priority);
     int rc = s_add_time (status, "created_at", job.created_at);
     cJSON *transitions = cJSON_AddObjectToObject (status, "transitions");
     if (rc == 0 && transitions)

@@ -51,6 +51,7 @@ typedef struct {
     uint32_t chunks_done; // chunks the sink has stored
     uint32_t pages_done;  // pages in those chunks
     int64_t created_at;   // ms since the Unix epoch, UTC
+    uint32_t priority;    // the document's "priority" (its default if none)
 } jobstore_job_t;
 
 //  Open (creating if needed) data_dir and data_dir/jobs.db, and the schema.

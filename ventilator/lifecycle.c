@@ -131,6 +131,7 @@ lifecycle_load (lifecycle_t *self, const char *job_id)
         return;
     }
     free (stored);
+    scheduler_set_weight (self->scheduler, job_id, job.priority);
     zhashx_update (self->templates, job_id, template_json);
     log_debug ("job=%s scheduled: %u pages in %u chunks (%u stored)", job_id,
                job.pages, job.chunk_count, job.chunks_done);

@@ -1,8 +1,16 @@
 /*  scheduler - which chunk goes to which worker, and when to stop waiting.
 
-    Jobs sit in a rotation list: each dispatch serves the first job that
-    has a pending chunk and moves it to the back, which is what keeps small
-    jobs from waiting behind big ones. Workers rotate the same way so that
+    Jobs share the workers by stride scheduling: each job has a pass, and
+    each dispatch serves the job with a pending chunk whose pass is lowest,
+    then advances its pass by S_STRIDE divided by the job's weight (its
+    priority). Equal weights take turns, which is what keeps small jobs
+    from waiting behind big ones; a job of twice the weight gets twice the
+    chunks, and none starves. A job's pass never lags the pass of the last
+    dispatch (the scheduler's virtual time), so a job that waited without
+    pending chunks (a new job, or one whose chunks were all in flight)
+    does not come back with a burst of saved turns. Ties go to the job
+    longest without a dispatch: jobs sit in a rotation list and a dispatch
+    moves its job to the back. Workers rotate the same way so that
     credits are spent evenly. A job's pending chunks are a ring buffer of
     chunk numbers (each chunk is in it at most once); retries go to the
     front. Chunks in flight are also in one list across jobs, so deadline
@@ -20,6 +28,8 @@
 #include <inttypes.h>
 #include "log.h"
 
+//  A job's pass advances by this over its weight per dispatch.
+#define S_STRIDE 1000000
 //  Keys of the worker hash: a routing id in hex.
 #define S_WORKER_KEY_MAX (2 * 256 + 1)
 
@@ -54,6 +64,8 @@ struct _s_job_t {
     uint32_t *queue;   // ring of pending chunk numbers
     uint32_t queue_head;
     uint32_t queue_size;
+    uint32_t weight; // its priority; SCHEDULER_WEIGHT_DEFAULT until set
+    uint64_t pass;   // stride scheduling: lowest is served next
     bool dispatched;
     int64_t query_at;      // ms, zclock_mono (); 0 until seen complete
     void *rotation_handle; // in self->rotation
@@ -83,6 +95,7 @@ struct _scheduler_t {
     zlistx_t *inflight;    // s_inflight_t (owner)
     zhashx_t *workers;     // hex routing id -> s_worker_t (owner)
     zlistx_t *worker_list; // s_worker_t, borrowed; front is tried first
+    uint64_t vtime;        // the pass of the job served last
     uint64_t retries;      // dispatches that were not a chunk's first
     uint64_t dead_workers; // workers dropped
 };
@@ -220,8 +233,21 @@ scheduler_add_job (scheduler_t *self, const char *job_id, uint32_t pages,
     //  so ask the sink at once.
     if (job->stored_count == job->chunk_count)
         job->query_at = 1;
+    job->weight = SCHEDULER_WEIGHT_DEFAULT;
+    job->pass = self->vtime;
     zhashx_insert (self->jobs, job->id, job);
     job->rotation_handle = zlistx_add_end (self->rotation, job);
+    return 0;
+}
+
+int
+scheduler_set_weight (scheduler_t *self, const char *job_id, uint32_t weight)
+{
+    assert (self);
+    s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs, job_id);
+    if (!job)
+        return -1;
+    job->weight = weight ? weight : 1;
     return 0;
 }
 
@@ -520,11 +546,23 @@ scheduler_next (scheduler_t *self, int64_t now, scheduler_dispatch_t *dispatch)
         worker = (s_worker_t *)zlistx_next (self->worker_list);
     if (!worker)
         return 0;
-    s_job_t *job = (s_job_t *)zlistx_first (self->rotation);
-    while (job && job->queue_size == 0)
-        job = (s_job_t *)zlistx_next (self->rotation);
+    s_job_t *job = NULL;
+    uint64_t lowest = UINT64_MAX;
+    for (s_job_t *candidate = (s_job_t *)zlistx_first (self->rotation);
+         candidate; candidate = (s_job_t *)zlistx_next (self->rotation)) {
+        if (candidate->queue_size == 0)
+            continue;
+        if (candidate->pass < self->vtime)
+            candidate->pass = self->vtime;
+        if (candidate->pass < lowest) {
+            lowest = candidate->pass;
+            job = candidate;
+        }
+    }
     if (!job)
         return 0;
+    self->vtime = job->pass;
+    job->pass += S_STRIDE / job->weight;
 
     uint32_t chunk_nbr = s_queue_pop_front (job);
     s_chunk_t *chunk = &job->chunks[chunk_nbr];

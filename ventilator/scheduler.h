@@ -59,6 +59,8 @@
 //  Credits one worker may hold; a hostile READY cannot make us queue
 //  thousands of chunks on one peer.
 #define SCHEDULER_CREDITS_MAX 64
+//  A job's weight until scheduler_set_weight (JOBSPEC_PRIORITY_DEFAULT).
+#define SCHEDULER_WEIGHT_DEFAULT 10
 #define SCHEDULER_ERROR_MAX 1024
 
 typedef struct _scheduler_t scheduler_t;
@@ -109,6 +111,12 @@ scheduler_remove_job (scheduler_t *self, const char *job_id);
 
 bool
 scheduler_has_job (scheduler_t *self, const char *job_id);
+
+//  A job's share of the workers against the others' while both have
+//  pending chunks (weight 1 to 100; 0 counts as 1). Jobs start with
+//  SCHEDULER_WEIGHT_DEFAULT. Returns -1 for an unknown job, else 0.
+int
+scheduler_set_weight (scheduler_t *self, const char *job_id, uint32_t weight);
 
 //  Number of jobs being scheduled and chunks waiting for a worker.
 size_t

@@ -51,6 +51,7 @@ struct _jobspec_t {
     template_t *template;
     uint32_t record_count;
     uint32_t chunk_pages;
+    uint32_t priority;
     output_t *output; // where the result goes (common/doc/output)
     //  Characters each TrueType font draws, gathered as records are
     //  checked; written into the template's fonts as their "glyphs".
@@ -62,7 +63,8 @@ struct _jobspec_t {
 };
 
 static const char *const s_document_fields[] = {
-    "version", "chunk_pages", "assets", "template", "records", "output", NULL};
+    "version", "chunk_pages", "priority", "assets", "template", "records",
+    "output", NULL};
 
 static int
 s_parse_version (const cJSON *root, fielderr_t *err)
@@ -105,6 +107,28 @@ s_parse_chunk_pages (jobspec_t *self, fielderr_t *err)
         return -1;
     }
     self->chunk_pages = (uint32_t)value;
+    return 0;
+}
+
+static int
+s_parse_priority (jobspec_t *self, fielderr_t *err)
+{
+    self->priority = JOBSPEC_PRIORITY_DEFAULT;
+    const cJSON *priority =
+        cJSON_GetObjectItemCaseSensitive (self->root, "priority");
+    if (!priority)
+        return 0;
+    double value = cJSON_IsNumber (priority) ? priority->valuedouble : 0;
+    if (!isfinite (value) || value != floor (value) || value < 1 ||
+        value > JOBSPEC_PRIORITY_MAX) {
+        char got[JSONDOC_DESCRIBE_MAX];
+        jsondoc_describe (priority, got, sizeof got);
+        fielderr_set (err, "priority",
+                      "must be a whole number between 1 and %d, got %s",
+                      JOBSPEC_PRIORITY_MAX, got);
+        return -1;
+    }
+    self->priority = (uint32_t)value;
     return 0;
 }
 
@@ -307,6 +331,9 @@ jobspec_new (cJSON **head_p, size_t record_count, fielderr_t *err)
     rc = s_parse_chunk_pages (self, err);
     if (rc)
         goto failed;
+    rc = s_parse_priority (self, err);
+    if (rc)
+        goto failed;
     rc = s_parse_template (self, err);
     if (rc)
         goto failed;
@@ -432,6 +459,13 @@ jobspec_pages (const jobspec_t *self)
 {
     assert (self);
     return self->record_count;
+}
+
+uint32_t
+jobspec_priority (const jobspec_t *self)
+{
+    assert (self);
+    return self->priority;
 }
 
 uint32_t

@@ -33,6 +33,10 @@
 //  load is about 60 ms) argue against tiny chunks.
 #define JOBSPEC_CHUNK_PAGES_DEFAULT 250
 #define JOBSPEC_CHUNK_PAGES_MAX PROTO_CHUNK_PAGES_MAX
+//  "priority": a job's share of the workers against other jobs' (a job of
+//  priority 20 gets twice the chunks of one of 10 while both have some).
+#define JOBSPEC_PRIORITY_DEFAULT 10
+#define JOBSPEC_PRIORITY_MAX 100
 //  One page per record.
 #define JOBSPEC_RECORDS_MAX PROTO_PAGES_MAX
 #define JOBSPEC_NESTING_MAX 64 // JSON nesting depth accepted
@@ -112,6 +116,10 @@ jobspec_pages (const jobspec_t *self);
 //  Pages per chunk: the document's "chunk_pages" or the default.
 uint32_t
 jobspec_chunk_pages (const jobspec_t *self);
+
+//  The document's "priority", or JOBSPEC_PRIORITY_DEFAULT.
+uint32_t
+jobspec_priority (const jobspec_t *self);
 
 //  The parsed template; borrowed.
 const template_t *
