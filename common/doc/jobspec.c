@@ -87,48 +87,28 @@ s_parse_version (const cJSON *root, fielderr_t *err)
     return 0;
 }
 
+//  The top-level field name as a whole number from 1 to max, or fallback
+//  when absent. Returns 0, or -1 with err naming the field.
 static int
-s_parse_chunk_pages (jobspec_t *self, fielderr_t *err)
+s_parse_count (const cJSON *root, const char *name, uint32_t max,
+               uint32_t fallback, uint32_t *value_p, fielderr_t *err)
 {
-    self->chunk_pages = JOBSPEC_CHUNK_PAGES_DEFAULT;
-    const cJSON *chunk_pages =
-        cJSON_GetObjectItemCaseSensitive (self->root, "chunk_pages");
-    if (!chunk_pages)
+    *value_p = fallback;
+    const cJSON *field = cJSON_GetObjectItemCaseSensitive (root, name);
+    if (!field)
         return 0;
-    double value = cJSON_IsNumber (chunk_pages) ? chunk_pages->valuedouble : 0;
+    double value = cJSON_IsNumber (field) ? field->valuedouble : 0;
     //  isfinite first: floor (inf) == inf.
     if (!isfinite (value) || value != floor (value) || value < 1 ||
-        value > JOBSPEC_CHUNK_PAGES_MAX) {
+        value > max) {
         char got[JSONDOC_DESCRIBE_MAX];
-        jsondoc_describe (chunk_pages, got, sizeof got);
-        fielderr_set (err, "chunk_pages",
-                      "must be a whole number between 1 and %d, got %s",
-                      JOBSPEC_CHUNK_PAGES_MAX, got);
+        jsondoc_describe (field, got, sizeof got);
+        fielderr_set (err, name,
+                      "must be a whole number between 1 and %u, got %s", max,
+                      got);
         return -1;
     }
-    self->chunk_pages = (uint32_t)value;
-    return 0;
-}
-
-static int
-s_parse_priority (jobspec_t *self, fielderr_t *err)
-{
-    self->priority = JOBSPEC_PRIORITY_DEFAULT;
-    const cJSON *priority =
-        cJSON_GetObjectItemCaseSensitive (self->root, "priority");
-    if (!priority)
-        return 0;
-    double value = cJSON_IsNumber (priority) ? priority->valuedouble : 0;
-    if (!isfinite (value) || value != floor (value) || value < 1 ||
-        value > JOBSPEC_PRIORITY_MAX) {
-        char got[JSONDOC_DESCRIBE_MAX];
-        jsondoc_describe (priority, got, sizeof got);
-        fielderr_set (err, "priority",
-                      "must be a whole number between 1 and %d, got %s",
-                      JOBSPEC_PRIORITY_MAX, got);
-        return -1;
-    }
-    self->priority = (uint32_t)value;
+    *value_p = (uint32_t)value;
     return 0;
 }
 
@@ -328,10 +308,12 @@ jobspec_new (cJSON **head_p, size_t record_count, fielderr_t *err)
     rc = s_parse_version (root, err);
     if (rc)
         goto failed;
-    rc = s_parse_chunk_pages (self, err);
+    rc = s_parse_count (root, "chunk_pages", JOBSPEC_CHUNK_PAGES_MAX,
+                        JOBSPEC_CHUNK_PAGES_DEFAULT, &self->chunk_pages, err);
     if (rc)
         goto failed;
-    rc = s_parse_priority (self, err);
+    rc = s_parse_count (root, "priority", JOBSPEC_PRIORITY_MAX,
+                        JOBSPEC_PRIORITY_DEFAULT, &self->priority, err);
     if (rc)
         goto failed;
     rc = s_parse_template (self, err);
