@@ -159,11 +159,11 @@ class WorkerHostsTest(unittest.TestCase):
         # Revoking host 1: its certificate leaves the allowed directory;
         # its open connection is cut off at its next heartbeat.
         os.remove(os.path.join(pipe.keys.allowed, "worker-host1.cert"))
-        revoked_key = re.search(
-            r'public-key = "([^"]+)"',
-            open(os.path.join(revoked_keys, "worker-host1.cert")).read())
+        with open(os.path.join(revoked_keys, "worker-host1.cert")) as f:
+            revoked_key = re.search(r'public-key = "([^"]+)"',
+                                    f.read()).group(1)
         pipe.wait_log(r"refused (READY|HEARTBEAT) from key=%s" %
-                      re.escape(revoked_key.group(1)), name="ventilator",
+                      re.escape(revoked_key), name="ventilator",
                       what="the ventilator refusing the revoked host")
         second = pipe.submit(marker_job(200, chunk_pages=10))
         self.assert_done(pipe, second, 200)
