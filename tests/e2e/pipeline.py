@@ -53,8 +53,9 @@ CLI = os.path.join(BUILD_DIR, "cli", "pdfpipe")
 _ports_given = set()
 
 
-def free_port():
-    """A loopback TCP port that is free now and not handed out before.
+def free_port(address="127.0.0.1"):
+    """A TCP port free on address (loopback by default) now and not handed
+    out before.
 
     Ports come from below the kernel's ephemeral range (32768 and up), so an
     outgoing connection of one of our own processes cannot take a port
@@ -67,7 +68,7 @@ def free_port():
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
-                s.bind(("127.0.0.1", port))
+                s.bind((address, port))
             except OSError:
                 continue
         _ports_given.add(port)
@@ -195,18 +196,22 @@ class Pipeline:
     """The three kinds of process, on loopback with fresh ports and dirs."""
 
     def __init__(self, workers=2, ventilator_args=(), sink_args=(),
-                 worker_args=(), store=None):
+                 worker_args=(), store=None, address="127.0.0.1"):
         """store is the result store's URL for both the sink and the
         ventilator (--store); by default a directory of the pipeline's.
         ventilator_args may be a function of the pipeline returning the
         arguments, for those that name its endpoints or keys
-        (worker_command)."""
+        (worker_command). address is where the ventilator and the sink
+        bind their ZeroMQ endpoints (a network namespace's peer, for
+        workers on other "hosts": netns.py); the HTTP API stays on
+        loopback."""
         self.dir = tempfile.mkdtemp(prefix="pdfpipe-e2e-")
         self.store = store or "file://" + os.path.join(self.dir, "out")
         self.http_port = free_port()
-        self.dispatch = "tcp://127.0.0.1:%d" % free_port()
-        self.events = "tcp://127.0.0.1:%d" % free_port()
-        self.results = "tcp://127.0.0.1:%d" % free_port()
+        self.address = address
+        self.dispatch = "tcp://%s:%d" % (address, free_port(address))
+        self.events = "tcp://%s:%d" % (address, free_port(address))
+        self.results = "tcp://%s:%d" % (address, free_port(address))
         self.url = "http://127.0.0.1:%d" % self.http_port
         self.ventilator_args = ventilator_args if callable(
             ventilator_args) else list(ventilator_args)
@@ -300,18 +305,26 @@ class Pipeline:
                            self.results] + self.keys.worker_args()
                         + list(extra))
 
-    def add_worker(self, argv=None, may_exit=False, cert="worker"):
+    def add_worker(self, argv=None, may_exit=False, cert="worker",
+                   netns=None, key_args=None):
         """Start a worker with the key pair cert; argv replaces the real
         worker's command line (a scripted worker), and gets the endpoints,
         the key options and a name appended. Returns once the worker logged
         that it started. may_exit: the test expects it may end on its own
-        (a scripted crash), so its end is not a failure."""
+        (a scripted crash), so its end is not a failure. netns: run it
+        inside that network namespace (ip netns exec, which becomes the
+        worker: the pid is the worker's). key_args replace the key options
+        (a worker host's own files) given by cert."""
         name = "w%d" % len(self.workers)
         if argv is None:
             argv = [WORKER] + self.worker_args
+        if netns:
+            argv = ["ip", "netns", "exec", netns] + list(argv)
+        if key_args is None:
+            key_args = self.keys.worker_args(cert)
         worker = self._spawn("worker " + name, list(argv) + [
             "--ventilator", self.dispatch, "--sink", self.results,
-            "--name", name] + self.keys.worker_args(cert),
+            "--name", name] + list(key_args),
             may_exit=may_exit, ready=r"\bstarted\b")
         self.workers.append(worker)
         self.worker_log_paths.append(self.logs[-1])
