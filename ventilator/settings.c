@@ -4,6 +4,7 @@
 */
 #include "settings.h"
 
+#include "log.h"
 #include "options.h"
 #include "proto.h"
 #include "scheduler.h"
@@ -72,6 +73,7 @@ static const options_spec_t s_option_table[] = {
                     "silence after which a worker is dead and its chunks "
                     "go to others, ms"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
+    LOG_FORMAT_OPTION (&s_options.log_format),
     OPTIONS_END,
 };
 

@@ -37,6 +37,7 @@ typedef struct {
     long deadline_per_page_ms;
     long worker_expiry_ms;
     bool verbose;
+    int log_format; // a log_format_t
 } settings_t;
 
 //  Fill settings from the defaults, the environment and argv. Returns

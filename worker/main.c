@@ -69,6 +69,7 @@ static struct {
     const char *sink_key;       // the sink's public certificate
     const char *name;
     bool verbose;
+    int log_format; // a log_format_t
 } s_options = {
     .ventilator = WORKER_VENTILATOR_DEFAULT,
     .sink = WORKER_SINK_DEFAULT,
@@ -94,6 +95,7 @@ static const options_spec_t s_option_table[] = {
     OPTIONS_TEXT ("name", &s_options.name, "NAME", NULL,
                   "name in log lines and in the routing id"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "print debug lines"),
+    LOG_FORMAT_OPTION (&s_options.log_format),
     OPTIONS_END,
 };
 
@@ -200,6 +202,7 @@ main (int argc, char *argv[])
     if (parsed != OPTIONS_RUN)
         return parsed;
     log_init (s_options.name, s_options.verbose);
+    log_set_format (s_options.log_format);
 
     int rc = 1;
     char routing_id[WORKER_ROUTING_NAME_MAX + 16];
