@@ -44,6 +44,9 @@ TEST_PKGS=(
     clang                 # fuzz/: libFuzzer targets
     libclang-rt-14-dev    # libFuzzer and the sanitizers' runtime for clang
     libqrencode-dev       # bench/: builds invoice_c, the one-process yardstick
+    systemd               # tests/e2e/test_deploy.py: systemd-analyze verify
+    python3-yaml          # tests/e2e/test_deploy.py: parses deploy/kubernetes
+    kubernetes-client     # tests/e2e/test_deploy.py: kubectl checks the manifests
 )
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
