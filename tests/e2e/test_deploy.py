@@ -195,6 +195,12 @@ def load_manifests():
     return out
 
 
+def short_name(resource):
+    """"kind/name" of kubectl's "deployment.apps/pdfpipe-sink"."""
+    kind, name = resource.split("/", 1)
+    return kind.split(".")[0] + "/" + name
+
+
 @unittest.skipIf(yaml is None, "PyYAML is not installed (Debian package "
                  "python3-yaml; scripts/install-deps.sh)")
 class KubernetesManifestsTest(unittest.TestCase):
@@ -318,8 +324,8 @@ class KubernetesManifestsTest(unittest.TestCase):
         expected = {"%s/%s" % (obj["kind"].lower(), obj["metadata"]["name"])
                     for obj in self.objects}
         if done.returncode == 0:
-            applied = {line.split()[0].split(".")[0] + "/" +
-                       line.split()[0].split("/")[-1]
+            # "deployment.apps/pdfpipe-sink created (dry run)"
+            applied = {short_name(line.split()[0])
                        for line in done.stdout.splitlines() if line}
             self.assertEqual(applied, expected, done.stdout)
             return
@@ -333,9 +339,7 @@ class KubernetesManifestsTest(unittest.TestCase):
                                    "--dry-run=client", "-o", "name"],
                                   capture_output=True, text=True, timeout=60)
             self.assertEqual(done.returncode, 0, path + "\n" + done.stderr)
-            for line in done.stdout.split():
-                kind, name = line.split("/")
-                decoded.add(kind.split(".")[0] + "/" + name)
+            decoded.update(short_name(line) for line in done.stdout.split())
         self.assertEqual(decoded, expected)
 
 
@@ -356,11 +360,11 @@ class ContainerfileTest(unittest.TestCase):
         self.assertIn("libczmq4", packages)
         if not shutil.which("apt-cache"):
             self.skipTest("apt-cache is missing: cannot check package names")
-        for package in packages:
-            policy = subprocess.run(["apt-cache", "policy", package],
-                                    capture_output=True, text=True).stdout
-            self.assertRegex(policy, r"Candidate: (?!\(none\))",
-                             "Debian has no package %s" % package)
+        policy = subprocess.run(["apt-cache", "policy"] + packages,
+                                capture_output=True, text=True).stdout
+        known = re.findall(r"^(\S+):\n\s+Installed: .*\n\s+Candidate: "
+                           r"(?!\(none\))", policy, flags=re.M)
+        self.assertEqual(sorted(known), sorted(packages), policy)
 
 
 if __name__ == "__main__":
