@@ -283,8 +283,7 @@ test_usage_lists_a_choice_with_its_words_and_default (void **state)
     const char *expected =
         "(one of round, square or flat; env PDFPIPE_TEST_SHAPE; "
         "default square)\n";
-    if (!strstr (text, "--shape round|square|flat") ||
-        !strstr (text, expected))
+    if (!strstr (text, "--shape round|square|flat") || !strstr (text, expected))
         fail_msg ("help lacks the choice's words or default:\n%s", text);
     free (text);
 }

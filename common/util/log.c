@@ -166,8 +166,7 @@ log_json_line (const char *process, const char *level, const char *message,
     char millis[8];
     snprintf (millis, sizeof (millis), ".%03dZ", (int)(time_ms % 1000));
 
-    size_t message_size =
-        utf8_cut (message, strlen (message), LOG_MESSAGE_MAX);
+    size_t message_size = utf8_cut (message, strlen (message), LOG_MESSAGE_MAX);
     bytebuf_t out = {0};
     bytebuf_append_str (&out, "{\"time\":\"");
     bytebuf_append_str (&out, stamp);
@@ -252,8 +251,7 @@ s_zsys_write (void *cookie, const char *data, size_t size)
             if (s_zsys_line.size > 0 && !s_zsys_line.failed)
                 s_zsys_line_to_json ((const char *)s_zsys_line.data);
             bytebuf_reset (&s_zsys_line);
-        }
-        else if (s_zsys_line.size < S_ZSYS_LINE_MAX)
+        } else if (s_zsys_line.size < S_ZSYS_LINE_MAX)
             bytebuf_append (&s_zsys_line, data + index, 1);
     }
     return (ssize_t)size;

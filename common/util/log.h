@@ -49,7 +49,7 @@ extern const char *const LOG_FORMAT_NAMES[];
 #define LOG_FORMAT_OPTION(TARGET)                                              \
     OPTIONS_CHOICE ("log-format", (TARGET), LOG_FORMAT_NAMES, "text|json",     \
                     "PDFPIPE_LOG_FORMAT",                                      \
-                    "log lines as text, or as one JSON object per\n"         \
+                    "log lines as text, or as one JSON object per\n"           \
                     "line (see docs/operations.md)")
 
 //  Set the process name shown on every line and whether debug lines are

@@ -119,12 +119,12 @@ s_spec_of (const options_program_t *program, size_t count, int value)
 //  spec's choices into text, after prefix, between commas and with last
 //  before the last one: "text or json". Returns text.
 static const char *
-s_choice_list (const options_spec_t *spec, const char *prefix,
-               const char *last, char *text, size_t size)
+s_choice_list (const options_spec_t *spec, const char *prefix, const char *last,
+               char *text, size_t size)
 {
     size_t used = snprintf (text, size, "%s", prefix);
     for (int index = 0; spec->choices[index] && used < size; index++) {
-        const char *separator = index == 0              ? ""
+        const char *separator = index == 0                 ? ""
                                 : spec->choices[index + 1] ? ", "
                                                            : last;
         used += snprintf (text + used, size - used, "%s%s", separator,
@@ -174,8 +174,8 @@ s_take (const options_program_t *program, const options_spec_t *spec,
                 return 0;
             }
         s_usage_error (program, "bad value '%s' for %s: expected %s", value,
-                       source, s_choice_list (spec, "", " or ", list,
-                                              sizeof (list)));
+                       source,
+                       s_choice_list (spec, "", " or ", list, sizeof (list)));
         return -1;
     }
     assert (false);
@@ -290,9 +290,9 @@ s_option_details (const options_spec_t *spec, char *text, size_t size)
         used += snprintf (text + used, size - used, "%ld to %ld; ", spec->min,
                           spec->max);
     if (spec->kind == OPTIONS_KIND_CHOICE)
-        used += snprintf (text + used, size - used, "%s; ",
-                          s_choice_list (spec, "one of ", " or ", list,
-                                         sizeof (list)));
+        used += snprintf (
+            text + used, size - used, "%s; ",
+            s_choice_list (spec, "one of ", " or ", list, sizeof (list)));
     if (spec->env && used < size)
         used += snprintf (text + used, size - used, "env %s; ", spec->env);
     if (spec->kind == OPTIONS_KIND_NUMBER && used < size)

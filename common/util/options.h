@@ -3,10 +3,10 @@
     Owns one way of reading a program's options, from a table each main.c
     declares: every option has a long name (some a letter too), a kind
     (flag, text, number in a range, or one word of a fixed list), the
-    variable it sets, which holds
-    its default beforehand, an optional environment variable that
-    overrides the default, and one line of help. From the table come the
-    parsing and the --help text, so the two cannot disagree.
+    variable it sets, which holds its default beforehand, an optional
+    environment variable that overrides the default, and one line of help.
+    From the table come the parsing and the --help text, so the two cannot
+    disagree.
 
     Rules: an environment variable counts only when it is set and not
     empty; the command line overrides it. A text value must not be empty.
@@ -46,15 +46,15 @@ typedef enum {
 typedef struct {
     const char *name;       // long name, without "--"
     options_kind_t kind;    //
-    void *target;           // bool *, const char ** or long *, by kind;
+    void *target;           // bool *, const char **, long * or int *, by kind;
                             // holds the default before parsing
     const char *value_name; // in the help ("ENDPOINT", "N"); NULL for flags
     const char *help;       // for --help; lines end with \n, the last none
     const char *env;        // variable overriding the default, or NULL
     long min, max;          // OPTIONS_KIND_NUMBER: the accepted range
-    const char *const *choices; // OPTIONS_KIND_CHOICE: the words accepted,
-                                // ended by NULL
     char letter;            // short name ('v' for -v), or 0 for none
+    //  OPTIONS_KIND_CHOICE: the words accepted, ended by NULL.
+    const char *const *choices;
 } options_spec_t;
 
 //  Table entries. Each one checks that its target has the type its kind
@@ -78,7 +78,7 @@ typedef struct {
         .value_name = (VALUE_NAME), .help = (HELP), .env = (ENV),              \
         .min = (MIN), .max = (MAX)                                             \
     }
-#define OPTIONS_CHOICE(NAME, TARGET, CHOICES, VALUE_NAME, ENV, HELP)          \
+#define OPTIONS_CHOICE(NAME, TARGET, CHOICES, VALUE_NAME, ENV, HELP)           \
     {                                                                          \
         .name = (NAME), .kind = OPTIONS_KIND_CHOICE,                           \
         .target = (void *)(1 ? (TARGET) : (int *)0), .choices = (CHOICES),     \
