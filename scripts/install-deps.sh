@@ -46,6 +46,9 @@ TEST_PKGS=(
     libqrencode-dev       # bench/: builds invoice_c, the one-process yardstick
     python3-prometheus-client  # tests/e2e/test_metrics.py: the text-format parser
     prometheus            # its promtool checks GET /metrics (the server is not started)
+    systemd               # tests/e2e/test_deploy.py: systemd-analyze verify
+    python3-yaml          # tests/e2e/test_deploy.py: parses deploy/kubernetes
+    kubernetes-client     # tests/e2e/test_deploy.py: kubectl checks the manifests
 )
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)

@@ -133,6 +133,7 @@ main (int argc, char *argv[])
     const char *ventilator_key = PROTO_VENTILATOR_KEY;
     const char *allowed_dir = PROTO_ALLOWED_DIR;
     bool verbose = false;
+    int log_format = LOG_FORMAT_TEXT;
     const options_spec_t options[] = {
         OPTIONS_TEXT ("results", &results_endpoint, "ENDPOINT",
                       "PDFPIPE_SINK_RESULTS",
@@ -153,6 +154,7 @@ main (int argc, char *argv[])
                       "ventilator) allowed to connect; read again when it\n"
                       "changes"),
         OPTIONS_FLAG ("verbose", 'v', &verbose, "print debug lines"),
+        LOG_FORMAT_OPTION (&log_format),
         OPTIONS_END,
     };
     const options_program_t program = {
@@ -166,6 +168,7 @@ main (int argc, char *argv[])
     if (parsed != OPTIONS_RUN)
         return parsed;
     log_init ("pdfpipe-sink", verbose);
+    log_set_format (log_format);
 
     int rc = EXIT_FAILURE;
     s_sink_t sink = {NULL, NULL, NULL, NULL, NULL, ""};

@@ -80,9 +80,11 @@ typedef struct {
     const char *endpoint;
     long attempts;
     bool verbose;
+    int shape;
 } s_values_t;
 
 static s_values_t s_values;
+static const char *const s_shapes[] = {"round", "square", "flat", NULL};
 
 static const options_spec_t s_table[] = {
     OPTIONS_TEXT ("endpoint", &s_values.endpoint, "ENDPOINT",
@@ -91,6 +93,8 @@ static const options_spec_t s_table[] = {
     OPTIONS_NUMBER ("attempts", &s_values.attempts, "N", 1, 100,
                     "PDFPIPE_TEST_ATTEMPTS", "tries per chunk"),
     OPTIONS_FLAG ("verbose", 'v', &s_values.verbose, "print debug lines"),
+    OPTIONS_CHOICE ("shape", &s_values.shape, s_shapes, "round|square|flat",
+                    "PDFPIPE_TEST_SHAPE", "the shape"),
     OPTIONS_END,
 };
 
@@ -108,6 +112,7 @@ s_reset (void **state)
     s_values = (s_values_t){.endpoint = "tcp://127.0.0.1:1", .attempts = 4};
     unsetenv ("PDFPIPE_TEST_ENDPOINT");
     unsetenv ("PDFPIPE_TEST_ATTEMPTS");
+    unsetenv ("PDFPIPE_TEST_SHAPE");
     return 0;
 }
 
@@ -211,16 +216,24 @@ test_parse_help_exits_0_and_changes_nothing (void **state)
     assert_int_equal (s_values.attempts, 4);
 }
 
-static void
-test_usage_lists_every_option_with_its_default (void **state)
+//  s_program's help, as options_usage prints it; yours to free.
+static char *
+s_usage_text (void)
 {
-    (void)state;
     char *text = NULL;
     size_t size = 0;
     FILE *stream = open_memstream (&text, &size);
     assert_non_null (stream);
     options_usage (&s_program, stream);
     fclose (stream);
+    return text;
+}
+
+static void
+test_usage_lists_every_option_with_its_default (void **state)
+{
+    (void)state;
+    char *text = s_usage_text ();
     const char *expected[] = {
         "usage: pdfpipe-test [OPTIONS]\n",
         "Tests the option parser.\n",
@@ -236,6 +249,42 @@ test_usage_lists_every_option_with_its_default (void **state)
     for (size_t index = 0; expected[index]; index++)
         if (!strstr (text, expected[index]))
             fail_msg ("help lacks \"%s\":\n%s", expected[index], text);
+    free (text);
+}
+
+static void
+test_parse_choice_takes_one_of_its_words (void **state)
+{
+    (void)state;
+    assert_int_equal (s_values.shape, 0);
+    assert_int_equal (s_parse ("--shape", "flat", NULL), OPTIONS_RUN);
+    assert_int_equal (s_values.shape, 2);
+    setenv ("PDFPIPE_TEST_SHAPE", "square", 1);
+    assert_int_equal (s_parse (NULL), OPTIONS_RUN);
+    assert_int_equal (s_values.shape, 1);
+    const char *wrong[] = {"Flat", "", "fla", "flatter", NULL};
+    for (size_t index = 0; wrong[index]; index++) {
+        int rc = s_parse ("--shape", "round", "--shape", wrong[index], NULL);
+        if (rc != OPTIONS_EXIT_USAGE)
+            fail_msg ("--shape '%s' gave %d", wrong[index], rc);
+        assert_int_equal (s_values.shape, 1);
+    }
+    setenv ("PDFPIPE_TEST_SHAPE", "oval", 1);
+    assert_int_equal (s_parse ("--shape", "flat", NULL), OPTIONS_EXIT_USAGE);
+    assert_int_equal (s_values.shape, 1);
+}
+
+static void
+test_usage_lists_a_choice_with_its_words_and_default (void **state)
+{
+    (void)state;
+    s_values.shape = 1;
+    char *text = s_usage_text ();
+    const char *expected =
+        "(one of round, square or flat; env PDFPIPE_TEST_SHAPE; "
+        "default square)\n";
+    if (!strstr (text, "--shape round|square|flat") || !strstr (text, expected))
+        fail_msg ("help lacks the choice's words or default:\n%s", text);
     free (text);
 }
 
@@ -257,6 +306,8 @@ main (void)
         S_TEST (test_parse_rejects_a_bad_environment_value),
         S_TEST (test_parse_help_exits_0_and_changes_nothing),
         S_TEST (test_usage_lists_every_option_with_its_default),
+        S_TEST (test_parse_choice_takes_one_of_its_words),
+        S_TEST (test_usage_lists_a_choice_with_its_words_and_default),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -185,6 +185,7 @@ main (int argc, char *argv[])
     if (parsed != OPTIONS_RUN)
         return parsed;
     log_init ("pdfpipe-ventilator", s_options.verbose);
+    log_set_format (s_options.log_format);
 
     int rc = 1;
     s_ventilator_t self = {NULL, NULL, NULL, NULL, NULL, ""};
@@ -225,7 +226,7 @@ main (int argc, char *argv[])
     self.metrics = metrics_new ();
     assert (self.metrics);
     scaler_config_t scaler_config = {
-        .kind = s_options.scaler_kind,
+        .kind = (scaler_kind_t)s_options.scaler,
         .command = s_options.scaler_command,
         .scale_down_after_ms = s_options.scale_down_after_s * 1000,
         .exec_interval_ms = s_options.scaler_interval_s * 1000,

@@ -30,8 +30,7 @@ static const s_family_t s_counters[METRICS_COUNTER_COUNT] = {
     [METRICS_JOBS_SUBMITTED] = {"jobs_submitted_total",
                                 "Jobs accepted (202) since the ventilator "
                                 "started."},
-    [METRICS_JOBS_DONE] = {"jobs_done_total",
-                           "Jobs whose result was stored."},
+    [METRICS_JOBS_DONE] = {"jobs_done_total", "Jobs whose result was stored."},
     [METRICS_JOBS_FAILED] = {"jobs_failed_total", "Jobs that failed."},
     [METRICS_JOBS_CANCELLED] = {"jobs_cancelled_total",
                                 "Jobs cancelled while running."},
@@ -136,8 +135,7 @@ metrics_count (metrics_t *self, metrics_counter_t counter, uint64_t by)
 }
 
 void
-metrics_observe (metrics_t *self, metrics_histogram_t histogram,
-                 double seconds)
+metrics_observe (metrics_t *self, metrics_histogram_t histogram, double seconds)
 {
     if (!self || !(seconds >= 0))
         return;
@@ -212,16 +210,14 @@ s_printf (bytebuf_t *out, const char *format, ...)
 }
 
 static void
-s_header (bytebuf_t *out, const char *name, const char *type,
-          const char *help)
+s_header (bytebuf_t *out, const char *name, const char *type, const char *help)
 {
-    s_printf (out, "# HELP pdfpipe_%s %s\n# TYPE pdfpipe_%s %s\n",
-              name, help, name, type);
+    s_printf (out, "# HELP pdfpipe_%s %s\n# TYPE pdfpipe_%s %s\n", name, help,
+              name, type);
 }
 
 static void
-s_gauge (bytebuf_t *out, const char *name, const char *help,
-         uint64_t value)
+s_gauge (bytebuf_t *out, const char *name, const char *help, uint64_t value)
 {
     s_header (out, name, "gauge", help);
     s_printf (out, "pdfpipe_%s %" PRIu64 "\n", name, value);
@@ -237,8 +233,8 @@ s_histogram (bytebuf_t *out, const s_histogram_def_t *def,
     uint64_t cumulative = 0;
     for (size_t bucket = 0; bucket < def->bound_count; bucket++) {
         cumulative += figures->buckets[bucket];
-        s_printf (out, "pdfpipe_%s_bucket{le=\"%g\"} %" PRIu64 "\n",
-                  def->name, def->bounds[bucket], cumulative);
+        s_printf (out, "pdfpipe_%s_bucket{le=\"%g\"} %" PRIu64 "\n", def->name,
+                  def->bounds[bucket], cumulative);
     }
     s_printf (out,
               "pdfpipe_%s_bucket{le=\"+Inf\"} %" PRIu64 "\n"
@@ -263,8 +259,7 @@ metrics_render (metrics_t *self, const uint64_t *jobs_by_state)
 
     bytebuf_t out = {0};
     if (jobs_by_state) {
-        s_header (&out, "jobs", "gauge",
-                  "Jobs the job store holds, by state.");
+        s_header (&out, "jobs", "gauge", "Jobs the job store holds, by state.");
         for (int state = 0; state < JOBSTATE_COUNT; state++)
             s_printf (&out, "pdfpipe_jobs{state=\"%s\"} %" PRIu64 "\n",
                       jobstate_name ((jobstate_t)state), jobs_by_state[state]);
@@ -272,8 +267,8 @@ metrics_render (metrics_t *self, const uint64_t *jobs_by_state)
     for (int counter = 0; counter < METRICS_COUNTER_COUNT; counter++) {
         s_header (&out, s_counters[counter].name, "counter",
                   s_counters[counter].help);
-        s_printf (&out, "pdfpipe_%s %" PRIu64 "\n",
-                  s_counters[counter].name, copy.counters[counter]);
+        s_printf (&out, "pdfpipe_%s %" PRIu64 "\n", s_counters[counter].name,
+                  copy.counters[counter]);
     }
     s_header (&out, "chunk_retries_total", "counter",
               "Chunks dispatched again after a failure, a deadline or a "
@@ -286,8 +281,7 @@ metrics_render (metrics_t *self, const uint64_t *jobs_by_state)
               copy.scheduler.dead_workers);
     s_gauge (&out, "workers_connected", "Workers connected.",
              copy.scheduler.workers_connected);
-    s_gauge (&out, "workers_busy",
-             "Workers holding at least one chunk.",
+    s_gauge (&out, "workers_busy", "Workers holding at least one chunk.",
              copy.scheduler.workers_busy);
     s_gauge (&out, "workers_desired",
              "Workers the backlog calls for, between --workers-min and "

@@ -43,26 +43,16 @@ struct _scaler_t {
     int64_t backoff_ms;
     int64_t start_after; // no start before this (back-off)
     //  Exec.
-    pid_t run_pid; // 0: no run in progress
+    pid_t run_pid;  // 0: no run in progress
     int run_output; // read end of its output pipe; -1: none
     char output[SCALER_OUTPUT_MAX + 1];
     size_t output_size;
-    uint32_t run_target;  // the target of the run in progress
-    int64_t applied;      // last target a run applied; -1: none yet
+    uint32_t run_target; // the target of the run in progress
+    int64_t applied;     // last target a run applied; -1: none yet
     int64_t next_run_at;
 };
 
-int
-scaler_kind_parse (const char *name, scaler_kind_t *kind)
-{
-    static const char *names[] = {"none", "local", "exec"};
-    for (int index = 0; name && index < 3; index++)
-        if (streq (name, names[index])) {
-            *kind = (scaler_kind_t)index;
-            return 0;
-        }
-    return -1;
-}
+const char *const SCALER_KIND_NAMES[] = {"none", "local", "exec", NULL};
 
 static void
 s_free_item (void **item)
@@ -75,8 +65,7 @@ scaler_t *
 scaler_new (const scaler_config_t *config)
 {
     assert (config);
-    if (config->kind != SCALER_NONE &&
-        !(config->command && *config->command)) {
+    if (config->kind != SCALER_NONE && !(config->command && *config->command)) {
         log_error ("scaler: --scaler %s needs --scaler-command",
                    config->kind == SCALER_LOCAL ? "local" : "exec");
         return NULL;
@@ -166,8 +155,8 @@ s_local_reap (scaler_t *self, int64_t now)
             bool clean = WIFEXITED (status) && WEXITSTATUS (status) == 0;
             bool early = now - child->started_at < S_EARLY_EXIT_MS;
             if (child->stopping || clean)
-                log_info ("scaler: worker scaled-%u (pid %d) %s",
-                          child->number, (int)child->pid, how);
+                log_info ("scaler: worker scaled-%u (pid %d) %s", child->number,
+                          (int)child->pid, how);
             else
                 log_warning ("scaler: worker scaled-%u (pid %d) %s",
                              child->number, (int)child->pid, how);
@@ -194,8 +183,8 @@ s_local_act (scaler_t *self, int64_t now)
     uint32_t running = s_local_running (self);
     while (running < self->target && now >= self->start_after) {
         uint32_t number = ++self->next_number;
-        char *command = zsys_sprintf ("exec %s --name scaled-%u", self->command,
-                                      number);
+        char *command =
+            zsys_sprintf ("exec %s --name scaled-%u", self->command, number);
         assert (command);
         pid_t pid = s_spawn (command, -1, true);
         zstr_free (&command);
@@ -209,8 +198,8 @@ s_local_act (scaler_t *self, int64_t now)
         child->number = number;
         child->started_at = now;
         zlistx_add_end (self->children, child);
-        log_info ("scaler: started worker scaled-%u (pid %d); %u of %u",
-                  number, (int)pid, running + 1, self->target);
+        log_info ("scaler: started worker scaled-%u (pid %d); %u of %u", number,
+                  (int)pid, running + 1, self->target);
         running++;
     }
     //  The newest go first: the oldest have the warmest caches.

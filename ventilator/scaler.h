@@ -56,10 +56,8 @@ typedef struct {
 
 typedef struct _scaler_t scaler_t;
 
-//  The kind named name ("none", "local", "exec"). Returns -1 for any
-//  other name, else 0.
-int
-scaler_kind_parse (const char *name, scaler_kind_t *kind);
+//  The kinds' names, in the order of scaler_kind_t, ended by NULL.
+extern const char *const SCALER_KIND_NAMES[];
 
 //  A scaler as config says (copied). Returns NULL, after logging why, when
 //  local or exec has no command. Caller owns the result.

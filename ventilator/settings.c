@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "log.h"
 #include "options.h"
 #include "proto.h"
 #include "scheduler.h"
@@ -29,7 +30,6 @@ static settings_t s_options = {
     .worker_expiry_ms = PROTO_WORKER_EXPIRY_MS,
     .workers_min = 0,
     .workers_max = SETTINGS_WORKERS_MAX,
-    .scaler = "none",
     .scale_down_after_s = SETTINGS_SCALE_DOWN_AFTER_S,
     .scaler_interval_s = SETTINGS_SCALER_INTERVAL_S,
 };
@@ -85,23 +85,25 @@ static const options_spec_t s_option_table[] = {
     OPTIONS_NUMBER ("workers-max", &s_options.workers_max, "N", 1, 100000,
                     "PDFPIPE_WORKERS_MAX",
                     "most workers wanted however long the backlog"),
-    OPTIONS_TEXT ("scaler", &s_options.scaler, "KIND", "PDFPIPE_SCALER",
-                  "none: only publish the desired worker count;\n"
-                  "local: start and stop workers on this host with\n"
-                  "--scaler-command; exec: run --scaler-command with\n"
-                  "{n} replaced by the count whenever it changes"),
+    OPTIONS_CHOICE ("scaler", &s_options.scaler, SCALER_KIND_NAMES,
+                    "none|local|exec", "PDFPIPE_SCALER",
+                    "none: only publish the desired worker count;\n"
+                    "local: start and stop workers on this host with\n"
+                    "--scaler-command; exec: run --scaler-command with\n"
+                    "{n} replaced by the count whenever it changes"),
     OPTIONS_TEXT ("scaler-command", &s_options.scaler_command, "COMMAND",
                   "PDFPIPE_SCALER_COMMAND",
                   "shell command: a worker (local; --name is added),\n"
                   "or what sets the count to {n} (exec)"),
-    OPTIONS_NUMBER ("scale-down-after-s", &s_options.scale_down_after_s, "N",
-                    0, 86400, "PDFPIPE_SCALE_DOWN_AFTER_S",
+    OPTIONS_NUMBER ("scale-down-after-s", &s_options.scale_down_after_s, "N", 0,
+                    86400, "PDFPIPE_SCALE_DOWN_AFTER_S",
                     "workers are stopped only once fewer have been\n"
                     "wanted for N seconds"),
     OPTIONS_NUMBER ("scaler-interval-s", &s_options.scaler_interval_s, "N", 0,
                     86400, NULL,
                     "least time between two runs of the exec command"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
+    LOG_FORMAT_OPTION (&s_options.log_format),
     OPTIONS_END,
 };
 
@@ -117,14 +119,9 @@ settings_parse (settings_t *settings, int argc, char *argv[])
 {
     int parsed = options_parse (&s_program, argc, argv);
     if (parsed == OPTIONS_RUN &&
-        scaler_kind_parse (s_options.scaler, &s_options.scaler_kind) == -1) {
+        s_options.workers_min > s_options.workers_max) {
         fprintf (stderr,
-                 "%s: --scaler: '%s' is not one of none, local, exec\n",
-                 s_program.name, s_options.scaler);
-        return OPTIONS_EXIT_USAGE;
-    }
-    if (parsed == OPTIONS_RUN && s_options.workers_min > s_options.workers_max) {
-        fprintf (stderr, "%s: --workers-min %ld is more than --workers-max %ld\n",
+                 "%s: --workers-min %ld is more than --workers-max %ld\n",
                  s_program.name, s_options.workers_min, s_options.workers_max);
         return OPTIONS_EXIT_USAGE;
     }

@@ -43,8 +43,7 @@ typedef struct {
     long max_attempts;
     long workers_min; // the desired worker count's bounds (GET /metrics)
     long workers_max;
-    const char *scaler;         // none, local or exec (ventilator/scaler)
-    scaler_kind_t scaler_kind;  // parsed from scaler
+    int scaler;                 // scaler_kind_t: none, local or exec
     const char *scaler_command; // local: a worker; exec: with {n}
     long scale_down_after_s;
     long scaler_interval_s;
@@ -52,6 +51,7 @@ typedef struct {
     long deadline_per_page_ms;
     long worker_expiry_ms;
     bool verbose;
+    int log_format; // a log_format_t
 } settings_t;
 
 //  Fill settings from the defaults, the environment and argv. Returns

@@ -72,6 +72,7 @@ static struct {
     const char *name;
     long idle_exit_s; // 0: never
     bool verbose;
+    int log_format; // a log_format_t
 } s_options = {
     .ventilator = WORKER_VENTILATOR_DEFAULT,
     .sink = WORKER_SINK_DEFAULT,
@@ -101,6 +102,7 @@ static const options_spec_t s_option_table[] = {
                     "exit after N seconds without a chunk (for platforms\n"
                     "that bill per running process); 0 = never"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "print debug lines"),
+    LOG_FORMAT_OPTION (&s_options.log_format),
     OPTIONS_END,
 };
 
@@ -235,6 +237,7 @@ main (int argc, char *argv[])
     if (parsed != OPTIONS_RUN)
         return parsed;
     log_init (s_options.name, s_options.verbose);
+    log_set_format (s_options.log_format);
 
     int rc = 1;
     char routing_id[WORKER_ROUTING_NAME_MAX + 16];

@@ -21,6 +21,8 @@
 #define S_LONG_BASE 256
 //  Column the help text of each option starts at, at most.
 #define S_HELP_COLUMN_MAX 32
+//  Room for the words of a choice option, in messages and the help.
+#define S_CHOICE_LIST_MAX 256
 
 //  The getopt_long tables for one program.
 typedef struct {
@@ -85,6 +87,8 @@ s_getopt_tables (const options_program_t *program, size_t count,
     for (size_t index = 0; index < count; index++) {
         const options_spec_t *spec = &program->options[index];
         assert (spec->letter != 'h' && spec->letter != ':');
+        assert (spec->kind != OPTIONS_KIND_CHOICE ||
+                (spec->choices && spec->choices[0]));
         bool flag = spec->kind == OPTIONS_KIND_FLAG;
         tables->longopts[index] =
             (struct option){spec->name, flag ? no_argument : required_argument,
@@ -112,6 +116,23 @@ s_spec_of (const options_program_t *program, size_t count, int value)
     return NULL;
 }
 
+//  spec's choices into text, after prefix, between commas and with last
+//  before the last one: "text or json". Returns text.
+static const char *
+s_choice_list (const options_spec_t *spec, const char *prefix, const char *last,
+               char *text, size_t size)
+{
+    size_t used = snprintf (text, size, "%s", prefix);
+    for (int index = 0; spec->choices[index] && used < size; index++) {
+        const char *separator = index == 0                 ? ""
+                                : spec->choices[index + 1] ? ", "
+                                                           : last;
+        used += snprintf (text + used, size - used, "%s%s", separator,
+                          spec->choices[index]);
+    }
+    return text;
+}
+
 //  Check value for spec, given as source ("--name" or a variable name),
 //  and when store is set put it in the target. Returns 0, or -1 after
 //  saying what is wrong.
@@ -120,6 +141,7 @@ s_take (const options_program_t *program, const options_spec_t *spec,
         const char *value, const char *source, bool store)
 {
     long number = 0;
+    char list[S_CHOICE_LIST_MAX];
     switch (spec->kind) {
     case OPTIONS_KIND_FLAG:
         if (store)
@@ -144,6 +166,17 @@ s_take (const options_program_t *program, const options_spec_t *spec,
         if (store)
             *(long *)spec->target = number;
         return 0;
+    case OPTIONS_KIND_CHOICE:
+        for (int index = 0; spec->choices[index]; index++)
+            if (strcmp (spec->choices[index], value) == 0) {
+                if (store)
+                    *(int *)spec->target = index;
+                return 0;
+            }
+        s_usage_error (program, "bad value '%s' for %s: expected %s", value,
+                       source,
+                       s_choice_list (spec, "", " or ", list, sizeof (list)));
+        return -1;
     }
     assert (false);
     return -1;
@@ -252,9 +285,14 @@ s_option_details (const options_spec_t *spec, char *text, size_t size)
 {
     size_t used = 0;
     text[0] = '\0';
+    char list[S_CHOICE_LIST_MAX];
     if (spec->kind == OPTIONS_KIND_NUMBER)
         used += snprintf (text + used, size - used, "%ld to %ld; ", spec->min,
                           spec->max);
+    if (spec->kind == OPTIONS_KIND_CHOICE)
+        used += snprintf (
+            text + used, size - used, "%s; ",
+            s_choice_list (spec, "one of ", " or ", list, sizeof (list)));
     if (spec->env && used < size)
         used += snprintf (text + used, size - used, "env %s; ", spec->env);
     if (spec->kind == OPTIONS_KIND_NUMBER && used < size)
@@ -264,6 +302,9 @@ s_option_details (const options_spec_t *spec, char *text, size_t size)
              used < size)
         used += snprintf (text + used, size - used, "default %s; ",
                           *(const char **)spec->target);
+    else if (spec->kind == OPTIONS_KIND_CHOICE && used < size)
+        used += snprintf (text + used, size - used, "default %s; ",
+                          spec->choices[*(int *)spec->target]);
     if (used >= 2 && used < size)
         text[used - 2] = '\0'; // the last "; "
 }

@@ -2,15 +2,17 @@
 
     Owns one way of reading a program's options, from a table each main.c
     declares: every option has a long name (some a letter too), a kind
-    (flag, text or number in a range), the variable it sets, which holds
-    its default beforehand, an optional environment variable that
-    overrides the default, and one line of help. From the table come the
-    parsing and the --help text, so the two cannot disagree.
+    (flag, text, number in a range, or one word of a fixed list), the
+    variable it sets, which holds its default beforehand, an optional
+    environment variable that overrides the default, and one line of help.
+    From the table come the parsing and the --help text, so the two cannot
+    disagree.
 
     Rules: an environment variable counts only when it is set and not
     empty; the command line overrides it. A text value must not be empty.
     A number is a whole decimal number within the option's range, with
-    nothing after it. Every program takes -h/--help. A usage error (an
+    nothing after it. A choice is one of its words, exactly (case
+    matters). Every program takes -h/--help. A usage error (an
     unknown option, a missing or bad value, a stray argument, a bad value
     in an option's environment variable) is reported on stderr in one line,
     and the program exits with OPTIONS_EXIT_USAGE; the pdfpipe command-line
@@ -36,19 +38,23 @@ typedef enum {
     OPTIONS_KIND_FLAG,   // takes no value; sets the bool at target to true
     OPTIONS_KIND_TEXT,   // sets the const char * at target (borrows argv/env)
     OPTIONS_KIND_NUMBER, // sets the long at target, within [min, max]
+    OPTIONS_KIND_CHOICE, // sets the int at target to the index, in choices,
+                         // of the word given
 } options_kind_t;
 
 //  One option of a program's table; write entries with the macros below.
 typedef struct {
     const char *name;       // long name, without "--"
     options_kind_t kind;    //
-    void *target;           // bool *, const char ** or long *, by kind;
+    void *target;           // bool *, const char **, long * or int *, by kind;
                             // holds the default before parsing
     const char *value_name; // in the help ("ENDPOINT", "N"); NULL for flags
     const char *help;       // for --help; lines end with \n, the last none
     const char *env;        // variable overriding the default, or NULL
     long min, max;          // OPTIONS_KIND_NUMBER: the accepted range
     char letter;            // short name ('v' for -v), or 0 for none
+    //  OPTIONS_KIND_CHOICE: the words accepted, ended by NULL.
+    const char *const *choices;
 } options_spec_t;
 
 //  Table entries. Each one checks that its target has the type its kind
@@ -71,6 +77,12 @@ typedef struct {
         .target = (void *)(1 ? (TARGET) : (long *)0),                          \
         .value_name = (VALUE_NAME), .help = (HELP), .env = (ENV),              \
         .min = (MIN), .max = (MAX)                                             \
+    }
+#define OPTIONS_CHOICE(NAME, TARGET, CHOICES, VALUE_NAME, ENV, HELP)           \
+    {                                                                          \
+        .name = (NAME), .kind = OPTIONS_KIND_CHOICE,                           \
+        .target = (void *)(1 ? (TARGET) : (int *)0), .choices = (CHOICES),     \
+        .value_name = (VALUE_NAME), .help = (HELP), .env = (ENV)               \
     }
 #define OPTIONS_END                                                            \
     {                                                                          \

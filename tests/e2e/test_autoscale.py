@@ -160,7 +160,7 @@ class AutoscaleTest(unittest.TestCase):
     def test_bad_scaler_is_a_usage_error(self):
         for argv, message in (
                 (["--scaler", "kubernetes"],
-                 "--scaler: 'kubernetes' is not one of none, local, exec"),
+                 "bad value 'kubernetes' for --scaler: expected none, local or exec"),
                 (["--workers-min", "5", "--workers-max", "2"],
                  "--workers-min 5 is more than --workers-max 2")):
             run = subprocess.run([VENTILATOR] + argv, capture_output=True,
