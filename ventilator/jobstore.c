@@ -68,6 +68,14 @@ static const char *s_upgrade_to_2 =
     "ALTER TABLE jobs ADD COLUMN output_filename TEXT;"
     "PRAGMA user_version = 2;";
 
+//  The owner of each job: the name of the API token that submitted it
+//  (ventilator/tokens), NULL when the API had no tokens. Added to any
+//  database that lacks it, whatever its version, so that it does not
+//  take a version number of its own.
+static const char *s_has_owner =
+    "SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'owner'";
+static const char *s_add_owner = "ALTER TABLE jobs ADD COLUMN owner TEXT;";
+
 //  Statements, prepared on first use and kept for the handle's life.
 typedef enum {
     S_BEGIN_READ,
@@ -90,6 +98,7 @@ typedef enum {
     S_MARK_STORED,
     S_ADD_DONE,
     S_SELECT_OUTPUT,
+    S_SELECT_OWNER,
     S_STMT_COUNT
 } s_stmt_id_t;
 
@@ -102,8 +111,8 @@ static const char *s_sql[S_STMT_COUNT] = {
     [S_ROLLBACK] = "ROLLBACK",
     [S_INSERT_JOB] = "INSERT INTO jobs (id, state, created_at, pages,"
                      " chunk_pages, chunk_count, template_json, output_key,"
-                     " output_filename)"
-                     " VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     " output_filename, owner)"
+                     " VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [S_INSERT_TRANSITION] = "INSERT OR IGNORE INTO transitions"
                             " (job_id, state, at) VALUES (?1, ?2, ?3)",
     [S_INSERT_CHUNK] = "INSERT INTO chunks (job_id, chunk_nbr, first_page,"
@@ -139,6 +148,7 @@ static const char *s_sql[S_STMT_COUNT] = {
                    " pages_done = pages_done + ?2 WHERE id = ?1",
     [S_SELECT_OUTPUT] = "SELECT output_key, output_filename FROM jobs"
                         " WHERE id = ?1",
+    [S_SELECT_OWNER] = "SELECT owner FROM jobs WHERE id = ?1",
 };
 
 struct _jobstore_t {
@@ -309,6 +319,11 @@ s_configure (jobstore_t *self)
                    self->path, version, S_SCHEMA_VERSION);
         result = -1;
     }
+    int64_t has_owner = 0;
+    if (result == 0)
+        result = s_pragma_int (self, s_has_owner, &has_owner);
+    if (result == 0 && !has_owner)
+        result = s_script (self, s_add_owner);
     if (result == 0)
         result = s_script (self, "COMMIT");
     if (result != 0)
@@ -406,6 +421,13 @@ s_insert_chunks (jobstore_t *self, const char *job_id, const jobspec_t *spec,
 int
 jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec)
 {
+    return jobstore_insert_owned (self, job_id, spec, NULL);
+}
+
+int
+jobstore_insert_owned (jobstore_t *self, const char *job_id,
+                       const jobspec_t *spec, const char *owner)
+{
     assert (self);
     assert (job_id);
     assert (spec);
@@ -442,6 +464,7 @@ jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec)
         s_bind_text (stmt, 6, template_json);
         s_bind_text (stmt, 7, key);
         s_bind_text (stmt, 8, filename);
+        s_bind_text (stmt, 9, owner);
         rc = s_exec (self, stmt, "storing the job", job_id);
     }
     if (rc == 0)
@@ -490,6 +513,37 @@ jobstore_output (jobstore_t *self, const char *job_id, char **key_p,
         log_error ("jobstore: job=%s: out of memory", job_id);
         zstr_free (key_p);
         zstr_free (filename_p);
+        return -1;
+    }
+    return 0;
+}
+
+int
+jobstore_owner (jobstore_t *self, const char *job_id, char **owner_p)
+{
+    assert (self);
+    assert (job_id);
+    assert (owner_p);
+    *owner_p = NULL;
+    if (strlen (job_id) > PROTO_JOB_ID_MAX)
+        return -1;
+    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_OWNER);
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    int rc = sqlite3_step (stmt);
+    if (rc != SQLITE_ROW) {
+        if (rc != SQLITE_DONE)
+            log_error ("jobstore: job=%s: reading the owner failed: %s",
+                       job_id, sqlite3_errmsg (self->db));
+        s_release (stmt);
+        return -1;
+    }
+    bool failed = false;
+    *owner_p = s_column_strdup (stmt, 0, &failed);
+    s_release (stmt);
+    if (failed) {
+        log_error ("jobstore: job=%s: out of memory", job_id);
         return -1;
     }
     return 0;
