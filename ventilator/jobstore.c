@@ -477,6 +477,43 @@ jobstore_insert_owned (jobstore_t *self, const char *job_id,
     return s_finish (self, rc, job_id);
 }
 
+//  Run statement id, which selects one job's row by id (?1), and copy
+//  the row's first count text columns to texts[] (heap copies, NULL for
+//  NULL). Returns 0, or -1 (texts all NULL) when the job is unknown or
+//  the read fails (logged, naming what was read).
+static int
+s_select_texts (jobstore_t *self, s_stmt_id_t id, const char *what,
+                const char *job_id, char **texts[], int count)
+{
+    for (int index = 0; index < count; index++)
+        *texts[index] = NULL;
+    if (strlen (job_id) > PROTO_JOB_ID_MAX)
+        return -1;
+    sqlite3_stmt *stmt = s_stmt (self, id);
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    int rc = sqlite3_step (stmt);
+    if (rc != SQLITE_ROW) {
+        if (rc != SQLITE_DONE)
+            log_error ("jobstore: job=%s: reading the %s failed: %s", job_id,
+                       what, sqlite3_errmsg (self->db));
+        s_release (stmt);
+        return -1;
+    }
+    bool failed = false;
+    for (int index = 0; index < count; index++)
+        *texts[index] = s_column_strdup (stmt, index, &failed);
+    s_release (stmt);
+    if (failed) {
+        log_error ("jobstore: job=%s: out of memory", job_id);
+        for (int index = 0; index < count; index++)
+            zstr_free (texts[index]);
+        return -1;
+    }
+    return 0;
+}
+
 int
 jobstore_output (jobstore_t *self, const char *job_id, char **key_p,
                  char **filename_p)
@@ -485,35 +522,16 @@ jobstore_output (jobstore_t *self, const char *job_id, char **key_p,
     assert (job_id);
     assert (key_p);
     assert (filename_p);
-    *key_p = NULL;
-    *filename_p = NULL;
-    if (strlen (job_id) > PROTO_JOB_ID_MAX)
+    char **texts[] = {key_p, filename_p};
+    if (s_select_texts (self, S_SELECT_OUTPUT, "output", job_id, texts, 2))
         return -1;
-    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_OUTPUT);
-    if (!stmt)
-        return -1;
-    s_bind_text (stmt, 1, job_id);
-    int rc = sqlite3_step (stmt);
-    if (rc != SQLITE_ROW) {
-        if (rc != SQLITE_DONE)
-            log_error ("jobstore: job=%s: reading the output failed: %s",
-                       job_id, sqlite3_errmsg (self->db));
-        s_release (stmt);
-        return -1;
-    }
-    bool failed = false;
-    *key_p = s_column_strdup (stmt, 0, &failed);
-    *filename_p = s_column_strdup (stmt, 1, &failed);
-    s_release (stmt);
-    if (!*key_p && !failed) {
+    if (!*key_p) {
         *key_p = zsys_sprintf ("%s.pdf", job_id);
-        failed = !*key_p;
-    }
-    if (failed) {
-        log_error ("jobstore: job=%s: out of memory", job_id);
-        zstr_free (key_p);
-        zstr_free (filename_p);
-        return -1;
+        if (!*key_p) {
+            log_error ("jobstore: job=%s: out of memory", job_id);
+            zstr_free (filename_p);
+            return -1;
+        }
     }
     return 0;
 }
@@ -524,29 +542,8 @@ jobstore_owner (jobstore_t *self, const char *job_id, char **owner_p)
     assert (self);
     assert (job_id);
     assert (owner_p);
-    *owner_p = NULL;
-    if (strlen (job_id) > PROTO_JOB_ID_MAX)
-        return -1;
-    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_OWNER);
-    if (!stmt)
-        return -1;
-    s_bind_text (stmt, 1, job_id);
-    int rc = sqlite3_step (stmt);
-    if (rc != SQLITE_ROW) {
-        if (rc != SQLITE_DONE)
-            log_error ("jobstore: job=%s: reading the owner failed: %s",
-                       job_id, sqlite3_errmsg (self->db));
-        s_release (stmt);
-        return -1;
-    }
-    bool failed = false;
-    *owner_p = s_column_strdup (stmt, 0, &failed);
-    s_release (stmt);
-    if (failed) {
-        log_error ("jobstore: job=%s: out of memory", job_id);
-        return -1;
-    }
-    return 0;
+    char **texts[] = {owner_p};
+    return s_select_texts (self, S_SELECT_OWNER, "owner", job_id, texts, 1);
 }
 
 //  Read the job row into job and, when asked, its error and result

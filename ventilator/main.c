@@ -18,6 +18,9 @@
     directory; each message's key is checked too, so dispatch hears only
     workers (a worker whose certificate was removed loses its chunks and
     gets no more) and events only the sink.
+    The HTTP API's tokens (--tokens, ventilator/tokens) are loaded here,
+    once, before anything is served; without them the API serves loopback
+    only (unless --insecure-no-tokens).
     Results are where the store (--store, the sink's too) puts them: the
     lifecycle believes no JOB_DONE that names another place, and the HTTP
     API serves them from the store alone.
