@@ -907,8 +907,7 @@ s_parse (int argc, char **argv, s_options_t *options,
 
     //  "+": stop at the command name.
     while (true) {
-        int option =
-            getopt_long (argc, argv, "+:u:t:hV", global_options, NULL);
+        int option = getopt_long (argc, argv, "+:u:t:hV", global_options, NULL);
         if (option == -1)
             break;
         switch (option) {

@@ -45,7 +45,8 @@ test_hash_refuses_empty_and_overlong_tokens (void **state)
     char long_token[APITOKEN_TEXT_MAX + 2];
     memset (long_token, 'a', sizeof long_token - 1);
     long_token[sizeof long_token - 1] = '\0';
-    assert_int_equal (apitoken_hash (long_token, strlen (long_token), hash), -1);
+    assert_int_equal (apitoken_hash (long_token, strlen (long_token), hash),
+                      -1);
     assert_int_equal (apitoken_hash (long_token, APITOKEN_TEXT_MAX, hash), 0);
 }
 

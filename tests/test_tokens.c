@@ -33,12 +33,10 @@ s_setup (void **state)
     s_fixture_t *fixture = (s_fixture_t *)calloc (1, sizeof (s_fixture_t));
     fixture->dir = testdir_new ("test_tokens");
     fixture->path = testdir_join (fixture->dir, "tokens");
-    assert_int_equal (apitoken_hash (S_ALPHA, strlen (S_ALPHA),
-                                     fixture->alpha_hash),
-                      0);
-    assert_int_equal (apitoken_hash (S_BETA, strlen (S_BETA),
-                                     fixture->beta_hash),
-                      0);
+    assert_int_equal (
+        apitoken_hash (S_ALPHA, strlen (S_ALPHA), fixture->alpha_hash), 0);
+    assert_int_equal (
+        apitoken_hash (S_BETA, strlen (S_BETA), fixture->beta_hash), 0);
     *state = fixture;
     return 0;
 }
@@ -143,8 +141,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (
-            test_check_names_the_token_of_a_bearer_header, s_setup,
-            s_teardown),
+            test_check_names_the_token_of_a_bearer_header, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_check_refuses_missing_wrong_and_other_schemes, s_setup,
             s_teardown),

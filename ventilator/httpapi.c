@@ -97,7 +97,7 @@ struct _httpapi_t {
     unsigned int connections_max;
     unsigned int per_address_max;
     unsigned int timeout_s;
-    size_t min_upload_rate;      // bytes/s
+    size_t min_upload_rate; // bytes/s
     unsigned int upload_grace_s;
     uint16_t port;
 };
@@ -916,10 +916,9 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
         return s_send_json (connection, MHD_HTTP_OK, "{\"status\":\"ok\"}");
     const char *owner = NULL;
     if (self->tokens) {
-        owner = tokens_check (
-            self->tokens,
-            MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
-                                         MHD_HTTP_HEADER_AUTHORIZATION));
+        owner = tokens_check (self->tokens, MHD_lookup_connection_value (
+                                                connection, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_AUTHORIZATION));
         if (!owner)
             return s_unauthorized (connection);
     }
@@ -1110,17 +1109,14 @@ httpapi_new (const httpapi_config_t *config)
     const char *address =
         config->address ? config->address : HTTPAPI_ADDRESS_DEFAULT;
     self->tokens = config->tokens;
-    self->connections_max = config->connections_max
-                                ? config->connections_max
-                                : HTTPAPI_CONNECTION_LIMIT;
-    self->per_address_max = config->per_address_max
-                                ? config->per_address_max
-                                : HTTPAPI_PER_ADDRESS_LIMIT;
+    self->connections_max = config->connections_max ? config->connections_max
+                                                    : HTTPAPI_CONNECTION_LIMIT;
+    self->per_address_max = config->per_address_max ? config->per_address_max
+                                                    : HTTPAPI_PER_ADDRESS_LIMIT;
     self->timeout_s =
         config->timeout_s ? config->timeout_s : HTTPAPI_CONNECTION_TIMEOUT_S;
-    self->min_upload_rate = config->min_upload_rate
-                                ? config->min_upload_rate
-                                : HTTPAPI_MIN_UPLOAD_RATE;
+    self->min_upload_rate = config->min_upload_rate ? config->min_upload_rate
+                                                    : HTTPAPI_MIN_UPLOAD_RATE;
     self->upload_grace_s = config->upload_grace_s ? config->upload_grace_s
                                                   : HTTPAPI_UPLOAD_GRACE_S;
 

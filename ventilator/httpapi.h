@@ -94,11 +94,11 @@ typedef struct {
     //  loopback unless insecure_no_tokens.
     tokens_t *tokens;
     bool insecure_no_tokens;
-    unsigned int connections_max;  // 0: HTTPAPI_CONNECTION_LIMIT
-    unsigned int per_address_max;  // 0: HTTPAPI_PER_ADDRESS_LIMIT
-    unsigned int timeout_s;        // 0: HTTPAPI_CONNECTION_TIMEOUT_S
-    size_t min_upload_rate;        // bytes/s; 0: HTTPAPI_MIN_UPLOAD_RATE
-    unsigned int upload_grace_s;   // 0: HTTPAPI_UPLOAD_GRACE_S
+    unsigned int connections_max; // 0: HTTPAPI_CONNECTION_LIMIT
+    unsigned int per_address_max; // 0: HTTPAPI_PER_ADDRESS_LIMIT
+    unsigned int timeout_s;       // 0: HTTPAPI_CONNECTION_TIMEOUT_S
+    size_t min_upload_rate;       // bytes/s; 0: HTTPAPI_MIN_UPLOAD_RATE
+    unsigned int upload_grace_s;  // 0: HTTPAPI_UPLOAD_GRACE_S
 } httpapi_config_t;
 
 //  Open the job store in config->data_dir and the result store

@@ -261,9 +261,9 @@ main (int argc, char *argv[])
     log_info ("API at http://%s:%u/ (%s) dispatch=%s events=%s sink=%s "
               "data=%s store=%s",
               s_options.http_address, httpapi_port (httpapi),
-              tokens ? "tokens" : "no tokens",
-              s_options.dispatch_endpoint, s_options.events_endpoint,
-              s_options.sink_endpoint, s_options.data_dir, store_url (results));
+              tokens ? "tokens" : "no tokens", s_options.dispatch_endpoint,
+              s_options.events_endpoint, s_options.sink_endpoint,
+              s_options.data_dir, store_url (results));
 
     //  Jobs accepted before a restart carry on where they stopped.
     lifecycle_load_active (self.lifecycle);

@@ -41,7 +41,7 @@ typedef struct {
     long http_connections;
     long http_per_address;
     long http_timeout_s;
-    long min_upload_rate;    // bytes/s
+    long min_upload_rate; // bytes/s
     long upload_grace_s;
     long max_uploads;
     bool verbose;

@@ -165,7 +165,8 @@ tokens_check (tokens_t *self, const char *authorization)
     while (*token == ' ')
         token++;
     size_t length = strlen (token);
-    while (length > 0 && (token[length - 1] == ' ' || token[length - 1] == '\t'))
+    while (length > 0 &&
+           (token[length - 1] == ' ' || token[length - 1] == '\t'))
         length--;
     char hash[APITOKEN_HASH_SIZE];
     if (apitoken_hash (token, length, hash))

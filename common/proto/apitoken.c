@@ -40,8 +40,7 @@ apitoken_generate (char text[APITOKEN_TEXT_SIZE])
 }
 
 int
-apitoken_hash (const char *token, size_t length,
-               char hash[APITOKEN_HASH_SIZE])
+apitoken_hash (const char *token, size_t length, char hash[APITOKEN_HASH_SIZE])
 {
     assert (token);
     assert (hash);
@@ -50,8 +49,8 @@ apitoken_hash (const char *token, size_t length,
         return -1;
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_size = 0;
-    if (EVP_Digest (token, length, digest, &digest_size, EVP_sha256 (), NULL)
-            != 1 ||
+    if (EVP_Digest (token, length, digest, &digest_size, EVP_sha256 (), NULL) !=
+            1 ||
         digest_size != (APITOKEN_HASH_SIZE - 1) / 2) {
         log_error ("apitoken: SHA-256 failed");
         return -1;

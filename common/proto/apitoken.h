@@ -36,8 +36,7 @@ apitoken_generate (char text[APITOKEN_TEXT_SIZE]);
 //  (APITOKEN_HASH_SIZE bytes). Returns 0, or -1 when libcrypto fails or
 //  the token is empty or longer than APITOKEN_TEXT_MAX.
 int
-apitoken_hash (const char *token, size_t length,
-               char hash[APITOKEN_HASH_SIZE]);
+apitoken_hash (const char *token, size_t length, char hash[APITOKEN_HASH_SIZE]);
 
 //  True when text is a hash as apitoken_hash writes it: 64 hex digits
 //  (either case).
