@@ -549,7 +549,7 @@ s_too_slow (httpapi_t *self, s_upload_t *upload, size_t size)
     int64_t elapsed_ms = zclock_mono () - upload->started_at;
     if (elapsed_ms <= (int64_t)self->upload_grace_s * 1000)
         return false;
-    uint64_t received = (uint64_t)upload->size + size;
+    uint64_t received = (uint64_t)upload->size + upload->drained + size;
     return received * 1000 / (uint64_t)elapsed_ms < self->min_upload_rate;
 }
 
@@ -557,16 +557,19 @@ static enum MHD_Result
 s_upload_add (httpapi_t *self, struct MHD_Connection *connection,
               s_upload_t *upload, const char *data, size_t size)
 {
-    if (upload->refusal == 0 && s_too_slow (self, upload, size)) {
+    if (s_too_slow (self, upload, size)) {
         //  Its slot goes back to intake at once, and the connection with
-        //  it: a client this slow is not waited for to drain.
-        log_info ("httpapi: a job document arrived slower than %zu "
-                  "bytes/s; refused with 408",
-                  self->min_upload_rate);
-        upload->refusal = MHD_HTTP_REQUEST_TIMEOUT;
-        intake_drop (&upload->intake);
-        upload->answered =
-            s_answer_now (self, connection, MHD_HTTP_REQUEST_TIMEOUT);
+        //  it: a client this slow is not waited for to drain, whether it
+        //  was refused already or not.
+        if (upload->refusal == 0) {
+            log_info ("httpapi: a job document arrived slower than %zu "
+                      "bytes/s; refused with 408",
+                      self->min_upload_rate);
+            upload->refusal = MHD_HTTP_REQUEST_TIMEOUT;
+            intake_drop (&upload->intake);
+            upload->answered =
+                s_answer_now (self, connection, MHD_HTTP_REQUEST_TIMEOUT);
+        }
         return MHD_NO;
     }
     if (upload->refusal == 0 && size > self->max_body_bytes - upload->size)
