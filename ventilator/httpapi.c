@@ -26,8 +26,10 @@
 
     Slow clients: connections are limited in total and per address, idle
     ones time out, and a job document must keep up a minimum rate after a
-    grace period (408 otherwise), so neither trickling headers nor
-    trickling bodies can take the API from others.
+    grace period (408 otherwise), so one address trickling headers cannot
+    take the API from others, nor can trickling bodies keep the upload
+    slots. (A header phase has no deadline of its own in libmicrohttpd:
+    tricklers on enough addresses can still fill the total.)
 
     URLs arrive percent-decoded and without the query string; routes match
     exactly, so "/v1/jobs/../healthz" matches nothing. Anything echoed back
