@@ -28,6 +28,12 @@
 # $PDFPIPE_DATA_DIR/keys, and puts their public certificates in
 # keys/allowed, the directory the ventilator and the sink accept clients
 # from (docs/operations.md, "Keys and who may connect").
+#
+# The HTTP API takes tokens: on first start run.sh makes one called
+# "local", keeps it in $PDFPIPE_DATA_DIR/api/token (readable by its owner
+# only) and its hash in api/tokens, the ventilator's tokens file, and
+# exports it as PDFPIPE_TOKEN for the CLI it runs (docs/operations.md,
+# "API tokens").
 # SPDX-License-Identifier: MPL-2.0
 set -euo pipefail
 
@@ -112,6 +118,26 @@ make_keys() {
     done
 }
 
+# The API token, made once like the keys: the token in api/token, its
+# line (name and hash) in api/tokens. A token file removed by hand (the
+# operator keeps tokens elsewhere) is not made again while api/tokens is
+# there.
+make_token() {
+    TOKENS_FILE=$DATA_DIR/api/tokens
+    TOKEN_FILE=$DATA_DIR/api/token
+    if [ ! -e "$TOKENS_FILE" ]; then
+        mkdir -p "$DATA_DIR/api"
+        local made
+        made=$("$BUILD_DIR/cli/pdfpipe" token local)
+        (umask 077 && printf '%s\n' "${made%%$'\n'*}" >"$TOKEN_FILE")
+        printf '%s\n' "${made#*$'\n'}" >"$TOKENS_FILE"
+    fi
+    if [ -r "$TOKEN_FILE" ]; then
+        PDFPIPE_TOKEN=$(cat "$TOKEN_FILE")
+        export PDFPIPE_TOKEN
+    fi
+}
+
 # Start the three kinds of process in the background of this shell. With a
 # log directory as argument, each process logs to a file there instead of
 # the terminal.
@@ -119,6 +145,7 @@ start_pipeline() {
     local logs=${1:-}
     mkdir -p "$DATA_DIR"
     make_keys
+    make_token
     if [ -n "$logs" ]; then
         mkdir -p "$logs"
         exec 3>"$logs/sink.log" 4>"$logs/ventilator.log"
@@ -146,7 +173,7 @@ start_pipeline() {
         --data-dir "$DATA_DIR/ventilator" --store "$STORE" \
         --cert "$KEYS_DIR/ventilator.secret" \
         --sink-key "$KEYS_DIR/sink.cert" \
-        --allowed-dir "$KEYS_DIR/allowed" \
+        --allowed-dir "$KEYS_DIR/allowed" --tokens "$TOKENS_FILE" \
         --scaler local --scaler-command "$worker_command" \
         --workers-min 1 --workers-max "$WORKERS" 2>&4 &
     PIDS+=($!)
@@ -240,6 +267,9 @@ cmd_start() {
     fi
     echo "pdfpipe: API at http://127.0.0.1:$HTTP_PORT/ (1 to $WORKERS workers," \
          "results in $results). Ctrl-C stops everything."
+    echo "pdfpipe: requests need the API token: export" \
+         "PDFPIPE_TOKEN=\$(cat $TOKEN_FILE) for the CLI, or send" \
+         "\"Authorization: Bearer \$PDFPIPE_TOKEN\" (tokens: $TOKENS_FILE)"
     # Any process ending on its own is a failure: stop the rest.
     wait -n "${PIDS[@]}" || true
     echo "run.sh: a pdfpipe process exited; stopping the others" >&2

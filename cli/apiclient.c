@@ -35,6 +35,8 @@ struct _apiclient_t {
     volatile sig_atomic_t *interrupt; // borrowed; may be NULL
     char error[APICLIENT_ERROR_MAX];
     char curl_error[CURL_ERROR_SIZE]; // libcurl's detail of a failure
+    char *authorization;              // the header line; NULL: no token
+    struct curl_slist *own_headers;   // for a request without others
 };
 
 //  Where the bytes of one request go and what went wrong on the way.
@@ -195,6 +197,19 @@ s_prepare (apiclient_t *self, const char *url, s_transfer_t *transfer,
     curl_easy_setopt (curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt (curl, CURLOPT_XFERINFOFUNCTION, s_progress);
     curl_easy_setopt (curl, CURLOPT_XFERINFODATA, self);
+    //  The token's header joins the caller's list (freed with it), or a
+    //  list of our own. Out of memory, the request goes without it and
+    //  gets its 401.
+    curl_slist_free_all (self->own_headers);
+    self->own_headers = NULL;
+    if (self->authorization) {
+        struct curl_slist *extended =
+            curl_slist_append (headers, self->authorization);
+        if (extended && !headers)
+            self->own_headers = extended;
+        if (extended)
+            headers = extended;
+    }
     if (headers)
         curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
 }
@@ -415,6 +430,27 @@ apiclient_new (const char *base_url)
     return self;
 }
 
+int
+apiclient_set_token (apiclient_t *self, const char *token)
+{
+    assert (self);
+    assert (token);
+    if (!*token || strlen (token) > S_HEADER_MAX)
+        return -1;
+    for (const char *cursor = token; *cursor; cursor++)
+        if (*cursor <= ' ' || *cursor >= 0x7f)
+            return -1;
+    static const char prefix[] = "Authorization: Bearer ";
+    size_t size = strlen (prefix) + strlen (token) + 1;
+    char *authorization = malloc (size);
+    if (!authorization)
+        return -1;
+    snprintf (authorization, size, "%s%s", prefix, token);
+    free (self->authorization);
+    self->authorization = authorization;
+    return 0;
+}
+
 void
 apiclient_destroy (apiclient_t **self_p)
 {
@@ -423,6 +459,8 @@ apiclient_destroy (apiclient_t **self_p)
     if (!self)
         return;
     curl_easy_cleanup (self->curl);
+    curl_slist_free_all (self->own_headers);
+    free (self->authorization);
     //  Balances the curl_global_init of apiclient_new; libcurl counts them.
     curl_global_cleanup ();
     free (self->base_url);

@@ -58,6 +58,13 @@ apiclient_new (const char *base_url);
 void
 apiclient_destroy (apiclient_t **self_p);
 
+//  Send token as "Authorization: Bearer <token>" with every request to
+//  the API (not to where a result redirects, which libcurl does not pass
+//  it on to). Returns -1, changing nothing, when the token is empty or has
+//  characters a header cannot carry (control characters, spaces, non-ASCII).
+int
+apiclient_set_token (apiclient_t *self, const char *token);
+
 //  The base URL without trailing slashes; borrowed.
 const char *
 apiclient_base_url (apiclient_t *self);

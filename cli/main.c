@@ -15,6 +15,7 @@
 */
 #include "apiclient.h"
 #include "apireply.h"
+#include "apitoken.h"
 #include "curve.h"
 #include "jobbody.h"
 #include "options.h"
@@ -67,9 +68,10 @@ enum {
 };
 
 typedef struct {
-    const char *url; // --url; NULL for the default
+    const char *url;   // --url; NULL for the default
+    const char *token; // --token; NULL for $PDFPIPE_TOKEN
     const char *command;
-    const char *operand;  // JOB.json, ID or (keygen) NAME
+    const char *operand;  // JOB.json, ID or (keygen, token) NAME
     const char *operand2; // (keygen) DIR
     const char *output;   // -o
     bool wait;
@@ -98,7 +100,7 @@ s_usage (FILE *stream)
 {
     fprintf (
         stream,
-        "Usage: pdfpipe [--url URL] COMMAND [ARGUMENTS]\n"
+        "Usage: pdfpipe [--url URL] [--token TOKEN] COMMAND [ARGUMENTS]\n"
         "\n"
         "Client of the pdfpipe HTTP API: submit a job, follow it, fetch its "
         "PDF.\n"
@@ -131,11 +133,24 @@ s_usage (FILE *stream)
         "        DIR/NAME.secret, which stays on NAME's host, readable by "
         "its\n"
         "        owner only. Never replaces a key (docs/operations.md).\n"
+        "  token NAME\n"
+        "        Make a new API token called NAME. Prints the token (the "
+        "secret,\n"
+        "        for the client's $PDFPIPE_TOKEN) on the first line and the "
+        "line\n"
+        "        to add to the ventilator's tokens file (NAME and the "
+        "token's\n"
+        "        SHA-256) on the second.\n"
         "\n"
         "Options:\n"
         "  -u, --url URL      the API; default $PDFPIPE_URL, else\n"
         "                     http://127.0.0.1:$PDFPIPE_HTTP_PORT (port "
         "%s when unset)\n"
+        "  -t, --token TOKEN  the API token; default $PDFPIPE_TOKEN. Sent "
+        "as\n"
+        "                     \"Authorization: Bearer TOKEN\"; a ventilator "
+        "with\n"
+        "                     a tokens file answers nothing without it\n"
         "  -w, --wait         (submit) wait for the job to end\n"
         "  -o, --output FILE  (submit, get) where to write the PDF; it is "
         "written\n"
@@ -737,6 +752,26 @@ s_keygen (apiclient_t *client, const s_options_t *options)
     return EXIT_OK;
 }
 
+//  Make an API token; no API involved. The token goes to stdout only.
+static int
+s_token (apiclient_t *client, const s_options_t *options)
+{
+    (void)client;
+    if (!apitoken_name_valid (options->operand)) {
+        s_error ("a token name is 1 to %d characters of A-Z a-z 0-9 _ -",
+                 APITOKEN_NAME_MAX);
+        return EXIT_USAGE;
+    }
+    char token[APITOKEN_TEXT_SIZE], hash[APITOKEN_HASH_SIZE];
+    if (apitoken_generate (token) == -1 ||
+        apitoken_hash (token, strlen (token), hash) == -1) {
+        s_error ("cannot make a token");
+        return EXIT_ERROR;
+    }
+    printf ("%s\n%s %s\n", token, options->operand, hash);
+    return EXIT_OK;
+}
+
 static const s_command_t s_commands[] = {
     {"submit", s_submit, "a job document", 1, false, true, true, true, false},
     {"status", s_status, "a job id", 1, false, false, false, false, false},
@@ -744,6 +779,7 @@ static const s_command_t s_commands[] = {
     {"cancel", s_cancel, "a job id", 1, false, false, false, false, false},
     {"keygen", s_keygen, "a key name and a directory", 2, true, false, false,
      false, false},
+    {"token", s_token, "a token name", 1, true, false, false, false, false},
 };
 
 static const s_command_t *
@@ -852,11 +888,13 @@ s_parse (int argc, char **argv, s_options_t *options,
 {
     static const struct option global_options[] = {
         {"url", required_argument, NULL, 'u'},
+        {"token", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     static const struct option command_options[] = {
         {"url", required_argument, NULL, 'u'},
+        {"token", required_argument, NULL, 't'},
         {"wait", no_argument, NULL, 'w'},
         {"output", required_argument, NULL, 'o'},
         {"records", required_argument, NULL, S_OPTION_RECORDS},
@@ -869,12 +907,15 @@ s_parse (int argc, char **argv, s_options_t *options,
 
     //  "+": stop at the command name.
     while (true) {
-        int option = getopt_long (argc, argv, "+:u:hV", global_options, NULL);
+        int option = getopt_long (argc, argv, "+:u:t:hV", global_options, NULL);
         if (option == -1)
             break;
         switch (option) {
         case 'u':
             options->url = optarg;
+            break;
+        case 't':
+            options->token = optarg;
             break;
         case 'h':
             s_usage (stdout);
@@ -907,7 +948,7 @@ s_parse (int argc, char **argv, s_options_t *options,
     char **command_argv = argv + optind;
     optind = 0;
     while (true) {
-        int option = getopt_long (command_argc, command_argv, "-:u:wo:h",
+        int option = getopt_long (command_argc, command_argv, "-:u:t:wo:h",
                                   command_options, NULL);
         if (option == -1)
             break;
@@ -918,6 +959,9 @@ s_parse (int argc, char **argv, s_options_t *options,
             break;
         case 'u':
             options->url = optarg;
+            break;
+        case 't':
+            options->token = optarg;
             break;
         case 'w':
             options->wait = true;
@@ -1023,10 +1067,17 @@ main (int argc, char **argv)
         return EXIT_ERROR;
     }
     apiclient_t *client = apiclient_new (url);
+    const char *token =
+        options.token ? options.token : getenv ("PDFPIPE_TOKEN");
     if (!client) {
         s_error ("cannot use %s as the API's address; it must be an "
                  "http:// or https:// URL",
                  url);
+        exit_code = EXIT_USAGE;
+    } else if (token && *token && apiclient_set_token (client, token) == -1) {
+        s_error ("the API token (%s) is not a token: it must be printable "
+                 "ASCII without spaces",
+                 options.token ? "--token" : "$PDFPIPE_TOKEN");
         exit_code = EXIT_USAGE;
     } else
         exit_code = command->run (client, &options);

@@ -218,6 +218,49 @@ test_delete_sends_delete (void **state)
     testserver_destroy (&server);
 }
 
+static void
+test_token_goes_with_every_request (void **state)
+{
+    (void)state;
+    testdir_t *dir = testdir_new ("test_apiclient");
+    char *output = testdir_join (dir, "out.pdf");
+    testserver_answer_t answers[] = {
+        {.status = 200, .body = "{}"},
+        {.status = 200, .body = "%PDF-1.7"},
+    };
+    testserver_t *server = testserver_start (answers, 2);
+    apiclient_t *client = s_client_new (server);
+    assert_int_equal (apiclient_set_token (client, "t0ken-value"), 0);
+    long status = 0;
+    char *body = NULL;
+    assert_int_equal (apiclient_get (client, "/v1/jobs/j1", &status, &body), 0);
+    free (body);
+    assert_int_equal (apiclient_download (client, "/v1/jobs/j1/result", output,
+                                          &status, &body),
+                      0);
+    free (body);
+    assert_string_equal (testserver_header (server, 0, "Authorization"),
+                         "Bearer t0ken-value");
+    assert_string_equal (testserver_header (server, 1, "Authorization"),
+                         "Bearer t0ken-value");
+    apiclient_destroy (&client);
+    testserver_destroy (&server);
+    free (output);
+    testdir_destroy (&dir);
+}
+
+static void
+test_token_that_a_header_cannot_carry_is_refused (void **state)
+{
+    (void)state;
+    apiclient_t *client = apiclient_new ("http://127.0.0.1:1");
+    assert_non_null (client);
+    assert_int_equal (apiclient_set_token (client, ""), -1);
+    assert_int_equal (apiclient_set_token (client, "a\r\nX-Evil: 1"), -1);
+    assert_int_equal (apiclient_set_token (client, "two words"), -1);
+    apiclient_destroy (&client);
+}
+
 //  What the API answers to an accepted job.
 static const testserver_answer_t s_accepted = {.status = 202,
                                                .body = "{\"id\": \"j9\"}"};
@@ -732,6 +775,8 @@ main (void)
         cmocka_unit_test (test_get_returns_error_status_with_body),
         cmocka_unit_test (test_get_without_body_gives_empty_string),
         cmocka_unit_test (test_delete_sends_delete),
+        cmocka_unit_test (test_token_goes_with_every_request),
+        cmocka_unit_test (test_token_that_a_header_cannot_carry_is_refused),
         cmocka_unit_test (test_post_sends_file_with_length_and_type),
         cmocka_unit_test (test_post_from_pipe_is_sent_chunked),
         cmocka_unit_test (test_post_reader_sends_what_reader_makes_chunked),

@@ -673,6 +673,9 @@ test_result_of_done_job_is_streamed (void **state)
     snprintf (expected, sizeof (expected), "attachment; filename=\"%s.pdf\"",
               id);
     assert_string_equal (header, expected);
+    //  No cache along the way keeps a job's PDF.
+    assert_true (s_header (&reply, "Cache-Control", header, sizeof (header)));
+    assert_string_equal (header, "no-store");
     s_reply_free (&reply);
 
     snprintf (path, sizeof (path), "/v1/jobs/%s", id);
@@ -1186,6 +1189,31 @@ test_port_in_use_fails_cleanly (void **state)
     assert_null (httpapi_new (&config));
 }
 
+static void
+test_address_beyond_loopback_needs_tokens (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    httpapi_config_t config = {
+        .port = 0,
+        .data_dir = fixture->data_dir,
+        .jobs_dir = fixture->jobs_dir,
+        .spool_dir = fixture->spool_dir,
+        .uploads_max = S_UPLOADS_MAX,
+        .store_url = fixture->store_url,
+        .notify_endpoint = fixture->endpoint,
+    };
+    //  Refused before binding, so that no address of this host is needed.
+    config.address = "192.0.2.1";
+    assert_null (httpapi_new (&config));
+    config.address = "2001:db8::1";
+    assert_null (httpapi_new (&config));
+    //  Any loopback address will do.
+    config.address = "127.0.0.2";
+    httpapi_t *loopback = httpapi_new (&config);
+    assert_non_null (loopback);
+    httpapi_destroy (&loopback);
+}
+
 int
 main (void)
 {
@@ -1194,6 +1222,7 @@ main (void)
 #define S_TEST(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
     const struct CMUnitTest tests[] = {
         S_TEST (test_healthz_answers_ok),
+        S_TEST (test_address_beyond_loopback_needs_tokens),
         S_TEST (test_submit_stores_job_and_notifies_loop),
         S_TEST (test_status_of_a_submitted_job),
         S_TEST (test_charset_utf8_is_accepted),

@@ -535,8 +535,38 @@ test_version_1_database_is_upgraded (void **state)
     assert_string_equal (key, S_JOB_C ".pdf");
     assert_null (filename);
     free (key);
+    //  The owner column is added; the old job has no owner.
+    char *owner = (char *)"unset";
+    assert_int_equal (jobstore_owner (store, S_JOB_C, &owner), 0);
+    assert_null (owner);
     assert_int_equal (jobstore_insert (store, S_JOB_A, fixture->spec), 0);
     jobstore_destroy (&store);
+}
+
+static void
+test_owner_is_the_one_given_at_insert (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert_owned (fixture->store, S_JOB_A,
+                                             fixture->spec, "billing"),
+                      0);
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_B, fixture->spec),
+                      0);
+    char *owner = NULL;
+    assert_int_equal (jobstore_owner (fixture->store, S_JOB_A, &owner), 0);
+    assert_string_equal (owner, "billing");
+    free (owner);
+    assert_int_equal (jobstore_owner (fixture->store, S_JOB_B, &owner), 0);
+    assert_null (owner);
+    assert_int_equal (jobstore_owner (fixture->store, S_UNKNOWN, &owner), -1);
+    assert_null (owner);
+    //  A reopened store keeps it.
+    jobstore_destroy (&fixture->store);
+    fixture->store = jobstore_open (fixture->data_dir);
+    assert_non_null (fixture->store);
+    assert_int_equal (jobstore_owner (fixture->store, S_JOB_A, &owner), 0);
+    assert_string_equal (owner, "billing");
+    free (owner);
 }
 
 int
@@ -546,6 +576,7 @@ main (void)
     const struct CMUnitTest tests[] = {
 #define S_TEST(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
         S_TEST (test_insert_then_read_job_back),
+        S_TEST (test_owner_is_the_one_given_at_insert),
         S_TEST (test_insert_stores_template_and_leaves_records_to_their_file),
         S_TEST (test_records_of_a_job_stored_with_them_are_still_read),
         S_TEST (test_insert_rejects_a_used_id),

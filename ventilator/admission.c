@@ -222,7 +222,7 @@ admission_end (admission_t *self, jobstore_t *store)
         jobspec_destroy (&spec);
         return s_file_failed (self, recordfile_errno (self->file));
     }
-    if (jobstore_insert (store, self->job_id, spec)) {
+    if (jobstore_insert_owned (store, self->job_id, spec, self->config.owner)) {
         //  The files are committed, so they do not go with the handle.
         recordfile_remove (self->config.jobs_dir, self->job_id);
         jobspec_destroy (&spec);

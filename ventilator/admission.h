@@ -51,6 +51,7 @@ typedef struct {
     //  Set (by another thread) to give the admission up: it stops at the
     //  next record, and ends abandoned. NULL: never.
     const atomic_bool *abandon;
+    const char *owner; // the job's owner (jobstore_insert_owned); NULL: none
 } admission_config_t;
 
 //  An admission of a document for the job job_id. config is copied (its

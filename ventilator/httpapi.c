@@ -20,6 +20,17 @@
     on without being kept, up to the body limit again, and answered at the
     end; past that the connection is closed.
 
+    Authentication comes first, before the route is looked at (only
+    /healthz is open), so an unauthenticated client learns nothing about
+    jobs or endpoints. The token itself is never logged or echoed.
+
+    Slow clients: connections are limited in total and per address, idle
+    ones time out, and a job document must keep up a minimum rate after a
+    grace period (408 otherwise), so one address trickling headers cannot
+    take the API from others, nor can trickling bodies keep the upload
+    slots. (A header phase has no deadline of its own in libmicrohttpd:
+    tricklers on enough addresses can still fill the total.)
+
     URLs arrive percent-decoded and without the query string; routes match
     exactly, so "/v1/jobs/../healthz" matches nothing. Anything echoed back
     from a request passes through s_printable first.
@@ -86,6 +97,12 @@ struct _httpapi_t {
     size_t max_body_bytes;
     size_t drain_max; // bytes of a refused body read on before hanging up
     metrics_t *metrics; // borrowed; NULL: GET /metrics answers 404
+    tokens_t *tokens; // NULL: no authentication; borrowed
+    unsigned int connections_max;
+    unsigned int per_address_max;
+    unsigned int timeout_s;
+    size_t min_upload_rate; // bytes/s
+    unsigned int upload_grace_s;
     uint16_t port;
 };
 
@@ -121,7 +138,8 @@ typedef struct {
     intake_upload_t *intake; // NULL once refused here
     size_t size;             // bytes received
     size_t drained;          // bytes dropped after a refusal
-    unsigned int refusal;    // status of a refusal (413, 507), or 0
+    int64_t started_at;      // ms, zclock_mono (), at the headers
+    unsigned int refusal;    // status of a refusal (408, 413, 507), or 0
     bool answered;           // the refusal was sent at once (s_answer_now)
     bool ended;              // the body is complete and handed to intake
 } s_upload_t;
@@ -301,6 +319,20 @@ s_method_not_allowed (struct MHD_Connection *connection, const char *method,
     return s_queue (connection, MHD_HTTP_METHOD_NOT_ALLOWED, response);
 }
 
+//  401: no token, or one the tokens file does not know. Which of the two
+//  is not said.
+static enum MHD_Result
+s_unauthorized (struct MHD_Connection *connection)
+{
+    struct MHD_Response *response = s_error_response (
+        NULL, "this API needs a token: send \"Authorization: Bearer "
+              "<token>\" with a token the ventilator's tokens file knows");
+    if (response)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                 "Bearer realm=\"pdfpipe\"");
+    return s_queue (connection, MHD_HTTP_UNAUTHORIZED, response);
+}
+
 //  503: intake has as many uploads as it takes, or is stopping.
 static enum MHD_Result
 s_busy (struct MHD_Connection *connection)
@@ -325,6 +357,11 @@ s_refusal_text (httpapi_t *self, unsigned int status)
                   "the job document is larger than the limit of %zu bytes; "
                   "the ventilator's --max-body-mb raises it",
                   self->max_body_bytes);
+    else if (status == MHD_HTTP_REQUEST_TIMEOUT)
+        snprintf (message, sizeof message,
+                  "the job document arrived slower than %zu bytes/s; "
+                  "send it faster",
+                  self->min_upload_rate);
     else
         snprintf (message, sizeof message,
                   "the ventilator's disk has no room for this job document "
@@ -439,7 +476,7 @@ s_upload_destroy (s_upload_t **upload_p)
 //  after queueing the refusal (or failing to: *result says which).
 static s_upload_t *
 s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
-              enum MHD_Result *result)
+              const char *owner, enum MHD_Result *result)
 {
     const char *content_type = MHD_lookup_connection_value (
         connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -471,7 +508,7 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
     }
     intake_refusal_t refusal;
     intake_upload_t *intake =
-        intake_begin (self->intake, content_length, &refusal);
+        intake_begin (self->intake, content_length, owner, &refusal);
     if (!intake) {
         *result =
             refusal == INTAKE_BUSY
@@ -483,6 +520,11 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
     assert (upload);
     upload->connection = connection;
     upload->intake = intake;
+    upload->started_at = zclock_mono ();
+    //  An upload that goes quiet for the grace period holds its slot no
+    //  longer than that.
+    MHD_set_connection_option (connection, MHD_CONNECTION_OPTION_TIMEOUT,
+                               self->upload_grace_s);
     return upload;
 }
 
@@ -525,10 +567,37 @@ s_answer_now (httpapi_t *self, struct MHD_Connection *connection,
 
 //  Pass a piece of body to intake (or, once refused, drop it). Returns
 //  MHD_NO to hang up on a client that keeps sending after a refusal.
+//  True when upload, with size more bytes just in, has been arriving
+//  longer than the grace period at less than the minimum rate.
+static bool
+s_too_slow (httpapi_t *self, s_upload_t *upload, size_t size)
+{
+    int64_t elapsed_ms = zclock_mono () - upload->started_at;
+    if (elapsed_ms <= (int64_t)self->upload_grace_s * 1000)
+        return false;
+    uint64_t received = (uint64_t)upload->size + upload->drained + size;
+    return received * 1000 / (uint64_t)elapsed_ms < self->min_upload_rate;
+}
+
 static enum MHD_Result
 s_upload_add (httpapi_t *self, struct MHD_Connection *connection,
               s_upload_t *upload, const char *data, size_t size)
 {
+    if (s_too_slow (self, upload, size)) {
+        //  Its slot goes back to intake at once, and the connection with
+        //  it: a client this slow is not waited for to drain, whether it
+        //  was refused already or not.
+        if (upload->refusal == 0) {
+            log_info ("httpapi: a job document arrived slower than %zu "
+                      "bytes/s; refused with 408",
+                      self->min_upload_rate);
+            upload->refusal = MHD_HTTP_REQUEST_TIMEOUT;
+            intake_drop (&upload->intake);
+            upload->answered =
+                s_answer_now (self, connection, MHD_HTTP_REQUEST_TIMEOUT);
+        }
+        return MHD_NO;
+    }
     if (upload->refusal == 0 && size > self->max_body_bytes - upload->size)
         upload->refusal = MHD_HTTP_CONTENT_TOO_LARGE;
     if (upload->refusal == 0 && intake_write (upload->intake, data, size) == -1)
@@ -758,6 +827,9 @@ s_send_file (httpapi_t *self, struct MHD_Connection *connection, const char *id,
                  : zsys_sprintf ("attachment; filename=\"%s.pdf\"", id);
     MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
                              "application/pdf");
+    //  A result is as private as its job: no cache along the way keeps it.
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
+                             "no-store");
     if (disposition)
         MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
                                  disposition);
@@ -856,6 +928,21 @@ s_metrics (httpapi_t *self, struct MHD_Connection *connection)
     return s_queue (connection, MHD_HTTP_OK, response);
 }
 
+//  True when the job id may be seen by the request's token owner: always
+//  without tokens; with them, only by the token that submitted it.
+static bool
+s_visible (httpapi_t *self, const char *id, const char *owner)
+{
+    if (!self->tokens)
+        return true;
+    char *job_owner = NULL;
+    if (jobstore_owner (self->store, id, &job_owner))
+        return false;
+    bool visible = job_owner && owner && streq (job_owner, owner);
+    free (job_owner);
+    return visible;
+}
+
 static enum MHD_Result
 s_handle (void *cls, struct MHD_Connection *connection, const char *url,
           const char *method, const char *version, const char *upload_data,
@@ -879,20 +966,29 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
     size_t id_length = 0;
     s_route_t route = s_route (url, &id_part, &id_length);
     s_request.route = s_route_names[route];
+    if (route == S_ROUTE_HEALTHZ && !is_get)
+        return s_method_not_allowed (connection, method, "GET, HEAD");
+    if (route == S_ROUTE_HEALTHZ)
+        return s_send_json (connection, MHD_HTTP_OK, "{\"status\":\"ok\"}");
+    const char *owner = NULL;
+    if (self->tokens) {
+        owner = tokens_check (self->tokens, MHD_lookup_connection_value (
+                                                connection, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_AUTHORIZATION));
+        if (!owner)
+            return s_unauthorized (connection);
+    }
+    //  Behind the token: the figures tell how busy the service is.
     if (route == S_ROUTE_METRICS && self->metrics) {
         if (!is_get)
             return s_method_not_allowed (connection, method, "GET, HEAD");
         return s_metrics (self, connection);
     }
-    if (route == S_ROUTE_HEALTHZ && !is_get)
-        return s_method_not_allowed (connection, method, "GET, HEAD");
-    if (route == S_ROUTE_HEALTHZ)
-        return s_send_json (connection, MHD_HTTP_OK, "{\"status\":\"ok\"}");
     if (route == S_ROUTE_JOBS && !streq (method, MHD_HTTP_METHOD_POST))
         return s_method_not_allowed (connection, method, "POST");
     if (route == S_ROUTE_JOBS) {
         enum MHD_Result result = MHD_YES;
-        *con_cls = s_upload_new (self, connection, &result);
+        *con_cls = s_upload_new (self, connection, owner, &result);
         return result;
     }
     bool is_delete = streq (method, MHD_HTTP_METHOD_DELETE);
@@ -907,6 +1003,9 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
         char id[PROTO_JOB_ID_LENGTH + 1];
         memcpy (id, id_part, PROTO_JOB_ID_LENGTH);
         id[PROTO_JOB_ID_LENGTH] = '\0';
+        //  Another token's job is answered as if it did not exist.
+        if (!s_visible (self, id, owner))
+            return s_unknown_job (connection, id_part, id_length);
         if (route == S_ROUTE_RESULT)
             return s_result (self, connection, id);
         if (is_delete)
@@ -945,8 +1044,21 @@ s_mhd_log (void *cls, const char *format, va_list args)
     log_warning ("httpapi: microhttpd: %s", line);
 }
 
+//  True when sockaddr is a loopback address: 127.0.0.0/8 or ::1.
+static bool
+s_is_loopback (const struct sockaddr *sockaddr)
+{
+    if (sockaddr->sa_family == AF_INET) {
+        const struct sockaddr_in *ipv4 = (const struct sockaddr_in *)sockaddr;
+        return (ntohl (ipv4->sin_addr.s_addr) >> 24) == 127;
+    }
+    const struct sockaddr_in6 *ipv6 = (const struct sockaddr_in6 *)sockaddr;
+    return IN6_IS_ADDR_LOOPBACK (&ipv6->sin6_addr);
+}
+
 static int
-s_start (httpapi_t *self, const char *address, uint16_t port)
+s_start (httpapi_t *self, const char *address, uint16_t port,
+         bool insecure_no_tokens)
 {
     struct sockaddr_in ipv4;
     struct sockaddr_in6 ipv6;
@@ -968,13 +1080,27 @@ s_start (httpapi_t *self, const char *address, uint16_t port)
         log_error ("httpapi: '%s' is not an IPv4 or IPv6 address", address);
         return -1;
     }
+    if (!self->tokens && !s_is_loopback (sockaddr)) {
+        if (!insecure_no_tokens) {
+            log_error ("httpapi: refusing to serve the API on %s without "
+                       "tokens: give --tokens FILE (see `pdfpipe token`), "
+                       "or --insecure-no-tokens to let anyone who reaches "
+                       "it submit and read every job",
+                       address);
+            return -1;
+        }
+        log_warning ("httpapi: serving %s without tokens "
+                     "(--insecure-no-tokens): anyone who reaches it can "
+                     "submit and read every job",
+                     address);
+    }
     //  The logger goes first so that it sees every later option's errors.
     self->daemon = MHD_start_daemon (
         flags, port, NULL, NULL, s_handle, self, MHD_OPTION_EXTERNAL_LOGGER,
         s_mhd_log, self, MHD_OPTION_SOCK_ADDR, sockaddr,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTPAPI_CONNECTION_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)HTTPAPI_CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, self->connections_max,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, self->per_address_max,
+        MHD_OPTION_CONNECTION_TIMEOUT, self->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)HTTPAPI_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED,
         s_completed, self, MHD_OPTION_END);
@@ -1045,6 +1171,17 @@ httpapi_new (const httpapi_config_t *config)
                           : HTTPAPI_DRAIN_BYTES_MIN;
     const char *address =
         config->address ? config->address : HTTPAPI_ADDRESS_DEFAULT;
+    self->tokens = config->tokens;
+    self->connections_max = config->connections_max ? config->connections_max
+                                                    : HTTPAPI_CONNECTION_LIMIT;
+    self->per_address_max = config->per_address_max ? config->per_address_max
+                                                    : HTTPAPI_PER_ADDRESS_LIMIT;
+    self->timeout_s =
+        config->timeout_s ? config->timeout_s : HTTPAPI_CONNECTION_TIMEOUT_S;
+    self->min_upload_rate = config->min_upload_rate ? config->min_upload_rate
+                                                    : HTTPAPI_MIN_UPLOAD_RATE;
+    self->upload_grace_s = config->upload_grace_s ? config->upload_grace_s
+                                                  : HTTPAPI_UPLOAD_GRACE_S;
 
     if (MHD_is_feature_supported (MHD_FEATURE_AUTOSUPPRESS_SIGPIPE) != MHD_YES)
         log_warning ("httpapi: microhttpd does not suppress SIGPIPE; the "
@@ -1079,7 +1216,7 @@ httpapi_new (const httpapi_config_t *config)
     //  The store and the socket were made on this thread and are used on
     //  MHD's from here on; starting the thread is the memory barrier ZeroMQ
     //  asks for when a socket changes threads.
-    if (s_start (self, address, config->port))
+    if (s_start (self, address, config->port, config->insecure_no_tokens))
         goto failed;
     return self;
 

@@ -7,6 +7,11 @@
     answers status, result download and cancel requests from the store. It
     never dispatches work: scheduling is the main loop's.
 
+    With API tokens (config->tokens), every route but /healthz needs
+    "Authorization: Bearer <token>" (401 otherwise, with WWW-Authenticate),
+    and a job belongs to the token that submitted it: for any other token
+    it does not exist (404 on status, result and cancel alike).
+
     Threading: libmicrohttpd serves every connection from one internal
     thread, which never touches the main loop's sockets and never parses a
     document (a submission's connection is suspended until its intake
@@ -31,10 +36,12 @@
 #ifndef PDFPIPE_HTTPAPI_H
 #define PDFPIPE_HTTPAPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "metrics.h"
+#include "tokens.h"
 
 #define HTTPAPI_PORT_DEFAULT 8080
 #define HTTPAPI_ADDRESS_DEFAULT "127.0.0.1"
@@ -51,8 +58,19 @@
 //  Concurrent connections; beyond this, new ones wait in the listen
 //  backlog. Well below the default 1024 descriptors per process.
 #define HTTPAPI_CONNECTION_LIMIT 256
+//  Concurrent connections from one address, so that one client (or one
+//  host of an attacker's) cannot take all of them: others, /healthz
+//  included, are still served.
+#define HTTPAPI_PER_ADDRESS_LIMIT 64
 //  A connection idle this long is closed (seconds).
 #define HTTPAPI_CONNECTION_TIMEOUT_S 60
+//  A job document must arrive at this rate at least (bytes/s, counted
+//  from its first byte) once it has been arriving for the grace period;
+//  a slower one is answered 408 and dropped, so slow uploads cannot keep
+//  the upload slots (intake's uploads_max) from others. An upload that
+//  sends nothing for the grace period is closed.
+#define HTTPAPI_MIN_UPLOAD_RATE 1024
+#define HTTPAPI_UPLOAD_GRACE_S 30
 //  Per-connection memory for the request line, headers and I/O buffers:
 //  bounds what a hostile client can make us hold for its headers.
 #define HTTPAPI_CONNECTION_MEMORY_BYTES (64 * 1024)
@@ -73,13 +91,24 @@ typedef struct {
     size_t uploads_max;          // at once; 0: INTAKE_UPLOADS_DEFAULT
     const char *notify_endpoint; // inproc endpoint the loop binds a PULL on
     metrics_t *metrics; // GET /metrics; borrowed, outlives the API; or NULL
+    //  API tokens (ventilator/tokens), borrowed for the API's life. NULL:
+    //  no authentication, which is refused on an address other than
+    //  loopback unless insecure_no_tokens.
+    tokens_t *tokens;
+    bool insecure_no_tokens;
+    unsigned int connections_max; // 0: HTTPAPI_CONNECTION_LIMIT
+    unsigned int per_address_max; // 0: HTTPAPI_PER_ADDRESS_LIMIT
+    unsigned int timeout_s;       // 0: HTTPAPI_CONNECTION_TIMEOUT_S
+    size_t min_upload_rate;       // bytes/s; 0: HTTPAPI_MIN_UPLOAD_RATE
+    unsigned int upload_grace_s;  // 0: HTTPAPI_UPLOAD_GRACE_S
 } httpapi_config_t;
 
 //  Open the job store in config->data_dir and the result store
 //  config->store_url, start the intake threads, connect the notification
 //  socket and start serving. Returns NULL, after logging why, when any of
-//  these fails (bad address, port in use, a store or the spool cannot be
-//  opened: an s3:// result store needs credentials). Caller owns the
+//  these fails (bad address, an address other than loopback without
+//  tokens, port in use, a store or the spool cannot be opened: an s3://
+//  result store needs credentials). Caller owns the
 //  result; the config is not kept.
 httpapi_t *
 httpapi_new (const httpapi_config_t *config);

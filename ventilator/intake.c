@@ -29,6 +29,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "apitoken.h"
 #include "fsio.h"
 #include "jobstore.h"
 #include "log.h"
@@ -39,6 +40,7 @@ struct _intake_upload_t {
     intake_t *intake;
     s_worker_t *worker;
     char job_id[PROTO_JOB_ID_LENGTH + 1];
+    char owner[APITOKEN_NAME_MAX + 1]; // "" when the job has none
     char *spool_path;
     int spool_fd;
     uint64_t counted;    // HTTP thread only: bytes of body received
@@ -172,6 +174,7 @@ s_admit (s_worker_t *worker, intake_upload_t *upload)
         .s3 = intake->config.s3,
         .max_records_bytes = intake->config.max_records_bytes,
         .abandon = &upload->abandon,
+        .owner = upload->owner[0] ? upload->owner : NULL,
     };
     admission_t *admission = admission_new (&config, upload->job_id);
     admission_outcome_t outcome = s_take_in (worker, upload, admission);
@@ -331,11 +334,12 @@ s_has_room (intake_t *self, uint64_t more)
 }
 
 intake_upload_t *
-intake_begin (intake_t *self, uint64_t expected_bytes,
+intake_begin (intake_t *self, uint64_t expected_bytes, const char *owner,
               intake_refusal_t *refusal)
 {
     assert (self);
     assert (refusal);
+    assert (!owner || strlen (owner) <= APITOKEN_NAME_MAX);
     uint64_t needed = expected_bytes <= UINT64_MAX / INTAKE_DISK_FACTOR
                           ? expected_bytes * INTAKE_DISK_FACTOR
                           : UINT64_MAX;
@@ -362,6 +366,8 @@ intake_begin (intake_t *self, uint64_t expected_bytes,
     upload->intake = self;
     upload->worker = worker;
     s_new_job_id (upload->job_id);
+    if (owner)
+        strcpy (upload->owner, owner);
     upload->spool_path =
         zsys_sprintf ("%s/%s.upload", self->config.spool_dir, upload->job_id);
     assert (upload->spool_path);

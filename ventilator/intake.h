@@ -94,10 +94,11 @@ void
 intake_destroy (intake_t **self_p);
 
 //  A new upload, with a new job id, expected to bring expected_bytes (0
-//  when unknown); its intake thread starts reading at once. Returns NULL
-//  with *refusal set when it cannot start.
+//  when unknown), for a job owned by owner (an API token's name, copied;
+//  NULL: no owner); its intake thread starts reading at once. Returns
+//  NULL with *refusal set when it cannot start.
 intake_upload_t *
-intake_begin (intake_t *self, uint64_t expected_bytes,
+intake_begin (intake_t *self, uint64_t expected_bytes, const char *owner,
               intake_refusal_t *refusal);
 
 //  Append the next size bytes of the body to the spool. Returns 0, or -1

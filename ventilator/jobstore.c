@@ -93,6 +93,7 @@ typedef enum {
     S_ADD_DONE,
     S_SELECT_OUTPUT,
     S_COUNT_STATES,
+    S_SELECT_OWNER,
     S_STMT_COUNT
 } s_stmt_id_t;
 
@@ -105,8 +106,9 @@ static const char *s_sql[S_STMT_COUNT] = {
     [S_ROLLBACK] = "ROLLBACK",
     [S_INSERT_JOB] = "INSERT INTO jobs (id, state, created_at, pages,"
                      " chunk_pages, chunk_count, template_json, output_key,"
-                     " output_filename, priority)"
-                     " VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     " output_filename, priority, owner)"
+                     " VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                     " ?10)",
     [S_INSERT_TRANSITION] = "INSERT OR IGNORE INTO transitions"
                             " (job_id, state, at) VALUES (?1, ?2, ?3)",
     [S_INSERT_CHUNK] = "INSERT INTO chunks (job_id, chunk_nbr, first_page,"
@@ -143,6 +145,7 @@ static const char *s_sql[S_STMT_COUNT] = {
                    " pages_done = pages_done + ?2 WHERE id = ?1",
     [S_SELECT_OUTPUT] = "SELECT output_key, output_filename FROM jobs"
                         " WHERE id = ?1",
+    [S_SELECT_OWNER] = "SELECT owner FROM jobs WHERE id = ?1",
 };
 
 struct _jobstore_t {
@@ -337,6 +340,10 @@ s_configure (jobstore_t *self)
                    self->path, version, S_SCHEMA_VERSION);
         result = -1;
     }
+    //  The owner of each job: the name of the API token that submitted it
+    //  (ventilator/tokens), NULL when the API had no tokens.
+    if (result == 0)
+        result = s_add_column (self, "jobs", "owner", "TEXT");
     if (result == 0)
         result = s_add_column (self, "jobs", "priority",
                                "INTEGER NOT NULL DEFAULT " S_PRIORITY_DEFAULT);
@@ -437,6 +444,13 @@ s_insert_chunks (jobstore_t *self, const char *job_id, const jobspec_t *spec,
 int
 jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec)
 {
+    return jobstore_insert_owned (self, job_id, spec, NULL);
+}
+
+int
+jobstore_insert_owned (jobstore_t *self, const char *job_id,
+                       const jobspec_t *spec, const char *owner)
+{
     assert (self);
     assert (job_id);
     assert (spec);
@@ -474,6 +488,7 @@ jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec)
         s_bind_text (stmt, 7, key);
         s_bind_text (stmt, 8, filename);
         sqlite3_bind_int64 (stmt, 9, jobspec_priority (spec));
+        s_bind_text (stmt, 10, owner);
         rc = s_exec (self, stmt, "storing the job", job_id);
     }
     if (rc == 0)
@@ -486,6 +501,43 @@ jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec)
     return s_finish (self, rc, job_id);
 }
 
+//  Run statement id, which selects one job's row by id (?1), and copy
+//  the row's first count text columns to texts[] (heap copies, NULL for
+//  NULL). Returns 0, or -1 (texts all NULL) when the job is unknown or
+//  the read fails (logged, naming what was read).
+static int
+s_select_texts (jobstore_t *self, s_stmt_id_t id, const char *what,
+                const char *job_id, char **texts[], int count)
+{
+    for (int index = 0; index < count; index++)
+        *texts[index] = NULL;
+    if (strlen (job_id) > PROTO_JOB_ID_MAX)
+        return -1;
+    sqlite3_stmt *stmt = s_stmt (self, id);
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    int rc = sqlite3_step (stmt);
+    if (rc != SQLITE_ROW) {
+        if (rc != SQLITE_DONE)
+            log_error ("jobstore: job=%s: reading the %s failed: %s", job_id,
+                       what, sqlite3_errmsg (self->db));
+        s_release (stmt);
+        return -1;
+    }
+    bool failed = false;
+    for (int index = 0; index < count; index++)
+        *texts[index] = s_column_strdup (stmt, index, &failed);
+    s_release (stmt);
+    if (failed) {
+        log_error ("jobstore: job=%s: out of memory", job_id);
+        for (int index = 0; index < count; index++)
+            zstr_free (texts[index]);
+        return -1;
+    }
+    return 0;
+}
+
 int
 jobstore_output (jobstore_t *self, const char *job_id, char **key_p,
                  char **filename_p)
@@ -494,37 +546,28 @@ jobstore_output (jobstore_t *self, const char *job_id, char **key_p,
     assert (job_id);
     assert (key_p);
     assert (filename_p);
-    *key_p = NULL;
-    *filename_p = NULL;
-    if (strlen (job_id) > PROTO_JOB_ID_MAX)
+    char **texts[] = {key_p, filename_p};
+    if (s_select_texts (self, S_SELECT_OUTPUT, "output", job_id, texts, 2))
         return -1;
-    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_OUTPUT);
-    if (!stmt)
-        return -1;
-    s_bind_text (stmt, 1, job_id);
-    int rc = sqlite3_step (stmt);
-    if (rc != SQLITE_ROW) {
-        if (rc != SQLITE_DONE)
-            log_error ("jobstore: job=%s: reading the output failed: %s",
-                       job_id, sqlite3_errmsg (self->db));
-        s_release (stmt);
-        return -1;
-    }
-    bool failed = false;
-    *key_p = s_column_strdup (stmt, 0, &failed);
-    *filename_p = s_column_strdup (stmt, 1, &failed);
-    s_release (stmt);
-    if (!*key_p && !failed) {
+    if (!*key_p) {
         *key_p = zsys_sprintf ("%s.pdf", job_id);
-        failed = !*key_p;
-    }
-    if (failed) {
-        log_error ("jobstore: job=%s: out of memory", job_id);
-        zstr_free (key_p);
-        zstr_free (filename_p);
-        return -1;
+        if (!*key_p) {
+            log_error ("jobstore: job=%s: out of memory", job_id);
+            zstr_free (filename_p);
+            return -1;
+        }
     }
     return 0;
+}
+
+int
+jobstore_owner (jobstore_t *self, const char *job_id, char **owner_p)
+{
+    assert (self);
+    assert (job_id);
+    assert (owner_p);
+    char **texts[] = {owner_p};
+    return s_select_texts (self, S_SELECT_OWNER, "owner", job_id, texts, 1);
 }
 
 //  Read the job row into job and, when asked, its error and result

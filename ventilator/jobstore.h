@@ -72,6 +72,18 @@ jobstore_destroy (jobstore_t **self_p);
 int
 jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec);
 
+//  The same, for a job owned by owner (the name of the API token that
+//  submitted it; NULL: no owner, as when the API has no tokens).
+int
+jobstore_insert_owned (jobstore_t *self, const char *job_id,
+                       const jobspec_t *spec, const char *owner);
+
+//  The job's owner as stored by jobstore_insert_owned: *owner_p is a copy
+//  (caller frees) or NULL when the job has none. Returns 0, or -1 when the
+//  job is unknown or the read fails (logged).
+int
+jobstore_owner (jobstore_t *self, const char *job_id, char **owner_p);
+
 //  Where job_id's result goes, as rendered from its document's "output"
 //  when it was accepted: *key_p is the key in the store (the default
 //  "<id>.pdf" when the document named none), *filename_p the download name

@@ -20,6 +20,9 @@
     directory; each message's key is checked too, so dispatch hears only
     workers (a worker whose certificate was removed loses its chunks and
     gets no more) and events only the sink.
+    The HTTP API's tokens (--tokens, ventilator/tokens) are loaded here,
+    once, before anything is served; without them the API serves loopback
+    only (unless --insecure-no-tokens).
     Results are where the store (--store, the sink's too) puts them: the
     lifecycle believes no JOB_DONE that names another place, and the HTTP
     API serves them from the store alone.
@@ -44,6 +47,7 @@
 #include "scheduler.h"
 #include "settings.h"
 #include "store.h"
+#include "tokens.h"
 #include "wire.h"
 
 #define VENTILATOR_API_ENDPOINT "inproc://pdfpipe-api"
@@ -196,6 +200,7 @@ main (int argc, char *argv[])
     zloop_t *loop = NULL;
     zsock_t *dispatch = NULL, *events = NULL, *sink = NULL, *api = NULL;
     char *jobs_dir = NULL, *spool_dir = NULL;
+    tokens_t *tokens = NULL;
 
     char error[CURVE_ERROR_MAX];
     self.curve = curve_new (s_options.cert, s_options.allowed_dir);
@@ -209,6 +214,14 @@ main (int argc, char *argv[])
     if (curve_check_allowed (self.curve, self.sink_key, "sink",
                              s_options.sink_key) == -1)
         goto cleanup;
+    if (s_options.tokens) {
+        char tokens_error[TOKENS_ERROR_MAX];
+        tokens = tokens_load (s_options.tokens, tokens_error);
+        if (!tokens) {
+            log_error ("--tokens: %s", tokens_error);
+            goto cleanup;
+        }
+    }
     results = store_new (s_options.store_url);
     if (!results)
         goto cleanup;
@@ -282,15 +295,24 @@ main (int argc, char *argv[])
         .min_free_bytes = (uint64_t)s_options.min_free_disk_mb * 1024 * 1024,
         .notify_endpoint = VENTILATOR_API_ENDPOINT,
         .metrics = self.metrics,
+        .uploads_max = (size_t)s_options.max_uploads,
+        .tokens = tokens,
+        .insecure_no_tokens = s_options.insecure_no_tokens,
+        .connections_max = (unsigned int)s_options.http_connections,
+        .per_address_max = (unsigned int)s_options.http_per_address,
+        .timeout_s = (unsigned int)s_options.http_timeout_s,
+        .min_upload_rate = (size_t)s_options.min_upload_rate,
+        .upload_grace_s = (unsigned int)s_options.upload_grace_s,
     };
     httpapi = httpapi_new (&http_config);
     if (!httpapi)
         goto cleanup;
-    log_info ("API at http://%s:%u/ dispatch=%s events=%s sink=%s data=%s "
-              "store=%s",
+    log_info ("API at http://%s:%u/ (%s) dispatch=%s events=%s sink=%s "
+              "data=%s store=%s",
               s_options.http_address, httpapi_port (httpapi),
-              s_options.dispatch_endpoint, s_options.events_endpoint,
-              s_options.sink_endpoint, s_options.data_dir, store_url (results));
+              tokens ? "tokens" : "no tokens", s_options.dispatch_endpoint,
+              s_options.events_endpoint, s_options.sink_endpoint,
+              s_options.data_dir, store_url (results));
 
     //  Jobs accepted before a restart carry on where they stopped.
     lifecycle_load_active (self.lifecycle);
@@ -320,6 +342,7 @@ cleanup:
     jobstore_destroy (&jobstore);
     store_destroy (&results);
     curve_destroy (&self.curve);
+    tokens_destroy (&tokens);
     zstr_free (&jobs_dir);
     zstr_free (&spool_dir);
     return rc;

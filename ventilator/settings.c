@@ -7,6 +7,8 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "httpapi.h"
+#include "intake.h"
 #include "options.h"
 #include "proto.h"
 #include "scheduler.h"
@@ -32,6 +34,12 @@ static settings_t s_options = {
     .workers_max = SETTINGS_WORKERS_MAX,
     .scale_down_after_s = SETTINGS_SCALE_DOWN_AFTER_S,
     .scaler_interval_s = SETTINGS_SCALER_INTERVAL_S,
+    .http_connections = HTTPAPI_CONNECTION_LIMIT,
+    .http_per_address = HTTPAPI_PER_ADDRESS_LIMIT,
+    .http_timeout_s = HTTPAPI_CONNECTION_TIMEOUT_S,
+    .min_upload_rate = HTTPAPI_MIN_UPLOAD_RATE,
+    .upload_grace_s = HTTPAPI_UPLOAD_GRACE_S,
+    .max_uploads = INTAKE_UPLOADS_DEFAULT,
 };
 
 static const options_spec_t s_option_table[] = {
@@ -39,6 +47,28 @@ static const options_spec_t s_option_table[] = {
                   "address the HTTP API listens on"),
     OPTIONS_NUMBER ("http-port", &s_options.http_port, "PORT", 0, 65535,
                     "PDFPIPE_HTTP_PORT", "HTTP port; 0 = any"),
+    OPTIONS_TEXT ("tokens", &s_options.tokens, "FILE", "PDFPIPE_TOKENS",
+                  "API tokens, a line \"NAME SHA256HEX\" each (pdfpipe\n"
+                  "token); every request but /healthz then needs one"),
+    OPTIONS_FLAG ("insecure-no-tokens", 0, &s_options.insecure_no_tokens,
+                  "serve an address other than loopback without tokens"),
+    OPTIONS_NUMBER ("http-connections", &s_options.http_connections, "N", 1,
+                    100000L, NULL,
+                    "HTTP connections at once; more wait in the backlog"),
+    OPTIONS_NUMBER ("http-per-address", &s_options.http_per_address, "N", 1,
+                    100000L, NULL, "HTTP connections at once from one address"),
+    OPTIONS_NUMBER ("http-timeout-s", &s_options.http_timeout_s, "N", 1, 3600,
+                    NULL, "an idle HTTP connection is closed after this, s"),
+    OPTIONS_NUMBER ("min-upload-rate", &s_options.min_upload_rate, "N", 1,
+                    1073741824L, NULL,
+                    "slowest job document upload kept after the grace\n"
+                    "period, bytes/s; slower ones get 408"),
+    OPTIONS_NUMBER ("upload-grace-s", &s_options.upload_grace_s, "N", 1, 3600,
+                    NULL,
+                    "seconds before --min-upload-rate applies (and an\n"
+                    "upload sending nothing that long is closed)"),
+    OPTIONS_NUMBER ("max-uploads", &s_options.max_uploads, "N", 1, 1024, NULL,
+                    "job documents uploaded at once; more get 503"),
     OPTIONS_TEXT ("dispatch", &s_options.dispatch_endpoint, "ENDPOINT",
                   "PDFPIPE_DISPATCH", "ZeroMQ endpoint workers connect to"),
     OPTIONS_TEXT ("events", &s_options.events_endpoint, "ENDPOINT",

@@ -50,6 +50,14 @@ typedef struct {
     long deadline_base_ms;
     long deadline_per_page_ms;
     long worker_expiry_ms;
+    const char *tokens;      // API tokens file; NULL: none
+    bool insecure_no_tokens; // serve beyond loopback without tokens
+    long http_connections;
+    long http_per_address;
+    long http_timeout_s;
+    long min_upload_rate; // bytes/s
+    long upload_grace_s;
+    long max_uploads;
     bool verbose;
     int log_format; // a log_format_t
 } settings_t;

@@ -22,6 +22,13 @@ as run.sh makes them: one pair each for the ventilator, the sink and the
 workers, and an allowed directory that holds all three public
 certificates; tests make more (Keys.make) for workers of their own.
 
+With tokens=True the ventilator gets a tokens file (Tokens, made with
+`pdfpipe token` as run.sh makes its own): every request then needs a
+token, and request() sends the pipeline's own token (named "e2e") unless
+told otherwise; tests make more (Tokens.make) to act as other clients.
+Without it the API is on loopback without tokens, as the ventilator
+allows there.
+
 SPDX-License-Identifier: MPL-2.0
 """
 import calendar
@@ -127,6 +134,28 @@ class Keys:
                 "--sink-key", self.public("sink")]
 
 
+class Tokens:
+    """API tokens of one pipeline, in path: the tokens file the
+    ventilator reads (--tokens), one "NAME SHA256HEX" line per token; the
+    tokens themselves are kept here by name."""
+
+    def __init__(self, path):
+        self.path = path
+        self.tokens = {}
+        open(path, "w").close()
+
+    def make(self, name):
+        """A new token called name, added to the file (the ventilator
+        reads the file at start). Returns the token."""
+        made = subprocess.run([CLI, "token", name], check=True,
+                              capture_output=True, text=True).stdout
+        token, line = made.splitlines()
+        with open(self.path, "a") as f:
+            f.write(line + "\n")
+        self.tokens[name] = token
+        return token
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -196,7 +225,8 @@ class Pipeline:
     """The three kinds of process, on loopback with fresh ports and dirs."""
 
     def __init__(self, workers=2, ventilator_args=(), sink_args=(),
-                 worker_args=(), store=None, address="127.0.0.1"):
+                 worker_args=(), store=None, address="127.0.0.1",
+                 tokens=False):
         """store is the result store's URL for both the sink and the
         ventilator (--store); by default a directory of the pipeline's.
         ventilator_args may be a function of the pipeline returning the
@@ -204,7 +234,9 @@ class Pipeline:
         (worker_command). address is where the ventilator and the sink
         bind their ZeroMQ endpoints (a network namespace's peer, for
         workers on other "hosts": netns.py); the HTTP API stays on
-        loopback."""
+        loopback. tokens: give the ventilator a tokens file with the token
+        "e2e" (self.token), which request() sends; a list of names instead
+        of True adds a token for each (self.tokens.tokens[name])."""
         self.dir = tempfile.mkdtemp(prefix="pdfpipe-e2e-")
         self.store = store or "file://" + os.path.join(self.dir, "out")
         self.http_port = free_port()
@@ -224,8 +256,15 @@ class Pipeline:
         self.logs = []
         self.processes = []     # every _Process started, oldest first
         self.closed = False
+        self.tokens = None
+        self.token = None
         try:
             self.keys = Keys(os.path.join(self.dir, "keys"))
+            if tokens:
+                self.tokens = Tokens(os.path.join(self.dir, "tokens"))
+                self.token = self.tokens.make("e2e")
+                for name in (tokens if tokens is not True else ()):
+                    self.tokens.make(name)
             self.start_sink()
             self.start_ventilator()
             for _ in range(workers):
@@ -285,6 +324,7 @@ class Pipeline:
             "--data-dir", os.path.join(self.dir, "ventilator"),
             "--store", self.store,
         ] + self.keys.ventilator_args() + (
+            ["--tokens", self.tokens.path] if self.tokens else []) + (
             self.ventilator_args(self) if callable(self.ventilator_args)
             else self.ventilator_args))
         if wait:
@@ -533,7 +573,11 @@ class Pipeline:
 
     # -- HTTP --------------------------------------------------------------
     def request(self, method, path, body=None, content_type="application/json",
-                headers=None):
+                headers=None, token=True):
+        """token: True sends the pipeline's token (when it has tokens),
+        None or False none, a string that token."""
+        if token is True:
+            token = self.token
         data = body
         if isinstance(body, (dict, list)):
             data = json.dumps(body).encode()
@@ -542,6 +586,8 @@ class Pipeline:
         req = urllib.request.Request(self.url + path, data=data, method=method)
         if data is not None and content_type:
             req.add_header("Content-Type", content_type)
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
         for key, value in (headers or {}).items():
             req.add_header(key, value)
         try:

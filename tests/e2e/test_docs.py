@@ -76,14 +76,17 @@ class ApiDocExamplesTest(unittest.TestCase):
     def test_every_api_example_runs(self):
         blocks = shell_blocks(read_doc("api.md"))
         self.assertGreaterEqual(len(blocks), 8)
-        with Pipeline(workers=1) as pipe:
+        with Pipeline(workers=1, tokens=True) as pipe:
             run = run_script("\n".join(blocks),
-                             dict(os.environ, PDFPIPE_URL=pipe.url))
+                             dict(os.environ, PDFPIPE_URL=pipe.url,
+                                  PDFPIPE_TOKEN=pipe.token))
             self.assertEqual(run.returncode, 0,
                              run.stdout + run.stderr + pipe.log_tail())
         out = run.stdout
         compact = out.replace(" ", "")
         self.assertRegex(out, r"submitted job [0-9a-f]{32}")
+        # Authentication: without the token, then with it.
+        self.assertRegex(out, r"(?m)^401\n404$")
         self.assertRegex(compact, r'"field":"records\[1\]"}}\n400\n')
         self.assertRegex(out, r"(?m)^415$")
         self.assertRegex(out, r'"state":\s*"done"')

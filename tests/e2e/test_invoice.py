@@ -197,10 +197,11 @@ class CliDocExamplesTest(unittest.TestCase):
                                 flags=re.S | re.M)
         self.assertGreaterEqual(len(blocks), 5)
         script = "set -eu\n" + "\n".join(blocks)
-        with Pipeline(workers=1) as pipe:
+        with Pipeline(workers=1, tokens=True) as pipe:
             run = subprocess.run(["bash", "-c", script], cwd=SOURCE_DIR,
                                  env=dict(os.environ, PDFPIPE_URL=pipe.url,
-                                          PDFPIPE=CLI),
+                                          PDFPIPE=CLI,
+                                          PDFPIPE_TOKEN=pipe.token),
                                  capture_output=True, text=True, timeout=300)
             self.assertEqual(run.returncode, 0,
                              run.stdout + run.stderr + pipe.log_tail())

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -73,6 +74,27 @@ class RunShTest(unittest.TestCase):
                 with urllib.request.urlopen(
                         "http://127.0.0.1:%d/healthz" % port, timeout=10) as r:
                     self.assertEqual(r.status, 200)
+                # Everything else needs the token run.sh made, and run.sh
+                # said where it is.
+                token_path = os.path.join(data, "api", "token")
+                while token_path not in banner and \
+                        time.monotonic() < deadline:
+                    line = proc.stdout.readline()
+                    if not line:
+                        break
+                    banner += line
+                self.assertIn(token_path, banner)
+                with open(os.path.join(data, "api", "token")) as f:
+                    token = f.read().strip()
+                self.assertEqual(os.stat(os.path.join(data, "api", "token"))
+                                 .st_mode & 0o077, 0)
+                jobs = "http://127.0.0.1:%d/v1/jobs/%s" % (port, "0" * 32)
+                for headers, status in (({}, 401), ({
+                        "Authorization": "Bearer " + token}, 404)):
+                    with self.assertRaises(urllib.error.HTTPError) as caught:
+                        urllib.request.urlopen(urllib.request.Request(
+                            jobs, headers=headers), timeout=10)
+                    self.assertEqual(caught.exception.code, status)
                 # The ventilator starts the one worker that stays up.
                 deadline = time.monotonic() + 30
                 while True:

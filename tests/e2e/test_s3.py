@@ -504,15 +504,21 @@ class RunShS3Test(unittest.TestCase):
                 self.assertIn("results in s3://pdfpipe-local/results at "
                               "http://127.0.0.1:%d" % s3_port, banner)
                 api = "http://127.0.0.1:%d" % port
+                # The API token run.sh made.
+                with open(os.path.join(data, "api", "token")) as f:
+                    authorization = "Bearer " + f.read().strip()
                 request = urllib.request.Request(
                     api + "/v1/jobs", data=json.dumps(marker_job(20)).encode(),
-                    headers={"Content-Type": "application/json"})
+                    headers={"Content-Type": "application/json",
+                             "Authorization": authorization})
                 with urllib.request.urlopen(request, timeout=10) as answer:
                     job_id = json.load(answer)["id"]
                 deadline = time.monotonic() + 60
                 while time.monotonic() < deadline:
-                    with urllib.request.urlopen(
-                            api + "/v1/jobs/" + job_id, timeout=10) as answer:
+                    with urllib.request.urlopen(urllib.request.Request(
+                            api + "/v1/jobs/" + job_id,
+                            headers={"Authorization": authorization}),
+                            timeout=10) as answer:
                         status = json.load(answer)
                     if status["state"] in ("done", "failed"):
                         break

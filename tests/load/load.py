@@ -81,6 +81,11 @@ class Api:
         req = urllib.request.Request(self.url + path, data=data, method=method)
         if data is not None:
             req.add_header("Content-Type", "application/json")
+        # A deployment with API tokens (run.sh makes one): the token the
+        # CLI would use.
+        if os.environ.get("PDFPIPE_TOKEN"):
+            req.add_header("Authorization",
+                           "Bearer " + os.environ["PDFPIPE_TOKEN"])
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return resp.status, resp.read()
