@@ -35,6 +35,9 @@
 #include "testfile.h"
 #include "testserver.h"
 
+
+//  The buckets jobs may read their inputs from (set in main).
+static s3inputs_t *s_inputs;
 #define S_MAX_BODY_BYTES 4096
 #define S_UPLOADS_MAX 2
 #define S_RECEIVE_TIMEOUT_MS 2000
@@ -125,6 +128,7 @@ s_setup (void **state)
         .store_url = fixture->store_url,
         .max_body_bytes = S_MAX_BODY_BYTES,
         .notify_endpoint = fixture->endpoint,
+        .s3_inputs = s_inputs,
     };
     fixture->api = httpapi_new (&config);
     assert_non_null (fixture->api);
@@ -712,6 +716,7 @@ s_restart_api (s_fixture_t *fixture, const char *store_url)
         .store_url = fixture->store_url,
         .max_body_bytes = S_MAX_BODY_BYTES,
         .notify_endpoint = fixture->endpoint,
+        .s3_inputs = s_inputs,
     };
     fixture->api = httpapi_new (&config);
     assert_non_null (fixture->api);
@@ -1219,7 +1224,11 @@ main (void)
         S_TEST (test_a_disk_without_room_is_507),
         S_TEST (test_port_in_use_fails_cleanly),
     };
+    char error[S3INPUTS_ERROR_MAX];
+    s_inputs = s3inputs_new ("pdfpipe-bucket/in", error);
+    assert_non_null (s_inputs);
     int failures = cmocka_run_group_tests (tests, NULL, NULL);
+    s3inputs_destroy (&s_inputs);
     curl_global_cleanup ();
     return failures;
 }

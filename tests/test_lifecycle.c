@@ -121,7 +121,7 @@ s_remove_tree (const char *path)
 static void
 s_insert (s_fixture_t *fixture, const char *job_id)
 {
-    admission_config_t config = {fixture->jobs_dir, NULL, 1024 * 1024,
+    admission_config_t config = {fixture->jobs_dir, NULL, NULL, 1024 * 1024,
                                  NULL};
     admission_t *admission = admission_new (&config, job_id);
     assert_int_equal (

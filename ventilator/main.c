@@ -37,6 +37,7 @@
 #include "log.h"
 #include "options.h"
 #include "proto.h"
+#include "s3inputs.h"
 #include "scheduler.h"
 #include "settings.h"
 #include "store.h"
@@ -155,6 +156,7 @@ main (int argc, char *argv[])
     int rc = 1;
     s_ventilator_t self = {NULL, NULL, ""};
     store_t *results = NULL;
+    s3inputs_t *s3_inputs = NULL;
     jobstore_t *jobstore = NULL;
     scheduler_t *scheduler = NULL;
     httpapi_t *httpapi = NULL;
@@ -174,6 +176,12 @@ main (int argc, char *argv[])
     if (curve_check_allowed (self.curve, self.sink_key, "sink",
                              s_options.sink_key) == -1)
         goto cleanup;
+    char inputs_error[S3INPUTS_ERROR_MAX];
+    s3_inputs = s3inputs_new (s_options.s3_inputs, inputs_error);
+    if (!s3_inputs) {
+        log_error ("--s3-inputs: %s", inputs_error);
+        goto cleanup;
+    }
     results = store_new (s_options.store_url);
     if (!results)
         goto cleanup;
@@ -233,6 +241,7 @@ main (int argc, char *argv[])
         .max_body_bytes = (size_t)s_options.max_body_mb * 1024 * 1024,
         .min_free_bytes = (uint64_t)s_options.min_free_disk_mb * 1024 * 1024,
         .notify_endpoint = VENTILATOR_API_ENDPOINT,
+        .s3_inputs = s3_inputs,
     };
     httpapi = httpapi_new (&http_config);
     if (!httpapi)
@@ -267,6 +276,7 @@ cleanup:
     scheduler_destroy (&scheduler);
     jobstore_destroy (&jobstore);
     store_destroy (&results);
+    s3inputs_destroy (&s3_inputs);
     curve_destroy (&self.curve);
     zstr_free (&jobs_dir);
     zstr_free (&spool_dir);
