@@ -93,8 +93,8 @@ s_fetch_served (const testserver_answer_t *object, const char *url,
     s3_t *s3 = s_client_of (testserver_url (server));
     memset (err, 0, sizeof (*err));
     s_collected_t collected = {0};
-    int rc = fetch_records (s3, s_inputs, url, max_bytes, s_collect,
-                            &collected, err);
+    int rc = fetch_records (s3, s_inputs, url, max_bytes, s_collect, &collected,
+                            err);
     if (target)
         snprintf (
             target, target_size, "%s",
@@ -262,7 +262,7 @@ test_urls_need_an_s3_configuration (void **state)
 
 //  What every input that cannot be read gets, for s3://bucket/r.jsonl.
 #define S_UNREADABLE_R                                                         \
-    "cannot read 's3://bucket/r.jsonl': there is no such object, or it is "   \
+    "cannot read 's3://bucket/r.jsonl': there is no such object, or it is "    \
     "not one this ventilator may read (--s3-inputs)"
 
 static void

@@ -35,7 +35,6 @@
 #include "testfile.h"
 #include "testserver.h"
 
-
 //  The buckets jobs may read their inputs from (set in main).
 static s3inputs_t *s_inputs;
 #define S_MAX_BODY_BYTES 4096
@@ -72,7 +71,7 @@ typedef struct {
     char *jobs_dir;       // data_dir/jobs
     char *spool_dir;      // data_dir/uploads
     uint64_t min_free_bytes;
-    char *store_url;      // where results are: file://<data_dir>/out
+    char *store_url; // where results are: file://<data_dir>/out
     char endpoint[64];
     zsock_t *pull;
     httpapi_t *api;
@@ -634,12 +633,12 @@ test_delete_cancels_and_notifies (void **state)
     free (id);
 }
 
-//  The file the result of job id is in: <data_dir>/out/<id>.pdf, where the
-//  fixture's store puts its default output key. Caller frees.
+//  The file the result of job id is in: <data_dir>/out/<id>/<id>.pdf,
+//  where the fixture's store puts its default output key. Caller frees.
 static char *
 s_result_file (s_fixture_t *fixture, const char *id, const char *content)
 {
-    char *dir = zsys_sprintf ("%s/out", fixture->data_dir);
+    char *dir = zsys_sprintf ("%s/out/%s", fixture->data_dir, id);
     assert_int_equal (zsys_dir_create ("%s", dir), 0);
     char *path = zsys_sprintf ("%s/%s.pdf", dir, id);
     testfile_write (path, content, strlen (content));
@@ -763,9 +762,9 @@ test_result_in_s3_redirects_to_a_presigned_url (void **state)
     snprintf (path, sizeof (path), "/v1/jobs/%s/result", id);
     char expected_start[256];
     snprintf (expected_start, sizeof (expected_start),
-              "http://127.0.0.1:9/pdfpipe-bucket/out/%s.pdf?X-Amz-Algorithm="
-              "AWS4-HMAC-SHA256&X-Amz-Credential=AKIDTEST%%2F",
-              id);
+              "http://127.0.0.1:9/pdfpipe-bucket/out/%s/%s.pdf?"
+              "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDTEST%%2F",
+              id, id);
     for (int head = 0; head < 2; head++) {
         s_reply_t reply =
             s_request (fixture, head ? "HEAD" : "GET", path, NULL, NULL);

@@ -283,7 +283,7 @@ test_jobspec_keeps_output_and_checks_it (void **state)
                                      "\"invoice.pdf\"}");
     jobspec_t *jobspec = s_parse_ok (json);
     char *key = output_key (jobspec_output (jobspec), "j1", 0);
-    assert_string_equal (key, "out/j1.pdf");
+    assert_string_equal (key, "j1/out/j1.pdf");
     free (key);
     jobspec_destroy (&jobspec);
     free (json);
@@ -291,7 +291,7 @@ test_jobspec_keeps_output_and_checks_it (void **state)
     json = s_document (record, "");
     jobspec = s_parse_ok (json);
     key = output_key (jobspec_output (jobspec), "j1", 0);
-    assert_string_equal (key, "j1.pdf");
+    assert_string_equal (key, "j1/j1.pdf");
     free (key);
     jobspec_destroy (&jobspec);
     free (json);

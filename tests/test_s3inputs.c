@@ -91,10 +91,17 @@ test_dot_empty_and_control_parts_are_bad_keys_anywhere (void **state)
 {
     (void)state;
     s3inputs_t *inputs = s_list ("acme/in");
-    const char *const keys[] = {
-        "in/../config/creds.jsonl", "in/./a.csv", "in//a.csv", "in/a.csv/",
-        "in/..",                    "/in/a.csv",  "in/a\tb",   "in/a\x7f",
-        "in/a\r\n.csv",             "",           NULL};
+    const char *const keys[] = {"in/../config/creds.jsonl",
+                                "in/./a.csv",
+                                "in//a.csv",
+                                "in/a.csv/",
+                                "in/..",
+                                "/in/a.csv",
+                                "in/a\tb",
+                                "in/a\x7f",
+                                "in/a\r\n.csv",
+                                "",
+                                NULL};
     for (size_t index = 0; keys[index]; index++)
         if (s3inputs_check (inputs, "acme", keys[index]) != S3INPUTS_BAD_KEY)
             fail_msg ("key '%s' not refused", keys[index]);
@@ -126,7 +133,8 @@ main (void)
         cmocka_unit_test (test_no_list_allows_nothing),
         cmocka_unit_test (test_a_bucket_allows_all_its_keys),
         cmocka_unit_test (test_a_prefix_matches_whole_segments),
-        cmocka_unit_test (test_dot_empty_and_control_parts_are_bad_keys_anywhere),
+        cmocka_unit_test (
+            test_dot_empty_and_control_parts_are_bad_keys_anywhere),
         cmocka_unit_test (test_bad_entries_are_named),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -49,8 +49,7 @@ s_unreadable (const char *url, const char *field, fielderr_t *err)
 //  operator's list; split it. Returns -1 with err.
 static int
 s_check_url (s3_t *s3, const s3inputs_t *inputs, const char *url,
-             const char *field, char **bucket_p, char **key_p,
-             fielderr_t *err)
+             const char *field, char **bucket_p, char **key_p, fielderr_t *err)
 {
     if (strncmp (url, "s3://", 5) != 0) {
         fielderr_set (err, field, "only s3:// URLs are fetched, got '%.*s'",
@@ -82,8 +81,8 @@ s_check_url (s3_t *s3, const s3inputs_t *inputs, const char *url,
                       "docs/operations.md)",
                       S_URL_SHOWN_MAX, url);
     else if (verdict == S3INPUTS_NOT_ALLOWED) {
-        log_warning ("fetch: refused %.*s: not in --s3-inputs",
-                     S_URL_SHOWN_MAX, url);
+        log_warning ("fetch: refused %.*s: not in --s3-inputs", S_URL_SHOWN_MAX,
+                     url);
         s_unreadable (url, field, err);
     } else if (!s3)
         fielderr_set (err, field,
@@ -308,8 +307,8 @@ s_fetch_asset (s3_t *s3, const s3inputs_t *inputs, cJSON *asset,
         return -1;
     }
     char *bucket = NULL, *key = NULL;
-    if (s_check_url (s3, inputs, url->valuestring, field, &bucket, &key,
-                     err) == -1)
+    if (s_check_url (s3, inputs, url->valuestring, field, &bucket, &key, err) ==
+        -1)
         return -1;
     s_asset_t fetched = {
         .limit = *budget < S_ASSET_BYTES_MAX ? *budget : S_ASSET_BYTES_MAX};

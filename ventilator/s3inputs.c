@@ -52,8 +52,7 @@ s_add (s3inputs_t *self, const char *text, size_t length, char *error)
 {
     if (self->count == S3INPUTS_MAX) {
         snprintf (error, S3INPUTS_ERROR_MAX,
-                  "at most %d buckets or prefixes may be listed",
-                  S3INPUTS_MAX);
+                  "at most %d buckets or prefixes may be listed", S3INPUTS_MAX);
         return -1;
     }
     char *url = zsys_sprintf ("s3://%.*s", (int)length, text);
@@ -107,7 +106,8 @@ s3inputs_new (const char *list, char *error)
         const char *stop = end;
         while (stop > start && stop[-1] == ' ')
             stop--;
-        if (stop > start && s_add (self, start, (size_t)(stop - start), error)) {
+        if (stop > start &&
+            s_add (self, start, (size_t)(stop - start), error)) {
             s3inputs_destroy (&self);
             return NULL;
         }

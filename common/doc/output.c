@@ -186,13 +186,13 @@ s_check_key (const char *template, const char *field, fielderr_t *err)
     if (!sample)
         return -1;
     int rc = 0;
-    if (strlen (sample) > OUTPUT_KEY_MAX) {
+    if (strlen (sample) > OUTPUT_DOCUMENT_KEY_MAX) {
         fielderr_set (err, field,
                       "is longer than %d bytes once placeholders are filled "
                       "in (job ids may have %d characters)",
-                      OUTPUT_KEY_MAX, PROTO_JOB_ID_MAX);
+                      OUTPUT_DOCUMENT_KEY_MAX, PROTO_JOB_ID_MAX);
         rc = -1;
-    } else if (!ident_key_valid (sample, OUTPUT_KEY_MAX)) {
+    } else if (!ident_key_valid (sample, OUTPUT_DOCUMENT_KEY_MAX)) {
         s_explain_key (sample, field, err);
         rc = -1;
     }
@@ -330,7 +330,15 @@ output_key (const output_t *self, const char *job_id, int64_t at_ms)
 {
     assert (self);
     assert (job_id);
-    return s_render (self->key, job_id, at_ms, "", NULL);
+    char *rendered = s_render (self->key, job_id, at_ms, "", NULL);
+    if (!rendered)
+        return NULL;
+    size_t size = strlen (job_id) + 1 + strlen (rendered) + 1;
+    char *key = malloc (size);
+    if (key)
+        snprintf (key, size, "%s/%s", job_id, rendered);
+    free (rendered);
+    return key;
 }
 
 char *

@@ -167,8 +167,8 @@ class S3Test(BucketTest):
         job_id = pipe.submit(job)
         status = pipe.wait(job_id, timeout=110)
         self.assertEqual(status["state"], "done", pipe.log_tail())
-        key = "%s/invoices/%s-%s.pdf" % (PREFIX, job_id,
-                                         status["created_at"][:10])
+        key = "%s/%s/invoices/%s-%s.pdf" % (PREFIX, job_id, job_id,
+                                            status["created_at"][:10])
         self.assertEqual(self.server.objects(), [key])
         self.assertEqual(self.server.open_uploads(), [])
 
@@ -252,7 +252,7 @@ class S3Test(BucketTest):
             status = pipe.wait(job_id, timeout=110)
             self.assertEqual(status["state"], "done", pipe.log_tail())
             self.assertEqual(status["pages"]["total"], 1000)
-            body = self.download("%s/%s.pdf" % (PREFIX, job_id))
+            body = self.download("%s/%s/%s.pdf" % (PREFIX, job_id, job_id))
             assert_marker_pages(check_pdf(body, self.tmp.name), 1000)
             self.assertIn(b"/Subtype /Image", body.replace(b"/Subtype/Image",
                                                            b"/Subtype /Image"))
@@ -307,7 +307,7 @@ class S3Test(BucketTest):
         status = pipe.wait(job_id, timeout=110)
         self.assertEqual(status["state"], "done", pipe.log_tail())
         self.assertEqual(status["pages"]["total"], pages)
-        body = self.download("%s/%s.pdf" % (PREFIX, job_id))
+        body = self.download("%s/%s/%s.pdf" % (PREFIX, job_id, job_id))
         texts = check_pdf(body, self.tmp.name)
         assert_marker_pages(texts, pages)
         for k, page in enumerate(texts, start=1):
@@ -354,7 +354,7 @@ class S3Test(BucketTest):
                 job_id = pipe.submit(heavy_job(1000))
                 status = pipe.wait(job_id, timeout=110)
                 self.assertEqual(status["state"], "done", pipe.log_tail())
-                key = "%s/%s.pdf" % (PREFIX, job_id)
+                key = "%s/%s/%s.pdf" % (PREFIX, job_id, job_id)
                 size, parts, sha256 = stored_sha256(pipe, key)
                 self.assertGreaterEqual(parts, 2)
                 body = self.download(key)
@@ -401,8 +401,8 @@ class S3StrictTest(BucketTest):
             status = pipe.wait(job_id, timeout=60)
             self.assertEqual(status["state"], "failed", pipe.log_tail())
             self.assertIn("403 SignatureDoesNotMatch", status["error"])
-            self.assertIn("s3://%s/%s/%s.pdf" % (BUCKET, PREFIX, job_id),
-                          status["error"])
+            self.assertIn("s3://%s/%s/%s/%s.pdf" % (BUCKET, PREFIX, job_id,
+                                                    job_id), status["error"])
             self.assertNotIn("not-the-secret-key", status["error"])
             self.assertNotIn("not-the-secret-key", all_logs(pipe))
             self.assert_bucket_clean()
@@ -452,7 +452,7 @@ class PresignedDownloadTest(unittest.TestCase):
                 job_id = pipe.submit(job)
                 status = pipe.wait(job_id, timeout=60)
                 self.assertEqual(status["state"], "done", pipe.log_tail())
-                key = "%s/%s.pdf" % (PREFIX, job_id)
+                key = "%s/%s/%s.pdf" % (PREFIX, job_id, job_id)
                 body = server.s3.get_object(Bucket=BUCKET,
                                           Key=key)["Body"].read()
                 assert_marker_pages(check_pdf(body, tmp.name), 300)
