@@ -744,6 +744,17 @@ test_jobspec_parses_the_invoice_example (void **state)
     free (job);
 }
 
+static void
+test_jobspec_refuses_a_nul_in_a_string (void **state)
+{
+    (void)state;
+    //  cJSON would cut the value short at the NUL without a word.
+    s_assert_document_rejects ("[{\"name\": \"Ada\\u0000 Lovelace\"}]", "", "",
+                               "a string holds \\u0000 (NUL)");
+    s_assert_document_rejects ("[{\"na\\u0000me\": \"Ada\"}]", "", "",
+                               "a string holds \\u0000 (NUL)");
+}
+
 int
 main (void)
 {
@@ -757,6 +768,7 @@ main (void)
         cmocka_unit_test (
             test_jobspec_reports_invalid_json_with_line_and_column),
         cmocka_unit_test (test_jobspec_rejects_deep_nesting_before_parsing),
+        cmocka_unit_test (test_jobspec_refuses_a_nul_in_a_string),
         cmocka_unit_test (test_jobspec_rejects_document_that_is_not_an_object),
         cmocka_unit_test (test_jobspec_requires_version),
         cmocka_unit_test (test_jobspec_rejects_other_versions),

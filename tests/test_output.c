@@ -161,6 +161,19 @@ test_bad_filenames_are_refused (void **state)
                       "control characters");
     s_assert_refused ("{\"filename\": \"a\\u0085.pdf\"}", "output.filename",
                       "control characters");
+    //  Names that read other than they are: "invoice<RLO>fdp.exe" shows as
+    //  "invoiceexe.pdf"; a line separator starts a new header line in
+    //  some clients.
+    s_assert_refused ("{\"filename\": \"invoice\\u202efdp.exe\"}",
+                      "output.filename", "must not hold U+202E");
+    s_assert_refused ("{\"filename\": \"a\\u2066b.pdf\"}", "output.filename",
+                      "must not hold U+2066");
+    s_assert_refused ("{\"filename\": \"a\\u200fb.pdf\"}", "output.filename",
+                      "bidirectional controls");
+    s_assert_refused ("{\"filename\": \"a\\u2028b.pdf\"}", "output.filename",
+                      "line separators");
+    s_assert_refused ("{\"filename\": \"a\\u2029b.pdf\"}", "output.filename",
+                      "must not hold U+2029");
     char text[400];
     char long_name[300];
     memset (long_name, 'n', 299);

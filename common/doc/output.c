@@ -200,6 +200,17 @@ s_check_key (const char *template, const char *field, fielderr_t *err)
     return rc;
 }
 
+//  True for the characters that change how a name reads without being
+//  seen: bidirectional marks, embeddings, overrides and isolates, and the
+//  line and paragraph separators.
+static bool
+s_reorders (uint32_t codepoint)
+{
+    return codepoint == 0x061c || codepoint == 0x200e || codepoint == 0x200f ||
+           (codepoint >= 0x2028 && codepoint <= 0x202e) ||
+           (codepoint >= 0x2066 && codepoint <= 0x2069);
+}
+
 static int
 s_check_filename (const char *template, const char *field, fielderr_t *err)
 {
@@ -227,6 +238,13 @@ s_check_filename (const char *template, const char *field, fielderr_t *err)
             (codepoint >= 0x7f && codepoint < 0xa0)) {
             fielderr_set (err, field,
                           "must be UTF-8 text without control characters");
+            rc = -1;
+        } else if (s_reorders (codepoint)) {
+            fielderr_set (err, field,
+                          "must not hold U+%04X: bidirectional controls and "
+                          "line separators make a name read other than it "
+                          "is (\"invoice\\u202Efdp.exe\")",
+                          (unsigned)codepoint);
             rc = -1;
         } else if (*cursor == '/' || *cursor == '\\') {
             fielderr_set (err, field,
