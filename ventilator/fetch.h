@@ -56,9 +56,10 @@ typedef int (fetch_record_fn) (const char *json, size_t size, void *arg);
 
 //  Download the records at url (the document's "records") and hand each,
 //  in order, to record with arg, when inputs allows it. s3 may be NULL (no
-//  S3 configured) and inputs NULL (no list): any URL is then an error. Returns 0 when every record was handed over;
-//  -1 with err (field "records") when the URL is not acceptable, the
-//  download fails (saying what S3 answered), a line is not a JSON object
+//  S3 configured) and inputs NULL (no list): any URL is then an error.
+//  Returns 0 when every record was handed over; -1 with err (field
+//  "records") when the URL is not acceptable or not allowed, the download
+//  fails (the one answer above; S3's is logged), a line is not a JSON object
 //  or a CSV row breaks its format (naming the URL and the line), the file
 //  holds no records or too many, it (or its records as JSON) is larger
 //  than max_bytes, or record returned -1.
