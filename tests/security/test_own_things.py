@@ -292,6 +292,27 @@ class S3OutputTest(unittest.TestCase):
                 victim_key,
                 "%s/%s/%s/%s.pdf" % (PREFIX, attacker, victim, victim)]))
 
+    def test_only_an_object_under_the_jobs_own_id_is_replaced(self):
+        # What a sink that stored a result and restarted before recording
+        # it finds: an object under the job's own key. The conditional
+        # put is refused (412) and, the key being the job's own, the
+        # object is replaced once, with a warning.
+        with environment(self.server.environment()), Pipeline(
+                workers=0, store="s3://%s/%s" % (BUCKET, PREFIX)) as pipe:
+            job_id = pipe.submit(marker_job(2))
+            key = "%s/%s/%s.pdf" % (PREFIX, job_id, job_id)
+            self.server.s3.put_object(Bucket=BUCKET, Key=key,
+                                      Body=b"left by an earlier put")
+            pipe.add_worker()
+            self.assertEqual(pipe.wait(job_id, timeout=60)["state"], "done",
+                             pipe.log_tail())
+            body = self.server.s3.get_object(Bucket=BUCKET,
+                                             Key=key)["Body"].read()
+            assert_marker_pages(check_pdf(body, self.tmp.name), 2)
+            self.assertIn("job=%s store: replacing s3://%s/%s, stored for "
+                          "this job before a restart" % (job_id, BUCKET, key),
+                          pipe.logs_of("sink"))
+
     def test_a_location_elsewhere_is_never_signed(self):
         # A sink that stores into another tenant's bucket (given another
         # --store, or an impostor holding the sink's key): its JOB_DONE
