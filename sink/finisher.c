@@ -42,8 +42,7 @@ s_output_free (void **item_p)
 //  Record job_id's failure, remove its chunks and partial output, and
 //  report it.
 static void
-s_fail (s_thread_t *self, zsock_t *pipe, const char *job_id,
-        const char *reason)
+s_fail (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *reason)
 {
     zhashx_delete (self->outputs, job_id);
     //  A job cancelled meanwhile has lost its chunks under the merge: that
@@ -146,10 +145,9 @@ s_merge_job (s_thread_t *self, const char *job_id, char *reason)
               job_id, chunk_count, assembly_total_pages (job), appended);
     for (uint32_t chunk_nbr = appended; chunk_nbr < chunk_count; chunk_nbr++) {
         char *path = spool_chunk_path (self->spool, job, chunk_nbr);
-        int appended_rc =
-            path ? s_append_chunk (self, job_id, chunk_nbr, chunk_count, path,
-                                   reason)
-                 : -1;
+        int appended_rc = path ? s_append_chunk (self, job_id, chunk_nbr,
+                                                 chunk_count, path, reason)
+                               : -1;
         if (!path)
             snprintf (reason, S_REASON_MAX, "out of memory");
         zstr_free (&path);
@@ -196,6 +194,7 @@ s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *key,
         .content_type = "application/pdf",
         .content_disposition = disposition,
         .log_context = context,
+        .owner = job_id,
     };
     if (store_put_file (self->store, key, scratch, &options, &location, &bytes,
                         error) == -1) {
@@ -231,7 +230,7 @@ static void
 s_discard (s_thread_t *self, const char *job_id, const char *key)
 {
     char error[STORE_ERROR_MAX];
-    if (store_remove (self->store, key, error) == -1)
+    if (store_remove (self->store, job_id, key, error) == -1)
         log_error ("job=%s cancelled, but its result stays: %s", job_id, error);
     else
         log_info ("job=%s cancelled while finishing: result removed", job_id);
@@ -504,8 +503,8 @@ s_assembly_copy (const assembly_t *chunks)
     assembly_t *copy =
         assembly_new (assembly_job_id (chunks), assembly_chunk_count (chunks),
                       assembly_total_pages (chunks), reason);
-    for (uint32_t chunk_nbr = 0; copy && chunk_nbr < assembly_chunk_count (chunks);
-         chunk_nbr++)
+    for (uint32_t chunk_nbr = 0;
+         copy && chunk_nbr < assembly_chunk_count (chunks); chunk_nbr++)
         if (assembly_has (chunks, chunk_nbr))
             assembly_add (copy, chunk_nbr,
                           assembly_first_page (chunks, chunk_nbr),
@@ -608,9 +607,11 @@ finisher_output (finisher_t *self, const char *job_id, const char *key,
     assert (key);
     if (!filename)
         filename = "";
-    if (!store_key_valid (key) || !s_printable (filename)) {
-        log_warning ("job=%s dropped OUTPUT: key '%.200s' or file name is "
-                     "not valid",
+    //  A job writes only under its own id (common/store, "Owners").
+    if (!store_key_owned (key, job_id) || !store_key_valid (key) ||
+        !s_printable (filename)) {
+        log_warning ("job=%s dropped OUTPUT: key '%.200s' (not a valid key "
+                     "under the job's id) or file name is not valid",
                      job_id, key);
         return -1;
     }

@@ -98,12 +98,12 @@ finisher_appended (finisher_t *self, const char *job_id);
 void
 finisher_submit (finisher_t *self, const char *job_id);
 
-//  Where job_id's result goes: key in the store (a valid store key) and
-//  the download name (NULL or "" for none). A job that is waiting for it
-//  is queued; for any other job this does nothing (the ventilator repeats
-//  it, and a finished job needs it no more). Returns -1 when key is not a
-//  valid store key or filename has control characters (logged): the job
-//  keeps waiting.
+//  Where job_id's result goes: key in the store (a valid store key under
+//  the job's own id, "<job_id>/...") and the download name (NULL or ""
+//  for none). A job that is waiting for it is queued; for any other job
+//  this does nothing (the ventilator repeats it, and a finished job needs
+//  it no more). Returns -1 when key is not such a key or filename has
+//  control characters (logged): the job keeps waiting.
 int
 finisher_output (finisher_t *self, const char *job_id, const char *key,
                  const char *filename);

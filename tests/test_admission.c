@@ -27,6 +27,9 @@
 #define S_JOB_A "0123456789abcdef0123456789abcdef"
 #define S_QUOTA (64 * 1024)
 
+//  What the operator lets jobs read (set in main).
+static s3inputs_t *s_inputs;
+
 #define S_TEMPLATE                                                             \
     "{\"elements\": [{\"type\": \"text\", \"text\": \"Hello {{name}}\", "      \
     "\"x\": 50, \"y\": 780}]}"
@@ -66,8 +69,10 @@ static admission_t *
 s_admit (s_fixture_t *fixture, const char *text, size_t piece,
          const s3_config_t *s3, uint64_t quota)
 {
-    admission_config_t config = {
-        .jobs_dir = fixture->jobs_dir, .s3 = s3, .max_records_bytes = quota};
+    admission_config_t config = {.jobs_dir = fixture->jobs_dir,
+                                 .s3 = s3,
+                                 .s3_inputs = s_inputs,
+                                 .max_records_bytes = quota};
     admission_t *admission = admission_new (&config, S_JOB_A);
     assert_non_null (admission);
     size_t size = strlen (text);
@@ -253,5 +258,10 @@ main (void)
         S_TEST (test_records_named_by_url_are_fetched_into_the_file),
         S_TEST (test_a_url_without_s3_is_refused_and_leaves_nothing),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    char error[S3INPUTS_ERROR_MAX];
+    s_inputs = s3inputs_new ("bucket/in", error);
+    assert_non_null (s_inputs);
+    int failed = cmocka_run_group_tests (tests, NULL, NULL);
+    s3inputs_destroy (&s_inputs);
+    return failed;
 }

@@ -30,6 +30,10 @@
 
 #define S_MAX_BYTES (1024 * 1024)
 
+//  The operator's list the tests fetch under: all of "bucket" (set in
+//  main).
+static s3inputs_t *s_inputs;
+
 //  A client of endpoint, path style, one try per request.
 static s3_t *
 s_client_of (const char *endpoint)
@@ -89,7 +93,8 @@ s_fetch_served (const testserver_answer_t *object, const char *url,
     s3_t *s3 = s_client_of (testserver_url (server));
     memset (err, 0, sizeof (*err));
     s_collected_t collected = {0};
-    int rc = fetch_records (s3, url, max_bytes, s_collect, &collected, err);
+    int rc = fetch_records (s3, s_inputs, url, max_bytes, s_collect, &collected,
+                            err);
     if (target)
         snprintf (
             target, target_size, "%s",
@@ -133,12 +138,14 @@ s_assert_served_refused (const testserver_answer_t *object, const char *url,
 
 //  Check that the records at url are refused before any request.
 static void
-s_assert_refused (s3_t *s3, const char *url, const char *words)
+s_assert_refused_under (s3_t *s3, const s3inputs_t *inputs, const char *url,
+                        const char *words)
 {
     fielderr_t err;
     memset (&err, 0, sizeof (err));
     s_collected_t collected = {0};
-    if (fetch_records (s3, url, S_MAX_BYTES, s_collect, &collected, &err) == 0)
+    if (fetch_records (s3, inputs, url, S_MAX_BYTES, s_collect, &collected,
+                       &err) == 0)
         fail_msg ("accepted %s", url);
     assert_size_eq (collected.count, 0);
     assert_string_equal (err.field, "records");
@@ -146,22 +153,36 @@ s_assert_refused (s3_t *s3, const char *url, const char *words)
         fail_msg ("message '%s' lacks '%s'", err.message, words);
 }
 
+static void
+s_assert_refused (s3_t *s3, const char *url, const char *words)
+{
+    s_assert_refused_under (s3, s_inputs, url, words);
+}
+
 //  Check that the assets json, a document's "assets", are refused.
 static void
-s_assert_assets_refused (s3_t *s3, const char *json, const char *field,
-                         const char *words)
+s_assert_assets_refused_under (s3_t *s3, const s3inputs_t *inputs,
+                               const char *json, const char *field,
+                               const char *words)
 {
     cJSON *assets = cJSON_Parse (json);
     assert_non_null (assets);
     assert_true (fetch_assets_wanted (assets));
     fielderr_t err;
     memset (&err, 0, sizeof (err));
-    if (fetch_assets (s3, assets, S_MAX_BYTES, &err) == 0)
+    if (fetch_assets (s3, inputs, assets, S_MAX_BYTES, &err) == 0)
         fail_msg ("accepted %s", json);
     assert_string_equal (err.field, field);
     if (!strstr (err.message, words))
         fail_msg ("message '%s' lacks '%s'", err.message, words);
     cJSON_Delete (assets);
+}
+
+static void
+s_assert_assets_refused (s3_t *s3, const char *json, const char *field,
+                         const char *words)
+{
+    s_assert_assets_refused_under (s3, s_inputs, json, field, words);
 }
 
 static void
@@ -181,7 +202,8 @@ test_assets_without_urls_are_left_alone (void **state)
         char *before = cJSON_PrintUnformatted (assets);
         fielderr_t err;
         //  No S3 configuration needed: nothing is fetched.
-        assert_int_equal (fetch_assets (NULL, assets, S_MAX_BYTES, &err), 0);
+        assert_int_equal (
+            fetch_assets (NULL, s_inputs, assets, S_MAX_BYTES, &err), 0);
         char *after = cJSON_PrintUnformatted (assets);
         assert_string_equal (after, before);
         free (before);
@@ -238,13 +260,17 @@ test_urls_need_an_s3_configuration (void **state)
                       "this ventilator has no S3 configuration");
 }
 
+//  What every input that cannot be read gets, for s3://bucket/r.jsonl.
+#define S_UNREADABLE_R                                                         \
+    "cannot read 's3://bucket/r.jsonl': there is no such object, or it is "    \
+    "not one this ventilator may read (--s3-inputs)"
+
 static void
-test_unreachable_store_is_reported_with_the_reason (void **state)
+test_unreachable_store_reads_as_unreadable (void **state)
 {
     (void)state;
     s3_t *s3 = s_client ();
-    s_assert_refused (s3, "s3://bucket/r.jsonl",
-                      "cannot read GET s3://bucket/r.jsonl: no answer from");
+    s_assert_refused (s3, "s3://bucket/r.jsonl", S_UNREADABLE_R);
     s3_destroy (&s3);
 }
 
@@ -386,18 +412,120 @@ test_jsonl_lines_split_between_pieces_are_whole (void **state)
                              "a JSON object, not an array");
 }
 
+//  The message about "records" when url is fetched with object served.
 static void
-test_missing_object_says_what_s3_answered (void **state)
+s_served_message (const testserver_answer_t *object, const char *url,
+                  char *message)
+{
+    fielderr_t err;
+    char *records = s_fetch_served (object, url, S_MAX_BYTES, &err, NULL, 0);
+    if (records)
+        fail_msg ("accepted %s as %s", url, records);
+    assert_string_equal (err.field, "records");
+    snprintf (message, FIELDERR_MESSAGE_MAX, "%s", err.message);
+}
+
+static void
+test_missing_bucket_and_missing_key_read_alike (void **state)
 {
     (void)state;
-    testserver_answer_t object = {
+    testserver_answer_t no_key = {
         .status = 404,
         .body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
                 "NoSuchKey</Code><Message>The specified key does not exist."
                 "</Message></Error>"};
-    s_assert_served_refused (&object, "s3://bucket/no.csv", S_MAX_BYTES,
-                             "cannot read GET s3://bucket/no.csv: S3 answered "
-                             "404 NoSuchKey");
+    testserver_answer_t no_bucket = {
+        .status = 404,
+        .body = "<Error><Code>NoSuchBucket</Code><Message>The specified "
+                "bucket does not exist</Message></Error>"};
+    testserver_answer_t denied = {
+        .status = 403,
+        .body = "<Error><Code>AccessDenied</Code><Message>Access Denied"
+                "</Message></Error>"};
+    char key_message[FIELDERR_MESSAGE_MAX];
+    char bucket_message[FIELDERR_MESSAGE_MAX];
+    char denied_message[FIELDERR_MESSAGE_MAX];
+    s_served_message (&no_key, "s3://bucket/r.jsonl", key_message);
+    s_served_message (&no_bucket, "s3://bucket/r.jsonl", bucket_message);
+    s_served_message (&denied, "s3://bucket/r.jsonl", denied_message);
+    assert_string_equal (key_message, S_UNREADABLE_R);
+    assert_string_equal (bucket_message, S_UNREADABLE_R);
+    assert_string_equal (denied_message, S_UNREADABLE_R);
+}
+
+static void
+test_inputs_need_the_operators_list (void **state)
+{
+    (void)state;
+    s3_t *s3 = s_client ();
+    s3inputs_t *none = NULL;
+    char error[S3INPUTS_ERROR_MAX];
+    s3inputs_t *empty = s3inputs_new ("", error);
+    assert_non_null (empty);
+    const char *words = "this ventilator reads no s3:// inputs; its operator "
+                        "lists the buckets jobs may read with --s3-inputs "
+                        "(PDFPIPE_S3_INPUTS";
+    s_assert_refused_under (s3, none, "s3://bucket/r.jsonl", words);
+    s_assert_refused_under (s3, empty, "s3://bucket/r.jsonl", words);
+    s_assert_assets_refused_under (s3, empty,
+                                   "{\"logo\": {\"type\": \"png\", "
+                                   "\"url\": \"s3://bucket/a.png\"}}",
+                                   "assets.logo.url", words);
+    s3inputs_destroy (&empty);
+    s3_destroy (&s3);
+}
+
+static void
+test_keys_with_dot_or_empty_parts_are_refused_before_any_request (void **state)
+{
+    (void)state;
+    //  A server that would answer anything: it must not be asked.
+    testserver_answer_t object = {.status = 200, .body = "{\"a\": 1}\n"};
+    testserver_t *server = testserver_start (&object, 1);
+    s3_t *s3 = s_client_of (testserver_url (server));
+    const char *words = "has an empty, '.' or '..' part or a control character";
+    s_assert_refused (s3, "s3://bucket/hr/../config/creds.jsonl", words);
+    s_assert_refused (s3, "s3://bucket/./r.jsonl", words);
+    s_assert_refused (s3, "s3://bucket/in//r.jsonl", words);
+    s_assert_refused (s3, "s3://bucket//r.jsonl", words);
+    s_assert_refused (s3, "s3://bucket/in/r.jsonl/..", words);
+    s_assert_refused (s3, "s3://bucket/in/r\x01.jsonl", words);
+    s_assert_refused (s3, "s3://bucket/in/r\n.jsonl", words);
+    s_assert_assets_refused (s3,
+                             "{\"logo\": {\"type\": \"png\", \"url\": "
+                             "\"s3://bucket/img/../../etc/a.png\"}}",
+                             "assets.logo.url", words);
+    assert_int_equal (testserver_served (server), 0);
+    s3_destroy (&s3);
+    testserver_destroy (&server);
+}
+
+static void
+test_unlisted_inputs_read_as_missing (void **state)
+{
+    (void)state;
+    testserver_answer_t object = {.status = 200, .body = "{\"a\": 1}\n"};
+    testserver_t *server = testserver_start (&object, 1);
+    s3_t *s3 = s_client_of (testserver_url (server));
+    char error[S3INPUTS_ERROR_MAX];
+    s3inputs_t *inputs = s3inputs_new ("bucket/in, other-bucket", error);
+    assert_non_null (inputs);
+    s_assert_refused_under (s3, inputs, "s3://another-bucket/in/r.jsonl",
+                            "cannot read 's3://another-bucket/in/r.jsonl': "
+                            "there is no such object, or it is not one this "
+                            "ventilator may read (--s3-inputs)");
+    s_assert_refused_under (s3, inputs, "s3://bucket/inx/r.jsonl",
+                            "there is no such object, or it is not one");
+    s_assert_refused_under (s3, inputs, "s3://bucket/r.jsonl", S_UNREADABLE_R);
+    s_assert_assets_refused_under (s3, inputs,
+                                   "{\"logo\": {\"type\": \"png\", "
+                                   "\"url\": \"s3://bucket/a.png\"}}",
+                                   "assets.logo.url",
+                                   "there is no such object, or it is not one");
+    assert_int_equal (testserver_served (server), 0);
+    s3inputs_destroy (&inputs);
+    s3_destroy (&s3);
+    testserver_destroy (&server);
 }
 
 static void
@@ -409,7 +537,7 @@ test_a_record_refused_stops_the_download (void **state)
     s3_t *s3 = s_client_of (testserver_url (server));
     s_collected_t collected = {.stop_after = 2};
     fielderr_t err;
-    assert_int_equal (fetch_records (s3, "s3://bucket/in/three.csv",
+    assert_int_equal (fetch_records (s3, s_inputs, "s3://bucket/in/three.csv",
                                      S_MAX_BYTES, s_collect, &collected, &err),
                       -1);
     assert_size_eq (collected.count, 2);
@@ -429,7 +557,7 @@ main (void)
         cmocka_unit_test (test_other_schemes_are_never_fetched),
         cmocka_unit_test (test_bad_s3_urls_are_named),
         cmocka_unit_test (test_urls_need_an_s3_configuration),
-        cmocka_unit_test (test_unreachable_store_is_reported_with_the_reason),
+        cmocka_unit_test (test_unreachable_store_reads_as_unreadable),
         cmocka_unit_test (test_csv_rows_become_records_one_at_a_time),
         cmocka_unit_test (test_csv_is_asked_for_by_its_key),
         cmocka_unit_test (test_csv_errors_name_the_url_and_line),
@@ -437,8 +565,17 @@ main (void)
         cmocka_unit_test (test_a_record_refused_stops_the_download),
         cmocka_unit_test (test_csv_holds_at_most_the_records_a_job_may_have),
         cmocka_unit_test (test_jsonl_lines_split_between_pieces_are_whole),
-        cmocka_unit_test (test_missing_object_says_what_s3_answered),
+        cmocka_unit_test (test_missing_bucket_and_missing_key_read_alike),
+        cmocka_unit_test (test_inputs_need_the_operators_list),
+        cmocka_unit_test (
+            test_keys_with_dot_or_empty_parts_are_refused_before_any_request),
+        cmocka_unit_test (test_unlisted_inputs_read_as_missing),
     };
     zsys_init ();
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    char error[S3INPUTS_ERROR_MAX];
+    s_inputs = s3inputs_new ("bucket", error);
+    assert_non_null (s_inputs);
+    int failed = cmocka_run_group_tests (tests, NULL, NULL);
+    s3inputs_destroy (&s_inputs);
+    return failed;
 }

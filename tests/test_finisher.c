@@ -251,17 +251,18 @@ test_complete_job_is_merged_and_stored_once_its_output_is_known (void **state)
     s_spool_job (fixture, S_JOB, 3);
     finisher_submit (fixture->finisher, S_JOB);
     assert_false (finisher_busy (fixture->finisher));
-    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "jobs/a.pdf",
-                                       "Invoices.pdf"),
+    assert_int_equal (finisher_output (fixture->finisher, S_JOB,
+                                       S_JOB "/jobs/a.pdf", "Invoices.pdf"),
                       0);
     assert_true (finisher_busy (fixture->finisher));
 
-    char *location = zsys_sprintf ("file://%s/jobs/a.pdf", fixture->store_dir);
+    char *location =
+        zsys_sprintf ("file://%s/" S_JOB "/jobs/a.pdf", fixture->store_dir);
     wire_t *done = s_expect_done (fixture, S_JOB, location);
     assert_false (finisher_busy (fixture->finisher));
 
-    assert_int_equal (s_stored_pages (fixture, "jobs/a.pdf"), 6);
-    char *path = zsys_sprintf ("%s/jobs/a.pdf", fixture->store_dir);
+    assert_int_equal (s_stored_pages (fixture, S_JOB "/jobs/a.pdf"), 6);
+    char *path = zsys_sprintf ("%s/" S_JOB "/jobs/a.pdf", fixture->store_dir);
     struct stat info;
     assert_int_equal (stat (path, &info), 0);
     assert_int_equal (wire_bytes (done), (uint64_t)info.st_size);
@@ -283,18 +284,18 @@ test_output_for_a_job_not_submitted_does_nothing (void **state)
 {
     s_fixture_t *fixture = *state;
     s_spool_job (fixture, S_JOB, 1);
-    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "a.pdf", ""),
-                      0);
+    assert_int_equal (
+        finisher_output (fixture->finisher, S_JOB, S_JOB "/a.pdf", ""), 0);
     assert_false (finisher_busy (fixture->finisher));
     //  Submitted now, the job waits for the ventilator to say it again.
     finisher_submit (fixture->finisher, S_JOB);
     assert_false (finisher_busy (fixture->finisher));
-    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "a.pdf", NULL),
-                      0);
+    assert_int_equal (
+        finisher_output (fixture->finisher, S_JOB, S_JOB "/a.pdf", NULL), 0);
     assert_true (finisher_busy (fixture->finisher));
     wire_t *done = s_expect_done (fixture, S_JOB, NULL);
     wire_destroy (&done);
-    assert_true (s_stored (fixture, "a.pdf"));
+    assert_true (s_stored (fixture, S_JOB "/a.pdf"));
 }
 
 static void
@@ -307,12 +308,21 @@ test_bad_output_is_refused_and_the_job_keeps_waiting (void **state)
         finisher_output (fixture->finisher, S_JOB, "../a.pdf", "a.pdf"), -1);
     assert_int_equal (finisher_output (fixture->finisher, S_JOB, "", "a.pdf"),
                       -1);
+    //  A job writes only under its own id: not another job's, not beside.
+    assert_int_equal (finisher_output (fixture->finisher, S_JOB,
+                                       S_OTHER_JOB "/a.pdf", "a.pdf"),
+                      -1);
     assert_int_equal (
-        finisher_output (fixture->finisher, S_JOB, "a.pdf", "line\nbreak.pdf"),
+        finisher_output (fixture->finisher, S_JOB, "a.pdf", "a.pdf"), -1);
+    assert_int_equal (
+        finisher_output (fixture->finisher, S_JOB, S_JOB "x/a.pdf", "a.pdf"),
         -1);
+    assert_int_equal (finisher_output (fixture->finisher, S_JOB, S_JOB "/a.pdf",
+                                       "line\nbreak.pdf"),
+                      -1);
     assert_false (finisher_busy (fixture->finisher));
     assert_int_equal (
-        finisher_output (fixture->finisher, S_JOB, "a.pdf", "a.pdf"), 0);
+        finisher_output (fixture->finisher, S_JOB, S_JOB "/a.pdf", "a.pdf"), 0);
     assert_true (finisher_busy (fixture->finisher));
     wire_t *done = s_expect_done (fixture, S_JOB, NULL);
     wire_destroy (&done);
@@ -328,14 +338,15 @@ test_jobs_are_finished_one_at_a_time_in_output_order (void **state)
     finisher_submit (fixture->finisher, S_OTHER_JOB);
     //  Submitting again changes nothing: the job runs once.
     finisher_submit (fixture->finisher, S_OTHER_JOB);
-    assert_int_equal (
-        finisher_output (fixture->finisher, S_OTHER_JOB, "other.pdf", ""), 0);
-    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "job.pdf", ""),
+    assert_int_equal (finisher_output (fixture->finisher, S_OTHER_JOB,
+                                       S_OTHER_JOB "/other.pdf", ""),
                       0);
+    assert_int_equal (
+        finisher_output (fixture->finisher, S_JOB, S_JOB "/job.pdf", ""), 0);
     finisher_submit (fixture->finisher, S_JOB);
     //  Repeated while queued: it stays queued once.
-    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "job.pdf", ""),
-                      0);
+    assert_int_equal (
+        finisher_output (fixture->finisher, S_JOB, S_JOB "/job.pdf", ""), 0);
 
     wire_t *done = s_expect_done (fixture, S_OTHER_JOB, NULL);
     wire_destroy (&done);
@@ -343,8 +354,8 @@ test_jobs_are_finished_one_at_a_time_in_output_order (void **state)
     done = s_expect_done (fixture, S_JOB, NULL);
     wire_destroy (&done);
     assert_false (finisher_busy (fixture->finisher));
-    assert_int_equal (s_stored_pages (fixture, "other.pdf"), 2);
-    assert_int_equal (s_stored_pages (fixture, "job.pdf"), 4);
+    assert_int_equal (s_stored_pages (fixture, S_OTHER_JOB "/other.pdf"), 2);
+    assert_int_equal (s_stored_pages (fixture, S_JOB "/job.pdf"), 4);
 }
 
 static void
@@ -354,11 +365,11 @@ test_missing_chunk_fails_the_job (void **state)
     //  Chunk 1 of 2 only: the chunks the collector had are gone.
     sinktest_spool_chunk (fixture->spool_dir, S_JOB, 1, 2, 2);
     finisher_submit (fixture->finisher, S_JOB);
-    finisher_output (fixture->finisher, S_JOB, "a.pdf", "");
+    finisher_output (fixture->finisher, S_JOB, S_JOB "/a.pdf", "");
     s_expect_state (fixture, S_JOB, "merging");
     s_expect_failed (fixture, S_JOB, "the spool holds 1 of 2 chunks");
     assert_false (finisher_busy (fixture->finisher));
-    assert_false (s_stored (fixture, "a.pdf"));
+    assert_false (s_stored (fixture, S_JOB "/a.pdf"));
     assert_false (s_job_spooled (fixture, S_JOB));
 }
 
@@ -382,10 +393,10 @@ test_damaged_chunk_fails_the_merge (void **state)
     spool_destroy (&spool);
 
     finisher_submit (fixture->finisher, S_JOB);
-    finisher_output (fixture->finisher, S_JOB, "a.pdf", "");
+    finisher_output (fixture->finisher, S_JOB, S_JOB "/a.pdf", "");
     s_expect_state (fixture, S_JOB, "merging");
     s_expect_failed (fixture, S_JOB, "merge failed: input 2 of 2: ");
-    assert_false (s_stored (fixture, "a.pdf"));
+    assert_false (s_stored (fixture, S_JOB "/a.pdf"));
 }
 
 static void
@@ -394,12 +405,15 @@ test_store_refusing_the_result_fails_the_job (void **state)
     s_fixture_t *fixture = *state;
     s_spool_job (fixture, S_JOB, 1);
     //  A file where the key's directory should go.
-    char *blocker = zsys_sprintf ("%s/blocked", fixture->store_dir);
+    char *job_dir = zsys_sprintf ("%s/" S_JOB, fixture->store_dir);
+    assert_int_equal (mkdir (job_dir, 0755), 0);
+    zstr_free (&job_dir);
+    char *blocker = zsys_sprintf ("%s/" S_JOB "/blocked", fixture->store_dir);
     FILE *file = fopen (blocker, "w");
     assert_non_null (file);
     fclose (file);
     finisher_submit (fixture->finisher, S_JOB);
-    finisher_output (fixture->finisher, S_JOB, "blocked/a.pdf", "");
+    finisher_output (fixture->finisher, S_JOB, S_JOB "/blocked/a.pdf", "");
     s_expect_state (fixture, S_JOB, "merging");
     s_expect_state (fixture, S_JOB, "storing");
     s_expect_failed (fixture, S_JOB, "storing failed: store: ");
@@ -414,8 +428,8 @@ test_cancelled_waiting_job_is_forgotten (void **state)
     s_spool_job (fixture, S_JOB, 1);
     finisher_submit (fixture->finisher, S_JOB);
     finisher_cancel (fixture->finisher, S_JOB);
-    assert_int_equal (finisher_output (fixture->finisher, S_JOB, "a.pdf", ""),
-                      0);
+    assert_int_equal (
+        finisher_output (fixture->finisher, S_JOB, S_JOB "/a.pdf", ""), 0);
     assert_false (finisher_busy (fixture->finisher));
 }
 
@@ -427,13 +441,14 @@ test_cancelled_queued_job_never_starts (void **state)
     s_spool_job (fixture, S_OTHER_JOB, 1);
     finisher_submit (fixture->finisher, S_JOB);
     finisher_submit (fixture->finisher, S_OTHER_JOB);
-    finisher_output (fixture->finisher, S_JOB, "job.pdf", "");
-    finisher_output (fixture->finisher, S_OTHER_JOB, "other.pdf", "");
+    finisher_output (fixture->finisher, S_JOB, S_JOB "/job.pdf", "");
+    finisher_output (fixture->finisher, S_OTHER_JOB, S_OTHER_JOB "/other.pdf",
+                     "");
     finisher_cancel (fixture->finisher, S_OTHER_JOB);
     wire_t *done = s_expect_done (fixture, S_JOB, NULL);
     wire_destroy (&done);
     assert_false (finisher_busy (fixture->finisher));
-    assert_false (s_stored (fixture, "other.pdf"));
+    assert_false (s_stored (fixture, S_OTHER_JOB "/other.pdf"));
     //  The queued job's chunks stay: the collector removes them.
     assert_true (s_job_spooled (fixture, S_OTHER_JOB));
 }
@@ -457,7 +472,7 @@ test_chunks_are_appended_in_order_as_they_are_spooled (void **state)
     finisher_submit (fixture->finisher, S_JOB);
     s_drain_appends (fixture);
     assert_int_equal (finisher_appended (fixture->finisher, S_JOB), 3);
-    s_store_as (fixture, S_JOB, "a.pdf", 6);
+    s_store_as (fixture, S_JOB, S_JOB "/a.pdf", 6);
     assert_false (s_job_spooled (fixture, S_JOB));
 }
 
@@ -481,7 +496,9 @@ test_jobs_beyond_the_appender_bound_are_merged_once_complete (void **state)
     finisher_submit (fixture->finisher, last);
     s_drain_appends (fixture);
     assert_int_equal (finisher_appended (fixture->finisher, last), 0);
-    s_store_as (fixture, last, "last.pdf", 4);
+    char *last_key = zsys_sprintf ("%s/last.pdf", last);
+    s_store_as (fixture, last, last_key, 4);
+    zstr_free (&last_key);
 }
 
 static void
@@ -536,7 +553,7 @@ test_restart_starts_the_output_again_from_chunk_0 (void **state)
     s_drain_appends (fixture);
     assert_int_equal (finisher_appended (fixture->finisher, S_JOB), 2);
     finisher_submit (fixture->finisher, S_JOB);
-    s_store_as (fixture, S_JOB, "a.pdf", 4);
+    s_store_as (fixture, S_JOB, S_JOB "/a.pdf", 4);
     zstr_free (&part);
 }
 
@@ -546,7 +563,7 @@ test_cancelled_job_in_progress_is_discarded_silently (void **state)
     s_fixture_t *fixture = *state;
     s_spool_job (fixture, S_JOB, 2);
     finisher_submit (fixture->finisher, S_JOB);
-    finisher_output (fixture->finisher, S_JOB, "a.pdf", "");
+    finisher_output (fixture->finisher, S_JOB, S_JOB "/a.pdf", "");
     finisher_cancel (fixture->finisher, S_JOB);
     //  merging, storing and done: each is swallowed.
     assert_true (finisher_busy (fixture->finisher));
@@ -555,7 +572,7 @@ test_cancelled_job_in_progress_is_discarded_silently (void **state)
     assert_false (finisher_busy (fixture->finisher));
     //  The thread removes the result before it stops.
     finisher_destroy (&fixture->finisher);
-    assert_false (s_stored (fixture, "a.pdf"));
+    assert_false (s_stored (fixture, S_JOB "/a.pdf"));
     assert_false (s_job_spooled (fixture, S_JOB));
 }
 

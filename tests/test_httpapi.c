@@ -35,6 +35,8 @@
 #include "testfile.h"
 #include "testserver.h"
 
+//  The buckets jobs may read their inputs from (set in main).
+static s3inputs_t *s_inputs;
 #define S_MAX_BODY_BYTES 4096
 #define S_UPLOADS_MAX 2
 #define S_RECEIVE_TIMEOUT_MS 2000
@@ -69,7 +71,7 @@ typedef struct {
     char *jobs_dir;       // data_dir/jobs
     char *spool_dir;      // data_dir/uploads
     uint64_t min_free_bytes;
-    char *store_url;      // where results are: file://<data_dir>/out
+    char *store_url; // where results are: file://<data_dir>/out
     char endpoint[64];
     zsock_t *pull;
     httpapi_t *api;
@@ -125,6 +127,7 @@ s_setup (void **state)
         .store_url = fixture->store_url,
         .max_body_bytes = S_MAX_BODY_BYTES,
         .notify_endpoint = fixture->endpoint,
+        .s3_inputs = s_inputs,
     };
     fixture->api = httpapi_new (&config);
     assert_non_null (fixture->api);
@@ -630,12 +633,12 @@ test_delete_cancels_and_notifies (void **state)
     free (id);
 }
 
-//  The file the result of job id is in: <data_dir>/out/<id>.pdf, where the
-//  fixture's store puts its default output key. Caller frees.
+//  The file the result of job id is in: <data_dir>/out/<id>/<id>.pdf,
+//  where the fixture's store puts its default output key. Caller frees.
 static char *
 s_result_file (s_fixture_t *fixture, const char *id, const char *content)
 {
-    char *dir = zsys_sprintf ("%s/out", fixture->data_dir);
+    char *dir = zsys_sprintf ("%s/out/%s", fixture->data_dir, id);
     assert_int_equal (zsys_dir_create ("%s", dir), 0);
     char *path = zsys_sprintf ("%s/%s.pdf", dir, id);
     testfile_write (path, content, strlen (content));
@@ -715,6 +718,7 @@ s_restart_api (s_fixture_t *fixture, const char *store_url)
         .store_url = fixture->store_url,
         .max_body_bytes = S_MAX_BODY_BYTES,
         .notify_endpoint = fixture->endpoint,
+        .s3_inputs = s_inputs,
     };
     fixture->api = httpapi_new (&config);
     assert_non_null (fixture->api);
@@ -761,9 +765,9 @@ test_result_in_s3_redirects_to_a_presigned_url (void **state)
     snprintf (path, sizeof (path), "/v1/jobs/%s/result", id);
     char expected_start[256];
     snprintf (expected_start, sizeof (expected_start),
-              "http://127.0.0.1:9/pdfpipe-bucket/out/%s.pdf?X-Amz-Algorithm="
-              "AWS4-HMAC-SHA256&X-Amz-Credential=AKIDTEST%%2F",
-              id);
+              "http://127.0.0.1:9/pdfpipe-bucket/out/%s/%s.pdf?"
+              "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDTEST%%2F",
+              id, id);
     for (int head = 0; head < 2; head++) {
         s_reply_t reply =
             s_request (fixture, head ? "HEAD" : "GET", path, NULL, NULL);
@@ -1248,7 +1252,11 @@ main (void)
         S_TEST (test_a_disk_without_room_is_507),
         S_TEST (test_port_in_use_fails_cleanly),
     };
+    char error[S3INPUTS_ERROR_MAX];
+    s_inputs = s3inputs_new ("pdfpipe-bucket/in", error);
+    assert_non_null (s_inputs);
     int failures = cmocka_run_group_tests (tests, NULL, NULL);
+    s3inputs_destroy (&s_inputs);
     curl_global_cleanup ();
     return failures;
 }

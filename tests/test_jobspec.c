@@ -312,7 +312,7 @@ test_jobspec_keeps_output_and_checks_it (void **state)
                                      "\"invoice.pdf\"}");
     jobspec_t *jobspec = s_parse_ok (json);
     char *key = output_key (jobspec_output (jobspec), "j1", 0);
-    assert_string_equal (key, "out/j1.pdf");
+    assert_string_equal (key, "j1/out/j1.pdf");
     free (key);
     jobspec_destroy (&jobspec);
     free (json);
@@ -320,7 +320,7 @@ test_jobspec_keeps_output_and_checks_it (void **state)
     json = s_document (record, "");
     jobspec = s_parse_ok (json);
     key = output_key (jobspec_output (jobspec), "j1", 0);
-    assert_string_equal (key, "j1.pdf");
+    assert_string_equal (key, "j1/j1.pdf");
     free (key);
     jobspec_destroy (&jobspec);
     free (json);
@@ -773,6 +773,17 @@ test_jobspec_parses_the_invoice_example (void **state)
     free (job);
 }
 
+static void
+test_jobspec_refuses_a_nul_in_a_string (void **state)
+{
+    (void)state;
+    //  cJSON would cut the value short at the NUL without a word.
+    s_assert_document_rejects ("[{\"name\": \"Ada\\u0000 Lovelace\"}]", "", "",
+                               "a string holds \\u0000 (NUL)");
+    s_assert_document_rejects ("[{\"na\\u0000me\": \"Ada\"}]", "", "",
+                               "a string holds \\u0000 (NUL)");
+}
+
 int
 main (void)
 {
@@ -786,6 +797,7 @@ main (void)
         cmocka_unit_test (
             test_jobspec_reports_invalid_json_with_line_and_column),
         cmocka_unit_test (test_jobspec_rejects_deep_nesting_before_parsing),
+        cmocka_unit_test (test_jobspec_refuses_a_nul_in_a_string),
         cmocka_unit_test (test_jobspec_rejects_document_that_is_not_an_object),
         cmocka_unit_test (test_jobspec_requires_version),
         cmocka_unit_test (test_jobspec_rejects_other_versions),

@@ -462,7 +462,7 @@ test_output_is_rendered_when_the_job_is_accepted (void **state)
     char *key = NULL, *filename = NULL;
     assert_int_equal (
         jobstore_output (fixture->store, S_JOB_A, &key, &filename), 0);
-    assert_string_equal (key, S_JOB_A ".pdf");
+    assert_string_equal (key, S_JOB_A "/" S_JOB_A ".pdf");
     assert_null (filename);
     free (key);
 
@@ -484,7 +484,8 @@ test_output_is_rendered_when_the_job_is_accepted (void **state)
     time_t now = time (NULL);
     strftime (year, sizeof (year), "%Y", gmtime (&now));
     char expected[128];
-    snprintf (expected, sizeof (expected), "out/%s-%s.pdf", S_JOB_B, year);
+    snprintf (expected, sizeof (expected), "%s/out/%s-%s.pdf", S_JOB_B, S_JOB_B,
+              year);
     assert_string_equal (key, expected);
     assert_string_equal (filename, "Report " S_JOB_B ".pdf");
     free (key);

@@ -70,6 +70,27 @@ test_appends_after_what_is_there (void **state)
     bytebuf_free (&out);
 }
 
+static void
+s_assert_nul_at (const char *text, size_t expected)
+{
+    assert_int_equal (jsonstr_nul_escape_at (text, strlen (text)), expected);
+}
+
+static void
+test_nul_escapes_in_strings_are_found (void **state)
+{
+    (void)state;
+    s_assert_nul_at ("{\"a\": \"x\\u0000y\"}", 8);
+    s_assert_nul_at ("{\"\\u0000\": 1}", 2);
+    s_assert_nul_at ("[\"\\\"\", \"\\u0000\"]", 8);
+    //  An escaped backslash before "u0000" is text; \u0001 is not a NUL;
+    //  an escape cut short at the end is none.
+    s_assert_nul_at ("{\"a\": \"\\\\u0000\"}", 16);
+    s_assert_nul_at ("{\"a\": \"\\u0001\"}", 15);
+    s_assert_nul_at ("", 0);
+    s_assert_nul_at ("{\"a\": \"\\u000", 12);
+}
+
 int
 main (void)
 {
@@ -78,6 +99,7 @@ main (void)
         cmocka_unit_test (test_quotes_backslashes_and_controls_are_escaped),
         cmocka_unit_test (test_escaped_text_reads_back_the_same),
         cmocka_unit_test (test_appends_after_what_is_there),
+        cmocka_unit_test (test_nul_escapes_in_strings_are_found),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

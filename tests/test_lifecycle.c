@@ -158,7 +158,7 @@ s_setup (void **state)
     assert_non_null (fixture->results);
     zstr_free (&results_url);
     fixture->result_location =
-        store_location (fixture->results, "reports/hello.pdf");
+        store_location (fixture->results, S_JOB_A "/reports/hello.pdf");
     scheduler_config_t config = {
         .max_attempts = S_MAX_ATTEMPTS,
         .deadline_base_ms = S_DEADLINE_MS,
@@ -173,9 +173,9 @@ s_setup (void **state)
         .to_sink = s_fake_to_sink,
         .sink_arg = fixture,
     };
-    fixture->lifecycle = lifecycle_new (fixture->store, fixture->scheduler,
-                                        &sender, fixture->jobs_dir,
-                                        fixture->results);
+    fixture->lifecycle =
+        lifecycle_new (fixture->store, fixture->scheduler, &sender,
+                       fixture->jobs_dir, fixture->results);
     *state = fixture;
     return 0;
 }
@@ -529,7 +529,7 @@ s_assert_output (s_fixture_t *fixture)
 {
     const wire_t *output = s_next_sent (fixture, WIRE_OUTPUT)->message;
     assert_string_equal (wire_job_id (output), S_JOB_A);
-    assert_string_equal (wire_key (output), "reports/hello.pdf");
+    assert_string_equal (wire_key (output), S_JOB_A "/reports/hello.pdf");
     assert_string_equal (wire_filename (output), "hello.pdf");
 }
 

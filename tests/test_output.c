@@ -52,7 +52,7 @@ test_absent_output_gives_the_default_key_and_no_filename (void **state)
     output_t *output = s_parse (NULL, &err);
     assert_non_null (output);
     char *key = output_key (output, "3f2c9a0e", S_ACCEPTED_MS);
-    assert_string_equal (key, "3f2c9a0e.pdf");
+    assert_string_equal (key, "3f2c9a0e/3f2c9a0e.pdf");
     assert_null (output_filename (output, "3f2c9a0e", S_ACCEPTED_MS));
     zstr_free (&key);
     output_destroy (&output);
@@ -60,7 +60,7 @@ test_absent_output_gives_the_default_key_and_no_filename (void **state)
     output = s_parse ("{}", &err);
     assert_non_null (output);
     key = output_key (output, "x", S_ACCEPTED_MS);
-    assert_string_equal (key, "x.pdf");
+    assert_string_equal (key, "x/x.pdf");
     zstr_free (&key);
     output_destroy (&output);
 }
@@ -76,7 +76,7 @@ test_placeholders_are_filled_in_utc (void **state)
         &err);
     assert_non_null (output);
     char *key = output_key (output, "3f2c9a0e", S_ACCEPTED_MS);
-    assert_string_equal (key, "invoices/3f2c9a0e-2025-11-25.pdf");
+    assert_string_equal (key, "3f2c9a0e/invoices/3f2c9a0e-2025-11-25.pdf");
     char *filename = output_filename (output, "3f2c9a0e", S_ACCEPTED_MS);
     assert_string_equal (filename, "invoice 20251125-165001.pdf");
     zstr_free (&filename);
@@ -131,14 +131,17 @@ static void
 test_key_length_counts_the_longest_job_id (void **state)
 {
     (void)state;
-    //  450 bytes of text plus a 64-character job id is over 512.
+    //  The stored key is "<job id>/<key>", at most 512 bytes: the document's
+    //  key may have 512 - 65 = 447 once its placeholders are filled in.
+    //  384 bytes of text plus a 64-character job id is over 447.
     char text[600];
     char long_name[451];
     memset (long_name, 'k', 450);
     long_name[450] = '\0';
-    snprintf (text, sizeof (text), "{\"key\": \"%s{{job_id}}\"}", long_name);
-    s_assert_refused (text, "output.key", "longer than 512 bytes");
-    snprintf (text, sizeof (text), "{\"key\": \"%.440s{{job_id}}\"}",
+    snprintf (text, sizeof (text), "{\"key\": \"%.384s{{job_id}}\"}",
+              long_name);
+    s_assert_refused (text, "output.key", "longer than 447 bytes");
+    snprintf (text, sizeof (text), "{\"key\": \"%.383s{{job_id}}\"}",
               long_name);
     fielderr_t err;
     output_t *output = s_parse (text, &err);
@@ -158,6 +161,19 @@ test_bad_filenames_are_refused (void **state)
                       "control characters");
     s_assert_refused ("{\"filename\": \"a\\u0085.pdf\"}", "output.filename",
                       "control characters");
+    //  Names that read other than they are: "invoice<RLO>fdp.exe" shows as
+    //  "invoiceexe.pdf"; a line separator starts a new header line in
+    //  some clients.
+    s_assert_refused ("{\"filename\": \"invoice\\u202efdp.exe\"}",
+                      "output.filename", "must not hold U+202E");
+    s_assert_refused ("{\"filename\": \"a\\u2066b.pdf\"}", "output.filename",
+                      "must not hold U+2066");
+    s_assert_refused ("{\"filename\": \"a\\u200fb.pdf\"}", "output.filename",
+                      "bidirectional controls");
+    s_assert_refused ("{\"filename\": \"a\\u2028b.pdf\"}", "output.filename",
+                      "line separators");
+    s_assert_refused ("{\"filename\": \"a\\u2029b.pdf\"}", "output.filename",
+                      "must not hold U+2029");
     char text[400];
     char long_name[300];
     memset (long_name, 'n', 299);

@@ -162,6 +162,19 @@ test_jsonl_excerpt_is_cut_and_printable (void **state)
 }
 
 static void
+test_jsonl_nul_in_a_string_is_refused (void **state)
+{
+    (void)state;
+    s_reader_t reader = s_jsonl ("{\"n\":1}\n{\"name\":\"Ada\\u0000x\"}\n");
+    s_expect_record (reader.records, "{\"n\":1}");
+    s_expect_error (reader.records,
+                    "records.jsonl line 2: a string holds \\u0000 (NUL) at "
+                    "column 13, which is refused rather than cut the string "
+                    "short");
+    s_reader_destroy (&reader);
+}
+
+static void
 test_jsonl_line_cut_short (void **state)
 {
     (void)state;
@@ -594,6 +607,7 @@ main (void)
         cmocka_unit_test (test_jsonl_bad_line_names_line_and_column),
         cmocka_unit_test (test_jsonl_excerpt_is_cut_and_printable),
         cmocka_unit_test (test_jsonl_line_cut_short),
+        cmocka_unit_test (test_jsonl_nul_in_a_string_is_refused),
         cmocka_unit_test (test_jsonl_two_values_on_a_line_fail),
         cmocka_unit_test (test_jsonl_record_must_be_object),
         cmocka_unit_test (test_jsonl_rejects_invalid_utf8),

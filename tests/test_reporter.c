@@ -156,8 +156,9 @@ static bool
 s_submitted (s_fixture_t *fixture, const char *job_id)
 {
     s_drain_appends (fixture);
-    assert_int_equal (
-        finisher_output (fixture->finisher, job_id, "result.pdf", ""), 0);
+    char key[PROTO_JOB_ID_MAX + 16];
+    snprintf (key, sizeof (key), "%s/result.pdf", job_id);
+    assert_int_equal (finisher_output (fixture->finisher, job_id, key, ""), 0);
     return finisher_busy (fixture->finisher);
 }
 

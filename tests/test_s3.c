@@ -281,8 +281,8 @@ test_small_put_is_retried_after_503 (void **state)
     testserver_t *server = testserver_start (answers, 3);
     s3_t *s3 = s_client (server, 5);
     char *path = s_make_file (1000);
-    s3_put_options_t options = {"application/pdf",
-                                "attachment; filename=\"x.pdf\"", "job=test"};
+    s3_put_options_t options = {
+        "application/pdf", "attachment; filename=\"x.pdf\"", "job=test", NULL};
     s3_put_result_t result;
     char error[S3_ERROR_MAX];
     int rc =
@@ -296,6 +296,42 @@ test_small_put_is_retried_after_503 (void **state)
     assert_string_equal (testserver_request_line (server, 2),
                          "PUT /bucket/out/x.pdf");
     assert_size_eq (testserver_body_bytes (server, 2), 1000);
+    unlink (path);
+    free (path);
+    s3_destroy (&s3);
+    testserver_destroy (&server);
+}
+
+static void
+test_put_for_a_job_only_creates_and_is_marked (void **state)
+{
+    (void)state;
+    testserver_answer_t answers[] = {
+        {.status = 200, .headers = "ETag: \"abc\"\r\n", .body = ""},
+        {.status = 412,
+         .body = S_ERROR_DOCUMENT ("PreconditionFailed",
+                                   "At least one of the pre-conditions you "
+                                   "specified did not hold")},
+    };
+    testserver_t *server = testserver_start (answers, 2);
+    s3_t *s3 = s_client (server, 5);
+    char *path = s_make_file (100);
+    s3_put_options_t options = {.owner = "job-1"};
+    s3_put_result_t result;
+    char error[S3_ERROR_MAX];
+    assert_int_equal (s3_put_file (s3, "bucket", "job-1/x.pdf", path, &options,
+                                   &result, error),
+                      0);
+    assert_false (result.existed);
+    assert_string_equal (testserver_header (server, 0, "If-None-Match"), "*");
+    assert_string_equal (
+        testserver_header (server, 0, "x-amz-meta-pdfpipe-job"), "job-1");
+    //  An object already there: refused, and said so.
+    assert_int_equal (s3_put_file (s3, "bucket", "job-1/x.pdf", path, &options,
+                                   &result, error),
+                      -1);
+    assert_true (result.existed);
+    assert_non_null (strstr (error, "412 PreconditionFailed"));
     unlink (path);
     free (path);
     s3_destroy (&s3);
@@ -509,6 +545,7 @@ main (void)
         cmocka_unit_test (test_presigned_urls_follow_the_addressing_style),
         cmocka_unit_test (test_small_put_is_retried_after_503),
         cmocka_unit_test (test_403_is_not_retried_and_says_what_s3_answered),
+        cmocka_unit_test (test_put_for_a_job_only_creates_and_is_marked),
         cmocka_unit_test (test_failed_part_aborts_the_multipart_upload),
         cmocka_unit_test (test_complete_answering_an_error_in_200_is_retried),
         cmocka_unit_test (test_dropped_download_resumes_where_it_stopped),

@@ -136,8 +136,26 @@ test_plain_and_relative_directories (void **state)
     assert_int_equal (chdir (cwd), 0);
 }
 
+//  A file at path holding text.
 static void
-test_key_with_folders_and_replace (void **state)
+s_write_text (const char *path, const char *text)
+{
+    testfile_write (path, text, strlen (text));
+}
+
+//  The text of the file at path. Caller frees.
+static char *
+s_read_text (const char *path)
+{
+    zchunk_t *content = zchunk_slurp (path, 0);
+    assert_non_null (content);
+    char *text = zchunk_strdup (content);
+    zchunk_destroy (&content);
+    return text;
+}
+
+static void
+test_key_with_folders_is_never_replaced (void **state)
 {
     s_fixture_t *fixture = *state;
     store_t *store = store_new (fixture->root);
@@ -150,15 +168,72 @@ test_key_with_folders_and_replace (void **state)
                       0);
     zstr_free (&location);
     zstr_free (&source);
-    //  A second put under the same key replaces the object.
-    source = s_make_file (fixture->root, "b.pdf");
+    //  A second put under the same key fails and changes nothing: the
+    //  store creates, it does not replace.
+    source = zsys_sprintf ("%s/b.pdf", fixture->root);
+    s_write_text (source, "another document");
     assert_int_equal (store_put_file (store, "2025/11/job-1.pdf", source, NULL,
                                       &location, &bytes, error),
-                      0);
+                      -1);
+    assert_null (location);
+    assert_string_equal (error, "store: an object already exists under "
+                                "'2025/11/job-1.pdf'; a put never replaces "
+                                "one");
     char *stored = zsys_sprintf ("%s/2025/11/job-1.pdf", fixture->root);
     s_assert_content (stored);
+    assert_true (access (source, F_OK) == 0);
     zstr_free (&stored);
+    zstr_free (&source);
+    store_destroy (&store);
+}
+
+static void
+test_a_job_writes_and_removes_only_under_its_id (void **state)
+{
+    s_fixture_t *fixture = *state;
+    store_t *store = store_new (fixture->root);
+    store_put_options_t job_1 = {.owner = "job-1"};
+    store_put_options_t job_2 = {.owner = "job-2"};
+    char *source = zsys_sprintf ("%s/merged.pdf", fixture->root);
+    char *stored = zsys_sprintf ("%s/job-1/out.pdf", fixture->root);
+    char *location = NULL;
+    uint64_t bytes = 0;
+    char error[STORE_ERROR_MAX];
+    s_write_text (source, "first");
+    assert_int_equal (store_put_file (store, "job-1/out.pdf", source, &job_1,
+                                      &location, &bytes, error),
+                      0);
     zstr_free (&location);
+    //  Another job cannot put or remove there, nor outside any job's id.
+    const char *keys[] = {"job-1/out.pdf", "job-1", "job-2x/a.pdf", "a.pdf"};
+    s_write_text (source, "forged");
+    for (size_t index = 0; index < sizeof (keys) / sizeof (keys[0]); index++) {
+        assert_int_equal (store_put_file (store, keys[index], source, &job_2,
+                                          &location, &bytes, error),
+                          -1);
+        assert_non_null (strstr (error, "is not under the job's own id"));
+        assert_int_equal (store_remove (store, "job-2", keys[index], error),
+                          -1);
+    }
+    assert_false (store_key_owned ("job-1/a.pdf", "job-"));
+    assert_false (store_key_owned ("job-1/a.pdf", "../x"));
+    assert_true (store_key_owned ("job-1/a.pdf", "job-1"));
+    char *text = s_read_text (stored);
+    assert_string_equal (text, "first");
+    zstr_free (&text);
+    //  The same job may put again (a sink restarted after storing): the
+    //  object is its own, so it is replaced.
+    s_write_text (source, "again");
+    assert_int_equal (store_put_file (store, "job-1/out.pdf", source, &job_1,
+                                      &location, &bytes, error),
+                      0);
+    zstr_free (&location);
+    text = s_read_text (stored);
+    assert_string_equal (text, "again");
+    zstr_free (&text);
+    assert_int_equal (store_remove (store, "job-1", "job-1/out.pdf", error), 0);
+    assert_true (access (stored, F_OK) == -1);
+    zstr_free (&stored);
     zstr_free (&source);
     store_destroy (&store);
 }
@@ -187,7 +262,7 @@ test_bad_keys_are_rejected (void **state)
             -1);
         assert_null (location);
         assert_non_null (strstr (error, "invalid key"));
-        assert_int_equal (store_remove (store, key, error), -1);
+        assert_int_equal (store_remove (store, NULL, key, error), -1);
     }
     assert_true (access (source, F_OK) == 0);
     assert_true (store_key_valid ("job-1.pdf"));
@@ -271,11 +346,11 @@ test_remove_object (void **state)
     assert_int_equal (store_put_file (store, "job-1.pdf", source, NULL,
                                       &location, &bytes, error),
                       0);
-    assert_int_equal (store_remove (store, "job-1.pdf", error), 0);
+    assert_int_equal (store_remove (store, NULL, "job-1.pdf", error), 0);
     char *stored = zsys_sprintf ("%s/job-1.pdf", fixture->root);
     assert_false (access (stored, F_OK) == 0);
     //  Removing what is not there is fine.
-    assert_int_equal (store_remove (store, "job-1.pdf", error), 0);
+    assert_int_equal (store_remove (store, NULL, "job-1.pdf", error), 0);
     zstr_free (&stored);
     zstr_free (&location);
     zstr_free (&source);
@@ -457,8 +532,11 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_plain_and_relative_directories,
                                          s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_key_with_folders_and_replace,
-                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_key_with_folders_is_never_replaced, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_job_writes_and_removes_only_under_its_id, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (test_bad_keys_are_rejected, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_put_copies_across_file_systems,

@@ -186,14 +186,15 @@ s_fetch (admission_t *self)
     }
     fielderr_t err;
     int rc = 0;
-    if (url && fetch_records (s3, url, (size_t)self->config.max_records_bytes,
+    if (url && fetch_records (s3, self->config.s3_inputs, url,
+                              (size_t)self->config.max_records_bytes,
                               s_add_record, self->reader, &err) == -1) {
         //  A fetch stopped by the reader's sink failed for the sink's
         //  reason, which s_reader_failed looks at first.
         s_reader_failed (self, &err);
         rc = -1;
-    } else if (fetch_assets (s3, assets, JOBSPEC_MEMBERS_BYTES_MAX, &err) ==
-               -1) {
+    } else if (fetch_assets (s3, self->config.s3_inputs, assets,
+                             JOBSPEC_MEMBERS_BYTES_MAX, &err) == -1) {
         s_reader_failed (self, &err);
         rc = -1;
     }

@@ -31,6 +31,7 @@
 #include "fielderr.h"
 #include "jobstore.h"
 #include "s3.h"
+#include "s3inputs.h"
 
 typedef struct _admission_t admission_t;
 
@@ -47,6 +48,7 @@ typedef enum {
 typedef struct {
     const char *jobs_dir;       // where jobs' records files go
     const s3_config_t *s3;      // for records and assets by URL; NULL: none
+    const s3inputs_t *s3_inputs; // where those may come from; NULL: nowhere
     uint64_t max_records_bytes; // the disk quota of one job's records
     //  Set (by another thread) to give the admission up: it stops at the
     //  next record, and ends abandoned. NULL: never.

@@ -25,16 +25,31 @@
 #include "bytebuf.h"
 #include "jobspec.h"
 #include "jsondoc.h"
+#include "log.h"
 #include "records.h"
 
 //  Decoded bytes of one fetched image; common/doc/assets has the same limit.
 #define S_ASSET_BYTES_MAX (16 * 1024 * 1024)
 #define S_URL_SHOWN_MAX 200 // bytes of a URL echoed in an error
 
-//  Check an s3:// URL found at field; split it. Returns -1 with err.
+//  The one answer for an input that cannot be read, whatever the reason:
+//  no such bucket, no such key, no permission, or not in --s3-inputs. A
+//  job learns nothing of what exists where it may not read (S3's own
+//  answer, NoSuchKey or NoSuchBucket, goes to the log).
+static void
+s_unreadable (const char *url, const char *field, fielderr_t *err)
+{
+    fielderr_set (err, field,
+                  "cannot read '%.*s': there is no such object, or it is not "
+                  "one this ventilator may read (--s3-inputs)",
+                  S_URL_SHOWN_MAX, url);
+}
+
+//  Check an s3:// URL found at field against the URL rules and the
+//  operator's list; split it. Returns -1 with err.
 static int
-s_check_url (s3_t *s3, const char *url, const char *field, char **bucket_p,
-             char **key_p, fielderr_t *err)
+s_check_url (s3_t *s3, const s3inputs_t *inputs, const char *url,
+             const char *field, char **bucket_p, char **key_p, fielderr_t *err)
 {
     if (strncmp (url, "s3://", 5) != 0) {
         fielderr_set (err, field, "only s3:// URLs are fetched, got '%.*s'",
@@ -52,16 +67,44 @@ s_check_url (s3_t *s3, const char *url, const char *field, char **bucket_p,
                       S_URL_SHOWN_MAX, url);
         return -1;
     }
-    if (!s3) {
-        free (*bucket_p);
-        free (*key_p);
+    s3inputs_verdict_t verdict = s3inputs_check (inputs, *bucket_p, *key_p);
+    if (verdict == S3INPUTS_BAD_KEY)
+        fielderr_set (err, field,
+                      "the key of '%.*s' has an empty, '.' or '..' part or a "
+                      "control character",
+                      S_URL_SHOWN_MAX, url);
+    else if (verdict == S3INPUTS_NONE)
+        fielderr_set (err, field,
+                      "cannot fetch '%.*s': this ventilator reads no s3:// "
+                      "inputs; its operator lists the buckets jobs may read "
+                      "with --s3-inputs (PDFPIPE_S3_INPUTS; see "
+                      "docs/operations.md)",
+                      S_URL_SHOWN_MAX, url);
+    else if (verdict == S3INPUTS_NOT_ALLOWED) {
+        log_warning ("fetch: refused %.*s: not in --s3-inputs", S_URL_SHOWN_MAX,
+                     url);
+        s_unreadable (url, field, err);
+    } else if (!s3)
         fielderr_set (err, field,
                       "cannot fetch '%.*s': this ventilator has no S3 "
                       "configuration (see docs/operations.md)",
                       S_URL_SHOWN_MAX, url);
+    if (verdict != S3INPUTS_ALLOWED || !s3) {
+        free (*bucket_p);
+        free (*key_p);
         return -1;
     }
     return 0;
+}
+
+//  A download of url failed with S3's error: log it, answer as for any
+//  input that cannot be read.
+static void
+s_get_failed (const char *url, const char *error, const char *field,
+              fielderr_t *err)
+{
+    log_warning ("fetch: cannot read %.*s: %s", S_URL_SHOWN_MAX, url, error);
+    s_unreadable (url, field, err);
 }
 
 //  ---------------------------------------------------------------------
@@ -171,14 +214,15 @@ s_records_end (s_records_t *self)
 }
 
 int
-fetch_records (s3_t *s3, const char *url, size_t max_bytes,
-               fetch_record_fn *record, void *arg, fielderr_t *err)
+fetch_records (s3_t *s3, const s3inputs_t *inputs, const char *url,
+               size_t max_bytes, fetch_record_fn *record, void *arg,
+               fielderr_t *err)
 {
     assert (url);
     assert (record);
     assert (err);
     char *bucket = NULL, *key = NULL;
-    if (s_check_url (s3, url, "records", &bucket, &key, err) == -1)
+    if (s_check_url (s3, inputs, url, "records", &bucket, &key, err) == -1)
         return -1;
     s_records_t self = {.url = url,
                         .err = err,
@@ -209,7 +253,7 @@ fetch_records (s3_t *s3, const char *url, size_t max_bytes,
     }
     if (s3_get (s3, bucket, key, s_on_records, &self, error) == -1) {
         if (!self.failed)
-            fielderr_set (err, "records", "cannot read %s", error);
+            s_get_failed (url, error, "records", err);
         goto cleanup;
     }
     if (s_records_end (&self) == -1)
@@ -246,8 +290,8 @@ s_on_asset (const void *data, size_t size, void *arg)
 //  Replace the "url" of asset (named name) with the fetched "data".
 //  Returns -1 with err.
 static int
-s_fetch_asset (s3_t *s3, cJSON *asset, const char *name, size_t *budget,
-               fielderr_t *err)
+s_fetch_asset (s3_t *s3, const s3inputs_t *inputs, cJSON *asset,
+               const char *name, size_t *budget, fielderr_t *err)
 {
     char field[FIELDERR_FIELD_MAX];
     snprintf (field, sizeof (field), "assets.%s.url", name);
@@ -263,7 +307,8 @@ s_fetch_asset (s3_t *s3, cJSON *asset, const char *name, size_t *budget,
         return -1;
     }
     char *bucket = NULL, *key = NULL;
-    if (s_check_url (s3, url->valuestring, field, &bucket, &key, err) == -1)
+    if (s_check_url (s3, inputs, url->valuestring, field, &bucket, &key, err) ==
+        -1)
         return -1;
     s_asset_t fetched = {
         .limit = *budget < S_ASSET_BYTES_MAX ? *budget : S_ASSET_BYTES_MAX};
@@ -275,7 +320,7 @@ s_fetch_asset (s3_t *s3, cJSON *asset, const char *name, size_t *budget,
             fielderr_set (err, field, "%.*s is larger than %d bytes",
                           S_URL_SHOWN_MAX, url->valuestring, S_ASSET_BYTES_MAX);
         else
-            fielderr_set (err, field, "cannot read %s", error);
+            s_get_failed (url->valuestring, error, field, err);
     } else {
         data = base64_encode (fetched.bytes.data, fetched.bytes.size);
         if (!data || !cJSON_AddStringToObject (asset, "data", data))
@@ -306,7 +351,8 @@ fetch_assets_wanted (const cJSON *assets)
 }
 
 int
-fetch_assets (s3_t *s3, cJSON *assets, size_t max_bytes, fielderr_t *err)
+fetch_assets (s3_t *s3, const s3inputs_t *inputs, cJSON *assets,
+              size_t max_bytes, fielderr_t *err)
 {
     assert (err);
     if (!cJSON_IsObject (assets))
@@ -316,7 +362,8 @@ fetch_assets (s3_t *s3, cJSON *assets, size_t max_bytes, fielderr_t *err)
         if (!cJSON_IsObject (asset) ||
             !cJSON_GetObjectItemCaseSensitive (asset, "url"))
             continue;
-        if (s_fetch_asset (s3, asset, asset->string, &budget, err) == -1)
+        if (s_fetch_asset (s3, inputs, asset, asset->string, &budget, err) ==
+            -1)
             return -1;
     }
     return 0;

@@ -19,6 +19,13 @@
     Only s3:// URLs are fetched, from the S3 endpoint the ventilator is
     configured with: a URL with any other scheme is an error naming the
     field, so no document can make the ventilator connect anywhere else.
+    And only from the buckets and prefixes its operator lists
+    (ventilator/s3inputs, --s3-inputs; none by default), with keys free of
+    empty, "." and ".." parts. An input that is not listed, does not exist
+    or cannot be read gets one answer, whichever the reason ("there is no
+    such object, or it is not one this ventilator may read"), so a job
+    cannot tell a missing bucket from a missing key or a refused one; the
+    log has S3's own answer.
     The records count against the job's disk quota (max_bytes) both as
     downloaded and as the JSON they become (CSV repeats its field names in
     every record), and a records file may hold at most JOBSPEC_RECORDS_MAX
@@ -41,22 +48,25 @@
 
 #include "fielderr.h"
 #include "s3.h"
+#include "s3inputs.h"
 
 //  Receives one record: size bytes of JSON text, an object (borrowed).
 //  Returns 0, or -1 to stop the download (for a reason of the caller's).
 typedef int (fetch_record_fn) (const char *json, size_t size, void *arg);
 
 //  Download the records at url (the document's "records") and hand each,
-//  in order, to record with arg. s3 may be NULL (no S3 configured): any
-//  URL is then an error. Returns 0 when every record was handed over;
-//  -1 with err (field "records") when the URL is not acceptable, the
-//  download fails (saying what S3 answered), a line is not a JSON object
+//  in order, to record with arg, when inputs allows it. s3 may be NULL (no
+//  S3 configured) and inputs NULL (no list): any URL is then an error.
+//  Returns 0 when every record was handed over; -1 with err (field
+//  "records") when the URL is not acceptable or not allowed, the download
+//  fails (the one answer above; S3's is logged), a line is not a JSON object
 //  or a CSV row breaks its format (naming the URL and the line), the file
 //  holds no records or too many, it (or its records as JSON) is larger
 //  than max_bytes, or record returned -1.
 int
-fetch_records (s3_t *s3, const char *url, size_t max_bytes,
-               fetch_record_fn *record, void *arg, fielderr_t *err);
+fetch_records (s3_t *s3, const s3inputs_t *inputs, const char *url,
+               size_t max_bytes, fetch_record_fn *record, void *arg,
+               fielderr_t *err);
 
 //  Replace the "url" of every asset in assets (the document's "assets"
 //  object, changed in place; anything else is left for the document's
@@ -65,7 +75,8 @@ fetch_records (s3_t *s3, const char *url, size_t max_bytes,
 //  field ("assets.logo.url") when a URL is not acceptable, a download
 //  fails, or an image is too large.
 int
-fetch_assets (s3_t *s3, cJSON *assets, size_t max_bytes, fielderr_t *err);
+fetch_assets (s3_t *s3, const s3inputs_t *inputs, cJSON *assets,
+              size_t max_bytes, fielderr_t *err);
 
 //  True when assets (the document's "assets", or NULL) names anything for
 //  fetch_assets to fetch.

@@ -1199,6 +1199,7 @@ httpapi_new (const httpapi_config_t *config)
         .jobs_dir = self->jobs_dir,
         .spool_dir = self->spool_dir,
         .s3 = self->s3 ? &self->s3_config : NULL,
+        .s3_inputs = config->s3_inputs,
         .max_records_bytes = self->max_body_bytes,
         .min_free_bytes = config->min_free_bytes,
         .uploads_max = config->uploads_max,

@@ -42,6 +42,7 @@
 
 #include "metrics.h"
 #include "tokens.h"
+#include "s3inputs.h"
 
 #define HTTPAPI_PORT_DEFAULT 8080
 #define HTTPAPI_ADDRESS_DEFAULT "127.0.0.1"
@@ -101,6 +102,9 @@ typedef struct {
     unsigned int timeout_s;       // 0: HTTPAPI_CONNECTION_TIMEOUT_S
     size_t min_upload_rate;       // bytes/s; 0: HTTPAPI_MIN_UPLOAD_RATE
     unsigned int upload_grace_s;  // 0: HTTPAPI_UPLOAD_GRACE_S
+    //  Where s3:// inputs may come from (ventilator/s3inputs); NULL:
+    //  nowhere. Borrowed for the life of the httpapi_t.
+    const s3inputs_t *s3_inputs;
 } httpapi_config_t;
 
 //  Open the job store in config->data_dir and the result store

@@ -172,6 +172,7 @@ s_admit (s_worker_t *worker, intake_upload_t *upload)
     admission_config_t config = {
         .jobs_dir = intake->config.jobs_dir,
         .s3 = intake->config.s3,
+        .s3_inputs = intake->config.s3_inputs,
         .max_records_bytes = intake->config.max_records_bytes,
         .abandon = &upload->abandon,
         .owner = upload->owner[0] ? upload->owner : NULL,

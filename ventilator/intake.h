@@ -42,6 +42,7 @@
 #include "fielderr.h"
 #include "proto.h"
 #include "s3.h"
+#include "s3inputs.h"
 
 //  Uploads admitted at once, by default; more get 503 and retry.
 #define INTAKE_UPLOADS_DEFAULT 32
@@ -62,6 +63,7 @@ typedef struct {
     const char *jobs_dir;       // jobs' records files
     const char *spool_dir;      // uploads as they arrive; emptied at start
     const s3_config_t *s3;      // records and assets by URL; NULL: none. Kept.
+    const s3inputs_t *s3_inputs; // where those may come from; NULL: nowhere
     uint64_t max_records_bytes; // disk quota of one job's records
     uint64_t min_free_bytes;    // free disk an upload must leave
     size_t uploads_max;         // 0: INTAKE_UPLOADS_DEFAULT

@@ -25,11 +25,13 @@
 #include "chunkplan.h"
 #include "log.h"
 #include "output.h"
+#include "redact.h"
 #include "timestamp.h"
 
 #define S_SCHEMA_VERSION 2
 //  A job's priority when its document gives none (JOBSPEC_PRIORITY_DEFAULT).
 #define S_PRIORITY_DEFAULT "10"
+#define S_ERROR_SHOWN_MAX 2048 // bytes of a job's error text kept
 
 static const char *s_schema =
     "CREATE TABLE jobs ("
@@ -702,8 +704,13 @@ jobstore_set_state (jobstore_t *self, const char *job_id, jobstate_t state,
     if (rc == 0) {
         s_bind_text (stmt, 1, job_id);
         s_bind_text (stmt, 2, jobstate_name (state));
-        if (error)
-            s_bind_text (stmt, 3, error);
+        //  The error is shown to the job's submitter: no server paths
+        //  (the log that reported it has them).
+        char shown[S_ERROR_SHOWN_MAX];
+        if (error) {
+            redact_paths (error, shown, sizeof (shown));
+            s_bind_text (stmt, 3, shown);
+        }
         rc = s_exec (self, stmt, "changing the state", job_id);
     }
     if (rc == 0 && sqlite3_changes (self->db) == 0)

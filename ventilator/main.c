@@ -44,6 +44,7 @@
 #include "options.h"
 #include "proto.h"
 #include "scaler.h"
+#include "s3inputs.h"
 #include "scheduler.h"
 #include "settings.h"
 #include "store.h"
@@ -194,6 +195,7 @@ main (int argc, char *argv[])
     int rc = 1;
     s_ventilator_t self = {NULL, NULL, NULL, NULL, NULL, ""};
     store_t *results = NULL;
+    s3inputs_t *s3_inputs = NULL;
     jobstore_t *jobstore = NULL;
     scheduler_t *scheduler = NULL;
     httpapi_t *httpapi = NULL;
@@ -214,6 +216,12 @@ main (int argc, char *argv[])
     if (curve_check_allowed (self.curve, self.sink_key, "sink",
                              s_options.sink_key) == -1)
         goto cleanup;
+    char inputs_error[S3INPUTS_ERROR_MAX];
+    s3_inputs = s3inputs_new (s_options.s3_inputs, inputs_error);
+    if (!s3_inputs) {
+        log_error ("--s3-inputs: %s", inputs_error);
+        goto cleanup;
+    }
     if (s_options.tokens) {
         char tokens_error[TOKENS_ERROR_MAX];
         tokens = tokens_load (s_options.tokens, tokens_error);
@@ -303,6 +311,7 @@ main (int argc, char *argv[])
         .timeout_s = (unsigned int)s_options.http_timeout_s,
         .min_upload_rate = (size_t)s_options.min_upload_rate,
         .upload_grace_s = (unsigned int)s_options.upload_grace_s,
+        .s3_inputs = s3_inputs,
     };
     httpapi = httpapi_new (&http_config);
     if (!httpapi)
@@ -341,6 +350,7 @@ cleanup:
     metrics_destroy (&self.metrics);
     jobstore_destroy (&jobstore);
     store_destroy (&results);
+    s3inputs_destroy (&s3_inputs);
     curve_destroy (&self.curve);
     tokens_destroy (&tokens);
     zstr_free (&jobs_dir);

@@ -21,6 +21,7 @@ static settings_t s_options = {
     .sink_endpoint = PROTO_RESULTS_ENDPOINT,
     .data_dir = SETTINGS_DATA_DIR,
     .store_url = PROTO_STORE_URL,
+    .s3_inputs = "",
     .cert = PROTO_VENTILATOR_CERT,
     .sink_key = PROTO_SINK_KEY,
     .allowed_dir = PROTO_ALLOWED_DIR,
@@ -80,6 +81,10 @@ static const options_spec_t s_option_table[] = {
     OPTIONS_TEXT ("store", &s_options.store_url, "URL", "PDFPIPE_STORE",
                   "where the sink puts finished PDFs (the sink's\n"
                   "--store): results are served from there only"),
+    OPTIONS_TEXT ("s3-inputs", &s_options.s3_inputs, "LIST",
+                  "PDFPIPE_S3_INPUTS",
+                  "BUCKET[/PREFIX],... a job's s3:// records and\n"
+                  "images may come from; none by default"),
     OPTIONS_TEXT ("cert", &s_options.cert, "FILE", "PDFPIPE_CERT",
                   "our secret certificate (pdfpipe keygen)"),
     OPTIONS_TEXT ("sink-key", &s_options.sink_key, "FILE", "PDFPIPE_SINK_KEY",

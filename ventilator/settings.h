@@ -35,6 +35,7 @@ typedef struct {
     const char *sink_endpoint;
     const char *data_dir;
     const char *store_url;   // where the sink puts results
+    const char *s3_inputs;   // BUCKET[/PREFIX],... jobs may read; "": none
     const char *cert;        // our secret certificate
     const char *sink_key;    // the sink's public certificate
     const char *allowed_dir; // certificates of the clients we accept

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "bytebuf.h"
+#include "jsonstr.h"
 
 #define S_UTF8_BOM "\xEF\xBB\xBF"
 
@@ -468,6 +469,17 @@ s_value_done (docstream_t *self, docstream_item_t *item)
         end && end >= text && end <= text + size + 1 ? (size_t)(end - text) : 0;
     if (!value && parsed >= size) {
         s_hold_after_last (self);
+        return DOCSTREAM_MORE;
+    }
+    size_t nul = value ? jsonstr_nul_escape_at (text, size) : size;
+    if (nul < size) {
+        s_position_t at = s_value_position (self, nul);
+        s_hold (self, "",
+                "not valid here near line %zu column %zu: a string holds "
+                "\\u0000 (NUL), which pdfpipe refuses rather than cut the "
+                "string short",
+                at.line, at.column);
+        cJSON_Delete (value);
         return DOCSTREAM_MORE;
     }
     if (!value || parsed < size) {

@@ -45,9 +45,9 @@
 #include "output.h"
 
 struct _jobspec_t {
-    cJSON *root;          // the members but the records
-    cJSON *template_json; // borrowed from root
-    const cJSON *assets_json;   // borrowed from root; NULL when none
+    cJSON *root;              // the members but the records
+    cJSON *template_json;     // borrowed from root
+    const cJSON *assets_json; // borrowed from root; NULL when none
     template_t *template;
     uint32_t record_count;
     uint32_t chunk_pages;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonstr.h"
 #include "utf8.h"
 
 #define S_KNOWN_MAX 64           // names jsondoc_check_fields can track
@@ -110,6 +111,16 @@ jsondoc_parse (const char *text, size_t size, int nesting_max, fielderr_t *err)
                       "not valid JSON near line %zu column %zu: control "
                       "character U+%04X is not allowed there",
                       line, column, (unsigned)(unsigned char)text[control]);
+        return NULL;
+    }
+    size_t nul = start + jsonstr_nul_escape_at (text + start, size - start);
+    if (nul < size) {
+        s_locate (text, nul, &line, &column);
+        fielderr_set (err, "",
+                      "not valid here near line %zu column %zu: a string "
+                      "holds \\u0000 (NUL), which pdfpipe refuses rather "
+                      "than cut the string short",
+                      line, column);
         return NULL;
     }
     const char *end = NULL;

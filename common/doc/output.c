@@ -186,18 +186,29 @@ s_check_key (const char *template, const char *field, fielderr_t *err)
     if (!sample)
         return -1;
     int rc = 0;
-    if (strlen (sample) > OUTPUT_KEY_MAX) {
+    if (strlen (sample) > OUTPUT_DOCUMENT_KEY_MAX) {
         fielderr_set (err, field,
                       "is longer than %d bytes once placeholders are filled "
                       "in (job ids may have %d characters)",
-                      OUTPUT_KEY_MAX, PROTO_JOB_ID_MAX);
+                      OUTPUT_DOCUMENT_KEY_MAX, PROTO_JOB_ID_MAX);
         rc = -1;
-    } else if (!ident_key_valid (sample, OUTPUT_KEY_MAX)) {
+    } else if (!ident_key_valid (sample, OUTPUT_DOCUMENT_KEY_MAX)) {
         s_explain_key (sample, field, err);
         rc = -1;
     }
     free (sample);
     return rc;
+}
+
+//  True for the characters that change how a name reads without being
+//  seen: bidirectional marks, embeddings, overrides and isolates, and the
+//  line and paragraph separators.
+static bool
+s_reorders (uint32_t codepoint)
+{
+    return codepoint == 0x061c || codepoint == 0x200e || codepoint == 0x200f ||
+           (codepoint >= 0x2028 && codepoint <= 0x202e) ||
+           (codepoint >= 0x2066 && codepoint <= 0x2069);
 }
 
 static int
@@ -227,6 +238,13 @@ s_check_filename (const char *template, const char *field, fielderr_t *err)
             (codepoint >= 0x7f && codepoint < 0xa0)) {
             fielderr_set (err, field,
                           "must be UTF-8 text without control characters");
+            rc = -1;
+        } else if (s_reorders (codepoint)) {
+            fielderr_set (err, field,
+                          "must not hold U+%04X: bidirectional controls and "
+                          "line separators make a name read other than it "
+                          "is (\"invoice\\u202Efdp.exe\")",
+                          (unsigned)codepoint);
             rc = -1;
         } else if (*cursor == '/' || *cursor == '\\') {
             fielderr_set (err, field,
@@ -330,7 +348,15 @@ output_key (const output_t *self, const char *job_id, int64_t at_ms)
 {
     assert (self);
     assert (job_id);
-    return s_render (self->key, job_id, at_ms, "", NULL);
+    char *rendered = s_render (self->key, job_id, at_ms, "", NULL);
+    if (!rendered)
+        return NULL;
+    size_t size = strlen (job_id) + 1 + strlen (rendered) + 1;
+    char *key = malloc (size);
+    if (key)
+        snprintf (key, size, "%s/%s", job_id, rendered);
+    free (rendered);
+    return key;
 }
 
 char *

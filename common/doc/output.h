@@ -9,6 +9,11 @@
     the braces. The ventilator renders them once, when it accepts a job,
     and keeps the result; nothing downstream sees a template.
 
+    The key a job's result is stored under is "<job id>/<rendered key>":
+    each job writes only under its own id, so no key a document gives can
+    name, replace or block another job's result (common/store refuses a
+    put outside the job's id too).
+
     Validation happens at parse time, so a rendered key is always a valid
     store key (common/proto/ident's rules: segments of A-Z a-z 0-9 . _ -, none
     empty and none starting with '.', so no "..", no leading or trailing
@@ -31,6 +36,9 @@ struct cJSON;
 //  Keys leave room for a store prefix of up to half of STORE_KEY_MAX
 //  (common/store).
 #define OUTPUT_KEY_MAX 512
+//  What is left of it for the document's key, once the job id and its '/'
+//  are in front.
+#define OUTPUT_DOCUMENT_KEY_MAX (OUTPUT_KEY_MAX - PROTO_JOB_ID_MAX - 1)
 #define OUTPUT_FILENAME_MAX 255
 #define OUTPUT_KEY_DEFAULT "{{job_id}}.pdf"
 
@@ -47,9 +55,9 @@ void
 output_destroy (output_t **self_p);
 
 //  The store key for job job_id accepted at at_ms (ms since the Unix
-//  epoch), placeholders replaced. job_id is 1 to PROTO_JOB_ID_MAX
-//  characters of [A-Za-z0-9_-]. Returns NULL when out of memory. Caller
-//  frees.
+//  epoch): "<job_id>/" and the document's key with its placeholders
+//  replaced. job_id is 1 to PROTO_JOB_ID_MAX characters of [A-Za-z0-9_-].
+//  Returns NULL when out of memory. Caller frees.
 char *
 output_key (const output_t *self, const char *job_id, int64_t at_ms);
 

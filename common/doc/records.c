@@ -345,6 +345,14 @@ s_jsonl_next (records_t *self, const char **json_p, size_t *size_p)
                            "not valid JSON at column %zu (here: %s)",
                            lead + at + 1, excerpt);
         }
+        size_t nul = jsonstr_nul_escape_at (text, size);
+        if (nul < size) {
+            cJSON_Delete (record);
+            return s_fail (self, self->line,
+                           "a string holds \\u0000 (NUL) at column %zu, "
+                           "which is refused rather than cut the string short",
+                           lead + nul + 1);
+        }
         bool is_object = cJSON_IsObject (record);
         const char *kind = s_json_kind (record);
         cJSON_Delete (record);

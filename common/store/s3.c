@@ -80,6 +80,8 @@ typedef struct {
     char *url;  // owned
     const char *content_type;        // NULL: no header
     const char *content_disposition; // NULL: no header
+    const char *owner;               // x-amz-meta-pdfpipe-job; NULL: none
+    bool create_only;                // If-None-Match: *
     const char *payload_hash;        // hex SHA-256 of the body
     const char *body;                // POST body in memory
     size_t body_size;
@@ -666,6 +668,11 @@ s_attempt (s3_t *self, s_transfer_t *transfer, char *error)
     if (request->content_disposition)
         headers = s_add_header (headers, &failed, "Content-Disposition: %s",
                                 request->content_disposition);
+    if (request->owner)
+        headers = s_add_header (headers, &failed, "x-amz-meta-pdfpipe-job: %s",
+                                request->owner);
+    if (request->create_only)
+        headers = s_add_header (headers, &failed, "If-None-Match: *");
     if (request->on_data && transfer->delivered > 0)
         headers = s_add_header (headers, &failed, "Range: bytes=%" PRIu64 "-",
                                 transfer->delivered);
@@ -884,8 +891,20 @@ typedef struct {
     uint64_t size;
     const char *content_type;
     const char *disposition; // NULL: none
+    const char *owner;       // create only, for this job; NULL: none
     char *target;            // "s3://bucket/key", for errors
 } s_upload_t;
+
+//  After a failed create-only write: true when S3 refused it because an
+//  object was there.
+static bool
+s_existed (s_upload_t *upload, s_transfer_t *transfer)
+{
+    char code[64] = "";
+    return upload->owner &&
+           s_xml_value (transfer->body.data, "Code", code, sizeof (code)) &&
+           streq (code, "PreconditionFailed");
+}
 
 static int
 s_put_single (s3_t *self, s_upload_t *upload, s3_put_result_t *result,
@@ -901,6 +920,8 @@ s_put_single (s3_t *self, s_upload_t *upload, s3_put_result_t *result,
         .url = s_url (self, upload->bucket, upload->key, NULL),
         .content_type = upload->content_type,
         .content_disposition = upload->disposition,
+        .owner = upload->owner,
+        .create_only = upload->owner != NULL,
         .payload_hash = hash,
         .fd = upload->fd,
         .offset = 0,
@@ -911,6 +932,8 @@ s_put_single (s3_t *self, s_upload_t *upload, s3_put_result_t *result,
     int rc = s_send (self, &request, &transfer, NULL, error);
     if (rc == 0)
         memcpy (result->sha256, hash, SIGV4_HEX_SIZE);
+    else
+        result->existed = s_existed (upload, &transfer);
     s_done (&request, &transfer);
     return rc;
 }
@@ -927,6 +950,7 @@ s_initiate (s3_t *self, s_upload_t *upload, char *error)
         .url = s_url (self, upload->bucket, upload->key, "uploads="),
         .content_type = upload->content_type,
         .content_disposition = upload->disposition,
+        .owner = upload->owner,
         .payload_hash = S_EMPTY_SHA256,
         .fd = -1,
         .error_in_200 = true,
@@ -1067,6 +1091,7 @@ s_put_parts (s3_t *self, s_upload_t *upload, const char *upload_id,
                               upload->target),
         .url = query ? s_url (self, upload->bucket, upload->key, query) : NULL,
         .content_type = "application/xml",
+        .create_only = upload->owner != NULL,
         .payload_hash = xml_hash,
         .body = xml,
         .body_size = xml ? strlen (xml) : 0,
@@ -1077,6 +1102,8 @@ s_put_parts (s3_t *self, s_upload_t *upload, const char *upload_id,
         zstr_free (&request.what); // s_send reports out of memory
     s_transfer_t transfer;
     rc = s_send (self, &request, &transfer, NULL, error);
+    if (rc == -1)
+        result->existed = s_existed (upload, &transfer);
     s_done (&request, &transfer);
     zstr_free (&query);
     free (xml);
@@ -1136,7 +1163,7 @@ s3_put_file (s3_t *self, const char *bucket, const char *key, const char *path,
     assert (result);
     assert (error);
     memset (result, 0, sizeof (*result));
-    s3_put_options_t no_options = {NULL, NULL, NULL};
+    s3_put_options_t no_options = {NULL, NULL, NULL, NULL};
     if (!options)
         options = &no_options;
     self->retries = 0;
@@ -1150,6 +1177,7 @@ s3_put_file (s3_t *self, const char *bucket, const char *key, const char *path,
         .content_type = options->content_type ? options->content_type
                                               : "application/octet-stream",
         .disposition = options->content_disposition,
+        .owner = options->owner,
     };
     int rc = -1;
     struct stat info;

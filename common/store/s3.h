@@ -86,6 +86,11 @@ typedef struct {
     //  as common/doc/output makes it); NULL: none.
     const char *content_disposition;
     const char *log_context; // e.g. "job=<id>"; NULL: none
+    //  The job the object is written for, or NULL. When set, the object
+    //  carries it (x-amz-meta-pdfpipe-job) and the put only creates: it
+    //  is conditional (If-None-Match: *), so it never replaces an object
+    //  already under the key.
+    const char *owner;
 } s3_put_options_t;
 
 //  What a put did.
@@ -94,6 +99,7 @@ typedef struct {
     uint32_t parts;   // 0 for a single PUT
     uint32_t retries; // requests sent again
     char sha256[65];  // of the whole object, lowercase hex
+    bool existed;     // a create-only put failed: an object was there
 } s3_put_result_t;
 
 //  Receives a download piece by piece. Returns 0, or -1 to stop it.
@@ -128,8 +134,8 @@ s3_destroy (s3_t **self_p);
 int
 s3_parse_url (const char *url, char **bucket_p, char **key_p);
 
-//  Upload the file at path as bucket/key, replacing any object there, and
-//  fill result. Returns -1 and fills error when the file cannot be read or
+//  Upload the file at path as bucket/key, replacing any object there
+//  unless options->owner is set (see above), and fill result. Returns -1 and fills error when the file cannot be read or
 //  the upload fails after its retries; no object is created then and a
 //  multipart upload is aborted (if even the abort fails, error says so).
 int

@@ -24,6 +24,7 @@
 #include "fsio.h"
 #include "ident.h"
 #include "log.h"
+#include "proto.h"
 #include "s3.h"
 
 #define S_FILE_SCHEME "file://"
@@ -186,16 +187,43 @@ store_key_valid (const char *key)
     return ident_key_valid (key, STORE_KEY_MAX);
 }
 
+//  Link from (a complete, synced file) as dest, never over a file there
+//  (create-exclusive), unless owner says that file is this job's own (see
+//  "Owners" in store.h): then it is replaced, atomically. Returns -1 with
+//  errno set.
 static int
-s_file_put (store_t *self, const char *key, const char *path, char **location_p,
-            uint64_t *bytes_p, char *error)
+s_file_link (const char *from, const char *dest, const char *owner,
+             const char *key)
+{
+    if (link (from, dest) == 0)
+        return 0;
+    if (errno != EEXIST || !owner)
+        return -1;
+    log_warning ("job=%s store: replacing %s, stored for this job before a "
+                 "restart",
+                 owner, key);
+    return rename (from, dest);
+}
+
+//  A temporary name in dest's directory for a copy: hidden (keys have no
+//  segment starting with '.'), unique to this put. Caller frees.
+static char *
+s_file_temp (const char *dest_dir)
+{
+    return zsys_sprintf ("%s/.put-%d-%08x", dest_dir, (int)getpid (),
+                         (unsigned)randof (0x7fffffff));
+}
+
+static int
+s_file_put (store_t *self, const char *key, const char *path, const char *owner,
+            char **location_p, uint64_t *bytes_p, char *error)
 {
     char *dest = store_local_path (self, key);
     char *dest_dir = NULL;
     char *location = NULL;
+    char *copy = NULL;
     int source = -1;
     int rc = -1;
-    bool moved = false;
     struct stat info;
     char fsio_error[FSIO_ERROR_MAX];
     if (!dest) {
@@ -214,7 +242,7 @@ s_file_put (store_t *self, const char *key, const char *path, char **location_p,
                   dest_dir, strerror (errno));
         goto cleanup;
     }
-    //  The caller may not have synced the file; a rename of unsynced data
+    //  The caller may not have synced the file; a link of unsynced data
     //  can leave an empty file under the final name after a crash.
     source = open (path, O_RDONLY);
     if (source == -1 || fstat (source, &info) == -1 || fsync (source) == -1) {
@@ -227,32 +255,51 @@ s_file_put (store_t *self, const char *key, const char *path, char **location_p,
                   path);
         goto cleanup;
     }
-    moved = rename (path, dest) == 0;
-    if (!moved && errno != EXDEV) {
-        snprintf (error, STORE_ERROR_MAX, "store: cannot move %s to %s: %s",
-                  path, dest, strerror (errno));
-        goto cleanup;
-    }
-    if (!moved && fsio_copy_fd (source, path, dest, fsio_error) == -1) {
-        snprintf (error, STORE_ERROR_MAX, "store: %.1000s", fsio_error);
+    int linked = link (path, dest);
+    if (linked == -1 && errno == EXDEV) {
+        //  Another file system: copy it next to dest first.
+        copy = s_file_temp (dest_dir);
+        if (!copy) {
+            snprintf (error, STORE_ERROR_MAX, "store: out of memory");
+            goto cleanup;
+        }
+        if (fsio_copy_fd (source, path, copy, fsio_error) == -1) {
+            snprintf (error, STORE_ERROR_MAX, "store: %.1000s", fsio_error);
+            zstr_free (&copy);
+            goto cleanup;
+        }
+        linked = s_file_link (copy, dest, owner, key);
+    } else if (linked == -1 && errno == EEXIST)
+        linked = s_file_link (path, dest, owner, key);
+    if (linked == -1) {
+        if (errno == EEXIST)
+            snprintf (error, STORE_ERROR_MAX,
+                      "store: an object already exists under '%.200s'; a put "
+                      "never replaces one",
+                      key);
+        else
+            snprintf (error, STORE_ERROR_MAX, "store: cannot create %s: %s",
+                      dest, strerror (errno));
         goto cleanup;
     }
     if (fsio_fsync_dir (dest_dir) == -1) {
         snprintf (error, STORE_ERROR_MAX, "store: cannot fsync %s: %s",
                   dest_dir, strerror (errno));
-        //  Keep the contract: a failed put leaves the file where it was.
-        if (moved)
-            rename (dest, path);
+        //  Keep the contract: a failed put leaves nothing under key.
+        unlink (dest);
         goto cleanup;
     }
-    if (!moved)
-        unlink (path);
+    unlink (path);
     *location_p = location;
     location = NULL;
     *bytes_p = (uint64_t)info.st_size;
     rc = 0;
 
 cleanup:
+    if (copy) {
+        unlink (copy);
+        zstr_free (&copy);
+    }
     if (source != -1)
         close (source);
     free (location);
@@ -286,12 +333,31 @@ s_s3_put (store_t *self, const char *key, const char *path,
         .content_type = options ? options->content_type : NULL,
         .content_disposition = options ? options->content_disposition : NULL,
         .log_context = options ? options->log_context : NULL,
+        .owner = options ? options->owner : NULL,
     };
     s3_put_result_t result;
     char s3_error[S3_ERROR_MAX];
-    if (s3_put_file (self->s3, self->bucket, object_key, path, &put_options,
-                     &result, s3_error) == -1) {
-        snprintf (error, STORE_ERROR_MAX, "store: %.1000s", s3_error);
+    int put_rc = s3_put_file (self->s3, self->bucket, object_key, path,
+                              &put_options, &result, s3_error);
+    if (put_rc == -1 && result.existed) {
+        //  Under the owner's own id (checked by store_put_file): stored for
+        //  this job before a restart. Removed, then created again.
+        log_warning ("job=%s store: replacing s3://%s/%s, stored for this "
+                     "job before a restart",
+                     put_options.owner, self->bucket, object_key);
+        put_rc = s3_delete (self->s3, self->bucket, object_key, s3_error);
+        if (put_rc == 0)
+            put_rc = s3_put_file (self->s3, self->bucket, object_key, path,
+                                  &put_options, &result, s3_error);
+    }
+    if (put_rc == -1) {
+        if (result.existed)
+            snprintf (error, STORE_ERROR_MAX,
+                      "store: an object already exists under '%.200s'; a put "
+                      "never replaces one",
+                      key);
+        else
+            snprintf (error, STORE_ERROR_MAX, "store: %.1000s", s3_error);
         goto cleanup;
     }
     //  The object is complete in the bucket; the file is ours to drop.
@@ -327,15 +393,31 @@ s_s3_remove (store_t *self, const char *key, char *error)
     return rc;
 }
 
-//  Returns 0 for a valid key, else -1 with error filled.
-static int
-s_check_key (const char *key, char *error)
+bool
+store_key_owned (const char *key, const char *owner)
 {
-    if (store_key_valid (key))
-        return 0;
-    snprintf (error, STORE_ERROR_MAX, "store: invalid key '%.200s'",
-              key ? key : "");
-    return -1;
+    if (!key || !owner || !ident_valid_str (owner, PROTO_JOB_ID_MAX))
+        return false;
+    size_t length = strlen (owner);
+    return strncmp (key, owner, length) == 0 && key[length] == '/';
+}
+
+//  Returns 0 for a valid key, under owner's id when owner is not NULL,
+//  else -1 with error filled.
+static int
+s_check_key (const char *key, const char *owner, char *error)
+{
+    if (!store_key_valid (key)) {
+        snprintf (error, STORE_ERROR_MAX, "store: invalid key '%.200s'",
+                  key ? key : "");
+        return -1;
+    }
+    if (owner && !store_key_owned (key, owner)) {
+        snprintf (error, STORE_ERROR_MAX,
+                  "store: key '%.200s' is not under the job's own id", key);
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -348,11 +430,12 @@ store_put_file (store_t *self, const char *key, const char *path,
     assert (location_p);
     assert (bytes_p);
     assert (error);
-    if (s_check_key (key, error) == -1)
+    const char *owner = options ? options->owner : NULL;
+    if (s_check_key (key, owner, error) == -1)
         return -1;
     switch (self->kind) {
     case S_KIND_FILE:
-        return s_file_put (self, key, path, location_p, bytes_p, error);
+        return s_file_put (self, key, path, owner, location_p, bytes_p, error);
     case S_KIND_S3:
         return s_s3_put (self, key, path, options, location_p, bytes_p, error);
     }
@@ -360,11 +443,11 @@ store_put_file (store_t *self, const char *key, const char *path,
 }
 
 int
-store_remove (store_t *self, const char *key, char *error)
+store_remove (store_t *self, const char *owner, const char *key, char *error)
 {
     assert (self);
     assert (error);
-    if (s_check_key (key, error) == -1)
+    if (s_check_key (key, owner, error) == -1)
         return -1;
     switch (self->kind) {
     case S_KIND_FILE: {

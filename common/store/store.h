@@ -7,10 +7,11 @@
     Back ends:
     - file://DIR, or a plain DIR: a local directory, created when missing.
       DIR may be relative ("file://./out") and is taken literally (no
-      percent-decoding). An object is a file DIR/<key>; putting one moves
-      the file in with rename when source and store share a file system,
-      and otherwise copies it to a temporary name in the store, fsyncs it
-      and renames it, so a reader never sees half a document. Locations
+      percent-decoding). An object is a file DIR/<key>; putting one links
+      the file in when source and store share a file system, and otherwise
+      copies it to a temporary name in the store, fsyncs it and links that,
+      so a reader never sees half a document. A link never replaces a file
+      (create-exclusive). Locations
       are "file:///absolute/dir/<key>". Content type and disposition are
       not kept.
     - s3://BUCKET/PREFIX (PREFIX optional): objects BUCKET/PREFIX/<key> in
@@ -18,7 +19,9 @@
       common/store/s3: credentials, region, endpoint, path style, part size).
       Putting one uploads the file (multipart from the part size on) and
       then deletes it; the object keeps the content type and disposition
-      (download name) given to the put. Nothing is visible under the key until
+      (download name) given to the put. A put for an owner is conditional
+      (If-None-Match: *) and marks the object with the owner
+      (x-amz-meta-pdfpipe-job). Nothing is visible under the key until
    the upload is complete. Locations are "s3://BUCKET/PREFIX/<key>".
 
     Keys are 1 to STORE_KEY_MAX characters of [A-Za-z0-9._/-]: segments
@@ -26,6 +29,15 @@
     "..", no hidden files, no clash with temporary names), no leading or
     trailing '/' (common/proto/ident, ident_key_valid). An s3:// PREFIX
     follows the same rules.
+
+    Owners: the sink puts and removes a job's result for its owner, the
+    job id, and a key must then be "<owner>/...": a job writes and removes
+    only under its own id (common/doc/output makes keys so). A put never
+    replaces an object, with one exception: an object already under the
+    owner's own id, which only a put for the same job can have made (a
+    sink that stored a result and restarted before recording it), is
+    replaced, with a warning. A put without an owner (tests, tools) never
+    replaces a local file and is a plain PUT in S3.
 
     Errors are not logged here except in store_new (and the S3 client's
     retry warnings): each failing call fills an error text (STORE_ERROR_MAX
@@ -50,6 +62,8 @@ typedef struct {
     const char *content_type;        // NULL: application/octet-stream
     const char *content_disposition; // header value; NULL: none
     const char *log_context;         // start of log lines: "job=<id>"
+    //  The job the object is for (a job id), or NULL: see "Owners".
+    const char *owner;
 } store_put_options_t;
 
 //  Open the store named by url. Returns NULL (logged) for an unknown
@@ -69,22 +83,28 @@ store_url (store_t *self);
 bool
 store_key_valid (const char *key);
 
-//  Put the file at path into the store under key, replacing what was
-//  there, and take the file: on success it is gone from path. options may
-//  be NULL. Sets *location_p to the object's URL (caller frees) and
-//  *bytes_p to its size. Returns -1 and fills error for a bad key or when
-//  the object cannot be written (no space, no permission, S3 refused or
-//  failed after its retries, ...); the file at path is then left as it was
-//  and nothing partial is visible under key.
+//  Put the file at path into the store under key and take the file: on
+//  success it is gone from path. options may be NULL. Sets *location_p to
+//  the object's URL (caller frees) and *bytes_p to its size. Returns -1
+//  and fills error for a bad key, a key outside options->owner's id, an
+//  object already under key (see "Owners"), or when the object cannot be
+//  written (no space, no permission, S3 refused or failed after its
+//  retries, ...); the file at path is then left as it was and nothing
+//  partial is visible under key.
 int
 store_put_file (store_t *self, const char *key, const char *path,
                 const store_put_options_t *options, char **location_p,
                 uint64_t *bytes_p, char *error);
 
-//  Remove the object under key. An absent object is not an error. Returns
-//  -1 and fills error for a bad key or when removing fails.
+//  Remove the object under key, for owner (a job id; NULL: anyone's). An
+//  absent object is not an error. Returns -1 and fills error for a bad
+//  key, a key outside owner's id, or when removing fails.
 int
-store_remove (store_t *self, const char *key, char *error);
+store_remove (store_t *self, const char *owner, const char *key, char *error);
+
+//  True when key lies under owner's id: "<owner>/..." with owner a job id.
+bool
+store_key_owned (const char *key, const char *owner);
 
 //  The location of the object under key, the URL store_put_file gives it:
 //  "file:///absolute/dir/<key>" or "s3://BUCKET/PREFIX/<key>". It says

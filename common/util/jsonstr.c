@@ -5,6 +5,7 @@
 #include "jsonstr.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <string.h>
 
 int
@@ -39,4 +40,26 @@ jsonstr_append (bytebuf_t *out, const char *text, size_t size)
     }
     bytebuf_append (out, text + plain_from, size - plain_from);
     return bytebuf_append (out, "\"", 1);
+}
+
+size_t
+jsonstr_nul_escape_at (const char *text, size_t size)
+{
+    assert (text || size == 0);
+    bool in_string = false;
+    for (size_t at = 0; at < size; at++) {
+        char letter = text[at];
+        if (!in_string) {
+            in_string = letter == '"';
+            continue;
+        }
+        if (letter == '"')
+            in_string = false;
+        else if (letter == '\\') {
+            if (size - at >= 6 && memcmp (text + at + 1, "u0000", 5) == 0)
+                return at;
+            at++; // the escaped character
+        }
+    }
+    return size;
 }

@@ -22,4 +22,12 @@
 int
 jsonstr_append (bytebuf_t *out, const char *text, size_t size);
 
+//  Where the first \u0000 escape inside a string of the JSON text
+//  text[0 .. size) starts (its backslash), or size when there is none.
+//  cJSON turns that escape into a NUL byte, which silently cuts the string
+//  short, so readers of documents refuse it instead. text is one JSON
+//  value or line, scanned from a point outside any string.
+size_t
+jsonstr_nul_escape_at (const char *text, size_t size);
+
 #endif

@@ -32,7 +32,7 @@
 //  options_parse's answer when the program should run; not an exit status.
 #define OPTIONS_RUN (-1)
 //  Entries one program's table may have.
-#define OPTIONS_MAX 32
+#define OPTIONS_MAX 64
 
 typedef enum {
     OPTIONS_KIND_FLAG,   // takes no value; sets the bool at target to true

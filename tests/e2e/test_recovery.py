@@ -278,7 +278,7 @@ class RecoveryTest(unittest.TestCase):
                                     pipe.logs_of("sink")))
             # Whatever the moment, the result's name holds a whole PDF or
             # nothing: the store writes under a temporary name.
-            result = os.path.join(pipe.dir, "out", job_id + ".pdf")
+            result = os.path.join(pipe.dir, "out", job_id, job_id + ".pdf")
             if os.path.exists(result):
                 with open(result, "rb") as f:
                     assert_marker_pages(check_pdf(f.read(), self.tmp.name),

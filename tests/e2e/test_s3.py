@@ -130,8 +130,10 @@ class BucketTest(unittest.TestCase):
         self.tmp.cleanup()
 
     def pipeline(self, workers=2):
+        # Jobs may read their inputs from the bucket's inputs/ only.
         return Pipeline(workers=workers,
-                        store="s3://%s/%s" % (BUCKET, PREFIX))
+                        store="s3://%s/%s" % (BUCKET, PREFIX),
+                        ventilator_args=["--s3-inputs", BUCKET + "/inputs"])
 
     def download(self, key):
         return self.server.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
@@ -165,8 +167,8 @@ class S3Test(BucketTest):
         job_id = pipe.submit(job)
         status = pipe.wait(job_id, timeout=110)
         self.assertEqual(status["state"], "done", pipe.log_tail())
-        key = "%s/invoices/%s-%s.pdf" % (PREFIX, job_id,
-                                         status["created_at"][:10])
+        key = "%s/%s/invoices/%s-%s.pdf" % (PREFIX, job_id, job_id,
+                                            status["created_at"][:10])
         self.assertEqual(self.server.objects(), [key])
         self.assertEqual(self.server.open_uploads(), [])
 
@@ -250,7 +252,7 @@ class S3Test(BucketTest):
             status = pipe.wait(job_id, timeout=110)
             self.assertEqual(status["state"], "done", pipe.log_tail())
             self.assertEqual(status["pages"]["total"], 1000)
-            body = self.download("%s/%s.pdf" % (PREFIX, job_id))
+            body = self.download("%s/%s/%s.pdf" % (PREFIX, job_id, job_id))
             assert_marker_pages(check_pdf(body, self.tmp.name), 1000)
             self.assertIn(b"/Subtype /Image", body.replace(b"/Subtype/Image",
                                                            b"/Subtype /Image"))
@@ -267,12 +269,14 @@ class S3Test(BucketTest):
             self.assertEqual(error["field"], "records")
             self.assertIn("s3://%s/inputs/bad.jsonl line 2: a record must "
                           "be a JSON object" % BUCKET, error["message"])
-            # A missing object says what S3 answered; other schemes are
-            # never fetched.
+            # A missing object is not told from one that may not be read
+            # (tests/security/test_own_things.py); other schemes are never
+            # fetched.
             job["records"] = "s3://%s/inputs/missing.jsonl" % BUCKET
             answer = pipe.request("POST", "/v1/jobs", job)
             self.assertEqual(answer.status, 400)
-            self.assertIn("404 NoSuchKey", answer.json()["error"]["message"])
+            self.assertIn("there is no such object",
+                          answer.json()["error"]["message"])
             job["records"] = "http://127.0.0.1:%d/%s/inputs/records.jsonl" % (
                 self.server.port, BUCKET)
             answer = pipe.request("POST", "/v1/jobs", job)
@@ -303,7 +307,7 @@ class S3Test(BucketTest):
         status = pipe.wait(job_id, timeout=110)
         self.assertEqual(status["state"], "done", pipe.log_tail())
         self.assertEqual(status["pages"]["total"], pages)
-        body = self.download("%s/%s.pdf" % (PREFIX, job_id))
+        body = self.download("%s/%s/%s.pdf" % (PREFIX, job_id, job_id))
         texts = check_pdf(body, self.tmp.name)
         assert_marker_pages(texts, pages)
         for k, page in enumerate(texts, start=1):
@@ -350,7 +354,7 @@ class S3Test(BucketTest):
                 job_id = pipe.submit(heavy_job(1000))
                 status = pipe.wait(job_id, timeout=110)
                 self.assertEqual(status["state"], "done", pipe.log_tail())
-                key = "%s/%s.pdf" % (PREFIX, job_id)
+                key = "%s/%s/%s.pdf" % (PREFIX, job_id, job_id)
                 size, parts, sha256 = stored_sha256(pipe, key)
                 self.assertGreaterEqual(parts, 2)
                 body = self.download(key)
@@ -397,8 +401,8 @@ class S3StrictTest(BucketTest):
             status = pipe.wait(job_id, timeout=60)
             self.assertEqual(status["state"], "failed", pipe.log_tail())
             self.assertIn("403 SignatureDoesNotMatch", status["error"])
-            self.assertIn("s3://%s/%s/%s.pdf" % (BUCKET, PREFIX, job_id),
-                          status["error"])
+            self.assertIn("s3://%s/%s/%s/%s.pdf" % (BUCKET, PREFIX, job_id,
+                                                    job_id), status["error"])
             self.assertNotIn("not-the-secret-key", status["error"])
             self.assertNotIn("not-the-secret-key", all_logs(pipe))
             self.assert_bucket_clean()
@@ -448,7 +452,7 @@ class PresignedDownloadTest(unittest.TestCase):
                 job_id = pipe.submit(job)
                 status = pipe.wait(job_id, timeout=60)
                 self.assertEqual(status["state"], "done", pipe.log_tail())
-                key = "%s/%s.pdf" % (PREFIX, job_id)
+                key = "%s/%s/%s.pdf" % (PREFIX, job_id, job_id)
                 body = server.s3.get_object(Bucket=BUCKET,
                                           Key=key)["Body"].read()
                 assert_marker_pages(check_pdf(body, tmp.name), 300)
