@@ -151,6 +151,7 @@ main (int argc, char *argv[])
     if (parsed != OPTIONS_RUN)
         return parsed;
     log_init ("pdfpipe-ventilator", s_options.verbose);
+    joblimits_set (&s_options.limits);
 
     int rc = 1;
     s_ventilator_t self = {NULL, NULL, ""};

@@ -25,6 +25,9 @@ static settings_t s_options = {
     .deadline_base_ms = SCHEDULER_DEADLINE_BASE_MS,
     .deadline_per_page_ms = SCHEDULER_DEADLINE_PER_PAGE_MS,
     .worker_expiry_ms = PROTO_WORKER_EXPIRY_MS,
+    .max_jobstore_mb = SETTINGS_MAX_JOBSTORE_MB,
+    .retention_s = SETTINGS_RETENTION_S,
+    .limits = JOBLIMITS_DEFAULTS,
 };
 
 static const options_spec_t s_option_table[] = {
@@ -71,6 +74,15 @@ static const options_spec_t s_option_table[] = {
                     PROTO_WORKER_EXPIRY_MIN_MS, 3600000L, NULL,
                     "silence after which a worker is dead and its chunks "
                     "go to others, ms"),
+    OPTIONS_NUMBER ("max-jobstore-mb", &s_options.max_jobstore_mb, "N", 1,
+                    1048576, NULL,
+                    "size of the job database over which submissions\n"
+                    "are refused (507), MiB"),
+    OPTIONS_NUMBER ("retention-s", &s_options.retention_s, "N", 1,
+                    3650L * 24 * 3600, "PDFPIPE_RETENTION_S",
+                    "ended jobs, their records and results are deleted\n"
+                    "this long after they ended, s"),
+    JOBLIMITS_OPTIONS (s_options.limits),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
     OPTIONS_END,
 };

@@ -12,12 +12,20 @@
 
 #include <stdbool.h>
 
+#include "joblimits.h"
+
 //  Default data directory and upload limits.
 #define SETTINGS_DATA_DIR "./pdfpipe-data/ventilator"
 //  Job documents are spooled to disk as they arrive: the limit is a disk
 //  quota (a 1,000,000-page job of plain records is well below it).
 #define SETTINGS_MAX_BODY_MB 2048
 #define SETTINGS_MIN_FREE_DISK_MB 512
+//  The job store's file: about 100 bytes a chunk and a few hundred a job,
+//  so 4 GiB is tens of millions of chunks.
+#define SETTINGS_MAX_JOBSTORE_MB 4096
+//  Ended jobs (done, failed, cancelled), their records and results are
+//  deleted this long after they ended: 7 days.
+#define SETTINGS_RETENTION_S (7 * 24 * 3600)
 
 typedef struct {
     const char *http_address;
@@ -36,6 +44,9 @@ typedef struct {
     long deadline_base_ms;
     long deadline_per_page_ms;
     long worker_expiry_ms;
+    long max_jobstore_mb; // a quota: over it, submissions get 507
+    long retention_s;     // ended jobs are deleted after this, s
+    joblimits_t limits;   // what a job may cost (common/doc/joblimits)
     bool verbose;
 } settings_t;
 

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "curve.h"
+#include "joblimits.h"
 #include "log.h"
 #include "options.h"
 #include "proto.h"
@@ -68,6 +69,7 @@ static struct {
     const char *ventilator_key; // the ventilator's public certificate
     const char *sink_key;       // the sink's public certificate
     const char *name;
+    joblimits_t limits; // what a chunk may cost (common/doc/joblimits)
     bool verbose;
 } s_options = {
     .ventilator = WORKER_VENTILATOR_DEFAULT,
@@ -75,6 +77,7 @@ static struct {
     .cert = PROTO_WORKER_CERT,
     .ventilator_key = PROTO_VENTILATOR_KEY,
     .sink_key = PROTO_SINK_KEY,
+    .limits = JOBLIMITS_DEFAULTS,
 };
 
 static const options_spec_t s_option_table[] = {
@@ -93,6 +96,7 @@ static const options_spec_t s_option_table[] = {
                   "the sink's public certificate"),
     OPTIONS_TEXT ("name", &s_options.name, "NAME", NULL,
                   "name in log lines and in the routing id"),
+    JOBLIMITS_OPTIONS (s_options.limits),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "print debug lines"),
     OPTIONS_END,
 };
@@ -200,6 +204,7 @@ main (int argc, char *argv[])
     if (parsed != OPTIONS_RUN)
         return parsed;
     log_init (s_options.name, s_options.verbose);
+    joblimits_set (&s_options.limits);
 
     int rc = 1;
     char routing_id[WORKER_ROUTING_NAME_MAX + 16];
