@@ -146,6 +146,30 @@ jobstore_error (jobstore_t *self, const char *job_id);
 zlist_t *
 jobstore_active (jobstore_t *self);
 
+//  Ids (char *) of at most most jobs that ended (done, failed, cancelled)
+//  before ended_before (ms since the Unix epoch), the longest ended first.
+//  The list frees its items. NULL when the read fails. Caller owns it.
+zlist_t *
+jobstore_expired (jobstore_t *self, int64_t ended_before, uint32_t most);
+
+//  Delete an ended job: its row, its transitions and chunks. Tables of
+//  other modules that refer to jobs must say ON DELETE CASCADE. Returns 0,
+//  1 when there is no such ended job (nothing changes), -1 when the write
+//  fails (logged).
+int
+jobstore_delete (jobstore_t *self, const char *job_id);
+
+//  Give the pages of deleted rows back to the file system (the database
+//  uses incremental auto-vacuum) and empty the write-ahead log. Returns 0,
+//  or -1 (logged).
+int
+jobstore_vacuum (jobstore_t *self);
+
+//  Bytes the job store in data_dir takes on disk: jobs.db and its
+//  write-ahead log. 0 when there is none yet.
+uint64_t
+jobstore_disk_bytes (const char *data_dir);
+
 //  The job's status as the JSON text GET /v1/jobs/{id} answers with (see
 //  docs/api.md). Caller frees. NULL when the job is unknown or the read
 //  fails.
