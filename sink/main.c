@@ -36,6 +36,9 @@
 #define S_RESULTS_DEFAULT PROTO_RESULTS_ENDPOINT
 #define S_EVENTS_DEFAULT PROTO_EVENTS_ENDPOINT
 #define S_SPOOL_DEFAULT "./pdfpipe-data/spool"
+//  The spool holds the chunks of the jobs being assembled and their
+//  outputs as they are written: about twice the PDFs of the jobs open.
+#define S_MAX_SPOOL_MB 32768
 //  Results waiting in the sink: each may be a large PDF, so keep few and
 //  let the workers' sockets hold the rest.
 #define S_RESULTS_RCVHWM 16
@@ -132,6 +135,7 @@ main (int argc, char *argv[])
     const char *cert = PROTO_SINK_CERT;
     const char *ventilator_key = PROTO_VENTILATOR_KEY;
     const char *allowed_dir = PROTO_ALLOWED_DIR;
+    long max_spool_mb = S_MAX_SPOOL_MB;
     bool verbose = false;
     const options_spec_t options[] = {
         OPTIONS_TEXT ("results", &results_endpoint, "ENDPOINT",
@@ -140,6 +144,10 @@ main (int argc, char *argv[])
         OPTIONS_TEXT ("events", &events_endpoint, "ENDPOINT", "PDFPIPE_EVENTS",
                       "the ventilator's events endpoint"),
         OPTIONS_TEXT ("spool", &spool_dir, "DIR", NULL, "chunk spool"),
+        OPTIONS_NUMBER ("max-spool-mb", &max_spool_mb, "N", 0, 1L << 30, NULL,
+                        "size of the spool over which new jobs' chunks\n"
+                        "are refused (their jobs fail, saying why), MiB;\n"
+                        "0 = no limit"),
         OPTIONS_TEXT ("store", &store_url, "URL", "PDFPIPE_STORE",
                       "where finished PDFs go: file://DIR, DIR or\n"
                       "s3://BUCKET[/PREFIX] (see docs/operations.md)"),
@@ -186,6 +194,7 @@ main (int argc, char *argv[])
     sink.collector = collector_new (spool_dir);
     if (!sink.collector)
         goto cleanup;
+    collector_set_quota (sink.collector, (uint64_t)max_spool_mb * 1024 * 1024);
     sink.finisher = finisher_new (spool_dir, store_url);
     if (!sink.finisher)
         goto cleanup;

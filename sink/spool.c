@@ -617,3 +617,36 @@ spool_scratch_path (spool_t *self, const char *job_id)
         return NULL;
     return zsys_sprintf ("%s/%s/%s", self->dir, job_id, S_SCRATCH_NAME);
 }
+
+//  Bytes of the regular files under path, descending depth levels of
+//  directories (the spool has two: jobs, then their files).
+static uint64_t
+s_dir_bytes (const char *path, int depth)
+{
+    zlist_t *names = s_list_dir (path);
+    if (!names) {
+        log_warning ("spool: cannot read %s: %s", path, strerror (errno));
+        return 0;
+    }
+    uint64_t bytes = 0;
+    for (char *name = zlist_first (names); name; name = zlist_next (names)) {
+        char *child = zsys_sprintf ("%s/%s", path, name);
+        struct stat info;
+        if (child && lstat (child, &info) == 0) {
+            if (S_ISREG (info.st_mode))
+                bytes += (uint64_t)info.st_size;
+            else if (S_ISDIR (info.st_mode) && depth > 0)
+                bytes += s_dir_bytes (child, depth - 1);
+        }
+        zstr_free (&child);
+    }
+    zlist_destroy (&names);
+    return bytes;
+}
+
+uint64_t
+spool_disk_bytes (spool_t *self)
+{
+    assert (self);
+    return s_dir_bytes (self->dir, SPOOL_WALK_DEPTH);
+}

@@ -1,6 +1,7 @@
 """End to end: ended jobs are deleted after their retention period, the job
-store's file shrinks when they go, and a full job store refuses new
-submissions with 507 until it has room again.
+store's file shrinks when they go, a full job store refuses new
+submissions with 507 until it has room again, and a sink whose spool is
+over its quota takes no new job, saying why.
 
 The attack this answers: 1,000,000 empty records with chunk_pages 1 grew
 jobs.db by 100 MB, with no quota and no retention. Here a smaller job of
@@ -132,6 +133,30 @@ class RetentionTest(unittest.TestCase):
             wait_until(lambda: pipe.request(
                 "POST", "/v1/jobs", marker_job(2)).status == 202, 60,
                 "submissions to be accepted again")
+
+
+    def test_a_full_spool_refuses_new_jobs_and_says_why(self):
+        with Pipeline(workers=1, sink_args=["--max-spool-mb", "1"]) as pipe:
+            # What other jobs' chunks would hold: 2 MiB in the spool.
+            filler = os.path.join(pipe.dir, "spool", "filler")
+            with open(filler, "wb") as f:
+                f.write(bytes(2 * 1024 * 1024))
+            job_id = pipe.submit(marker_job(4, chunk_pages=2))
+            status = pipe.wait(job_id, timeout=120)
+            self.assertEqual(status["state"], "failed", status)
+            self.assertIn("--max-spool-mb", status["error"])
+            self.assertIn("over its quota of 1 MiB", status["error"])
+            self.assertIsNone(pipe.sink.poll())
+            self.assertIsNone(pipe.workers[0].poll())
+            # With room again, jobs go through.
+            os.unlink(filler)
+            done = []
+
+            def renders():
+                job = pipe.submit(marker_job(2))
+                done.append(pipe.wait(job, timeout=120)["state"])
+                return done[-1] == "done"
+            wait_until(renders, 60, "a job to render once the spool has room")
 
 
 if __name__ == "__main__":
