@@ -151,6 +151,13 @@ s_over_quota (collector_t *self)
 }
 
 void
+collector_expire (collector_t *self)
+{
+    assert (self);
+    spool_expire_tombstones (self->spool);
+}
+
+void
 collector_set_quota (collector_t *self, uint64_t quota_bytes)
 {
     assert (self);

@@ -71,6 +71,12 @@ collector_destroy (collector_t **self_p);
 void
 collector_set_quota (collector_t *self, uint64_t quota_bytes);
 
+//  Forget finished jobs whose tombstones are older than the spool keeps
+//  them (sink/spool), so that the spool does not grow with every job the
+//  sink has seen.
+void
+collector_expire (collector_t *self);
+
 //  Judge a RESULT and, when it is new and good, spool it. Logs every drop
 //  as a warning with job and chunk, and a failed write as an error. On
 //  COLLECTOR_FAILED writes the job's failure reason into reason

@@ -10,7 +10,8 @@
     chunk is reported again, so a ventilator that restarted catches up,
     and complete jobs are finished once the ventilator has said where their
     result goes (a merge or store cut short by a crash starts again from
-    the spool).
+    the spool). Timers: tick (stop requests, reconnecting) and expire
+    (finished jobs' old tombstones leave the spool).
 
     Both sockets use CURVE (common/proto/curve): results lets in the
     clients whose public certificates are in the allowed directory, and
@@ -52,6 +53,8 @@
 //  how long a stop request can go unnoticed; it also connects to the
 //  ventilator again when it refused our key (curve_retry).
 #define S_TICK_MS 500
+//  Old tombstones are removed this often (they are kept for days).
+#define S_EXPIRE_MS (3600 * 1000)
 
 typedef struct {
     collector_t *collector;
@@ -112,6 +115,15 @@ s_on_finisher (zloop_t *loop, zsock_t *reader, void *arg)
     wire_t *event = finisher_recv (self->finisher);
     if (event)
         reporter_relay (self->reporter, &event);
+    return 0;
+}
+
+static int
+s_on_expire (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    collector_expire (((s_sink_t *)arg)->collector);
     return 0;
 }
 
@@ -225,6 +237,7 @@ main (int argc, char *argv[])
     zloop_reader (loop, results, s_on_result, &sink);
     zloop_reader (loop, finisher_sock (sink.finisher), s_on_finisher, &sink);
     zloop_timer (loop, S_TICK_MS, 0, s_on_tick, &sink);
+    zloop_timer (loop, S_EXPIRE_MS, 0, s_on_expire, &sink);
     zloop_start (loop);
     log_info ("shutting down%s", finisher_busy (sink.finisher)
                                      ? ": waiting for the merge in progress"

@@ -71,6 +71,13 @@ spool_job_id_valid (const char *job_id);
 int
 spool_recover (spool_t *self);
 
+//  Remove tombstones older than SPOOL_TOMBSTONE_TTL_S, as spool_recover
+//  does at start, while the sink runs (temporary files are left to
+//  spool_recover: the finisher may be writing one). Safe beside the
+//  finisher's spool_t.
+void
+spool_expire_tombstones (spool_t *self);
+
 //  Write chunk chunk_nbr (pages first_page .. first_page + page_count - 1)
 //  of job durably, creating the job's directory and meta file first when
 //  needed. The caller has checked the chunk against job. When a file for
