@@ -571,14 +571,25 @@ test_delete_removes_an_ended_job_only (void **state)
     assert_int_equal (jobstore_insert (fixture->store, S_JOB_B, fixture->spec),
                       0);
     //  A job that has not ended stays.
-    assert_int_equal (jobstore_delete (fixture->store, S_JOB_B), 1);
+    uint32_t deleted = 99;
+    assert_int_equal (jobstore_delete (fixture->store, S_JOB_B, 10, &deleted),
+                      JOBSTORE_DELETE_NONE);
+    assert_int_equal (deleted, 0);
     assert_int_equal (
         jobstore_set_state (fixture->store, S_JOB_A, JOB_CANCELLED, NULL), 0);
-    assert_int_equal (jobstore_delete (fixture->store, S_JOB_A), 0);
+    //  Its 3 chunks, 2 at a time, then the job.
+    assert_int_equal (jobstore_delete (fixture->store, S_JOB_A, 2, &deleted),
+                      JOBSTORE_DELETE_MORE);
+    assert_int_equal (deleted, 2);
     jobstore_job_t job;
+    assert_int_equal (jobstore_job (fixture->store, S_JOB_A, &job), 0);
+    assert_int_equal (jobstore_delete (fixture->store, S_JOB_A, 2, &deleted),
+                      0);
+    assert_int_equal (deleted, 1);
     assert_int_equal (jobstore_job (fixture->store, S_JOB_A, &job), -1);
     assert_int_equal (jobstore_job (fixture->store, S_JOB_B, &job), 0);
-    assert_int_equal (jobstore_delete (fixture->store, S_JOB_A), 1);
+    assert_int_equal (jobstore_delete (fixture->store, S_JOB_A, 2, &deleted),
+                      JOBSTORE_DELETE_NONE);
     assert_int_equal (jobstore_vacuum (fixture->store), 0);
     //  Its chunks and transitions went with it.
     char *path = zsys_sprintf ("%s/jobs.db", fixture->data_dir);

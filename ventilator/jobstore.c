@@ -97,6 +97,7 @@ typedef enum {
     S_ADD_DONE,
     S_SELECT_OUTPUT,
     S_SELECT_EXPIRED,
+    S_DELETE_CHUNKS,
     S_DELETE_JOB,
     S_STMT_COUNT
 } s_stmt_id_t;
@@ -154,7 +155,12 @@ static const char *s_sql[S_STMT_COUNT] = {
         " AND transitions.state = jobs.state"
         " WHERE NOT jobs." S_NOT_TERMINAL " AND transitions.at < ?1"
         " ORDER BY transitions.at LIMIT ?2",
-    //  Its transitions and chunks go with it (ON DELETE CASCADE).
+    //  A batch of an ended job's chunks.
+    [S_DELETE_CHUNKS] = "DELETE FROM chunks WHERE rowid IN (SELECT"
+                        " chunks.rowid FROM chunks JOIN jobs"
+                        " ON jobs.id = chunks.job_id WHERE chunks.job_id = ?1"
+                        " AND NOT jobs." S_NOT_TERMINAL " LIMIT ?2)",
+    //  Its transitions go with it, and chunks left (ON DELETE CASCADE).
     [S_DELETE_JOB] = "DELETE FROM jobs WHERE id = ?1 AND NOT " S_NOT_TERMINAL,
 };
 
@@ -966,17 +972,34 @@ jobstore_expired (jobstore_t *self, int64_t ended_before, uint32_t most)
 }
 
 int
-jobstore_delete (jobstore_t *self, const char *job_id)
+jobstore_delete (jobstore_t *self, const char *job_id, uint32_t chunks_max,
+                 uint32_t *chunks_deleted)
 {
     assert (self);
     assert (job_id);
-    sqlite3_stmt *stmt = s_stmt (self, S_DELETE_JOB);
-    if (!stmt)
+    assert (chunks_deleted);
+    *chunks_deleted = 0;
+    sqlite3_stmt *chunks = s_stmt (self, S_DELETE_CHUNKS);
+    sqlite3_stmt *job = s_stmt (self, S_DELETE_JOB);
+    if (!chunks || !job)
         return -1;
-    s_bind_text (stmt, 1, job_id);
-    int rc = s_exec (self, stmt, "deleting the job", job_id);
-    if (rc == 0 && sqlite3_changes (self->db) == 0)
-        rc = 1;
+    if (s_run (self, S_BEGIN_WRITE, job_id))
+        return -1;
+    s_bind_text (chunks, 1, job_id);
+    sqlite3_bind_int64 (chunks, 2, chunks_max);
+    int rc = s_exec (self, chunks, "deleting chunks", job_id);
+    uint32_t changes = rc == 0 ? (uint32_t)sqlite3_changes (self->db) : 0;
+    if (changes == chunks_max)
+        rc = JOBSTORE_DELETE_MORE;
+    if (rc == 0) {
+        s_bind_text (job, 1, job_id);
+        rc = s_exec (self, job, "deleting the job", job_id);
+        if (rc == 0 && sqlite3_changes (self->db) == 0)
+            rc = JOBSTORE_DELETE_NONE;
+    }
+    rc = s_finish (self, rc, job_id);
+    if (rc != -1)
+        *chunks_deleted = changes;
     return rc;
 }
 
@@ -984,10 +1007,21 @@ int
 jobstore_vacuum (jobstore_t *self)
 {
     assert (self);
-    //  Then move what the WAL holds into the file and truncate the WAL,
-    //  so that the freed pages leave both.
-    return s_script (self, "PRAGMA incremental_vacuum;"
-                           " PRAGMA wal_checkpoint(TRUNCATE);");
+    if (s_script (self, "PRAGMA incremental_vacuum"))
+        return -1;
+    //  Then move what the WAL holds into the file (which shrinks only
+    //  then) and truncate the WAL. A reader on another handle can keep it
+    //  from completing: that is for the next call.
+    int rc = sqlite3_wal_checkpoint_v2 (self->db, NULL,
+                                        SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (rc == SQLITE_BUSY)
+        return 1;
+    if (rc != SQLITE_OK) {
+        log_error ("jobstore: %s: checkpoint failed: %s", self->path,
+                   sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
 }
 
 uint64_t

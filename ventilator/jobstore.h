@@ -152,16 +152,24 @@ jobstore_active (jobstore_t *self);
 zlist_t *
 jobstore_expired (jobstore_t *self, int64_t ended_before, uint32_t most);
 
-//  Delete an ended job: its row, its transitions and chunks. Tables of
-//  other modules that refer to jobs must say ON DELETE CASCADE. Returns 0,
-//  1 when there is no such ended job (nothing changes), -1 when the write
-//  fails (logged).
+//  Delete an ended job, a bounded part at a time so that no transaction
+//  is long: up to chunks_max of its chunk rows, and once none is left its
+//  row and transitions. Tables of other modules that refer to jobs must
+//  say ON DELETE CASCADE. *chunks_deleted is set to the chunk rows this
+//  call deleted. Returns 0 when the job is gone,
+//  JOBSTORE_DELETE_MORE when chunks are left (call again),
+//  JOBSTORE_DELETE_NONE when there is no such ended job (nothing
+//  changes), -1 when the write fails (logged).
+#define JOBSTORE_DELETE_MORE 1
+#define JOBSTORE_DELETE_NONE 2
 int
-jobstore_delete (jobstore_t *self, const char *job_id);
+jobstore_delete (jobstore_t *self, const char *job_id, uint32_t chunks_max,
+                 uint32_t *chunks_deleted);
 
 //  Give the pages of deleted rows back to the file system (the database
-//  uses incremental auto-vacuum) and empty the write-ahead log. Returns 0,
-//  or -1 (logged).
+//  uses incremental auto-vacuum) and empty the write-ahead log. Returns 0
+//  when that is done, 1 when a reader kept the log from being emptied
+//  (call again later), -1 on failure (logged).
 int
 jobstore_vacuum (jobstore_t *self);
 

@@ -269,7 +269,7 @@ main (int argc, char *argv[])
     zloop_timer (loop, VENTILATOR_TICK_MS, 0, s_on_tick, &self);
     zloop_timer (loop, VENTILATOR_RESCAN_MS, 0, s_on_rescan, &self);
     retention_t retention = {jobstore, results, jobs_dir, spool_dir,
-                             s_options.retention_s * 1000};
+                             s_options.retention_s * 1000, false};
     self.retention = retention;
     zloop_timer (loop,
                  (size_t)retention_interval_ms (self.retention.retention_ms), 0,

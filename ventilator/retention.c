@@ -60,7 +60,7 @@ s_remove_upload (const retention_t *self, const char *job_id)
 }
 
 int
-retention_sweep (const retention_t *self, int64_t now_ms)
+retention_sweep (retention_t *self, int64_t now_ms)
 {
     assert (self);
     zlist_t *expired = jobstore_expired (
@@ -68,13 +68,20 @@ retention_sweep (const retention_t *self, int64_t now_ms)
     if (!expired)
         return -1;
     int deleted = 0;
-    for (const char *job_id = (const char *)zlist_first (expired); job_id;
-         job_id = (const char *)zlist_next (expired)) {
+    uint32_t chunks_left = RETENTION_CHUNKS_PER_SWEEP;
+    for (const char *job_id = (const char *)zlist_first (expired);
+         job_id && chunks_left; job_id = (const char *)zlist_next (expired)) {
         if (s_remove_result (self, job_id))
             continue;
         recordfile_remove (self->jobs_dir, job_id);
         s_remove_upload (self, job_id);
-        if (jobstore_delete (self->jobstore, job_id) == 0) {
+        uint32_t chunks_deleted = 0;
+        int rc = jobstore_delete (self->jobstore, job_id, chunks_left,
+                                  &chunks_deleted);
+        //  A job of many chunks goes over several sweeps.
+        chunks_left -= chunks_deleted;
+        self->vacuum_due |= rc == 0 || rc == JOBSTORE_DELETE_MORE;
+        if (rc == 0) {
             log_info ("job=%s deleted: ended more than %" PRId64
                       " s ago (--retention-s)",
                       job_id, self->retention_ms / 1000);
@@ -82,8 +89,8 @@ retention_sweep (const retention_t *self, int64_t now_ms)
         }
     }
     zlist_destroy (&expired);
-    if (deleted)
-        jobstore_vacuum (self->jobstore);
+    if (self->vacuum_due)
+        self->vacuum_due = jobstore_vacuum (self->jobstore) != 0;
     return deleted;
 }
 

@@ -20,13 +20,17 @@
 #ifndef PDFPIPE_RETENTION_H
 #define PDFPIPE_RETENTION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "jobstore.h"
 #include "store.h"
 
-//  Jobs deleted per sweep at most; the next sweep takes the rest.
+//  Jobs deleted per sweep at most, and chunk rows (about 0.1 s of the
+//  loop's time); the next sweep takes the rest, so a job of a million
+//  chunks goes in 50 sweeps.
 #define RETENTION_BATCH 64
+#define RETENTION_CHUNKS_PER_SWEEP 20000
 //  The sweep runs every half retention period, between these.
 #define RETENTION_SWEEP_MIN_MS 500
 #define RETENTION_SWEEP_MAX_MS 60000
@@ -38,14 +42,17 @@ typedef struct {
     const char *jobs_dir;  // records files (ventilator/recordfile)
     const char *spool_dir; // uploads (ventilator/intake)
     int64_t retention_ms;  // how long an ended job is kept
+    bool vacuum_due;       // rows went; the file has not shrunk yet
 } retention_t;
 
 //  Delete up to RETENTION_BATCH jobs that ended before now_ms -
 //  retention_ms (now_ms: ms since the Unix epoch), with their results,
-//  records and uploads, and shrink the job store. Returns how many were
-//  deleted, or -1 when the job store cannot be read (logged).
+//  records and uploads, at most RETENTION_CHUNKS_PER_SWEEP chunk rows in
+//  all, and shrink the job store (again at the next sweep when a reader
+//  kept it from shrinking). Returns how many jobs are gone, or -1 when
+//  the job store cannot be read (logged).
 int
-retention_sweep (const retention_t *self, int64_t now_ms);
+retention_sweep (retention_t *self, int64_t now_ms);
 
 //  How often to sweep for a retention period, ms.
 int64_t

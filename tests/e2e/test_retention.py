@@ -12,11 +12,15 @@ SPDX-License-Identifier: MPL-2.0
 import os
 import sqlite3
 import sys
+import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from pipeline import Pipeline, marker_job  # noqa: E402
+from runner import group  # noqa: E402
+from s3server import BUCKET, missing, start  # noqa: E402
+from test_s3 import environment  # noqa: E402
 
 # Records of a job of one chunk per record: about 60 bytes of jobs.db each.
 MANY_CHUNKS = 40000
@@ -157,6 +161,31 @@ class RetentionTest(unittest.TestCase):
                 done.append(pipe.wait(job, timeout=120)["state"])
                 return done[-1] == "done"
             wait_until(renders, 60, "a job to render once the spool has room")
+
+
+@group("s3")
+@unittest.skipIf(missing(), "no S3 server to test against: %s" % missing())
+class S3RetentionTest(unittest.TestCase):
+    def test_the_result_leaves_the_bucket_with_its_job(self):
+        with tempfile.TemporaryDirectory(prefix="pdfpipe-s3-server-") as logs:
+            server = start(logs)
+            try:
+                server.empty_bucket()
+                with environment(server.environment()), Pipeline(
+                        workers=1, store="s3://%s/results" % BUCKET,
+                        ventilator_args=["--retention-s", "2"]) as pipe:
+                    job_id = pipe.submit(marker_job(3))
+                    status = pipe.wait(job_id, timeout=120)
+                    self.assertEqual(status["state"], "done",
+                                     pipe.log_tail())
+                    key = "results/%s.pdf" % job_id
+                    self.assertEqual(server.objects(), [key])
+                    wait_until(lambda: pipe.request(
+                        "GET", "/v1/jobs/" + job_id).status == 404, 60,
+                        "the job to be deleted")
+                    self.assertEqual(server.objects(), [])
+            finally:
+                server.close()
 
 
 if __name__ == "__main__":
