@@ -21,13 +21,17 @@
 #include "spool.h"
 
 #define S_PDF_MAGIC "%PDF-"
+#define S_MIB (1024 * 1024)
 #define S_OUTCOME_DONE "done "
 #define S_OUTCOME_FAILED "failed "
 #define S_OUTCOME_CANCELLED "cancelled"
 
 struct _collector_t {
     spool_t *spool;
-    zhashx_t *jobs; // job id -> assembly_t (owned)
+    zhashx_t *jobs;       // job id -> assembly_t (owned)
+    uint64_t quota_bytes; // of the spool; 0: none
+    uint64_t spool_bytes; // as last walked
+    int64_t walked_at;    // ms, zclock_mono (); 0: never
 };
 
 static void
@@ -131,6 +135,35 @@ s_fail_job (collector_t *self, const char *job_id, uint32_t chunk_nbr,
     collector_fail (self, job_id, reason);
 }
 
+//  True when the spool is over its quota, walked at most once every
+//  COLLECTOR_QUOTA_WALK_MS (only the first chunk of a job asks).
+static bool
+s_over_quota (collector_t *self)
+{
+    if (!self->quota_bytes)
+        return false;
+    int64_t now = zclock_mono ();
+    if (!self->walked_at || now - self->walked_at >= COLLECTOR_QUOTA_WALK_MS) {
+        self->spool_bytes = spool_disk_bytes (self->spool);
+        self->walked_at = now;
+    }
+    return self->spool_bytes > self->quota_bytes;
+}
+
+void
+collector_expire (collector_t *self)
+{
+    assert (self);
+    spool_expire_tombstones (self->spool);
+}
+
+void
+collector_set_quota (collector_t *self, uint64_t quota_bytes)
+{
+    assert (self);
+    self->quota_bytes = quota_bytes;
+}
+
 collector_verdict_t
 collector_offer (collector_t *self, const wire_t *result, char *reason_out)
 {
@@ -155,6 +188,17 @@ collector_offer (collector_t *self, const wire_t *result, char *reason_out)
     }
     assembly_t *job = zhashx_lookup (self->jobs, job_id);
     bool created = false;
+    if (!job && s_over_quota (self)) {
+        snprintf (reason_out, COLLECTOR_REASON_MAX,
+                  "the sink's spool holds %" PRIu64 " MiB, over its quota of "
+                  "%" PRIu64 " MiB (--max-spool-mb); it takes no new job "
+                  "until running ones finish: submit the job again later",
+                  self->spool_bytes / S_MIB, self->quota_bytes / S_MIB);
+        log_warning ("job=%s chunk=%u refused: %s", job_id, chunk_nbr,
+                     reason_out);
+        collector_fail (self, job_id, reason_out);
+        return COLLECTOR_FAILED;
+    }
     if (!job) {
         if (zhashx_size (self->jobs) >= COLLECTOR_JOBS_MAX) {
             log_warning ("job=%s chunk=%u dropped: %d jobs are open already",

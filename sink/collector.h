@@ -38,6 +38,8 @@
 //  Each costs 8 bytes per chunk.
 #define COLLECTOR_JOBS_MAX 10000
 #define COLLECTOR_REASON_MAX 512 // size of a reason buffer
+//  The spool is walked to measure it at most this often, ms.
+#define COLLECTOR_QUOTA_WALK_MS 1000
 
 typedef enum {
     COLLECTOR_DROPPED,   // bad, late or not storable: logged; send nothing
@@ -61,6 +63,19 @@ collector_new (const char *spool_dir);
 
 void
 collector_destroy (collector_t **self_p);
+
+//  Take no new job while the spool holds more than quota_bytes (0: no
+//  limit): the first chunk of a job not open yet then fails the job
+//  (COLLECTOR_FAILED, with a reason naming --max-spool-mb), rather than
+//  fill the disk; open jobs go on and free their space as they finish.
+void
+collector_set_quota (collector_t *self, uint64_t quota_bytes);
+
+//  Forget finished jobs whose tombstones are older than the spool keeps
+//  them (sink/spool), so that the spool does not grow with every job the
+//  sink has seen.
+void
+collector_expire (collector_t *self);
 
 //  Judge a RESULT and, when it is new and good, spool it. Logs every drop
 //  as a warning with job and chunk, and a failed write as an error. On

@@ -10,7 +10,8 @@
     chunk is reported again, so a ventilator that restarted catches up,
     and complete jobs are finished once the ventilator has said where their
     result goes (a merge or store cut short by a crash starts again from
-    the spool).
+    the spool). Timers: tick (stop requests, reconnecting) and expire
+    (finished jobs' old tombstones leave the spool).
 
     Both sockets use CURVE (common/proto/curve): results lets in the
     clients whose public certificates are in the allowed directory, and
@@ -36,6 +37,9 @@
 #define S_RESULTS_DEFAULT PROTO_RESULTS_ENDPOINT
 #define S_EVENTS_DEFAULT PROTO_EVENTS_ENDPOINT
 #define S_SPOOL_DEFAULT "./pdfpipe-data/spool"
+//  The spool holds the chunks of the jobs being assembled and their
+//  outputs as they are written: about twice the PDFs of the jobs open.
+#define S_MAX_SPOOL_MB 32768
 //  Results waiting in the sink: each may be a large PDF, so keep few and
 //  let the workers' sockets hold the rest.
 #define S_RESULTS_RCVHWM 16
@@ -49,6 +53,8 @@
 //  how long a stop request can go unnoticed; it also connects to the
 //  ventilator again when it refused our key (curve_retry).
 #define S_TICK_MS 500
+//  Old tombstones are removed this often (they are kept for days).
+#define S_EXPIRE_MS (3600 * 1000)
 
 typedef struct {
     collector_t *collector;
@@ -113,6 +119,15 @@ s_on_finisher (zloop_t *loop, zsock_t *reader, void *arg)
 }
 
 static int
+s_on_expire (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    collector_expire (((s_sink_t *)arg)->collector);
+    return 0;
+}
+
+static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
@@ -132,6 +147,7 @@ main (int argc, char *argv[])
     const char *cert = PROTO_SINK_CERT;
     const char *ventilator_key = PROTO_VENTILATOR_KEY;
     const char *allowed_dir = PROTO_ALLOWED_DIR;
+    long max_spool_mb = S_MAX_SPOOL_MB;
     bool verbose = false;
     int log_format = LOG_FORMAT_TEXT;
     const options_spec_t options[] = {
@@ -141,6 +157,10 @@ main (int argc, char *argv[])
         OPTIONS_TEXT ("events", &events_endpoint, "ENDPOINT", "PDFPIPE_EVENTS",
                       "the ventilator's events endpoint"),
         OPTIONS_TEXT ("spool", &spool_dir, "DIR", NULL, "chunk spool"),
+        OPTIONS_NUMBER ("max-spool-mb", &max_spool_mb, "N", 0, 1L << 30, NULL,
+                        "size of the spool over which new jobs' chunks\n"
+                        "are refused (their jobs fail, saying why), MiB;\n"
+                        "0 = no limit"),
         OPTIONS_TEXT ("store", &store_url, "URL", "PDFPIPE_STORE",
                       "where finished PDFs go: file://DIR, DIR or\n"
                       "s3://BUCKET[/PREFIX] (see docs/operations.md)"),
@@ -189,6 +209,7 @@ main (int argc, char *argv[])
     sink.collector = collector_new (spool_dir);
     if (!sink.collector)
         goto cleanup;
+    collector_set_quota (sink.collector, (uint64_t)max_spool_mb * 1024 * 1024);
     sink.finisher = finisher_new (spool_dir, store_url);
     if (!sink.finisher)
         goto cleanup;
@@ -219,6 +240,7 @@ main (int argc, char *argv[])
     zloop_reader (loop, results, s_on_result, &sink);
     zloop_reader (loop, finisher_sock (sink.finisher), s_on_finisher, &sink);
     zloop_timer (loop, S_TICK_MS, 0, s_on_tick, &sink);
+    zloop_timer (loop, S_EXPIRE_MS, 0, s_on_expire, &sink);
     zloop_start (loop);
     log_info ("shutting down%s", finisher_busy (sink.finisher)
                                      ? ": waiting for the merge in progress"

@@ -286,8 +286,11 @@ spool_job_id_valid (const char *job_id)
     return ident_valid_str (job_id, PROTO_JOB_ID_MAX);
 }
 
+//  Remove the tombstones among names older than SPOOL_TOMBSTONE_TTL_S;
+//  temporary files only with temporaries, and then all of them (only at
+//  start: while running, the finisher may be writing one).
 static void
-s_recover_tombstones (spool_t *self, zlist_t *names)
+s_remove_tombstones (spool_t *self, zlist_t *names, bool temporaries)
 {
     time_t now = time (NULL);
     for (char *name = zlist_first (names); name; name = zlist_next (names)) {
@@ -299,7 +302,8 @@ s_recover_tombstones (spool_t *self, zlist_t *names)
         }
         bool temporary = name[0] == '.';
         bool expired = now - info.st_mtime > SPOOL_TOMBSTONE_TTL_S;
-        if ((temporary || expired) && unlink (path) == -1)
+        bool remove = temporary ? temporaries : expired;
+        if (remove && unlink (path) == -1)
             log_warning ("spool: cannot remove %s: %s", path, strerror (errno));
         zstr_free (&path);
     }
@@ -335,7 +339,7 @@ spool_recover (spool_t *self)
                    strerror (errno));
         return -1;
     }
-    s_recover_tombstones (self, tombstones);
+    s_remove_tombstones (self, tombstones, true);
     zlist_destroy (&tombstones);
 
     zlist_t *names = s_list_dir (self->dir);
@@ -354,6 +358,20 @@ spool_recover (spool_t *self)
     }
     zlist_destroy (&names);
     return 0;
+}
+
+void
+spool_expire_tombstones (spool_t *self)
+{
+    assert (self);
+    zlist_t *tombstones = s_list_dir (self->finished_dir);
+    if (!tombstones) {
+        log_warning ("spool: cannot list %s: %s", self->finished_dir,
+                     strerror (errno));
+        return;
+    }
+    s_remove_tombstones (self, tombstones, false);
+    zlist_destroy (&tombstones);
 }
 
 //  Create the job's directory and meta file unless they exist; an existing
@@ -616,4 +634,37 @@ spool_scratch_path (spool_t *self, const char *job_id)
     if (!spool_job_id_valid (job_id))
         return NULL;
     return zsys_sprintf ("%s/%s/%s", self->dir, job_id, S_SCRATCH_NAME);
+}
+
+//  Bytes of the regular files under path, descending depth levels of
+//  directories (the spool has two: jobs, then their files).
+static uint64_t
+s_dir_bytes (const char *path, int depth)
+{
+    zlist_t *names = s_list_dir (path);
+    if (!names) {
+        log_warning ("spool: cannot read %s: %s", path, strerror (errno));
+        return 0;
+    }
+    uint64_t bytes = 0;
+    for (char *name = zlist_first (names); name; name = zlist_next (names)) {
+        char *child = zsys_sprintf ("%s/%s", path, name);
+        struct stat info;
+        if (child && lstat (child, &info) == 0) {
+            if (S_ISREG (info.st_mode))
+                bytes += (uint64_t)info.st_size;
+            else if (S_ISDIR (info.st_mode) && depth > 0)
+                bytes += s_dir_bytes (child, depth - 1);
+        }
+        zstr_free (&child);
+    }
+    zlist_destroy (&names);
+    return bytes;
+}
+
+uint64_t
+spool_disk_bytes (spool_t *self)
+{
+    assert (self);
+    return s_dir_bytes (self->dir, SPOOL_WALK_DEPTH);
 }

@@ -46,6 +46,8 @@
 //  down for a long weekend.
 #define SPOOL_TOMBSTONE_TTL_S (7 * 24 * 3600)
 #define SPOOL_FINISHED_DIR ".finished"
+//  Levels of directories spool_disk_bytes descends: jobs, their files.
+#define SPOOL_WALK_DEPTH 2
 
 typedef struct _spool_t spool_t;
 
@@ -68,6 +70,13 @@ spool_job_id_valid (const char *job_id);
 //  when the spool cannot be read (logged).
 int
 spool_recover (spool_t *self);
+
+//  Remove tombstones older than SPOOL_TOMBSTONE_TTL_S, as spool_recover
+//  does at start, while the sink runs (temporary files are left to
+//  spool_recover: the finisher may be writing one). Safe beside the
+//  finisher's spool_t.
+void
+spool_expire_tombstones (spool_t *self);
 
 //  Write chunk chunk_nbr (pages first_page .. first_page + page_count - 1)
 //  of job durably, creating the job's directory and meta file first when
@@ -118,5 +127,11 @@ spool_chunk_path (spool_t *self, const assembly_t *job, uint32_t chunk_nbr);
 //  goes away with spool_finish or spool_recover. Caller frees.
 char *
 spool_scratch_path (spool_t *self, const char *job_id);
+
+//  Bytes of the files in the spool (chunks, outputs being written,
+//  tombstones), walked on disk now: the finisher's thread writes and
+//  removes there too. What cannot be read is not counted (logged).
+uint64_t
+spool_disk_bytes (spool_t *self);
 
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "assets.h"
+#include "joblimits.h"
 #include "testassert.h"
 #include "testfile.h"
 #include "testimage.h"
@@ -300,10 +301,58 @@ test_assets_rejects_a_png_too_large (void **state)
         testimage_png (ASSETS_SIDE_MAX + 1, 1, PNG_FORMAT_GRAY, &size);
     s_assert_image_rejected ("png", png, size, "is not a valid PNG image");
     free (png);
-    png = testimage_png (6000, 5000, PNG_FORMAT_GRAY, &size);
-    s_assert_image_rejected ("png", png, size,
-                             "image has more pixels than a job may use");
+}
+
+static void
+test_assets_refuses_pixels_over_the_limit_from_the_header (void **state)
+{
+    (void)state;
+    size_t size;
+    unsigned char *png = testimage_png (6000, 5000, PNG_FORMAT_GRAY, &size);
+    //  Only the header: what is refused is never decoded.
+    fielderr_t err = {"", ""};
+    assets_t *assets = s_parse_one ("logo", "png", png, 33, &err);
+    assert_null (assets);
+    assert_string_equal (err.field, "assets.logo");
+    s_assert_contains (err.message, "is 6000 x 5000 pixels (30.0 megapixels)");
+    s_assert_contains (err.message, "at most 16 megapixels (--max-image-mp)");
     free (png);
+}
+
+static void
+test_assets_header_size_reads_without_decoding (void **state)
+{
+    (void)state;
+    size_t size;
+    unsigned char *png = testimage_png (300, 200, PNG_FORMAT_RGB, &size);
+    uint32_t width = 0, height = 0;
+    assert_int_equal (assets_header_size (ASSETS_PNG, png, 24, &width,
+                                          &height),
+                      0);
+    assert_int_equal (width, 300);
+    assert_int_equal (height, 200);
+    assert_int_equal (assets_header_size (ASSETS_PNG, png, 23, &width,
+                                          &height),
+                      -1);
+    free (png);
+}
+
+static void
+test_assets_limits_follow_the_process_limits (void **state)
+{
+    (void)state;
+    joblimits_t limits = JOBLIMITS_DEFAULTS;
+    limits.image_mp = 1;
+    joblimits_set (&limits);
+    size_t size;
+    unsigned char *png = testimage_png (1000, 1001, PNG_FORMAT_GRAY, &size);
+    fielderr_t err = {"", ""};
+    assets_t *assets = s_parse_one ("logo", "png", png, size, &err);
+    assert_null (assets);
+    s_assert_contains (err.message, "at most 1 megapixels");
+    free (png);
+    joblimits_t defaults = JOBLIMITS_DEFAULTS;
+    joblimits_set (&defaults);
 }
 
 static void
@@ -399,6 +448,10 @@ main (void)
         cmocka_unit_test (test_assets_rejects_a_cut_jpeg),
         cmocka_unit_test (test_assets_rejects_jpeg_codings_pdf_cannot_show),
         cmocka_unit_test (test_assets_check_image_reads_sizes),
+        cmocka_unit_test (
+            test_assets_refuses_pixels_over_the_limit_from_the_header),
+        cmocka_unit_test (test_assets_header_size_reads_without_decoding),
+        cmocka_unit_test (test_assets_limits_follow_the_process_limits),
         cmocka_unit_test (test_assets_destroy_twice_is_harmless),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

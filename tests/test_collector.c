@@ -80,7 +80,8 @@ test_late_chunk_of_done_job_repeats_the_outcome (void **state)
     s_fixture_t *fixture = (s_fixture_t *)*state;
     char reason[COLLECTOR_REASON_MAX];
     assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_STORED);
-    sinktest_tombstone (testdir_path (fixture->testdir), S_JOB, "done 1234 file:///out/a b.pdf");
+    sinktest_tombstone (testdir_path (fixture->testdir), S_JOB,
+                        "done 1234 file:///out/a b.pdf");
     collector_forget (fixture->collector, S_JOB);
     assert_int_equal (s_offer (fixture, S_JOB, 1, reason), COLLECTOR_FINISHED);
     wire_t *outcome = collector_outcome (fixture->collector, S_JOB);
@@ -97,7 +98,8 @@ static void
 test_failed_job_repeats_its_reason (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
-    sinktest_tombstone (testdir_path (fixture->testdir), S_JOB, "failed merge failed: bad chunk");
+    sinktest_tombstone (testdir_path (fixture->testdir), S_JOB,
+                        "failed merge failed: bad chunk");
     char reason[COLLECTOR_REASON_MAX];
     assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_FINISHED);
     wire_t *outcome = collector_outcome (fixture->collector, S_JOB);
@@ -171,6 +173,24 @@ test_chunk_the_spool_cannot_take_fails_its_job (void **state)
     zstr_free (&blocker);
 }
 
+static void
+test_a_spool_over_its_quota_takes_no_new_job (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char reason[COLLECTOR_REASON_MAX];
+    const char *open_job = "open-job";
+    assert_int_equal (s_offer (fixture, open_job, 0, reason), COLLECTOR_STORED);
+    //  The spool holds more than a quota of one byte now.
+    collector_set_quota (fixture->collector, 1);
+    assert_int_equal (s_offer (fixture, S_JOB, 0, reason), COLLECTOR_FAILED);
+    assert_non_null (strstr (reason, "--max-spool-mb"));
+    assert_null (collector_assembly (fixture->collector, S_JOB));
+    //  The job it refused is failed for good; an open job goes on.
+    assert_int_equal (s_offer (fixture, S_JOB, 1, reason), COLLECTOR_FINISHED);
+    assert_int_equal (s_offer (fixture, open_job, 1, reason),
+                      COLLECTOR_COMPLETE);
+}
+
 int
 main (void)
 {
@@ -195,6 +215,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_chunk_the_spool_cannot_take_fails_its_job, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_spool_over_its_quota_takes_no_new_job, s_setup, s_teardown),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     zsys_shutdown ();

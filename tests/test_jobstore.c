@@ -570,6 +570,91 @@ test_owner_is_the_one_given_at_insert (void **state)
     free (owner);
 }
 
+static void
+test_expired_lists_jobs_ended_before_a_time (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_B, fixture->spec),
+                      0);
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_A, JOB_FAILED, "broken"), 0);
+    int64_t after = zclock_time () + 1;
+    //  Not ended yet: B; ended after the time given: none.
+    zlist_t *expired = jobstore_expired (fixture->store, after, 10);
+    assert_non_null (expired);
+    assert_size_eq (zlist_size (expired), 1);
+    assert_string_equal ((char *)zlist_first (expired), S_JOB_A);
+    zlist_destroy (&expired);
+    expired = jobstore_expired (fixture->store, after - 60000, 10);
+    assert_non_null (expired);
+    assert_size_eq (zlist_size (expired), 0);
+    zlist_destroy (&expired);
+}
+
+static void
+test_delete_removes_an_ended_job_only (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_B, fixture->spec),
+                      0);
+    //  A job that has not ended stays.
+    uint32_t deleted = 99;
+    assert_int_equal (jobstore_delete (fixture->store, S_JOB_B, 10, &deleted),
+                      JOBSTORE_DELETE_NONE);
+    assert_int_equal (deleted, 0);
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_A, JOB_CANCELLED, NULL), 0);
+    //  Its 3 chunks, 2 at a time, then the job.
+    assert_int_equal (jobstore_delete (fixture->store, S_JOB_A, 2, &deleted),
+                      JOBSTORE_DELETE_MORE);
+    assert_int_equal (deleted, 2);
+    jobstore_job_t job;
+    assert_int_equal (jobstore_job (fixture->store, S_JOB_A, &job), 0);
+    assert_int_equal (jobstore_delete (fixture->store, S_JOB_A, 2, &deleted),
+                      0);
+    assert_int_equal (deleted, 1);
+    assert_int_equal (jobstore_job (fixture->store, S_JOB_A, &job), -1);
+    assert_int_equal (jobstore_job (fixture->store, S_JOB_B, &job), 0);
+    assert_int_equal (jobstore_delete (fixture->store, S_JOB_A, 2, &deleted),
+                      JOBSTORE_DELETE_NONE);
+    assert_int_equal (jobstore_vacuum (fixture->store), 0);
+    //  Its chunks and transitions went with it.
+    char *path = zsys_sprintf ("%s/jobs.db", fixture->data_dir);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL),
+                      SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal (
+        sqlite3_prepare_v2 (db,
+                            "SELECT (SELECT count(*) FROM chunks WHERE job_id"
+                            " = ?1) + (SELECT count(*) FROM transitions"
+                            " WHERE job_id = ?1)",
+                            -1, &stmt, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text (stmt, 1, S_JOB_A, -1, SQLITE_STATIC);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_int (stmt, 0), 0);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    zstr_free (&path);
+}
+
+static void
+test_disk_bytes_counts_the_database (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    uint64_t before = jobstore_disk_bytes (fixture->data_dir);
+    assert_true (before > 0);
+    assert_int_equal (jobstore_insert (fixture->store, S_JOB_A, fixture->spec),
+                      0);
+    assert_true (jobstore_disk_bytes (fixture->data_dir) > before);
+    assert_int_equal (jobstore_disk_bytes ("/nonexistent-pdfpipe"), 0);
+}
+
 int
 main (void)
 {
@@ -593,6 +678,9 @@ main (void)
         S_TEST (test_open_fails_when_data_dir_is_a_file),
         S_TEST (test_output_is_rendered_when_the_job_is_accepted),
         S_TEST (test_version_1_database_is_upgraded),
+        S_TEST (test_expired_lists_jobs_ended_before_a_time),
+        S_TEST (test_delete_removes_an_ended_job_only),
+        S_TEST (test_disk_bytes_counts_the_database),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -267,6 +267,54 @@ test_recover_removes_leftovers (void **state)
     spool_destroy (&spool);
 }
 
+//  A file under the spool with its modification time days in the past.
+static void
+s_write_old (const char *path)
+{
+    testfile_write (path, "done\n", 5);
+    struct timeval old[2] = {
+        {.tv_sec = time (NULL) - SPOOL_TOMBSTONE_TTL_S - 60},
+        {.tv_sec = time (NULL) - SPOOL_TOMBSTONE_TTL_S - 60}};
+    assert_int_equal (utimes (path, old), 0);
+}
+
+static void
+test_old_tombstones_expire_while_running (void **state)
+{
+    s_fixture_t *fixture = *state;
+    spool_t *spool = spool_new (fixture->dir);
+    assert_int_equal (spool_finish (spool, "job-new", "done x"), 0);
+    char *path = zsys_sprintf ("%s/.finished/job-old", fixture->dir);
+    s_write_old (path);
+    zstr_free (&path);
+    //  A temporary one may be the finisher's, being written: it stays.
+    path = zsys_sprintf ("%s/.finished/.job-tmp.Ab12Cd", fixture->dir);
+    s_write_old (path);
+    assert_true (spool_finished (spool, "job-old"));
+    spool_expire_tombstones (spool);
+    assert_false (spool_finished (spool, "job-old"));
+    assert_true (spool_finished (spool, "job-new"));
+    assert_true (s_exists ("%s", path));
+    zstr_free (&path);
+    spool_destroy (&spool);
+}
+
+static void
+test_disk_bytes_counts_every_file (void **state)
+{
+    s_fixture_t *fixture = *state;
+    spool_t *spool = spool_new (fixture->dir);
+    assert_int_equal (spool_disk_bytes (spool), 0);
+    assembly_t *job = s_job ("job-1", 2, 4);
+    s_put (spool, job, 0, 1, 2, false);
+    uint64_t one_chunk = spool_disk_bytes (spool);
+    assert_true (one_chunk > strlen (S_PDF));
+    s_put (spool, job, 1, 3, 2, false);
+    assert_int_equal (spool_disk_bytes (spool), one_chunk + strlen (S_PDF));
+    assembly_destroy (&job);
+    spool_destroy (&spool);
+}
+
 static void
 test_load_deletes_contradicting_chunk_files (void **state)
 {
@@ -394,6 +442,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_tombstone_marks_job_finished,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_tombstone_drops_late_chunk,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_old_tombstones_expire_while_running, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_disk_bytes_counts_every_file,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_recover_removes_leftovers,
                                          s_setup, s_teardown),

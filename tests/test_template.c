@@ -1358,6 +1358,34 @@ test_template_check_record_texts_hands_over_truetype_texts (void **state)
 }
 
 static void
+test_template_check_record_cost_counts_items_and_text (void **state)
+{
+    (void)state;
+    template_t *template = s_parse_ok (
+        "{`elements`: [{`type`: `text`, `text`: `No. {{n}}`, `x`: 0, `y`: 0}, "
+        "{`type`: `line`, `x`: 0, `y`: 0, `x2`: 10, `y2`: 10}, "
+        "{`type`: `table`, `x`: 0, `y`: 500, `rows`: `items`, "
+        "`columns`: [{`header`: `Item`, `value`: `{{d}}`, `width`: 100}, "
+        "{`value`: `{{q}}`, `width`: 50}]}]}");
+    cJSON *record = cJSON_Parse (
+        s_tick ("{`n`: 7, `items`: [{`d`: `lamp`, `q`: 2}, {`d`: `cable`, "
+                "`q`: 10}]}"));
+    assert_non_null (record);
+    subst_vars_t vars = {1, 1, 0, NULL, NULL};
+    joblimits_page_t cost = {99, 99};
+    fielderr_t err = {"", ""};
+    assert_int_equal (template_check_record_cost (template, record, &vars, NULL,
+                                                  NULL, &cost, &err),
+                      0);
+    //  The text, the line, the table's header and its 4 cells.
+    assert_int_equal (cost.items, 7);
+    //  "No. 7", "Item", "lamp", "2", "cable", "10".
+    assert_int_equal (cost.text_bytes, 5 + 4 + 4 + 1 + 5 + 2);
+    cJSON_Delete (record);
+    template_destroy (&template);
+}
+
+static void
 test_template_check_record_fits_rows_on_the_page (void **state)
 {
     (void)state;
@@ -1537,6 +1565,8 @@ main (void)
             test_template_check_record_names_what_a_record_gets_wrong),
         cmocka_unit_test (
             test_template_check_record_texts_hands_over_truetype_texts),
+        cmocka_unit_test (
+            test_template_check_record_cost_counts_items_and_text),
         cmocka_unit_test (test_template_check_record_fits_rows_on_the_page),
         cmocka_unit_test (test_template_check_record_checks_qr_capacity),
         cmocka_unit_test (test_template_check_record_checks_the_bookmark),

@@ -95,6 +95,8 @@ struct _httpapi_t {
     char *spool_dir;       // uploads as they arrive
     intake_t *intake;      // takes the documents in, off this thread
     size_t max_body_bytes;
+    char *data_dir;              // the job store's, for its size
+    uint64_t max_jobstore_bytes; // its quota; 0: none
     size_t drain_max; // bytes of a refused body read on before hanging up
     metrics_t *metrics; // borrowed; NULL: GET /metrics answers 404
     tokens_t *tokens; // NULL: no authentication; borrowed
@@ -505,6 +507,19 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
             return NULL;
         }
         content_length = value;
+    }
+    //  The job store's quota: what ended jobs free (--retention-s) lets
+    //  submissions in again.
+    uint64_t store_bytes = jobstore_disk_bytes (self->data_dir);
+    if (self->max_jobstore_bytes && store_bytes > self->max_jobstore_bytes) {
+        *result = s_send_error (
+            connection, MHD_HTTP_INSUFFICIENT_STORAGE,
+            "the job store is full (%" PRIu64 " MiB of %" PRIu64
+            ", --max-jobstore-mb); retry once ended jobs have been deleted "
+            "(--retention-s)",
+            store_bytes / (1024 * 1024),
+            self->max_jobstore_bytes / (1024 * 1024));
+        return NULL;
     }
     intake_refusal_t refusal;
     intake_upload_t *intake =
@@ -1161,7 +1176,9 @@ httpapi_new (const httpapi_config_t *config)
     assert (self);
     self->jobs_dir = strdup (config->jobs_dir);
     self->spool_dir = strdup (config->spool_dir);
-    assert (self->jobs_dir && self->spool_dir);
+    self->data_dir = strdup (config->data_dir);
+    assert (self->jobs_dir && self->spool_dir && self->data_dir);
+    self->max_jobstore_bytes = config->max_jobstore_bytes;
     self->max_body_bytes = config->max_body_bytes
                                ? config->max_body_bytes
                                : (size_t)HTTPAPI_MAX_BODY_BYTES_DEFAULT;
@@ -1255,6 +1272,7 @@ httpapi_destroy (httpapi_t **self_p)
     s3_destroy (&self->s3);
     free (self->jobs_dir);
     free (self->spool_dir);
+    free (self->data_dir);
     free (self);
     *self_p = NULL;
 }

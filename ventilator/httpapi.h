@@ -89,6 +89,7 @@ typedef struct {
     const char *store_url;       // where results are (common/store)
     size_t max_body_bytes;       // 0: HTTPAPI_MAX_BODY_BYTES_DEFAULT
     uint64_t min_free_bytes;     // disk an upload must leave free; 0: none
+    uint64_t max_jobstore_bytes; // over it, submissions get 507; 0: none
     size_t uploads_max;          // at once; 0: INTAKE_UPLOADS_DEFAULT
     const char *notify_endpoint; // inproc endpoint the loop binds a PULL on
     metrics_t *metrics; // GET /metrics; borrowed, outlives the API; or NULL

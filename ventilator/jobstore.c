@@ -10,7 +10,10 @@
     pasted into SQL text. Writes take the write lock up front (BEGIN
     IMMEDIATE), so two handles never deadlock upgrading a read lock.
     Version 2 added the output columns; a version 1 database is upgraded
-    in place when it is opened (its jobs keep the default output).
+    in place when it is opened (its jobs keep the default output). The
+    file uses incremental auto-vacuum, so that the pages of ended jobs
+    deleted by the retention sweep (ventilator/retention) leave it; a
+    database made before is rebuilt once, when opened, to use it.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -21,6 +24,7 @@
 #include <errno.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "chunkplan.h"
 #include "log.h"
@@ -32,6 +36,8 @@
 //  A job's priority when its document gives none (JOBSPEC_PRIORITY_DEFAULT).
 #define S_PRIORITY_DEFAULT "10"
 #define S_ERROR_SHOWN_MAX 2048 // bytes of a job's error text kept
+//  PRAGMA auto_vacuum's value for INCREMENTAL.
+#define S_AUTO_VACUUM_INCREMENTAL 2
 
 static const char *s_schema =
     "CREATE TABLE jobs ("
@@ -96,6 +102,9 @@ typedef enum {
     S_SELECT_OUTPUT,
     S_COUNT_STATES,
     S_SELECT_OWNER,
+    S_SELECT_EXPIRED,
+    S_DELETE_CHUNKS,
+    S_DELETE_JOB,
     S_STMT_COUNT
 } s_stmt_id_t;
 
@@ -148,6 +157,20 @@ static const char *s_sql[S_STMT_COUNT] = {
     [S_SELECT_OUTPUT] = "SELECT output_key, output_filename FROM jobs"
                         " WHERE id = ?1",
     [S_SELECT_OWNER] = "SELECT owner FROM jobs WHERE id = ?1",
+    //  When a job ended: when it entered the terminal state it is in.
+    [S_SELECT_EXPIRED] =
+        "SELECT jobs.id FROM jobs JOIN transitions"
+        " ON transitions.job_id = jobs.id"
+        " AND transitions.state = jobs.state"
+        " WHERE NOT jobs." S_NOT_TERMINAL " AND transitions.at < ?1"
+        " ORDER BY transitions.at LIMIT ?2",
+    //  A batch of an ended job's chunks.
+    [S_DELETE_CHUNKS] = "DELETE FROM chunks WHERE rowid IN (SELECT"
+                        " chunks.rowid FROM chunks JOIN jobs"
+                        " ON jobs.id = chunks.job_id WHERE chunks.job_id = ?1"
+                        " AND NOT jobs." S_NOT_TERMINAL " LIMIT ?2)",
+    //  Its transitions go with it, and chunks left (ON DELETE CASCADE).
+    [S_DELETE_JOB] = "DELETE FROM jobs WHERE id = ?1 AND NOT " S_NOT_TERMINAL,
 };
 
 struct _jobstore_t {
@@ -301,6 +324,29 @@ s_add_column (jobstore_t *self, const char *table, const char *column,
     return rc;
 }
 
+//  Incremental auto-vacuum, so that jobstore_vacuum can give the pages of
+//  deleted jobs back to the file system: set on a new database before its
+//  tables exist; a database made without it is rebuilt once (VACUUM).
+static int
+s_auto_vacuum (jobstore_t *self)
+{
+    int64_t mode = 0;
+    if (s_pragma_int (self, "PRAGMA auto_vacuum", &mode))
+        return -1;
+    if (mode == S_AUTO_VACUUM_INCREMENTAL)
+        return 0;
+    int64_t pages = 0;
+    if (s_pragma_int (self, "PRAGMA page_count", &pages))
+        return -1;
+    if (s_script (self, "PRAGMA auto_vacuum = INCREMENTAL"))
+        return -1;
+    if (pages == 0)
+        return 0;
+    log_info ("jobstore: %s: rebuilding for incremental auto-vacuum",
+              self->path);
+    return s_script (self, "VACUUM");
+}
+
 //  WAL lets the other thread's handle read while this one writes;
 //  synchronous=FULL makes every commit durable, which the API's 202 needs.
 static int
@@ -322,6 +368,8 @@ s_configure (jobstore_t *self)
     if (!is_wal)
         return -1;
     if (s_script (self, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"))
+        return -1;
+    if (s_auto_vacuum (self))
         return -1;
 
     //  Another handle may be creating the schema at the same moment: check
@@ -858,13 +906,12 @@ jobstore_error (jobstore_t *self, const char *job_id)
     return error;
 }
 
-zlist_t *
-jobstore_active (jobstore_t *self)
+//  The ids stmt (bound) selects in its first column, as a list that frees
+//  its items; NULL (logged with what) when the read fails. The statement
+//  is released either way.
+static zlist_t *
+s_collect_ids (jobstore_t *self, sqlite3_stmt *stmt, const char *what)
 {
-    assert (self);
-    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_ACTIVE);
-    if (!stmt)
-        return NULL;
     zlist_t *ids = zlist_new ();
     assert (ids);
     zlist_autofree (ids);
@@ -876,12 +923,20 @@ jobstore_active (jobstore_t *self)
         step = sqlite3_step (stmt);
     }
     if (step != SQLITE_DONE) {
-        log_error ("jobstore: reading active jobs failed: %s",
+        log_error ("jobstore: reading %s failed: %s", what,
                    sqlite3_errmsg (self->db));
         zlist_destroy (&ids);
     }
     s_release (stmt);
     return ids;
+}
+
+zlist_t *
+jobstore_active (jobstore_t *self)
+{
+    assert (self);
+    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_ACTIVE);
+    return stmt ? s_collect_ids (self, stmt, "active jobs") : NULL;
 }
 
 static int
@@ -1038,4 +1093,87 @@ jobstore_status_json (jobstore_t *self, const char *job_id)
     if (!text)
         log_error ("jobstore: job=%s: out of memory", job_id);
     return text;
+}
+
+zlist_t *
+jobstore_expired (jobstore_t *self, int64_t ended_before, uint32_t most)
+{
+    assert (self);
+    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_EXPIRED);
+    if (!stmt)
+        return NULL;
+    sqlite3_bind_int64 (stmt, 1, ended_before);
+    sqlite3_bind_int64 (stmt, 2, most);
+    return s_collect_ids (self, stmt, "ended jobs");
+}
+
+int
+jobstore_delete (jobstore_t *self, const char *job_id, uint32_t chunks_max,
+                 uint32_t *chunks_deleted)
+{
+    assert (self);
+    assert (job_id);
+    assert (chunks_deleted);
+    *chunks_deleted = 0;
+    sqlite3_stmt *chunks = s_stmt (self, S_DELETE_CHUNKS);
+    sqlite3_stmt *job = s_stmt (self, S_DELETE_JOB);
+    if (!chunks || !job)
+        return -1;
+    if (s_run (self, S_BEGIN_WRITE, job_id))
+        return -1;
+    s_bind_text (chunks, 1, job_id);
+    sqlite3_bind_int64 (chunks, 2, chunks_max);
+    int rc = s_exec (self, chunks, "deleting chunks", job_id);
+    uint32_t changes = rc == 0 ? (uint32_t)sqlite3_changes (self->db) : 0;
+    if (changes == chunks_max)
+        rc = JOBSTORE_DELETE_MORE;
+    if (rc == 0) {
+        s_bind_text (job, 1, job_id);
+        rc = s_exec (self, job, "deleting the job", job_id);
+        if (rc == 0 && sqlite3_changes (self->db) == 0)
+            rc = JOBSTORE_DELETE_NONE;
+    }
+    rc = s_finish (self, rc, job_id);
+    if (rc != -1)
+        *chunks_deleted = changes;
+    return rc;
+}
+
+int
+jobstore_vacuum (jobstore_t *self)
+{
+    assert (self);
+    if (s_script (self, "PRAGMA incremental_vacuum"))
+        return -1;
+    //  Then move what the WAL holds into the file (which shrinks only
+    //  then) and truncate the WAL. A reader on another handle can keep it
+    //  from completing: that is for the next call.
+    int rc = sqlite3_wal_checkpoint_v2 (self->db, NULL,
+                                        SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (rc == SQLITE_BUSY)
+        return 1;
+    if (rc != SQLITE_OK) {
+        log_error ("jobstore: %s: checkpoint failed: %s", self->path,
+                   sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t
+jobstore_disk_bytes (const char *data_dir)
+{
+    assert (data_dir);
+    uint64_t bytes = 0;
+    const char *suffixes[] = {"", "-wal", NULL};
+    for (int index = 0; suffixes[index]; index++) {
+        char *path = zsys_sprintf ("%s/%s%s", data_dir, JOBSTORE_FILENAME,
+                                   suffixes[index]);
+        assert (path);
+        struct stat info;
+        if (stat (path, &info) == 0)
+            bytes += (uint64_t)info.st_size;
+        zstr_free (&path);
+    }
+    return bytes;
 }

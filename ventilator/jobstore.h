@@ -169,6 +169,37 @@ jobstore_transitions (jobstore_t *self, const char *job_id,
 //  (logged).
 int
 jobstore_count_states (jobstore_t *self, uint64_t counts[JOBSTATE_COUNT]);
+//  Ids (char *) of at most most jobs that ended (done, failed, cancelled)
+//  before ended_before (ms since the Unix epoch), the longest ended first.
+//  The list frees its items. NULL when the read fails. Caller owns it.
+zlist_t *
+jobstore_expired (jobstore_t *self, int64_t ended_before, uint32_t most);
+
+//  Delete an ended job, a bounded part at a time so that no transaction
+//  is long: up to chunks_max of its chunk rows, and once none is left its
+//  row and transitions. Tables of other modules that refer to jobs must
+//  say ON DELETE CASCADE. *chunks_deleted is set to the chunk rows this
+//  call deleted. Returns 0 when the job is gone,
+//  JOBSTORE_DELETE_MORE when chunks are left (call again),
+//  JOBSTORE_DELETE_NONE when there is no such ended job (nothing
+//  changes), -1 when the write fails (logged).
+#define JOBSTORE_DELETE_MORE 1
+#define JOBSTORE_DELETE_NONE 2
+int
+jobstore_delete (jobstore_t *self, const char *job_id, uint32_t chunks_max,
+                 uint32_t *chunks_deleted);
+
+//  Give the pages of deleted rows back to the file system (the database
+//  uses incremental auto-vacuum) and empty the write-ahead log. Returns 0
+//  when that is done, 1 when a reader kept the log from being emptied
+//  (call again later), -1 on failure (logged).
+int
+jobstore_vacuum (jobstore_t *self);
+
+//  Bytes the job store in data_dir takes on disk: jobs.db and its
+//  write-ahead log. 0 when there is none yet.
+uint64_t
+jobstore_disk_bytes (const char *data_dir);
 
 //  The job's status as the JSON text GET /v1/jobs/{id} answers with (see
 //  docs/api.md). Caller frees. NULL when the job is unknown or the read

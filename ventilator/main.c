@@ -15,6 +15,8 @@
                 figures for GET /metrics (ventilator/metrics) and the
                 desired worker count to the scaler (ventilator/scaler)
       rescan    timer; picks up stored jobs the loop has not heard of
+      sweep     timer; deletes jobs ended longer ago than --retention-s
+                (ventilator/retention)
     Every ZeroMQ socket uses CURVE (common/proto/curve): dispatch and
     events let in the clients whose public certificates are in the allowed
     directory; each message's key is checked too, so dispatch hears only
@@ -45,6 +47,7 @@
 #include "proto.h"
 #include "scaler.h"
 #include "s3inputs.h"
+#include "retention.h"
 #include "scheduler.h"
 #include "settings.h"
 #include "store.h"
@@ -70,6 +73,7 @@ typedef struct {
     scaler_t *scaler;
     curve_t *curve;
     char sink_key[CURVE_KEY_TEXT_SIZE]; // the only key events accepts
+    retention_t retention;
 } s_ventilator_t;
 
 //  A lifecycle_send_fn: socket is the zsock_t to send on.
@@ -183,6 +187,16 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+static int
+s_on_sweep (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_ventilator_t *self = (s_ventilator_t *)arg;
+    retention_sweep (&self->retention, zclock_time ());
+    return 0;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -191,9 +205,10 @@ main (int argc, char *argv[])
         return parsed;
     log_init ("pdfpipe-ventilator", s_options.verbose);
     log_set_format (s_options.log_format);
+    joblimits_set (&s_options.limits);
 
     int rc = 1;
-    s_ventilator_t self = {NULL, NULL, NULL, NULL, NULL, ""};
+    s_ventilator_t self = {0};
     store_t *results = NULL;
     s3inputs_t *s3_inputs = NULL;
     jobstore_t *jobstore = NULL;
@@ -301,6 +316,7 @@ main (int argc, char *argv[])
         .spool_dir = spool_dir,
         .max_body_bytes = (size_t)s_options.max_body_mb * 1024 * 1024,
         .min_free_bytes = (uint64_t)s_options.min_free_disk_mb * 1024 * 1024,
+        .max_jobstore_bytes = (uint64_t)s_options.max_jobstore_mb * 1024 * 1024,
         .notify_endpoint = VENTILATOR_API_ENDPOINT,
         .metrics = self.metrics,
         .uploads_max = (size_t)s_options.max_uploads,
@@ -332,6 +348,12 @@ main (int argc, char *argv[])
     zloop_reader (loop, api, s_on_api, &self);
     zloop_timer (loop, VENTILATOR_TICK_MS, 0, s_on_tick, &self);
     zloop_timer (loop, VENTILATOR_RESCAN_MS, 0, s_on_rescan, &self);
+    retention_t retention = {jobstore, results, jobs_dir, spool_dir,
+                             s_options.retention_s * 1000, false};
+    self.retention = retention;
+    zloop_timer (loop,
+                 (size_t)retention_interval_ms (self.retention.retention_ms), 0,
+                 s_on_sweep, &self);
     zloop_start (loop);
     log_info ("shutting down");
     rc = 0;

@@ -41,6 +41,9 @@ static settings_t s_options = {
     .min_upload_rate = HTTPAPI_MIN_UPLOAD_RATE,
     .upload_grace_s = HTTPAPI_UPLOAD_GRACE_S,
     .max_uploads = INTAKE_UPLOADS_DEFAULT,
+    .max_jobstore_mb = SETTINGS_MAX_JOBSTORE_MB,
+    .retention_s = SETTINGS_RETENTION_S,
+    .limits = JOBLIMITS_DEFAULTS,
 };
 
 static const options_spec_t s_option_table[] = {
@@ -137,6 +140,15 @@ static const options_spec_t s_option_table[] = {
     OPTIONS_NUMBER ("scaler-interval-s", &s_options.scaler_interval_s, "N", 0,
                     86400, NULL,
                     "least time between two runs of the exec command"),
+    OPTIONS_NUMBER ("max-jobstore-mb", &s_options.max_jobstore_mb, "N", 1,
+                    1048576, NULL,
+                    "size of the job database over which submissions\n"
+                    "are refused (507), MiB"),
+    OPTIONS_NUMBER ("retention-s", &s_options.retention_s, "N", 1,
+                    3650L * 24 * 3600, "PDFPIPE_RETENTION_S",
+                    "ended jobs, their records and results are deleted\n"
+                    "this long after they ended, s"),
+    JOBLIMITS_OPTIONS (s_options.limits),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
     LOG_FORMAT_OPTION (&s_options.log_format),
     OPTIONS_END,

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "scaler.h"
+#include "joblimits.h"
 
 //  Default data directory and upload limits.
 #define SETTINGS_DATA_DIR "./pdfpipe-data/ventilator"
@@ -26,6 +27,12 @@
 #define SETTINGS_SCALE_DOWN_AFTER_S 30
 //  Least time between two runs of the exec scaler's command.
 #define SETTINGS_SCALER_INTERVAL_S 10
+//  The job store's file: about 100 bytes a chunk and a few hundred a job,
+//  so 4 GiB is tens of millions of chunks.
+#define SETTINGS_MAX_JOBSTORE_MB 4096
+//  Ended jobs (done, failed, cancelled), their records and results are
+//  deleted this long after they ended: 7 days.
+#define SETTINGS_RETENTION_S (7 * 24 * 3600)
 
 typedef struct {
     const char *http_address;
@@ -59,6 +66,9 @@ typedef struct {
     long min_upload_rate; // bytes/s
     long upload_grace_s;
     long max_uploads;
+    long max_jobstore_mb; // a quota: over it, submissions get 507
+    long retention_s;     // ended jobs are deleted after this, s
+    joblimits_t limits;   // what a job may cost (common/doc/joblimits)
     bool verbose;
     int log_format; // a log_format_t
 } settings_t;

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "curve.h"
+#include "joblimits.h"
 #include "log.h"
 #include "options.h"
 #include "proto.h"
@@ -71,6 +72,7 @@ static struct {
     const char *sink_key;       // the sink's public certificate
     const char *name;
     long idle_exit_s; // 0: never
+    joblimits_t limits; // what a chunk may cost (common/doc/joblimits)
     bool verbose;
     int log_format; // a log_format_t
 } s_options = {
@@ -79,6 +81,7 @@ static struct {
     .cert = PROTO_WORKER_CERT,
     .ventilator_key = PROTO_VENTILATOR_KEY,
     .sink_key = PROTO_SINK_KEY,
+    .limits = JOBLIMITS_DEFAULTS,
 };
 
 static const options_spec_t s_option_table[] = {
@@ -101,6 +104,7 @@ static const options_spec_t s_option_table[] = {
                     "PDFPIPE_IDLE_EXIT_S",
                     "exit after N seconds without a chunk (for platforms\n"
                     "that bill per running process); 0 = never"),
+    JOBLIMITS_OPTIONS (s_options.limits),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "print debug lines"),
     LOG_FORMAT_OPTION (&s_options.log_format),
     OPTIONS_END,
@@ -238,6 +242,7 @@ main (int argc, char *argv[])
         return parsed;
     log_init (s_options.name, s_options.verbose);
     log_set_format (s_options.log_format);
+    joblimits_set (&s_options.limits);
 
     int rc = 1;
     char routing_id[WORKER_ROUTING_NAME_MAX + 16];

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "fielderr.h"
+#include "joblimits.h"
 #include "jobspec.h"
 #include "jsondoc.h"
 #include "log.h"
@@ -71,8 +72,12 @@ s_chunk_render (s_thread_t *self, const wire_t *chunk, fielderr_t *err)
     if (!tpl)
         return NULL;
     const char *records_json = wire_records_json (chunk);
+    size_t records_bytes = strlen (records_json);
+    //  Before parsing, which takes several times the text in memory.
+    if (joblimits_check_chunk (joblimits_get (), records_bytes, err))
+        return NULL;
     fielderr_t parse_err;
-    cJSON *records = jsondoc_parse (records_json, strlen (records_json),
+    cJSON *records = jsondoc_parse (records_json, records_bytes,
                                     JOBSPEC_NESTING_MAX, &parse_err);
     if (!records) {
         fielderr_set (err, "records", "%s", parse_err.message);
@@ -93,6 +98,10 @@ s_chunk_render (s_thread_t *self, const wire_t *chunk, fielderr_t *err)
     }
     //  One page per record: global page p shows job record p - 1.
     uint32_t record_nbr = wire_first_page (chunk) - 1;
+    //  What each page would cost is counted before any is drawn: libharu
+    //  holds the whole chunk until it saves.
+    joblimits_tally_t tally;
+    joblimits_tally_init (&tally, wire_page_count (chunk));
     const cJSON *record;
     cJSON_ArrayForEach (record, records)
     {
@@ -101,6 +110,16 @@ s_chunk_render (s_thread_t *self, const wire_t *chunk, fielderr_t *err)
             snprintf (field, sizeof (field), "records[%" PRIu32 "]",
                       record_nbr);
             fielderr_set (err, field, "must be an object");
+            cJSON_Delete (records);
+            return NULL;
+        }
+        subst_vars_t vars = {record_nbr + 1, wire_total_pages (chunk),
+                             record_nbr, NULL, NULL};
+        joblimits_page_t cost;
+        if (template_check_record_cost (tpl, record, &vars, NULL, NULL, &cost,
+                                        err) ||
+            joblimits_check_page (joblimits_get (), &tally, &cost, record_nbr,
+                                  0, err)) {
             cJSON_Delete (records);
             return NULL;
         }

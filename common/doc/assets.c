@@ -27,6 +27,7 @@
 
 #include "base64.h"
 #include "ident.h"
+#include "joblimits.h"
 #include "jsondoc.h"
 
 struct _assets_t {
@@ -34,10 +35,18 @@ struct _assets_t {
     unsigned char **buffers; // owned decoded data, images[i].data
     char **names;            // owned names, images[i].name
     size_t count;
+    uint64_t pixels; // of all images, for --max-job-image-mp
 };
 
 static const char *const s_asset_fields[] = {"type", "data", NULL};
 static const char *const s_types[] = {"png", "jpeg", NULL};
+
+//  Pixels an image may have: the process's --max-image-mp.
+static uint64_t
+s_pixels_max (void)
+{
+    return (uint64_t)joblimits_get ()->image_mp * JOBLIMITS_PIXELS_PER_MP;
+}
 
 // ---------------------------------------------------------------------------
 // PNG
@@ -106,8 +115,8 @@ s_png_check (const unsigned char *data, size_t size, uint32_t *width,
     png_read_info (png, info);
     *width = png_get_image_width (png, info);
     *height = png_get_image_height (png, info);
-    if ((uint64_t)*width * *height > ASSETS_PIXELS_MAX)
-        png_error (png, "image has more pixels than a job may use");
+    if ((uint64_t)*width * *height > s_pixels_max ())
+        png_error (png, "image has more pixels than --max-image-mp allows");
     int passes = png_set_interlace_handling (png);
     png_read_update_info (png, info);
     reader.row = malloc (png_get_rowbytes (png, info));
@@ -125,9 +134,12 @@ s_png_check (const unsigned char *data, size_t size, uint32_t *width,
 // ---------------------------------------------------------------------------
 // JPEG
 
+//  Walk the segments up to the frame header and read the size there; *end
+//  is where the frame header ends.
 static int
-s_jpeg_check (const unsigned char *data, size_t size, uint32_t *width,
-              uint32_t *height, char *problem, size_t problem_size)
+s_jpeg_frame (const unsigned char *data, size_t size, uint32_t *width,
+              uint32_t *height, char *problem, size_t problem_size,
+              size_t *end)
 {
     if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) {
         snprintf (problem, problem_size,
@@ -199,6 +211,18 @@ s_jpeg_check (const unsigned char *data, size_t size, uint32_t *width,
         }
         offset += 2 + length;
     }
+    *end = offset;
+    return 0;
+}
+
+static int
+s_jpeg_check (const unsigned char *data, size_t size, uint32_t *width,
+              uint32_t *height, char *problem, size_t problem_size)
+{
+    size_t offset = 0;
+    if (s_jpeg_frame (data, size, width, height, problem, problem_size,
+                      &offset))
+        return -1;
     //  The end-of-image marker, after the frame: a cut file lacks it.
     int ended = 0;
     for (size_t at = size - 1; at > offset && !ended; at--)
@@ -227,13 +251,38 @@ assets_check_image (assets_type_t type, const unsigned char *data, size_t size,
     if (rc)
         return -1;
     if (*width > ASSETS_SIDE_MAX || *height > ASSETS_SIDE_MAX ||
-        (uint64_t)*width * *height > ASSETS_PIXELS_MAX) {
+        (uint64_t)*width * *height > s_pixels_max ()) {
         snprintf (problem, problem_size,
                   "is %u x %u pixels; an image may have at most %d pixels a "
-                  "side and %d in all",
-                  *width, *height, ASSETS_SIDE_MAX, ASSETS_PIXELS_MAX);
+                  "side and %ld megapixels in all (--max-image-mp)",
+                  *width, *height, ASSETS_SIDE_MAX,
+                  joblimits_get ()->image_mp);
         return -1;
     }
+    return 0;
+}
+
+int
+assets_header_size (assets_type_t type, const unsigned char *data,
+                     size_t size, uint32_t *width, uint32_t *height)
+{
+    assert (data || size == 0);
+    *width = 0;
+    *height = 0;
+    if (type == ASSETS_JPEG) {
+        char problem[128];
+        size_t end = 0;
+        return s_jpeg_frame (data, size, width, height, problem,
+                             sizeof problem, &end);
+    }
+    //  The signature, then the IHDR chunk: length, type, width, height.
+    if (size < 24 || png_sig_cmp (data, 0, 8) != 0 ||
+        memcmp (data + 12, "IHDR", 4) != 0)
+        return -1;
+    *width = (uint32_t)data[16] << 24 | (uint32_t)data[17] << 16 |
+             (uint32_t)data[18] << 8 | data[19];
+    *height = (uint32_t)data[20] << 24 | (uint32_t)data[21] << 16 |
+              (uint32_t)data[22] << 8 | data[23];
     return 0;
 }
 
@@ -330,6 +379,13 @@ s_parse_one (assets_t *self, const cJSON *asset, const char *path,
     image->type = type_nbr == 0 ? ASSETS_PNG : ASSETS_JPEG;
     image->data = bytes;
     image->size = size;
+    //  The size the header announces, checked before anything is decoded
+    //  (a small file can announce a huge image).
+    uint32_t width = 0, height = 0;
+    if (assets_header_size (image->type, bytes, size, &width, &height) == 0 &&
+        joblimits_check_image (joblimits_get (), field, width, height,
+                               &self->pixels, err))
+        return -1;
     char problem[FIELDERR_MESSAGE_MAX / 2];
     int rc = assets_check_image (image->type, bytes, size, &image->width,
                                  &image->height, problem, sizeof problem);

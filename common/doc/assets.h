@@ -2,7 +2,9 @@
 
     Owns the "assets" object of a job document: named images given inline
     as base64 ({"logo": {"type": "png", "data": "iVBOR..."}}). Parsing
-    decodes each one and checks it the way a renderer would read it: a PNG
+    decodes each one, checks the size its header announces against the
+    pixel limits (common/doc/joblimits) before anything else, and checks
+    it the way a renderer would read it: a PNG
     is decoded in full by libpng (row by row, in bounded memory), a JPEG's
     markers are walked to its frame header and its end. So a corrupt or
     unsupported image fails the job when it is submitted, naming the asset,
@@ -28,9 +30,10 @@
 #define ASSETS_NAME_MAX 64                  // bytes of an asset's name
 #define ASSETS_BYTES_MAX (16 * 1024 * 1024) // decoded bytes per asset
 //  A renderer holds an image decoded (libharu: 3 or 4 bytes a pixel) while
-//  it loads it, so pixels bound a worker's memory.
-#define ASSETS_SIDE_MAX 10000        // pixels, width and height
-#define ASSETS_PIXELS_MAX (25000000) // width x height
+//  it loads it, so pixels bound a worker's memory: an image's and a job's
+//  pixels are limited by common/doc/joblimits (--max-image-mp,
+//  --max-job-image-mp), checked from the header before decoding.
+#define ASSETS_SIDE_MAX 10000 // pixels, width and height
 
 typedef struct _assets_t assets_t;
 
@@ -81,5 +84,12 @@ int
 assets_check_image (assets_type_t type, const unsigned char *data, size_t size,
                     uint32_t *width, uint32_t *height, char *problem,
                     size_t problem_size);
+
+//  The width and height the header of data (size bytes) announces, read
+//  without decoding: a PNG's IHDR chunk, a JPEG's frame header. Returns 0,
+//  or -1 when the header cannot be read (assets_check_image says why).
+int
+assets_header_size (assets_type_t type, const unsigned char *data,
+                    size_t size, uint32_t *width, uint32_t *height);
 
 #endif

@@ -27,6 +27,7 @@
 
 #include "bytebuf.h"
 #include "docstream.h"
+#include "joblimits.h"
 #include "jsoncompact.h"
 
 struct _jobreader_t {
@@ -267,6 +268,8 @@ s_check_records (jobreader_t *self, const jobspec_t *spec)
     if (self->sink.rewind (self->sink_arg, jobspec_chunk_pages (spec)) == -1)
         return s_sink_failed (self);
     uint32_t pages = jobspec_pages (spec);
+    joblimits_tally_t tally;
+    joblimits_tally_init (&tally, jobspec_chunk_pages (spec));
     for (uint32_t nbr = 0; nbr < pages; nbr++) {
         if (self->values_failed && nbr == self->values_nbr)
             return s_fail (self, &self->values_error);
@@ -278,8 +281,12 @@ s_check_records (jobreader_t *self, const jobspec_t *spec)
         if (!record)
             return s_sink_failed (self);
         fielderr_t error;
-        int rc = jobspec_check_record (spec, record, nbr, &error);
+        joblimits_page_t cost;
+        int rc = jobspec_check_record (spec, record, nbr, &cost, &error);
         cJSON_Delete (record);
+        if (rc == 0)
+            rc = joblimits_check_page (joblimits_get (), &tally, &cost, nbr,
+                                       size, &error);
         if (rc)
             return s_fail (self, &error);
     }

@@ -262,14 +262,15 @@ s_glyphs_add (void *glyphs, const template_font_t *font, const char *text,
 
 int
 jobspec_check_record (const jobspec_t *self, const cJSON *record,
-                      uint32_t record_nbr, fielderr_t *err)
+                      uint32_t record_nbr, joblimits_page_t *cost,
+                      fielderr_t *err)
 {
     assert (self);
     //  One page per record: record n is page n + 1.
     subst_vars_t vars = {record_nbr + 1, self->record_count, record_nbr, NULL,
                          NULL};
-    return template_check_record_texts (self->template, record, &vars,
-                                        s_glyphs_add, self->glyphs, err)
+    return template_check_record_cost (self->template, record, &vars,
+                                       s_glyphs_add, self->glyphs, cost, err)
                ? -1
                : 0;
 }

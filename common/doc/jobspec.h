@@ -96,10 +96,13 @@ jobspec_check_record_values (const struct cJSON *record, uint32_t record_nbr,
 
 //  Check record, the record_nbr'th of the job's records, against the
 //  template: draw it dry (template_check_record) as page record_nbr + 1
-//  of jobspec_pages. Returns 0, or -1 with err naming the record's field.
+//  of jobspec_pages, and count what its page draws into *cost (NULL: not
+//  counted; see common/doc/joblimits). Returns 0, or -1 with err naming
+//  the record's field.
 int
 jobspec_check_record (const jobspec_t *self, const struct cJSON *record,
-                      uint32_t record_nbr, fielderr_t *err);
+                      uint32_t record_nbr, joblimits_page_t *cost,
+                      fielderr_t *err);
 
 void
 jobspec_destroy (jobspec_t **self_p);

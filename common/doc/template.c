@@ -1673,10 +1673,12 @@ template_barcode_check (const template_element_t *element, const char *data,
     return 0;
 }
 
-//  Who is told about the texts a record draws in TrueType fonts.
+//  Who is told about the texts a record draws in TrueType fonts, and what
+//  the page costs.
 typedef struct {
     template_text_fn *visit; // NULL: nobody
     void *arg;
+    joblimits_page_t *cost; // NULL: not counted
 } s_visitor_t;
 
 static int
@@ -1684,12 +1686,19 @@ s_check_expansion (const s_visitor_t *visitor, const subst_t *text,
                    const cJSON *record, const subst_vars_t *vars,
                    const template_font_t *font, fielderr_t *err)
 {
-    if (!visitor->visit || font->standard)
+    bool visited = visitor->visit && !font->standard;
+    if (!visited && !visitor->cost)
         return subst_check (text, record, vars, &font->check, err);
     char *expanded = subst_expand (text, record, vars, &font->check, err);
     if (!expanded)
         return -1;
-    visitor->visit (visitor->arg, font, expanded, strlen (expanded));
+    size_t length = strlen (expanded);
+    if (visited)
+        visitor->visit (visitor->arg, font, expanded, length);
+    if (visitor->cost) {
+        visitor->cost->items++;
+        visitor->cost->text_bytes += length;
+    }
     free (expanded);
     return 0;
 }
@@ -1754,7 +1763,8 @@ int
 template_check_record (const template_t *self, const cJSON *record,
                        const subst_vars_t *vars, fielderr_t *err)
 {
-    return template_check_record_texts (self, record, vars, NULL, NULL, err);
+    return template_check_record_cost (self, record, vars, NULL, NULL, NULL,
+                                       err);
 }
 
 int
@@ -1762,9 +1772,23 @@ template_check_record_texts (const template_t *self, const cJSON *record,
                              const subst_vars_t *vars, template_text_fn *visit,
                              void *arg, fielderr_t *err)
 {
+    return template_check_record_cost (self, record, vars, visit, arg, NULL,
+                                       err);
+}
+
+int
+template_check_record_cost (const template_t *self, const cJSON *record,
+                            const subst_vars_t *vars, template_text_fn *visit,
+                            void *arg, joblimits_page_t *cost,
+                            fielderr_t *err)
+{
     assert (self);
     assert (vars);
-    s_visitor_t visitor = {visit, arg};
+    s_visitor_t visitor = {visit, arg, cost};
+    if (cost) {
+        joblimits_page_t none = {0, 0};
+        *cost = none;
+    }
     for (size_t index = 0; index < self->element_count; index++) {
         const template_element_t *element = &self->elements[index];
         int rc = 0;
@@ -1777,6 +1801,10 @@ template_check_record_texts (const template_t *self, const cJSON *record,
             rc = s_check_barcode (element, record, vars, err);
         if (rc)
             return -1;
+        //  Texts and table cells counted themselves as they expanded.
+        if (cost && element->kind != TEMPLATE_TEXT &&
+            element->kind != TEMPLATE_TABLE)
+            cost->items++;
     }
     if (self->bookmark)
         return subst_check (self->bookmark, record, vars,

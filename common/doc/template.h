@@ -28,6 +28,7 @@
 #include "expr.h"
 #include "fielderr.h"
 #include "fonts.h"
+#include "joblimits.h"
 #include "subst.h"
 
 #define TEMPLATE_ELEMENTS_MAX 10000
@@ -267,6 +268,16 @@ int
 template_check_record_texts (const template_t *self, const cJSON *record,
                              const subst_vars_t *vars, template_text_fn *visit,
                              void *arg, fielderr_t *err);
+
+//  template_check_record_texts that also counts what the page draws into
+//  *cost (when not NULL): one item per element, text and table cell, and
+//  the bytes of every text after substitution, in any font (barcode data
+//  aside), for common/doc/joblimits. On failure *cost is partial.
+int
+template_check_record_cost (const template_t *self, const cJSON *record,
+                            const subst_vars_t *vars, template_text_fn *visit,
+                            void *arg, joblimits_page_t *cost,
+                            fielderr_t *err);
 
 //  The rows of a table element for a record: the array its "rows" path
 //  reaches, checked to fit (max_rows, or the page's bottom edge). Returns

@@ -442,6 +442,26 @@ store_put_file (store_t *self, const char *key, const char *path,
     return -1;
 }
 
+//  Remove the directories between path (an object just removed) and the
+//  owner's own directory, that one included, as long as they are empty:
+//  a job's results are all under "<owner>/", which goes with the last.
+static void
+s_remove_empty_dirs (store_t *self, const char *owner, char *path)
+{
+    char *top = store_local_path (self, owner);
+    if (!top)
+        return;
+    size_t top_length = strlen (top);
+    char *slash = strrchr (path, '/');
+    while (slash && (size_t)(slash - path) >= top_length) {
+        *slash = '\0';
+        if (rmdir (path) == -1) // not empty: an object of the owner's
+            break;
+        slash = strrchr (path, '/');
+    }
+    free (top);
+}
+
 int
 store_remove (store_t *self, const char *owner, const char *key, char *error)
 {
@@ -460,7 +480,8 @@ store_remove (store_t *self, const char *owner, const char *key, char *error)
             snprintf (error, STORE_ERROR_MAX, "store: cannot remove %s: %s",
                       path, strerror (errno));
             rc = -1;
-        }
+        } else if (owner)
+            s_remove_empty_dirs (self, owner, path);
         free (path);
         return rc;
     }
