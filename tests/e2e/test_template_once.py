@@ -3,7 +3,9 @@
 
 - A 10-chunk job rendered by one real worker: the ventilator's debug log
   shows ten CHUNKs of which exactly one carried template bytes, and the
-  job's pages are all there, in order.
+  job's pages are all there, in order. A real worker killed mid-job is
+  succeeded by one with a new routing id, which gets the template with
+  its first chunk: two CHUNKs in all carry it.
 - A worker that restarts under the same routing id mid-job (a peer of
   our own over pyzmq, which keeps templates by digest as the real worker
   does) is sent a CHUNK without the template, answers TEMPLATE_MISS, gets
@@ -135,6 +137,27 @@ class TemplateOnceTest(unittest.TestCase):
             with tempfile.TemporaryDirectory() as workdir:
                 assert_marker_pages(check_pdf(pipe.result(job_id), workdir),
                                     100)
+
+    def test_real_worker_killed_mid_job_its_successor_gets_the_template(self):
+        # A pdfpipe-worker that restarts comes back under a new routing
+        # id: the ventilator knows it has nothing and sends the template
+        # with its first chunk, no TEMPLATE_MISS needed.
+        with Pipeline(workers=1, ventilator_args=["-v"]) as pipe:
+            job_id = pipe.submit(marker_job(6000, chunk_pages=100))
+            pipe.wait_log(r"rendered in", proc=pipe.workers[0],
+                          what="the first worker's first chunk")
+            pipe.kill(pipe.workers[0])
+            if pipe.status(job_id)["state"] != "rendering":
+                self.skipTest("the job ended before the worker was killed")
+            pipe.add_worker()
+            status = pipe.wait(job_id, timeout=JOB_TIMEOUT_S)
+            self.assertEqual(status["state"], "done", status)
+            sent = chunk_lines(pipe, job_id)
+            self.assertEqual(len([1 for _, _, size in sent if size]), 2, sent)
+            self.assertNotIn("lacks the template", pipe.logs_of("ventilator"))
+            with tempfile.TemporaryDirectory() as workdir:
+                assert_marker_pages(check_pdf(pipe.result(job_id), workdir),
+                                    6000)
 
     def test_worker_restarted_mid_job_gets_the_template_again(self):
         with Pipeline(workers=0, ventilator_args=["-v"]) as pipe:
