@@ -739,6 +739,28 @@ test_render_with_glyphs_draws_and_extracts_every_character (void **state)
     free (path);
 }
 
+//  The map made from the glyphs gives each character the glyph the font's
+//  own map gives it: the page looks exactly as without glyphs.
+static void
+test_render_with_glyphs_draws_the_same_shapes (void **state)
+{
+    (void)state;
+    const char *records = "[{\"customer\": \"김민수\", \"address\": "
+                          "\"부산\"}]";
+    char *paths[2] = {s_render_file (S_KOREAN_GLYPHS_TEMPLATE, records, 1, 1),
+                      s_render_file (S_KOREAN_TEMPLATE, records, 1, 1)};
+    char *pixels[2];
+    for (int index = 0; index < 2; index++) {
+        pixels[index] = s_run ("pdftoppm -r 100 -gray '%s' | sha256sum",
+                               paths[index]);
+        unlink (paths[index]);
+        free (paths[index]);
+    }
+    assert_string_equal (pixels[0], pixels[1]);
+    free (pixels[0]);
+    free (pixels[1]);
+}
+
 //  A character the font has but the job's glyphs lack would map to no
 //  glyph in a map made from the glyphs: refused, never drawn blank.
 static void
@@ -1360,6 +1382,7 @@ main (void)
             test_render_with_glyphs_draws_and_extracts_every_character),
         cmocka_unit_test (
             test_render_refuses_a_character_outside_the_fonts_glyphs),
+        cmocka_unit_test (test_render_with_glyphs_draws_the_same_shapes),
         cmocka_unit_test (
             test_render_rejects_a_character_the_truetype_font_lacks),
         cmocka_unit_test (test_render_wraps_text_in_a_box_with_an_ellipsis),
