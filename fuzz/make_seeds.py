@@ -18,6 +18,7 @@ script leaves them alone.
 
 SPDX-License-Identifier: MPL-2.0
 """
+import hashlib
 import json
 import os
 import re
@@ -37,7 +38,7 @@ def framed(frames):
 
 
 def wire_seeds():
-    sig = b"PDFPIPE/1"
+    sig = b"PDFPIPE/2"
     job = JOB.encode()
     pdf = b"%PDF-1.4\n%%EOF\n"
     template = b'{"elements":[{"type":"text","text":"{{name}}","x":1,"y":2}]}'
@@ -45,7 +46,14 @@ def wire_seeds():
         "ready": [sig, b"READY", u32(1)],
         "heartbeat": [sig, b"HEARTBEAT", u32(0)],
         "chunk": [sig, b"CHUNK", job, u32(3), u32(1), u32(301), u32(100),
-                  u32(1000), u32(10), template, b'[{"name":"a"}]'],
+                  u32(1000), u32(10), hashlib.sha256(template).digest(),
+                  template, b'[{"name":"a"}]'],
+        "chunk_no_template": [sig, b"CHUNK", job, u32(4), u32(1), u32(401),
+                              u32(100), u32(1000), u32(10),
+                              hashlib.sha256(template).digest(), b"",
+                              b'[{"name":"b"}]'],
+        "template_miss": [sig, b"TEMPLATE_MISS", job, u32(4), u32(1),
+                          hashlib.sha256(template).digest()],
         "result": [sig, b"RESULT", job, u32(3), u32(2), u32(301), u32(100),
                    u32(1000), u32(10), pdf],
         "chunk_failed": [sig, b"CHUNK_FAILED", job, u32(3), u32(1),
@@ -57,7 +65,7 @@ def wire_seeds():
                      b"file:///var/lib/pdfpipe/out/x.pdf"],
         "job_failed": [sig, b"JOB_FAILED", job, b"merge failed"],
         "query": [sig, b"QUERY", job],
-        "bad_version": [b"PDFPIPE/0", b"READY", u32(1)],
+        "bad_version": [b"PDFPIPE/1", b"READY", u32(1)],
         "short_int": [sig, b"READY", b"\x00\x01"],
         "bad_job_id": [sig, b"CANCEL", b"../etc"],
         "nul_text": [sig, b"JOB_FAILED", job, b"a\x00b"],

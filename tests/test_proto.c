@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -67,6 +68,17 @@ test_limits_fit_each_other (void **state)
     assert_true (PROTO_WORKER_EXPIRY_MS >= PROTO_WORKER_EXPIRY_MIN_MS);
 }
 
+static void
+test_version_is_in_the_signature (void **state)
+{
+    (void)state;
+    char expected[32];
+    snprintf (expected, sizeof expected, "PDFPIPE/%d", PROTO_VERSION);
+    assert_string_equal (PROTO_SIGNATURE, expected);
+    assert_true (PROTO_VERSION >= 2);
+    assert_true (PROTO_WORKER_TEMPLATES >= 1);
+}
+
 int
 main (void)
 {
@@ -75,6 +87,7 @@ main (void)
         cmocka_unit_test (test_state_parse_rejects_other_names),
         cmocka_unit_test (test_terminal_states_are_done_failed_cancelled),
         cmocka_unit_test (test_limits_fit_each_other),
+        cmocka_unit_test (test_version_is_in_the_signature),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

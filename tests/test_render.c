@@ -719,6 +719,70 @@ s_font_file (const char *path)
                   path);
 }
 
+//  With the job's characters known (the font's glyphs), each document's
+//  CIDToGIDMap is built from them alone: every one of them still draws,
+//  with text that extracts, and pdftotext warns of nothing.
+static void
+test_render_with_glyphs_draws_and_extracts_every_character (void **state)
+{
+    (void)state;
+    char *path = s_render_file (
+        S_KOREAN_GLYPHS_TEMPLATE,
+        "[{\"customer\": \"김민수\", \"address\": \"부산\"}]", 1, 1);
+    char *text = s_pdf_text (path);
+    if (!strstr (text, "김민수") || !strstr (text, "부산"))
+        fail_msg ("pdftotext gave '%s'", text);
+    if (strstr (text, "Warning") || strstr (text, "Error"))
+        fail_msg ("pdftotext complained: '%s'", text);
+    free (text);
+    unlink (path);
+    free (path);
+}
+
+//  The map made from the glyphs gives each character the glyph the font's
+//  own map gives it: the page looks exactly as without glyphs.
+static void
+test_render_with_glyphs_draws_the_same_shapes (void **state)
+{
+    (void)state;
+    const char *records = "[{\"customer\": \"김민수\", \"address\": "
+                          "\"부산\"}]";
+    char *paths[2] = {s_render_file (S_KOREAN_GLYPHS_TEMPLATE, records, 1, 1),
+                      s_render_file (S_KOREAN_TEMPLATE, records, 1, 1)};
+    char *pixels[2];
+    for (int index = 0; index < 2; index++) {
+        pixels[index] = s_run ("pdftoppm -r 100 -gray '%s' | sha256sum",
+                               paths[index]);
+        unlink (paths[index]);
+        free (paths[index]);
+    }
+    assert_string_equal (pixels[0], pixels[1]);
+    free (pixels[0]);
+    free (pixels[1]);
+}
+
+//  A character the font has but the job's glyphs lack would map to no
+//  glyph in a map made from the glyphs: refused, never drawn blank.
+static void
+test_render_refuses_a_character_outside_the_fonts_glyphs (void **state)
+{
+    (void)state;
+    rendering_t rendering = s_render_json (
+        S_KOREAN_GLYPHS_TEMPLATE,
+        "[{\"customer\": \"박\", \"address\": \"서울\"}]", 1, 1);
+    assert_int_equal (rendering.rc, -1);
+    assert_null (rendering.pdf);
+    if (!strstr (rendering.err.message, "U+BC15"))
+        fail_msg ("%s: %s does not name U+BC15", rendering.err.field,
+                  rendering.err.message);
+    //  And the renderer goes on with the next chunk.
+    rendering = s_render_json (
+        S_KOREAN_GLYPHS_TEMPLATE,
+        "[{\"customer\": \"황유진\", \"address\": \"서울\"}]", 1, 1);
+    assert_int_equal (rendering.rc, 0);
+    zframe_destroy (&rendering.pdf);
+}
+
 static void
 test_render_embeds_the_same_font_subset_in_every_chunk_of_a_job (void **state)
 {
@@ -1314,6 +1378,11 @@ main (void)
             test_render_truetype_chunks_are_identical_when_rendered_again),
         cmocka_unit_test (
             test_render_embeds_the_same_font_subset_in_every_chunk_of_a_job),
+        cmocka_unit_test (
+            test_render_with_glyphs_draws_and_extracts_every_character),
+        cmocka_unit_test (
+            test_render_refuses_a_character_outside_the_fonts_glyphs),
+        cmocka_unit_test (test_render_with_glyphs_draws_the_same_shapes),
         cmocka_unit_test (
             test_render_rejects_a_character_the_truetype_font_lacks),
         cmocka_unit_test (test_render_wraps_text_in_a_box_with_an_ellipsis),

@@ -34,6 +34,17 @@ s_on_failed (const char *job_id, const char *reason, void *arg)
     snprintf (failures->reason, sizeof failures->reason, "%s", reason);
 }
 
+//  Every job's template digest here is its id's: jobs differ by id.
+static int
+s_add_job (scheduler_t *scheduler, const char *job_id, uint32_t pages,
+           uint32_t chunk_pages, const bool *stored)
+{
+    tpldigest_t digest;
+    tpldigest_compute (job_id, strlen (job_id), &digest);
+    return scheduler_add_job (scheduler, job_id, pages, chunk_pages, stored,
+                              &digest);
+}
+
 static zframe_t *
 s_worker (const char *name)
 {
@@ -45,7 +56,7 @@ test_no_dispatch_without_credit (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_config);
-    assert_int_equal (scheduler_add_job (scheduler, "a", 10, 5, NULL), 0);
+    assert_int_equal (s_add_job (scheduler, "a", 10, 5, NULL), 0);
     scheduler_dispatch_t dispatch;
     assert_int_equal (scheduler_next (scheduler, 0, &dispatch), 0);
     zframe_t *worker = s_worker ("w1");
@@ -65,7 +76,7 @@ test_dispatch_describes_the_chunk (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_config);
-    scheduler_add_job (scheduler, "a", 250, 100, NULL);
+    s_add_job (scheduler, "a", 250, 100, NULL);
     zframe_t *worker = s_worker ("w1");
     scheduler_worker_ready (scheduler, worker, 3, 0);
     scheduler_dispatch_t dispatch;
@@ -94,8 +105,8 @@ test_jobs_are_served_round_robin (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_config);
-    scheduler_add_job (scheduler, "big", 1000, 10, NULL);
-    scheduler_add_job (scheduler, "small", 10, 10, NULL);
+    s_add_job (scheduler, "big", 1000, 10, NULL);
+    s_add_job (scheduler, "small", 10, 10, NULL);
     zframe_t *worker = s_worker ("w1");
     scheduler_worker_ready (scheduler, worker, 4, 0);
     scheduler_dispatch_t dispatch;
@@ -118,7 +129,7 @@ test_credits_are_spread_over_workers (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_config);
-    scheduler_add_job (scheduler, "a", 100, 10, NULL);
+    s_add_job (scheduler, "a", 100, 10, NULL);
     zframe_t *one = s_worker ("w1");
     zframe_t *two = s_worker ("w2");
     scheduler_worker_ready (scheduler, one, 2, 0);
@@ -141,7 +152,7 @@ test_stored_chunks_are_not_dispatched_again (void **state)
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_config);
     bool stored[3] = {true, false, true};
-    scheduler_add_job (scheduler, "a", 30, 10, stored);
+    s_add_job (scheduler, "a", 30, 10, stored);
     assert_int_equal (scheduler_pending (scheduler), 1);
     zframe_t *worker = s_worker ("w1");
     scheduler_worker_ready (scheduler, worker, 5, 0);
@@ -161,7 +172,7 @@ test_chunk_stored_counts_each_chunk_once (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_config);
-    scheduler_add_job (scheduler, "a", 20, 10, NULL);
+    s_add_job (scheduler, "a", 20, 10, NULL);
     assert_int_equal (scheduler_chunk_stored (scheduler, "a", 0), 0);
     assert_int_equal (scheduler_chunk_stored (scheduler, "a", 0), 0);
     assert_int_equal (scheduler_chunk_stored (scheduler, "a", 1), 1);
@@ -176,7 +187,7 @@ test_late_chunk_is_redispatched_with_next_attempt (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_config);
-    scheduler_add_job (scheduler, "a", 10, 10, NULL);
+    s_add_job (scheduler, "a", 10, 10, NULL);
     zframe_t *worker = s_worker ("w1");
     scheduler_worker_ready (scheduler, worker, 2, 0);
     scheduler_dispatch_t dispatch;
@@ -203,8 +214,8 @@ test_failing_chunk_fails_job_after_max_attempts (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_config);
-    scheduler_add_job (scheduler, "poison", 30, 10, NULL);
-    scheduler_add_job (scheduler, "other", 10, 10, NULL);
+    s_add_job (scheduler, "poison", 30, 10, NULL);
+    s_add_job (scheduler, "other", 10, 10, NULL);
     zframe_t *worker = s_worker ("w1");
     s_failures_t failures = {0};
     for (uint32_t attempt = 1; attempt <= 3; attempt++) {
@@ -243,7 +254,7 @@ test_removed_job_is_not_dispatched (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_config);
-    scheduler_add_job (scheduler, "a", 100, 10, NULL);
+    s_add_job (scheduler, "a", 100, 10, NULL);
     zframe_t *worker = s_worker ("w1");
     scheduler_worker_ready (scheduler, worker, 2, 0);
     scheduler_dispatch_t dispatch;
@@ -271,7 +282,7 @@ test_silent_worker_expires (void **state)
     assert_int_equal (scheduler_workers (scheduler), 1);
     scheduler_expire (scheduler, 5001, NULL, NULL);
     assert_int_equal (scheduler_workers (scheduler), 0);
-    scheduler_add_job (scheduler, "a", 10, 10, NULL);
+    s_add_job (scheduler, "a", 10, 10, NULL);
     scheduler_dispatch_t dispatch;
     assert_int_equal (scheduler_next (scheduler, 5001, &dispatch), 0);
     zframe_destroy (&worker);
@@ -304,7 +315,7 @@ test_dead_workers_chunk_is_redispatched_at_once (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
-    scheduler_add_job (scheduler, "a", 20, 10, NULL);
+    s_add_job (scheduler, "a", 20, 10, NULL);
     zframe_t *dying = s_worker ("dying");
     zframe_t *alive = s_worker ("alive");
     scheduler_worker_ready (scheduler, dying, 1, 0);
@@ -347,7 +358,7 @@ test_chunk_given_back_with_ready_is_left_to_its_deadline (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
-    scheduler_add_job (scheduler, "a", 10, 10, NULL);
+    s_add_job (scheduler, "a", 10, 10, NULL);
     zframe_t *worker = s_worker ("w1");
     scheduler_worker_ready (scheduler, worker, 1, 0);
     s_next (scheduler, 0);
@@ -369,7 +380,7 @@ test_chunk_that_kills_every_worker_fails_its_job (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
-    scheduler_add_job (scheduler, "poison", 10, 10, NULL);
+    s_add_job (scheduler, "poison", 10, 10, NULL);
     s_failures_t failures = {0};
     int64_t now = 0;
     for (int attempt = 1; attempt <= 3; attempt++) {
@@ -396,7 +407,7 @@ test_unreachable_worker_gives_back_its_chunks (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
-    scheduler_add_job (scheduler, "a", 30, 10, NULL);
+    s_add_job (scheduler, "a", 30, 10, NULL);
     zframe_t *worker = s_worker ("w1");
     scheduler_worker_ready (scheduler, worker, 2, 0);
     s_next (scheduler, 0);
@@ -422,7 +433,7 @@ test_leaving_worker_gives_back_what_it_never_took (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
-    scheduler_add_job (scheduler, "a", 30, 10, NULL);
+    s_add_job (scheduler, "a", 30, 10, NULL);
     zframe_t *worker = s_worker ("w1");
     scheduler_worker_ready (scheduler, worker, 2, 0);
     s_next (scheduler, 0); // chunk 0: finished before it left
@@ -456,7 +467,7 @@ test_figures_count_short_last_chunk (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
-    scheduler_add_job (scheduler, "a", 25, 10, NULL); // 10, 10, 5
+    s_add_job (scheduler, "a", 25, 10, NULL); // 10, 10, 5
     scheduler_figures_t figures;
     scheduler_figures (scheduler, &figures);
     assert_int_equal (figures.backlog_chunks, 3);
@@ -491,9 +502,9 @@ test_weights_share_the_workers (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
-    scheduler_add_job (scheduler, "a", 100, 1, NULL);
-    scheduler_add_job (scheduler, "b", 100, 1, NULL);
-    scheduler_add_job (scheduler, "c", 100, 1, NULL);
+    s_add_job (scheduler, "a", 100, 1, NULL);
+    s_add_job (scheduler, "b", 100, 1, NULL);
+    s_add_job (scheduler, "c", 100, 1, NULL);
     assert_int_equal (scheduler_set_weight (scheduler, "b", 30), 0);
     assert_int_equal (scheduler_set_weight (scheduler, "nope", 30), -1);
     zframe_t *worker = s_worker ("w1");
@@ -517,13 +528,13 @@ test_new_job_gets_no_burst_and_no_wait (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
-    scheduler_add_job (scheduler, "a", 100, 1, NULL);
+    s_add_job (scheduler, "a", 100, 1, NULL);
     zframe_t *worker = s_worker ("w1");
     char order[41];
     s_dispatch_order (scheduler, worker, 20, order);
     //  b arrives after 20 of a's chunks: they take turns from there on,
     //  b is not owed the 20.
-    scheduler_add_job (scheduler, "b", 100, 1, NULL);
+    s_add_job (scheduler, "b", 100, 1, NULL);
     s_dispatch_order (scheduler, worker, 10, order);
     assert_string_equal (order, "bababababa");
     zframe_destroy (&worker);
@@ -535,7 +546,7 @@ test_chunk_lost_on_the_way_is_requeued_by_idle_heartbeat (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
-    scheduler_add_job (scheduler, "a", 10, 10, NULL);
+    s_add_job (scheduler, "a", 10, 10, NULL);
     zframe_t *worker = s_worker ("w1");
     scheduler_worker_ready (scheduler, worker, 1, 0);
     s_next (scheduler, 0);
@@ -563,7 +574,7 @@ test_restart_registers_busy_worker_without_credit (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
-    scheduler_add_job (scheduler, "a", 10, 10, NULL);
+    s_add_job (scheduler, "a", 10, 10, NULL);
     zframe_t *worker = s_worker ("w1");
     //  A worker busy with a chunk of the previous ventilator.
     scheduler_worker_seen (scheduler, worker, 0, 0);
@@ -581,7 +592,7 @@ test_ready_credits_are_capped (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
-    scheduler_add_job (scheduler, "a", 1000, 1, NULL);
+    s_add_job (scheduler, "a", 1000, 1, NULL);
     zframe_t *worker = s_worker ("hostile");
     scheduler_worker_ready (scheduler, worker, UINT32_MAX, 0);
     scheduler_worker_ready (scheduler, worker, UINT32_MAX, 0);
@@ -601,7 +612,7 @@ test_complete_job_is_queried_every_interval (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
-    scheduler_add_job (scheduler, "a", 20, 10, NULL);
+    s_add_job (scheduler, "a", 20, 10, NULL);
     zframe_t *worker = s_worker ("w1");
     scheduler_worker_ready (scheduler, worker, 2, 0);
     s_next (scheduler, 0);
@@ -635,8 +646,8 @@ test_job_complete_at_start_is_queried_at_once (void **state)
     (void)state;
     scheduler_t *scheduler = scheduler_new (&s_slow_config);
     bool stored[] = {true, true};
-    scheduler_add_job (scheduler, "merging", 20, 10, stored);
-    scheduler_add_job (scheduler, "rendering", 20, 10, (bool[]){true, false});
+    s_add_job (scheduler, "merging", 20, 10, stored);
+    s_add_job (scheduler, "rendering", 20, 10, (bool[]){true, false});
     zlist_t *due = scheduler_query_due (scheduler, 10);
     assert_int_equal (zlist_size (due), 1);
     assert_string_equal ((char *)zlist_first (due), "merging");
@@ -649,10 +660,258 @@ test_duplicate_or_empty_job_is_refused (void **state)
 {
     (void)state;
     scheduler_t *scheduler = scheduler_new (NULL);
-    assert_int_equal (scheduler_add_job (scheduler, "a", 10, 10, NULL), 0);
-    assert_int_equal (scheduler_add_job (scheduler, "a", 10, 10, NULL), -1);
-    assert_int_equal (scheduler_add_job (scheduler, "b", 0, 10, NULL), -1);
-    assert_int_equal (scheduler_add_job (scheduler, "c", 10, 0, NULL), -1);
+    assert_int_equal (s_add_job (scheduler, "a", 10, 10, NULL), 0);
+    assert_int_equal (s_add_job (scheduler, "a", 10, 10, NULL), -1);
+    assert_int_equal (s_add_job (scheduler, "b", 0, 10, NULL), -1);
+    assert_int_equal (s_add_job (scheduler, "c", 10, 0, NULL), -1);
+    scheduler_destroy (&scheduler);
+}
+
+//  The digest s_add_job gives a job.
+static tpldigest_t
+s_digest_of (const char *job_id)
+{
+    tpldigest_t digest;
+    tpldigest_compute (job_id, strlen (job_id), &digest);
+    return digest;
+}
+
+//  One dispatch to a worker that then has a credit again (its READY).
+static scheduler_dispatch_t
+s_next_ready (scheduler_t *scheduler, zframe_t *worker, int64_t now)
+{
+    scheduler_worker_ready (scheduler, worker, 1, now);
+    return s_next (scheduler, now);
+}
+
+static void
+test_template_goes_once_per_worker_and_job (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    s_add_job (scheduler, "a", 100, 10, NULL);
+    zframe_t *one = s_worker ("one");
+    zframe_t *two = s_worker ("two");
+    scheduler_dispatch_t dispatch = s_next_ready (scheduler, one, 0);
+    assert_true (dispatch.with_template);
+    tpldigest_t expected = s_digest_of ("a");
+    assert_memory_equal (dispatch.digest.bytes, expected.bytes,
+                         TPLDIGEST_SIZE);
+    for (int chunk = 1; chunk < 5; chunk++)
+        assert_false (s_next_ready (scheduler, one, 0).with_template);
+    //  Another worker has its own set.
+    assert_true (s_next_ready (scheduler, two, 0).with_template);
+    assert_false (s_next_ready (scheduler, two, 0).with_template);
+    zframe_destroy (&one);
+    zframe_destroy (&two);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_worker_set_keeps_the_last_templates_used (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    //  One more job than a worker keeps templates of.
+    const char *jobs[] = {"j0", "j1", "j2", "j3", "j4"};
+    assert_int_equal (sizeof jobs / sizeof jobs[0],
+                      PROTO_WORKER_TEMPLATES + 1);
+    for (size_t index = 0; index < sizeof jobs / sizeof jobs[0]; index++)
+        s_add_job (scheduler, jobs[index], 100, 10, NULL);
+    zframe_t *worker = s_worker ("w");
+    //  Round robin: j0..j4, each new to the worker; j0 left the set when
+    //  j4 came.
+    for (size_t index = 0; index < 5; index++) {
+        scheduler_dispatch_t dispatch = s_next_ready (scheduler, worker, 0);
+        assert_string_equal (dispatch.job_id, jobs[index]);
+        assert_true (dispatch.with_template);
+    }
+    scheduler_dispatch_t dispatch = s_next_ready (scheduler, worker, 0);
+    assert_string_equal (dispatch.job_id, "j0");
+    assert_true (dispatch.with_template);
+    //  j0 came back in and pushed out j1, the least recently used.
+    dispatch = s_next_ready (scheduler, worker, 0);
+    assert_string_equal (dispatch.job_id, "j1");
+    assert_true (dispatch.with_template);
+    //  j2 went out with j1; j3 and j4 are still kept... until j2 comes.
+    dispatch = s_next_ready (scheduler, worker, 0);
+    assert_string_equal (dispatch.job_id, "j2");
+    assert_true (dispatch.with_template);
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_used_template_stays_in_the_set (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    s_add_job (scheduler, "a", 1000, 10, NULL);
+    zframe_t *worker = s_worker ("w");
+    assert_true (s_next_ready (scheduler, worker, 0).with_template);
+    //  Four other jobs come and go; a is used between each, so it stays.
+    const char *others[] = {"b", "c", "d", "e", "f", "g"};
+    for (size_t index = 0; index < 6; index++) {
+        s_add_job (scheduler, others[index], 10, 10, NULL);
+        for (int round = 0; round < 2; round++) {
+            scheduler_dispatch_t dispatch =
+                s_next_ready (scheduler, worker, 0);
+            bool is_a = strcmp (dispatch.job_id, "a") == 0;
+            if (!is_a)
+                assert_string_equal (dispatch.job_id, others[index]);
+            assert_int_equal (dispatch.with_template, !is_a);
+        }
+        scheduler_remove_job (scheduler, others[index]);
+    }
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_template_miss_resends_the_chunk_with_its_template (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    s_add_job (scheduler, "a", 30, 10, NULL);
+    zframe_t *worker = s_worker ("w");
+    tpldigest_t digest = s_digest_of ("a");
+    assert_true (s_next_ready (scheduler, worker, 0).with_template);
+    scheduler_dispatch_t dispatch = s_next_ready (scheduler, worker, 0);
+    assert_int_equal (dispatch.chunk_nbr, 1);
+    assert_false (dispatch.with_template);
+    //  The worker restarted under the same id: it lacks the template.
+    s_failures_t failures = {0};
+    assert_int_equal (scheduler_template_miss (scheduler, worker, "a", 1,
+                                               dispatch.attempt, &digest,
+                                               s_on_failed, &failures),
+                      0);
+    assert_int_equal (scheduler_pending (scheduler), 2);
+    scheduler_dispatch_t again = s_next_ready (scheduler, worker, 0);
+    assert_int_equal (again.chunk_nbr, 1);
+    assert_int_equal (again.attempt, dispatch.attempt + 1);
+    assert_true (again.with_template);
+    //  And from then on the worker has it.
+    assert_false (s_next_ready (scheduler, worker, 0).with_template);
+    assert_int_equal (failures.count, 0);
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_template_misses_do_not_count_as_attempts (void **state)
+{
+    (void)state;
+    //  max_attempts 3. Job b has a's template, and its chunks keep sending
+    //  it to the worker, which keeps losing it: a's chunk misses five
+    //  times, fails twice, and its job lives until the third failure.
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    tpldigest_t digest = s_digest_of ("a");
+    s_add_job (scheduler, "a", 10, 10, NULL);
+    scheduler_add_job (scheduler, "b", 100, 10, NULL, &digest);
+    zframe_t *worker = s_worker ("w");
+    s_failures_t failures = {0};
+    scheduler_dispatch_t dispatch = s_next_ready (scheduler, worker, 0);
+    assert_string_equal (dispatch.job_id, "a");
+    scheduler_chunk_failed (scheduler, "a", 0, dispatch.attempt, "boom",
+                            s_on_failed, &failures);
+    for (int miss = 0; miss < 5; miss++) {
+        assert_string_equal (s_next_ready (scheduler, worker, 0).job_id, "b");
+        dispatch = s_next_ready (scheduler, worker, 0);
+        assert_string_equal (dispatch.job_id, "a");
+        assert_false (dispatch.with_template);
+        assert_int_equal (scheduler_template_miss (
+                              scheduler, worker, "a", 0, dispatch.attempt,
+                              &digest, s_on_failed, &failures),
+                          0);
+    }
+    assert_string_equal (s_next_ready (scheduler, worker, 0).job_id, "b");
+    dispatch = s_next_ready (scheduler, worker, 0);
+    assert_int_equal (dispatch.attempt, 7);
+    scheduler_chunk_failed (scheduler, "a", 0, dispatch.attempt, "boom",
+                            s_on_failed, &failures);
+    assert_int_equal (failures.count, 0);
+    assert_true (scheduler_has_job (scheduler, "a"));
+    s_next_ready (scheduler, worker, 0);
+    dispatch = s_next_ready (scheduler, worker, 0);
+    assert_string_equal (dispatch.job_id, "a");
+    scheduler_chunk_failed (scheduler, "a", 0, dispatch.attempt, "boom",
+                            s_on_failed, &failures);
+    assert_int_equal (failures.count, 1);
+    assert_non_null (strstr (failures.reason, "failed 3 times"));
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_miss_for_a_chunk_that_carried_its_template_is_a_failure (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    s_add_job (scheduler, "a", 10, 10, NULL);
+    zframe_t *worker = s_worker ("liar");
+    tpldigest_t digest = s_digest_of ("a");
+    s_failures_t failures = {0};
+    for (uint32_t attempt = 1; attempt <= 3; attempt++) {
+        scheduler_dispatch_t dispatch = s_next_ready (scheduler, worker, 0);
+        assert_true (dispatch.with_template);
+        assert_int_equal (dispatch.attempt, attempt);
+        assert_int_equal (scheduler_template_miss (scheduler, worker, "a", 0,
+                                                   attempt, &digest,
+                                                   s_on_failed, &failures),
+                          0);
+    }
+    assert_int_equal (failures.count, 1);
+    assert_string_equal (failures.job_id, "a");
+    assert_non_null (strstr (failures.reason, "failed 3 times"));
+    assert_non_null (
+        strstr (failures.reason, "worker liar asked for the template its "
+                                 "chunk carried"));
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+static void
+test_miss_is_refused_unless_it_names_a_held_current_chunk (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    s_add_job (scheduler, "a", 20, 10, NULL);
+    zframe_t *worker = s_worker ("w");
+    zframe_t *other = s_worker ("other");
+    tpldigest_t digest = s_digest_of ("a");
+    tpldigest_t forged = s_digest_of ("b");
+    s_next_ready (scheduler, worker, 0);
+    scheduler_dispatch_t dispatch = s_next_ready (scheduler, worker, 0);
+    assert_false (dispatch.with_template);
+    scheduler_worker_ready (scheduler, other, 0, 0);
+    //  Not the job's digest, another worker, a stale attempt, an unknown
+    //  job or chunk, an unknown worker.
+    zframe_t *stranger = s_worker ("stranger");
+    struct {
+        zframe_t *worker;
+        const char *job_id;
+        uint32_t chunk_nbr, attempt;
+        const tpldigest_t *digest;
+    } refused[] = {
+        {worker, "a", 1, 1, &forged},  {other, "a", 1, 1, &digest},
+        {worker, "a", 1, 2, &digest},  {worker, "b", 1, 1, &digest},
+        {worker, "a", 7, 1, &digest},  {stranger, "a", 1, 1, &digest},
+    };
+    for (size_t index = 0; index < sizeof refused / sizeof refused[0];
+         index++)
+        assert_int_equal (scheduler_template_miss (
+                              scheduler, refused[index].worker,
+                              refused[index].job_id, refused[index].chunk_nbr,
+                              refused[index].attempt, refused[index].digest,
+                              NULL, NULL),
+                          -1);
+    //  Nothing changed: the chunk is still in flight, the worker still
+    //  has the template.
+    assert_int_equal (scheduler_pending (scheduler), 0);
+    assert_int_equal (scheduler_worker_holding (scheduler, worker), 1);
+    zframe_destroy (&stranger);
+    zframe_destroy (&other);
+    zframe_destroy (&worker);
     scheduler_destroy (&scheduler);
 }
 
@@ -688,6 +947,16 @@ main (void)
         cmocka_unit_test (test_complete_job_is_queried_every_interval),
         cmocka_unit_test (test_job_complete_at_start_is_queried_at_once),
         cmocka_unit_test (test_duplicate_or_empty_job_is_refused),
+        cmocka_unit_test (test_template_goes_once_per_worker_and_job),
+        cmocka_unit_test (test_worker_set_keeps_the_last_templates_used),
+        cmocka_unit_test (test_used_template_stays_in_the_set),
+        cmocka_unit_test (
+            test_template_miss_resends_the_chunk_with_its_template),
+        cmocka_unit_test (test_template_misses_do_not_count_as_attempts),
+        cmocka_unit_test (
+            test_miss_for_a_chunk_that_carried_its_template_is_a_failure),
+        cmocka_unit_test (
+            test_miss_is_refused_unless_it_names_a_held_current_chunk),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     zsys_shutdown ();

@@ -61,6 +61,9 @@ s_chunk (uint32_t first_page, uint32_t page_count, const char *records)
     wire_set_page_count (chunk, page_count);
     wire_set_total_pages (chunk, 4);
     wire_set_chunk_count (chunk, 2);
+    tpldigest_t digest;
+    tpldigest_compute (S_TEMPLATE, strlen (S_TEMPLATE), &digest);
+    wire_set_digest (chunk, &digest);
     wire_set_template_json (chunk, S_TEMPLATE);
     wire_set_records_json (chunk, records);
     return chunk;
@@ -150,6 +153,65 @@ test_second_chunk_is_refused_while_busy (void **state)
     //  Destroying a busy slot waits for its chunk; the teardown does.
 }
 
+//  Submit chunk and wait for its report; returns the outcome, and the
+//  error in error.
+static slot_outcome_t
+s_run (s_fixture_t *fixture, wire_t *chunk, char *error)
+{
+    assert_int_equal (slot_submit (fixture->slot, &chunk), 0);
+    slot_outcome_t outcome = s_wait_report (fixture->slot, &chunk, error);
+    wire_destroy (&chunk);
+    return outcome;
+}
+
+static void
+test_chunk_without_template_uses_the_kept_one (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char error[SLOT_ERROR_MAX];
+    wire_t *chunk = s_chunk (1, 1, "[{\"name\": \"Ada\"}]");
+    wire_set_template_json (chunk, "");
+    //  Never sent: the slot asks for it, and sends nothing to the sink.
+    assert_int_equal (s_run (fixture, chunk, error), SLOT_TEMPLATE_MISS);
+    assert_string_equal (error, "");
+    zsock_set_rcvtimeo (fixture->sink, 100);
+    assert_null (zmsg_recv (fixture->sink));
+    zsock_set_rcvtimeo (fixture->sink, 10000);
+    //  Sent once, then kept.
+    assert_int_equal (s_run (fixture, s_chunk (1, 1, "[{\"name\": \"Ada\"}]"),
+                             error),
+                      SLOT_RENDERED);
+    wire_t *result = wire_recv (fixture->sink);
+    assert_non_null (result);
+    wire_destroy (&result);
+    chunk = s_chunk (2, 1, "[{\"name\": \"Bob\"}]");
+    wire_set_template_json (chunk, "");
+    assert_int_equal (s_run (fixture, chunk, error), SLOT_RENDERED);
+    result = wire_recv (fixture->sink);
+    assert_non_null (result);
+    assert_int_equal (wire_first_page (result), 2);
+    wire_destroy (&result);
+}
+
+static void
+test_template_not_matching_its_digest_is_refused_and_not_kept (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char error[SLOT_ERROR_MAX];
+    //  Another template under S_TEMPLATE's digest.
+    wire_t *chunk = s_chunk (1, 1, "[{\"name\": \"Ada\"}]");
+    wire_set_template_json (chunk, "{\"elements\": []}");
+    assert_int_equal (s_run (fixture, chunk, error), SLOT_FAILED);
+    if (!strstr (error, "template: does not match its digest"))
+        fail_msg ("error '%s' does not name the digest", error);
+    //  Nothing was kept under that digest.
+    chunk = s_chunk (1, 1, "[{\"name\": \"Ada\"}]");
+    wire_set_template_json (chunk, "");
+    assert_int_equal (s_run (fixture, chunk, error), SLOT_TEMPLATE_MISS);
+    zsock_set_rcvtimeo (fixture->sink, 100);
+    assert_null (zmsg_recv (fixture->sink));
+}
+
 int
 main (void)
 {
@@ -162,6 +224,12 @@ main (void)
             test_bad_chunk_is_reported_and_sends_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_second_chunk_is_refused_while_busy, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_chunk_without_template_uses_the_kept_one, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_template_not_matching_its_digest_is_refused_and_not_kept,
+            s_setup, s_teardown),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     zsys_shutdown ();

@@ -155,6 +155,65 @@ test_tplcache_keeps_nothing_of_a_bad_template (void **state)
     tplcache_destroy (&cache);
 }
 
+static tpldigest_t
+s_digest (int width)
+{
+    const char *json = s_template (width);
+    tpldigest_t digest;
+    assert_int_equal (tpldigest_compute (json, strlen (json), &digest), 0);
+    return digest;
+}
+
+static void
+test_tplcache_finds_a_put_template_by_digest (void **state)
+{
+    (void)state;
+    tplcache_t *cache = tplcache_new (4, TPLCACHE_BYTES_MAX);
+    tpldigest_t digest = s_digest (300);
+    assert_null (tplcache_lookup (cache, &digest));
+    const char *json = s_template (300);
+    fielderr_t err = {"", ""};
+    const template_t *put =
+        tplcache_put (cache, &digest, json, strlen (json), &err);
+    assert_non_null (put);
+    assert_ptr_equal (tplcache_lookup (cache, &digest), put);
+    //  A put of the same text again is the kept one, parsed once.
+    assert_ptr_equal (tplcache_put (cache, &digest, json, strlen (json), &err),
+                      put);
+    s_assert_counts (cache, 1, 2, 2);
+    tpldigest_t other = s_digest (301);
+    assert_null (tplcache_lookup (cache, &other));
+    tplcache_destroy (&cache);
+}
+
+static void
+test_tplcache_refuses_a_text_under_another_digest (void **state)
+{
+    (void)state;
+    tplcache_t *cache = tplcache_new (4, TPLCACHE_BYTES_MAX);
+    //  Width 400's text under width 300's digest: refused, and nothing is
+    //  kept under either digest.
+    tpldigest_t digest = s_digest (300);
+    const char *json = s_template (400);
+    fielderr_t err = {"", ""};
+    assert_null (tplcache_put (cache, &digest, json, strlen (json), &err));
+    assert_string_equal (err.field, "template");
+    if (!strstr (err.message, "does not match its digest"))
+        fail_msg ("message '%s' does not name the digest", err.message);
+    assert_int_equal (tplcache_count (cache), 0);
+    assert_null (tplcache_lookup (cache, &digest));
+    tpldigest_t own = s_digest (400);
+    assert_null (tplcache_lookup (cache, &own));
+    //  Nor does a refused text displace a kept one.
+    s_get (cache, 300);
+    json = s_template (400); // s_template's buffer is shared
+    assert_null (tplcache_put (cache, &digest, json, strlen (json), &err));
+    const template_t *kept = tplcache_lookup (cache, &digest);
+    assert_non_null (kept);
+    assert_int_equal ((int)template_page_width (kept), 300);
+    tplcache_destroy (&cache);
+}
+
 int
 main (void)
 {
@@ -165,6 +224,8 @@ main (void)
         cmocka_unit_test (test_tplcache_drops_the_least_recently_used),
         cmocka_unit_test (test_tplcache_keeps_text_within_its_byte_budget),
         cmocka_unit_test (test_tplcache_keeps_nothing_of_a_bad_template),
+        cmocka_unit_test (test_tplcache_finds_a_put_template_by_digest),
+        cmocka_unit_test (test_tplcache_refuses_a_text_under_another_digest),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -25,6 +25,13 @@ s_roundtrip (wire_t **msg_p)
     return decoded;
 }
 
+//  A digest with a different value in every byte, so a byte moved or
+//  dropped shows.
+static const tpldigest_t s_digest = {
+    {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
+     0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
+     0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0xff}};
+
 static wire_t *
 s_chunk (void)
 {
@@ -36,6 +43,7 @@ s_chunk (void)
     wire_set_page_count (chunk, 100);
     wire_set_total_pages (chunk, 2000);
     wire_set_chunk_count (chunk, 20);
+    wire_set_digest (chunk, &s_digest);
     wire_set_template_json (chunk, "{\"page\":{}}");
     wire_set_records_json (chunk, "[{\"a\":1}]");
     return chunk;
@@ -57,9 +65,66 @@ test_chunk_roundtrip_keeps_every_field (void **state)
     assert_int_equal (wire_page_count (decoded), 100);
     assert_int_equal (wire_total_pages (decoded), 2000);
     assert_int_equal (wire_chunk_count (decoded), 20);
+    assert_memory_equal (wire_digest (decoded)->bytes, s_digest.bytes,
+                         TPLDIGEST_SIZE);
     assert_string_equal (wire_template_json (decoded), "{\"page\":{}}");
     assert_string_equal (wire_records_json (decoded), "[{\"a\":1}]");
     wire_destroy (&decoded);
+}
+
+static void
+test_chunk_without_template_is_an_empty_frame (void **state)
+{
+    (void)state;
+    wire_t *chunk = s_chunk ();
+    wire_set_template_json (chunk, "");
+    zmsg_t *msg = wire_encode (chunk);
+    wire_destroy (&chunk);
+    assert_non_null (msg);
+    //  Signature, command, seven numbers, then the digest and the template.
+    zframe_t *frame = zmsg_first (msg);
+    for (int index = 0; index < 9; index++)
+        frame = zmsg_next (msg);
+    assert_int_equal (zframe_size (frame), TPLDIGEST_SIZE);
+    assert_memory_equal (zframe_data (frame), s_digest.bytes, TPLDIGEST_SIZE);
+    frame = zmsg_next (msg);
+    assert_int_equal (zframe_size (frame), 0);
+    char reason[WIRE_REASON_MAX];
+    wire_t *decoded = wire_decode (&msg, reason);
+    assert_non_null (decoded);
+    assert_string_equal (wire_template_json (decoded), "");
+    assert_string_equal (wire_records_json (decoded), "[{\"a\":1}]");
+    wire_destroy (&decoded);
+}
+
+static void
+test_template_miss_roundtrip_keeps_every_field (void **state)
+{
+    (void)state;
+    wire_t *miss = wire_new (WIRE_TEMPLATE_MISS);
+    wire_set_job_id (miss, "job-9");
+    wire_set_chunk_nbr (miss, 4);
+    wire_set_attempt (miss, 3);
+    wire_set_digest (miss, &s_digest);
+    wire_t *decoded = s_roundtrip (&miss);
+    assert_int_equal (wire_id (decoded), WIRE_TEMPLATE_MISS);
+    assert_string_equal (wire_command (decoded), "TEMPLATE_MISS");
+    assert_string_equal (wire_job_id (decoded), "job-9");
+    assert_int_equal (wire_chunk_nbr (decoded), 4);
+    assert_int_equal (wire_attempt (decoded), 3);
+    assert_memory_equal (wire_digest (decoded)->bytes, s_digest.bytes,
+                         TPLDIGEST_SIZE);
+    wire_destroy (&decoded);
+}
+
+static void
+test_signature_carries_the_protocol_version (void **state)
+{
+    (void)state;
+    char expected[32];
+    snprintf (expected, sizeof expected, "PDFPIPE/%d", PROTO_VERSION);
+    assert_string_equal (WIRE_SIGNATURE, expected);
+    assert_string_equal (WIRE_SIGNATURE, "PDFPIPE/2");
 }
 
 static void
@@ -308,7 +373,7 @@ test_decode_rejects_truncated_chunk (void **state)
     zframe_t *last = zmsg_last (msg);
     zmsg_remove (msg, last);
     zframe_destroy (&last);
-    s_assert_rejected (msg, "CHUNK must have 9 fields, got 8");
+    s_assert_rejected (msg, "CHUNK must have 10 fields, got 9");
 }
 
 static void
@@ -319,7 +384,7 @@ test_decode_rejects_extra_frame (void **state)
     zmsg_t *msg = wire_encode (chunk);
     wire_destroy (&chunk);
     zmsg_addstr (msg, "extra");
-    s_assert_rejected (msg, "got 10");
+    s_assert_rejected (msg, "got 11");
 }
 
 static void
@@ -331,6 +396,57 @@ test_decode_rejects_short_integer (void **state)
     zmsg_addstr (msg, "READY");
     zmsg_addmem (msg, "\0\1", 2);
     s_assert_rejected (msg, "credits must be 4 bytes, got 2");
+}
+
+//  A message of version 1 (CHUNK without a digest) is another protocol.
+static void
+test_decode_rejects_version_1 (void **state)
+{
+    (void)state;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "PDFPIPE/1");
+    zmsg_addstr (msg, "READY");
+    zmsg_addmem (msg, "\0\0\0\1", 4);
+    s_assert_rejected (msg, "first frame is not the signature PDFPIPE/2");
+}
+
+static void
+s_assert_digest_rejected (wire_id_t id, size_t digest_size)
+{
+    wire_t *message = id == WIRE_CHUNK ? s_chunk () : wire_new (id);
+    wire_set_job_id (message, "job-9");
+    wire_set_digest (message, &s_digest);
+    zmsg_t *msg = wire_encode (message);
+    wire_destroy (&message);
+    //  Replace the digest frame (the 10th: signature, command, job id and
+    //  seven numbers for CHUNK; job id and two numbers for TEMPLATE_MISS).
+    size_t position = id == WIRE_CHUNK ? 9 : 5;
+    zmsg_t *forged = zmsg_new ();
+    size_t index = 0;
+    for (zframe_t *frame = zmsg_first (msg); frame;
+         frame = zmsg_next (msg), index++) {
+        if (index == position) {
+            byte bytes[TPLDIGEST_SIZE + 1] = {0};
+            zmsg_addmem (forged, bytes, digest_size);
+        } else
+            zmsg_addmem (forged, zframe_data (frame), zframe_size (frame));
+    }
+    zmsg_destroy (&msg);
+    char expected[64];
+    snprintf (expected, sizeof expected, "digest must be 32 bytes, got %zu",
+              digest_size);
+    s_assert_rejected (forged, expected);
+}
+
+static void
+test_decode_rejects_digest_of_wrong_size (void **state)
+{
+    (void)state;
+    s_assert_digest_rejected (WIRE_CHUNK, 0);
+    s_assert_digest_rejected (WIRE_CHUNK, 31);
+    s_assert_digest_rejected (WIRE_CHUNK, 33);
+    s_assert_digest_rejected (WIRE_TEMPLATE_MISS, 0);
+    s_assert_digest_rejected (WIRE_TEMPLATE_MISS, 20);
 }
 
 static void
@@ -478,6 +594,11 @@ main (void)
     zsys_set_logstream (NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_chunk_roundtrip_keeps_every_field),
+        cmocka_unit_test (test_chunk_without_template_is_an_empty_frame),
+        cmocka_unit_test (test_template_miss_roundtrip_keeps_every_field),
+        cmocka_unit_test (test_signature_carries_the_protocol_version),
+        cmocka_unit_test (test_decode_rejects_version_1),
+        cmocka_unit_test (test_decode_rejects_digest_of_wrong_size),
         cmocka_unit_test (test_result_roundtrip_moves_pdf),
         cmocka_unit_test (test_job_done_roundtrip_keeps_64_bit_bytes),
         cmocka_unit_test (test_small_messages_roundtrip),

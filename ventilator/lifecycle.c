@@ -120,11 +120,14 @@ lifecycle_load (lifecycle_t *self, const char *job_id)
         return;
     char *template_json = jobstore_template_json (self->jobstore, job_id);
     bool *stored = (bool *)zmalloc (job.chunk_count * sizeof (bool));
+    //  The digest names exactly the text a CHUNK's template frame carries.
+    tpldigest_t digest;
     if (!template_json ||
+        tpldigest_compute (template_json, strlen (template_json), &digest) ||
         jobstore_chunks_stored (self->jobstore, job_id, stored,
                                 job.chunk_count) ||
         scheduler_add_job (self->scheduler, job_id, job.pages, job.chunk_pages,
-                           stored)) {
+                           stored, &digest)) {
         free (stored);
         free (template_json);
         s_job_failed (job_id, "internal error: cannot load the job", self);
@@ -150,7 +153,8 @@ lifecycle_load_active (lifecycle_t *self)
     zlist_destroy (&active);
 }
 
-//  The CHUNK message for one dispatch decision. Caller destroys it.
+//  The CHUNK message for one dispatch decision: with the template only
+//  when the worker may lack it. Caller destroys it.
 static wire_t *
 s_chunk_message (const scheduler_dispatch_t *dispatch,
                  const char *template_json, const char *records)
@@ -164,7 +168,8 @@ s_chunk_message (const scheduler_dispatch_t *dispatch,
     wire_set_page_count (chunk, dispatch->page_count);
     wire_set_total_pages (chunk, dispatch->total_pages);
     wire_set_chunk_count (chunk, dispatch->chunk_count);
-    wire_set_template_json (chunk, template_json);
+    wire_set_digest (chunk, &dispatch->digest);
+    wire_set_template_json (chunk, dispatch->with_template ? template_json : "");
     wire_set_records_json (chunk, records);
     return chunk;
 }
@@ -203,11 +208,13 @@ lifecycle_dispatch (lifecycle_t *self, int64_t now)
         wire_t *chunk = s_chunk_message (&dispatch, template_json, records);
         free (records);
         int rc = self->sender.to_worker (chunk, self->sender.worker_arg);
-        log_debug ("job=%s chunk=%u attempt=%u pages %u-%u to worker=%s%s",
+        log_debug ("job=%s chunk=%u attempt=%u pages %u-%u to worker=%s "
+                   "template_bytes=%zu%s",
                    job_id, dispatch.chunk_nbr, dispatch.attempt,
                    dispatch.first_page,
                    dispatch.first_page + dispatch.page_count - 1,
-                   wire_peer (chunk), rc ? " failed" : "");
+                   wire_peer (chunk), strlen (wire_template_json (chunk)),
+                   rc ? " failed" : "");
         if (rc)
             //  The worker went away between its READY and now: this chunk
             //  and any other it holds go to others.
@@ -244,6 +251,22 @@ lifecycle_worker_message (lifecycle_t *self, wire_t *message, int64_t now)
         scheduler_chunk_failed (
             self->scheduler, wire_job_id (message), wire_chunk_nbr (message),
             wire_attempt (message), wire_error (message), s_job_failed, self);
+        return 0;
+    case WIRE_TEMPLATE_MISS:
+        if (scheduler_template_miss (self->scheduler, wire_routing_id (message),
+                                     wire_job_id (message),
+                                     wire_chunk_nbr (message),
+                                     wire_attempt (message),
+                                     wire_digest (message), s_job_failed,
+                                     self)) {
+            char hex[TPLDIGEST_HEX_SIZE];
+            log_warning ("job=%s chunk=%u attempt=%u: ignored TEMPLATE_MISS "
+                         "from worker=%s for digest %s: not the job's, or "
+                         "not a chunk the worker holds now",
+                         wire_job_id (message), wire_chunk_nbr (message),
+                         wire_attempt (message), wire_peer (message),
+                         tpldigest_hex (wire_digest (message), hex));
+        }
         return 0;
     default:
         log_warning ("dropped %s from worker=%s: not a worker message",

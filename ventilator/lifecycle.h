@@ -93,7 +93,11 @@ lifecycle_dispatch (lifecycle_t *self, int64_t now);
 //  Act on a message from a worker (borrowed): READY and HEARTBEAT tell the
 //  scheduler the worker's free credits; CHUNK_FAILED sends the chunk to
 //  another worker, or fails its job when it is out of attempts (reports
-//  of an attempt that is no longer current are ignored). Returns -1
+//  of an attempt that is no longer current are ignored); TEMPLATE_MISS
+//  sends the chunk again with its template (scheduler_template_miss; a
+//  miss that names no chunk the worker holds is logged and ignored). A
+//  CHUNK carries its job's template only when the scheduler says the
+//  worker may lack it, and always the template's digest. Returns -1
 //  (logged) for a message that is not a worker's, else 0.
 int
 lifecycle_worker_message (lifecycle_t *self, wire_t *message, int64_t now);

@@ -3,7 +3,8 @@
     main() shows the whole process: the HTTP API (its own thread, see
     httpapi), and one zloop with every socket and timer:
       dispatch  ROUTER, bound; workers ask for chunks (READY), say they are
-                alive (HEARTBEAT) and report failures (CHUNK_FAILED)
+                alive (HEARTBEAT), report failures (CHUNK_FAILED) and
+                ask again for a template they lack (TEMPLATE_MISS)
       events    PULL, bound; the sink reports stored chunks and job states
       api       PULL, inproc; the HTTP thread announces accepted (NEW) and
                 cancelled (CANCEL) jobs

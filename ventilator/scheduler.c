@@ -18,7 +18,9 @@
     What a worker holds is a list of (job id, chunk, attempt) in dispatch
     order; an entry whose job is gone or whose chunk has moved on to
     another attempt is stale and skipped, so failing or removing a job
-    never has to visit the workers.
+    never has to visit the workers. The digests a worker has been sent are
+    a small array kept in order of use, most recent first; a lookup is a
+    few comparisons of 32 bytes.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -49,6 +51,7 @@ typedef struct {
 typedef struct {
     s_chunk_state_t state;
     uint32_t attempt;      // attempts started so far; the current one
+    uint32_t uncounted;    // of those, the ones max_attempts ignores
     int64_t deadline;      // ms, zclock_mono (), while in flight
     int64_t dispatched_at; // ms, zclock_mono (), of the current attempt
     void *inflight_handle; // in self->inflight, while in flight
@@ -67,6 +70,7 @@ struct _s_job_t {
     uint32_t weight; // its priority; SCHEDULER_WEIGHT_DEFAULT until set
     uint64_t pass;   // stride scheduling: lowest is served next
     bool dispatched;
+    tpldigest_t digest;    // of the job's template and assets
     int64_t query_at;      // ms, zclock_mono (); 0 until seen complete
     void *rotation_handle; // in self->rotation
 };
@@ -77,6 +81,7 @@ typedef struct {
     uint32_t chunk_nbr;
     uint32_t attempt;
     int64_t dispatched_at; // ms, zclock_mono ()
+    bool with_template;    // the CHUNK carried its template
 } s_held_t;
 
 typedef struct {
@@ -86,6 +91,9 @@ typedef struct {
     int64_t last_seen; // ms, zclock_mono ()
     zlistx_t *held;    // s_held_t (owner), oldest first
     void *handle;      // in self->worker_list
+    //  Digests of the templates sent to it, the most recently used first.
+    tpldigest_t templates[PROTO_WORKER_TEMPLATES];
+    size_t template_count;
 } s_worker_t;
 
 struct _scheduler_t {
@@ -206,10 +214,12 @@ s_queue_pop_front (s_job_t *job)
 
 int
 scheduler_add_job (scheduler_t *self, const char *job_id, uint32_t pages,
-                   uint32_t chunk_pages, const bool *stored)
+                   uint32_t chunk_pages, const bool *stored,
+                   const tpldigest_t *digest)
 {
     assert (self);
     assert (job_id);
+    assert (digest);
     if (strlen (job_id) >= sizeof (((s_job_t *)0)->id) || pages == 0 ||
         chunk_pages == 0 || zhashx_lookup (self->jobs, job_id))
         return -1;
@@ -217,6 +227,7 @@ scheduler_add_job (scheduler_t *self, const char *job_id, uint32_t pages,
     snprintf (job->id, sizeof job->id, "%s", job_id);
     job->pages = pages;
     job->chunk_pages = chunk_pages;
+    job->digest = *digest;
     job->chunk_count = chunkplan_count (pages, chunk_pages);
     job->chunks = (s_chunk_t *)zmalloc (job->chunk_count * sizeof (s_chunk_t));
     job->queue = (uint32_t *)zmalloc (job->chunk_count * sizeof (uint32_t));
@@ -374,6 +385,46 @@ s_retry_or_fail (scheduler_t *self, s_job_t *job, uint32_t chunk_nbr,
                  const char *why, scheduler_failed_fn *failed, void *arg);
 static void
 s_requeue (scheduler_t *self, s_job_t *job, uint32_t chunk_nbr);
+
+//  The position of digest in the worker's set, or -1.
+static int
+s_template_find (const s_worker_t *worker, const tpldigest_t *digest)
+{
+    for (size_t index = 0; index < worker->template_count; index++)
+        if (tpldigest_equal (&worker->templates[index], digest))
+            return (int)index;
+    return -1;
+}
+
+//  Note that the worker was sent (or used) the template digest: it moves
+//  to the front of the set, the least recently used leaving a full one.
+//  Returns true when it was there already.
+static bool
+s_template_use (s_worker_t *worker, const tpldigest_t *digest)
+{
+    int found = s_template_find (worker, digest);
+    size_t shifted = found >= 0 ? (size_t)found : worker->template_count;
+    if (shifted == PROTO_WORKER_TEMPLATES)
+        shifted--;
+    else if (found < 0)
+        worker->template_count++;
+    memmove (&worker->templates[1], &worker->templates[0],
+             shifted * sizeof (tpldigest_t));
+    worker->templates[0] = *digest;
+    return found >= 0;
+}
+
+static void
+s_template_forget (s_worker_t *worker, const tpldigest_t *digest)
+{
+    int found = s_template_find (worker, digest);
+    if (found < 0)
+        return;
+    memmove (&worker->templates[found], &worker->templates[found + 1],
+             (worker->template_count - (size_t)found - 1) *
+                 sizeof (tpldigest_t));
+    worker->template_count--;
+}
 
 void
 scheduler_worker_ready (scheduler_t *self, zframe_t *worker_id,
@@ -590,6 +641,8 @@ scheduler_next (scheduler_t *self, int64_t now, scheduler_dispatch_t *dispatch)
     dispatch->total_pages = job->pages;
     dispatch->chunk_count = job->chunk_count;
     dispatch->first_of_job = !job->dispatched;
+    dispatch->digest = job->digest;
+    dispatch->with_template = !s_template_use (worker, &job->digest);
     dispatch->worker = zframe_dup (worker->routing_id);
     job->dispatched = true;
 
@@ -598,6 +651,7 @@ scheduler_next (scheduler_t *self, int64_t now, scheduler_dispatch_t *dispatch)
     held->chunk_nbr = chunk_nbr;
     held->attempt = chunk->attempt;
     held->dispatched_at = now;
+    held->with_template = dispatch->with_template;
     zlistx_add_end (worker->held, held);
 
     worker->credits--;
@@ -701,12 +755,13 @@ s_retry_or_fail (scheduler_t *self, s_job_t *job, uint32_t chunk_nbr,
     uint32_t first_page, page_count;
     chunkplan_range (job->pages, job->chunk_pages, chunk_nbr, &first_page,
                      &page_count);
-    if (chunk->attempt >= self->config.max_attempts) {
+    uint32_t counted = chunk->attempt - chunk->uncounted;
+    if (counted >= self->config.max_attempts) {
         char reason[SCHEDULER_ERROR_MAX];
         snprintf (reason, sizeof reason,
                   "chunk %u (pages %u-%u) failed %u times; last attempt: %s",
-                  chunk_nbr, first_page, first_page + page_count - 1,
-                  chunk->attempt, why);
+                  chunk_nbr, first_page, first_page + page_count - 1, counted,
+                  why);
         char job_id[sizeof job->id];
         memcpy (job_id, job->id, sizeof job_id);
         scheduler_remove_job (self, job_id);
@@ -733,6 +788,45 @@ scheduler_chunk_failed (scheduler_t *self, const char *job_id,
     if (chunk->state != S_INFLIGHT || chunk->attempt != attempt)
         return;
     s_retry_or_fail (self, job, chunk_nbr, error, failed, arg);
+}
+
+int
+scheduler_template_miss (scheduler_t *self, zframe_t *worker_id,
+                         const char *job_id, uint32_t chunk_nbr,
+                         uint32_t attempt, const tpldigest_t *digest,
+                         scheduler_failed_fn *failed, void *arg)
+{
+    assert (self);
+    assert (worker_id);
+    assert (job_id);
+    assert (digest);
+    char key[S_WORKER_KEY_MAX];
+    s_worker_t *worker = s_worker_lookup (self, worker_id, key);
+    s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs, job_id);
+    if (!worker || !job || chunk_nbr >= job->chunk_count ||
+        !tpldigest_equal (digest, &job->digest))
+        return -1;
+    s_held_t *held = (s_held_t *)zlistx_first (worker->held);
+    while (held && (held->chunk_nbr != chunk_nbr ||
+                    held->attempt != attempt || strcmp (held->job_id, job_id)))
+        held = (s_held_t *)zlistx_next (worker->held);
+    if (!held || s_held_job (self, held) != job)
+        return -1;
+    s_template_forget (worker, digest);
+    if (held->with_template) {
+        char reason[SCHEDULER_ERROR_MAX];
+        snprintf (reason, sizeof reason,
+                  "worker %s asked for the template its chunk carried",
+                  worker->name);
+        s_retry_or_fail (self, job, chunk_nbr, reason, failed, arg);
+        return 0;
+    }
+    log_info ("job=%s chunk=%u attempt=%u: worker=%s lacks the template; "
+              "sending the chunk again with it",
+              job->id, chunk_nbr, attempt, worker->name);
+    job->chunks[chunk_nbr].uncounted++;
+    s_requeue (self, job, chunk_nbr);
+    return 0;
 }
 
 void

@@ -29,6 +29,19 @@
     never arrived (lost with a broken connection): they are requeued
     without counting an attempt, and the worker gets its credits back.
 
+    Templates: each job has the digest of its template and assets
+    (common/proto/tpldigest). For each worker the scheduler remembers the
+    last PROTO_WORKER_TEMPLATES digests it dispatched to it with the
+    template, the most recently used first; a chunk whose job's digest is
+    among them goes without the template (scheduler_dispatch_t's
+    with_template), and any other goes with it and joins them, the least
+    recently used leaving. A worker that lacks the template anyway answers
+    TEMPLATE_MISS (scheduler_template_miss): the digest leaves its set and
+    the chunk goes back to the front of its queue, to be sent again with
+    the template; such an attempt does not count towards max_attempts. A
+    miss for a chunk that carried its template is a failure like any
+    other, so a worker cannot keep a chunk going round for ever.
+
     Completion: a job whose chunks are all stored stays here until the
     lifecycle removes it (the sink reported it done or failed);
     scheduler_query_due names such jobs every query_interval_ms so that the
@@ -45,6 +58,7 @@
 #include <stdint.h>
 
 #include "proto.h"
+#include "tpldigest.h"
 
 #define SCHEDULER_MAX_ATTEMPTS 4
 #define SCHEDULER_DEADLINE_BASE_MS 30000
@@ -83,7 +97,9 @@ typedef struct {
     uint32_t total_pages;
     uint32_t chunk_count;
     bool first_of_job; // the job's first dispatch ever (queued -> rendering)
-    zframe_t *worker;  // routing id; owned by the dispatch, destroy it
+    tpldigest_t digest; // of the job's template and assets
+    bool with_template; // send the template: the worker may lack it
+    zframe_t *worker;   // routing id; owned by the dispatch, destroy it
 } scheduler_dispatch_t;
 
 //  Called for each job that has run out of attempts, with the reason.
@@ -97,12 +113,14 @@ scheduler_new (const scheduler_config_t *config);
 void
 scheduler_destroy (scheduler_t **self_p);
 
-//  Start scheduling a job. stored (chunk_count flags) marks chunks already
-//  in the sink's spool, or is NULL. Returns -1 if the job is already known
-//  or the arguments are inconsistent.
+//  Start scheduling a job whose template and assets have digest (copied).
+//  stored (chunk_count flags) marks chunks already in the sink's spool, or
+//  is NULL. Returns -1 if the job is already known or the arguments are
+//  inconsistent.
 int
 scheduler_add_job (scheduler_t *self, const char *job_id, uint32_t pages,
-                   uint32_t chunk_pages, const bool *stored);
+                   uint32_t chunk_pages, const bool *stored,
+                   const tpldigest_t *digest);
 
 //  Forget a job (done, failed or cancelled): its pending chunks are never
 //  dispatched and reports about it are ignored. No-op for unknown jobs.
@@ -197,6 +215,21 @@ void
 scheduler_chunk_failed (scheduler_t *self, const char *job_id,
                         uint32_t chunk_nbr, uint32_t attempt, const char *error,
                         scheduler_failed_fn *failed, void *arg);
+
+//  TEMPLATE_MISS from a worker: it does not have the template (digest) of
+//  the chunk it was sent. When that is the chunk's current attempt and the
+//  worker holds it: the digest leaves the worker's set, and the chunk goes
+//  back to the front of its queue without counting the attempt (returns
+//  0), or, when the chunk carried its template, the attempt fails as with
+//  scheduler_chunk_failed (returns 0; failed() when out of attempts).
+//  Returns -1 and changes nothing for an unknown worker, job or chunk, a
+//  stale attempt, another worker's chunk or a digest that is not the
+//  job's.
+int
+scheduler_template_miss (scheduler_t *self, zframe_t *worker,
+                         const char *job_id, uint32_t chunk_nbr,
+                         uint32_t attempt, const tpldigest_t *digest,
+                         scheduler_failed_fn *failed, void *arg);
 
 //  Number of chunks a worker holds (dispatched, not yet given back with
 //  READY); 0 for an unknown worker.

@@ -1,7 +1,7 @@
 /*  pdfpipe-worker - renders the page-range chunks the ventilator hands out.
 
-    Connects out to the ventilator (DEALER: sends READY, HEARTBEAT and
-    CHUNK_FAILED, receives CHUNK) and to the sink (PUSH: sends RESULT), so
+    Connects out to the ventilator (DEALER: sends READY, HEARTBEAT,
+    CHUNK_FAILED and TEMPLATE_MISS, receives CHUNK) and to the sink (PUSH: sends RESULT), so
     adding a worker on any host needs no change elsewhere. It has one slot
     (worker/slot), a thread that renders one chunk at a time and sends its
     PDF to the sink: the worker asks for one chunk with READY at start and
@@ -22,9 +22,11 @@
     again once its certificate has been added.
 
     The worker keeps nothing between chunks except caches of immutable
-    things (the last parsed template, the renderer's fonts). A chunk that
-    cannot be rendered is answered with CHUNK_FAILED; a result that cannot
-    be delivered is logged and left to the ventilator's re-dispatch.
+    things (the last few templates, by digest; the renderer's fonts). A
+    chunk that cannot be rendered is answered with CHUNK_FAILED; one that
+    came without its template, which the worker does not keep (dropped, or
+    the worker restarted), with TEMPLATE_MISS; a result that cannot be
+    delivered is logged and left to the ventilator's re-dispatch.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -189,15 +191,36 @@ s_on_ventilator (zsock_t *ventilator, slot_t *slot, zpoller_t *poller)
     zpoller_remove (poller, ventilator);
 }
 
-//  The slot has finished a chunk: report a failure, ask for the next one.
+//  The chunk came without a template we keep: the ventilator sends it
+//  again with the template.
+static void
+s_send_template_miss (const wire_t *chunk, zsock_t *ventilator)
+{
+    wire_t *miss = wire_new (WIRE_TEMPLATE_MISS);
+    wire_set_job_id (miss, wire_job_id (chunk));
+    wire_set_chunk_nbr (miss, wire_chunk_nbr (chunk));
+    wire_set_attempt (miss, wire_attempt (chunk));
+    wire_set_digest (miss, wire_digest (chunk));
+    if (wire_send (miss, ventilator))
+        log_warning ("job=%s chunk=%" PRIu32 " could not ask the ventilator "
+                     "for its template; the deadline will bring it back",
+                     wire_job_id (chunk), wire_chunk_nbr (chunk));
+    wire_destroy (&miss);
+}
+
+//  The slot has finished a chunk: report a failure or a missing template,
+//  ask for the next one.
 static void
 s_on_slot (zsock_t *ventilator, slot_t *slot, zpoller_t *poller)
 {
     wire_t *chunk = NULL;
     char error[SLOT_ERROR_MAX];
-    if (slot_recv (slot, &chunk, error) == -1 && !chunk)
+    slot_outcome_t outcome = slot_recv (slot, &chunk, error);
+    if (!chunk)
         return;
-    if (*error)
+    if (outcome == SLOT_TEMPLATE_MISS)
+        s_send_template_miss (chunk, ventilator);
+    else if (outcome == SLOT_FAILED)
         s_send_failed (chunk, error, ventilator);
     wire_destroy (&chunk);
     s_send_credits (WIRE_READY, WORKER_SLOTS, ventilator);

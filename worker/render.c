@@ -11,10 +11,15 @@
     an image that no element of the template uses costs nothing. A
     TrueType file is parsed once per libharu object (its font definition
     survives HPDF_NewDoc, so later chunks only ask for it by name), but
-    each document still builds its own font object, about 40 ms for a CJK
-    font, and embeds its own subset of the glyphs it measured: those its
-    pages draw and those of the font's "glyphs" (s_glyphs_embed). An image is
-    decoded once per document, whatever the number of pages.
+    each document still builds its own font object and embeds its own
+    subset of the glyphs it measured: those its pages draw and those of
+    the font's "glyphs" (s_glyphs_embed). Building the object maps every
+    BMP code point through the font (400 ms a document for a Korean
+    font); when the job's characters are known (the font's "glyphs"), a
+    map cut down to them, made once per job and kept with the parsed
+    font, stands in while libharu does (s_font_with_cmap), and texts are
+    held to those characters. An image is decoded once per document,
+    whatever the number of pages: libharu ties images to a document.
 
     Text goes to libharu in the bytes its font takes: WinAnsi for the
     standard Latin fonts (converted by subst), printable ASCII for Symbol
@@ -48,6 +53,7 @@
 #include "barcode.h"
 #include "bytebuf.h"
 #include "layout.h"
+#include "utf8.h"
 
 //  libharu's internal headers (installed with it): reaching into a font's
 //  dictionaries to replace its ToUnicode stream.
@@ -62,12 +68,26 @@
 #define S_ELLIPSIS_WIN_ANSI "\x85"
 #define S_ELLIPSIS_ASCII "..."
 
+//  A TrueType font's character map cut down to one job's characters (its
+//  "glyphs"): one format-4 segment per character, mapping it to the glyph
+//  the font's own map gives it, and the closing 0xFFFF segment. See
+//  s_font for why.
+typedef struct {
+    char *glyphs;        // the "glyphs" it was made for
+    HPDF_UINT16 *starts; // = ends: one character per segment
+    HPDF_INT16 *deltas;  // glyph - character, modulo 2^16
+    HPDF_UINT16 *offsets; // all 0: no glyph_id_array
+    size_t segments;      // with the closing one
+    uint8_t drawable[65536 / 8]; // the BMP characters it maps to a glyph
+} s_cmap_t;
+
 //  A TrueType font libharu has parsed in this libharu object, found again
 //  by its base font name in later documents.
 typedef struct {
     char *path;
     int index;
-    char *name; // libharu's name for it
+    char *name;      // libharu's name for it
+    s_cmap_t *cmap;  // for the last job's glyphs, or NULL
 } s_ttf_t;
 
 struct _render_t {
@@ -88,6 +108,7 @@ typedef struct {
     HPDF_Font *fonts;   // template_font_count of them, NULL until used
     HPDF_Image *images; // assets_count of them, NULL until used
     HPDF_Encoder utf8;
+    charset_font_t *checks; // per font: what its texts may hold, once used
 } s_chunk_t;
 
 //  The page being drawn and the values its template strings expand with.
@@ -293,22 +314,37 @@ s_libharu_error (render_t *self, fielderr_t *err, const char *field,
 // Resources
 
 static void
+s_cmap_destroy (s_cmap_t **self_p)
+{
+    s_cmap_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->glyphs);
+    free (self->starts);
+    free (self->deltas);
+    free (self->offsets);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
 s_ttfs_forget (render_t *self)
 {
     for (size_t index = 0; index < self->ttf_count; index++) {
         free (self->ttfs[index].path);
         free (self->ttfs[index].name);
+        s_cmap_destroy (&self->ttfs[index].cmap);
     }
     self->ttf_count = 0;
 }
 
-static const char *
+static s_ttf_t *
 s_ttf_load (render_t *self, const template_font_t *font)
 {
     for (size_t index = 0; index < self->ttf_count; index++)
         if (self->ttfs[index].index == font->index &&
             strcmp (self->ttfs[index].path, font->path) == 0)
-            return self->ttfs[index].name;
+            return &self->ttfs[index];
     const char *name =
         font->index == 0
             ? HPDF_LoadTTFontFromFile (self->pdf, font->path, HPDF_TRUE)
@@ -328,13 +364,127 @@ s_ttf_load (render_t *self, const template_font_t *font)
     ttf->path = strdup (font->path);
     ttf->name = strdup (name);
     ttf->index = font->index;
+    ttf->cmap = NULL;
     if (!ttf->path || !ttf->name) {
         free (ttf->path);
         free (ttf->name);
         return NULL;
     }
     self->ttf_count++;
-    return name;
+    return ttf;
+}
+
+static void
+s_cmap_mark (s_cmap_t *self, HPDF_FontDef fontdef, uint32_t codepoint)
+{
+    if (codepoint >= 0xFFFF ||
+        self->drawable[codepoint / 8] & (1 << (codepoint % 8)))
+        return;
+    if (HPDF_TTFontDef_GetGlyphid (fontdef, (HPDF_UINT16)codepoint) != 0)
+        self->drawable[codepoint / 8] |= (uint8_t)(1 << (codepoint % 8));
+}
+
+//  The cut-down map of fontdef (a format-4 TrueType map) for the
+//  characters of glyphs and the ellipsis; NULL when out of memory.
+static s_cmap_t *
+s_cmap_new (HPDF_FontDef fontdef, const char *glyphs)
+{
+    s_cmap_t *self = calloc (1, sizeof (s_cmap_t));
+    if (!self)
+        return NULL;
+    self->glyphs = strdup (glyphs);
+    for (const char *cursor = glyphs; *cursor;) {
+        uint32_t codepoint;
+        size_t length = utf8_decode_str (cursor, &codepoint);
+        if (length == 0)
+            break;
+        s_cmap_mark (self, fontdef, codepoint);
+        cursor += length;
+    }
+    s_cmap_mark (self, fontdef, 0x2026);
+    size_t marked = 0;
+    for (uint32_t codepoint = 0; codepoint < 0xFFFF; codepoint++)
+        if (self->drawable[codepoint / 8] & (1 << (codepoint % 8)))
+            marked++;
+    //  seg_count_x2 is 16 bits: a job drawing more characters than that
+    //  keeps the font's own map.
+    if (marked + 1 > 32767) {
+        s_cmap_destroy (&self);
+        return NULL;
+    }
+    self->segments = marked + 1;
+    self->starts = calloc (self->segments, sizeof (HPDF_UINT16));
+    self->deltas = calloc (self->segments, sizeof (HPDF_INT16));
+    self->offsets = calloc (self->segments, sizeof (HPDF_UINT16));
+    if (!self->glyphs || !self->starts || !self->deltas || !self->offsets) {
+        s_cmap_destroy (&self);
+        return NULL;
+    }
+    size_t segment = 0;
+    for (uint32_t codepoint = 0; codepoint < 0xFFFF; codepoint++) {
+        if (!(self->drawable[codepoint / 8] & (1 << (codepoint % 8))))
+            continue;
+        HPDF_UINT16 glyph =
+            HPDF_TTFontDef_GetGlyphid (fontdef, (HPDF_UINT16)codepoint);
+        self->starts[segment] = (HPDF_UINT16)codepoint;
+        self->deltas[segment] = (HPDF_INT16)(uint16_t)(glyph - codepoint);
+        segment++;
+    }
+    //  Format 4 ends with a segment for 0xFFFF that maps it to glyph 0.
+    self->starts[segment] = 0xFFFF;
+    self->deltas[segment] = 1;
+    return self;
+}
+
+//  What a text in a font with a cut-down map may hold: the characters
+//  that map gives a glyph. A charset_font_t's covers.
+static int
+s_cmap_covers (const void *face, uint32_t codepoint)
+{
+    const s_cmap_t *self = face;
+    return codepoint < 0xFFFF &&
+           (self->drawable[codepoint / 8] & (1 << (codepoint % 8)));
+}
+
+//  HPDF_GetFont for a TrueType font whose job characters are known:
+//  libharu builds each document's CIDToGIDMap by looking up all 65,536
+//  BMP code points in the font's map, one linear scan of its segments
+//  each, about 400 ms a document for a Korean font (most of an invoice
+//  chunk's fixed cost). Handed the job's characters only, it does the
+//  same in a few ms, and the map it writes holds just the characters the
+//  job draws. The font's own map is put back at once, so widths and
+//  subsets are libharu's as ever; the job's texts are then held to those
+//  characters (s_cmap_covers), so none can draw as a blank.
+static HPDF_Font
+s_font_with_cmap (render_t *self, s_ttf_t *ttf, const template_font_t *font,
+                  const s_cmap_t **cmap_p)
+{
+    *cmap_p = NULL;
+    HPDF_FontDef fontdef = HPDF_GetFontDef (self->pdf, ttf->name);
+    HPDF_TTFontDefAttr attr =
+        fontdef && fontdef->type == HPDF_FONTDEF_TYPE_TRUETYPE
+            ? (HPDF_TTFontDefAttr)fontdef->attr
+            : NULL;
+    if (!attr || attr->cmap.format != 4 || !font->glyphs || !*font->glyphs)
+        return HPDF_GetFont (self->pdf, ttf->name, S_UTF8);
+    if (ttf->cmap && strcmp (ttf->cmap->glyphs, font->glyphs) != 0)
+        s_cmap_destroy (&ttf->cmap);
+    if (!ttf->cmap)
+        ttf->cmap = s_cmap_new (fontdef, font->glyphs);
+    if (!ttf->cmap)
+        return HPDF_GetFont (self->pdf, ttf->name, S_UTF8);
+    HPDF_TTF_CmapRange full = attr->cmap;
+    attr->cmap.seg_count_x2 = (HPDF_UINT16)(2 * ttf->cmap->segments);
+    attr->cmap.end_count = ttf->cmap->starts;
+    attr->cmap.start_count = ttf->cmap->starts;
+    attr->cmap.id_delta = ttf->cmap->deltas;
+    attr->cmap.id_range_offset = ttf->cmap->offsets;
+    attr->cmap.glyph_id_array = NULL;
+    attr->cmap.glyph_id_array_count = 0;
+    HPDF_Font handle = HPDF_GetFont (self->pdf, ttf->name, S_UTF8);
+    attr->cmap = full;
+    *cmap_p = ttf->cmap;
+    return handle;
 }
 
 //  libharu's UTF-8 encoder writes each character as its code point in two
@@ -474,10 +624,16 @@ s_font (render_t *self, s_chunk_t *chunk, const template_font_t *font)
     if (chunk->fonts[index])
         return chunk->fonts[index];
     HPDF_Font handle = NULL;
+    chunk->checks[index] = font->check;
     if (!font->standard) {
-        const char *name = s_ttf_load (self, font);
-        if (name)
-            handle = HPDF_GetFont (self->pdf, name, S_UTF8);
+        s_ttf_t *ttf = s_ttf_load (self, font);
+        const s_cmap_t *cmap = NULL;
+        if (ttf)
+            handle = s_font_with_cmap (self, ttf, font, &cmap);
+        if (handle && cmap) {
+            chunk->checks[index].covers = s_cmap_covers;
+            chunk->checks[index].face = cmap;
+        }
         if (handle) {
             s_to_unicode_install (self, handle);
             s_glyphs_embed (handle, font);
@@ -535,7 +691,19 @@ typedef struct {
     const template_font_t *tfont;
     double size;         // pt
     double char_spacing; // pt
+    const charset_font_t *check; // what its texts may hold (s_chunk_t)
 } s_pen_t;
+
+//  The pen for font in this chunk's document.
+static s_pen_t
+s_pen (render_t *self, s_chunk_t *chunk, const template_font_t *font,
+       double size, double char_spacing)
+{
+    size_t index = (size_t)(font - template_font (chunk->tpl, 0));
+    s_pen_t pen = {s_font (self, chunk, font), font, size, char_spacing,
+                   &chunk->checks[index]};
+    return pen;
+}
 
 //  Width of text as drawn, from its first glyph's left to its last
 //  glyph's right: character spacing between characters, not after the
@@ -559,9 +727,10 @@ s_measure (void *arg, const char *text, size_t length)
 //  font. The caller frees the result.
 static char *
 s_expand (const subst_t *text, const s_page_t *page, const subst_vars_t *vars,
-          const template_font_t *font, fielderr_t *err)
+          const s_pen_t *pen, fielderr_t *err)
 {
-    char *bytes = subst_expand (text, page->record, vars, &font->check, err);
+    const template_font_t *font = pen->tfont;
+    char *bytes = subst_expand (text, page->record, vars, pen->check, err);
     if (!bytes)
         return NULL;
     //  Checked against the font above, so it converts.
@@ -615,11 +784,11 @@ s_text_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
              const template_element_t *element, fielderr_t *err)
 {
     const template_text_t *text = &element->u.text;
-    char *bytes = s_expand (text->text, page, &page->vars, text->font, err);
+    s_pen_t pen =
+        s_pen (self, chunk, text->font, text->size, text->char_spacing);
+    char *bytes = s_expand (text->text, page, &page->vars, &pen, err);
     if (!bytes)
         return -1;
-    s_pen_t pen = {s_font (self, chunk, text->font), text->font, text->size,
-                   text->char_spacing};
     size_t length = strlen (bytes);
     if (length == 0) {
         free (bytes);
@@ -764,7 +933,7 @@ s_table_cell (const s_page_t *page, const template_table_t *table,
               const subst_t *text, const subst_vars_t *vars, const s_pen_t *pen,
               const template_color_t *color, fielderr_t *err)
 {
-    char *bytes = s_expand (text, page, vars, pen->tfont, err);
+    char *bytes = s_expand (text, page, vars, pen, err);
     if (!bytes)
         return -1;
     size_t length = strlen (bytes);
@@ -833,10 +1002,9 @@ s_table_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
                              (HPDF_REAL)width, (HPDF_REAL)table->row_height);
         HPDF_Page_Fill (page->page);
     }
-    s_pen_t header_pen = {s_font (self, chunk, table->header_font),
-                          table->header_font, table->header_size, 0};
-    s_pen_t pen = {s_font (self, chunk, table->font), table->font, table->size,
-                   0};
+    s_pen_t header_pen =
+        s_pen (self, chunk, table->header_font, table->header_size, 0);
+    s_pen_t pen = s_pen (self, chunk, table->font, table->size, 0);
     double left = element->x;
     for (size_t index = 0; header && index < table->column_count; index++) {
         const template_column_t *column = &table->columns[index];
@@ -1167,13 +1335,15 @@ render_chunk (render_t *self, const template_t *tpl, const cJSON *records,
     size_t element_count = template_element_count (tpl);
     size_t font_count = template_font_count (tpl);
     size_t asset_count = assets_count (template_assets (tpl));
-    s_chunk_t chunk = {tpl, NULL, NULL, NULL};
+    s_chunk_t chunk = {tpl, NULL, NULL, NULL, NULL};
     chunk.fonts = calloc (font_count ? font_count : 1, sizeof (HPDF_Font));
+    chunk.checks =
+        calloc (font_count ? font_count : 1, sizeof (charset_font_t));
     chunk.images = calloc (asset_count ? asset_count : 1, sizeof (HPDF_Image));
     const s_kind_t **kinds =
         calloc (element_count ? element_count : 1, sizeof (s_kind_t *));
     int rc = -1;
-    if (!chunk.fonts || !chunk.images || !kinds) {
+    if (!chunk.fonts || !chunk.images || !chunk.checks || !kinds) {
         fielderr_set (err, "", "out of memory for %zu elements", element_count);
         goto cleanup;
     }
@@ -1214,6 +1384,7 @@ render_chunk (render_t *self, const template_t *tpl, const cJSON *records,
 
 cleanup:
     free (chunk.fonts);
+    free (chunk.checks);
     free (chunk.images);
     free (kinds);
     if (rc == 0)

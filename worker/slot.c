@@ -60,15 +60,25 @@ s_chunk_check (const wire_t *chunk, fielderr_t *err)
     return 0;
 }
 
-//  Render a chunk. Returns the PDF frame, or NULL with the reason in err.
+//  Render a chunk. Returns the PDF frame, or NULL with the reason in err,
+//  or NULL with *missing set when the chunk came without its template and
+//  none is kept under its digest.
 static zframe_t *
-s_chunk_render (s_thread_t *self, const wire_t *chunk, fielderr_t *err)
+s_chunk_render (s_thread_t *self, const wire_t *chunk, fielderr_t *err,
+                bool *missing)
 {
+    *missing = false;
     if (s_chunk_check (chunk, err))
         return NULL;
     const char *template_json = wire_template_json (chunk);
-    const template_t *tpl = tplcache_get (self->templates, template_json,
-                                          strlen (template_json), err);
+    const template_t *tpl = NULL;
+    if (*template_json)
+        tpl = tplcache_put (self->templates, wire_digest (chunk), template_json,
+                            strlen (template_json), err);
+    else {
+        tpl = tplcache_lookup (self->templates, wire_digest (chunk));
+        *missing = !tpl;
+    }
     if (!tpl)
         return NULL;
     const char *records_json = wire_records_json (chunk);
@@ -157,19 +167,28 @@ s_send_result (s_thread_t *self, const wire_t *chunk, zframe_t **pdf_p)
     wire_destroy (&result);
 }
 
-//  Render one chunk and send its result. Fills error ("" on success).
-static void
+//  Render one chunk and send its result. Fills error ("" unless failed).
+static slot_outcome_t
 s_handle_chunk (s_thread_t *self, const wire_t *chunk, char *error)
 {
     int64_t started = zclock_mono ();
     fielderr_t err = {"", ""};
     error[0] = '\0';
-    zframe_t *pdf = s_chunk_render (self, chunk, &err);
+    bool missing;
+    zframe_t *pdf = s_chunk_render (self, chunk, &err, &missing);
+    if (missing) {
+        char hex[TPLDIGEST_HEX_SIZE];
+        log_info ("job=%s chunk=%" PRIu32 " came without its template %.12s, "
+                  "which this worker does not keep; asking for it",
+                  wire_job_id (chunk), wire_chunk_nbr (chunk),
+                  tpldigest_hex (wire_digest (chunk), hex));
+        return SLOT_TEMPLATE_MISS;
+    }
     if (!pdf) {
         fielderr_format (&err, error, SLOT_ERROR_MAX);
         if (!*error)
             snprintf (error, SLOT_ERROR_MAX, "the renderer gave no reason");
-        return;
+        return SLOT_FAILED;
     }
     size_t pdf_size = zframe_size (pdf);
     s_send_result (self, chunk, &pdf);
@@ -179,6 +198,7 @@ s_handle_chunk (s_thread_t *self, const wire_t *chunk, char *error)
               wire_first_page (chunk),
               wire_first_page (chunk) + wire_page_count (chunk) - 1,
               (int)(zclock_mono () - started), pdf_size);
+    return SLOT_RENDERED;
 }
 
 static void
@@ -203,8 +223,8 @@ s_thread (zsock_t *pipe, void *args)
         if (!terminate && zframe_size (frame) == sizeof (wire_t *)) {
             wire_t *chunk = NULL;
             memcpy (&chunk, zframe_data (frame), sizeof chunk);
-            s_handle_chunk (self, chunk, error);
-            zsock_send (pipe, "ps", chunk, error);
+            slot_outcome_t outcome = s_handle_chunk (self, chunk, error);
+            zsock_send (pipe, "pis", chunk, (int)outcome, error);
         }
         zmsg_destroy (&msg);
         if (terminate)
@@ -303,7 +323,7 @@ slot_submit (slot_t *self, wire_t **chunk_p)
     return 0;
 }
 
-int
+slot_outcome_t
 slot_recv (slot_t *self, wire_t **chunk_p, char *error)
 {
     assert (self);
@@ -312,14 +332,16 @@ slot_recv (slot_t *self, wire_t **chunk_p, char *error)
     *chunk_p = NULL;
     error[0] = '\0';
     void *chunk = NULL;
+    int outcome = SLOT_FAILED;
     char *text = NULL;
-    if (zsock_recv (self->actor, "ps", &chunk, &text) == -1 || !chunk) {
+    if (zsock_recv (self->actor, "pis", &chunk, &outcome, &text) == -1 ||
+        !chunk) {
         zstr_free (&text);
-        return -1;
+        return SLOT_FAILED;
     }
     self->busy = false;
     *chunk_p = (wire_t *)chunk;
     snprintf (error, SLOT_ERROR_MAX, "%s", text ? text : "");
     zstr_free (&text);
-    return *error ? -1 : 0;
+    return (slot_outcome_t)outcome;
 }

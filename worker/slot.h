@@ -7,8 +7,10 @@
     HEARTBEATs until the slot reports the chunk's end.
 
     Owns a zactor thread with the renderer (worker/render), the parsed
-    templates of the last few jobs (worker/tplcache: a chunk of a job seen
-    lately skips the parse) and the PUSH socket to the sink, which the
+    templates of the last few jobs (worker/tplcache, by digest: a CHUNK
+    without its template uses the kept one, and one that brings its
+    template has it checked against its digest and kept) and the PUSH
+    socket to the sink, which the
     caller creates and connects and then hands over: RESULTs go out from
     this thread, so a slow sink holds up the slot, never the heartbeats.
     It checks what render cannot: that a chunk's numbers agree with each
@@ -19,7 +21,8 @@
 
     Pipe protocol (private to this module): main -> thread: a wire_t
     pointer ("p", ownership moves) or $TERM; thread -> main: the same
-    pointer back and an error text, empty when the RESULT was sent ("ps").
+    pointer back, the outcome (slot_outcome_t) and an error text, empty
+    unless the chunk failed ("pis").
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -35,6 +38,14 @@
 #define SLOT_ERROR_MAX 1024
 
 typedef struct _slot_t slot_t;
+
+//  How a chunk ended.
+typedef enum {
+    SLOT_RENDERED = 0,      // its RESULT went to the sink
+    SLOT_FAILED = -1,       // it cannot be rendered; the reason is given
+    SLOT_TEMPLATE_MISS = 1, // it came without its template, and the slot
+                            // keeps none with its digest: ask for it
+} slot_outcome_t;
 
 //  Start the slot's thread. Takes *sink_p, a connected PUSH socket to the
 //  sink that the caller must not touch again (the pointer becomes NULL).
@@ -61,11 +72,13 @@ int
 slot_submit (slot_t *self, wire_t **chunk_p);
 
 //  Take the report of the chunk that ended: *chunk_p receives the CHUNK
-//  back (caller destroys). Returns 0 when its RESULT went to the sink, -1
-//  when it could not be rendered, with the reason in error (SLOT_ERROR_MAX
-//  bytes, "field: message"). Returns -1 with *chunk_p NULL when no report
-//  could be read (interrupted).
-int
+//  back (caller destroys). Returns SLOT_RENDERED when its RESULT went to
+//  the sink, SLOT_TEMPLATE_MISS when it came without a template the slot
+//  keeps, SLOT_FAILED when it could not be rendered, with the reason in
+//  error (SLOT_ERROR_MAX bytes, "field: message"; "" otherwise). Returns
+//  SLOT_FAILED with *chunk_p NULL when no report could be read
+//  (interrupted).
+slot_outcome_t
 slot_recv (slot_t *self, wire_t **chunk_p, char *error);
 
 #endif

@@ -1,10 +1,9 @@
-/*  tplcache - the worker's parsed templates, found again by their text.
+/*  tplcache - the worker's parsed templates, found again by their digest.
 
     A handful of entries in an array, searched linearly: the bound is a
-    few templates, and a search costs nothing beside hashing the text.
-    Recency is a counter stamped on an entry at each use. SHA-256 comes
-    from OpenSSL's libcrypto; two different texts with one digest are not
-    a case to handle.
+    few templates. Recency is a counter stamped on an entry at each use.
+    The digest is common/proto/tpldigest's SHA-256; two different texts
+    with one digest are not a case to handle.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -15,14 +14,11 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "log.h"
 
-#define S_DIGEST_SIZE 32 // SHA-256
-
 typedef struct {
-    unsigned char digest[S_DIGEST_SIZE];
+    tpldigest_t digest;
     template_t *tpl; // NULL: the entry is free
     size_t size;     // bytes of the text it was parsed from
     uint64_t used;   // the cache's clock at its last use
@@ -108,41 +104,81 @@ s_make_room (tplcache_t *self, size_t size)
         s_entry_drop (self, s_oldest (self));
 }
 
-const template_t *
-tplcache_get (tplcache_t *self, const char *json, size_t size, fielderr_t *err)
+//  The entry kept under digest, or NULL.
+static s_entry_t *
+s_find (tplcache_t *self, const tpldigest_t *digest)
 {
-    assert (self);
-    assert (json);
-    self->clock++;
-    unsigned char digest[S_DIGEST_SIZE];
-    if (EVP_Digest (json, size, digest, NULL, EVP_sha256 (), NULL) != 1) {
-        fielderr_set (err, "template", "out of memory hashing its text");
-        return NULL;
-    }
     for (size_t index = 0; index < self->capacity; index++) {
         s_entry_t *entry = &self->entries[index];
-        if (entry->tpl && memcmp (entry->digest, digest, S_DIGEST_SIZE) == 0) {
-            entry->used = self->clock;
-            self->hits++;
-            return entry->tpl;
-        }
+        if (entry->tpl && tpldigest_equal (&entry->digest, digest))
+            return entry;
     }
-    self->misses++;
+    return NULL;
+}
+
+const template_t *
+tplcache_lookup (tplcache_t *self, const tpldigest_t *digest)
+{
+    assert (self);
+    assert (digest);
+    self->clock++;
+    s_entry_t *entry = s_find (self, digest);
+    if (!entry) {
+        self->misses++;
+        return NULL;
+    }
+    entry->used = self->clock;
+    self->hits++;
+    return entry->tpl;
+}
+
+const template_t *
+tplcache_put (tplcache_t *self, const tpldigest_t *digest, const char *json,
+              size_t size, fielderr_t *err)
+{
+    assert (self);
+    assert (digest);
+    assert (json);
+    if (!tpldigest_matches (json, size, digest)) {
+        char hex[TPLDIGEST_HEX_SIZE];
+        fielderr_set (err, "template",
+                      "does not match its digest %s (%zu bytes received)",
+                      tpldigest_hex (digest, hex), size);
+        return NULL;
+    }
+    const template_t *kept = tplcache_lookup (self, digest);
+    if (kept)
+        return kept;
     template_t *tpl = template_parse_text (json, size, err);
     if (!tpl)
         return NULL;
-    log_debug ("parsed a new template (%zu bytes)", size);
+    char hex[TPLDIGEST_HEX_SIZE];
+    log_debug ("parsed template %.12s (%zu bytes)", tpldigest_hex (digest, hex),
+               size);
     s_make_room (self, size);
     s_entry_t *entry = self->entries;
     while (entry->tpl)
         entry++;
-    memcpy (entry->digest, digest, S_DIGEST_SIZE);
+    entry->digest = *digest;
     entry->tpl = tpl;
     entry->size = size;
     entry->used = self->clock;
     self->bytes += size;
     self->count++;
     return tpl;
+}
+
+const template_t *
+tplcache_get (tplcache_t *self, const char *json, size_t size, fielderr_t *err)
+{
+    assert (self);
+    assert (json);
+    tpldigest_t digest;
+    if (tpldigest_compute (json, size, &digest)) {
+        fielderr_set (err, "template", "out of memory hashing its text");
+        return NULL;
+    }
+    return tplcache_put (self, &digest, json, size, err);
 }
 
 size_t

@@ -21,6 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+//  -- Version ---------------------------------------------------------------
+//  Every message starts with the signature "PDFPIPE/<version>"
+//  (common/proto/wire); a process drops messages of any other version.
+//  2: a CHUNK carries its job's template digest and the template only when
+//  the worker may lack it; TEMPLATE_MISS asks for it again.
+#define PROTO_VERSION 2
+#define PROTO_SIGNATURE "PDFPIPE/2"
+
 //  -- Default endpoints -----------------------------------------------------
 //  The HTTP API's port, as a number (the ventilator's option) and as text
 //  (part of the CLI's default URL). Keep the two alike.
@@ -107,6 +115,16 @@
 #define PROTO_DOCUMENT_MB_MAX 4096
 #define PROTO_CHUNK_FRAME_BYTES_MAX                                            \
     ((int64_t)PROTO_DOCUMENT_MB_MAX * 1024 * 1024)
+
+//  -- Templates --------------------------------------------------------------
+//  Templates (with their assets) a worker keeps, by digest
+//  (common/proto/tpldigest), and the digests the ventilator remembers
+//  having sent each worker, the most recently used first: a CHUNK whose
+//  job's digest is among them goes without its template. The two bounds
+//  are one number so that a worker that keeps what it was sent is never
+//  asked for a template it dropped; when it dropped one anyway (restarted,
+//  or over its byte bound) it answers TEMPLATE_MISS.
+#define PROTO_WORKER_TEMPLATES 4
 
 //  -- Job states ------------------------------------------------------------
 //  States only move forward, into done, failed or cancelled, which are

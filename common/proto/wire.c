@@ -34,9 +34,10 @@ typedef enum {
     F_RECORDS,
     F_PDF,
     F_FILENAME,
+    F_DIGEST,
 } s_field_t;
 
-#define S_FIELDS_MAX 10
+#define S_FIELDS_MAX 12
 //  A CURVE public key as Z85 text (40 characters) and its NUL.
 #define S_USER_ID_SIZE 41
 
@@ -52,7 +53,7 @@ static const s_layout_t s_layouts[] = {
     {WIRE_CHUNK,
      "CHUNK",
      {F_JOB_ID, F_CHUNK_NBR, F_ATTEMPT, F_FIRST_PAGE, F_PAGE_COUNT,
-      F_TOTAL_PAGES, F_CHUNK_COUNT, F_TEMPLATE, F_RECORDS}},
+      F_TOTAL_PAGES, F_CHUNK_COUNT, F_DIGEST, F_TEMPLATE, F_RECORDS}},
     {WIRE_RESULT,
      "RESULT",
      {F_JOB_ID, F_CHUNK_NBR, F_ATTEMPT, F_FIRST_PAGE, F_PAGE_COUNT,
@@ -69,6 +70,9 @@ static const s_layout_t s_layouts[] = {
     {WIRE_OUTPUT, "OUTPUT", {F_JOB_ID, F_KEY, F_FILENAME}},
     //  credits: chunks finished since the worker's last READY (0 or 1).
     {WIRE_LEAVING, "LEAVING", {F_CREDITS}},
+    {WIRE_TEMPLATE_MISS,
+     "TEMPLATE_MISS",
+     {F_JOB_ID, F_CHUNK_NBR, F_ATTEMPT, F_DIGEST}},
 };
 
 #define S_LAYOUT_COUNT (sizeof (s_layouts) / sizeof (s_layouts[0]))
@@ -85,6 +89,7 @@ struct _wire_t {
     uint32_t chunk_count;
     uint32_t credits;
     uint64_t bytes;
+    tpldigest_t digest;
     char *text; // the one text field of its command: error, state, ...
     char *template_json;
     char *records_json;
@@ -188,6 +193,8 @@ s_field_name (s_field_t field)
         return "pdf";
     case F_FILENAME:
         return "filename";
+    case F_DIGEST:
+        return "digest";
     case F_END:
         break;
     }
@@ -307,6 +314,15 @@ s_decode_field (wire_t *self, s_field_t field, zmsg_t *msg, zframe_t *frame,
             return -1;
         }
         self->bytes = s_get_u64 (data);
+        return 0;
+    case F_DIGEST:
+        if (size != TPLDIGEST_SIZE) {
+            snprintf (reason, WIRE_REASON_MAX,
+                      "digest must be %d bytes, got %zu", TPLDIGEST_SIZE,
+                      size);
+            return -1;
+        }
+        memcpy (self->digest.bytes, data, TPLDIGEST_SIZE);
         return 0;
     case F_ERROR:
     case F_STATE:
@@ -448,6 +464,8 @@ s_encode_field (wire_t *self, s_field_t field, zmsg_t *msg)
         s_put_u32 (number, (uint32_t)(self->bytes >> 32));
         s_put_u32 (number + 4, (uint32_t)self->bytes);
         return zmsg_addmem (msg, number, 8);
+    case F_DIGEST:
+        return zmsg_addmem (msg, self->digest.bytes, TPLDIGEST_SIZE);
     case F_ERROR:
     case F_STATE:
     case F_LOCATION:
@@ -655,6 +673,23 @@ wire_set_bytes (wire_t *self, uint64_t bytes)
 {
     assert (self);
     self->bytes = bytes;
+}
+
+const tpldigest_t *
+wire_digest (const wire_t *self)
+{
+    assert (self);
+    assert (self->id == WIRE_CHUNK || self->id == WIRE_TEMPLATE_MISS);
+    return &self->digest;
+}
+
+void
+wire_set_digest (wire_t *self, const tpldigest_t *digest)
+{
+    assert (self);
+    assert (self->id == WIRE_CHUNK || self->id == WIRE_TEMPLATE_MISS);
+    assert (digest);
+    self->digest = *digest;
 }
 
 #define S_TEXT_ACCESSORS(name, member)                                         \

@@ -1,6 +1,6 @@
 /*  wire - every message pdfpipe processes send each other (docs/protocol.md).
 
-    Owns the encoding of one message: a signature frame "PDFPIPE/1", a
+    Owns the encoding of one message: a signature frame "PDFPIPE/2", a
     command frame, then the command's fields, one frame each. Integers are
     big-endian, exactly 4 (u32) or 8 (u64) bytes; strings are UTF-8 without
     a terminating NUL. Decoding checks the signature, the command, the frame
@@ -23,8 +23,9 @@
 #include <stdint.h>
 
 #include "proto.h"
+#include "tpldigest.h"
 
-#define WIRE_SIGNATURE "PDFPIPE/1"
+#define WIRE_SIGNATURE PROTO_SIGNATURE
 #define WIRE_REASON_MAX 256 // size of a decode-error reason buffer
 
 typedef enum {
@@ -41,6 +42,7 @@ typedef enum {
     WIRE_QUERY,        // ventilator -> sink: what became of this job?
     WIRE_OUTPUT,       // ventilator -> sink: where the job's result goes
     WIRE_LEAVING,      // worker -> ventilator: exiting; chunks it finished
+    WIRE_TEMPLATE_MISS, // worker -> ventilator: send that chunk's template
 } wire_id_t;
 
 typedef struct _wire_t wire_t;
@@ -179,7 +181,15 @@ wire_filename (const wire_t *self);
 void
 wire_set_filename (wire_t *self, const char *filename);
 
-//  CHUNK: the template and the records slice, as JSON text.
+//  CHUNK and TEMPLATE_MISS: the digest of the job's template and assets
+//  (common/proto/tpldigest), exactly 32 bytes on the wire.
+const tpldigest_t *
+wire_digest (const wire_t *self);
+void
+wire_set_digest (wire_t *self, const tpldigest_t *digest);
+
+//  CHUNK: the template and the records slice, as JSON text. The template
+//  is "" when the ventilator believes the worker keeps it already.
 const char *
 wire_template_json (const wire_t *self);
 void

@@ -8,7 +8,7 @@ When the interpreter running the test lacks it but the system Python has
 it, require_zmq() re-runs the test under the system Python; when no Python
 has it, the test is skipped (exit code 77, ctest's SKIP_RETURN_CODE).
 
-The message layout is docs/protocol.md's: frame 0 "PDFPIPE/1", frame 1 the
+The message layout is docs/protocol.md's: frame 0 "PDFPIPE/2", frame 1 the
 command, then one frame per field; u32 fields are 4 bytes big-endian.
 
 SPDX-License-Identifier: MPL-2.0
@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-SIGNATURE = b"PDFPIPE/1"
+SIGNATURE = b"PDFPIPE/2"
 SKIP = 77
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -93,8 +93,9 @@ def chunk_fields(frames):
     for index, name in enumerate(names):
         frame = frames[2 + index]
         chunk[name] = frame.decode() if name == "job_id" else get_u32(frame)
-    chunk["template"] = frames[9].decode()
-    chunk["records"] = frames[10].decode()
+    chunk["digest"] = frames[9]
+    chunk["template"] = frames[10].decode()
+    chunk["records"] = frames[11].decode()
     return chunk
 
 
