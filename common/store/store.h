@@ -113,4 +113,11 @@ char *
 store_presign_get (store_t *self, const char *key, int64_t now,
                    int64_t *expires_at_p);
 
+//  An S3 store: the bucket and object key (under the prefix) of key, for
+//  common/store/store_upload, which drives its own client. Returns -1 for
+//  a bad key, a local store or no memory. The caller frees both.
+int
+store_s3_object (store_t *self, const char *key, char **bucket_p,
+                 char **object_key_p);
+
 #endif
