@@ -31,6 +31,10 @@
 #define S_META_MAX 256     // bytes; the meta file is three short lines
 #define S_OUTCOME_MAX 4096 // bytes of a tombstone read back
 #define S_SCRATCH_NAME ".merged.pdf"
+//  The multipart upload in progress: "<key>\n<upload id>\n". No leading
+//  dot, so spool_recover keeps it for the finisher to abort.
+#define S_UPLOAD_NAME "upload"
+#define S_UPLOAD_MAX 4096 // bytes of an upload record read back
 
 struct _spool_t {
     char *dir;          // as given
@@ -583,7 +587,8 @@ spool_load (spool_t *self, const char *job_id)
         goto cleanup;
     }
     for (char *name = zlist_first (names); name; name = zlist_next (names))
-        if (name[0] != '.' && !streq (name, S_META_NAME))
+        if (name[0] != '.' && !streq (name, S_META_NAME) &&
+            !streq (name, S_UPLOAD_NAME))
             s_load_chunk (job, job_dir, name);
 
 cleanup:
@@ -616,4 +621,70 @@ spool_scratch_path (spool_t *self, const char *job_id)
     if (!spool_job_id_valid (job_id))
         return NULL;
     return zsys_sprintf ("%s/%s/%s", self->dir, job_id, S_SCRATCH_NAME);
+}
+
+int
+spool_note_upload (spool_t *self, const char *job_id, const char *key,
+                   const char *upload_id)
+{
+    assert (self);
+    assert (key && upload_id);
+    if (!spool_job_id_valid (job_id))
+        return -1;
+    char *job_dir = s_job_dir (self, job_id);
+    char *record = zsys_sprintf ("%s\n%s\n", key, upload_id);
+    int rc = -1;
+    if (job_dir && record)
+        rc = s_write_atomic (job_id, job_dir, S_UPLOAD_NAME, record,
+                             strlen (record), false);
+    else
+        log_error ("job=%s spool: out of memory", job_id);
+    zstr_free (&record);
+    zstr_free (&job_dir);
+    return rc;
+}
+
+int
+spool_noted_upload (spool_t *self, const char *job_id, char **key_p,
+                    char **upload_id_p)
+{
+    assert (self);
+    assert (key_p && upload_id_p);
+    if (!spool_job_id_valid (job_id))
+        return -1;
+    char *path = zsys_sprintf ("%s/%s/%s", self->dir, job_id, S_UPLOAD_NAME);
+    char *text = path ? s_read_small (path, S_UPLOAD_MAX) : NULL;
+    zstr_free (&path);
+    char *newline = text ? strchr (text, '\n') : NULL;
+    char *end = newline ? strchr (newline + 1, '\n') : NULL;
+    int rc = -1;
+    if (end && newline > text && end > newline + 1) {
+        *newline = '\0';
+        *end = '\0';
+        *key_p = strdup (text);
+        *upload_id_p = strdup (newline + 1);
+        if (*key_p && *upload_id_p)
+            rc = 0;
+        else {
+            zstr_free (key_p);
+            zstr_free (upload_id_p);
+        }
+    } else if (text)
+        log_warning ("job=%s spool: ignoring a damaged upload record",
+                     job_id);
+    free (text);
+    return rc;
+}
+
+void
+spool_forget_upload (spool_t *self, const char *job_id)
+{
+    assert (self);
+    if (!spool_job_id_valid (job_id))
+        return;
+    char *path = zsys_sprintf ("%s/%s/%s", self->dir, job_id, S_UPLOAD_NAME);
+    if (path && unlink (path) == -1 && errno != ENOENT)
+        log_warning ("job=%s spool: cannot remove %s: %s", job_id, path,
+                     strerror (errno));
+    zstr_free (&path);
 }

@@ -119,4 +119,24 @@ spool_chunk_path (spool_t *self, const assembly_t *job, uint32_t chunk_nbr);
 char *
 spool_scratch_path (spool_t *self, const char *job_id);
 
+//  Record durably that job_id's result is being uploaded to key as the
+//  store's multipart upload upload_id, replacing an earlier record: a
+//  sink killed meanwhile finds it at its next start and aborts that
+//  upload. The record lives in the job's directory (which must exist)
+//  and goes with it. Returns -1 when it cannot be written (logged).
+int
+spool_note_upload (spool_t *self, const char *job_id, const char *key,
+                   const char *upload_id);
+
+//  The upload recorded for job_id: sets *key_p and *upload_id_p (caller
+//  frees both). Returns -1 when there is none (or it is unreadable).
+int
+spool_noted_upload (spool_t *self, const char *job_id, char **key_p,
+                    char **upload_id_p);
+
+//  Remove job_id's upload record, once the upload is completed or
+//  aborted. An absent record is not an error.
+void
+spool_forget_upload (spool_t *self, const char *job_id);
+
 #endif
