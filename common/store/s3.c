@@ -38,7 +38,6 @@
 
 #define S_BODY_MAX (64 * 1024)           // bytes of an answer kept
 #define S_HASH_BUFFER_SIZE (1024 * 1024) // bytes per read when hashing
-
 #define S_MESSAGE_MAX 300 // bytes of S3's Message shown in an error
 #define S_HOST_MAX 255
 #define S_BUCKET_MIN 3

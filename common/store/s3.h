@@ -10,7 +10,9 @@
     upload from it on, each part read from the file twice (once to hash it,
     once to send it), so memory does not grow with the file. A multipart
     upload that fails is aborted, so neither an object nor stored parts are
-    left behind.
+    left behind. The multipart calls (s3_multipart_*) let a caller send the
+    parts itself, as a file grows (common/store/store_upload); aborting is
+    then the caller's to do.
 
     Retries: a request that meets a 5xx answer, SlowDown, RequestTimeout,
     a timeout or a dropped connection is sent again after an exponential

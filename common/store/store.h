@@ -19,7 +19,9 @@
       Putting one uploads the file (multipart from the part size on) and
       then deletes it; the object keeps the content type and disposition
       (download name) given to the put. Nothing is visible under the key until
-   the upload is complete. Locations are "s3://BUCKET/PREFIX/<key>".
+   the upload is complete. Locations are "s3://BUCKET/PREFIX/<key>". A
+      file still being written can be uploaded part by part as it grows
+      with common/store/store_upload instead.
 
     Keys are 1 to STORE_KEY_MAX characters of [A-Za-z0-9._/-]: segments
     separated by single '/', none empty and none starting with '.' (so no
