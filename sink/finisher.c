@@ -130,7 +130,7 @@ s_upload_start (s_thread_t *self, const char *job_id)
         free (target->refused);
         target->refused = strdup (error);
     } else if (spool_note_upload (self->spool, job_id, target->key,
-                                store_upload_id (target->upload)) == -1)
+                                  store_upload_id (target->upload)) == -1)
         //  Unrecorded, a crash would leave its parts behind for good.
         store_upload_destroy (&target->upload);
     else {
@@ -546,8 +546,8 @@ finisher_new (const char *spool_dir, const char *store_url)
     self->queue = s_id_list ();
     self->appending = s_id_list ();
     if (!thread->spool || !thread->store || !thread->outputs ||
-        !thread->targets || !self->spool ||
-        !self->jobs || !self->queue || !self->appending)
+        !thread->targets || !self->spool || !self->jobs || !self->queue ||
+        !self->appending)
         goto failed;
     zhashx_set_destructor (thread->outputs, s_output_free);
     zhashx_set_destructor (thread->targets, s_target_free);

@@ -670,8 +670,7 @@ spool_noted_upload (spool_t *self, const char *job_id, char **key_p,
             zstr_free (upload_id_p);
         }
     } else if (text)
-        log_warning ("job=%s spool: ignoring a damaged upload record",
-                     job_id);
+        log_warning ("job=%s spool: ignoring a damaged upload record", job_id);
     free (text);
     return rc;
 }

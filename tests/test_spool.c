@@ -355,6 +355,49 @@ test_bad_job_id_is_rejected (void **state)
     spool_destroy (&spool);
 }
 
+//  The upload record survives a restart's recovery and a reload, is not
+//  taken for a chunk, and goes when forgotten or with the job.
+static void
+test_upload_record_survives_recovery_until_forgotten (void **state)
+{
+    s_fixture_t *fixture = *state;
+    spool_t *spool = spool_new (fixture->dir);
+    assembly_t *job = s_job ("job-1", 2, 4);
+    char *key = NULL, *upload_id = NULL;
+    assert_int_equal (spool_noted_upload (spool, "job-1", &key, &upload_id),
+                      -1);
+    s_put (spool, job, 0, 1, 2, false);
+    assert_int_equal (
+        spool_note_upload (spool, "job-1", "out/a.pdf", "first-id"), 0);
+    assert_int_equal (
+        spool_note_upload (spool, "job-1", "out/a.pdf", "second-id"), 0);
+    spool_destroy (&spool);
+
+    spool = spool_new (fixture->dir);
+    assert_int_equal (spool_recover (spool), 0);
+    assert_int_equal (spool_noted_upload (spool, "job-1", &key, &upload_id), 0);
+    assert_string_equal (key, "out/a.pdf");
+    assert_string_equal (upload_id, "second-id");
+    zstr_free (&key);
+    zstr_free (&upload_id);
+    assembly_t *loaded = spool_load (spool, "job-1");
+    assert_non_null (loaded);
+    assert_int_equal (assembly_present (loaded), 1);
+    assembly_destroy (&loaded);
+
+    spool_forget_upload (spool, "job-1");
+    spool_forget_upload (spool, "job-1");
+    assert_int_equal (spool_noted_upload (spool, "job-1", &key, &upload_id),
+                      -1);
+    assert_int_equal (
+        spool_note_upload (spool, "job-1", "out/a.pdf", "third-id"), 0);
+    assert_int_equal (spool_finish (spool, "job-1", "cancelled"), 0);
+    assert_int_equal (spool_noted_upload (spool, "job-1", &key, &upload_id),
+                      -1);
+    assembly_destroy (&job);
+    spool_destroy (&spool);
+}
+
 static void
 test_scratch_path_is_temporary (void **state)
 {
@@ -405,6 +448,9 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_bad_job_id_is_rejected, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_upload_record_survives_recovery_until_forgotten, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (test_scratch_path_is_temporary,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_new_fails_on_unusable_directory,

@@ -112,8 +112,8 @@ s_open_uploads (void)
 static int
 s_stored_parts (const char *key, const char *upload_id)
 {
-    char *path = zsys_sprintf ("/%s/%s/%s?uploadId=%s", S_BUCKET, S_PREFIX,
-                               key, upload_id);
+    char *path = zsys_sprintf ("/%s/%s/%s?uploadId=%s", S_BUCKET, S_PREFIX, key,
+                               upload_id);
     char *listing = s_curl ("GET", path);
     int count = s_count (listing, "<PartNumber>");
     free (listing);
@@ -292,8 +292,7 @@ test_parts_go_up_as_bytes_become_final (void **state)
     fixture->file = NULL;
     char error[STORE_ERROR_MAX] = "";
     char *location = NULL;
-    int rc =
-        store_upload_finish (upload, fixture->written, &location, error);
+    int rc = store_upload_finish (upload, fixture->written, &location, error);
     if (rc != 0)
         fail_msg ("%s", error);
     assert_string_equal (location, "s3://" S_BUCKET "/" S_PREFIX "/grows.pdf");
@@ -304,9 +303,9 @@ test_parts_go_up_as_bytes_become_final (void **state)
 
     //  Byte for byte the file.
     char *copy = testdir_join (fixture->dir, "copy.pdf");
-    char *command = zsys_sprintf (
-        "curl -sf -o '%s' 'http://127.0.0.1:%d/%s/%s/grows.pdf'", copy,
-        s_port, S_BUCKET, S_PREFIX);
+    char *command =
+        zsys_sprintf ("curl -sf -o '%s' 'http://127.0.0.1:%d/%s/%s/grows.pdf'",
+                      copy, s_port, S_BUCKET, S_PREFIX);
     assert_int_equal (system (command), 0);
     size_t stored_size, file_size;
     char *stored = testfile_read (copy, &stored_size);
@@ -324,7 +323,8 @@ static void
 test_destroy_before_finish_aborts_and_leaves_nothing (void **state)
 {
     s_fixture_t *fixture = *state;
-    store_upload_t *upload = fixture->upload = s_upload (fixture, "cancelled.pdf");
+    store_upload_t *upload = fixture->upload =
+        s_upload (fixture, "cancelled.pdf");
     s_append (fixture, S_PART + 10);
     store_upload_grow (upload, fixture->written);
     s_wait_parts (upload, 1);
@@ -371,7 +371,8 @@ static void
 test_a_recorded_upload_is_aborted_by_its_id (void **state)
 {
     s_fixture_t *fixture = *state;
-    store_upload_t *upload = fixture->upload = s_upload (fixture, "recorded.pdf");
+    store_upload_t *upload = fixture->upload =
+        s_upload (fixture, "recorded.pdf");
     char *upload_id = strdup (store_upload_id (upload));
     s_append (fixture, S_PART);
     store_upload_grow (upload, fixture->written);
@@ -404,8 +405,8 @@ test_a_local_store_takes_no_streamed_upload (void **state)
     assert_null (
         store_upload_new (local, "a.pdf", fixture->path, NULL, S_PART, error));
     assert_non_null (strstr (error, "only an S3 store"));
-    assert_null (store_upload_new (fixture->store, "a.pdf", fixture->path,
-                                   NULL, S_PART - 1, error));
+    assert_null (store_upload_new (fixture->store, "a.pdf", fixture->path, NULL,
+                                   S_PART - 1, error));
     assert_non_null (strstr (error, "outside S3's"));
     store_destroy (&local);
     free (dir);

@@ -1013,8 +1013,8 @@ s_put_part (s3_t *self, s_upload_t *upload, const char *encoded_id,
                       error) == -1)
         return -1;
     //  partNumber sorts before uploadId, as SigV4 needs.
-    char *query = zsys_sprintf ("partNumber=%u&uploadId=%s", part_nbr,
-                                encoded_id);
+    char *query =
+        zsys_sprintf ("partNumber=%u&uploadId=%s", part_nbr, encoded_id);
     s_request_t request = {
         .method = "PUT",
         .what = what ? strdup (what) : NULL,
@@ -1343,8 +1343,7 @@ s3_multipart_put (s3_t *self, const char *bucket, const char *key,
                   const char *log_context, char *error)
 {
     assert (self);
-    assert (bucket && key && upload_id && part && part->path && etag &&
-            error);
+    assert (bucket && key && upload_id && part && part->path && etag && error);
     uint32_t part_nbr = part->part_nbr;
     if (part_nbr < 1 || part_nbr > S3_PARTS_MAX) {
         snprintf (error, S3_ERROR_MAX,
@@ -1395,8 +1394,7 @@ s3_multipart_complete (s3_t *self, const char *bucket, const char *key,
 
 int
 s3_multipart_abort (s3_t *self, const char *bucket, const char *key,
-                    const char *upload_id, const char *log_context,
-                    char *error)
+                    const char *upload_id, const char *log_context, char *error)
 {
     assert (self);
     assert (bucket && key && upload_id && error);

@@ -180,9 +180,9 @@ s3_multipart_start (s3_t *self, const char *bucket, const char *key,
 typedef struct {
     uint32_t part_nbr; // 1 to S3_PARTS_MAX
     int fd;
-    const char *path; // fd's name, for errors
-    uint64_t offset;  // where the part starts in fd
-    uint64_t length;  // bytes
+    const char *path;      // fd's name, for errors
+    uint64_t offset;       // where the part starts in fd
+    uint64_t length;       // bytes
     sigv4_sha256_t *whole; // fed the part's bytes when not NULL
 } s3_part_t;
 

@@ -120,10 +120,9 @@ s_thread (void *arg)
                 .length = length,
                 .whole = self->whole,
             };
-            rc = s3_multipart_put (self->s3, self->bucket, self->object_key,
-                                   self->upload_id, &part,
-                                   self->etags[part_nbr - 1], self->context,
-                                   error);
+            rc = s3_multipart_put (
+                self->s3, self->bucket, self->object_key, self->upload_id,
+                &part, self->etags[part_nbr - 1], self->context, error);
         }
         pthread_mutex_lock (&self->lock);
         self->retries += s3_retries (self->s3);
@@ -208,15 +207,14 @@ store_upload_new (store_t *store, const char *key, const char *path,
     self->store = store;
     self->key = strdup (key);
     self->path = strdup (path);
-    self->context = strdup (put_options.log_context ? put_options.log_context
-                                                    : "");
+    self->context =
+        strdup (put_options.log_context ? put_options.log_context : "");
     self->whole = sigv4_sha256_new ();
     if (!self->key || !self->path || !self->context || !self->whole) {
         snprintf (error, STORE_ERROR_MAX, "store: out of memory");
         goto failed;
     }
-    if (store_s3_object (store, key, &self->bucket, &self->object_key) ==
-        -1) {
+    if (store_s3_object (store, key, &self->bucket, &self->object_key) == -1) {
         snprintf (error, STORE_ERROR_MAX,
                   "store: only an S3 store takes a streamed upload (key "
                   "'%.200s')",
@@ -242,13 +240,12 @@ store_upload_new (store_t *store, const char *key, const char *path,
     }
     self->fd = open (path, O_RDONLY | O_CLOEXEC);
     if (self->fd == -1) {
-        snprintf (error, STORE_ERROR_MAX, "store: cannot read %.900s: %s",
-                  path, strerror (errno));
+        snprintf (error, STORE_ERROR_MAX, "store: cannot read %.900s: %s", path,
+                  strerror (errno));
         goto failed;
     }
-    self->upload_id = s3_multipart_start (self->s3, self->bucket,
-                                          self->object_key, &put_options,
-                                          s3_error);
+    self->upload_id = s3_multipart_start (
+        self->s3, self->bucket, self->object_key, &put_options, s3_error);
     self->retries = s3_retries (self->s3);
     if (!self->upload_id) {
         snprintf (error, STORE_ERROR_MAX, "store: %.1000s", s3_error);
@@ -361,10 +358,9 @@ store_upload_finish (store_upload_t *self, uint64_t total_bytes,
             etags[part] = self->etags[part];
         if (!etags)
             snprintf (error, STORE_ERROR_MAX, "store: out of memory");
-        else if (s3_multipart_complete (self->s3, self->bucket,
-                                        self->object_key, self->upload_id,
-                                        etags, self->parts, self->context,
-                                        s3_error) == -1)
+        else if (s3_multipart_complete (
+                     self->s3, self->bucket, self->object_key, self->upload_id,
+                     etags, self->parts, self->context, s3_error) == -1)
             snprintf (error, STORE_ERROR_MAX, "store: %.1000s", s3_error);
         else
             rc = 0;
@@ -398,8 +394,7 @@ store_upload_abort_id (store_t *store, const char *key, const char *upload_id,
     char *bucket = NULL, *object_key = NULL;
     if (store_s3_object (store, key, &bucket, &object_key) == -1) {
         snprintf (error, STORE_ERROR_MAX,
-                  "store: key '%.200s' is not an S3 object of this store",
-                  key);
+                  "store: key '%.200s' is not an S3 object of this store", key);
         return -1;
     }
     s3_config_t config;
