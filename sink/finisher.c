@@ -418,7 +418,7 @@ s_abort_left_behind (s_thread_t *self)
 {
     if (store_is_local (self->store))
         return;
-    zlist_t *jobs = spool_jobs (self->spool);
+    zlist_t *jobs = spool_upload_jobs (self->spool);
     for (const char *job_id = jobs ? zlist_first (jobs) : NULL; job_id;
          job_id = zlist_next (jobs))
         s_abort_noted (self, job_id);

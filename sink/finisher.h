@@ -25,8 +25,9 @@
     known while its output is written (UPLOAD, or FINISH before its
     merge) gets a common/store/store_upload, fed the output's final
     length after every append, so only the last part or two remain when
-    the document is finished. Its upload id is recorded in the job's
-    spool directory before any part goes up; the thread aborts every
+    the document is finished. Its upload id is recorded in the spool
+    (sink/spool, kept until the upload is completed or aborted) before any
+    part goes up; the thread aborts every
     recorded upload when it starts (a sink killed mid-upload), and a job
     failed, cancelled or dropped has its upload aborted.
 

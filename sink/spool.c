@@ -31,14 +31,12 @@
 #define S_META_MAX 256     // bytes; the meta file is three short lines
 #define S_OUTCOME_MAX 4096 // bytes of a tombstone read back
 #define S_SCRATCH_NAME ".merged.pdf"
-//  The multipart upload in progress: "<key>\n<upload id>\n". No leading
-//  dot, so spool_recover keeps it for the finisher to abort.
-#define S_UPLOAD_NAME "upload"
 #define S_UPLOAD_MAX 4096 // bytes of an upload record read back
 
 struct _spool_t {
     char *dir;          // as given
     char *finished_dir; // dir/.finished
+    char *uploads_dir;  // dir/.uploads
 };
 
 //  Write data as dir/name durably (common/util/fsio). With exclusive, an
@@ -257,14 +255,16 @@ spool_new (const char *dir)
         return NULL;
     self->dir = strdup (dir);
     self->finished_dir = zsys_sprintf ("%s/%s", dir, SPOOL_FINISHED_DIR);
-    if (!self->dir || !self->finished_dir) {
+    self->uploads_dir = zsys_sprintf ("%s/%s", dir, SPOOL_UPLOADS_DIR);
+    if (!self->dir || !self->finished_dir || !self->uploads_dir) {
         log_error ("spool: out of memory");
         spool_destroy (&self);
         return NULL;
     }
-    if (fsio_mkdir_p (self->finished_dir) == -1) {
-        log_error ("spool: cannot create %s: %s", self->finished_dir,
-                   strerror (errno));
+    if (fsio_mkdir_p (self->finished_dir) == -1 ||
+        fsio_mkdir_p (self->uploads_dir) == -1) {
+        log_error ("spool: cannot create %s or %s: %s", self->finished_dir,
+                   self->uploads_dir, strerror (errno));
         spool_destroy (&self);
         return NULL;
     }
@@ -279,6 +279,7 @@ spool_destroy (spool_t **self_p)
     if (!self)
         return;
     zstr_free (&self->finished_dir);
+    zstr_free (&self->uploads_dir);
     free (self->dir);
     free (self);
     *self_p = NULL;
@@ -587,8 +588,7 @@ spool_load (spool_t *self, const char *job_id)
         goto cleanup;
     }
     for (char *name = zlist_first (names); name; name = zlist_next (names))
-        if (name[0] != '.' && !streq (name, S_META_NAME) &&
-            !streq (name, S_UPLOAD_NAME))
+        if (name[0] != '.' && !streq (name, S_META_NAME))
             s_load_chunk (job, job_dir, name);
 
 cleanup:
@@ -631,16 +631,14 @@ spool_note_upload (spool_t *self, const char *job_id, const char *key,
     assert (key && upload_id);
     if (!spool_job_id_valid (job_id))
         return -1;
-    char *job_dir = s_job_dir (self, job_id);
     char *record = zsys_sprintf ("%s\n%s\n", key, upload_id);
     int rc = -1;
-    if (job_dir && record)
-        rc = s_write_atomic (job_id, job_dir, S_UPLOAD_NAME, record,
+    if (record)
+        rc = s_write_atomic (job_id, self->uploads_dir, job_id, record,
                              strlen (record), false);
     else
         log_error ("job=%s spool: out of memory", job_id);
     zstr_free (&record);
-    zstr_free (&job_dir);
     return rc;
 }
 
@@ -652,7 +650,7 @@ spool_noted_upload (spool_t *self, const char *job_id, char **key_p,
     assert (key_p && upload_id_p);
     if (!spool_job_id_valid (job_id))
         return -1;
-    char *path = zsys_sprintf ("%s/%s/%s", self->dir, job_id, S_UPLOAD_NAME);
+    char *path = zsys_sprintf ("%s/%s", self->uploads_dir, job_id);
     char *text = path ? s_read_small (path, S_UPLOAD_MAX) : NULL;
     zstr_free (&path);
     char *newline = text ? strchr (text, '\n') : NULL;
@@ -681,9 +679,28 @@ spool_forget_upload (spool_t *self, const char *job_id)
     assert (self);
     if (!spool_job_id_valid (job_id))
         return;
-    char *path = zsys_sprintf ("%s/%s/%s", self->dir, job_id, S_UPLOAD_NAME);
+    char *path = zsys_sprintf ("%s/%s", self->uploads_dir, job_id);
     if (path && unlink (path) == -1 && errno != ENOENT)
         log_warning ("job=%s spool: cannot remove %s: %s", job_id, path,
                      strerror (errno));
     zstr_free (&path);
+}
+
+zlist_t *
+spool_upload_jobs (spool_t *self)
+{
+    assert (self);
+    zlist_t *names = s_list_dir (self->uploads_dir);
+    if (!names) {
+        log_error ("spool: cannot list %s: %s", self->uploads_dir,
+                   strerror (errno));
+        return NULL;
+    }
+    zlist_t *jobs = zlist_new ();
+    zlist_autofree (jobs);
+    for (char *name = zlist_first (names); name; name = zlist_next (names))
+        if (spool_job_id_valid (name))
+            zlist_append (jobs, name);
+    zlist_destroy (&names);
+    return jobs;
 }

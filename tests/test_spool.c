@@ -355,10 +355,10 @@ test_bad_job_id_is_rejected (void **state)
     spool_destroy (&spool);
 }
 
-//  The upload record survives a restart's recovery and a reload, is not
-//  taken for a chunk, and goes when forgotten or with the job.
+//  The upload record survives a restart's recovery and the job's end, is
+//  not taken for a chunk, and goes when forgotten.
 static void
-test_upload_record_survives_recovery_until_forgotten (void **state)
+test_upload_record_stays_until_forgotten (void **state)
 {
     s_fixture_t *fixture = *state;
     spool_t *spool = spool_new (fixture->dir);
@@ -389,11 +389,23 @@ test_upload_record_survives_recovery_until_forgotten (void **state)
     spool_forget_upload (spool, "job-1");
     assert_int_equal (spool_noted_upload (spool, "job-1", &key, &upload_id),
                       -1);
+    //  A job cancelled keeps its record until its upload is aborted.
     assert_int_equal (
         spool_note_upload (spool, "job-1", "out/a.pdf", "third-id"), 0);
     assert_int_equal (spool_finish (spool, "job-1", "cancelled"), 0);
-    assert_int_equal (spool_noted_upload (spool, "job-1", &key, &upload_id),
-                      -1);
+    zlist_t *jobs = spool_upload_jobs (spool);
+    assert_non_null (jobs);
+    assert_int_equal (zlist_size (jobs), 1);
+    assert_string_equal (zlist_first (jobs), "job-1");
+    zlist_destroy (&jobs);
+    assert_int_equal (spool_noted_upload (spool, "job-1", &key, &upload_id), 0);
+    assert_string_equal (upload_id, "third-id");
+    zstr_free (&key);
+    zstr_free (&upload_id);
+    spool_forget_upload (spool, "job-1");
+    jobs = spool_upload_jobs (spool);
+    assert_int_equal (zlist_size (jobs), 0);
+    zlist_destroy (&jobs);
     assembly_destroy (&job);
     spool_destroy (&spool);
 }
@@ -449,8 +461,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_bad_job_id_is_rejected, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (
-            test_upload_record_survives_recovery_until_forgotten, s_setup,
-            s_teardown),
+            test_upload_record_stays_until_forgotten, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_scratch_path_is_temporary,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_new_fails_on_unusable_directory,
