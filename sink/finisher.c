@@ -101,8 +101,9 @@ s_upload_stop (s_thread_t *self, const char *job_id)
 }
 
 //  Start uploading job_id's output as it grows, when its key is known,
-//  its output started and the store is S3. On any failure the job goes
-//  on without: its output is put whole once finished.
+//  its output started and the store is S3. When S3 refuses, the job
+//  fails with S3's answer once finished; when the spool cannot record
+//  the upload, it is aborted and the output is put whole once finished.
 static void
 s_upload_start (s_thread_t *self, const char *job_id)
 {
