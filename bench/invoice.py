@@ -3,7 +3,7 @@
 
 usage: bench/invoice.py [-n N] [--workers W] [--template JOB.json]
                         [--chunk-pages C] [--url URL] [--no-baseline]
-                        [--keep PDF]
+                        [--keep PDF] [--s3 [--part-mb M]]
 
 Generates N invoice records (default 10,000) with
 examples/invoice/gen_records.py, then submits the invoice template with
@@ -35,6 +35,14 @@ ventilator's records, the sink's spool, the local store holding the output)
 is sampled every half second; its peak is reported beside the output size
 (the target for a 1,000,000-page job: at most 3x the output).
 
+--s3 stores the result in S3 instead: a moto_server on loopback (started
+here; tests/e2e/s3server.py), with parts of --part-mb MiB (default 8). The
+job runs twice, back to back on the same records: once with the sink
+uploading the whole PDF after the merge (PDFPIPE_S3_UPLOAD_WHILE_MERGING=0)
+and once part by part while it merges; each reports its "storing" time
+(the job's time in state storing: what is left to upload after the merge).
+No yardstick or baseline then.
+
 --url uses a pipeline that is already running instead (no RSS figures and
 no baseline then, since its processes are not ours to watch). --template
 gives another job document without records, such as bench/invoice-latin.json,
@@ -61,6 +69,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 os.environ.setdefault("PDFPIPE_BUILD_DIR", os.path.join(TOP, "build"))
 os.environ.setdefault("PDFPIPE_SOURCE_DIR", TOP)
 from pipeline import CLI, Pipeline  # noqa: E402
+import s3server  # noqa: E402
 
 TEMPLATE = os.path.join(TOP, "examples", "invoice", "template.json")
 GEN_RECORDS = os.path.join(TOP, "examples", "invoice", "gen_records.py")
@@ -250,6 +259,11 @@ def run(label, url, pipe, template, records, pages, workdir,
         disk_peak = None
     status = cli_status(url, job_id)
     states, server_seconds = state_seconds(status)
+    transitions = status.get("transitions") or {}
+    storing = None
+    if "storing" in transitions and "done" in transitions:
+        storing = (parse_time(transitions["done"]) -
+                   parse_time(transitions["storing"]))
     figures = {
         "pages": pages,
         "seconds": seconds,
@@ -261,6 +275,7 @@ def run(label, url, pipe, template, records, pages, workdir,
         "client_rss": client_rss,
         "worker_rss": [],
         "disk_peak": disk_peak,
+        "storing_s": storing,
     }
     if pipe:
         figures["worker_rss"] = [peak_rss_kb(w.pid) for w in pipe.workers]
@@ -289,6 +304,9 @@ def report(label, figures, workers):
         print("  disk at peak   %.1f MB (%.2fx the output), data directory"
               % (figures["disk_peak"] / 1e6,
                  figures["disk_peak"] / max(figures["bytes"], 1)))
+    if figures.get("storing_s") is not None:
+        print("  storing        %.2f s (after the merge, to the stored "
+              "object)" % figures["storing_s"])
     rss = [r for r in figures["worker_rss"] if r is not None]
     if rss:
         print("  peak RSS       workers %s (max %s), sink %s, ventilator %s,"
@@ -296,6 +314,38 @@ def report(label, figures, workers):
                               mb(figures["sink_rss"]),
                               mb(figures["ventilator_rss"]),
                               mb(figures["client_rss"])))
+
+
+def run_s3(args, records, workdir, body_mb):
+    """The job twice against moto_server: the whole PDF uploaded after the
+    merge, then part by part while merging."""
+    server = s3server.start(workdir, signed=False)
+    try:
+        for label, streaming in (("s3, whole PDF after the merge", "0"),
+                                 ("s3, parts while merging", "1")):
+            env = server.environment(part_mb=args.part_mb)
+            env["PDFPIPE_S3_UPLOAD_WHILE_MERGING"] = streaming
+            saved = {name: os.environ.get(name) for name in env}
+            os.environ.update(env)
+            try:
+                with Pipeline(workers=args.workers,
+                              ventilator_args=["--max-body-mb", body_mb],
+                              store="s3://%s/bench" % s3server.BUCKET) \
+                        as pipe:
+                    figures = run("s3-" + streaming, pipe.url, pipe,
+                                  args.template, records, args.n, workdir,
+                                  args.chunk_pages)
+            finally:
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
+            report("%s, %d MiB parts" % (label, args.part_mb), figures,
+                   args.workers)
+            server.empty_bucket()
+    finally:
+        server.close()
 
 
 def main():
@@ -314,6 +364,11 @@ def main():
                         help="skip invoice_c, the one-process renderer")
     parser.add_argument("--keep", metavar="PDF",
                         help="keep the pipeline's output there")
+    parser.add_argument("--s3", action="store_true",
+                        help="store in S3 (moto_server): whole after the "
+                        "merge, then part by part while merging")
+    parser.add_argument("--part-mb", type=int, default=8,
+                        help="with --s3: part size in MiB (at least 5)")
     args = parser.parse_args()
     if not os.path.exists(args.template):
         sys.exit("%s is not there; give --template JOB.json (such as "
@@ -331,6 +386,10 @@ def main():
             args.n, size_mb, time.monotonic() - started))
         print("template: %s" % os.path.relpath(args.template, TOP))
         body_mb = str(int(size_mb) + BODY_MARGIN_MB)
+
+        if args.s3:
+            run_s3(args, records, workdir, body_mb)
+            return
 
         if args.url:
             figures = run("pipeline", args.url, None, args.template, records,

@@ -21,6 +21,7 @@
 #include "proto.h"
 #include "spool.h"
 #include "store.h"
+#include "store_upload.h"
 
 #define S_REASON_MAX (PDFAPPEND_ERROR_MAX + STORE_ERROR_MAX)
 
@@ -31,12 +32,154 @@ typedef struct {
     spool_t *spool;
     store_t *store;
     zhashx_t *outputs; // job id -> pdfappend_t, outputs being written
+    zhashx_t *targets; // job id -> s_target_t, outputs whose key is known
+    bool streaming;    // upload outputs as they grow (S3 stores)
 } s_thread_t;
+
+//  Where a job's output goes, once known, and its upload while the output
+//  grows (S3 stores only).
+typedef struct {
+    char *key;
+    char *filename;         // "" for none
+    char *disposition;      // header for filename; NULL for none
+    char *context;          // "job=<id>"
+    store_upload_t *upload; // NULL while none is running
+    char *refused;          // why S3 refused to start it; NULL when not
+} s_target_t;
 
 static void
 s_output_free (void **item_p)
 {
     pdfappend_destroy ((pdfappend_t **)item_p);
+}
+
+static void
+s_target_free (void **item_p)
+{
+    s_target_t *target = *item_p;
+    if (target) {
+        store_upload_destroy (&target->upload);
+        free (target->key);
+        free (target->filename);
+        free (target->disposition);
+        free (target->context);
+        free (target->refused);
+        free (target);
+    }
+    *item_p = NULL;
+}
+
+//  Abort the upload S3 holds for job_id according to the spool (left by
+//  a sink killed mid-upload, or by this one), and forget the record once
+//  it is gone.
+static void
+s_abort_noted (s_thread_t *self, const char *job_id)
+{
+    char *key = NULL, *upload_id = NULL;
+    if (spool_noted_upload (self->spool, job_id, &key, &upload_id) == -1)
+        return;
+    char error[STORE_ERROR_MAX];
+    if (store_upload_abort_id (self->store, key, upload_id, error) == 0) {
+        log_info ("job=%s earlier upload of %s aborted", job_id, key);
+        spool_forget_upload (self->spool, job_id);
+    } else
+        log_error ("job=%s earlier upload %s of %s left behind: %s", job_id,
+                   upload_id, key, error);
+    free (key);
+    free (upload_id);
+}
+
+//  Stop job_id's running upload, if any: aborted, and its record gone.
+static void
+s_upload_stop (s_thread_t *self, const char *job_id)
+{
+    s_target_t *target = zhashx_lookup (self->targets, job_id);
+    if (target && target->upload) {
+        store_upload_destroy (&target->upload);
+        spool_forget_upload (self->spool, job_id);
+    }
+}
+
+//  Start uploading job_id's output as it grows, when its key is known,
+//  its output started and the store is S3. When S3 refuses, the job
+//  fails with S3's answer once finished; when the spool cannot record
+//  the upload, it is aborted and the output is put whole once finished.
+static void
+s_upload_start (s_thread_t *self, const char *job_id)
+{
+    s_target_t *target = zhashx_lookup (self->targets, job_id);
+    pdfappend_t *doc = zhashx_lookup (self->outputs, job_id);
+    if (!target || target->upload || !doc || !self->streaming)
+        return;
+    s_abort_noted (self, job_id);
+    char *scratch = spool_scratch_path (self->spool, job_id);
+    char *growing = scratch ? zsys_sprintf ("%s.part", scratch) : NULL;
+    store_put_options_t options = {
+        .content_type = "application/pdf",
+        .content_disposition = target->disposition,
+        .log_context = target->context,
+        .owner = job_id,
+    };
+    char error[STORE_ERROR_MAX] = "out of memory";
+    if (growing)
+        target->upload = store_upload_new (self->store, target->key, growing,
+                                           &options, 0, error);
+    if (!target->upload) {
+        //  S3 refused after its retries: storing the whole file later
+        //  would only meet the same answer, so the job fails with it.
+        log_warning ("job=%s cannot upload the output as it grows: %s", job_id,
+                     error);
+        free (target->refused);
+        target->refused = strdup (error);
+    } else if (spool_note_upload (self->spool, job_id, target->key,
+                                  store_upload_id (target->upload)) == -1)
+        //  Unrecorded, a crash would leave its parts behind for good.
+        store_upload_destroy (&target->upload);
+    else {
+        log_info ("job=%s uploading the output to %s as it grows", job_id,
+                  target->key);
+        store_upload_grow (target->upload, pdfappend_bytes_final (doc));
+    }
+    zstr_free (&growing);
+    zstr_free (&scratch);
+}
+
+//  Remember where job_id's output goes (a FINISH or an UPLOAD command),
+//  unless known already, and start its upload when it can.
+static void
+s_target (s_thread_t *self, const char *job_id, const char *key,
+          const char *filename)
+{
+    s_target_t *target = zhashx_lookup (self->targets, job_id);
+    if (target && streq (target->key, key))
+        return;
+    if (target) {
+        s_upload_stop (self, job_id);
+        zhashx_delete (self->targets, job_id);
+    }
+    target = calloc (1, sizeof (s_target_t));
+    if (target) {
+        target->key = strdup (key);
+        target->filename = strdup (filename);
+        target->context = zsys_sprintf ("job=%s", job_id);
+        target->disposition = *filename ? disposition_header (filename) : NULL;
+    }
+    if (!target || !target->key || !target->filename || !target->context ||
+        (*filename && !target->disposition)) {
+        log_error ("job=%s finisher: out of memory", job_id);
+        s_target_free ((void **)&target);
+        return;
+    }
+    zhashx_insert (self->targets, job_id, target);
+    s_upload_start (self, job_id);
+}
+
+//  Forget job_id's target, aborting its upload.
+static void
+s_target_drop (s_thread_t *self, const char *job_id)
+{
+    s_upload_stop (self, job_id);
+    zhashx_delete (self->targets, job_id);
 }
 
 //  Record job_id's failure, remove its chunks and partial output, and
@@ -45,6 +188,7 @@ static void
 s_fail (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *reason)
 {
     zhashx_delete (self->outputs, job_id);
+    s_target_drop (self, job_id);
     //  A job cancelled meanwhile has lost its chunks under the merge: that
     //  is no failure anyone must act on.
     if (spool_finished (self->spool, job_id))
@@ -73,6 +217,7 @@ s_output (s_thread_t *self, const char *job_id, uint32_t chunk_nbr,
                       chunk_nbr);
         return doc;
     }
+    s_upload_stop (self, job_id);
     zhashx_delete (self->outputs, job_id);
     char *scratch = spool_scratch_path (self->spool, job_id);
     char error[PDFAPPEND_ERROR_MAX] = "out of memory";
@@ -83,6 +228,7 @@ s_output (s_thread_t *self, const char *job_id, uint32_t chunk_nbr,
         return NULL;
     }
     zhashx_insert (self->outputs, job_id, doc);
+    s_upload_start (self, job_id);
     return doc;
 }
 
@@ -101,6 +247,9 @@ s_append_chunk (s_thread_t *self, const char *job_id, uint32_t chunk_nbr,
                   chunk_nbr + 1, chunk_count, error);
         return -1;
     }
+    s_target_t *target = zhashx_lookup (self->targets, job_id);
+    if (target && target->upload)
+        store_upload_grow (target->upload, pdfappend_bytes_final (doc));
     return 0;
 }
 
@@ -126,9 +275,10 @@ s_append (s_thread_t *self, zsock_t *pipe, const char *job_id,
 
 //  Complete job_id's output in its scratch file: append the chunks not
 //  appended yet (all of them when no output was started) and finish the
-//  document. Returns -1 and fills reason.
+//  document, whose size goes to *bytes_p. Returns -1 and fills reason.
 static int
-s_merge_job (s_thread_t *self, const char *job_id, char *reason)
+s_merge_job (s_thread_t *self, const char *job_id, uint64_t *bytes_p,
+             char *reason)
 {
     int rc = -1;
     assembly_t *job = spool_load (self->spool, job_id);
@@ -161,6 +311,7 @@ s_merge_job (s_thread_t *self, const char *job_id, char *reason)
         snprintf (reason, S_REASON_MAX, "merge failed: %s", error);
         goto cleanup;
     }
+    *bytes_p = pdfappend_bytes_final (doc);
     rc = 0;
 
 cleanup:
@@ -179,28 +330,44 @@ s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *key,
     char *location = NULL;
     uint64_t bytes = 0;
     char *scratch = spool_scratch_path (self->spool, job_id);
-    char *context = zsys_sprintf ("job=%s", job_id);
-    char *disposition = *filename ? disposition_header (filename) : NULL;
-    if (!scratch || !context || (*filename && !disposition)) {
+    //  Known from now on, so a merge from chunk 0 uploads as it goes too.
+    s_target (self, job_id, key, filename);
+    s_target_t *target = zhashx_lookup (self->targets, job_id);
+    if (!scratch || !target) {
         snprintf (reason, sizeof (reason), "out of memory");
         goto failed;
     }
     zstr_sendx (pipe, "STATE", job_id, jobstate_name (JOB_MERGING), NULL);
-    if (s_merge_job (self, job_id, reason) == -1)
+    uint64_t merged_bytes = 0;
+    if (s_merge_job (self, job_id, &merged_bytes, reason) == -1)
         goto failed;
     int64_t merged = zclock_mono ();
     zstr_sendx (pipe, "STATE", job_id, jobstate_name (JOB_STORING), NULL);
-    store_put_options_t options = {
-        .content_type = "application/pdf",
-        .content_disposition = disposition,
-        .log_context = context,
-        .owner = job_id,
-    };
-    if (store_put_file (self->store, key, scratch, &options, &location, &bytes,
-                        error) == -1) {
+    int stored_rc;
+    if (target->refused) {
+        snprintf (error, sizeof (error), "%s", target->refused);
+        stored_rc = -1;
+    } else if (target->upload) {
+        stored_rc = store_upload_finish (target->upload, merged_bytes,
+                                         &location, error);
+        bytes = merged_bytes;
+        spool_forget_upload (self->spool, job_id);
+        store_upload_destroy (&target->upload);
+    } else {
+        store_put_options_t options = {
+            .content_type = "application/pdf",
+            .content_disposition = target->disposition,
+            .log_context = target->context,
+            .owner = job_id,
+        };
+        stored_rc = store_put_file (self->store, key, scratch, &options,
+                                    &location, &bytes, error);
+    }
+    if (stored_rc == -1) {
         snprintf (reason, sizeof (reason), "storing failed: %s", error);
         goto failed;
     }
+    zhashx_delete (self->targets, job_id);
     log_info ("job=%s done: %" PRIu64 " bytes at %s (merge %" PRId64
               " ms, store %" PRId64 " ms)",
               job_id, bytes, location, merged - started,
@@ -221,8 +388,6 @@ cleanup:
     if (scratch)
         unlink (scratch);
     zstr_free (&scratch);
-    zstr_free (&context);
-    zstr_free (&disposition);
     zstr_free (&location);
 }
 
@@ -240,10 +405,25 @@ s_discard (s_thread_t *self, const char *job_id, const char *key)
 static void
 s_drop (s_thread_t *self, const char *job_id)
 {
+    s_target_drop (self, job_id);
     if (!zhashx_lookup (self->outputs, job_id))
         return;
     zhashx_delete (self->outputs, job_id);
     log_info ("job=%s partial output discarded", job_id);
+}
+
+//  Abort the uploads a sink killed mid-upload left behind: every job's
+//  output starts again from chunk 0 after a restart.
+static void
+s_abort_left_behind (s_thread_t *self)
+{
+    if (store_is_local (self->store))
+        return;
+    zlist_t *jobs = spool_upload_jobs (self->spool);
+    for (const char *job_id = jobs ? zlist_first (jobs) : NULL; job_id;
+         job_id = zlist_next (jobs))
+        s_abort_noted (self, job_id);
+    zlist_destroy (&jobs);
 }
 
 static void
@@ -251,6 +431,7 @@ s_thread (zsock_t *pipe, void *args)
 {
     s_thread_t *self = args;
     zsock_signal (pipe, 0);
+    s_abort_left_behind (self);
     while (true) {
         zmsg_t *msg = zmsg_recv (pipe);
         if (!msg) {
@@ -271,6 +452,9 @@ s_thread (zsock_t *pipe, void *args)
         else if (!terminate && job_id && first && second &&
                  streq (command, "FINISH"))
             s_finish (self, pipe, job_id, first, second);
+        else if (!terminate && job_id && first && second &&
+                 streq (command, "UPLOAD"))
+            s_target (self, job_id, first, second);
         else if (!terminate && job_id && first && streq (command, "DISCARD"))
             s_discard (self, job_id, first);
         else if (!terminate && job_id && streq (command, "DROP"))
@@ -283,7 +467,9 @@ s_thread (zsock_t *pipe, void *args)
         if (terminate)
             break;
     }
-    //  Outputs not finished are removed: a restart begins them again.
+    //  Outputs not finished are removed and their uploads aborted: a
+    //  restart begins them again.
+    zhashx_destroy (&self->targets);
     zhashx_destroy (&self->outputs);
     store_destroy (&self->store);
     spool_destroy (&self->spool);
@@ -352,14 +538,20 @@ finisher_new (const char *spool_dir, const char *store_url)
     thread->spool = spool_new (spool_dir);
     thread->store = store_new (store_url);
     thread->outputs = zhashx_new ();
+    thread->targets = zhashx_new ();
+    const char *streaming = getenv (FINISHER_STREAM_ENV);
+    thread->streaming = thread->store && !store_is_local (thread->store) &&
+                        !(streaming && streq (streaming, "0"));
     self->spool = spool_new (spool_dir);
     self->jobs = zhashx_new ();
     self->queue = s_id_list ();
     self->appending = s_id_list ();
-    if (!thread->spool || !thread->store || !thread->outputs || !self->spool ||
-        !self->jobs || !self->queue || !self->appending)
+    if (!thread->spool || !thread->store || !thread->outputs ||
+        !thread->targets || !self->spool || !self->jobs || !self->queue ||
+        !self->appending)
         goto failed;
     zhashx_set_destructor (thread->outputs, s_output_free);
+    zhashx_set_destructor (thread->targets, s_target_free);
     zhashx_set_destructor (self->jobs, s_job_destroy);
     //  From here the thread owns thread.
     self->actor = zactor_new (s_thread, thread);
@@ -367,6 +559,7 @@ finisher_new (const char *spool_dir, const char *store_url)
 
 failed:
     if (thread) {
+        zhashx_destroy (&thread->targets);
         zhashx_destroy (&thread->outputs);
         store_destroy (&thread->store);
         spool_destroy (&thread->spool);
@@ -616,7 +809,9 @@ finisher_output (finisher_t *self, const char *job_id, const char *key,
         return -1;
     }
     s_job_t *job = zhashx_lookup (self->jobs, job_id);
-    if (!job || !job->complete || job->key) {
+    //  A job being appended learns it early (the ventilator says it with
+    //  the first chunk stored), so its output is uploaded as it grows.
+    if (!job || (!job->complete && !job->spooled) || job->key) {
         log_debug ("job=%s OUTPUT for a job not waiting for it", job_id);
         return 0;
     }
@@ -628,6 +823,9 @@ finisher_output (finisher_t *self, const char *job_id, const char *key,
         zstr_free (&job->filename);
         return -1;
     }
+    if (!job->complete)
+        zstr_sendx (self->actor, "UPLOAD", job_id, job->key, job->filename,
+                    NULL);
     s_queue_if_ready (self, job_id, job);
     return 0;
 }

@@ -15,11 +15,21 @@
     and removes its chunks. Meanwhile the main loop keeps receiving chunks.
 
     Output: where a job's result goes is the ventilator's to say (OUTPUT,
-    docs/protocol.md), and it says so once the job's chunks are all
-    stored. A complete job therefore waits here until its output is known,
-    then joins the queue. Outputs are kept in memory only: after a restart
-    the sink reports its chunks again and the ventilator answers with
-    OUTPUT for every complete job.
+    docs/protocol.md), and it says so when chunk 0 is stored and again
+    once the job's chunks are all stored. A complete job waits here until
+    its output is known, then joins the queue. Outputs are kept in memory
+    only: after a restart the sink reports its chunks again and the
+    ventilator answers with OUTPUT for every complete job.
+
+    Uploading as the output grows: with an S3 store, a job whose key is
+    known while its output is written (UPLOAD, or FINISH before its
+    merge) gets a common/store/store_upload, fed the output's final
+    length after every append, so only the last part or two remain when
+    the document is finished. Its upload id is recorded in the spool
+    (sink/spool, kept until the upload is completed or aborted) before any
+    part goes up; the thread aborts every
+    recorded upload when it starts (a sink killed mid-upload), and a job
+    failed, cancelled or dropped has its upload aborted.
 
     Bounded: at most FINISHER_APPENDERS_MAX jobs are appended as they go
     (each an open document whose memory is a small index, plus 8 bytes
@@ -34,6 +44,7 @@
 
     Pipe protocol (strings, one frame each; private to this module):
         main -> thread: APPEND job_id chunk_nbr chunk_count path
+                        | UPLOAD job_id key filename
                         | FINISH job_id key filename | DROP job_id
                         | DISCARD job_id key | $TERM
         thread -> main: APPENDED job_id chunk_nbr | STATE job_id state
@@ -61,6 +72,10 @@
 //  output file and its index (32 bytes per distinct shared resource, 4
 //  per page) on the thread; more would only share the disk's bandwidth.
 #define FINISHER_APPENDERS_MAX 16
+
+//  Set to 0, outputs go to an S3 store whole once finished instead of
+//  part by part as they grow (for comparison; docs/operations.md).
+#define FINISHER_STREAM_ENV "PDFPIPE_S3_UPLOAD_WHILE_MERGING"
 
 typedef struct _finisher_t finisher_t;
 
@@ -100,10 +115,12 @@ finisher_submit (finisher_t *self, const char *job_id);
 
 //  Where job_id's result goes: key in the store (a valid store key under
 //  the job's own id, "<job_id>/...") and the download name (NULL or ""
-//  for none). A job that is waiting for it is queued; for any other job
-//  this does nothing (the ventilator repeats it, and a finished job needs
-//  it no more). Returns -1 when key is not such a key or filename has
-//  control characters (logged): the job keeps waiting.
+//  for none). A job that is waiting for it is queued; a job being
+//  appended keeps it and has its output uploaded as it grows (S3 stores);
+//  for any other job, or once known, this does nothing (the ventilator
+//  repeats it, and a finished job needs it no more). Returns -1 when key
+//  is not such a key or filename has control characters (logged): the job
+//  keeps waiting.
 int
 finisher_output (finisher_t *self, const char *job_id, const char *key,
                  const char *filename);

@@ -31,10 +31,12 @@
 #define S_META_MAX 256     // bytes; the meta file is three short lines
 #define S_OUTCOME_MAX 4096 // bytes of a tombstone read back
 #define S_SCRATCH_NAME ".merged.pdf"
+#define S_UPLOAD_MAX 4096 // bytes of an upload record read back
 
 struct _spool_t {
     char *dir;          // as given
     char *finished_dir; // dir/.finished
+    char *uploads_dir;  // dir/.uploads
 };
 
 //  Write data as dir/name durably (common/util/fsio). With exclusive, an
@@ -253,14 +255,16 @@ spool_new (const char *dir)
         return NULL;
     self->dir = strdup (dir);
     self->finished_dir = zsys_sprintf ("%s/%s", dir, SPOOL_FINISHED_DIR);
-    if (!self->dir || !self->finished_dir) {
+    self->uploads_dir = zsys_sprintf ("%s/%s", dir, SPOOL_UPLOADS_DIR);
+    if (!self->dir || !self->finished_dir || !self->uploads_dir) {
         log_error ("spool: out of memory");
         spool_destroy (&self);
         return NULL;
     }
-    if (fsio_mkdir_p (self->finished_dir) == -1) {
-        log_error ("spool: cannot create %s: %s", self->finished_dir,
-                   strerror (errno));
+    if (fsio_mkdir_p (self->finished_dir) == -1 ||
+        fsio_mkdir_p (self->uploads_dir) == -1) {
+        log_error ("spool: cannot create %s or %s: %s", self->finished_dir,
+                   self->uploads_dir, strerror (errno));
         spool_destroy (&self);
         return NULL;
     }
@@ -275,6 +279,7 @@ spool_destroy (spool_t **self_p)
     if (!self)
         return;
     zstr_free (&self->finished_dir);
+    zstr_free (&self->uploads_dir);
     free (self->dir);
     free (self);
     *self_p = NULL;
@@ -667,4 +672,86 @@ spool_disk_bytes (spool_t *self)
 {
     assert (self);
     return s_dir_bytes (self->dir, SPOOL_WALK_DEPTH);
+}
+
+int
+spool_note_upload (spool_t *self, const char *job_id, const char *key,
+                   const char *upload_id)
+{
+    assert (self);
+    assert (key && upload_id);
+    if (!spool_job_id_valid (job_id))
+        return -1;
+    char *record = zsys_sprintf ("%s\n%s\n", key, upload_id);
+    int rc = -1;
+    if (record)
+        rc = s_write_atomic (job_id, self->uploads_dir, job_id, record,
+                             strlen (record), false);
+    else
+        log_error ("job=%s spool: out of memory", job_id);
+    zstr_free (&record);
+    return rc;
+}
+
+int
+spool_noted_upload (spool_t *self, const char *job_id, char **key_p,
+                    char **upload_id_p)
+{
+    assert (self);
+    assert (key_p && upload_id_p);
+    if (!spool_job_id_valid (job_id))
+        return -1;
+    char *path = zsys_sprintf ("%s/%s", self->uploads_dir, job_id);
+    char *text = path ? s_read_small (path, S_UPLOAD_MAX) : NULL;
+    zstr_free (&path);
+    char *newline = text ? strchr (text, '\n') : NULL;
+    char *end = newline ? strchr (newline + 1, '\n') : NULL;
+    int rc = -1;
+    if (end && newline > text && end > newline + 1) {
+        *newline = '\0';
+        *end = '\0';
+        *key_p = strdup (text);
+        *upload_id_p = strdup (newline + 1);
+        if (*key_p && *upload_id_p)
+            rc = 0;
+        else {
+            zstr_free (key_p);
+            zstr_free (upload_id_p);
+        }
+    } else if (text)
+        log_warning ("job=%s spool: ignoring a damaged upload record", job_id);
+    free (text);
+    return rc;
+}
+
+void
+spool_forget_upload (spool_t *self, const char *job_id)
+{
+    assert (self);
+    if (!spool_job_id_valid (job_id))
+        return;
+    char *path = zsys_sprintf ("%s/%s", self->uploads_dir, job_id);
+    if (path && unlink (path) == -1 && errno != ENOENT)
+        log_warning ("job=%s spool: cannot remove %s: %s", job_id, path,
+                     strerror (errno));
+    zstr_free (&path);
+}
+
+zlist_t *
+spool_upload_jobs (spool_t *self)
+{
+    assert (self);
+    zlist_t *names = s_list_dir (self->uploads_dir);
+    if (!names) {
+        log_error ("spool: cannot list %s: %s", self->uploads_dir,
+                   strerror (errno));
+        return NULL;
+    }
+    zlist_t *jobs = zlist_new ();
+    zlist_autofree (jobs);
+    for (char *name = zlist_first (names); name; name = zlist_next (names))
+        if (spool_job_id_valid (name))
+            zlist_append (jobs, name);
+    zlist_destroy (&names);
+    return jobs;
 }

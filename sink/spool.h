@@ -5,6 +5,7 @@
         SPOOL/<job_id>/meta                        the job's shape
         SPOOL/<job_id>/chunk-<nnnnnn>-p<A>-<B>.pdf chunk nnnnnn, pages A..B
         SPOOL/.finished/<job_id>                   tombstone: outcome text
+        SPOOL/.uploads/<job_id>                    multipart upload running
 
     A chunk's page range is part of its file name, so a chunk and its range
     become durable in one rename. Every file is written under a temporary
@@ -48,6 +49,10 @@
 #define SPOOL_FINISHED_DIR ".finished"
 //  Levels of directories spool_disk_bytes descends: jobs, their files.
 #define SPOOL_WALK_DEPTH 2
+//  Upload records ("<key>\n<upload id>\n"), outside the job directories
+//  so that a job cancelled or finished keeps its record until its upload
+//  is completed or aborted.
+#define SPOOL_UPLOADS_DIR ".uploads"
 
 typedef struct _spool_t spool_t;
 
@@ -133,5 +138,29 @@ spool_scratch_path (spool_t *self, const char *job_id);
 //  removes there too. What cannot be read is not counted (logged).
 uint64_t
 spool_disk_bytes (spool_t *self);
+//  Record durably that job_id's result is being uploaded to key as the
+//  store's multipart upload upload_id, replacing an earlier record: a
+//  sink killed meanwhile finds it at its next start and aborts that
+//  upload. The record stays until spool_forget_upload, whatever happens
+//  to the job's directory. Returns -1 when it cannot be written (logged).
+int
+spool_note_upload (spool_t *self, const char *job_id, const char *key,
+                   const char *upload_id);
+
+//  The upload recorded for job_id: sets *key_p and *upload_id_p (caller
+//  frees both). Returns -1 when there is none (or it is unreadable).
+int
+spool_noted_upload (spool_t *self, const char *job_id, char **key_p,
+                    char **upload_id_p);
+
+//  Remove job_id's upload record, once the upload is completed or
+//  aborted. An absent record is not an error.
+void
+spool_forget_upload (spool_t *self, const char *job_id);
+
+//  Ids of the jobs with an upload record. Returns NULL when the records
+//  cannot be listed (logged). Caller destroys the list.
+zlist_t *
+spool_upload_jobs (spool_t *self);
 
 #endif

@@ -476,6 +476,28 @@ test_chunks_are_appended_in_order_as_they_are_spooled (void **state)
     assert_false (s_job_spooled (fixture, S_JOB));
 }
 
+//  The ventilator says where the result goes when chunk 0 is stored: the
+//  finisher keeps it, and stores the job once complete without another.
+static void
+test_output_told_while_appending_is_kept_until_complete (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_spool_and_tell (fixture, S_JOB, 0, 2);
+    assert_int_equal (
+        finisher_output (fixture->finisher, S_JOB, S_JOB "/early/a.pdf", "a.pdf"), 0);
+    s_drain_appends (fixture);
+    //  A repeat with another key changes nothing.
+    assert_int_equal (
+        finisher_output (fixture->finisher, S_JOB, S_JOB "/other.pdf", ""), 0);
+    s_spool_and_tell (fixture, S_JOB, 1, 2);
+    s_drain_appends (fixture);
+    finisher_submit (fixture->finisher, S_JOB);
+    wire_t *done = s_expect_done (fixture, S_JOB, NULL);
+    wire_destroy (&done);
+    assert_int_equal (s_stored_pages (fixture, S_JOB "/early/a.pdf"), 4);
+    assert_false (s_stored (fixture, S_JOB "/other.pdf"));
+}
+
 static void
 test_jobs_beyond_the_appender_bound_are_merged_once_complete (void **state)
 {
@@ -608,6 +630,9 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_chunks_are_appended_in_order_as_they_are_spooled, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_output_told_while_appending_is_kept_until_complete, s_setup,
             s_teardown),
         cmocka_unit_test_setup_teardown (
             test_jobs_beyond_the_appender_bound_are_merged_once_complete,

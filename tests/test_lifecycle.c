@@ -513,6 +513,15 @@ test_chunks_past_their_deadline_fail_the_job (void **state)
     s_assert_nothing_more_sent (fixture);
 }
 
+static void
+s_assert_output (s_fixture_t *fixture)
+{
+    const wire_t *output = s_next_sent (fixture, WIRE_OUTPUT)->message;
+    assert_string_equal (wire_job_id (output), S_JOB_A);
+    assert_string_equal (wire_key (output), S_JOB_A "/reports/hello.pdf");
+    assert_string_equal (wire_filename (output), "hello.pdf");
+}
+
 //  Dispatch every chunk of S_JOB_A to one worker; the sink stores all but
 //  the last.
 static void
@@ -526,16 +535,9 @@ s_render_all_but_last (s_fixture_t *fixture)
         s_next_sent (fixture, WIRE_CHUNK);
     for (uint32_t chunk_nbr = 0; chunk_nbr + 1 < S_CHUNKS; chunk_nbr++)
         assert_int_equal (s_stored (fixture, S_JOB_A, chunk_nbr), 0);
+    //  Chunk 0 stored told the sink where the result goes.
+    s_assert_output (fixture);
     s_assert_nothing_more_sent (fixture);
-}
-
-static void
-s_assert_output (s_fixture_t *fixture)
-{
-    const wire_t *output = s_next_sent (fixture, WIRE_OUTPUT)->message;
-    assert_string_equal (wire_job_id (output), S_JOB_A);
-    assert_string_equal (wire_key (output), S_JOB_A "/reports/hello.pdf");
-    assert_string_equal (wire_filename (output), "hello.pdf");
 }
 
 static void

@@ -403,6 +403,61 @@ test_bad_job_id_is_rejected (void **state)
     spool_destroy (&spool);
 }
 
+//  The upload record survives a restart's recovery and the job's end, is
+//  not taken for a chunk, and goes when forgotten.
+static void
+test_upload_record_stays_until_forgotten (void **state)
+{
+    s_fixture_t *fixture = *state;
+    spool_t *spool = spool_new (fixture->dir);
+    assembly_t *job = s_job ("job-1", 2, 4);
+    char *key = NULL, *upload_id = NULL;
+    assert_int_equal (spool_noted_upload (spool, "job-1", &key, &upload_id),
+                      -1);
+    s_put (spool, job, 0, 1, 2, false);
+    assert_int_equal (
+        spool_note_upload (spool, "job-1", "out/a.pdf", "first-id"), 0);
+    assert_int_equal (
+        spool_note_upload (spool, "job-1", "out/a.pdf", "second-id"), 0);
+    spool_destroy (&spool);
+
+    spool = spool_new (fixture->dir);
+    assert_int_equal (spool_recover (spool), 0);
+    assert_int_equal (spool_noted_upload (spool, "job-1", &key, &upload_id), 0);
+    assert_string_equal (key, "out/a.pdf");
+    assert_string_equal (upload_id, "second-id");
+    zstr_free (&key);
+    zstr_free (&upload_id);
+    assembly_t *loaded = spool_load (spool, "job-1");
+    assert_non_null (loaded);
+    assert_int_equal (assembly_present (loaded), 1);
+    assembly_destroy (&loaded);
+
+    spool_forget_upload (spool, "job-1");
+    spool_forget_upload (spool, "job-1");
+    assert_int_equal (spool_noted_upload (spool, "job-1", &key, &upload_id),
+                      -1);
+    //  A job cancelled keeps its record until its upload is aborted.
+    assert_int_equal (
+        spool_note_upload (spool, "job-1", "out/a.pdf", "third-id"), 0);
+    assert_int_equal (spool_finish (spool, "job-1", "cancelled"), 0);
+    zlist_t *jobs = spool_upload_jobs (spool);
+    assert_non_null (jobs);
+    assert_int_equal (zlist_size (jobs), 1);
+    assert_string_equal (zlist_first (jobs), "job-1");
+    zlist_destroy (&jobs);
+    assert_int_equal (spool_noted_upload (spool, "job-1", &key, &upload_id), 0);
+    assert_string_equal (upload_id, "third-id");
+    zstr_free (&key);
+    zstr_free (&upload_id);
+    spool_forget_upload (spool, "job-1");
+    jobs = spool_upload_jobs (spool);
+    assert_int_equal (zlist_size (jobs), 0);
+    zlist_destroy (&jobs);
+    assembly_destroy (&job);
+    spool_destroy (&spool);
+}
+
 static void
 test_scratch_path_is_temporary (void **state)
 {
@@ -457,6 +512,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_bad_job_id_is_rejected, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_upload_record_stays_until_forgotten, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_scratch_path_is_temporary,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_new_fails_on_unusable_directory,

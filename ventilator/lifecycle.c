@@ -293,7 +293,8 @@ lifecycle_expire (lifecycle_t *self, int64_t now)
 }
 
 //  Tell the sink where the job's result goes (OUTPUT): it finishes a job
-//  only once it knows. Sent when the last chunk is stored and with
+//  only once it knows. Sent when chunk 0 is stored (so the sink can
+//  upload the output as it grows), when the last chunk is stored and with
 //  every QUERY, so a sink that restarted or missed it learns it again.
 static void
 s_send_output (lifecycle_t *self, const char *job_id)
@@ -336,7 +337,8 @@ s_chunk_stored (lifecycle_t *self, const char *job_id, uint32_t chunk_nbr,
     if (scheduler_chunk_stored (self->scheduler, job_id, chunk_nbr) == 1) {
         log_info ("job=%s all chunks stored", job_id);
         s_send_output (self, job_id);
-    }
+    } else if (chunk_nbr == 0)
+        s_send_output (self, job_id);
     return 0;
 }
 

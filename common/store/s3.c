@@ -38,7 +38,6 @@
 
 #define S_BODY_MAX (64 * 1024)           // bytes of an answer kept
 #define S_HASH_BUFFER_SIZE (1024 * 1024) // bytes per read when hashing
-#define S_ETAG_MAX 256
 #define S_MESSAGE_MAX 300 // bytes of S3's Message shown in an error
 #define S_HOST_MAX 255
 #define S_BUCKET_MIN 3
@@ -100,7 +99,7 @@ typedef struct {
     s_request_t *request;
     uint64_t sent;  // body bytes handed to curl in this attempt
     bytebuf_t body; // the answer, at most S_BODY_MAX bytes
-    char etag[S_ETAG_MAX];
+    char etag[S3_ETAG_MAX];
     uint64_t delivered; // object bytes handed to on_data, all attempts
     uint64_t position;  // object offset of the next byte in this attempt
     bool positioned;    // position is set for this attempt
@@ -1002,7 +1001,7 @@ s_complete_xml (char **etags, uint32_t parts)
     bytebuf_t xml = {0};
     bytebuf_append_str (&xml, "<CompleteMultipartUpload>");
     for (uint32_t part = 0; !xml.failed && part < parts; part++) {
-        char line[64 + 6 * S_ETAG_MAX];
+        char line[64 + 6 * S3_ETAG_MAX];
         int used =
             snprintf (line, sizeof (line),
                       "<Part><PartNumber>%u</PartNumber><ETag>", part + 1);
@@ -1025,61 +1024,52 @@ s_complete_xml (char **etags, uint32_t parts)
     return bytebuf_detach (&xml);
 }
 
+//  PUT one part (part_nbr counts from 1) of length bytes of upload's file
+//  from offset; what names it in errors. Feeds the bytes to whole when not
+//  NULL. Sets etag (S3_ETAG_MAX bytes). Returns -1 and fills error.
 static int
-s_put_parts (s3_t *self, s_upload_t *upload, const char *upload_id,
-             uint64_t part_size, s3_put_result_t *result, char *error)
+s_put_part (s3_t *self, s_upload_t *upload, const char *encoded_id,
+            uint32_t part_nbr, uint64_t offset, uint64_t length,
+            sigv4_sha256_t *whole, const char *what, char *etag, char *error)
 {
-    uint32_t parts = (uint32_t)((upload->size + part_size - 1) / part_size);
-    char **etags = calloc (parts, sizeof (char *));
-    char *encoded_id = sigv4_uri_encode (upload_id, false);
-    sigv4_sha256_t *whole = sigv4_sha256_new ();
-    int rc = -1;
-    if (!etags || !encoded_id || !whole) {
-        snprintf (error, S3_ERROR_MAX, "out of memory");
-        goto cleanup;
+    char hash[SIGV4_HEX_SIZE];
+    if (s_hash_range (upload->fd, upload->path, offset, length, whole, hash,
+                      error) == -1)
+        return -1;
+    //  partNumber sorts before uploadId, as SigV4 needs.
+    char *query =
+        zsys_sprintf ("partNumber=%u&uploadId=%s", part_nbr, encoded_id);
+    s_request_t request = {
+        .method = "PUT",
+        .what = what ? strdup (what) : NULL,
+        .url = query ? s_url (self, upload->bucket, upload->key, query) : NULL,
+        .payload_hash = hash,
+        .fd = upload->fd,
+        .offset = offset,
+        .length = length,
+        .path = upload->path,
+    };
+    s_transfer_t transfer;
+    int rc = s_send (self, &request, &transfer, NULL, error);
+    if (rc == 0 && !*transfer.etag) {
+        snprintf (error, S3_ERROR_MAX, "%s: S3's answer has no ETag",
+                  request.what);
+        rc = -1;
     }
-    for (uint32_t part = 0; part < parts; part++) {
-        uint64_t offset = part * part_size;
-        uint64_t length = upload->size - offset < part_size
-                              ? upload->size - offset
-                              : part_size;
-        char hash[SIGV4_HEX_SIZE];
-        if (s_hash_range (upload->fd, upload->path, offset, length, whole, hash,
-                          error) == -1)
-            goto cleanup;
-        //  partNumber sorts before uploadId, as SigV4 needs.
-        char *query =
-            zsys_sprintf ("partNumber=%u&uploadId=%s", part + 1, encoded_id);
-        s_request_t request = {
-            .method = "PUT",
-            .what = zsys_sprintf ("PUT %s (part %u of %u)", upload->target,
-                                  part + 1, parts),
-            .url =
-                query ? s_url (self, upload->bucket, upload->key, query) : NULL,
-            .payload_hash = hash,
-            .fd = upload->fd,
-            .offset = offset,
-            .length = length,
-            .path = upload->path,
-        };
-        s_transfer_t transfer;
-        int part_rc = s_send (self, &request, &transfer, NULL, error);
-        if (part_rc == 0 && !*transfer.etag) {
-            snprintf (error, S3_ERROR_MAX, "%s: S3's answer has no ETag",
-                      request.what);
-            part_rc = -1;
-        }
-        if (part_rc == 0)
-            etags[part] = strdup (transfer.etag);
-        s_done (&request, &transfer);
-        zstr_free (&query);
-        if (part_rc == -1)
-            goto cleanup;
-        if (!etags[part]) {
-            snprintf (error, S3_ERROR_MAX, "out of memory");
-            goto cleanup;
-        }
-    }
+    if (rc == 0)
+        snprintf (etag, S3_ETAG_MAX, "%s", transfer.etag);
+    s_done (&request, &transfer);
+    zstr_free (&query);
+    return rc;
+}
+
+//  POST ?uploadId=: join the parts into the object. Returns -1 and fills
+//  error; *existed (when not NULL) then says whether an object the put
+//  may not replace was there.
+static int
+s_complete (s3_t *self, s_upload_t *upload, const char *encoded_id,
+            char **etags, uint32_t parts, bool *existed, char *error)
+{
     char *xml = s_complete_xml (etags, parts);
     char xml_hash[SIGV4_HEX_SIZE];
     if (xml)
@@ -1101,12 +1091,49 @@ s_put_parts (s3_t *self, s_upload_t *upload, const char *upload_id,
     if (!xml)
         zstr_free (&request.what); // s_send reports out of memory
     s_transfer_t transfer;
-    rc = s_send (self, &request, &transfer, NULL, error);
-    if (rc == -1)
-        result->existed = s_existed (upload, &transfer);
+    int rc = s_send (self, &request, &transfer, NULL, error);
+    if (rc == -1 && existed)
+        *existed = s_existed (upload, &transfer);
     s_done (&request, &transfer);
     zstr_free (&query);
     free (xml);
+    return rc;
+}
+
+static int
+s_put_parts (s3_t *self, s_upload_t *upload, const char *upload_id,
+             uint64_t part_size, s3_put_result_t *result, char *error)
+{
+    uint32_t parts = (uint32_t)((upload->size + part_size - 1) / part_size);
+    char **etags = calloc (parts, sizeof (char *));
+    char *encoded_id = sigv4_uri_encode (upload_id, false);
+    sigv4_sha256_t *whole = sigv4_sha256_new ();
+    int rc = -1;
+    if (!etags || !encoded_id || !whole) {
+        snprintf (error, S3_ERROR_MAX, "out of memory");
+        goto cleanup;
+    }
+    for (uint32_t part = 0; part < parts; part++) {
+        uint64_t offset = part * part_size;
+        uint64_t length = upload->size - offset < part_size
+                              ? upload->size - offset
+                              : part_size;
+        char etag[S3_ETAG_MAX];
+        char *what = zsys_sprintf ("PUT %s (part %u of %u)", upload->target,
+                                   part + 1, parts);
+        int part_rc = s_put_part (self, upload, encoded_id, part + 1, offset,
+                                  length, whole, what, etag, error);
+        zstr_free (&what);
+        if (part_rc == -1)
+            goto cleanup;
+        etags[part] = strdup (etag);
+        if (!etags[part]) {
+            snprintf (error, S3_ERROR_MAX, "out of memory");
+            goto cleanup;
+        }
+    }
+    rc = s_complete (self, upload, encoded_id, etags, parts, &result->existed,
+                     error);
     if (rc == 0) {
         result->parts = parts;
         sigv4_sha256_finish (whole, result->sha256);
@@ -1291,4 +1318,131 @@ s3_presign_get (s3_t *self, const char *bucket, const char *key, int64_t now,
     if (signed_url && expires_at_p)
         *expires_at_p = now + self->presign_expires_s;
     return signed_url;
+}
+
+//  ---------------------------------------------------------------------
+//  Multipart uploads driven by the caller
+
+//  Start one operation on bucket/key: a fresh retry budget, the log
+//  context, and upload filled for the helpers above. Returns -1 and fills
+//  error when out of memory.
+static int
+s_operation (s3_t *self, s_upload_t *upload, const char *bucket,
+             const char *key, const char *log_context, char *error)
+{
+    self->retries = 0;
+    self->log_context = log_context;
+    *upload = (s_upload_t){.bucket = bucket, .key = key, .fd = -1};
+    upload->target = zsys_sprintf ("s3://%s/%s", bucket, key);
+    if (!upload->target) {
+        snprintf (error, S3_ERROR_MAX, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_operation_end (s3_t *self, s_upload_t *upload)
+{
+    zstr_free (&upload->target);
+    self->log_context = NULL;
+}
+
+char *
+s3_multipart_start (s3_t *self, const char *bucket, const char *key,
+                    const s3_put_options_t *options, char *error)
+{
+    assert (self);
+    assert (bucket && key && error);
+    s_upload_t upload;
+    if (s_operation (self, &upload, bucket, key,
+                     options ? options->log_context : NULL, error) == -1)
+        return NULL;
+    upload.content_type = options && options->content_type
+                              ? options->content_type
+                              : "application/octet-stream";
+    upload.disposition = options ? options->content_disposition : NULL;
+    //  Marked with its owner, as a whole put is; the key, under the
+    //  owner's id, is what keeps other jobs from it.
+    upload.owner = options ? options->owner : NULL;
+    char *upload_id = s_initiate (self, &upload, error);
+    s_operation_end (self, &upload);
+    return upload_id;
+}
+
+int
+s3_multipart_put (s3_t *self, const char *bucket, const char *key,
+                  const char *upload_id, const s3_part_t *part, char *etag,
+                  const char *log_context, char *error)
+{
+    assert (self);
+    assert (bucket && key && upload_id && part && part->path && etag && error);
+    uint32_t part_nbr = part->part_nbr;
+    if (part_nbr < 1 || part_nbr > S3_PARTS_MAX) {
+        snprintf (error, S3_ERROR_MAX,
+                  "part %u of s3://%s/%s: S3 numbers parts 1 to %d", part_nbr,
+                  bucket, key, S3_PARTS_MAX);
+        return -1;
+    }
+    s_upload_t upload;
+    if (s_operation (self, &upload, bucket, key, log_context, error) == -1)
+        return -1;
+    upload.fd = part->fd;
+    upload.path = part->path;
+    char *encoded_id = sigv4_uri_encode (upload_id, false);
+    char *what = zsys_sprintf ("PUT %s (part %u)", upload.target, part_nbr);
+    int rc = -1;
+    if (!encoded_id || !what)
+        snprintf (error, S3_ERROR_MAX, "out of memory");
+    else
+        rc = s_put_part (self, &upload, encoded_id, part_nbr, part->offset,
+                         part->length, part->whole, what, etag, error);
+    zstr_free (&what);
+    free (encoded_id);
+    s_operation_end (self, &upload);
+    return rc;
+}
+
+int
+s3_multipart_complete (s3_t *self, const char *bucket, const char *key,
+                       const char *upload_id, char **etags, uint32_t parts,
+                       const char *log_context, char *error)
+{
+    assert (self);
+    assert (bucket && key && upload_id && error);
+    assert (etags || parts == 0);
+    s_upload_t upload;
+    if (s_operation (self, &upload, bucket, key, log_context, error) == -1)
+        return -1;
+    char *encoded_id = sigv4_uri_encode (upload_id, false);
+    int rc = -1;
+    if (!encoded_id)
+        snprintf (error, S3_ERROR_MAX, "out of memory");
+    else
+        rc = s_complete (self, &upload, encoded_id, etags, parts, NULL,
+                         error);
+    free (encoded_id);
+    s_operation_end (self, &upload);
+    return rc;
+}
+
+int
+s3_multipart_abort (s3_t *self, const char *bucket, const char *key,
+                    const char *upload_id, const char *log_context, char *error)
+{
+    assert (self);
+    assert (bucket && key && upload_id && error);
+    s_upload_t upload;
+    if (s_operation (self, &upload, bucket, key, log_context, error) == -1)
+        return -1;
+    int rc = s_abort (self, &upload, upload_id, error);
+    s_operation_end (self, &upload);
+    return rc;
+}
+
+uint32_t
+s3_retries (s3_t *self)
+{
+    assert (self);
+    return self->retries;
 }

@@ -10,7 +10,9 @@
     upload from it on, each part read from the file twice (once to hash it,
     once to send it), so memory does not grow with the file. A multipart
     upload that fails is aborted, so neither an object nor stored parts are
-    left behind.
+    left behind. The multipart calls (s3_multipart_*) let a caller send the
+    parts itself, as a file grows (common/store/store_upload); aborting is
+    then the caller's to do.
 
     Retries: a request that meets a 5xx answer, SlowDown, RequestTimeout,
     a timeout or a dropped connection is sent again after an exponential
@@ -32,6 +34,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sigv4.h"
 
 #define S3_MIB (1024 * 1024)
 //  S3's own limits: parts are 5 MiB to 5 GiB (the last may be smaller),
@@ -59,6 +63,7 @@
 #define S3_REGION_DEFAULT "us-east-1"
 #define S3_KEY_MAX 1024   // bytes of an object key
 #define S3_ERROR_MAX 1024 // size of an error text buffer
+#define S3_ETAG_MAX 256   // bytes of a part's ETag, with its NUL
 
 typedef struct _s3_t s3_t;
 
@@ -164,5 +169,53 @@ s3_get (s3_t *self, const char *bucket, const char *key, s3_data_fn *on_data,
 char *
 s3_presign_get (s3_t *self, const char *bucket, const char *key, int64_t now,
                 int64_t *expires_at_p);
+
+//  Multipart uploads driven by the caller (common/store/store_upload sends
+//  parts as a file grows). Each call is one operation with its own retry
+//  budget; errors are as for s3_put_file. Nothing here aborts by itself:
+//  an upload that is not completed must be aborted by the caller.
+
+//  Start a multipart upload of bucket/key with options' content type and
+//  disposition (options may be NULL). Returns its upload id (caller frees)
+//  or NULL and fills error.
+char *
+s3_multipart_start (s3_t *self, const char *bucket, const char *key,
+                    const s3_put_options_t *options, char *error);
+
+//  One part of a multipart upload, read from a file.
+typedef struct {
+    uint32_t part_nbr; // 1 to S3_PARTS_MAX
+    int fd;
+    const char *path;      // fd's name, for errors
+    uint64_t offset;       // where the part starts in fd
+    uint64_t length;       // bytes
+    sigv4_sha256_t *whole; // fed the part's bytes when not NULL
+} s3_part_t;
+
+//  Upload part of upload_id. Sets etag (S3_ETAG_MAX bytes) to the part's
+//  ETag. log_context (may be NULL) starts retry warnings. Returns -1 and
+//  fills error.
+int
+s3_multipart_put (s3_t *self, const char *bucket, const char *key,
+                  const char *upload_id, const s3_part_t *part, char *etag,
+                  const char *log_context, char *error);
+
+//  Join parts 1 to parts (etags[i] is part i + 1's ETag) into the object.
+//  Returns -1 and fills error; the upload is then still there.
+int
+s3_multipart_complete (s3_t *self, const char *bucket, const char *key,
+                       const char *upload_id, char **etags, uint32_t parts,
+                       const char *log_context, char *error);
+
+//  Throw upload_id's parts away. An upload S3 no longer knows (aborted or
+//  completed already) is not an error. Returns -1 and fills error.
+int
+s3_multipart_abort (s3_t *self, const char *bucket, const char *key,
+                    const char *upload_id, const char *log_context,
+                    char *error);
+
+//  Requests sent again by the last operation (call, put, ...).
+uint32_t
+s3_retries (s3_t *self);
 
 #endif

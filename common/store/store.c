@@ -545,3 +545,21 @@ store_presign_get (store_t *self, const char *key, int64_t now,
     zstr_free (&object_key);
     return url;
 }
+
+int
+store_s3_object (store_t *self, const char *key, char **bucket_p,
+                 char **object_key_p)
+{
+    assert (self);
+    assert (bucket_p && object_key_p);
+    if (self->kind != S_KIND_S3 || !store_key_valid (key))
+        return -1;
+    *bucket_p = strdup (self->bucket);
+    *object_key_p = s_s3_key (self, key);
+    if (!*bucket_p || !*object_key_p) {
+        zstr_free (bucket_p);
+        zstr_free (object_key_p);
+        return -1;
+    }
+    return 0;
+}

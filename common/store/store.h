@@ -22,7 +22,9 @@
       (download name) given to the put. A put for an owner is conditional
       (If-None-Match: *) and marks the object with the owner
       (x-amz-meta-pdfpipe-job). Nothing is visible under the key until
-   the upload is complete. Locations are "s3://BUCKET/PREFIX/<key>".
+   the upload is complete. Locations are "s3://BUCKET/PREFIX/<key>". A
+      file still being written can be uploaded part by part as it grows
+      with common/store/store_upload instead.
 
     Keys are 1 to STORE_KEY_MAX characters of [A-Za-z0-9._/-]: segments
     separated by single '/', none empty and none starting with '.' (so no
@@ -132,5 +134,12 @@ store_local_path (store_t *self, const char *key);
 char *
 store_presign_get (store_t *self, const char *key, int64_t now,
                    int64_t *expires_at_p);
+
+//  An S3 store: the bucket and object key (under the prefix) of key, for
+//  common/store/store_upload, which drives its own client. Returns -1 for
+//  a bad key, a local store or no memory. The caller frees both.
+int
+store_s3_object (store_t *self, const char *key, char **bucket_p,
+                 char **object_key_p);
 
 #endif

@@ -432,6 +432,94 @@ class S3StrictTest(BucketTest):
             proxy.close()
 
 
+    # -- uploading while merging ------------------------------------------
+    # The sink uploads the output's parts as the merged file grows; what
+    # S3 holds is read while the workers still render.
+
+    def wait_parts(self, pipe, job_id, key, timeout=120):
+        """Poll until S3 holds a part of the upload of key, and return the
+        job's state at that moment and the parts listed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for upload_key, upload_id in self.server.open_uploads():
+                if upload_key != key:
+                    continue
+                parts = self.server.s3.list_parts(
+                    Bucket=BUCKET, Key=key, UploadId=upload_id).get(
+                        "Parts", [])
+                if parts:
+                    return pipe.status(job_id)["state"], parts
+            time.sleep(0.05)
+        self.fail("no part of %s reached S3 in %d s:\n%s" % (
+            key, timeout, pipe.log_tail()))
+
+    def test_parts_go_up_while_rendering_and_match_a_local_render(self):
+        job = heavy_job(2500)
+        with environment(self.server.environment()), \
+                self.pipeline(workers=1) as pipe:
+            job_id = pipe.submit(job)
+            key = "%s/%s/%s.pdf" % (PREFIX, job_id, job_id)
+            state, parts = self.wait_parts(pipe, job_id, key)
+            self.assertIn(state, ("queued", "rendering"))
+            self.assertEqual(parts[0]["PartNumber"], 1)
+            self.assertEqual(parts[0]["Size"], 5 * MIB)
+            self.assertEqual(self.server.objects(), [])
+            status = pipe.wait(job_id, timeout=300)
+            self.assertEqual(status["state"], "done", pipe.log_tail())
+            size, part_count, sha256 = stored_sha256(pipe, key)
+            self.assertGreaterEqual(part_count, 4)
+            body = self.download(key)
+            self.assertEqual(hashlib.sha256(body).hexdigest(), sha256)
+            self.assertEqual(len(body), size)
+            self.assertEqual(self.server.open_uploads(), [])
+        # The same records through a local store give the same bytes.
+        with Pipeline(workers=1) as local:
+            local_id = local.submit(job)
+            status = local.wait(local_id, timeout=300)
+            self.assertEqual(status["state"], "done", local.log_tail())
+            with open(os.path.join(local.dir, "out", local_id,
+                                   local_id + ".pdf"),
+                      "rb") as f:
+                local_body = f.read()
+        assert_marker_pages(check_pdf(body, self.tmp.name), 2500)
+        self.assertEqual(len(body), len(local_body))
+        self.assertEqual(hashlib.sha256(body).hexdigest(),
+                         hashlib.sha256(local_body).hexdigest())
+
+    def test_cancel_while_uploading_leaves_no_object_and_no_upload(self):
+        with environment(self.server.environment()), \
+                self.pipeline(workers=1) as pipe:
+            job_id = pipe.submit(heavy_job(2500))
+            key = "%s/%s/%s.pdf" % (PREFIX, job_id, job_id)
+            self.wait_parts(pipe, job_id, key)
+            answer = pipe.request("DELETE", "/v1/jobs/" + job_id)
+            self.assertEqual(answer.status, 200, answer.body)
+            pipe.wait_log(r"job=%s store: multipart upload of s3://%s/%s "
+                          r"aborted" % (job_id, BUCKET, re.escape(key)),
+                          name="sink", what="the sink aborting the upload")
+            self.assert_bucket_clean()
+
+    def test_sink_killed_mid_upload_aborts_it_and_stores_a_whole_object(self):
+        with environment(self.server.environment()), \
+                self.pipeline(workers=1) as pipe:
+            job_id = pipe.submit(heavy_job(2500))
+            key = "%s/%s/%s.pdf" % (PREFIX, job_id, job_id)
+            self.wait_parts(pipe, job_id, key)
+            pipe.kill(pipe.sink)
+            pipe.restart_sink()
+            status = pipe.wait(job_id, timeout=300)
+            self.assertEqual(status["state"], "done", pipe.log_tail())
+            self.assertIn("job=%s earlier upload of %s/%s.pdf aborted" %
+                          (job_id, job_id, job_id), sink_log(pipe))
+            # The recorded upload is gone, and so is every other.
+            self.assertEqual(self.server.open_uploads(), [])
+            size, _, sha256 = stored_sha256(pipe, key)
+            body = self.download(key)
+            self.assertEqual(hashlib.sha256(body).hexdigest(), sha256)
+            assert_marker_pages(check_pdf(body, self.tmp.name), 2500)
+            self.assertEqual(self.server.objects(), [key])
+
+
 @unittest.skipIf(WHY_NO_SERVER, "no S3 server to test against: %s" %
                  WHY_NO_SERVER)
 class PresignedDownloadTest(unittest.TestCase):
