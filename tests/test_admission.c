@@ -66,7 +66,8 @@ static admission_t *
 s_admit (s_fixture_t *fixture, const char *text, size_t piece,
          const s3_config_t *s3, uint64_t quota)
 {
-    admission_config_t config = {fixture->jobs_dir, s3, quota, NULL};
+    admission_config_t config = {fixture->jobs_dir, s3, quota, NULL, NULL,
+                                 NULL};
     admission_t *admission = admission_new (&config, S_JOB_A);
     assert_non_null (admission);
     size_t size = strlen (text);
@@ -144,7 +145,8 @@ test_refused_job_leaves_nothing (void **state)
     admission_destroy (&admission);
     s_assert_nothing_left (fixture);
     //  Refused half-way: the rest is not wanted.
-    admission_config_t config = {fixture->jobs_dir, NULL, S_QUOTA, NULL};
+    admission_config_t config = {fixture->jobs_dir, NULL, S_QUOTA, NULL,
+                                 NULL, NULL};
     admission = admission_new (&config, S_JOB_A);
     char deep[200] = "{\"records\": [{}, ";
     memset (deep + strlen (deep), '[', 100);

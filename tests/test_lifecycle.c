@@ -122,7 +122,7 @@ static void
 s_insert (s_fixture_t *fixture, const char *job_id)
 {
     admission_config_t config = {fixture->jobs_dir, NULL, 1024 * 1024,
-                                 NULL};
+                                 NULL, NULL, NULL};
     admission_t *admission = admission_new (&config, job_id);
     assert_int_equal (
         admission_feed (admission, s_document, strlen (s_document)), 0);

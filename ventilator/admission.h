@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "fielderr.h"
+#include "hooktarget.h"
 #include "jobstore.h"
 #include "s3.h"
 
@@ -51,6 +52,10 @@ typedef struct {
     //  Set (by another thread) to give the admission up: it stops at the
     //  next record, and ends abandoned. NULL: never.
     const atomic_bool *abandon;
+    //  Webhook targets a job may name (NULL: none may), and the URL a job
+    //  that names none gets (NULL: none).
+    const hooktarget_t *webhooks;
+    const char *webhook_url;
 } admission_config_t;
 
 //  An admission of a document for the job job_id. config is copied (its

@@ -34,6 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hooktarget.h"
+
 #define HTTPAPI_PORT_DEFAULT 8080
 #define HTTPAPI_ADDRESS_DEFAULT "127.0.0.1"
 //  A job document is spooled to disk, never held in memory, so its limit
@@ -70,6 +72,8 @@ typedef struct {
     uint64_t min_free_bytes;     // disk an upload must leave free; 0: none
     size_t uploads_max;          // at once; 0: INTAKE_UPLOADS_DEFAULT
     const char *notify_endpoint; // inproc endpoint the loop binds a PULL on
+    const hooktarget_t *webhooks; // see admission_config_t; borrowed, kept
+    const char *webhook_url;      // see admission_config_t; borrowed, kept
 } httpapi_config_t;
 
 //  Open the job store in config->data_dir and the result store

@@ -12,7 +12,10 @@
       tick      timer; chunk deadlines, worker expiry, QUERY to the sink
                 for jobs whose outcome is overdue, and connecting to the
                 sink again when it refused our key
-      rescan    timer; picks up stored jobs the loop has not heard of
+      rescan    timer; picks up stored jobs the loop has not heard of,
+                and ended jobs whose webhook is not due yet
+      webhooks  timer; moves webhook deliveries on (webhook: resolving,
+                curl transfers, retries), never waiting on the network
     Every ZeroMQ socket uses CURVE (common/proto/curve): dispatch and
     events let in the clients whose public certificates are in the allowed
     directory; each message's key is checked too, so dispatch hears only
@@ -31,6 +34,8 @@
 #include <czmq.h>
 
 #include "curve.h"
+#include "hooksig.h"
+#include "hooktarget.h"
 #include "httpapi.h"
 #include "jobstore.h"
 #include "lifecycle.h"
@@ -40,6 +45,7 @@
 #include "scheduler.h"
 #include "settings.h"
 #include "store.h"
+#include "webhook.h"
 #include "wire.h"
 
 #define VENTILATOR_API_ENDPOINT "inproc://pdfpipe-api"
@@ -50,6 +56,9 @@
 #define VENTILATOR_TICK_MS 250
 #define VENTILATOR_RESCAN_MS 5000
 #define VENTILATOR_SINK_SNDHWM 10000
+//  Deliveries in flight move on at this pace (curl's multi interface is
+//  polled, not waited on).
+#define VENTILATOR_WEBHOOK_TICK_MS 20
 
 static settings_t s_options;
 
@@ -57,6 +66,7 @@ static settings_t s_options;
 typedef struct {
     lifecycle_t *lifecycle;
     curve_t *curve;
+    webhook_t *webhook;
     char sink_key[CURVE_KEY_TEXT_SIZE]; // the only key events accepts
 } s_ventilator_t;
 
@@ -119,12 +129,29 @@ s_on_api (zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+//  A lifecycle_ended_fn: the job's webhook is due.
+static void
+s_on_job_ended (const char *job_id, void *webhook)
+{
+    webhook_job_ended ((webhook_t *)webhook, job_id);
+}
+
+static int
+s_on_webhooks (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    webhook_tick (((s_ventilator_t *)arg)->webhook);
+    return 0;
+}
+
 static int
 s_on_rescan (zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
     lifecycle_t *lifecycle = ((s_ventilator_t *)arg)->lifecycle;
+    webhook_recover (((s_ventilator_t *)arg)->webhook);
     lifecycle_load_active (lifecycle);
     lifecycle_dispatch (lifecycle, zclock_mono ());
     return 0;
@@ -153,7 +180,9 @@ main (int argc, char *argv[])
     log_init ("pdfpipe-ventilator", s_options.verbose);
 
     int rc = 1;
-    s_ventilator_t self = {NULL, NULL, ""};
+    s_ventilator_t self = {NULL, NULL, NULL, ""};
+    hooktarget_t *webhook_targets = NULL;
+    hooksig_t *webhook_signer = NULL;
     store_t *results = NULL;
     jobstore_t *jobstore = NULL;
     scheduler_t *scheduler = NULL;
@@ -179,6 +208,47 @@ main (int argc, char *argv[])
         goto cleanup;
     jobstore = jobstore_open (s_options.data_dir);
     if (!jobstore)
+        goto cleanup;
+    char webhook_error[HOOKTARGET_ERROR_MAX];
+    webhook_targets =
+        hooktarget_new (s_options.webhook_allow,
+                        s_options.webhook_allow_http == 1, webhook_error);
+    if (!webhook_targets) {
+        log_error ("%s", webhook_error);
+        goto cleanup;
+    }
+    if (s_options.webhook_url &&
+        hooktarget_check_url (webhook_targets, s_options.webhook_url, NULL,
+                              webhook_error)) {
+        log_error ("--webhook-url %s: %s", s_options.webhook_url,
+                   webhook_error);
+        goto cleanup;
+    }
+    //  The secret comes from the environment only, never a command line.
+    const char *secret = getenv ("PDFPIPE_WEBHOOK_SECRET");
+    if (secret && *secret) {
+        char sig_error[HOOKSIG_ERROR_MAX];
+        webhook_signer = hooksig_new (secret, sig_error);
+        if (!webhook_signer) {
+            log_error ("%s", sig_error);
+            goto cleanup;
+        }
+    }
+    else if (!hooktarget_empty (webhook_targets)) {
+        log_error ("PDFPIPE_WEBHOOK_ALLOW is set but PDFPIPE_WEBHOOK_SECRET "
+                   "is not: webhooks could not be signed");
+        goto cleanup;
+    }
+    webhook_config_t webhook_config = {
+        .retry_first_ms = s_options.webhook_retry_ms,
+        .retry_max_ms = s_options.webhook_retry_max_ms,
+        .give_up_ms = s_options.webhook_give_up_ms,
+    };
+    //  Before the HTTP threads start: curl's global set-up is not
+    //  thread-safe.
+    self.webhook = webhook_new (jobstore, webhook_targets, webhook_signer,
+                                &webhook_config);
+    if (!self.webhook)
         goto cleanup;
     scheduler_config_t scheduler_config = {
         .max_attempts = (uint32_t)s_options.max_attempts,
@@ -222,6 +292,7 @@ main (int argc, char *argv[])
     assert (jobs_dir && spool_dir);
     self.lifecycle =
         lifecycle_new (jobstore, scheduler, &sender, jobs_dir, results);
+    lifecycle_set_on_ended (self.lifecycle, s_on_job_ended, self.webhook);
 
     httpapi_config_t http_config = {
         .port = (uint16_t)s_options.http_port,
@@ -233,6 +304,8 @@ main (int argc, char *argv[])
         .max_body_bytes = (size_t)s_options.max_body_mb * 1024 * 1024,
         .min_free_bytes = (uint64_t)s_options.min_free_disk_mb * 1024 * 1024,
         .notify_endpoint = VENTILATOR_API_ENDPOINT,
+        .webhooks = webhook_targets,
+        .webhook_url = s_options.webhook_url,
     };
     httpapi = httpapi_new (&http_config);
     if (!httpapi)
@@ -252,6 +325,7 @@ main (int argc, char *argv[])
     zloop_reader (loop, api, s_on_api, &self);
     zloop_timer (loop, VENTILATOR_TICK_MS, 0, s_on_tick, &self);
     zloop_timer (loop, VENTILATOR_RESCAN_MS, 0, s_on_rescan, &self);
+    zloop_timer (loop, VENTILATOR_WEBHOOK_TICK_MS, 0, s_on_webhooks, &self);
     zloop_start (loop);
     log_info ("shutting down");
     rc = 0;
@@ -260,11 +334,14 @@ cleanup:
     zloop_destroy (&loop);
     httpapi_destroy (&httpapi);
     lifecycle_destroy (&self.lifecycle);
+    webhook_destroy (&self.webhook);
     zsock_destroy (&api);
     zsock_destroy (&sink);
     zsock_destroy (&events);
     zsock_destroy (&dispatch);
     scheduler_destroy (&scheduler);
+    hooksig_destroy (&webhook_signer);
+    hooktarget_destroy (&webhook_targets);
     jobstore_destroy (&jobstore);
     store_destroy (&results);
     curve_destroy (&self.curve);

@@ -36,6 +36,12 @@ typedef struct {
     long deadline_base_ms;
     long deadline_per_page_ms;
     long worker_expiry_ms;
+    const char *webhook_url;   // default for jobs that name none; NULL
+    const char *webhook_allow; // allowlist (ventilator/hooktarget)
+    long webhook_allow_http;   // 1: plain http targets too
+    long webhook_retry_ms;     // first retry delay
+    long webhook_retry_max_ms;
+    long webhook_give_up_ms;
     bool verbose;
 } settings_t;
 
