@@ -29,6 +29,9 @@ OTHER_SECRET = "whsec_" + base64.b64encode(b"not the secret the server has!").de
 # attempts is what is asserted, never their timing).
 FAST_RETRIES = ["--webhook-retry-ms", "200", "--webhook-retry-max-ms", "400"]
 WAIT_S = 60.0
+# A worker in Python that fails the chunks its records say to (pyzmq).
+SCRIPTED = [sys.executable, os.path.join(os.path.dirname(__file__),
+                                         "scripted_worker.py")]
 
 
 def doc_verify():
@@ -218,6 +221,56 @@ class WebhookTest(unittest.TestCase):
             requests = self.receiver.wait_delivered(pipe)
             data = self.check_event(requests[0], job_id, "done")
             self.assertEqual(data["pages"]["total"], 1)
+
+    def test_failed_job_is_reported(self):
+        self.receiver = Receiver()
+        with Pipeline(workers=0, ventilator_args=FAST_RETRIES + [
+                "--max-attempts", "1"]) as pipe:
+            pipe.add_worker(SCRIPTED)
+            job = marker_job(2)
+            job["records"][1]["marker"] = "MARK-000002 POISON-FAIL"
+            job["webhook"] = {"url": self.receiver.url}
+            job_id = pipe.submit(job)
+            self.assertEqual(pipe.wait(job_id)["state"], "failed")
+            requests = self.receiver.wait_delivered(pipe)
+            data = self.check_event(requests[0], job_id, "failed")
+            self.assertIsInstance(data["error"], str)
+            self.assertEqual(data["error"], pipe.status(job_id)["error"])
+            self.assertIsNone(data["result"])
+
+    def test_listed_name_is_resolved_and_pinned(self):
+        # localhost is listed, and so is the address it resolves to here.
+        self.receiver = Receiver()
+        with Pipeline(workers=0, ventilator_args=FAST_RETRIES + [
+                "--webhook-allow", "localhost,127.0.0.1,::1"]) as pipe:
+            job = marker_job(1)
+            job["webhook"] = {"url": self.receiver.url.replace(
+                "127.0.0.1", "localhost")}
+            job_id = pipe.submit(job)
+            pipe.request("DELETE", "/v1/jobs/" + job_id)
+            requests = self.receiver.wait_delivered(pipe)
+            self.check_event(requests[0], job_id, "cancelled")
+
+    def test_listed_name_never_reaches_loopback(self):
+        # The DNS rebinding attack: a listed name that resolves to an
+        # address of this host. Accepted (the name is listed), but the
+        # delivery never connects there.
+        self.receiver = Receiver()
+        with Pipeline(workers=0, ventilator_args=FAST_RETRIES + [
+                "--webhook-allow", "localhost",
+                "--webhook-give-up-ms", "1500"]) as pipe:
+            job = marker_job(1)
+            job["webhook"] = {"url": self.receiver.url.replace(
+                "127.0.0.1", "localhost")}
+            job_id = pipe.submit(job)
+            pipe.request("DELETE", "/v1/jobs/" + job_id)
+            pipe.wait_log(r"job=%s webhook to localhost failed \(attempt 1\): "
+                          r"localhost resolves to (127\.0\.0\.1|::1), which "
+                          r"PDFPIPE_WEBHOOK_ALLOW does not allow" % job_id,
+                          name="ventilator")
+            pipe.wait_log(r"job=%s webhook to localhost given up after \d+ "
+                          r"attempts" % job_id, name="ventilator")
+            self.assertEqual(self.receiver.requests, [])
 
     def test_pending_delivery_survives_a_killed_ventilator(self):
         self.receiver = Receiver()
