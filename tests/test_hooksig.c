@@ -32,12 +32,12 @@ test_signs_the_standard_vector (void **state)
     assert_string_equal (signature, S_SIGNATURE);
     free (signature);
     //  Any change to id, time or body changes it.
-    signature = hooksig_sign (signer, S_ID, S_TIMESTAMP + 1, S_BODY,
-                              strlen (S_BODY));
+    signature =
+        hooksig_sign (signer, S_ID, S_TIMESTAMP + 1, S_BODY, strlen (S_BODY));
     assert_string_not_equal (signature, S_SIGNATURE);
     free (signature);
-    signature = hooksig_sign (signer, S_ID, S_TIMESTAMP, S_BODY,
-                              strlen (S_BODY) - 1);
+    signature =
+        hooksig_sign (signer, S_ID, S_TIMESTAMP, S_BODY, strlen (S_BODY) - 1);
     assert_string_not_equal (signature, S_SIGNATURE);
     free (signature);
     hooksig_destroy (&signer);

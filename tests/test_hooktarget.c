@@ -100,8 +100,7 @@ test_parses_entries (void **state)
     s_assert_url_refused (targets, "https://192.0.2.8/", "not in");
     s_assert_url_refused (targets, "https://other.example.com/", "not in");
     //  A suffix of a listed name is another name.
-    s_assert_url_refused (targets, "https://evil-hooks.example.com/",
-                          "not in");
+    s_assert_url_refused (targets, "https://evil-hooks.example.com/", "not in");
     s_assert_url_refused (targets, "https://hooks.example.com.evil.net/",
                           "not in");
     hooktarget_destroy (&targets);
@@ -111,8 +110,8 @@ static void
 test_refuses_bad_entries (void **state)
 {
     (void)state;
-    const char *bad[] = {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x",
-                         "::/129",      "host/8",    "bad_host",
+    const char *bad[] = {"10.0.0.0/33", "10.0.0.0/",     "10.0.0.0/x",
+                         "::/129",      "host/8",        "bad_host",
                          "a..b",        "*.example.com", "10.0.0.0/-1"};
     for (size_t index = 0; index < sizeof bad / sizeof bad[0]; index++) {
         char error[HOOKTARGET_ERROR_MAX] = "";
@@ -154,15 +153,13 @@ test_refuses_bad_urls (void **state)
     s_assert_url_refused (targets, "https://127.0.0.1@evil.net/",
                           "user information");
     s_assert_url_refused (targets, "https://hooks.example.com:0/", "port");
-    s_assert_url_refused (targets, "https://hooks.example.com:65536/",
-                          "port");
+    s_assert_url_refused (targets, "https://hooks.example.com:65536/", "port");
     s_assert_url_refused (targets, "https://hooks.example.com:/", "port");
     s_assert_url_refused (targets, "https://hooks.example.com:8x/", "port");
     s_assert_url_refused (targets, "https:///x", "host");
     s_assert_url_refused (targets, "https://[127.0.0.1]/", "host");
     s_assert_url_refused (targets, "https://[::1/", "']'");
-    s_assert_url_refused (targets, "https://hooks.example.com/a b",
-                          "spaces");
+    s_assert_url_refused (targets, "https://hooks.example.com/a b", "spaces");
     s_assert_url_refused (targets, "https://hooks\\.example.com/", "host");
     char *long_url = malloc (HOOKTARGET_URL_MAX + 64);
     strcpy (long_url, "https://hooks.example.com/");
@@ -176,10 +173,9 @@ test_refuses_bad_urls (void **state)
     s_assert_url_allowed (targets, "http://127.0.0.1:8080/hook");
     hooktarget_url_t parts;
     char error[HOOKTARGET_ERROR_MAX];
-    assert_int_equal (
-        hooktarget_check_url (targets, "http://127.0.0.1:8080/h", &parts,
-                              error),
-        0);
+    assert_int_equal (hooktarget_check_url (targets, "http://127.0.0.1:8080/h",
+                                            &parts, error),
+                      0);
     assert_false (parts.https);
     assert_string_equal (parts.host, "127.0.0.1");
     assert_int_equal (parts.port, 8080);
@@ -203,26 +199,38 @@ test_resolved_addresses (void **state)
     assert_true (s_reaches (targets, named, "2606:2800:220:1::1"));
     //  ... never this host, private, link-local (metadata) or special
     //  ones: the DNS rebinding attack.
-    const char *special[] = {
-        "127.0.0.1",   "127.5.5.5",    "10.0.0.1",     "172.16.3.4",
-        "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-        "224.0.0.1",   "255.255.255.255", "::1",        "::",
-        "fe80::1",     "fd00::1",      "ff02::1",      "::ffff:127.0.0.1",
-        "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:7f00:1::1"};
-    for (size_t index = 0; index < sizeof special / sizeof special[0];
-         index++)
+    const char *special[] = {"127.0.0.1",
+                             "127.5.5.5",
+                             "10.0.0.1",
+                             "172.16.3.4",
+                             "192.168.1.1",
+                             "169.254.169.254",
+                             "100.64.0.1",
+                             "0.0.0.0",
+                             "224.0.0.1",
+                             "255.255.255.255",
+                             "::1",
+                             "::",
+                             "fe80::1",
+                             "fd00::1",
+                             "ff02::1",
+                             "::ffff:127.0.0.1",
+                             "::ffff:169.254.169.254",
+                             "64:ff9b::a9fe:a9fe",
+                             "2002:7f00:1::1"};
+    for (size_t index = 0; index < sizeof special / sizeof special[0]; index++)
         if (s_reaches (targets, named, special[index]))
             fail_msg ("a listed name reaches %s", special[index]);
     //  ... unless the operator listed that range too.
     assert_true (s_reaches (targets, named, "10.9.1.2"));
-    assert_true (s_reaches (targets, "https://internal.example.com/",
-                            "10.9.200.1"));
+    assert_true (
+        s_reaches (targets, "https://internal.example.com/", "10.9.200.1"));
     //  A literal address reaches only itself, inside a listed range.
     assert_true (s_reaches (targets, "https://10.9.0.5/", "10.9.0.5"));
     assert_false (s_reaches (targets, "https://10.9.0.5/", "93.184.216.34"));
     //  A name not listed reaches nothing but listed ranges.
-    assert_false (s_reaches (targets, "https://other.example.com/",
-                             "93.184.216.34"));
+    assert_false (
+        s_reaches (targets, "https://other.example.com/", "93.184.216.34"));
     hooktarget_destroy (&targets);
 }
 

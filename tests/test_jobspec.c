@@ -270,8 +270,8 @@ test_jobspec_keeps_webhook_url (void **state)
 {
     (void)state;
     const char *record = "[{\"number\": 1, \"customer\": {\"name\": \"A\"}}]";
-    char *json =
-        s_document (record, ", \"webhook\": {\"url\": \"https://h.example/x\"}");
+    char *json = s_document (
+        record, ", \"webhook\": {\"url\": \"https://h.example/x\"}");
     jobspec_t *jobspec = s_parse_ok (json);
     assert_string_equal (jobspec_webhook_url (jobspec), "https://h.example/x");
     assert_int_equal (jobspec_set_webhook_url (jobspec, NULL), 0);

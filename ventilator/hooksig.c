@@ -71,8 +71,8 @@ hooksig_sign (const hooksig_t *self, const char *id, int64_t timestamp_s,
     assert (id);
     assert (body || size == 0);
     char head[256];
-    int head_size = snprintf (head, sizeof head, "%s.%" PRId64 ".", id,
-                              timestamp_s);
+    int head_size =
+        snprintf (head, sizeof head, "%s.%" PRId64 ".", id, timestamp_s);
     assert (head_size > 0 && (size_t)head_size < sizeof head);
     unsigned char mac[EVP_MAX_MD_SIZE];
     //  HMAC over the parts, without copying the body into one buffer.
@@ -82,11 +82,11 @@ hooksig_sign (const hooksig_t *self, const char *id, int64_t timestamp_s,
         OSSL_PARAM_construct_utf8_string ("digest", (char *)"SHA256", 0),
         OSSL_PARAM_construct_end ()};
     size_t out_size = 0;
-    int ok = ctx && EVP_MAC_init (ctx, self->key, self->key_size, params) &&
-             EVP_MAC_update (ctx, (const unsigned char *)head,
-                             (size_t)head_size) &&
-             EVP_MAC_update (ctx, (const unsigned char *)body, size) &&
-             EVP_MAC_final (ctx, mac, &out_size, sizeof mac);
+    int ok =
+        ctx && EVP_MAC_init (ctx, self->key, self->key_size, params) &&
+        EVP_MAC_update (ctx, (const unsigned char *)head, (size_t)head_size) &&
+        EVP_MAC_update (ctx, (const unsigned char *)body, size) &&
+        EVP_MAC_final (ctx, mac, &out_size, sizeof mac);
     EVP_MAC_CTX_free (ctx);
     EVP_MAC_free (hmac);
     if (!ok)

@@ -19,7 +19,7 @@
 #define S_ENTRIES_MAX 256
 
 typedef struct {
-    bool is_range;   // an address or CIDR range; else a host name
+    bool is_range; // an address or CIDR range; else a host name
     uint8_t bytes[16];
     unsigned prefix; // bits that must match, of 128
     char name[HOOKTARGET_HOST_MAX + 1];
@@ -31,7 +31,8 @@ struct _hooktarget_t {
     bool allow_http;
 };
 
-static const uint8_t s_v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+static const uint8_t s_v4_mapped[12] = {0, 0, 0, 0, 0,    0,
+                                        0, 0, 0, 0, 0xff, 0xff};
 
 //  Read text (a literal IPv4 or IPv6 address) into bytes. Returns the
 //  bits it has (32 for IPv4, 128 for IPv6) as 96 + 32 or 128, or 0 when
@@ -60,8 +61,7 @@ s_is_v4 (const uint8_t bytes[16])
 }
 
 static bool
-s_prefix_matches (const uint8_t *bytes, const uint8_t *network,
-                  unsigned prefix)
+s_prefix_matches (const uint8_t *bytes, const uint8_t *network, unsigned prefix)
 {
     unsigned whole = prefix / 8;
     if (memcmp (bytes, network, whole) != 0)
@@ -86,12 +86,10 @@ s_is_host_name (const char *text)
             if (label == 0)
                 return false;
             label = 0;
-        }
-        else if (isalnum ((unsigned char)*at) || *at == '-') {
+        } else if (isalnum ((unsigned char)*at) || *at == '-') {
             if (++label > 63)
                 return false;
-        }
-        else
+        } else
             return false;
     }
     return label > 0;
@@ -211,8 +209,8 @@ hooktarget_parse_url (const char *url, hooktarget_url_t *parts, char *error)
     memset (parts, 0, sizeof *parts);
     size_t size = strlen (url);
     if (size > HOOKTARGET_URL_MAX) {
-        snprintf (error, HOOKTARGET_ERROR_MAX,
-                  "is longer than %d bytes", HOOKTARGET_URL_MAX);
+        snprintf (error, HOOKTARGET_ERROR_MAX, "is longer than %d bytes",
+                  HOOKTARGET_URL_MAX);
         return -1;
     }
     const char *rest;
@@ -220,12 +218,10 @@ hooktarget_parse_url (const char *url, hooktarget_url_t *parts, char *error)
         parts->https = true;
         parts->port = 443;
         rest = url + 8;
-    }
-    else if (strncmp (url, "http://", 7) == 0) {
+    } else if (strncmp (url, "http://", 7) == 0) {
         parts->port = 80;
         rest = url + 7;
-    }
-    else {
+    } else {
         snprintf (error, HOOKTARGET_ERROR_MAX,
                   "must start with https:// (an absolute URL)");
         return -1;
@@ -254,8 +250,7 @@ hooktarget_parse_url (const char *url, hooktarget_url_t *parts, char *error)
         host++;
         host_size = (size_t)(close - host);
         after = close + 1;
-    }
-    else {
+    } else {
         const char *colon = memchr (host, ':', authority);
         host_size = colon ? (size_t)(colon - host) : authority;
         after = host + host_size;
@@ -362,26 +357,34 @@ typedef struct {
 } s_range_t;
 
 #define S_V4(a, b, c, d, bits)                                                 \
-    {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d}, 96 + (bits)}
+    {                                                                          \
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d}, 96 + (bits)    \
+    }
 
 static const s_range_t s_special[] = {
-    S_V4 (0, 0, 0, 0, 8),      S_V4 (10, 0, 0, 0, 8),
-    S_V4 (100, 64, 0, 0, 10),  S_V4 (127, 0, 0, 0, 8),
-    S_V4 (169, 254, 0, 0, 16), S_V4 (172, 16, 0, 0, 12),
-    S_V4 (192, 0, 0, 0, 24),   S_V4 (192, 0, 2, 0, 24),
-    S_V4 (192, 168, 0, 0, 16), S_V4 (198, 18, 0, 0, 15),
-    S_V4 (198, 51, 100, 0, 24), S_V4 (203, 0, 113, 0, 24),
+    S_V4 (0, 0, 0, 0, 8),
+    S_V4 (10, 0, 0, 0, 8),
+    S_V4 (100, 64, 0, 0, 10),
+    S_V4 (127, 0, 0, 0, 8),
+    S_V4 (169, 254, 0, 0, 16),
+    S_V4 (172, 16, 0, 0, 12),
+    S_V4 (192, 0, 0, 0, 24),
+    S_V4 (192, 0, 2, 0, 24),
+    S_V4 (192, 168, 0, 0, 16),
+    S_V4 (198, 18, 0, 0, 15),
+    S_V4 (198, 51, 100, 0, 24),
+    S_V4 (203, 0, 113, 0, 24),
     S_V4 (224, 0, 0, 0, 3),
-    {{0}, 96},                            // ::/96: ::, ::1, IPv4-compatible
-    {{0x00, 0x64, 0xff, 0x9b}, 96},       // 64:ff9b::/96, NAT64
-    {{0x01, 0x00}, 64},                   // 100::/64, discard
-    {{0x20, 0x01, 0x0d, 0xb8}, 32},       // documentation
-    {{0x20, 0x02}, 16},                   // 6to4, embeds IPv4
-    {{0x20, 0x01, 0x00, 0x00}, 32},       // Teredo, embeds IPv4
-    {{0xfc}, 7},                          // unique local
-    {{0xfe, 0x80}, 10},                   // link local
-    {{0xfe, 0xc0}, 10},                   // site local
-    {{0xff}, 8},                          // multicast
+    {{0}, 96},                      // ::/96: ::, ::1, IPv4-compatible
+    {{0x00, 0x64, 0xff, 0x9b}, 96}, // 64:ff9b::/96, NAT64
+    {{0x01, 0x00}, 64},             // 100::/64, discard
+    {{0x20, 0x01, 0x0d, 0xb8}, 32}, // documentation
+    {{0x20, 0x02}, 16},             // 6to4, embeds IPv4
+    {{0x20, 0x01, 0x00, 0x00}, 32}, // Teredo, embeds IPv4
+    {{0xfc}, 7},                    // unique local
+    {{0xfe, 0x80}, 10},             // link local
+    {{0xfe, 0xc0}, 10},             // site local
+    {{0xff}, 8},                    // multicast
 };
 
 static bool
@@ -406,12 +409,10 @@ hooktarget_allows_address (const hooktarget_t *self,
     uint8_t bytes[16];
     if (address->sa_family == AF_INET) {
         memcpy (bytes, s_v4_mapped, 12);
-        memcpy (bytes + 12,
-                &((const struct sockaddr_in *)address)->sin_addr, 4);
-    }
-    else if (address->sa_family == AF_INET6)
-        memcpy (bytes, &((const struct sockaddr_in6 *)address)->sin6_addr,
-                16);
+        memcpy (bytes + 12, &((const struct sockaddr_in *)address)->sin_addr,
+                4);
+    } else if (address->sa_family == AF_INET6)
+        memcpy (bytes, &((const struct sockaddr_in6 *)address)->sin6_addr, 16);
     else
         return false;
     if (s_range_allows (self, bytes))

@@ -974,9 +974,9 @@ jobstore_webhook_due (jobstore_t *self, const char *job_id, int64_t now)
 {
     assert (self);
     assert (job_id);
-    sqlite3_stmt *stmt = s_hook_stmt (
-        self, "UPDATE webhooks SET ended_at = ?2, next_at = ?2"
-              " WHERE job_id = ?1 AND ended_at IS NULL");
+    sqlite3_stmt *stmt =
+        s_hook_stmt (self, "UPDATE webhooks SET ended_at = ?2, next_at = ?2"
+                           " WHERE job_id = ?1 AND ended_at IS NULL");
     if (!stmt)
         return -1;
     s_bind_text (stmt, 1, job_id);
@@ -1025,20 +1025,19 @@ jobstore_webhooks_due (jobstore_t *self, int64_t now, uint32_t max)
 }
 
 int
-jobstore_webhook_begin (jobstore_t *self, const char *job_id,
-                        const char *body, int64_t busy_until,
-                        jobstore_webhook_t *webhook)
+jobstore_webhook_begin (jobstore_t *self, const char *job_id, const char *body,
+                        int64_t busy_until, jobstore_webhook_t *webhook)
 {
     assert (self);
     assert (job_id);
     assert (body);
     assert (webhook);
     memset (webhook, 0, sizeof *webhook);
-    sqlite3_stmt *stmt = s_hook_stmt (
-        self, "UPDATE webhooks SET body = coalesce (body, ?2),"
-              " attempts = attempts + 1, next_at = ?3"
-              " WHERE job_id = ?1 AND outcome = 'pending'"
-              " RETURNING url, body, attempts, ended_at");
+    sqlite3_stmt *stmt =
+        s_hook_stmt (self, "UPDATE webhooks SET body = coalesce (body, ?2),"
+                           " attempts = attempts + 1, next_at = ?3"
+                           " WHERE job_id = ?1 AND outcome = 'pending'"
+                           " RETURNING url, body, attempts, ended_at");
     if (!stmt)
         return -1;
     s_bind_text (stmt, 1, job_id);
@@ -1074,14 +1073,14 @@ jobstore_webhook_clear (jobstore_webhook_t *webhook)
 }
 
 int
-jobstore_webhook_retry (jobstore_t *self, const char *job_id,
-                        int64_t next_at, const char *error)
+jobstore_webhook_retry (jobstore_t *self, const char *job_id, int64_t next_at,
+                        const char *error)
 {
     assert (self);
     assert (job_id);
-    sqlite3_stmt *stmt = s_hook_stmt (
-        self, "UPDATE webhooks SET next_at = ?2, last_error = ?3"
-              " WHERE job_id = ?1 AND outcome = 'pending'");
+    sqlite3_stmt *stmt =
+        s_hook_stmt (self, "UPDATE webhooks SET next_at = ?2, last_error = ?3"
+                           " WHERE job_id = ?1 AND outcome = 'pending'");
     if (!stmt)
         return -1;
     s_bind_text (stmt, 1, job_id);

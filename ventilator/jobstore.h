@@ -186,9 +186,8 @@ jobstore_webhooks_due (jobstore_t *self, int64_t now, uint32_t max);
 //  (jobstore_webhook_clear frees it). Returns 0, or -1 when the webhook is
 //  not pending or the write fails.
 int
-jobstore_webhook_begin (jobstore_t *self, const char *job_id,
-                        const char *body, int64_t busy_until,
-                        jobstore_webhook_t *webhook);
+jobstore_webhook_begin (jobstore_t *self, const char *job_id, const char *body,
+                        int64_t busy_until, jobstore_webhook_t *webhook);
 
 void
 jobstore_webhook_clear (jobstore_webhook_t *webhook);
@@ -196,8 +195,8 @@ jobstore_webhook_clear (jobstore_webhook_t *webhook);
 //  The attempt failed (error says how): try again at next_at. Returns 0,
 //  or -1 (logged).
 int
-jobstore_webhook_retry (jobstore_t *self, const char *job_id,
-                        int64_t next_at, const char *error);
+jobstore_webhook_retry (jobstore_t *self, const char *job_id, int64_t next_at,
+                        const char *error);
 
 //  The webhook is settled: delivered, or given up (error says the last
 //  failure). Returns 0, or -1 (logged).

@@ -233,8 +233,7 @@ main (int argc, char *argv[])
             log_error ("%s", sig_error);
             goto cleanup;
         }
-    }
-    else if (!hooktarget_empty (webhook_targets)) {
+    } else if (!hooktarget_empty (webhook_targets)) {
         log_error ("PDFPIPE_WEBHOOK_ALLOW is set but PDFPIPE_WEBHOOK_SECRET "
                    "is not: webhooks could not be signed");
         goto cleanup;

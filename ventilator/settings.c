@@ -94,8 +94,8 @@ static const options_spec_t s_option_table[] = {
     OPTIONS_NUMBER ("webhook-retry-max-ms", &s_options.webhook_retry_max_ms,
                     "N", 1, 86400000L, NULL,
                     "longest wait between webhook attempts, ms"),
-    OPTIONS_NUMBER ("webhook-give-up-ms", &s_options.webhook_give_up_ms, "N",
-                    1, 30L * 86400000L, NULL,
+    OPTIONS_NUMBER ("webhook-give-up-ms", &s_options.webhook_give_up_ms, "N", 1,
+                    30L * 86400000L, NULL,
                     "a webhook not delivered this long after its\n"
                     "job ended is given up, ms"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),

@@ -44,9 +44,9 @@ typedef struct {
 } s_delivery_t;
 
 struct _webhook_t {
-    jobstore_t *jobstore;         // borrowed
-    const hooktarget_t *targets;  // borrowed
-    const hooksig_t *signer;      // borrowed; NULL: no secret
+    jobstore_t *jobstore;        // borrowed
+    const hooktarget_t *targets; // borrowed
+    const hooksig_t *signer;     // borrowed; NULL: no secret
     webhook_config_t config;
     CURLM *multi;
     zlistx_t *deliveries; // s_delivery_t *, in flight
@@ -183,9 +183,8 @@ s_event (webhook_t *self, const char *job_id, int64_t now)
     char *status_text = jobstore_status_json (self->jobstore, job_id);
     cJSON *status = status_text ? cJSON_Parse (status_text) : NULL;
     free (status_text);
-    const char *state =
-        cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (status,
-                                                                "state"));
+    const char *state = cJSON_GetStringValue (
+        cJSON_GetObjectItemCaseSensitive (status, "state"));
     if (!state) {
         cJSON_Delete (status);
         return NULL;
@@ -227,18 +226,15 @@ s_settle (webhook_t *self, s_delivery_t *delivery, bool delivered,
         log_info ("job=%s webhook delivered to %s (attempt %" PRIu32 ")",
                   job_id, delivery->target.host, delivery->stored.attempts);
         jobstore_webhook_finish (self->jobstore, job_id, true, now, NULL);
-    }
-    else {
+    } else {
         int64_t next_at = now + s_backoff_ms (self, delivery->stored.attempts);
         if (next_at > delivery->stored.ended_at + self->config.give_up_ms) {
             log_error ("job=%s webhook to %s given up after %" PRIu32
                        " attempts: %s",
-                       job_id, delivery->target.host,
-                       delivery->stored.attempts, error);
-            jobstore_webhook_finish (self->jobstore, job_id, false, now,
-                                     error);
-        }
-        else {
+                       job_id, delivery->target.host, delivery->stored.attempts,
+                       error);
+            jobstore_webhook_finish (self->jobstore, job_id, false, now, error);
+        } else {
             log_warning ("job=%s webhook to %s failed (attempt %" PRIu32
                          "): %s; trying again in %" PRId64 " ms",
                          job_id, delivery->target.host,
@@ -280,8 +276,9 @@ s_send (webhook_t *self, s_delivery_t *delivery, const struct addrinfo *found,
         char *error, size_t error_size)
 {
     char resolve[S_RESOLVE_MAX];
-    int used = snprintf (resolve, sizeof resolve, "%s:%u:",
-                         delivery->target.host, delivery->target.port);
+    int used =
+        snprintf (resolve, sizeof resolve, "%s:%u:", delivery->target.host,
+                  delivery->target.port);
     int pinned = 0;
     for (const struct addrinfo *at = found; at && pinned < S_ADDRESSES_MAX;
          at = at->ai_next) {
@@ -315,9 +312,9 @@ s_send (webhook_t *self, s_delivery_t *delivery, const struct addrinfo *found,
     int64_t now_s = zclock_time () / 1000;
     char timestamp[32];
     snprintf (timestamp, sizeof timestamp, "%" PRId64, now_s);
-    char *signature = hooksig_sign (self->signer, delivery->event_id, now_s,
-                                    delivery->stored.body,
-                                    strlen (delivery->stored.body));
+    char *signature =
+        hooksig_sign (self->signer, delivery->event_id, now_s,
+                      delivery->stored.body, strlen (delivery->stored.body));
     if (!signature) {
         snprintf (error, error_size, "cannot sign the event");
         return -1;
@@ -408,8 +405,7 @@ s_begin (webhook_t *self, const char *job_id, int64_t now)
     s_delivery_t *delivery = (s_delivery_t *)zmalloc (sizeof (s_delivery_t));
     delivery->owner = self;
     snprintf (delivery->job_id, sizeof delivery->job_id, "%s", job_id);
-    snprintf (delivery->event_id, sizeof delivery->event_id, "msg_%s",
-              job_id);
+    snprintf (delivery->event_id, sizeof delivery->event_id, "msg_%s", job_id);
     delivery->started_at = now;
     char *event = s_event (self, job_id, now);
     //  Held off past any attempt's end: if we die, it is tried again then.
@@ -436,8 +432,8 @@ s_begin (webhook_t *self, const char *job_id, int64_t now)
         log_error ("job=%s webhook %s refused: %s", job_id,
                    delivery->stored.url, error);
         jobstore_webhook_finish (self->jobstore, job_id, false, now, error);
-        zlistx_delete (self->deliveries, zlistx_find (self->deliveries,
-                                                      delivery));
+        zlistx_delete (self->deliveries,
+                       zlistx_find (self->deliveries, delivery));
         s_delivery_destroy (&delivery);
         return;
     }
@@ -466,8 +462,7 @@ s_poll_lookup (webhook_t *self, s_delivery_t *delivery, int64_t now)
         snprintf (error, sizeof error, "cannot resolve %s: %s",
                   delivery->target.host, gai_strerror (rc));
         rc = -1;
-    }
-    else
+    } else
         rc = s_send (self, delivery, lookup->ar_result, error, sizeof error);
     s_lookup_free (lookup);
     if (rc)
@@ -524,8 +519,7 @@ s_poll_transfers (webhook_t *self)
         CURLcode result = message->data.result;
         if (result == CURLE_WRITE_ERROR &&
             delivery->answer_bytes > WEBHOOK_RESPONSE_MAX)
-            snprintf (error, sizeof error,
-                      "the answer is longer than %d bytes",
+            snprintf (error, sizeof error, "the answer is longer than %d bytes",
                       WEBHOOK_RESPONSE_MAX);
         else if (result != CURLE_OK)
             snprintf (error, sizeof error, "%s",
@@ -533,8 +527,7 @@ s_poll_transfers (webhook_t *self)
                                               : curl_easy_strerror (result));
         else
             snprintf (error, sizeof error, "answered %ld", status);
-        bool delivered =
-            result == CURLE_OK && status >= 200 && status <= 299;
+        bool delivered = result == CURLE_OK && status >= 200 && status <= 299;
         s_settle (self, delivery, delivered, error);
     }
 }

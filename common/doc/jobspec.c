@@ -63,7 +63,8 @@ struct _jobspec_t {
 };
 
 static const char *const s_document_fields[] = {
-    "version", "chunk_pages", "assets", "template", "records", "output", "webhook", NULL};
+    "version", "chunk_pages", "assets",  "template",
+    "records", "output",      "webhook", NULL};
 
 static int
 s_parse_version (const cJSON *root, fielderr_t *err)
@@ -122,8 +123,8 @@ s_parse_webhook (jobspec_t *self, fielderr_t *err)
     char got[JSONDOC_DESCRIBE_MAX];
     if (!cJSON_IsObject (webhook)) {
         jsondoc_describe (webhook, got, sizeof got);
-        fielderr_set (err, "webhook",
-                      "must be an object with \"url\", got %s", got);
+        fielderr_set (err, "webhook", "must be an object with \"url\", got %s",
+                      got);
         return -1;
     }
     for (const cJSON *member = webhook->child; member; member = member->next)

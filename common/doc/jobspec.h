@@ -72,8 +72,8 @@ jobspec_check_fields (const struct cJSON *head, fielderr_t *err);
 //  array stands for them (it may be empty), anything else is an error.
 //  Checks that the document is an object, its fields, version,
 //  chunk_pages, template and assets, output, webhook, and that it has
-//  records, at most JOBSPEC_RECORDS_MAX and at least one. Returns NULL with err at
-//  the first problem. Caller owns the result.
+//  records, at most JOBSPEC_RECORDS_MAX and at least one. Returns NULL with err
+//  at the first problem. Caller owns the result.
 jobspec_t *
 jobspec_new (struct cJSON **head_p, size_t record_count, fielderr_t *err);
 

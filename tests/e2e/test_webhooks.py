@@ -162,11 +162,13 @@ class WebhookTest(unittest.TestCase):
         self.assertIn("queued", data["transitions"])
         return data
 
-    def submit_and_cancel(self, pipe):
-        """A job naming the receiver, cancelled at once (a pipeline without
-        workers leaves it queued until then). Returns its id."""
+    def submit_and_cancel(self, pipe, host="127.0.0.1"):
+        """A job naming the receiver (by host), cancelled at once (a
+        pipeline without workers leaves it queued until then). Returns its
+        id."""
         job = marker_job(2)
-        job["webhook"] = {"url": self.receiver.url}
+        job["webhook"] = {"url": self.receiver.url.replace("127.0.0.1",
+                                                           host)}
         job_id = pipe.submit(job)
         resp = pipe.request("DELETE", "/v1/jobs/" + job_id)
         self.assertEqual(resp.status, 200, resp.body)
@@ -243,11 +245,7 @@ class WebhookTest(unittest.TestCase):
         self.receiver = Receiver()
         with Pipeline(workers=0, ventilator_args=FAST_RETRIES + [
                 "--webhook-allow", "localhost,127.0.0.1,::1"]) as pipe:
-            job = marker_job(1)
-            job["webhook"] = {"url": self.receiver.url.replace(
-                "127.0.0.1", "localhost")}
-            job_id = pipe.submit(job)
-            pipe.request("DELETE", "/v1/jobs/" + job_id)
+            job_id = self.submit_and_cancel(pipe, host="localhost")
             requests = self.receiver.wait_delivered(pipe)
             self.check_event(requests[0], job_id, "cancelled")
 
@@ -259,11 +257,7 @@ class WebhookTest(unittest.TestCase):
         with Pipeline(workers=0, ventilator_args=FAST_RETRIES + [
                 "--webhook-allow", "localhost",
                 "--webhook-give-up-ms", "1500"]) as pipe:
-            job = marker_job(1)
-            job["webhook"] = {"url": self.receiver.url.replace(
-                "127.0.0.1", "localhost")}
-            job_id = pipe.submit(job)
-            pipe.request("DELETE", "/v1/jobs/" + job_id)
+            job_id = self.submit_and_cancel(pipe, host="localhost")
             pipe.wait_log(r"job=%s webhook to localhost failed \(attempt 1\): "
                           r"localhost resolves to (127\.0\.0\.1|::1), which "
                           r"PDFPIPE_WEBHOOK_ALLOW does not allow" % job_id,
