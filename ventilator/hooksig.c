@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,8 @@ hooksig_new (const char *secret, char *error)
                   "PDFPIPE_WEBHOOK_SECRET: after " HOOKSIG_PREFIX
                   " must come the base64 of %d to %d bytes",
                   HOOKSIG_SECRET_MIN, HOOKSIG_SECRET_MAX);
+        if (key)
+            OPENSSL_cleanse (key, size);
         free (key);
         return NULL;
     }
@@ -48,6 +51,7 @@ hooksig_new (const char *secret, char *error)
     assert (self);
     memcpy (self->key, key, size);
     self->key_size = size;
+    OPENSSL_cleanse (key, size);
     free (key);
     return self;
 }
@@ -59,6 +63,7 @@ hooksig_destroy (hooksig_t **self_p)
     hooksig_t *self = *self_p;
     if (!self)
         return;
+    OPENSSL_cleanse (self->key, sizeof self->key);
     free (self);
     *self_p = NULL;
 }
