@@ -242,6 +242,7 @@ main (int argc, char *argv[])
         .retry_first_ms = s_options.webhook_retry_ms,
         .retry_max_ms = s_options.webhook_retry_max_ms,
         .give_up_ms = s_options.webhook_give_up_ms,
+        .timeout_ms = s_options.webhook_timeout_ms,
     };
     //  Before the HTTP threads start: curl's global set-up is not
     //  thread-safe.

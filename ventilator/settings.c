@@ -30,6 +30,7 @@ static settings_t s_options = {
     .webhook_retry_ms = WEBHOOK_RETRY_FIRST_MS,
     .webhook_retry_max_ms = WEBHOOK_RETRY_MAX_MS,
     .webhook_give_up_ms = WEBHOOK_GIVE_UP_MS,
+    .webhook_timeout_ms = WEBHOOK_TIMEOUT_MS,
 };
 
 static const options_spec_t s_option_table[] = {
@@ -98,6 +99,9 @@ static const options_spec_t s_option_table[] = {
                     30L * 86400000L, NULL,
                     "a webhook not delivered this long after its\n"
                     "job ended is given up, ms"),
+    OPTIONS_NUMBER ("webhook-timeout-ms", &s_options.webhook_timeout_ms, "N",
+                    100, 600000L, NULL,
+                    "one webhook attempt, resolving included, ms"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
     OPTIONS_END,
 };

@@ -42,6 +42,7 @@ typedef struct {
     long webhook_retry_ms;     // first retry delay
     long webhook_retry_max_ms;
     long webhook_give_up_ms;
+    long webhook_timeout_ms; // one attempt
     bool verbose;
 } settings_t;
 

@@ -58,7 +58,10 @@ class Receiver:
     def __init__(self, failures=0):
         self.failures = failures
         self.refusing = False
+        # While set, the first request is held unanswered until released.
+        self.hold_first = None
         self.requests = []   # dicts: headers, body, status, verified
+        self.held = False
         self.lock = threading.Lock()
         self.verify = doc_verify()
         receiver = self
@@ -67,6 +70,14 @@ class Receiver:
             def do_POST(self):
                 size = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(size)
+                with receiver.lock:
+                    first = not receiver.requests and not receiver.held
+                    receiver.held = receiver.held or first
+                if first and receiver.hold_first:
+                    receiver.hold_first.wait(WAIT_S)
+                    with receiver.lock:
+                        receiver.requests.append({"status": "held"})
+                    return
                 headers = {key.lower(): value
                            for key, value in self.headers.items()}
                 with receiver.lock:
@@ -223,6 +234,23 @@ class WebhookTest(unittest.TestCase):
             requests = self.receiver.wait_delivered(pipe)
             data = self.check_event(requests[0], job_id, "done")
             self.assertEqual(data["pages"]["total"], 1)
+
+    def test_attempt_that_times_out_is_made_again(self):
+        self.receiver = Receiver()
+        self.receiver.hold_first = threading.Event()
+        try:
+            with Pipeline(workers=0, ventilator_args=FAST_RETRIES + [
+                    "--webhook-timeout-ms", "500"]) as pipe:
+                job_id = self.submit_and_cancel(pipe)
+                requests = self.receiver.wait_delivered(pipe)
+                # The held attempt has not even been answered yet.
+                self.assertEqual([r["status"] for r in requests], [204])
+                self.check_event(requests[0], job_id, "cancelled")
+                pipe.wait_log(r"job=%s webhook to 127\.0\.0\.1 failed "
+                              r"\(attempt 1\): .*timed out" % job_id,
+                              name="ventilator")
+        finally:
+            self.receiver.hold_first.set()
 
     def test_failed_job_is_reported(self):
         self.receiver = Receiver()
