@@ -269,11 +269,12 @@ s_header (struct curl_slist *list, const char *name, const char *value)
     return more;
 }
 
-//  Hand the delivery, its addresses checked, to curl, pinned to them.
-//  Returns 0, or -1 with error.
+//  Hand the delivery, its addresses checked, to curl: pinned to them when
+//  found by resolving a name, as they are when the host is a literal
+//  address. Returns 0, or -1 with error.
 static int
 s_send (webhook_t *self, s_delivery_t *delivery, const struct addrinfo *found,
-        char *error, size_t error_size)
+        bool literal, char *error, size_t error_size)
 {
     char resolve[S_RESOLVE_MAX];
     int used =
@@ -337,7 +338,10 @@ s_send (webhook_t *self, s_delivery_t *delivery, const struct addrinfo *found,
     assert (easy);
     delivery->easy = easy;
     curl_easy_setopt (easy, CURLOPT_URL, delivery->stored.url);
-    curl_easy_setopt (easy, CURLOPT_RESOLVE, delivery->resolve);
+    //  A literal address is not resolved, and curl cannot parse an IPv6
+    //  one as a host to pin.
+    if (!literal)
+        curl_easy_setopt (easy, CURLOPT_RESOLVE, delivery->resolve);
     curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR,
                       delivery->target.https ? "https" : "http");
     curl_easy_setopt (easy, CURLOPT_FOLLOWLOCATION, 0L);
@@ -374,7 +378,7 @@ s_resolve (webhook_t *self, s_delivery_t *delivery, char *error,
     struct addrinfo *found = NULL;
     if (getaddrinfo (delivery->target.host, delivery->port_text, &hints,
                      &found) == 0) {
-        int rc = s_send (self, delivery, found, error, error_size);
+        int rc = s_send (self, delivery, found, true, error, error_size);
         freeaddrinfo (found);
         return rc;
     }
@@ -463,7 +467,8 @@ s_poll_lookup (webhook_t *self, s_delivery_t *delivery, int64_t now)
                   delivery->target.host, gai_strerror (rc));
         rc = -1;
     } else
-        rc = s_send (self, delivery, lookup->ar_result, error, sizeof error);
+        rc = s_send (self, delivery, lookup->ar_result, false, error,
+                     sizeof error);
     s_lookup_free (lookup);
     if (rc)
         s_settle (self, delivery, false, error);

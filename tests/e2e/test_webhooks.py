@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -55,7 +56,7 @@ class Receiver:
     requests (or to all while `refusing`), then 204 when the signature
     verifies with the doc's code and 401 when not. Keeps every request."""
 
-    def __init__(self, failures=0):
+    def __init__(self, failures=0, host="127.0.0.1"):
         self.failures = failures
         self.refusing = False
         # While set, the first request is held unanswered until released.
@@ -95,10 +96,14 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                      Handler)
+        server_class = http.server.ThreadingHTTPServer
+        if ":" in host:
+            class server_class(http.server.ThreadingHTTPServer):
+                address_family = socket.AF_INET6
+        self.server = server_class((host, 0), Handler)
         self.port = self.server.server_address[1]
-        self.url = "http://127.0.0.1:%d/hook" % self.port
+        self.url = "http://%s:%d/hook" % (
+            "[%s]" % host if ":" in host else host, self.port)
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        daemon=True)
         self.thread.start()
@@ -274,6 +279,20 @@ class WebhookTest(unittest.TestCase):
         with Pipeline(workers=0, ventilator_args=FAST_RETRIES + [
                 "--webhook-allow", "localhost,127.0.0.1,::1"]) as pipe:
             job_id = self.submit_and_cancel(pipe, host="localhost")
+            requests = self.receiver.wait_delivered(pipe)
+            self.check_event(requests[0], job_id, "cancelled")
+
+    def test_ipv6_literal_target(self):
+        try:
+            self.receiver = Receiver(host="::1")
+        except OSError as err:
+            self.skipTest("no IPv6 loopback: %s" % err)
+        with Pipeline(workers=0, ventilator_args=FAST_RETRIES + [
+                "--webhook-allow", "::1"]) as pipe:
+            job = marker_job(1)
+            job["webhook"] = {"url": self.receiver.url}
+            job_id = pipe.submit(job)
+            pipe.request("DELETE", "/v1/jobs/" + job_id)
             requests = self.receiver.wait_delivered(pipe)
             self.check_event(requests[0], job_id, "cancelled")
 
