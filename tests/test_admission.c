@@ -66,14 +66,10 @@ s_teardown (void **state)
 //  Admit text, fed in pieces of piece bytes, with s3 (may be NULL).
 //  Returns the admission, ended.
 static admission_t *
-s_admit (s_fixture_t *fixture, const char *text, size_t piece,
-         const s3_config_t *s3, uint64_t quota)
+s_admit_with (s_fixture_t *fixture, const char *text, size_t piece,
+              const admission_config_t *config)
 {
-    admission_config_t config = {.jobs_dir = fixture->jobs_dir,
-                                 .s3 = s3,
-                                 .s3_inputs = s_inputs,
-                                 .max_records_bytes = quota};
-    admission_t *admission = admission_new (&config, S_JOB_A);
+    admission_t *admission = admission_new (config, S_JOB_A);
     assert_non_null (admission);
     size_t size = strlen (text);
     for (size_t at = 0; at < size; at += piece)
@@ -82,6 +78,17 @@ s_admit (s_fixture_t *fixture, const char *text, size_t piece,
             break;
     admission_end (admission, fixture->store);
     return admission;
+}
+
+static admission_t *
+s_admit (s_fixture_t *fixture, const char *text, size_t piece,
+         const s3_config_t *s3, uint64_t quota)
+{
+    admission_config_t config = {.jobs_dir = fixture->jobs_dir,
+                                 .s3 = s3,
+                                 .s3_inputs = s_inputs,
+                                 .max_records_bytes = quota};
+    return s_admit_with (fixture, text, piece, &config);
 }
 
 //  Nothing of job S_JOB_A exists: no row, no directory.
@@ -245,6 +252,72 @@ test_a_url_without_s3_is_refused_and_leaves_nothing (void **state)
     s_assert_nothing_left (fixture);
 }
 
+//  A job with S_TEMPLATE, one record and extra members.
+#define S_WEBHOOK_JOB(extra)                                                   \
+    "{\"version\": 1, \"template\": " S_TEMPLATE                               \
+    ", \"records\": [{\"name\": \"a\"}]" extra "}"
+
+static void
+test_webhook_outside_the_allowlist_is_refused (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char error[HOOKTARGET_ERROR_MAX];
+    hooktarget_t *targets = hooktarget_new ("hooks.example.com", false, error);
+    assert_non_null (targets);
+    admission_config_t config = {.jobs_dir = fixture->jobs_dir,
+                                 .max_records_bytes = S_QUOTA,
+                                 .webhooks = targets};
+    admission_t *admission = s_admit_with (
+        fixture,
+        S_WEBHOOK_JOB (", \"webhook\": {\"url\": \"https://10.0.0.1/\"}"), 64,
+        &config);
+    s_assert_outcome (admission, ADMISSION_REFUSED, "webhook.url",
+                      "host '10.0.0.1' is not in this server's webhook "
+                      "allowlist (PDFPIPE_WEBHOOK_ALLOW)");
+    admission_destroy (&admission);
+    s_assert_nothing_left (fixture);
+    //  Without an allowlist, no webhook at all.
+    config.webhooks = NULL;
+    admission = s_admit_with (fixture,
+                              S_WEBHOOK_JOB (", \"webhook\": {\"url\": "
+                                             "\"https://hooks.example.com/\"}"),
+                              64, &config);
+    s_assert_outcome (admission, ADMISSION_REFUSED, "webhook.url",
+                      "PDFPIPE_WEBHOOK_ALLOW is empty");
+    admission_destroy (&admission);
+    s_assert_nothing_left (fixture);
+    hooktarget_destroy (&targets);
+}
+
+static void
+test_webhook_or_the_default_is_stored_with_the_job (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char error[HOOKTARGET_ERROR_MAX];
+    hooktarget_t *targets = hooktarget_new ("hooks.example.com", false, error);
+    assert_non_null (targets);
+    //  A job naming none gets the operator's default.
+    admission_config_t config = {
+        .jobs_dir = fixture->jobs_dir,
+        .max_records_bytes = S_QUOTA,
+        .webhooks = targets,
+        .webhook_url = "https://hooks.example.com/default"};
+    admission_t *admission =
+        s_admit_with (fixture, S_WEBHOOK_JOB (""), 64, &config);
+    assert_int_equal (admission_outcome (admission), ADMISSION_ACCEPTED);
+    admission_destroy (&admission);
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_A, JOB_CANCELLED, NULL), 0);
+    assert_int_equal (jobstore_webhook_due (fixture->store, S_JOB_A, 5), 0);
+    jobstore_webhook_t webhook;
+    assert_int_equal (
+        jobstore_webhook_begin (fixture->store, S_JOB_A, "{}", 10, &webhook),
+        0);
+    assert_string_equal (webhook.url, "https://hooks.example.com/default");
+    jobstore_webhook_clear (&webhook);
+    hooktarget_destroy (&targets);
+}
+
 int
 main (void)
 {
@@ -257,6 +330,8 @@ main (void)
         S_TEST (test_a_used_id_fails_and_leaves_the_job_alone),
         S_TEST (test_records_named_by_url_are_fetched_into_the_file),
         S_TEST (test_a_url_without_s3_is_refused_and_leaves_nothing),
+        S_TEST (test_webhook_outside_the_allowlist_is_refused),
+        S_TEST (test_webhook_or_the_default_is_stored_with_the_job),
     };
     char error[S3INPUTS_ERROR_MAX];
     s_inputs = s3inputs_new ("bucket/in", error);

@@ -295,11 +295,42 @@ test_jobspec_rejects_unknown_top_level_field (void **state)
 }
 
 static void
-test_jobspec_rejects_webhook_for_now (void **state)
+test_jobspec_keeps_webhook_url (void **state)
+{
+    (void)state;
+    const char *record = "[{\"number\": 1, \"customer\": {\"name\": \"A\"}}]";
+    char *json = s_document (
+        record, ", \"webhook\": {\"url\": \"https://h.example/x\"}");
+    jobspec_t *jobspec = s_parse_ok (json);
+    assert_string_equal (jobspec_webhook_url (jobspec), "https://h.example/x");
+    assert_int_equal (jobspec_set_webhook_url (jobspec, NULL), 0);
+    assert_null (jobspec_webhook_url (jobspec));
+    jobspec_destroy (&jobspec);
+    free (json);
+    json = s_document (record, "");
+    jobspec = s_parse_ok (json);
+    assert_null (jobspec_webhook_url (jobspec));
+    jobspec_destroy (&jobspec);
+    free (json);
+}
+
+static void
+test_jobspec_rejects_bad_webhook (void **state)
 {
     (void)state;
     s_assert_document_rejects ("[]", ", \"webhook\": \"http://x\"", "webhook",
-                               "unknown field 'webhook'");
+                               "must be an object with \"url\", got "
+                               "\"http://x\" (string)");
+    s_assert_document_rejects ("[]", ", \"webhook\": {}", "webhook.url",
+                               "must be an https:// URL of at most 2048 "
+                               "bytes, got nothing");
+    s_assert_document_rejects ("[]", ", \"webhook\": {\"url\": \"ftp://x\"}",
+                               "webhook.url", "got \"ftp://x\" (string)");
+    s_assert_document_rejects ("[]", ", \"webhook\": {\"url\": 7}",
+                               "webhook.url", "got 7 (number)");
+    s_assert_document_rejects (
+        "[]", ", \"webhook\": {\"url\": \"https://x\", \"secret\": \"s\"}",
+        "webhook", "unknown field 'secret'; expected only \"url\"");
 }
 
 static void
@@ -806,7 +837,8 @@ main (void)
         cmocka_unit_test (test_jobspec_rejects_fractional_chunk_pages),
         cmocka_unit_test (test_jobspec_rejects_chunk_pages_out_of_range),
         cmocka_unit_test (test_jobspec_rejects_unknown_top_level_field),
-        cmocka_unit_test (test_jobspec_rejects_webhook_for_now),
+        cmocka_unit_test (test_jobspec_keeps_webhook_url),
+        cmocka_unit_test (test_jobspec_rejects_bad_webhook),
         cmocka_unit_test (test_jobspec_keeps_output_and_checks_it),
         cmocka_unit_test (test_jobspec_rejects_duplicate_top_level_field),
         cmocka_unit_test (test_jobspec_requires_template),

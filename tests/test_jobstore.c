@@ -655,6 +655,75 @@ test_disk_bytes_counts_the_database (void **state)
     assert_int_equal (jobstore_disk_bytes ("/nonexistent-pdfpipe"), 0);
 }
 
+//  A job with a webhook waits for its end; ended, it is due, survives a
+//  reopen, and goes through attempts to its outcome.
+static void
+test_webhook_is_due_once_the_job_ends (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    jobstore_t *store = fixture->store;
+    assert_int_equal (
+        jobspec_set_webhook_url (fixture->spec, "https://h.example/x"), 0);
+    assert_int_equal (jobstore_insert (store, S_JOB_A, fixture->spec), 0);
+    assert_int_equal (jobspec_set_webhook_url (fixture->spec, NULL), 0);
+    assert_int_equal (jobstore_insert (store, S_JOB_B, fixture->spec), 0);
+    int64_t now = 1000000;
+    zlist_t *due = jobstore_webhooks_due (store, now, 10);
+    assert_int_equal (zlist_size (due), 0);
+    zlist_destroy (&due);
+    //  A job with no webhook has nothing to be due.
+    assert_int_equal (jobstore_webhook_due (store, S_JOB_B, now), 0);
+    //  A running job's webhook is not recovered; an ended one's is.
+    assert_int_equal (jobstore_webhooks_recover (store, now), 0);
+    due = jobstore_webhooks_due (store, now, 10);
+    assert_int_equal (zlist_size (due), 0);
+    zlist_destroy (&due);
+    assert_int_equal (jobstore_set_state (store, S_JOB_A, JOB_CANCELLED, NULL),
+                      0);
+    assert_int_equal (jobstore_webhooks_recover (store, now), 0);
+    //  Reopened: still due.
+    jobstore_destroy (&fixture->store);
+    store = fixture->store = jobstore_open (fixture->data_dir);
+    assert_non_null (store);
+    due = jobstore_webhooks_due (store, now, 10);
+    assert_int_equal (zlist_size (due), 1);
+    assert_string_equal (zlist_first (due), S_JOB_A);
+    zlist_destroy (&due);
+    //  An attempt keeps the first body and holds the delivery off.
+    jobstore_webhook_t webhook;
+    assert_int_equal (jobstore_webhook_begin (store, S_JOB_A, "{\"n\":1}",
+                                              now + 500, &webhook),
+                      0);
+    assert_string_equal (webhook.url, "https://h.example/x");
+    assert_string_equal (webhook.body, "{\"n\":1}");
+    assert_int_equal (webhook.attempts, 1);
+    assert_int_equal (webhook.ended_at, now);
+    jobstore_webhook_clear (&webhook);
+    due = jobstore_webhooks_due (store, now + 499, 10);
+    assert_int_equal (zlist_size (due), 0);
+    zlist_destroy (&due);
+    assert_int_equal (
+        jobstore_webhook_retry (store, S_JOB_A, now + 100, "answered 500"), 0);
+    due = jobstore_webhooks_due (store, now + 100, 10);
+    assert_int_equal (zlist_size (due), 1);
+    zlist_destroy (&due);
+    assert_int_equal (jobstore_webhook_begin (store, S_JOB_A, "{\"n\":2}",
+                                              now + 900, &webhook),
+                      0);
+    assert_string_equal (webhook.body, "{\"n\":1}");
+    assert_int_equal (webhook.attempts, 2);
+    jobstore_webhook_clear (&webhook);
+    //  Settled: never due again, no more attempts.
+    assert_int_equal (
+        jobstore_webhook_finish (store, S_JOB_A, true, now + 200, NULL), 0);
+    due = jobstore_webhooks_due (store, now + 100000, 10);
+    assert_int_equal (zlist_size (due), 0);
+    zlist_destroy (&due);
+    assert_int_equal (
+        jobstore_webhook_begin (store, S_JOB_A, "{}", now, &webhook), -1);
+    assert_null (webhook.url);
+}
+
 int
 main (void)
 {
@@ -681,6 +750,7 @@ main (void)
         S_TEST (test_expired_lists_jobs_ended_before_a_time),
         S_TEST (test_delete_removes_an_ended_job_only),
         S_TEST (test_disk_bytes_counts_the_database),
+        S_TEST (test_webhook_is_due_once_the_job_ends),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

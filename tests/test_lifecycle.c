@@ -738,6 +738,34 @@ test_cancel_forgets_the_job_and_tells_the_sink (void **state)
     s_assert_nothing_more_sent (fixture);
 }
 
+//  A lifecycle_ended_fn: appends "<job id> " to arg, a char[512].
+static void
+s_on_ended (const char *job_id, void *arg)
+{
+    char *ended = (char *)arg;
+    size_t used = strlen (ended);
+    snprintf (ended + used, 512 - used, "%s ", job_id);
+}
+
+static void
+test_every_end_is_told (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char ended[512] = "";
+    lifecycle_set_on_ended (fixture->lifecycle, s_on_ended, ended);
+    s_insert (fixture, S_JOB_B);
+    s_render_all_but_last (fixture);
+    assert_string_equal (ended, "");
+    s_stored (fixture, S_JOB_A, S_CHUNKS - 1);
+    s_assert_output (fixture);
+    assert_int_equal (
+        s_from_sink (fixture, WIRE_JOB_FAILED, S_JOB_A, 0, "store refused", 0),
+        0);
+    assert_string_equal (ended, S_JOB_A " ");
+    lifecycle_cancel (fixture->lifecycle, S_JOB_B);
+    assert_string_equal (ended, S_JOB_A " " S_JOB_B " ");
+}
+
 static void
 test_job_without_its_records_fails_at_dispatch (void **state)
 {
@@ -783,6 +811,7 @@ main (void)
         S_TEST (test_job_complete_at_start_is_queried_at_once),
         S_TEST (test_cancel_forgets_the_job_and_tells_the_sink),
         S_TEST (test_job_without_its_records_fails_at_dispatch),
+        S_TEST (test_every_end_is_told),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -202,6 +202,30 @@ s_fetch (admission_t *self)
     return rc;
 }
 
+//  The job's webhook must be one the operator allows; a job that names
+//  none gets the default. Returns 0, or -1 with the outcome decided.
+static int
+s_check_webhook (admission_t *self, jobspec_t *spec)
+{
+    const char *url = jobspec_webhook_url (spec);
+    if (!url) {
+        if (jobspec_set_webhook_url (spec, self->config.webhook_url) == 0)
+            return 0;
+        s_decide (self, ADMISSION_FAILED, "", "out of memory");
+        return -1;
+    }
+    char error[HOOKTARGET_ERROR_MAX] = "";
+    if (!self->config.webhooks)
+        snprintf (error, sizeof error,
+                  "this server calls no webhooks (PDFPIPE_WEBHOOK_ALLOW is "
+                  "empty)");
+    else if (hooktarget_check_url (self->config.webhooks, url, NULL, error) ==
+             0)
+        return 0;
+    s_decide (self, ADMISSION_REFUSED, "webhook.url", error);
+    return -1;
+}
+
 admission_outcome_t
 admission_end (admission_t *self, jobstore_t *store)
 {
@@ -219,6 +243,10 @@ admission_end (admission_t *self, jobstore_t *store)
     jobspec_t *spec = jobreader_finish (self->reader);
     if (!spec)
         return s_reader_failed (self, jobreader_error (self->reader));
+    if (s_check_webhook (self, spec) == -1) {
+        jobspec_destroy (&spec);
+        return self->outcome;
+    }
     if (recordfile_commit (self->file) == -1) {
         jobspec_destroy (&spec);
         return s_file_failed (self, recordfile_errno (self->file));

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "fielderr.h"
+#include "hooktarget.h"
 #include "jobstore.h"
 #include "s3.h"
 #include "s3inputs.h"
@@ -54,6 +55,10 @@ typedef struct {
     //  next record, and ends abandoned. NULL: never.
     const atomic_bool *abandon;
     const char *owner; // the job's owner (jobstore_insert_owned); NULL: none
+    //  Webhook targets a job may name (NULL: none may), and the URL a job
+    //  that names none gets (NULL: none).
+    const hooktarget_t *webhooks;
+    const char *webhook_url;
 } admission_config_t;
 
 //  An admission of a document for the job job_id. config is copied (its

@@ -1220,6 +1220,8 @@ httpapi_new (const httpapi_config_t *config)
         .max_records_bytes = self->max_body_bytes,
         .min_free_bytes = config->min_free_bytes,
         .uploads_max = config->uploads_max,
+        .webhooks = config->webhooks,
+        .webhook_url = config->webhook_url,
     };
     self->intake = intake_new (&intake_config);
     if (!self->intake)

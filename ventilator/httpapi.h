@@ -43,6 +43,7 @@
 #include "metrics.h"
 #include "tokens.h"
 #include "s3inputs.h"
+#include "hooktarget.h"
 
 #define HTTPAPI_PORT_DEFAULT 8080
 #define HTTPAPI_ADDRESS_DEFAULT "127.0.0.1"
@@ -106,6 +107,8 @@ typedef struct {
     //  Where s3:// inputs may come from (ventilator/s3inputs); NULL:
     //  nowhere. Borrowed for the life of the httpapi_t.
     const s3inputs_t *s3_inputs;
+    const hooktarget_t *webhooks; // see admission_config_t; borrowed, kept
+    const char *webhook_url;      // see admission_config_t; borrowed, kept
 } httpapi_config_t;
 
 //  Open the job store in config->data_dir and the result store

@@ -176,6 +176,8 @@ s_admit (s_worker_t *worker, intake_upload_t *upload)
         .max_records_bytes = intake->config.max_records_bytes,
         .abandon = &upload->abandon,
         .owner = upload->owner[0] ? upload->owner : NULL,
+        .webhooks = intake->config.webhooks,
+        .webhook_url = intake->config.webhook_url,
     };
     admission_t *admission = admission_new (&config, upload->job_id);
     admission_outcome_t outcome = s_take_in (worker, upload, admission);

@@ -41,6 +41,7 @@
 #include "admission.h"
 #include "fielderr.h"
 #include "proto.h"
+#include "hooktarget.h"
 #include "s3.h"
 #include "s3inputs.h"
 
@@ -67,6 +68,8 @@ typedef struct {
     uint64_t max_records_bytes; // disk quota of one job's records
     uint64_t min_free_bytes;    // free disk an upload must leave
     size_t uploads_max;         // 0: INTAKE_UPLOADS_DEFAULT
+    const hooktarget_t *webhooks; // see admission_config_t. Kept.
+    const char *webhook_url;      // see admission_config_t. Kept.
 } intake_config_t;
 
 //  Why intake_begin refused an upload.

@@ -78,6 +78,28 @@ static const char *s_upgrade_to_2 =
     "ALTER TABLE jobs ADD COLUMN output_filename TEXT;"
     "PRAGMA user_version = 2;";
 
+//  Webhook deliveries (ventilator/webhook), one row per job that names a
+//  webhook, written with the job: ended_at and next_at stay NULL until
+//  the job ends, then next_at is when the next attempt is due (pushed
+//  ahead while one is in flight, so a crash retries it); the body is the
+//  event, made once at the first attempt so every attempt sends the same.
+//  Created on open if missing, whatever the schema version, so no
+//  upgrade step is needed.
+static const char *s_webhooks_schema =
+    "CREATE TABLE IF NOT EXISTS webhooks ("
+    "    job_id TEXT PRIMARY KEY NOT NULL"
+    "        REFERENCES jobs (id) ON DELETE CASCADE,"
+    "    url TEXT NOT NULL,"
+    "    outcome TEXT NOT NULL DEFAULT 'pending' CHECK (outcome IN"
+    "        ('pending', 'delivered', 'gave_up')),"
+    "    ended_at INTEGER,"
+    "    next_at INTEGER,"
+    "    attempts INTEGER NOT NULL DEFAULT 0,"
+    "    body TEXT,"
+    "    last_error TEXT,"
+    "    finished_at INTEGER);"
+    "CREATE INDEX IF NOT EXISTS webhooks_due ON webhooks (outcome, next_at);";
+
 //  Statements, prepared on first use and kept for the handle's life.
 typedef enum {
     S_BEGIN_READ,
@@ -398,6 +420,8 @@ s_configure (jobstore_t *self)
         result = s_add_column (self, "jobs", "priority",
                                "INTEGER NOT NULL DEFAULT " S_PRIORITY_DEFAULT);
     if (result == 0)
+        result = s_script (self, s_webhooks_schema);
+    if (result == 0)
         result = s_script (self, "COMMIT");
     if (result != 0)
         s_script (self, "ROLLBACK");
@@ -491,6 +515,45 @@ s_insert_chunks (jobstore_t *self, const char *job_id, const jobspec_t *spec,
     return 0;
 }
 
+//  A webhook statement: these are rare (one row per job and attempt), so
+//  they are prepared per call rather than cached. NULL (logged) when it
+//  cannot be prepared. Caller finalizes.
+static sqlite3_stmt *
+s_hook_stmt (jobstore_t *self, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        log_error ("jobstore: %s: cannot prepare '%s': %s", self->path, sql,
+                   sqlite3_errmsg (self->db));
+        sqlite3_finalize (stmt);
+        return NULL;
+    }
+    return stmt;
+}
+
+//  Run a prepared webhook statement that returns no rows, and finalize it.
+static int
+s_hook_exec (jobstore_t *self, sqlite3_stmt *stmt, const char *what,
+             const char *job_id)
+{
+    int rc = s_exec (self, stmt, what, job_id);
+    sqlite3_finalize (stmt);
+    return rc;
+}
+
+static int
+s_insert_webhook (jobstore_t *self, const char *job_id, const char *url)
+{
+    sqlite3_stmt *stmt = s_hook_stmt (
+        self, "INSERT INTO webhooks (job_id, url) VALUES (?1, ?2)");
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    s_bind_text (stmt, 2, url);
+    return s_hook_exec (self, stmt, "storing the webhook", job_id);
+}
+
 int
 jobstore_insert (jobstore_t *self, const char *job_id, const jobspec_t *spec)
 {
@@ -545,6 +608,8 @@ jobstore_insert_owned (jobstore_t *self, const char *job_id,
         rc = s_insert_transition (self, job_id, JOB_QUEUED, now);
     if (rc == 0)
         rc = s_insert_chunks (self, job_id, spec, chunk_count);
+    if (rc == 0 && jobspec_webhook_url (spec))
+        rc = s_insert_webhook (self, job_id, jobspec_webhook_url (spec));
     free (template_json);
     free (key);
     free (filename);
@@ -1176,4 +1241,143 @@ jobstore_disk_bytes (const char *data_dir)
         zstr_free (&path);
     }
     return bytes;
+}
+
+int
+jobstore_webhook_due (jobstore_t *self, const char *job_id, int64_t now)
+{
+    assert (self);
+    assert (job_id);
+    sqlite3_stmt *stmt =
+        s_hook_stmt (self, "UPDATE webhooks SET ended_at = ?2, next_at = ?2"
+                           " WHERE job_id = ?1 AND ended_at IS NULL");
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    sqlite3_bind_int64 (stmt, 2, now);
+    return s_hook_exec (self, stmt, "scheduling the webhook", job_id);
+}
+
+int
+jobstore_webhooks_recover (jobstore_t *self, int64_t now)
+{
+    assert (self);
+    sqlite3_stmt *stmt = s_hook_stmt (
+        self, "UPDATE webhooks SET ended_at = ?1, next_at = ?1"
+              " WHERE ended_at IS NULL AND job_id IN"
+              " (SELECT id FROM jobs WHERE NOT " S_NOT_TERMINAL ")");
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, now);
+    return s_hook_exec (self, stmt, "scheduling ended jobs' webhooks", NULL);
+}
+
+zlist_t *
+jobstore_webhooks_due (jobstore_t *self, int64_t now, uint32_t max)
+{
+    assert (self);
+    sqlite3_stmt *stmt = s_hook_stmt (
+        self, "SELECT job_id FROM webhooks WHERE outcome = 'pending'"
+              " AND next_at <= ?1 ORDER BY next_at LIMIT ?2");
+    if (!stmt)
+        return NULL;
+    sqlite3_bind_int64 (stmt, 1, now);
+    sqlite3_bind_int64 (stmt, 2, max);
+    zlist_t *due = zlist_new ();
+    assert (due);
+    zlist_autofree (due);
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        zlist_append (due, (void *)sqlite3_column_text (stmt, 0));
+    if (rc != SQLITE_DONE) {
+        log_error ("jobstore: reading due webhooks failed: %s",
+                   sqlite3_errmsg (self->db));
+        zlist_destroy (&due);
+    }
+    sqlite3_finalize (stmt);
+    return due;
+}
+
+int
+jobstore_webhook_begin (jobstore_t *self, const char *job_id, const char *body,
+                        int64_t busy_until, jobstore_webhook_t *webhook)
+{
+    assert (self);
+    assert (job_id);
+    assert (body);
+    assert (webhook);
+    memset (webhook, 0, sizeof *webhook);
+    sqlite3_stmt *stmt =
+        s_hook_stmt (self, "UPDATE webhooks SET body = coalesce (body, ?2),"
+                           " attempts = attempts + 1, next_at = ?3"
+                           " WHERE job_id = ?1 AND outcome = 'pending'"
+                           " RETURNING url, body, attempts, ended_at");
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    s_bind_text (stmt, 2, body);
+    sqlite3_bind_int64 (stmt, 3, busy_until);
+    int rc = sqlite3_step (stmt);
+    bool failed = rc != SQLITE_ROW;
+    if (rc == SQLITE_ROW) {
+        webhook->url = s_column_strdup (stmt, 0, &failed);
+        webhook->body = s_column_strdup (stmt, 1, &failed);
+        webhook->attempts = (uint32_t)sqlite3_column_int64 (stmt, 2);
+        webhook->ended_at = sqlite3_column_int64 (stmt, 3);
+        rc = sqlite3_step (stmt);
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        log_error ("jobstore: job=%s: starting a webhook delivery failed: %s",
+                   job_id, sqlite3_errmsg (self->db));
+    sqlite3_finalize (stmt);
+    if (failed || !webhook->url || !webhook->body) {
+        jobstore_webhook_clear (webhook);
+        return -1;
+    }
+    return 0;
+}
+
+void
+jobstore_webhook_clear (jobstore_webhook_t *webhook)
+{
+    assert (webhook);
+    free (webhook->url);
+    free (webhook->body);
+    memset (webhook, 0, sizeof *webhook);
+}
+
+int
+jobstore_webhook_retry (jobstore_t *self, const char *job_id, int64_t next_at,
+                        const char *error)
+{
+    assert (self);
+    assert (job_id);
+    sqlite3_stmt *stmt =
+        s_hook_stmt (self, "UPDATE webhooks SET next_at = ?2, last_error = ?3"
+                           " WHERE job_id = ?1 AND outcome = 'pending'");
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    sqlite3_bind_int64 (stmt, 2, next_at);
+    s_bind_text (stmt, 3, error);
+    return s_hook_exec (self, stmt, "rescheduling the webhook", job_id);
+}
+
+int
+jobstore_webhook_finish (jobstore_t *self, const char *job_id, bool delivered,
+                         int64_t now, const char *error)
+{
+    assert (self);
+    assert (job_id);
+    sqlite3_stmt *stmt = s_hook_stmt (
+        self, "UPDATE webhooks SET outcome = ?2, finished_at = ?3,"
+              " next_at = NULL, last_error = coalesce (?4, last_error)"
+              " WHERE job_id = ?1 AND outcome = 'pending'");
+    if (!stmt)
+        return -1;
+    s_bind_text (stmt, 1, job_id);
+    s_bind_text (stmt, 2, delivered ? "delivered" : "gave_up");
+    sqlite3_bind_int64 (stmt, 3, now);
+    s_bind_text (stmt, 4, error);
+    return s_hook_exec (self, stmt, "recording the webhook's outcome", job_id);
 }

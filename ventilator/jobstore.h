@@ -207,4 +207,56 @@ jobstore_disk_bytes (const char *data_dir);
 char *
 jobstore_status_json (jobstore_t *self, const char *job_id);
 
+//  Webhook deliveries (ventilator/webhook). A job stored with a webhook URL
+//  (jobspec_webhook_url) has a delivery row, written in the same
+//  transaction, that waits for the job to end. Times are ms since the
+//  Unix epoch.
+typedef struct {
+    char *url;         // the target
+    char *body;        // the event, the same on every attempt
+    uint32_t attempts; // counting the one just begun
+    int64_t ended_at;  // when the delivery became due
+} jobstore_webhook_t;
+
+//  Job job_id has ended: its webhook, if it has one, is due at now (once:
+//  a second call changes nothing). Returns 0, or -1 (logged).
+int
+jobstore_webhook_due (jobstore_t *self, const char *job_id, int64_t now);
+
+//  Make due, at now, the webhooks of every ended job not yet due: those
+//  whose end was recorded by another handle (a cancel) or just before a
+//  crash. Returns 0, or -1 (logged).
+int
+jobstore_webhooks_recover (jobstore_t *self, int64_t now);
+
+//  Ids (char *) of at most max pending webhooks due at now, earliest
+//  first. The list frees its items. NULL when the read fails. Caller owns
+//  the list.
+zlist_t *
+jobstore_webhooks_due (jobstore_t *self, int64_t now, uint32_t max);
+
+//  Begin an attempt at job_id's pending webhook: count it, keep body as
+//  its event unless it has one already, and hold it off until busy_until
+//  (so an attempt a crash cuts short is made again then). Fills webhook
+//  (jobstore_webhook_clear frees it). Returns 0, or -1 when the webhook is
+//  not pending or the write fails.
+int
+jobstore_webhook_begin (jobstore_t *self, const char *job_id, const char *body,
+                        int64_t busy_until, jobstore_webhook_t *webhook);
+
+void
+jobstore_webhook_clear (jobstore_webhook_t *webhook);
+
+//  The attempt failed (error says how): try again at next_at. Returns 0,
+//  or -1 (logged).
+int
+jobstore_webhook_retry (jobstore_t *self, const char *job_id, int64_t next_at,
+                        const char *error);
+
+//  The webhook is settled: delivered, or given up (error says the last
+//  failure). Returns 0, or -1 (logged).
+int
+jobstore_webhook_finish (jobstore_t *self, const char *job_id, bool delivered,
+                         int64_t now, const char *error);
+
 #endif

@@ -24,6 +24,8 @@ struct _lifecycle_t {
     char *jobs_dir;      // where the jobs' records files are
     zhashx_t *templates; // job id -> template JSON (char *), jobs in flight
     metrics_t *metrics;  // borrowed; NULL: none kept
+    lifecycle_ended_fn *on_ended; // NULL: nobody is told
+    void *on_ended_arg;
 };
 
 static void
@@ -68,6 +70,15 @@ lifecycle_destroy (lifecycle_t **self_p)
     *self_p = NULL;
 }
 
+void
+lifecycle_set_on_ended (lifecycle_t *self, lifecycle_ended_fn *on_ended,
+                        void *arg)
+{
+    assert (self);
+    self->on_ended = on_ended;
+    self->on_ended_arg = arg;
+}
+
 static int
 s_send_to_sink (lifecycle_t *self, wire_t *message)
 {
@@ -91,6 +102,8 @@ s_forget (lifecycle_t *self, const char *job_id)
     scheduler_remove_job (self->scheduler, job_id);
     zhashx_delete (self->templates, job_id);
     recordfile_remove (self->jobs_dir, job_id);
+    if (self->on_ended)
+        self->on_ended (job_id, self->on_ended_arg);
 }
 
 //  A job has failed for good: record it, tell the sink to drop its chunks.

@@ -73,6 +73,15 @@ lifecycle_new (jobstore_t *jobstore, scheduler_t *scheduler,
 void
 lifecycle_destroy (lifecycle_t **self_p);
 
+//  Told of each job that has ended (done, failed or cancelled, already in
+//  the store), perhaps more than once for the same job.
+typedef void (lifecycle_ended_fn) (const char *job_id, void *arg);
+
+//  Call on_ended (NULL: nobody) with arg whenever a job ends here.
+void
+lifecycle_set_on_ended (lifecycle_t *self, lifecycle_ended_fn *on_ended,
+                        void *arg);
+
 //  Start scheduling the stored job job_id (new, or found at start-up). A
 //  job that is unknown (logged), terminal or already scheduled is left
 //  alone; one that cannot be read back is failed.

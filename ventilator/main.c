@@ -15,9 +15,12 @@
                 sink again when it refused our key, the scheduler's
                 figures for GET /metrics (ventilator/metrics) and the
                 desired worker count to the scaler (ventilator/scaler)
-      rescan    timer; picks up stored jobs the loop has not heard of
+      rescan    timer; picks up stored jobs the loop has not heard of,
+                and ended jobs whose webhook is not due yet
       sweep     timer; deletes jobs ended longer ago than --retention-s
                 (ventilator/retention)
+      webhooks  timer; moves webhook deliveries on (webhook: resolving,
+                curl transfers, retries), never waiting on the network
     Every ZeroMQ socket uses CURVE (common/proto/curve): dispatch and
     events let in the clients whose public certificates are in the allowed
     directory; each message's key is checked too, so dispatch hears only
@@ -39,6 +42,8 @@
 #include <czmq.h>
 
 #include "curve.h"
+#include "hooksig.h"
+#include "hooktarget.h"
 #include "httpapi.h"
 #include "jobstore.h"
 #include "lifecycle.h"
@@ -53,6 +58,7 @@
 #include "settings.h"
 #include "store.h"
 #include "tokens.h"
+#include "webhook.h"
 #include "wire.h"
 
 #define VENTILATOR_API_ENDPOINT "inproc://pdfpipe-api"
@@ -63,6 +69,9 @@
 #define VENTILATOR_TICK_MS 250
 #define VENTILATOR_RESCAN_MS 5000
 #define VENTILATOR_SINK_SNDHWM 10000
+//  Deliveries in flight move on at this pace (curl's multi interface is
+//  polled, not waited on).
+#define VENTILATOR_WEBHOOK_TICK_MS 20
 
 static settings_t s_options;
 
@@ -73,6 +82,7 @@ typedef struct {
     metrics_t *metrics;
     scaler_t *scaler;
     curve_t *curve;
+    webhook_t *webhook;
     char sink_key[CURVE_KEY_TEXT_SIZE]; // the only key events accepts
     retention_t retention;
 } s_ventilator_t;
@@ -136,12 +146,29 @@ s_on_api (zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+//  A lifecycle_ended_fn: the job's webhook is due.
+static void
+s_on_job_ended (const char *job_id, void *webhook)
+{
+    webhook_job_ended ((webhook_t *)webhook, job_id);
+}
+
+static int
+s_on_webhooks (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    webhook_tick (((s_ventilator_t *)arg)->webhook);
+    return 0;
+}
+
 static int
 s_on_rescan (zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
     lifecycle_t *lifecycle = ((s_ventilator_t *)arg)->lifecycle;
+    webhook_recover (((s_ventilator_t *)arg)->webhook);
     lifecycle_load_active (lifecycle);
     lifecycle_dispatch (lifecycle, zclock_mono ());
     return 0;
@@ -210,6 +237,8 @@ main (int argc, char *argv[])
 
     int rc = 1;
     s_ventilator_t self = {0};
+    hooktarget_t *webhook_targets = NULL;
+    hooksig_t *webhook_signer = NULL;
     store_t *results = NULL;
     s3inputs_t *s3_inputs = NULL;
     jobstore_t *jobstore = NULL;
@@ -251,6 +280,47 @@ main (int argc, char *argv[])
         goto cleanup;
     jobstore = jobstore_open (s_options.data_dir);
     if (!jobstore)
+        goto cleanup;
+    char webhook_error[HOOKTARGET_ERROR_MAX];
+    webhook_targets =
+        hooktarget_new (s_options.webhook_allow,
+                        s_options.webhook_allow_http == 1, webhook_error);
+    if (!webhook_targets) {
+        log_error ("%s", webhook_error);
+        goto cleanup;
+    }
+    if (s_options.webhook_url &&
+        hooktarget_check_url (webhook_targets, s_options.webhook_url, NULL,
+                              webhook_error)) {
+        log_error ("--webhook-url %s: %s", s_options.webhook_url,
+                   webhook_error);
+        goto cleanup;
+    }
+    //  The secret comes from the environment only, never a command line.
+    const char *secret = getenv ("PDFPIPE_WEBHOOK_SECRET");
+    if (secret && *secret) {
+        char sig_error[HOOKSIG_ERROR_MAX];
+        webhook_signer = hooksig_new (secret, sig_error);
+        if (!webhook_signer) {
+            log_error ("%s", sig_error);
+            goto cleanup;
+        }
+    } else if (!hooktarget_empty (webhook_targets)) {
+        log_error ("PDFPIPE_WEBHOOK_ALLOW is set but PDFPIPE_WEBHOOK_SECRET "
+                   "is not: webhooks could not be signed");
+        goto cleanup;
+    }
+    webhook_config_t webhook_config = {
+        .retry_first_ms = s_options.webhook_retry_ms,
+        .retry_max_ms = s_options.webhook_retry_max_ms,
+        .give_up_ms = s_options.webhook_give_up_ms,
+        .timeout_ms = s_options.webhook_timeout_ms,
+    };
+    //  Before the HTTP threads start: curl's global set-up is not
+    //  thread-safe.
+    self.webhook = webhook_new (jobstore, webhook_targets, webhook_signer,
+                                &webhook_config);
+    if (!self.webhook)
         goto cleanup;
     scheduler_config_t scheduler_config = {
         .max_attempts = (uint32_t)s_options.max_attempts,
@@ -307,6 +377,7 @@ main (int argc, char *argv[])
     self.lifecycle =
         lifecycle_new (jobstore, scheduler, &sender, jobs_dir, results);
     lifecycle_set_metrics (self.lifecycle, self.metrics);
+    lifecycle_set_on_ended (self.lifecycle, s_on_job_ended, self.webhook);
 
     httpapi_config_t http_config = {
         .port = (uint16_t)s_options.http_port,
@@ -329,6 +400,8 @@ main (int argc, char *argv[])
         .min_upload_rate = (size_t)s_options.min_upload_rate,
         .upload_grace_s = (unsigned int)s_options.upload_grace_s,
         .s3_inputs = s3_inputs,
+        .webhooks = webhook_targets,
+        .webhook_url = s_options.webhook_url,
     };
     httpapi = httpapi_new (&http_config);
     if (!httpapi)
@@ -355,6 +428,7 @@ main (int argc, char *argv[])
     zloop_timer (loop,
                  (size_t)retention_interval_ms (self.retention.retention_ms), 0,
                  s_on_sweep, &self);
+    zloop_timer (loop, VENTILATOR_WEBHOOK_TICK_MS, 0, s_on_webhooks, &self);
     zloop_start (loop);
     log_info ("shutting down");
     rc = 0;
@@ -365,12 +439,15 @@ cleanup:
     scaler_destroy (&self.scaler);
     httpapi_destroy (&httpapi);
     lifecycle_destroy (&self.lifecycle);
+    webhook_destroy (&self.webhook);
     zsock_destroy (&api);
     zsock_destroy (&sink);
     zsock_destroy (&events);
     zsock_destroy (&dispatch);
     scheduler_destroy (&scheduler);
     metrics_destroy (&self.metrics);
+    hooksig_destroy (&webhook_signer);
+    hooktarget_destroy (&webhook_targets);
     jobstore_destroy (&jobstore);
     store_destroy (&results);
     s3inputs_destroy (&s3_inputs);

@@ -12,6 +12,7 @@
 #include "options.h"
 #include "proto.h"
 #include "scheduler.h"
+#include "webhook.h"
 
 static settings_t s_options = {
     .http_address = "127.0.0.1",
@@ -44,6 +45,11 @@ static settings_t s_options = {
     .max_jobstore_mb = SETTINGS_MAX_JOBSTORE_MB,
     .retention_s = SETTINGS_RETENTION_S,
     .limits = JOBLIMITS_DEFAULTS,
+    .webhook_allow = "",
+    .webhook_retry_ms = WEBHOOK_RETRY_FIRST_MS,
+    .webhook_retry_max_ms = WEBHOOK_RETRY_MAX_MS,
+    .webhook_give_up_ms = WEBHOOK_GIVE_UP_MS,
+    .webhook_timeout_ms = WEBHOOK_TIMEOUT_MS,
 };
 
 static const options_spec_t s_option_table[] = {
@@ -149,6 +155,31 @@ static const options_spec_t s_option_table[] = {
                     "ended jobs, their records and results are deleted\n"
                     "this long after they ended, s"),
     JOBLIMITS_OPTIONS (s_options.limits),
+    OPTIONS_TEXT ("webhook-url", &s_options.webhook_url, "URL",
+                  "PDFPIPE_WEBHOOK_URL",
+                  "webhook for jobs that name none (docs/api.md);\n"
+                  "its host must be allowed too"),
+    OPTIONS_TEXT ("webhook-allow", &s_options.webhook_allow, "LIST",
+                  "PDFPIPE_WEBHOOK_ALLOW",
+                  "hosts, addresses and CIDR ranges webhooks may\n"
+                  "call, comma-separated; empty: none"),
+    OPTIONS_NUMBER ("webhook-allow-http", &s_options.webhook_allow_http, "0|1",
+                    0, 1, "PDFPIPE_WEBHOOK_ALLOW_HTTP",
+                    "1: plain http:// webhooks too (tests)"),
+    OPTIONS_NUMBER ("webhook-retry-ms", &s_options.webhook_retry_ms, "N", 1,
+                    86400000L, NULL,
+                    "first wait before a failed webhook is tried\n"
+                    "again, ms; doubles each time"),
+    OPTIONS_NUMBER ("webhook-retry-max-ms", &s_options.webhook_retry_max_ms,
+                    "N", 1, 86400000L, NULL,
+                    "longest wait between webhook attempts, ms"),
+    OPTIONS_NUMBER ("webhook-give-up-ms", &s_options.webhook_give_up_ms, "N", 1,
+                    30L * 86400000L, NULL,
+                    "a webhook not delivered this long after its\n"
+                    "job ended is given up, ms"),
+    OPTIONS_NUMBER ("webhook-timeout-ms", &s_options.webhook_timeout_ms, "N",
+                    100, 600000L, NULL,
+                    "one webhook attempt, resolving included, ms"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "debug logging"),
     LOG_FORMAT_OPTION (&s_options.log_format),
     OPTIONS_END,

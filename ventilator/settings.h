@@ -69,6 +69,13 @@ typedef struct {
     long max_jobstore_mb; // a quota: over it, submissions get 507
     long retention_s;     // ended jobs are deleted after this, s
     joblimits_t limits;   // what a job may cost (common/doc/joblimits)
+    const char *webhook_url;   // default for jobs that name none; NULL
+    const char *webhook_allow; // allowlist (ventilator/hooktarget)
+    long webhook_allow_http;   // 1: plain http targets too
+    long webhook_retry_ms;     // first retry delay
+    long webhook_retry_max_ms;
+    long webhook_give_up_ms;
+    long webhook_timeout_ms; // one attempt
     bool verbose;
     int log_format; // a log_format_t
 } settings_t;

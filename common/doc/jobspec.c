@@ -53,6 +53,7 @@ struct _jobspec_t {
     uint32_t chunk_pages;
     uint32_t priority;
     output_t *output; // where the result goes (common/doc/output)
+    char *webhook_url; // whom to tell when the job ends; NULL: none
     //  Characters each TrueType font draws, gathered as records are
     //  checked; written into the template's fonts as their "glyphs".
     glyphset_t *glyphs;
@@ -64,7 +65,7 @@ struct _jobspec_t {
 
 static const char *const s_document_fields[] = {
     "version", "chunk_pages", "priority", "assets", "template", "records",
-    "output", NULL};
+    "output", "webhook", NULL};
 
 static int
 s_parse_version (const cJSON *root, fielderr_t *err)
@@ -109,6 +110,51 @@ s_parse_count (const cJSON *root, const char *name, uint32_t max,
         return -1;
     }
     *value_p = (uint32_t)value;
+    return 0;
+}
+
+//  "webhook": {"url": "https://..."}. Only the form is checked here;
+//  whether the server may call it is the operator's to say (the
+//  ventilator's allowlist, when the job is admitted).
+static int
+s_parse_webhook (jobspec_t *self, fielderr_t *err)
+{
+    const cJSON *webhook =
+        cJSON_GetObjectItemCaseSensitive (self->root, "webhook");
+    if (!webhook)
+        return 0;
+    char got[JSONDOC_DESCRIBE_MAX];
+    if (!cJSON_IsObject (webhook)) {
+        jsondoc_describe (webhook, got, sizeof got);
+        fielderr_set (err, "webhook", "must be an object with \"url\", got %s",
+                      got);
+        return -1;
+    }
+    for (const cJSON *member = webhook->child; member; member = member->next)
+        if (!member->string || strcmp (member->string, "url") != 0) {
+            fielderr_set (err, "webhook",
+                          "unknown field '%.64s'; expected only \"url\"",
+                          member->string ? member->string : "");
+            return -1;
+        }
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive (webhook, "url");
+    const char *text = cJSON_GetStringValue (url);
+    size_t size = text ? strlen (text) : 0;
+    bool is_http = text && (strncmp (text, "https://", 8) == 0 ||
+                            strncmp (text, "http://", 7) == 0);
+    if (!is_http || size > JOBSPEC_WEBHOOK_URL_MAX) {
+        if (url)
+            jsondoc_describe (url, got, sizeof got);
+        fielderr_set (err, "webhook.url",
+                      "must be an https:// URL of at most %d bytes, got %s",
+                      JOBSPEC_WEBHOOK_URL_MAX, url ? got : "nothing");
+        return -1;
+    }
+    self->webhook_url = strdup (text);
+    if (!self->webhook_url) {
+        fielderr_set (err, "", "out of memory");
+        return -1;
+    }
     return 0;
 }
 
@@ -324,6 +370,9 @@ jobspec_new (cJSON **head_p, size_t record_count, fielderr_t *err)
         cJSON_GetObjectItemCaseSensitive (root, "output"), "output", err);
     if (!self->output)
         goto failed;
+    rc = s_parse_webhook (self, err);
+    if (rc)
+        goto failed;
     rc = s_check_records_member (self, record_count, err);
     if (rc)
         goto failed;
@@ -423,11 +472,31 @@ jobspec_destroy (jobspec_t **self_p)
     glyphset_destroy (&self->glyphs);
     template_destroy (&self->template);
     output_destroy (&self->output);
+    free (self->webhook_url);
     bytebuf_free (&self->records);
     free (self->record_starts);
     cJSON_Delete (self->root);
     free (self);
     *self_p = NULL;
+}
+
+const char *
+jobspec_webhook_url (const jobspec_t *self)
+{
+    assert (self);
+    return self->webhook_url;
+}
+
+int
+jobspec_set_webhook_url (jobspec_t *self, const char *url)
+{
+    assert (self);
+    char *copy = url ? strdup (url) : NULL;
+    if (url && !copy)
+        return -1;
+    free (self->webhook_url);
+    self->webhook_url = copy;
+    return 0;
 }
 
 const output_t *

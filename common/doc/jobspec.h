@@ -48,6 +48,8 @@
 #define JOBSPEC_MEMBERS_BYTES_MAX (64 * 1024 * 1024)
 //  One record, as written in the document: one page's data.
 #define JOBSPEC_RECORD_BYTES_MAX (4 * 1024 * 1024)
+//  Longest "webhook"."url".
+#define JOBSPEC_WEBHOOK_URL_MAX 2048
 
 typedef struct _jobspec_t jobspec_t;
 
@@ -73,9 +75,9 @@ jobspec_check_fields (const struct cJSON *head, fielderr_t *err);
 //  JOBSPEC_RECORDS_MAX + 1). head's "records" is the records' place: an
 //  array stands for them (it may be empty), anything else is an error.
 //  Checks that the document is an object, its fields, version,
-//  chunk_pages, template and assets, output, and that it has records, at
-//  most JOBSPEC_RECORDS_MAX and at least one. Returns NULL with err at
-//  the first problem. Caller owns the result.
+//  chunk_pages, template and assets, output, webhook, and that it has
+//  records, at most JOBSPEC_RECORDS_MAX and at least one. Returns NULL with err
+//  at the first problem. Caller owns the result.
 jobspec_t *
 jobspec_new (struct cJSON **head_p, size_t record_count, fielderr_t *err);
 
@@ -111,6 +113,18 @@ jobspec_destroy (jobspec_t **self_p);
 //  Borrowed.
 const output_t *
 jobspec_output (const jobspec_t *self);
+
+//  The document's "webhook"."url" (an http:// or https:// URL of at most
+//  JOBSPEC_WEBHOOK_URL_MAX bytes, nothing more checked), or NULL when it
+//  named none. Borrowed.
+const char *
+jobspec_webhook_url (const jobspec_t *self);
+
+//  Replace the job's webhook URL with url (copied; NULL: none), as the
+//  ventilator does with its default for a job that named none. Returns 0,
+//  or -1 when out of memory (nothing changed).
+int
+jobspec_set_webhook_url (jobspec_t *self, const char *url);
 
 //  Pages in the job: one per record.
 uint32_t

@@ -162,8 +162,10 @@ CASES = [
     ("empty object", request("POST", "/v1/jobs", "{}"), 400, "version"),
     ("version 2", request("POST", "/v1/jobs", job_text(version=2)), 400,
      "version"),
-    ("unknown field", request("POST", "/v1/jobs", job_text(webhook="x")), 400,
-     "webhook"),
+    ("unknown field", request("POST", "/v1/jobs", job_text(colour="x")), 400,
+     "colour"),
+    ("webhook not an object", request("POST", "/v1/jobs",
+                                      job_text(webhook="x")), 400, "webhook"),
     ("field given twice", request("POST", "/v1/jobs",
                                   job_text().replace('"version": 1',
                                                      '"version": 1, '
