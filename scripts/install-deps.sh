@@ -48,7 +48,6 @@ TEST_PKGS=(
     prometheus            # its promtool checks GET /metrics (the server is not started)
     systemd               # tests/e2e/test_deploy.py: systemd-analyze verify
     python3-yaml          # tests/e2e/test_deploy.py: parses deploy/kubernetes
-    kubernetes-client     # tests/e2e/test_deploy.py: kubectl checks the manifests
 )
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -121,7 +120,25 @@ apt_install() {
 
 if [ ${#missing[@]} -gt 0 ]; then
     echo "install-deps: installing ${missing[*]}" >&2
-    apt_install "${missing[@]}"
+    # One package that cannot be installed here (it conflicts with one the
+    # machine has, say) must not keep the others out: then one at a time,
+    # and what fails is reported (a missing build package stops the build
+    # later, with the compiler's words).
+    if ! apt_install "${missing[@]}"; then
+        for pkg in "${missing[@]}"; do
+            installed "$pkg" || apt_install "$pkg" ||
+                unavailable "$pkg" "apt-get install $pkg failed"
+        done
+    fi
+fi
+
+# kubectl checks deploy/kubernetes (tests/e2e/test_deploy.py): Debian's
+# kubernetes-client, unless the machine has a kubectl already (another
+# package's, which Debian's would conflict with).
+if [ "$runtime_only" = 0 ] && ! command -v kubectl >/dev/null; then
+    echo "install-deps: installing kubernetes-client (kubectl) for the deployment tests" >&2
+    apt_install kubernetes-client ||
+        unavailable kubectl "apt-get install kubernetes-client failed"
 fi
 
 if [ "$runtime_only" = 1 ]; then
