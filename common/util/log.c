@@ -292,7 +292,9 @@ log_set_format (int format)
 }
 
 //  Format the message, then hand it to zsys (text) or write it as json.
+//  errno is as it was: a caller logs a failure, then reports its errno.
 #define S_LOG_BODY(sink, level)                                                \
+    int saved_errno = errno;                                                   \
     va_list args;                                                              \
     va_start (args, format);                                                   \
     char *line = zsys_vprintf (format, args);                                  \
@@ -301,7 +303,8 @@ log_set_format (int format)
         s_write_json (level, line);                                            \
     else if (line)                                                             \
         sink ("%s", line);                                                     \
-    zstr_free (&line);
+    zstr_free (&line);                                                         \
+    errno = saved_errno;
 
 void
 log_error (const char *format, ...)

@@ -52,6 +52,8 @@ extern const char *const LOG_FORMAT_NAMES[];
                     "log lines as text, or as one JSON object per\n"           \
                     "line (see docs/operations.md)")
 
+//  Every log_* function leaves errno as it found it.
+
 //  Set the process name shown on every line and whether debug lines are
 //  printed. Call once at start, before any socket is created.
 void
