@@ -420,28 +420,6 @@ s_check_key (const char *key, const char *owner, char *error)
     return 0;
 }
 
-int
-store_put_file (store_t *self, const char *key, const char *path,
-                const store_put_options_t *options, char **location_p,
-                uint64_t *bytes_p, char *error)
-{
-    assert (self);
-    assert (path);
-    assert (location_p);
-    assert (bytes_p);
-    assert (error);
-    const char *owner = options ? options->owner : NULL;
-    if (s_check_key (key, owner, error) == -1)
-        return -1;
-    switch (self->kind) {
-    case S_KIND_FILE:
-        return s_file_put (self, key, path, owner, location_p, bytes_p, error);
-    case S_KIND_S3:
-        return s_s3_put (self, key, path, options, location_p, bytes_p, error);
-    }
-    return -1;
-}
-
 //  Remove the directories between path (an object just removed) and the
 //  owner's own directory, that one included, as long as they are empty:
 //  a job's results are all under "<owner>/", which goes with the last.
@@ -460,6 +438,36 @@ s_remove_empty_dirs (store_t *self, const char *owner, char *path)
         slash = strrchr (path, '/');
     }
     free (top);
+}
+
+int
+store_put_file (store_t *self, const char *key, const char *path,
+                const store_put_options_t *options, char **location_p,
+                uint64_t *bytes_p, char *error)
+{
+    assert (self);
+    assert (path);
+    assert (location_p);
+    assert (bytes_p);
+    assert (error);
+    const char *owner = options ? options->owner : NULL;
+    if (s_check_key (key, owner, error) == -1)
+        return -1;
+    switch (self->kind) {
+    case S_KIND_FILE: {
+        int rc = s_file_put (self, key, path, owner, location_p, bytes_p,
+                             error);
+        //  A put that failed (a full disk) leaves no empty directory.
+        char *target = rc == -1 && owner ? store_local_path (self, key) : NULL;
+        if (target)
+            s_remove_empty_dirs (self, owner, target);
+        free (target);
+        return rc;
+    }
+    case S_KIND_S3:
+        return s_s3_put (self, key, path, options, location_p, bytes_p, error);
+    }
+    return -1;
 }
 
 int

@@ -345,8 +345,11 @@ class RecoveryTest(unittest.TestCase):
             self.assertIn("storing failed", status["error"])
             self.assertRegex(status["error"], "(?i)no space left")
             self.assertIsNone(pipe.sink.poll())
-            self.assertEqual(
-                sorted(os.listdir(store)), [before + ".pdf"])
+            # The first job's result alone: nothing of the failed one, not
+            # even its directory.
+            self.assertEqual(sorted(os.listdir(store)), [before])
+            self.assertEqual(os.listdir(os.path.join(store, before)),
+                             [before + ".pdf"])
             after = pipe.submit(marker_job(50, chunk_pages=25))
             self.assert_done_and_correct(pipe, after, 50)
             assert_marker_pages(check_pdf(pipe.result(before), self.tmp.name),
