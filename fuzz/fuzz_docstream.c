@@ -27,6 +27,9 @@
 #define S_NESTING_MAX 64
 #define S_SPLIT "records"
 
+//  The words both readers refuse a \u0000 with.
+#define S_NUL_MESSAGE "holds \\u0000 (NUL)"
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -169,7 +172,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             last--;
         if (strncmp (last, "failed ", 7) == 0)
             outcome = last;
-        if (expected.failed || strcmp (expected.data, outcome) != 0) {
+        //  A \u0000 is refused by both, but where a document is also
+        //  broken elsewhere, which of the two errors each names first may
+        //  differ (docstream meets values one at a time; jsondoc looks for
+        //  NULs before it parses): both failing is agreement then.
+        bool both_failed_one_on_nul =
+            !expected.failed && strncmp (outcome, "failed ", 7) == 0 &&
+            strncmp (expected.data, "failed ", 7) == 0 &&
+            (strstr (outcome, S_NUL_MESSAGE) ||
+             strstr (expected.data, S_NUL_MESSAGE));
+        if (!both_failed_one_on_nul &&
+            (expected.failed || strcmp (expected.data, outcome) != 0)) {
             fprintf (stderr, "docstream:\n%s\njsondoc:\n%s\n",
                      whole.data ? whole.data : "",
                      expected.data ? expected.data : "");
