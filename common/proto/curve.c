@@ -34,9 +34,13 @@
     (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |    \
      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
-//  ZeroMQ's ZAP endpoint is per process: a second zauth would fail to bind
-//  it (and zauth asserts on that).
+//  ZeroMQ's ZAP endpoint is per process: a second handler would fail to
+//  bind it.
 static bool s_auth_in_use = false;
+#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+//  Peers ("<address> <key>") whose refusal the ZAP handler logged; past
+//  this many it starts again, so a flood of keys cannot grow it.
+#define S_ZAP_REPORTED_MAX 4096
 
 //  Verdicts kept in curve_t.verdicts; any non-NULL pointers will do.
 static char s_allowed_mark, s_refused_mark;
@@ -55,7 +59,7 @@ struct _curve_t {
     zcert_t *cert;
     char public_key[CURVE_KEY_TEXT_SIZE];
     char *allowed_dir;     // NULL: this process accepts no client
-    zactor_t *auth;        // zauth on allowed_dir, or NULL
+    zactor_t *auth;        // the ZAP handler on allowed_dir, or NULL
     zcertstore_t *allowed; // allowed_dir again, for the per-message checks
     zhashx_t *server_keys; // keys never taken for a worker's (no values)
     zhashx_t *verdicts;    // key -> S_ALLOWED or S_REFUSED, this period
@@ -220,6 +224,107 @@ s_check_key_pair (zcert_t *cert, const char *path)
     return 0;
 }
 
+//  -- The ZAP handler: who may connect ----------------------------------------
+
+//  ZeroMQ asks this actor (RFC 27, ZAP) about every CURVE handshake a
+//  server socket of this process takes: it lets in the client keys whose
+//  certificates are in the allowed directory (read again when it
+//  changes), giving the key as the connection's user id, which the
+//  per-message checks read. Unlike czmq's zauth it knows the peer's
+//  address, so a refused key is logged with where it came from, once per
+//  address and key.
+static void
+s_zap_answer (zsock_t *handler, const char *request_id, const char *status,
+              const char *text, const char *user_id)
+{
+    zstr_sendx (handler, "1.0", request_id, status, text, user_id, "", NULL);
+}
+
+static void
+s_zap_request (zsock_t *handler, zcertstore_t *allowed, zhashx_t *reported)
+{
+    zmsg_t *request = zmsg_recv (handler);
+    if (!request)
+        return;
+    char *version = zmsg_popstr (request);
+    char *request_id = zmsg_popstr (request);
+    char *domain = zmsg_popstr (request);
+    char *address = zmsg_popstr (request);
+    char *identity = zmsg_popstr (request);
+    char *mechanism = zmsg_popstr (request);
+    zframe_t *key = zmsg_pop (request);
+    char key_text[CURVE_KEY_TEXT_SIZE] = "";
+    if (key && zframe_size (key) == S_KEY_BYTES)
+        zmq_z85_encode (key_text, zframe_data (key), S_KEY_BYTES);
+    bool curve = mechanism && streq (mechanism, "CURVE");
+    if (!version || !streq (version, "1.0") || !request_id)
+        ; // not a request ZeroMQ would send: no answer makes sense
+    else if (curve && *key_text && zcertstore_lookup (allowed, key_text))
+        s_zap_answer (handler, request_id, "200", "OK", key_text);
+    else {
+        char *tag = zsys_sprintf ("%s %s", address ? address : "?", key_text);
+        if (tag && !zhashx_lookup (reported, tag)) {
+            if (zhashx_size (reported) >= S_ZAP_REPORTED_MAX)
+                zhashx_purge (reported);
+            zhashx_insert (reported, tag, S_REFUSED);
+            log_warning ("refused a %s client from %s with key %s: its "
+                         "public certificate is not in the allowed directory; "
+                         "further connections of that key from there are not "
+                         "logged",
+                         curve       ? "CURVE"
+                         : mechanism ? mechanism
+                                     : "?",
+                         address && *address ? address : "an unknown address",
+                         *key_text ? key_text : "(none)");
+        }
+        zstr_free (&tag);
+        s_zap_answer (handler, request_id, "400", "key not allowed", "");
+    }
+    zstr_free (&version);
+    zstr_free (&request_id);
+    zstr_free (&domain);
+    zstr_free (&address);
+    zstr_free (&identity);
+    zstr_free (&mechanism);
+    zframe_destroy (&key);
+    zmsg_destroy (&request);
+}
+
+//  The actor: args is the allowed directory.
+static void
+s_zap (zsock_t *pipe, void *args)
+{
+    zsock_t *handler = zsock_new (ZMQ_REP);
+    zcertstore_t *allowed = zcertstore_new ((const char *)args);
+    zhashx_t *reported = zhashx_new ();
+    if (!handler || zsock_bind (handler, S_ZAP_ENDPOINT) != 0) {
+        log_error ("curve: cannot bind the ZAP handler: %s",
+                   zmq_strerror (zmq_errno ()));
+        zsock_signal (pipe, 1);
+        goto cleanup;
+    }
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, handler, NULL);
+    while (true) {
+        void *which = zpoller_wait (poller, -1);
+        if (which == handler)
+            s_zap_request (handler, allowed, reported);
+        else if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            bool end = !command || streq (command, "$TERM");
+            zstr_free (&command);
+            if (end)
+                break;
+        } else if (zpoller_terminated (poller))
+            break;
+    }
+    zpoller_destroy (&poller);
+cleanup:
+    zhashx_destroy (&reported);
+    zcertstore_destroy (&allowed);
+    zsock_destroy (&handler);
+}
+
 //  -- The watcher: handshakes of the monitored sockets ------------------------
 
 //  Kinds of refused handshakes, each logged once per socket. A server
@@ -228,7 +333,7 @@ s_check_key_pair (zcert_t *cert, const char *path)
 //  as S_REFUSAL_HANDSHAKE.
 typedef enum {
     S_REFUSAL_NO_CURVE,  // the peer speaks no CURVE (mechanism mismatch)
-    S_REFUSAL_KEY,       // zauth refused the key
+    S_REFUSAL_KEY,       // the ZAP handler refused the key
     S_REFUSAL_HANDSHAKE, // another protocol error: a wrong server key...
     S_REFUSAL_CUT,       // the connection ended during the handshake
     S_REFUSAL_KINDS
@@ -555,10 +660,8 @@ curve_new (const char *cert_path, const char *allowed_dir)
     if (allowed_dir) {
         self->allowed_dir = strdup (allowed_dir);
         self->allowed = zcertstore_new (allowed_dir);
-        self->auth = zactor_new (zauth, NULL);
+        self->auth = zactor_new (s_zap, self->allowed_dir);
         s_auth_in_use = true;
-        zstr_sendx (self->auth, "CURVE", allowed_dir, NULL);
-        zsock_wait (self->auth);
     }
     return self;
 }

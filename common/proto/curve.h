@@ -3,10 +3,11 @@
     Owns a process's CURVE identity (its certificate, made by curve_keygen),
     which peers it lets in, and who sent each message:
     - a server socket (the ventilator's dispatch and events, the sink's
-      results) gets the process's key pair and is guarded by zauth, which
-      lets a client in only when its public certificate is in the allowed
-      directory; zcertstore reads the directory again whenever it changes,
-      so adding a worker host needs no restart;
+      results) gets the process's key pair and is guarded by this
+      module's ZAP handler (an actor answering ZeroMQ's authentication
+      requests, RFC 27), which lets a client in only when its public
+      certificate is in the allowed directory; zcertstore reads the directory
+   again whenever it changes, so adding a worker host needs no restart;
     - a client socket (the worker's two, the ventilator's to the sink, the
       sink's to the ventilator) gets the process's key pair and the
       server's public key, so it talks only to the holder of that server's
@@ -24,13 +25,14 @@
     again now and then, so a certificate copied in later takes effect
     without a restart.
 
-    ZeroMQ has one authenticator per process, so zauth lets every key of
+    ZeroMQ has one authenticator per process, so the ZAP handler lets every
+    key of
     the directory in on every server socket of the process; which key may
     send what is checked per message, from the User-Id ZeroMQ attaches to
     each message (the sender's public key; wire_user_id):
     curve_allow_worker for a worker's commands, and curve_allow_key for
     the one peer allowed a command (the sink's key on events, the
-    ventilator's for CANCEL, QUERY and OUTPUT). zauth checks a key once,
+    ventilator's for CANCEL, QUERY and OUTPUT). The handler checks a key once,
     when a connection is made; curve_allow_worker reads the directory again
     at most every CURVE_RECHECK_MS, so removing a certificate also cuts off
     a connection that is already open.
@@ -41,9 +43,10 @@
     key. Handshake outcomes come from a ZeroMQ socket monitor on each
     socket, read on a thread of this module's own. libzmq 4.3's monitor
     names the local endpoint of a refused connection, not the peer's
-    address, so the lines name the socket.
+    address, so those lines name the socket; a refused key is also logged
+    by the ZAP handler, which has the address, once per address and key.
 
-    The only module that touches zcert, zcertstore, zauth and socket
+    The only module that touches zcert, zcertstore, ZAP and socket
     monitors. A curve_t belongs to the thread that made it; a process has
     at most one with an allowed directory (one authenticator). Sockets on
     inproc:// endpoints are inside a process and need none of this.
@@ -94,9 +97,9 @@ curve_key_load (const char *path, char *key, char *error);
 
 //  A process's CURVE identity from its secret certificate at cert_path.
 //  With allowed_dir, also the directory of the public certificates of the
-//  clients its server sockets accept, and zauth started on it. Returns
-//  NULL (logged) when the certificate cannot be read, holds no secret key
-//  or keys that do not belong together, when allowed_dir is not a
+//  clients its server sockets accept, and its ZAP handler started on it.
+//  Returns NULL (logged) when the certificate cannot be read, holds no secret
+//  key or keys that do not belong together, when allowed_dir is not a
 //  directory, or when this process already has an authenticator. Caller
 //  owns the result; destroy it after the sockets it set up.
 curve_t *

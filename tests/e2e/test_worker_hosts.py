@@ -151,6 +151,10 @@ class WorkerHostsTest(unittest.TestCase):
         pipe.wait_log(r"refused a connection on dispatch \(tcp://%s:" %
                       re.escape(self.net.hub), name="ventilator",
                       what="the ventilator logging the refusal")
+        # With the address it came from: the other host's.
+        pipe.wait_log(r"refused a CURVE client from %s with key " %
+                      re.escape(self.net.hosts[2].address), name="ventilator",
+                      what="the refusal naming the host's address")
         first = pipe.submit(marker_job(200, chunk_pages=10))
         self.assert_done(pipe, first, 200)
         self.assertNotIn("job=", pipe.log_of(unknown))

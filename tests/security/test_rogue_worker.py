@@ -81,9 +81,11 @@ class RogueWorkerTest(unittest.TestCase):
                                           self.tmp.name), 40)
 
             self._assert_one_line_for_many_attempts(
-                dealer, lambda: pipe.logs_of("ventilator"), refused)
+                dealer, lambda: pipe.logs_of("ventilator"), refused,
+                pipe.keys.public_text(key) if key else None)
 
-    def _assert_one_line_for_many_attempts(self, rogue, log, line):
+    def _assert_one_line_for_many_attempts(self, rogue, log, line,
+                                           key_text=None):
         for attempt in range(1, ATTEMPTS + 1):
             if attempt > 1:
                 rogue.reconnect()
@@ -91,6 +93,11 @@ class RogueWorkerTest(unittest.TestCase):
                 lambda: rogue.count(attack.HANDSHAKE_FAILED) >= attempt, 30,
                 "attempt %d to be refused" % attempt)
         self.assertEqual(log().count(line), 1, log())
+        if key_text:
+            # A refused key is named with the address it came from, once.
+            who = "refused a CURVE client from 127.0.0.1 with key %s" % (
+                key_text)
+            self.assertEqual(log().count(who), 1, log())
 
     def test_dealer_without_a_key_gets_no_chunk(self):
         self._rogue_dealer(None)
@@ -122,7 +129,8 @@ class RogueWorkerTest(unittest.TestCase):
             self.assertNotIn("ROGUE", "".join(pages))
             assert_marker_pages(pages, 20)
             self._assert_one_line_for_many_attempts(
-                results, lambda: pipe.logs_of("sink"), refused)
+                results, lambda: pipe.logs_of("sink"), refused,
+                pipe.keys.public_text(key) if key else None)
 
     def test_result_without_a_key_is_not_kept(self):
         self._rogue_result(None)
