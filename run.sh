@@ -2,8 +2,10 @@
 # run.sh - build and run pdfpipe on one machine.
 #
 #   ./run.sh [--workers N]   start ventilator and sink in the foreground; the
-#                            ventilator runs 1 to N workers as the work calls
-#                            for (default N: one per core); Ctrl-C stops all
+#                            ventilator runs one worker while idle and up to
+#                            one per core while there is work (its local
+#                            scaler); --workers N: a fixed pool of N instead;
+#                            Ctrl-C stops all
 #   ./run.sh demo            install what is missing, build, start the
 #                            pipeline, render the example job, print its path
 #   ./run.sh test            install what is missing, build, run every test,
@@ -42,6 +44,8 @@ BUILD_DIR=${BUILD_DIR:-$TOP/build}
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-$TOP/build-asan}
 DATA_DIR=${PDFPIPE_DATA_DIR:-$TOP/pdfpipe-data}
 HTTP_PORT=${PDFPIPE_HTTP_PORT:-8080}
+# The local scaler's bounds: 1 to one per core, or N to N (--workers N).
+WORKERS_MIN=1
 WORKERS=$(nproc 2>/dev/null || echo 2)
 S3=0
 S3_PORT=${PDFPIPE_S3_PORT:-9000}
@@ -138,6 +142,15 @@ make_token() {
     fi
 }
 
+# What the local scaler runs, in words.
+workers_text() {
+    if [ "$WORKERS_MIN" = "$WORKERS" ]; then
+        echo "$WORKERS workers"
+    else
+        echo "$WORKERS_MIN to $WORKERS workers as the work calls for"
+    fi
+}
+
 # Start the three kinds of process in the background of this shell. With a
 # log directory as argument, each process logs to a file there instead of
 # the terminal.
@@ -175,7 +188,7 @@ start_pipeline() {
         --sink-key "$KEYS_DIR/sink.cert" \
         --allowed-dir "$KEYS_DIR/allowed" --tokens "$TOKENS_FILE" \
         --scaler local --scaler-command "$worker_command" \
-        --workers-min 1 --workers-max "$WORKERS" 2>&4 &
+        --workers-min "$WORKERS_MIN" --workers-max "$WORKERS" 2>&4 &
     PIDS+=($!)
     exec 3>&- 4>&-
 }
@@ -265,8 +278,9 @@ cmd_start() {
     if [ "$S3" = 1 ]; then
         results="$STORE at $PDFPIPE_S3_ENDPOINT"
     fi
-    echo "pdfpipe: API at http://127.0.0.1:$HTTP_PORT/ (1 to $WORKERS workers," \
+    echo "pdfpipe: API at http://127.0.0.1:$HTTP_PORT/ ($(workers_text)," \
          "results in $results). Ctrl-C stops everything."
+    echo "pdfpipe: metrics (Prometheus) at http://127.0.0.1:$HTTP_PORT/metrics"
     echo "pdfpipe: requests need the API token: export" \
          "PDFPIPE_TOKEN=\$(cat $TOKEN_FILE) for the CLI, or send" \
          "\"Authorization: Bearer \$PDFPIPE_TOKEN\" (tokens: $TOKENS_FILE)"
@@ -291,7 +305,7 @@ cmd_demo() {
     start_pipeline "$DATA_DIR/logs"
     wait_for_api
     python3 "$TOP/examples/invoice/gen_records.py" "$invoices" "$records"
-    echo "pdfpipe: pipeline up (1 to $WORKERS workers, logs in $DATA_DIR/logs);" \
+    echo "pdfpipe: pipeline up ($(workers_text), logs in $DATA_DIR/logs);" \
          "submitting examples/invoice/template.json with $invoices records"
     PDFPIPE_URL="http://127.0.0.1:$HTTP_PORT" "$BUILD_DIR/cli/pdfpipe" submit \
         "$TOP/examples/invoice/template.json" --records "$records" \
@@ -356,8 +370,8 @@ main() {
     while [ $# -gt 0 ]; do
         case "$1" in
             demo|test|build|start) command=$1 ;;
-            --workers) WORKERS=${2:?--workers needs a number}; shift ;;
-            --workers=*) WORKERS=${1#--workers=} ;;
+            --workers) WORKERS=${2:?--workers needs a number}; WORKERS_MIN=$WORKERS; shift ;;
+            --workers=*) WORKERS=${1#--workers=}; WORKERS_MIN=$WORKERS ;;
             --s3) S3=1 ;;
             -h|--help) usage; exit 0 ;;
             *) if [ "$command" = "test" ]; then break; fi

@@ -84,6 +84,9 @@ class RunShTest(unittest.TestCase):
                         break
                     banner += line
                 self.assertIn(token_path, banner)
+                self.assertIn("metrics (Prometheus) at http://127.0.0.1:%d/"
+                              "metrics" % port, banner)
+                self.assertIn("(2 workers,", banner)  # --workers 2: fixed
                 with open(os.path.join(data, "api", "token")) as f:
                     token = f.read().strip()
                 self.assertEqual(os.stat(os.path.join(data, "api", "token"))
