@@ -333,10 +333,18 @@ s_next_event (s_link_t *link, int wait_ms)
     return event;
 }
 
+//  Long enough for any handshake on a loaded machine; a bound, so a
+//  handshake that never ends fails the test instead of hanging it.
+#define S_EVENT_WAIT_MS 30000
+
 static void
 s_expect_event (s_link_t *link, const char *expected)
 {
-    char *event = s_next_event (link, -1);
+    char *event = s_next_event (link, S_EVENT_WAIT_MS);
+    if (!event)
+        fail_msg ("no connection event on the server within %d ms; "
+                  "expected %s",
+                  S_EVENT_WAIT_MS, expected);
     assert_string_equal (event, expected);
     zstr_free (&event);
 }
