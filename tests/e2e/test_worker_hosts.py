@@ -183,7 +183,13 @@ class WorkerHostsTest(unittest.TestCase):
         self.wait_joined(pipe, victim_id)
         # The victim alone starts a job too large to finish before the
         # cut; cut while it works, it holds a chunk no one else has.
-        job_id = pipe.submit(marker_job(4000, chunk_pages=40))
+        # Chunks long enough (heavy pages: hundreds of ms each) that, right
+        # after one is rendered, the victim is in the middle of the next.
+        heavy = [{"type": "text", "text": "Line %d for {{customer.name}}" % n,
+                  "x": 50, "y": 700 - 14 * n, "font": "Helvetica",
+                  "size": 9} for n in range(40)]
+        job_id = pipe.submit(marker_job(4000, chunk_pages=400,
+                                        extra_elements=heavy))
         pipe.wait_log(r"job=%s chunk=\d+ " % job_id, proc=victim,
                       what="the victim rendering a chunk")
         self.net.cut(victim_host)
@@ -196,9 +202,11 @@ class WorkerHostsTest(unittest.TestCase):
             self.start_host_worker(pipe, self.net.hosts[k],
                                    "worker-host%d" % k)
         self.assert_done(pipe, job_id, 4000)
+        # Found silent, or unreachable first when a CHUNK to it failed.
         held = pipe.wait_log(
-            r"worker=%s went silent \(no message for \d+ ms\); (\d+) chunks "
-            r"it held dispatched again" % re.escape(victim_id),
+            r"worker=%s (?:went silent \(no message for \d+ ms\)|is "
+            r"unreachable); (\d+) chunks it held dispatched again"
+            % re.escape(victim_id),
             name="ventilator", timeout=5,
             what="the victim's chunks being dispatched again")
         self.assertGreaterEqual(int(held.group(1)), 1)
