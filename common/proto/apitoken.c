@@ -11,19 +11,9 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "hex.h"
 #include "ident.h"
 #include "log.h"
-
-static void
-s_hex (const unsigned char *bytes, size_t size, char *text)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t index = 0; index < size; index++) {
-        text[2 * index] = digits[bytes[index] >> 4];
-        text[2 * index + 1] = digits[bytes[index] & 0x0f];
-    }
-    text[2 * size] = '\0';
-}
 
 int
 apitoken_generate (char text[APITOKEN_TEXT_SIZE])
@@ -34,7 +24,7 @@ apitoken_generate (char text[APITOKEN_TEXT_SIZE])
         log_error ("apitoken: no random bytes for a token");
         return -1;
     }
-    s_hex (bytes, sizeof bytes, text);
+    hex_encode (bytes, sizeof bytes, text);
     OPENSSL_cleanse (bytes, sizeof bytes);
     return 0;
 }
@@ -55,7 +45,7 @@ apitoken_hash (const char *token, size_t length, char hash[APITOKEN_HASH_SIZE])
         log_error ("apitoken: SHA-256 failed");
         return -1;
     }
-    s_hex (digest, digest_size, hash);
+    hex_encode (digest, digest_size, hash);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "hex.h"
 #include "log.h"
 
 int
@@ -53,11 +54,5 @@ tpldigest_hex (const tpldigest_t *digest, char *hex)
 {
     assert (digest);
     assert (hex);
-    static const char digits[] = "0123456789abcdef";
-    for (size_t index = 0; index < TPLDIGEST_SIZE; index++) {
-        hex[2 * index] = digits[digest->bytes[index] >> 4];
-        hex[2 * index + 1] = digits[digest->bytes[index] & 15];
-    }
-    hex[2 * TPLDIGEST_SIZE] = '\0';
-    return hex;
+    return hex_encode (digest->bytes, TPLDIGEST_SIZE, hex);
 }

@@ -10,6 +10,7 @@
 #include "wire.h"
 
 #include "ident.h"
+#include "hex.h"
 #include "log.h"
 
 #include <string.h>
@@ -116,12 +117,7 @@ s_peer_text (zframe_t *routing_id, char *peer)
         peer[size] = '\0';
         return;
     }
-    static const char hex[] = "0123456789abcdef";
-    for (size_t index = 0; index < size; index++) {
-        peer[2 * index] = hex[data[index] >> 4];
-        peer[2 * index + 1] = hex[data[index] & 15];
-    }
-    peer[2 * size] = '\0';
+    hex_encode (data, size, peer);
 }
 
 static const s_layout_t *

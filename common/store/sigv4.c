@@ -10,6 +10,8 @@
 */
 #include "sigv4.h"
 
+#include "hex.h"
+
 #include <assert.h>
 #include <ctype.h>
 #include <czmq.h>
@@ -29,17 +31,6 @@ struct _sigv4_sha256_t {
     EVP_MD_CTX *context;
 };
 
-static void
-s_hex (const unsigned char *digest, size_t size, char *hex)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t index = 0; index < size; index++) {
-        hex[2 * index] = digits[digest[index] >> 4];
-        hex[2 * index + 1] = digits[digest[index] & 15];
-    }
-    hex[2 * size] = '\0';
-}
-
 void
 sigv4_sha256_hex (const void *data, size_t size, char *hex)
 {
@@ -51,7 +42,7 @@ sigv4_sha256_hex (const void *data, size_t size, char *hex)
                          EVP_sha256 (), NULL);
     //  Only fails when OpenSSL cannot allocate a few bytes.
     assert (rc == 1 && digest_size == S_SHA256_SIZE);
-    s_hex (digest, S_SHA256_SIZE, hex);
+    hex_encode (digest, S_SHA256_SIZE, hex);
 }
 
 sigv4_sha256_t *
@@ -100,7 +91,7 @@ sigv4_sha256_finish (sigv4_sha256_t *self, char *hex)
     int rc = EVP_DigestFinal_ex (self->context, digest, &digest_size);
     assert (rc == 1 && digest_size == S_SHA256_SIZE);
     EVP_DigestInit_ex (self->context, EVP_sha256 (), NULL);
-    s_hex (digest, S_SHA256_SIZE, hex);
+    hex_encode (digest, S_SHA256_SIZE, hex);
 }
 
 static void
@@ -254,7 +245,7 @@ sigv4_presign_get (const sigv4_signer_t *signer, const char *scheme,
     s_hmac (keys[3], S_SHA256_SIZE, to_sign, signature);
     memset (keys, 0, sizeof (keys));
     char signature_hex[SIGV4_HEX_SIZE];
-    s_hex (signature, S_SHA256_SIZE, signature_hex);
+    hex_encode (signature, S_SHA256_SIZE, signature_hex);
     signed_url = zsys_sprintf ("%s://%s%s?%s&X-Amz-Signature=%s", scheme, host,
                                path, query, signature_hex);
 
