@@ -38,6 +38,8 @@
 //  bind it.
 static bool s_auth_in_use = false;
 #define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+//  Binds of the ZAP endpoint tried 10 ms apart while it is still taken.
+#define S_ZAP_BIND_TRIES 200
 //  Peers ("<address> <key>") whose refusal the ZAP handler logged; past
 //  this many it starts again, so a flood of keys cannot grow it.
 #define S_ZAP_REPORTED_MAX 4096
@@ -297,7 +299,17 @@ s_zap (zsock_t *pipe, void *args)
     zsock_t *handler = zsock_new (ZMQ_REP);
     zcertstore_t *allowed = zcertstore_new ((const char *)args);
     zhashx_t *reported = zhashx_new ();
-    if (!handler || zsock_bind (handler, S_ZAP_ENDPOINT) != 0) {
+    //  A handler closed just before (a curve_t destroyed and made again
+    //  in the same process) may hold the endpoint for a moment: libzmq
+    //  unregisters inproc endpoints when its reaper gets to the socket.
+    int rc = handler ? zsock_bind (handler, S_ZAP_ENDPOINT) : -1;
+    for (int tries = 0; handler && rc != 0 && zmq_errno () == EADDRINUSE &&
+                        tries < S_ZAP_BIND_TRIES;
+         tries++) {
+        zclock_sleep (10);
+        rc = zsock_bind (handler, S_ZAP_ENDPOINT);
+    }
+    if (!handler || rc != 0) {
         log_error ("curve: cannot bind the ZAP handler: %s",
                    zmq_strerror (zmq_errno ()));
         zsock_signal (pipe, 1);
