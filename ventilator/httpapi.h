@@ -44,6 +44,7 @@
 #include "tokens.h"
 #include "s3inputs.h"
 #include "hooktarget.h"
+#include "preview.h"
 
 #define HTTPAPI_PORT_DEFAULT 8080
 #define HTTPAPI_ADDRESS_DEFAULT "127.0.0.1"
@@ -109,6 +110,8 @@ typedef struct {
     const s3inputs_t *s3_inputs;
     const hooktarget_t *webhooks; // see admission_config_t; borrowed, kept
     const char *webhook_url;      // see admission_config_t; borrowed, kept
+    //  POST /v1/preview (ventilator/preview); its s3 fields are the API's.
+    preview_config_t preview;
 } httpapi_config_t;
 
 //  Open the job store in config->data_dir and the result store
