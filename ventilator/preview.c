@@ -227,8 +227,11 @@ s_run (preview_request_t *request, const char *const *argv, const char *what,
             return -1;
         }
     }
-    log_warning ("preview: page %" PRIu32 ": %s %s", request->page, what,
-                 how);
+    for (char *cursor = result.errors; *cursor; cursor++)
+        if (*cursor == '\n' && cursor[1])
+            *cursor = '|';
+    log_warning ("preview: page %" PRIu32 ": %s %s%s%s", request->page, what,
+                 how, *result.errors ? "; it said: " : "", result.errors);
     s_answer_error (&request->answer, 500, "", "the preview's %s %s", what,
                     how);
     return -1;

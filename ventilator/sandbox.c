@@ -38,12 +38,17 @@ s_limit (int resource, rlim_t value)
 
 //  In the child: async-signal-safe calls only.
 static void
-s_child (const sandbox_config_t *config, pid_t parent, int in_fd, int out_fd)
+s_child (const sandbox_config_t *config, pid_t parent, int in_fd, int out_fd,
+         int err_fd)
 {
     prctl (PR_SET_PDEATHSIG, SIGKILL);
     if (getppid () != parent)
         _exit (S_EXEC_FAILED);
-    if (dup2 (in_fd, STDIN_FILENO) == -1 || dup2 (out_fd, STDOUT_FILENO) == -1)
+    //  A group of its own, so a kill reaches whatever it started.
+    setpgid (0, 0);
+    if (dup2 (in_fd, STDIN_FILENO) == -1 ||
+        dup2 (out_fd, STDOUT_FILENO) == -1 ||
+        dup2 (err_fd, STDERR_FILENO) == -1)
         _exit (S_EXEC_FAILED);
     if (config->memory_bytes)
         s_limit (RLIMIT_AS, (rlim_t)config->memory_bytes);
@@ -70,10 +75,31 @@ s_close (int *fd)
 //  Feed the input and collect the output until the child closes its
 //  stdout, or a limit is passed. Returns the outcome so far (EXITED: ran
 //  to its end).
-static sandbox_outcome_t
-s_exchange (const sandbox_config_t *config, int in_fd, int out_fd,
-            bytebuf_t *output, int64_t deadline)
+//  Read what the child wrote to stderr, keeping the first of it.
+static void
+s_read_errors (int *err_fd, sandbox_result_t *result, size_t *kept)
 {
+    char buffer[4096];
+    ssize_t got = read (*err_fd, buffer, sizeof buffer);
+    if (got == -1 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (got <= 0) {
+        s_close (err_fd);
+        return;
+    }
+    size_t room = SANDBOX_STDERR_MAX - *kept;
+    size_t take = (size_t)got < room ? (size_t)got : room;
+    memcpy (result->errors + *kept, buffer, take);
+    *kept += take;
+    result->errors[*kept] = '\0';
+}
+
+static sandbox_outcome_t
+s_exchange (const sandbox_config_t *config, int in_fd, int out_fd, int err_fd,
+            sandbox_result_t *result, int64_t deadline)
+{
+    bytebuf_t *output = &result->output;
+    size_t errors_kept = 0;
     size_t fed = 0;
     char *buffer = (char *)malloc (S_READ_BYTES);
     if (!buffer)
@@ -87,15 +113,18 @@ s_exchange (const sandbox_config_t *config, int in_fd, int out_fd,
             outcome = SANDBOX_TIMED_OUT;
             break;
         }
-        struct pollfd fds[2] = {{out_fd, POLLIN, 0}, {in_fd, POLLOUT, 0}};
-        int ready = poll (fds, in_fd != -1 ? 2 : 1, (int)left);
+        struct pollfd fds[3] = {
+            {out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}, {in_fd, POLLOUT, 0}};
+        int ready = poll (fds, 3, (int)left);
         if (ready == -1 && errno != EINTR) {
             outcome = SANDBOX_TIMED_OUT;
             break;
         }
         if (ready <= 0)
             continue;
-        if (in_fd != -1 && fds[1].revents) {
+        if (err_fd != -1 && fds[1].revents)
+            s_read_errors (&err_fd, result, &errors_kept);
+        if (in_fd != -1 && fds[2].revents) {
             ssize_t sent =
                 write (in_fd, (const char *)config->input + fed,
                        config->input_size - fed);
@@ -124,6 +153,10 @@ s_exchange (const sandbox_config_t *config, int in_fd, int out_fd,
     free (buffer);
     s_close (&in_fd);
     s_close (&out_fd);
+    //  The last lines of a child that has ended are there already.
+    if (outcome == SANDBOX_EXITED && err_fd != -1)
+        s_read_errors (&err_fd, result, &errors_kept);
+    s_close (&err_fd);
     return outcome;
 }
 
@@ -147,37 +180,45 @@ sandbox_run (const sandbox_config_t *config, sandbox_result_t *result)
     assert (result);
     memset (result, 0, sizeof *result);
     int64_t started = zclock_mono ();
-    int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
-    if (pipe2 (in_pipe, O_CLOEXEC) == -1 || pipe2 (out_pipe, O_CLOEXEC) == -1) {
+    int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+    if (pipe2 (in_pipe, O_CLOEXEC) == -1 || pipe2 (out_pipe, O_CLOEXEC) == -1 ||
+        pipe2 (err_pipe, O_CLOEXEC) == -1) {
         log_error ("sandbox: cannot make pipes for %s: %s", config->argv[0],
                    strerror (errno));
-        s_close (&in_pipe[0]);
-        s_close (&in_pipe[1]);
+        for (int index = 0; index < 2; index++) {
+            s_close (&in_pipe[index]);
+            s_close (&out_pipe[index]);
+        }
         result->outcome = SANDBOX_NOT_STARTED;
         return -1;
     }
     pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid == 0)
-        s_child (config, parent, in_pipe[0], out_pipe[1]);
+        s_child (config, parent, in_pipe[0], out_pipe[1], err_pipe[1]);
     s_close (&in_pipe[0]);
     s_close (&out_pipe[1]);
+    s_close (&err_pipe[1]);
     if (pid == -1) {
         log_error ("sandbox: cannot start %s: %s", config->argv[0],
                    strerror (errno));
         s_close (&in_pipe[1]);
         s_close (&out_pipe[0]);
+        s_close (&err_pipe[0]);
         result->outcome = SANDBOX_NOT_STARTED;
         return -1;
     }
+    //  Here too, so the group exists whichever side runs first.
+    setpgid (pid, pid);
     fcntl (in_pipe[1], F_SETFL, O_NONBLOCK);
     fcntl (out_pipe[0], F_SETFL, O_NONBLOCK);
-    result->outcome = s_exchange (config, in_pipe[1], out_pipe[0],
-                                  &result->output,
-                                  started + config->timeout_ms);
+    fcntl (err_pipe[0], F_SETFL, O_NONBLOCK);
+    result->outcome =
+        s_exchange (config, in_pipe[1], out_pipe[0], err_pipe[0], result,
+                    started + config->timeout_ms);
     s_clear_sigpipe ();
     if (result->outcome != SANDBOX_EXITED)
-        kill (pid, SIGKILL);
+        kill (-pid, SIGKILL);
     int status = 0;
     while (waitpid (pid, &status, 0) == -1 && errno == EINTR)
         ;

@@ -7,9 +7,11 @@
     a wall-clock limit (the child is killed with SIGKILL), address space
     and CPU time (setrlimit in the child), no files written (RLIMIT_FSIZE
     0, no core dumps), and at most output_max bytes of output (more kills
-    it). The child dies with the ventilator (PR_SET_PDEATHSIG) and is always
-    reaped, so nothing is left running or on disk. Its stderr is the
-    ventilator's (its log lines join ours).
+    it, and its process group). The child dies with the ventilator
+    (PR_SET_PDEATHSIG) and is always reaped, so nothing is left running or on disk. Its stderr goes to a
+    pipe of its own (the ventilator's may be a file, which RLIMIT_FSIZE
+    would forbid): the first SANDBOX_STDERR_MAX bytes are kept, for the
+    caller to log when the run failed.
 
     Threading: sandbox_run may be called from several threads at once; the
     calling thread must have SIGPIPE blocked (a child that exits before
@@ -24,6 +26,9 @@
 #include <stdint.h>
 
 #include "bytebuf.h"
+
+//  Bytes of the child's stderr kept (the rest is read and dropped).
+#define SANDBOX_STDERR_MAX 2048
 
 typedef struct {
     const char *const *argv; // argv[0] is the program's path; NULL-ended
@@ -47,6 +52,7 @@ typedef struct {
     sandbox_outcome_t outcome;
     int status;      // exit status (EXITED) or signal number (SIGNALED)
     bytebuf_t output; // what it wrote to stdout; the caller frees it
+    char errors[SANDBOX_STDERR_MAX + 1]; // what it wrote to stderr, cut
     int64_t elapsed_ms;
 } sandbox_result_t;
 
