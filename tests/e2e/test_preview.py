@@ -25,10 +25,14 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import unittest.mock
 import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
+import s3server  # noqa: E402
 from pipeline import SOURCE_DIR, Pipeline, marker_job  # noqa: E402
+
+WHY_NO_S3_SERVER = s3server.missing()
 
 INVOICE = os.path.join(SOURCE_DIR, "examples", "invoice", "template.json")
 RECORDS = os.path.join(SOURCE_DIR, "tests", "data", "invoice-3.jsonl")
@@ -362,6 +366,45 @@ class RendererFailureTest(unittest.TestCase):
             group = int(match.group(1))
             self.assertEqual(in_group(group), [])
             self.assertEqual(pipe.request("GET", "/healthz").status, 200)
+
+
+@unittest.skipIf(WHY_NO_S3_SERVER, "no S3 server to test against: %s"
+                 % WHY_NO_S3_SERVER)
+class S3RecordsTest(unittest.TestCase):
+    """Records named by an s3:// URL, under the --s3-inputs rules of a
+    submission."""
+
+    def test_records_from_s3_follow_the_inputs_rules(self):
+        bucket = s3server.BUCKET
+        job = invoice_job()
+        lines = "\n".join(json.dumps(record, ensure_ascii=False)
+                          for record in job.pop("records")).encode()
+        with tempfile.TemporaryDirectory(prefix="pdfpipe-s3-") as logs:
+            server = s3server.start(logs)
+            try:
+                server.s3.put_object(Bucket=bucket, Key="inputs/inv.jsonl",
+                                     Body=lines)
+                server.s3.put_object(Bucket=bucket, Key="private/inv.jsonl",
+                                     Body=lines)
+                with unittest.mock.patch.dict(os.environ,
+                                              server.environment()), \
+                        Pipeline(workers=0, ventilator_args=[
+                            "--s3-inputs", bucket + "/inputs"]) as pipe:
+                    job["records"] = "s3://%s/inputs/inv.jsonl" % bucket
+                    resp = pipe.request("POST", "/v1/preview?page=3", job)
+                    self.assertEqual(resp.status, 200, resp.body[:300])
+                    workdir = tempfile.mkdtemp(prefix="pdfpipe-preview-")
+                    self.assertIn("No. 100003",
+                                  pdf_pages_and_text(resp.body, workdir)[1])
+                    job["records"] = "s3://%s/private/inv.jsonl" % bucket
+                    preview = pipe.request("POST", "/v1/preview", job)
+                    submit = pipe.request("POST", "/v1/jobs", job)
+                    self.assertEqual((preview.status, submit.status),
+                                     (400, 400))
+                    self.assertEqual(error_of(preview), error_of(submit))
+                    self.assertEqual(error_of(preview)[0], "records")
+            finally:
+                server.close()
 
 
 if __name__ == "__main__":
