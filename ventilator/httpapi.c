@@ -20,6 +20,12 @@
     on without being kept, up to the body limit again, and answered at the
     end; past that the connection is closed.
 
+    POST /v1/preview goes the same way through ventilator/preview instead
+    of intake: a place among the previews at once on the first call (503
+    with Retry-After beyond; 413 by Content-Length), the body kept in
+    memory up to its limit (a 413 at the end past it), and the connection
+    suspended until the preview's thread has the page (or the error).
+
     Authentication comes first, before the route is looked at (only
     /healthz is open), so an unauthenticated client learns nothing about
     jobs or endpoints. The token itself is never logged or echoed.

@@ -4,8 +4,10 @@
     accepts job documents (POST /v1/jobs) through ventilator/intake, which
     spools each upload to disk as it arrives and checks and stores it on an
     intake thread, and answers 202 only after the store has committed; it
-    answers status, result download and cancel requests from the store. It
-    never dispatches work: scheduling is the main loop's.
+    answers status, result download and cancel requests from the store,
+    and renders one page of a document at once (POST /v1/preview, through
+    ventilator/preview, which runs the worker's renderer in a process of
+    its own). It never dispatches work: scheduling is the main loop's.
 
     With API tokens (config->tokens), every route but /healthz needs
     "Authorization: Bearer <token>" (401 otherwise, with WWW-Authenticate),
