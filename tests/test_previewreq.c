@@ -37,13 +37,13 @@ test_lines_out_of_bounds_are_refused (void **state)
     (void)state;
     const char *bad[] = {
         "",
-        "pdfpipe-preview 2 1 1 10 10",   // another version
-        "pdfpipe-previev 1 1 1 10 10",   // not the magic
-        "pdfpipe-preview 1 0 1 10 10",   // page 0
-        "pdfpipe-preview 1 4 3 10 10",   // past the last page
-        "pdfpipe-preview 1 1 1 11 10",   // template over its max
-        "pdfpipe-preview 1 1 1 10 11",   // record over its max
-        "pdfpipe-preview 1 1 1 10",      // a number short
+        "pdfpipe-preview 2 1 1 10 10", // another version
+        "pdfpipe-previev 1 1 1 10 10", // not the magic
+        "pdfpipe-preview 1 0 1 10 10", // page 0
+        "pdfpipe-preview 1 4 3 10 10", // past the last page
+        "pdfpipe-preview 1 1 1 11 10", // template over its max
+        "pdfpipe-preview 1 1 1 10 11", // record over its max
+        "pdfpipe-preview 1 1 1 10",    // a number short
         "pdfpipe-preview 1 1 99999999999 10 10",
     };
     for (size_t index = 0; index < sizeof bad / sizeof bad[0]; index++) {

@@ -100,8 +100,7 @@ test_it_may_write_no_file (void **state)
     (void)state;
     char command[256];
     snprintf (command, sizeof command,
-              "echo data > /tmp/test_sandbox.%d; echo wrote",
-              (int)getpid ());
+              "echo data > /tmp/test_sandbox.%d; echo wrote", (int)getpid ());
     const char *argv[] = {"/bin/sh", "-c", command, NULL};
     sandbox_result_t result;
     assert_int_equal (s_run (argv, NULL, 10000, 1024, &result), -1);

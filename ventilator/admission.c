@@ -169,8 +169,7 @@ s_fetch (admission_t *self)
     char who[PROTO_JOB_ID_MAX + 32];
     snprintf (who, sizeof who, "admission: job=%s", self->job_id);
     fielderr_t err;
-    if (fetch_for_reader (self->config.s3, self->config.s3_inputs,
-                          self->reader,
+    if (fetch_for_reader (self->config.s3, self->config.s3_inputs, self->reader,
                           (size_t)self->config.max_records_bytes, who,
                           &err) == 0)
         return 0;

@@ -392,8 +392,8 @@ fetch_for_reader (const s3_config_t *s3_config, const s3inputs_t *inputs,
             log_warning ("%s: no S3 client: %s", who, error);
     }
     int rc = 0;
-    if (url && fetch_records (s3, inputs, url, max_records_bytes,
-                              s_add_record, reader, err) == -1)
+    if (url && fetch_records (s3, inputs, url, max_records_bytes, s_add_record,
+                              reader, err) == -1)
         rc = -1;
     else if (fetch_assets (s3, inputs, assets, JOBSPEC_MEMBERS_BYTES_MAX,
                            err) == -1)

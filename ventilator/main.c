@@ -409,8 +409,7 @@ main (int argc, char *argv[])
             {
                 .worker_path = preview_worker,
                 .at_once = (size_t)s_options.previews_at_once,
-                .body_max =
-                    (size_t)s_options.preview_max_body_mb * 1024 * 1024,
+                .body_max = (size_t)s_options.preview_max_body_mb * 1024 * 1024,
                 .timeout_ms = (int64_t)s_options.preview_timeout_s * 1000,
                 .memory_mb = (uint64_t)s_options.preview_memory_mb,
             },

@@ -140,10 +140,9 @@ s_read (preview_request_t *request, s_records_t *records)
     fielderr_t err = {"", ""};
     if (jobreader_feed (reader, request->body.data, request->body.size) == 0 &&
         jobreader_feed_end (reader) == 0 &&
-        fetch_for_reader (request->preview->config.s3,
-                          request->preview->config.s3_inputs, reader,
-                          request->preview->config.body_max, "preview",
-                          &err) == 0)
+        fetch_for_reader (
+            request->preview->config.s3, request->preview->config.s3_inputs,
+            reader, request->preview->config.body_max, "preview", &err) == 0)
         spec = jobreader_finish (reader);
     if (!spec) {
         if (!*err.message)
@@ -278,7 +277,12 @@ s_render (preview_request_t *request, jobspec_t *spec, const char *record,
         char dpi[S_NUMBER_TEXT];
         snprintf (dpi, sizeof dpi, "%d", PREVIEW_PNG_DPI);
         const char *png_argv[] = {self->config.pdftoppm_path,
-                                  "-png", "-r", dpi, "-singlefile", "-", NULL};
+                                  "-png",
+                                  "-r",
+                                  dpi,
+                                  "-singlefile",
+                                  "-",
+                                  NULL};
         bytebuf_t pdf = request->output;
         memset (&request->output, 0, sizeof request->output);
         rc = s_run (request, png_argv, "PNG converter (pdftoppm)", pdf.data,
@@ -324,11 +328,10 @@ s_work (preview_request_t *request)
     }
     jobspec_destroy (&spec);
     bytebuf_free (&records.lines);
-    log_info ("preview: page %" PRIu32 " of %" PRIu32 " (%s): %u in %" PRId64
-              " ms",
-              request->page, pages,
-              request->format == PREVIEW_PNG ? "png" : "pdf",
-              request->answer.status, zclock_mono () - started);
+    log_info (
+        "preview: page %" PRIu32 " of %" PRIu32 " (%s): %u in %" PRId64 " ms",
+        request->page, pages, request->format == PREVIEW_PNG ? "png" : "pdf",
+        request->answer.status, zclock_mono () - started);
 }
 
 //  Free request once neither side holds it. Called under the mutex.
@@ -374,8 +377,8 @@ char *
 preview_find_worker (void)
 {
     char self_path[PATH_MAX];
-    ssize_t length = readlink ("/proc/self/exe", self_path,
-                               sizeof self_path - 1);
+    ssize_t length =
+        readlink ("/proc/self/exe", self_path, sizeof self_path - 1);
     if (length > 0) {
         self_path[length] = '\0';
         char *slash = strrchr (self_path, '/');

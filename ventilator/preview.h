@@ -68,13 +68,13 @@ typedef struct _preview_t preview_t;
 typedef struct _preview_request_t preview_request_t;
 
 typedef struct {
-    const char *worker_path;   // pdfpipe-worker; NULL: previews are off
-    const char *pdftoppm_path; // NULL: PREVIEW_PDFTOPPM_DEFAULT
-    size_t at_once;            // 0: PREVIEW_AT_ONCE_DEFAULT
-    size_t body_max;           // bytes; 0: PREVIEW_BODY_BYTES_DEFAULT
-    int64_t timeout_ms;        // 0: PREVIEW_TIMEOUT_MS_DEFAULT
-    uint64_t memory_mb;        // 0: PREVIEW_MEMORY_MB_DEFAULT
-    const s3_config_t *s3;     // records and assets by URL; NULL: none
+    const char *worker_path;     // pdfpipe-worker; NULL: previews are off
+    const char *pdftoppm_path;   // NULL: PREVIEW_PDFTOPPM_DEFAULT
+    size_t at_once;              // 0: PREVIEW_AT_ONCE_DEFAULT
+    size_t body_max;             // bytes; 0: PREVIEW_BODY_BYTES_DEFAULT
+    int64_t timeout_ms;          // 0: PREVIEW_TIMEOUT_MS_DEFAULT
+    uint64_t memory_mb;          // 0: PREVIEW_MEMORY_MB_DEFAULT
+    const s3_config_t *s3;       // records and assets by URL; NULL: none
     const s3inputs_t *s3_inputs; // where those may come from; NULL: nowhere
 } preview_config_t;
 
@@ -89,7 +89,7 @@ typedef struct {
     const char *content_type; // of data when 200
     const char *data;         // the PDF or PNG when 200; borrowed
     size_t size;
-    fielderr_t error;         // when not 200
+    fielderr_t error; // when not 200
 } preview_answer_t;
 
 //  The pdfpipe-worker beside the running program (installed), or in the

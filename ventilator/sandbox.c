@@ -125,9 +125,8 @@ s_exchange (const sandbox_config_t *config, int in_fd, int out_fd, int err_fd,
         if (err_fd != -1 && fds[1].revents)
             s_read_errors (&err_fd, result, &errors_kept);
         if (in_fd != -1 && fds[2].revents) {
-            ssize_t sent =
-                write (in_fd, (const char *)config->input + fed,
-                       config->input_size - fed);
+            ssize_t sent = write (in_fd, (const char *)config->input + fed,
+                                  config->input_size - fed);
             if (sent > 0)
                 fed += (size_t)sent;
             //  A child that stops reading is judged by what it does next.
@@ -213,9 +212,8 @@ sandbox_run (const sandbox_config_t *config, sandbox_result_t *result)
     fcntl (in_pipe[1], F_SETFL, O_NONBLOCK);
     fcntl (out_pipe[0], F_SETFL, O_NONBLOCK);
     fcntl (err_pipe[0], F_SETFL, O_NONBLOCK);
-    result->outcome =
-        s_exchange (config, in_pipe[1], out_pipe[0], err_pipe[0], result,
-                    started + config->timeout_ms);
+    result->outcome = s_exchange (config, in_pipe[1], out_pipe[0], err_pipe[0],
+                                  result, started + config->timeout_ms);
     s_clear_sigpipe ();
     if (result->outcome != SANDBOX_EXITED)
         kill (-pid, SIGKILL);

@@ -8,10 +8,10 @@
     and CPU time (setrlimit in the child), no files written (RLIMIT_FSIZE
     0, no core dumps), and at most output_max bytes of output (more kills
     it, and its process group). The child dies with the ventilator
-    (PR_SET_PDEATHSIG) and is always reaped, so nothing is left running or on disk. Its stderr goes to a
-    pipe of its own (the ventilator's may be a file, which RLIMIT_FSIZE
-    would forbid): the first SANDBOX_STDERR_MAX bytes are kept, for the
-    caller to log when the run failed.
+    (PR_SET_PDEATHSIG) and is always reaped, so nothing is left running or on
+   disk. Its stderr goes to a pipe of its own (the ventilator's may be a file,
+   which RLIMIT_FSIZE would forbid): the first SANDBOX_STDERR_MAX bytes are
+   kept, for the caller to log when the run failed.
 
     Threading: sandbox_run may be called from several threads at once; the
     calling thread must have SIGPIPE blocked (a child that exits before
@@ -34,10 +34,10 @@ typedef struct {
     const char *const *argv; // argv[0] is the program's path; NULL-ended
     const void *input;       // fed to its stdin, then closed
     size_t input_size;
-    size_t output_max;      // bytes of stdout kept; more kills it
-    int64_t timeout_ms;     // wall clock, from the start
-    uint64_t memory_bytes;  // RLIMIT_AS; 0: none
-    unsigned int cpu_s;     // RLIMIT_CPU; 0: none
+    size_t output_max;     // bytes of stdout kept; more kills it
+    int64_t timeout_ms;    // wall clock, from the start
+    uint64_t memory_bytes; // RLIMIT_AS; 0: none
+    unsigned int cpu_s;    // RLIMIT_CPU; 0: none
 } sandbox_config_t;
 
 typedef enum {
@@ -50,7 +50,7 @@ typedef enum {
 
 typedef struct {
     sandbox_outcome_t outcome;
-    int status;      // exit status (EXITED) or signal number (SIGNALED)
+    int status;       // exit status (EXITED) or signal number (SIGNALED)
     bytebuf_t output; // what it wrote to stdout; the caller frees it
     char errors[SANDBOX_STDERR_MAX + 1]; // what it wrote to stderr, cut
     int64_t elapsed_ms;

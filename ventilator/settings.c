@@ -164,15 +164,14 @@ static const options_spec_t s_option_table[] = {
                   "pdfpipe-worker run (--preview) for each POST\n"
                   "/v1/preview; default: the one beside this program"),
     OPTIONS_NUMBER ("preview-timeout-s", &s_options.preview_timeout_s, "N", 1,
-                    600, NULL,
-                    "a preview taking longer is stopped (500), s"),
+                    600, NULL, "a preview taking longer is stopped (500), s"),
     OPTIONS_NUMBER ("preview-memory-mb", &s_options.preview_memory_mb, "N", 16,
                     65536, NULL, "address space of a preview's renderer, MiB"),
     OPTIONS_NUMBER ("preview-max-body-mb", &s_options.preview_max_body_mb, "N",
                     1, 1024, NULL,
                     "largest job document a preview takes (413), MiB"),
-    OPTIONS_NUMBER ("previews-at-once", &s_options.previews_at_once, "N", 1,
-                    64, NULL, "previews rendered at once; more get 503"),
+    OPTIONS_NUMBER ("previews-at-once", &s_options.previews_at_once, "N", 1, 64,
+                    NULL, "previews rendered at once; more get 503"),
     OPTIONS_TEXT ("webhook-url", &s_options.webhook_url, "URL",
                   "PDFPIPE_WEBHOOK_URL",
                   "webhook for jobs that name none (docs/api.md);\n"

@@ -78,7 +78,7 @@ static struct {
     long idle_exit_s; // 0: never
     joblimits_t limits; // what a chunk may cost (common/doc/joblimits)
     bool verbose;
-    bool preview; // one page from stdin to stdout (worker/oneshot)
+    bool preview;   // one page from stdin to stdout (worker/oneshot)
     int log_format; // a log_format_t
 } s_options = {
     .ventilator = WORKER_VENTILATOR_DEFAULT,

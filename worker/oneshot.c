@@ -79,8 +79,7 @@ s_check_page (const template_t *tpl, const cJSON *record, uint32_t page,
     joblimits_tally_t tally;
     joblimits_tally_init (&tally, 1);
     joblimits_page_t cost;
-    if (template_check_record_cost (tpl, record, &vars, NULL, NULL, &cost,
-                                    err))
+    if (template_check_record_cost (tpl, record, &vars, NULL, NULL, &cost, err))
         return -1;
     return joblimits_check_page (joblimits_get (), &tally, &cost, page - 1, 0,
                                  err);

@@ -39,8 +39,8 @@ struct _jobreader_t {
     bool fields_refused; // a member broke the field rules
     bool ended;          // the document was read to its end, well-formed
     bool records_from_url;
-    size_t record_count; // counted up to JOBSPEC_RECORDS_MAX + 1
-    size_t records_sent; // handed to the sink
+    size_t record_count;  // counted up to JOBSPEC_RECORDS_MAX + 1
+    size_t records_sent;  // handed to the sink
     uint32_t records_max; // checked and handed over; 0: all
     //  The first record that is not an object, and the first whose values
     //  are bad.
