@@ -36,7 +36,7 @@ typedef struct {
     size_t input_size;
     size_t output_max;     // bytes of stdout kept; more kills it
     int64_t timeout_ms;    // wall clock, from the start
-    uint64_t memory_bytes; // RLIMIT_AS; 0: none
+    uint64_t memory_bytes; // RLIMIT_AS; 0: none (none under ASan either)
     unsigned int cpu_s;    // RLIMIT_CPU; 0: none
 } sandbox_config_t;
 
