@@ -32,11 +32,11 @@ BUILD_PKGS=(
     libzint-dev
     libfontconfig-dev fontconfig fonts-nanum
     curl ca-certificates
+    poppler-utils         # pdftoppm: POST /v1/preview?format=png; pdftotext in tests
 )
 # Tests only.
 TEST_PKGS=(
     libcmocka-dev
-    poppler-utils
     zbar-tools
     python3
     python3-zmq           # rogue and scripted peers in tests/e2e/test_recovery.py

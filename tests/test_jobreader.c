@@ -263,6 +263,33 @@ test_a_failing_sink_fails_the_reader_at_once (void **state)
     jobreader_destroy (&reader);
 }
 
+//  A preview of page 2 checks and keeps records 1 and 2; the third, which
+//  the template would refuse, is only counted.
+static void
+test_records_past_the_max_are_only_counted (void **state)
+{
+    (void)state;
+    s_sink_t sink = {0};
+    jobreader_t *reader = jobreader_new (&s_sink_calls, &sink);
+    jobreader_set_records_max (reader, 2);
+    const char *text = "{\"version\": 1, \"template\": " S_TEMPLATE
+                       ", \"records\": [{\"name\": \"a\"}, {\"name\": "
+                       "\"b\"}, {\"nam\": \"c\"}]}";
+    assert_int_equal (jobreader_feed (reader, text, strlen (text)), 0);
+    assert_int_equal (jobreader_feed_end (reader), 0);
+    jobspec_t *spec = jobreader_finish (reader);
+    if (!spec)
+        fail_msg ("refused: %s: %s", jobreader_error (reader)->field,
+                  jobreader_error (reader)->message);
+    assert_int_eq (jobspec_pages (spec), 3);
+    assert_size_eq (sink.appended, 2);
+    assert_string_equal (sink.lines.data,
+                         "{\"name\":\"a\"}\n{\"name\":\"b\"}\n");
+    jobspec_destroy (&spec);
+    jobreader_destroy (&reader);
+    bytebuf_free (&sink.lines);
+}
+
 static void
 test_too_deep_fails_the_reader_at_once (void **state)
 {
@@ -290,6 +317,7 @@ main (void)
         cmocka_unit_test (test_a_url_that_is_never_fetched_is_no_array),
         cmocka_unit_test (test_a_failing_sink_fails_the_reader_at_once),
         cmocka_unit_test (test_too_deep_fails_the_reader_at_once),
+        cmocka_unit_test (test_records_past_the_max_are_only_counted),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -161,45 +161,22 @@ admission_feed (admission_t *self, const void *data, size_t size)
     return -1;
 }
 
-static int
-s_add_record (const char *json, size_t size, void *arg)
-{
-    return jobreader_add_record ((jobreader_t *)arg, json, size);
-}
-
 //  Fetch what the document names by URL. Returns 0, or -1 with the
 //  outcome decided.
 static int
 s_fetch (admission_t *self)
 {
-    const char *url = jobreader_records_url (self->reader);
-    cJSON *assets = jobreader_assets (self->reader);
-    if (!url && !fetch_assets_wanted (assets))
-        return 0;
-    s3_t *s3 = NULL;
-    char error[S3_ERROR_MAX];
-    if (self->config.s3) {
-        s3 = s3_new (self->config.s3, error);
-        if (!s3)
-            log_warning ("admission: job=%s: no S3 client: %s", self->job_id,
-                         error);
-    }
+    char who[PROTO_JOB_ID_MAX + 32];
+    snprintf (who, sizeof who, "admission: job=%s", self->job_id);
     fielderr_t err;
-    int rc = 0;
-    if (url && fetch_records (s3, self->config.s3_inputs, url,
-                              (size_t)self->config.max_records_bytes,
-                              s_add_record, self->reader, &err) == -1) {
-        //  A fetch stopped by the reader's sink failed for the sink's
-        //  reason, which s_reader_failed looks at first.
-        s_reader_failed (self, &err);
-        rc = -1;
-    } else if (fetch_assets (s3, self->config.s3_inputs, assets,
-                             JOBSPEC_MEMBERS_BYTES_MAX, &err) == -1) {
-        s_reader_failed (self, &err);
-        rc = -1;
-    }
-    s3_destroy (&s3);
-    return rc;
+    if (fetch_for_reader (self->config.s3, self->config.s3_inputs, self->reader,
+                          (size_t)self->config.max_records_bytes, who,
+                          &err) == 0)
+        return 0;
+    //  A fetch stopped by the reader's sink failed for the sink's reason,
+    //  which s_reader_failed looks at first.
+    s_reader_failed (self, &err);
+    return -1;
 }
 
 //  The job's webhook must be one the operator allows; a job that names

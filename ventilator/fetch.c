@@ -368,3 +368,36 @@ fetch_assets (s3_t *s3, const s3inputs_t *inputs, cJSON *assets,
     }
     return 0;
 }
+
+static int
+s_add_record (const char *json, size_t size, void *arg)
+{
+    return jobreader_add_record ((jobreader_t *)arg, json, size);
+}
+
+int
+fetch_for_reader (const s3_config_t *s3_config, const s3inputs_t *inputs,
+                  jobreader_t *reader, size_t max_records_bytes,
+                  const char *who, fielderr_t *err)
+{
+    const char *url = jobreader_records_url (reader);
+    cJSON *assets = jobreader_assets (reader);
+    if (!url && !fetch_assets_wanted (assets))
+        return 0;
+    s3_t *s3 = NULL;
+    char error[S3_ERROR_MAX];
+    if (s3_config) {
+        s3 = s3_new (s3_config, error);
+        if (!s3)
+            log_warning ("%s: no S3 client: %s", who, error);
+    }
+    int rc = 0;
+    if (url && fetch_records (s3, inputs, url, max_records_bytes, s_add_record,
+                              reader, err) == -1)
+        rc = -1;
+    else if (fetch_assets (s3, inputs, assets, JOBSPEC_MEMBERS_BYTES_MAX,
+                           err) == -1)
+        rc = -1;
+    s3_destroy (&s3);
+    return rc;
+}

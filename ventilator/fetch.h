@@ -47,6 +47,7 @@
 #include <cjson/cJSON.h>
 
 #include "fielderr.h"
+#include "jobreader.h"
 #include "s3.h"
 #include "s3inputs.h"
 
@@ -82,5 +83,15 @@ fetch_assets (s3_t *s3, const s3inputs_t *inputs, cJSON *assets,
 //  fetch_assets to fetch.
 bool
 fetch_assets_wanted (const cJSON *assets);
+
+//  What a document read by reader (after jobreader_feed_end) names by URL:
+//  its records, handed to the reader (fetch_records, at most
+//  max_records_bytes), and its assets, filled in (fetch_assets), with an
+//  S3 client made from s3 (NULL: none) for this call. Returns 0, or -1
+//  with err. who names the caller in a log line.
+int
+fetch_for_reader (const s3_config_t *s3, const s3inputs_t *inputs,
+                  jobreader_t *reader, size_t max_records_bytes,
+                  const char *who, fielderr_t *err);
 
 #endif

@@ -20,6 +20,12 @@
     on without being kept, up to the body limit again, and answered at the
     end; past that the connection is closed.
 
+    POST /v1/preview goes the same way through ventilator/preview instead
+    of intake: a place among the previews at once on the first call (503
+    with Retry-After beyond; 413 by Content-Length), the body kept in
+    memory up to its limit (a 413 at the end past it), and the connection
+    suspended until the preview's thread has the page (or the error).
+
     Authentication comes first, before the route is looked at (only
     /healthz is open), so an unauthenticated client learns nothing about
     jobs or endpoints. The token itself is never logged or echoed.
@@ -83,6 +89,7 @@
 //  Longest piece of a request (id, path) echoed back in an error message.
 #define S_ECHO_MAX 80
 #define S_RETRY_AFTER_S "5"
+#define S_PREVIEW_RETRY_AFTER_S "1"
 
 struct _httpapi_t {
     struct MHD_Daemon *daemon;
@@ -94,6 +101,7 @@ struct _httpapi_t {
     char *jobs_dir;        // where the jobs' records files go
     char *spool_dir;       // uploads as they arrive
     intake_t *intake;      // takes the documents in, off this thread
+    preview_t *preview;    // renders previews, off this thread
     size_t max_body_bytes;
     char *data_dir;              // the job store's, for its size
     uint64_t max_jobstore_bytes; // its quota; 0: none
@@ -124,6 +132,7 @@ typedef enum {
     S_ROUTE_JOB,
     S_ROUTE_RESULT,
     S_ROUTE_METRICS,
+    S_ROUTE_PREVIEW,
 } s_route_t;
 
 //  Each route's template, as GET /metrics counts requests by route.
@@ -131,13 +140,14 @@ static const char *s_route_names[] = {
     [S_ROUTE_NONE] = "other",         [S_ROUTE_HEALTHZ] = "/healthz",
     [S_ROUTE_JOBS] = "/v1/jobs",      [S_ROUTE_JOB] = "/v1/jobs/{id}",
     [S_ROUTE_RESULT] = "/v1/jobs/{id}/result",
-    [S_ROUTE_METRICS] = "/metrics",
+    [S_ROUTE_METRICS] = "/metrics",   [S_ROUTE_PREVIEW] = "/v1/preview",
 };
 
-//  A POST /v1/jobs body being received.
+//  A POST /v1/jobs (or /v1/preview) body being received.
 typedef struct {
     struct MHD_Connection *connection;
     intake_upload_t *intake; // NULL once refused here
+    preview_request_t *preview; // a preview's instead of intake's
     size_t size;             // bytes received
     size_t drained;          // bytes dropped after a refusal
     int64_t started_at;      // ms, zclock_mono (), at the headers
@@ -190,6 +200,8 @@ s_route (const char *url, const char **id_p, size_t *id_length)
         return S_ROUTE_METRICS;
     if (streq (url, "/v1/jobs"))
         return S_ROUTE_JOBS;
+    if (streq (url, "/v1/preview"))
+        return S_ROUTE_PREVIEW;
     size_t prefix_length = strlen (jobs_prefix);
     if (strncmp (url, jobs_prefix, prefix_length) != 0)
         return S_ROUTE_NONE;
@@ -470,6 +482,7 @@ s_upload_destroy (s_upload_t **upload_p)
     if (!upload)
         return;
     intake_drop (&upload->intake);
+    preview_drop (&upload->preview);
     free (upload);
     *upload_p = NULL;
 }
@@ -704,6 +717,142 @@ s_submit (httpapi_t *self, struct MHD_Connection *connection,
             return MHD_YES;
     }
     return s_answer (self, connection, upload);
+}
+
+//  POST /v1/preview: ventilator/preview renders; this is its HTTP side.
+
+//  An answer of ventilator/preview as a response; its bytes stay the
+//  request's until the connection is done with them (s_completed).
+static enum MHD_Result
+s_preview_reply (struct MHD_Connection *connection,
+                 const preview_answer_t *answer)
+{
+    struct MHD_Response *response = NULL;
+    if (answer->status != MHD_HTTP_OK) {
+        response = s_error_response (answer->error.field, answer->error.message);
+        if (response && answer->status == MHD_HTTP_SERVICE_UNAVAILABLE)
+            MHD_add_response_header (response, MHD_HTTP_HEADER_RETRY_AFTER,
+                                     S_PREVIEW_RETRY_AFTER_S);
+        return s_queue (connection, answer->status, response);
+    }
+    response = MHD_create_response_from_buffer (
+        answer->size, (void *)answer->data, MHD_RESPMEM_PERSISTENT);
+    if (response) {
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                 answer->content_type);
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                 "no-store");
+    }
+    return s_queue (connection, MHD_HTTP_OK, response);
+}
+
+//  ?page= (1 when absent) and ?format=. Returns 0, or -1 after queueing
+//  a 400 (or failing to: *result).
+static int
+s_preview_query (struct MHD_Connection *connection, uint32_t *page,
+                 preview_format_t *format, enum MHD_Result *result)
+{
+    const char *page_text =
+        MHD_lookup_connection_value (connection, MHD_GET_ARGUMENT_KIND, "page");
+    const char *format_text = MHD_lookup_connection_value (
+        connection, MHD_GET_ARGUMENT_KIND, "format");
+    char echo[S_ECHO_MAX];
+    *page = 1;
+    if (page_text) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long value = strtoul (page_text, &end, 10);
+        if (!isdigit ((unsigned char)*page_text) || *end || errno ||
+            value < 1 || value > JOBSPEC_RECORDS_MAX) {
+            s_printable (page_text, strlen (page_text), echo, sizeof echo);
+            *result = s_send_error (connection, MHD_HTTP_BAD_REQUEST,
+                                    "?page= must be a page number from 1 to "
+                                    "%d, not '%s'",
+                                    JOBSPEC_RECORDS_MAX, echo);
+            return -1;
+        }
+        *page = (uint32_t)value;
+    }
+    *format = PREVIEW_PDF;
+    if (format_text && streq (format_text, "png"))
+        *format = PREVIEW_PNG;
+    else if (format_text && !streq (format_text, "pdf")) {
+        s_printable (format_text, strlen (format_text), echo, sizeof echo);
+        *result = s_send_error (connection, MHD_HTTP_BAD_REQUEST,
+                                "?format= must be pdf or png, not '%s'", echo);
+        return -1;
+    }
+    return 0;
+}
+
+//  Check a POST /v1/preview request's headers and take a preview slot.
+//  Returns a new upload, or NULL after queueing the refusal (or failing
+//  to: *result).
+static s_upload_t *
+s_preview_new (httpapi_t *self, struct MHD_Connection *connection,
+               enum MHD_Result *result)
+{
+    const char *content_type = MHD_lookup_connection_value (
+        connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!s_is_json (content_type)) {
+        *result = s_send_error (connection, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                "the job document must be sent as "
+                                "application/json (UTF-8)");
+        return NULL;
+    }
+    uint32_t page;
+    preview_format_t format;
+    if (s_preview_query (connection, &page, &format, result))
+        return NULL;
+    const char *length_text = MHD_lookup_connection_value (
+        connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    //  libmicrohttpd has rejected a malformed one; an overflow reads as
+    //  too large.
+    uint64_t expected =
+        length_text ? (uint64_t)strtoull (length_text, NULL, 10) : 0;
+    preview_answer_t refusal;
+    preview_request_t *preview =
+        preview_begin (self->preview, page, format, expected, &refusal);
+    if (!preview) {
+        *result = s_preview_reply (connection, &refusal);
+        return NULL;
+    }
+    s_upload_t *upload = (s_upload_t *)zmalloc (sizeof (s_upload_t));
+    assert (upload);
+    upload->connection = connection;
+    upload->preview = preview;
+    upload->started_at = zclock_mono ();
+    MHD_set_connection_option (connection, MHD_CONNECTION_OPTION_TIMEOUT,
+                               self->upload_grace_s);
+    return upload;
+}
+
+//  A piece of a preview's body, or its end (size 0), or the answer once
+//  the connection is resumed. A body over the limit is read on and
+//  dropped, up to drain_max, for its 413.
+static enum MHD_Result
+s_preview_body (httpapi_t *self, struct MHD_Connection *connection,
+                s_upload_t *upload, const char *data, size_t *size_p)
+{
+    size_t size = *size_p;
+    *size_p = 0;
+    if (size == 0) {
+        if (!upload->ended) {
+            upload->ended = true;
+            if (!preview_end (upload->preview, s_suspend, s_resume, upload))
+                return MHD_YES;
+        }
+        return s_preview_reply (connection, preview_answer (upload->preview));
+    }
+    if (s_too_slow (self, upload, size))
+        return MHD_NO;
+    if (preview_write (upload->preview, data, size) == -1) {
+        upload->drained += size;
+        if (upload->drained > self->drain_max)
+            return MHD_NO;
+    }
+    upload->size += size;
+    return MHD_YES;
 }
 
 //  A presigned GET URL for the job's result in the S3 store, or NULL
@@ -967,7 +1116,12 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
     (void)version;
     s_upload_t *upload = (s_upload_t *)*con_cls;
     s_request.metrics = self->metrics;
-    s_request.route = s_route_names[S_ROUTE_JOBS];
+    s_request.route =
+        s_route_names[upload && upload->preview ? S_ROUTE_PREVIEW
+                                                : S_ROUTE_JOBS];
+    if (upload && upload->preview)
+        return s_preview_body (self, connection, upload, upload_data,
+                               upload_data_size);
     if (upload) {
         if (*upload_data_size == 0)
             return s_submit (self, connection, upload);
@@ -1004,6 +1158,13 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
     if (route == S_ROUTE_JOBS) {
         enum MHD_Result result = MHD_YES;
         *con_cls = s_upload_new (self, connection, owner, &result);
+        return result;
+    }
+    if (route == S_ROUTE_PREVIEW && !streq (method, MHD_HTTP_METHOD_POST))
+        return s_method_not_allowed (connection, method, "POST");
+    if (route == S_ROUTE_PREVIEW) {
+        enum MHD_Result result = MHD_YES;
+        *con_cls = s_preview_new (self, connection, &result);
         return result;
     }
     bool is_delete = streq (method, MHD_HTTP_METHOD_DELETE);
@@ -1226,6 +1387,12 @@ httpapi_new (const httpapi_config_t *config)
     self->intake = intake_new (&intake_config);
     if (!self->intake)
         goto failed;
+    preview_config_t preview_config = config->preview;
+    preview_config.s3 = self->s3 ? &self->s3_config : NULL;
+    preview_config.s3_inputs = config->s3_inputs;
+    self->preview = preview_new (&preview_config);
+    if (!self->preview)
+        goto failed;
     self->notify = zsock_new (ZMQ_PUSH);
     assert (self->notify);
     zsock_set_sndtimeo (self->notify, HTTPAPI_NOTIFY_TIMEOUT_MS);
@@ -1265,9 +1432,12 @@ httpapi_destroy (httpapi_t **self_p)
     //  uploads it held are dropped.
     if (self->intake)
         intake_stop (self->intake);
+    if (self->preview)
+        preview_stop (self->preview);
     if (self->daemon)
         MHD_stop_daemon (self->daemon);
     intake_destroy (&self->intake);
+    preview_destroy (&self->preview);
     zsock_destroy (&self->notify);
     jobstore_destroy (&self->store);
     store_destroy (&self->results);

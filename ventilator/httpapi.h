@@ -4,8 +4,10 @@
     accepts job documents (POST /v1/jobs) through ventilator/intake, which
     spools each upload to disk as it arrives and checks and stores it on an
     intake thread, and answers 202 only after the store has committed; it
-    answers status, result download and cancel requests from the store. It
-    never dispatches work: scheduling is the main loop's.
+    answers status, result download and cancel requests from the store,
+    and renders one page of a document at once (POST /v1/preview, through
+    ventilator/preview, which runs the worker's renderer in a process of
+    its own). It never dispatches work: scheduling is the main loop's.
 
     With API tokens (config->tokens), every route but /healthz needs
     "Authorization: Bearer <token>" (401 otherwise, with WWW-Authenticate),
@@ -44,6 +46,7 @@
 #include "tokens.h"
 #include "s3inputs.h"
 #include "hooktarget.h"
+#include "preview.h"
 
 #define HTTPAPI_PORT_DEFAULT 8080
 #define HTTPAPI_ADDRESS_DEFAULT "127.0.0.1"
@@ -109,6 +112,8 @@ typedef struct {
     const s3inputs_t *s3_inputs;
     const hooktarget_t *webhooks; // see admission_config_t; borrowed, kept
     const char *webhook_url;      // see admission_config_t; borrowed, kept
+    //  POST /v1/preview (ventilator/preview); its s3 fields are the API's.
+    preview_config_t preview;
 } httpapi_config_t;
 
 //  Open the job store in config->data_dir and the result store

@@ -246,7 +246,7 @@ main (int argc, char *argv[])
     httpapi_t *httpapi = NULL;
     zloop_t *loop = NULL;
     zsock_t *dispatch = NULL, *events = NULL, *sink = NULL, *api = NULL;
-    char *jobs_dir = NULL, *spool_dir = NULL;
+    char *jobs_dir = NULL, *spool_dir = NULL, *preview_worker = NULL;
     tokens_t *tokens = NULL;
 
     char error[CURVE_ERROR_MAX];
@@ -374,6 +374,9 @@ main (int argc, char *argv[])
     spool_dir =
         zsys_sprintf ("%s/%s", s_options.data_dir, VENTILATOR_SPOOL_DIR);
     assert (jobs_dir && spool_dir);
+    preview_worker = s_options.preview_worker
+                         ? strdup (s_options.preview_worker)
+                         : preview_find_worker ();
     self.lifecycle =
         lifecycle_new (jobstore, scheduler, &sender, jobs_dir, results);
     lifecycle_set_metrics (self.lifecycle, self.metrics);
@@ -402,6 +405,14 @@ main (int argc, char *argv[])
         .s3_inputs = s3_inputs,
         .webhooks = webhook_targets,
         .webhook_url = s_options.webhook_url,
+        .preview =
+            {
+                .worker_path = preview_worker,
+                .at_once = (size_t)s_options.previews_at_once,
+                .body_max = (size_t)s_options.preview_max_body_mb * 1024 * 1024,
+                .timeout_ms = (int64_t)s_options.preview_timeout_s * 1000,
+                .memory_mb = (uint64_t)s_options.preview_memory_mb,
+            },
     };
     httpapi = httpapi_new (&http_config);
     if (!httpapi)
@@ -455,5 +466,6 @@ cleanup:
     tokens_destroy (&tokens);
     zstr_free (&jobs_dir);
     zstr_free (&spool_dir);
+    free (preview_worker);
     return rc;
 }

@@ -69,6 +69,11 @@ typedef struct {
     long max_jobstore_mb; // a quota: over it, submissions get 507
     long retention_s;     // ended jobs are deleted after this, s
     joblimits_t limits;   // what a job may cost (common/doc/joblimits)
+    const char *preview_worker; // pdfpipe-worker for previews; NULL: beside us
+    long preview_timeout_s;     // one preview, all of it
+    long preview_memory_mb;     // its renderer's address space
+    long preview_max_body_mb;   // its document
+    long previews_at_once;
     const char *webhook_url;   // default for jobs that name none; NULL
     const char *webhook_allow; // allowlist (ventilator/hooktarget)
     long webhook_allow_http;   // 1: plain http targets too

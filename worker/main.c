@@ -42,6 +42,8 @@
 #include "joblimits.h"
 #include "log.h"
 #include "options.h"
+#include "oneshot.h"
+#include "previewreq.h"
 #include "proto.h"
 #include "slot.h"
 #include "wire.h"
@@ -76,6 +78,7 @@ static struct {
     long idle_exit_s; // 0: never
     joblimits_t limits; // what a chunk may cost (common/doc/joblimits)
     bool verbose;
+    bool preview;   // one page from stdin to stdout (worker/oneshot)
     int log_format; // a log_format_t
 } s_options = {
     .ventilator = WORKER_VENTILATOR_DEFAULT,
@@ -107,6 +110,10 @@ static const options_spec_t s_option_table[] = {
                     "exit after N seconds without a chunk (for platforms\n"
                     "that bill per running process); 0 = never"),
     JOBLIMITS_OPTIONS (s_options.limits),
+    OPTIONS_FLAG ("preview", 0, &s_options.preview,
+                  "render the one page of a preview request read from\n"
+                  "stdin to stdout, then exit (the ventilator's\n"
+                  "POST /v1/preview; docs/operations.md)"),
     OPTIONS_FLAG ("verbose", 'v', &s_options.verbose, "print debug lines"),
     LOG_FORMAT_OPTION (&s_options.log_format),
     OPTIONS_END,
@@ -253,6 +260,21 @@ s_leave (zsock_t *ventilator, slot_t *slot)
     wire_destroy (&leaving);
 }
 
+//  --preview: one page, then exit; a page that cannot be rendered is
+//  answered with its reason on stdout and PREVIEWREQ_EXIT_REFUSED.
+static int
+s_preview (void)
+{
+    fielderr_t err = {"", ""};
+    if (oneshot_run (STDIN_FILENO, STDOUT_FILENO, &err) == 0)
+        return 0;
+    if (!*err.message)
+        snprintf (err.message, sizeof err.message,
+                  "the renderer gave no reason");
+    printf ("%s\t%s\n", err.field, err.message);
+    return PREVIEWREQ_EXIT_REFUSED;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -266,6 +288,8 @@ main (int argc, char *argv[])
     log_init (s_options.name, s_options.verbose);
     log_set_format (s_options.log_format);
     joblimits_set (&s_options.limits);
+    if (s_options.preview)
+        return s_preview ();
 
     int rc = 1;
     char routing_id[WORKER_ROUTING_NAME_MAX + 16];

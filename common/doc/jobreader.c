@@ -39,8 +39,9 @@ struct _jobreader_t {
     bool fields_refused; // a member broke the field rules
     bool ended;          // the document was read to its end, well-formed
     bool records_from_url;
-    size_t record_count; // counted up to JOBSPEC_RECORDS_MAX + 1
-    size_t records_sent; // handed to the sink
+    size_t record_count;  // counted up to JOBSPEC_RECORDS_MAX + 1
+    size_t records_sent;  // handed to the sink
+    uint32_t records_max; // checked and handed over; 0: all
     //  The first record that is not an object, and the first whose values
     //  are bad.
     bool object_failed;
@@ -138,7 +139,8 @@ s_record (jobreader_t *self, cJSON *record)
     size_t nbr = self->record_count;
     if (self->record_count <= JOBSPEC_RECORDS_MAX)
         self->record_count++;
-    if (nbr >= JOBSPEC_RECORDS_MAX || self->fields_refused) {
+    if (nbr >= JOBSPEC_RECORDS_MAX || self->fields_refused ||
+        (self->records_max && nbr >= self->records_max)) {
         cJSON_Delete (record);
         return 0;
     }
@@ -199,6 +201,13 @@ s_drain (jobreader_t *self)
             return -1;
     }
     return -1;
+}
+
+void
+jobreader_set_records_max (jobreader_t *self, uint32_t count)
+{
+    assert (self);
+    self->records_max = count;
 }
 
 int
@@ -268,6 +277,8 @@ s_check_records (jobreader_t *self, const jobspec_t *spec)
     if (self->sink.rewind (self->sink_arg, jobspec_chunk_pages (spec)) == -1)
         return s_sink_failed (self);
     uint32_t pages = jobspec_pages (spec);
+    if (self->records_max && pages > self->records_max)
+        pages = self->records_max;
     joblimits_tally_t tally;
     joblimits_tally_init (&tally, jobspec_chunk_pages (spec));
     for (uint32_t nbr = 0; nbr < pages; nbr++) {

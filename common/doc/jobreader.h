@@ -95,6 +95,13 @@ jobreader_assets (jobreader_t *self);
 int
 jobreader_add_record (jobreader_t *self, const char *json, size_t size);
 
+//  Check and hand to the sink only the first count records (0: all, the
+//  default); later ones are only counted, so jobspec_pages stays the
+//  document's. A preview of page count needs no more. Call before the
+//  first jobreader_feed.
+void
+jobreader_set_records_max (jobreader_t *self, uint32_t count);
+
 //  Check everything not yet checked, reading the records back from the
 //  sink. Returns the job, or NULL with jobreader_error saying what is
 //  wrong. Call once, after jobreader_feed_end. Caller owns the result.

@@ -95,6 +95,10 @@ class ApiDocExamplesTest(unittest.TestCase):
                          r'storing|done)"')
         self.assertRegex(out, r"(?m)^job [0-9a-f]{32} is done$")
         self.assertRegex(out, r"(?m)^200 application/pdf \d+ bytes$")
+        # POST /v1/preview: page 2 as PDF and PNG, then a page past the end.
+        self.assertRegex(out, r"(?m)^200 image/png \d+ bytes$")
+        self.assertRegex(compact, r'"page9ispastthelastrecord\(3records\)"'
+                         r'}}\n400\n')
         # The example cancels a small job, which may finish first: either
         # answer is right, and the doc says so.
         self.assertRegex(compact, r'"state":"cancelled".*\n200\n|'
