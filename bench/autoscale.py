@@ -17,7 +17,8 @@ Then (--fairness) 10-page jobs submitted every 200 ms while 5 jobs of
 20,000 pages render, with their p50/p95 end-to-end times.
 
 Not a test: figures only. Usage:
-  python3 bench/autoscale.py [--idle-s 5] [--fairness] [--small N]
+  python3 bench/autoscale.py [--idle-s 5] [--fairness] [--no-trace]
+                             [--small N]
 
 SPDX-License-Identifier: MPL-2.0
 """
@@ -173,17 +174,7 @@ def fairness(cores, small_count):
         return times, still
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--idle-s", type=int, default=5,
-                        help="--scale-down-after-s for the scaler run")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--fairness", action="store_true")
-    parser.add_argument("--small", type=int, default=40)
-    args = parser.parse_args()
-    print("machine: %d cores; trace: %d jobs, %d pages" % (
-        os.cpu_count(), len(TRACE), sum(p for _, p, _ in TRACE)))
-
+def trace(args):
     s = scaled(args.workers, args.idle_s)
     f = fixed(args.workers)
     print("\nlocal scaler, 0 to %d workers, idle %d s:" % (args.workers,
@@ -207,7 +198,22 @@ def main():
                  in zip(s["jobs"], f["jobs"]))
     print("largest slowdown of a job against the fixed pool: %.2f s" % slower)
 
-    if args.fairness:
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--idle-s", type=int, default=5,
+                        help="--scale-down-after-s for the scaler run")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--fairness", action="store_true")
+    parser.add_argument("--small", type=int, default=40)
+    parser.add_argument("--no-trace", action="store_true",
+                        help="skip the bursty trace; implies --fairness")
+    args = parser.parse_args()
+    print("machine: %d cores; trace: %d jobs, %d pages" % (
+        os.cpu_count(), len(TRACE), sum(p for _, p, _ in TRACE)))
+    if not args.no_trace:
+        trace(args)
+    if args.fairness or args.no_trace:
         times, still = fairness(args.workers, args.small)
         times.sort()
         p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
