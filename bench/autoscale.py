@@ -9,15 +9,21 @@ fixed pool of W workers started by hand. Prints, for the scaler:
     "rendering" transition), for jobs that arrive with no worker running;
   - how long after the last job ended the worker count was back at the
     minimum (it must be about --scale-down-after-s);
-  - busy worker-seconds / total worker-seconds over the trace (from
-    GET /metrics, sampled every 100 ms);
+  - busy worker-seconds / total worker-seconds over the trace: total
+    from pdfpipe_workers_connected sampled every 100 ms; busy both as
+    workers holding a chunk (pdfpipe_workers_busy, sampled) and as time
+    rendering (the sum of the workers' "rendered in" times, exact); and
+    the worker-seconds spent in the idle period (workers up while no chunk
+    is queued or rendering), which the scaler keeps on purpose after each
+    burst;
   - each job's wall time against the fixed pool's.
 
 Then (--fairness) 10-page jobs submitted every 200 ms while 5 jobs of
 20,000 pages render, with their p50/p95 end-to-end times.
 
 Not a test: figures only. Usage:
-  python3 bench/autoscale.py [--idle-s 5] [--fairness] [--small N]
+  python3 bench/autoscale.py [--idle-s 5] [--fairness] [--no-trace]
+                             [--fixed-first] [--small N]
 
 SPDX-License-Identifier: MPL-2.0
 """
@@ -54,12 +60,13 @@ def metric(pipe, name):
 
 
 class Sampler(threading.Thread):
-    """Samples workers connected and busy every interval seconds."""
+    """Samples workers connected, and the backlog, every interval
+    seconds."""
 
     def __init__(self, pipe, interval=0.1):
         super().__init__(daemon=True)
         self.pipe, self.interval = pipe, interval
-        self.samples = []   # (time, connected, busy)
+        self.samples = []   # (time, connected, holding, backlog chunks)
         self.stop = threading.Event()
 
     def run(self):
@@ -69,21 +76,27 @@ class Sampler(threading.Thread):
                                      metric(self.pipe,
                                             "pdfpipe_workers_connected"),
                                      metric(self.pipe,
-                                            "pdfpipe_workers_busy")))
+                                            "pdfpipe_workers_busy"),
+                                     metric(self.pipe,
+                                            "pdfpipe_backlog_chunks")))
             except Exception:  # noqa: BLE001 - a sample lost is fine
                 pass
             time.sleep(self.interval)
 
     def worker_seconds(self, start, end):
-        """(busy, total) worker-seconds between start and end."""
-        busy = total = 0.0
-        for (t0, connected, working), (t1, _, _) in zip(self.samples,
-                                                       self.samples[1:]):
+        """(total, holding a chunk, idle period) worker-seconds between
+        start and end; idle period: while nothing was queued or
+        rendering."""
+        total = holding = idle = 0.0
+        for (t0, connected, busy, backlog), (t1, _, _, _) in zip(
+                self.samples, self.samples[1:]):
             if t0 < start or t1 > end:
                 continue
             total += connected * (t1 - t0)
-            busy += working * (t1 - t0)
-        return busy, total
+            holding += busy * (t1 - t0)
+            if backlog == 0:
+                idle += connected * (t1 - t0)
+        return total, holding, idle
 
 
 def run_trace(pipe):
@@ -136,19 +149,25 @@ def scaled(cores, idle_s):
         end = time.monotonic()
         sampler.stop.set()
         sampler.join()
-        busy, total = sampler.worker_seconds(start, end)
-        # Busy over the time workers were asked for, the scale-down delay
-        # after each burst excluded: what the issue's ratio measures is
-        # whether running workers render.
+        total, holding, idle = sampler.worker_seconds(start, end)
+        # The scaled workers log into the ventilator's log.
         log = pipe.logs_of("ventilator")
+        busy = sum(int(ms) for ms in re.findall(
+            r"\(scaled-\d+\) .* rendered in (\d+) ms", log)) / 1000.0
         return {"jobs": figures, "back_after": back_at - last_done,
-                "busy": busy, "total": total,
+                "busy": busy, "holding": holding, "total": total,
+                "idle": idle,
                 "starts": len(re.findall("scaler: started worker", log))}
 
 
 def fixed(cores):
     with Pipeline(workers=cores) as pipe:
+        # Sampled as the scaler's run is, so both bear the same load.
+        sampler = Sampler(pipe)
+        sampler.start()
         jobs, _ = run_trace(pipe)
+        sampler.stop.set()
+        sampler.join()
         return {"jobs": job_figures(pipe, jobs)}
 
 
@@ -173,19 +192,15 @@ def fairness(cores, small_count):
         return times, still
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--idle-s", type=int, default=5,
-                        help="--scale-down-after-s for the scaler run")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--fairness", action="store_true")
-    parser.add_argument("--small", type=int, default=40)
-    args = parser.parse_args()
-    print("machine: %d cores; trace: %d jobs, %d pages" % (
-        os.cpu_count(), len(TRACE), sum(p for _, p, _ in TRACE)))
-
-    s = scaled(args.workers, args.idle_s)
-    f = fixed(args.workers)
+def trace(args):
+    # The machine's other load drifts over minutes: --fixed-first swaps
+    # the order, to tell it from the scaler's own cost.
+    if args.fixed_first:
+        f = fixed(args.workers)
+        s = scaled(args.workers, args.idle_s)
+    else:
+        s = scaled(args.workers, args.idle_s)
+        f = fixed(args.workers)
     print("\nlocal scaler, 0 to %d workers, idle %d s:" % (args.workers,
                                                           args.idle_s))
     print("%-34s %7s %10s %10s %10s" % ("job", "pages", "to render",
@@ -199,15 +214,39 @@ def main():
           ", ".join("%.2f s" % x for x in first))
     print("back to 0 workers %.1f s after the last job ended (idle period "
           "%d s)" % (s["back_after"], args.idle_s))
-    print("busy / total worker-seconds: %.1f / %.1f = %.2f; %d workers "
-          "started" % (s["busy"], s["total"],
-                       s["busy"] / s["total"] if s["total"] else 0,
-                       s["starts"]))
+    total, rest = s["total"], s["total"] - s["idle"]
+    print("total worker-seconds %.1f, %d workers started; %.1f of them in "
+          "the idle period (nothing queued or rendering)" % (
+              total, s["starts"], s["idle"]))
+    for name in ("holding", "busy"):
+        print("%-30s %.1f / %.1f = %.2f; without the idle period "
+              "%.1f / %.1f = %.2f" % (
+                  {"holding": "holding a chunk / total:",
+                   "busy": "rendering / total:"}[name], s[name], total,
+                  s[name] / total if total else 0, s[name], rest,
+                  s[name] / rest if rest else 0))
     slower = max(sw - fw for (_, _, _, sw, _), (_, _, _, fw, _)
                  in zip(s["jobs"], f["jobs"]))
     print("largest slowdown of a job against the fixed pool: %.2f s" % slower)
 
-    if args.fairness:
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--idle-s", type=int, default=5,
+                        help="--scale-down-after-s for the scaler run")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--fairness", action="store_true")
+    parser.add_argument("--small", type=int, default=40)
+    parser.add_argument("--fixed-first", action="store_true",
+                        help="run the fixed pool before the scaler")
+    parser.add_argument("--no-trace", action="store_true",
+                        help="skip the bursty trace; implies --fairness")
+    args = parser.parse_args()
+    print("machine: %d cores; trace: %d jobs, %d pages" % (
+        os.cpu_count(), len(TRACE), sum(p for _, p, _ in TRACE)))
+    if not args.no_trace:
+        trace(args)
+    if args.fairness or args.no_trace:
         times, still = fairness(args.workers, args.small)
         times.sort()
         p95 = times[max(0, int(round(0.95 * len(times))) - 1)]

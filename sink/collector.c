@@ -240,6 +240,11 @@ collector_offer (collector_t *self, const wire_t *result, char *reason_out)
         int error_number = errno;
         if (created)
             assembly_destroy (&job);
+        //  Finished meanwhile by the finisher (an append that failed, on
+        //  the same full disk): its outcome stands.
+        if (spool_finished (self->spool, job_id))
+            return collector_cancelled (self, job_id) ? COLLECTOR_DROPPED
+                                                      : COLLECTOR_FINISHED;
         s_fail_job (self, job_id, chunk_nbr, error_number, reason_out);
         return COLLECTOR_FAILED;
     }

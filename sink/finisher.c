@@ -1,9 +1,10 @@
 /*  finisher - merging jobs as their chunks arrive and storing complete
     ones, off the main loop.
 
-    The first half of this file runs on the finisher thread and owns its
+    The first half of this file runs on each lane's thread and owns its
     spool_t and store_t (handed over by finisher_new); the second half runs
-    on the main thread and owns the queue. They share nothing but the pipe.
+    on the main thread and owns the queue. They share nothing but the
+    lane's pipe (commands) and the reports socket (every lane's reports).
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -34,6 +35,8 @@ typedef struct {
     zhashx_t *outputs; // job id -> pdfappend_t, outputs being written
     zhashx_t *targets; // job id -> s_target_t, outputs whose key is known
     bool streaming;    // upload outputs as they grow (S3 stores)
+    bool first;        // the first lane: aborts uploads left behind
+    char *reports;     // endpoint the lane reports to
 } s_thread_t;
 
 //  Where a job's output goes, once known, and its upload while the output
@@ -185,7 +188,7 @@ s_target_drop (s_thread_t *self, const char *job_id)
 //  Record job_id's failure, remove its chunks and partial output, and
 //  report it.
 static void
-s_fail (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *reason)
+s_fail (s_thread_t *self, zsock_t *reports, const char *job_id, const char *reason)
 {
     zhashx_delete (self->outputs, job_id);
     s_target_drop (self, job_id);
@@ -199,7 +202,7 @@ s_fail (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *reason)
     if (failure)
         spool_finish (self->spool, job_id, failure);
     zstr_free (&failure);
-    zstr_sendx (pipe, "FAILED", job_id, reason, NULL);
+    zstr_sendx (reports, "FAILED", job_id, reason, NULL);
 }
 
 //  The job's output document, started when chunk_nbr is 0 (replacing any
@@ -254,7 +257,7 @@ s_append_chunk (s_thread_t *self, const char *job_id, uint32_t chunk_nbr,
 }
 
 static void
-s_append (s_thread_t *self, zsock_t *pipe, const char *job_id,
+s_append (s_thread_t *self, zsock_t *reports, const char *job_id,
           const char *chunk_text, const char *chunk_count_text,
           const char *path)
 {
@@ -266,11 +269,11 @@ s_append (s_thread_t *self, zsock_t *pipe, const char *job_id,
                   job_id);
     if (s_append_chunk (self, job_id, chunk_nbr, chunk_count, path, reason) ==
         -1) {
-        s_fail (self, pipe, job_id, reason);
+        s_fail (self, reports, job_id, reason);
         return;
     }
     log_debug ("job=%s chunk=%u appended to the output", job_id, chunk_nbr);
-    zstr_sendx (pipe, "APPENDED", job_id, chunk_text, NULL);
+    zstr_sendx (reports, "APPENDED", job_id, chunk_text, NULL);
 }
 
 //  Complete job_id's output in its scratch file: append the chunks not
@@ -321,7 +324,7 @@ cleanup:
 }
 
 static void
-s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *key,
+s_finish (s_thread_t *self, zsock_t *reports, const char *job_id, const char *key,
           const char *filename)
 {
     int64_t started = zclock_mono ();
@@ -337,12 +340,12 @@ s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *key,
         snprintf (reason, sizeof (reason), "out of memory");
         goto failed;
     }
-    zstr_sendx (pipe, "STATE", job_id, jobstate_name (JOB_MERGING), NULL);
+    zstr_sendx (reports, "STATE", job_id, jobstate_name (JOB_MERGING), NULL);
     uint64_t merged_bytes = 0;
     if (s_merge_job (self, job_id, &merged_bytes, reason) == -1)
         goto failed;
     int64_t merged = zclock_mono ();
-    zstr_sendx (pipe, "STATE", job_id, jobstate_name (JOB_STORING), NULL);
+    zstr_sendx (reports, "STATE", job_id, jobstate_name (JOB_STORING), NULL);
     int stored_rc;
     if (target->refused) {
         snprintf (error, sizeof (error), "%s", target->refused);
@@ -378,11 +381,11 @@ s_finish (s_thread_t *self, zsock_t *pipe, const char *job_id, const char *key,
     zstr_free (&outcome);
     char bytes_text[24];
     snprintf (bytes_text, sizeof (bytes_text), "%" PRIu64, bytes);
-    zstr_sendx (pipe, "DONE", job_id, bytes_text, location, NULL);
+    zstr_sendx (reports, "DONE", job_id, bytes_text, location, NULL);
     goto cleanup;
 
 failed:
-    s_fail (self, pipe, job_id, reason);
+    s_fail (self, reports, job_id, reason);
 
 cleanup:
     if (scratch)
@@ -427,12 +430,34 @@ s_abort_left_behind (s_thread_t *self)
 }
 
 static void
+s_thread_destroy (s_thread_t **self_p)
+{
+    s_thread_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->targets);
+    zhashx_destroy (&self->outputs);
+    store_destroy (&self->store);
+    spool_destroy (&self->spool);
+    zstr_free (&self->reports);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
 s_thread (zsock_t *pipe, void *args)
 {
     s_thread_t *self = args;
+    //  The first lane aborts what a killed sink left before any lane
+    //  starts: a lane's new upload is never taken for an old one.
+    if (self->first)
+        s_abort_left_behind (self);
+    zsock_t *reports = zsock_new_push (self->reports);
+    if (!reports)
+        log_error ("finisher: cannot report to %s: the lane stops",
+                   self->reports);
     zsock_signal (pipe, 0);
-    s_abort_left_behind (self);
-    while (true) {
+    while (reports) {
         zmsg_t *msg = zmsg_recv (pipe);
         if (!msg) {
             if (zsys_interrupted)
@@ -448,10 +473,10 @@ s_thread (zsock_t *pipe, void *args)
         bool terminate = !command || streq (command, "$TERM");
         if (!terminate && job_id && first && second && third &&
             streq (command, "APPEND"))
-            s_append (self, pipe, job_id, first, second, third);
+            s_append (self, reports, job_id, first, second, third);
         else if (!terminate && job_id && first && second &&
                  streq (command, "FINISH"))
-            s_finish (self, pipe, job_id, first, second);
+            s_finish (self, reports, job_id, first, second);
         else if (!terminate && job_id && first && second &&
                  streq (command, "UPLOAD"))
             s_target (self, job_id, first, second);
@@ -469,11 +494,8 @@ s_thread (zsock_t *pipe, void *args)
     }
     //  Outputs not finished are removed and their uploads aborted: a
     //  restart begins them again.
-    zhashx_destroy (&self->targets);
-    zhashx_destroy (&self->outputs);
-    store_destroy (&self->store);
-    spool_destroy (&self->spool);
-    free (self);
+    zsock_destroy (&reports);
+    s_thread_destroy (&self);
 }
 
 //  ---------------------------------------------------------------------
@@ -485,20 +507,27 @@ typedef struct {
     assembly_t *spooled; // chunks known to be spooled, when the job has an
                          // appender; NULL on the complete-then-merge path
     uint32_t appended;   // chunks appended to its output by the thread
+    int lane;            // the lane holding its output and commands
     bool complete;       // every chunk is spooled (finisher_submit)
     bool queued;         // in the queue, or current with FINISH
     char *key;           // NULL while the ventilator has not said
     char *filename;      // "" for none
 } s_job_t;
 
-struct _finisher_t {
+//  A lane: a thread with one command at a time.
+typedef struct {
     zactor_t *actor;
-    spool_t *spool;         // this thread's, for chunk paths only
-    zhashx_t *jobs;         // job id -> s_job_t, every job held
-    zlistx_t *queue;        // ids of jobs ready to finish, oldest first
-    zlistx_t *appending;    // ids of jobs with an appender, served in turn
     char *current;          // job id with a command at the thread, or NULL
     bool current_cancelled; // its result is to be discarded
+} s_lane_t;
+
+struct _finisher_t {
+    s_lane_t lanes[FINISHER_LANES];
+    zsock_t *reports;    // every lane's reports
+    spool_t *spool;      // this thread's, for chunk paths only
+    zhashx_t *jobs;      // job id -> s_job_t, every job held
+    zlistx_t *queue;     // ids of jobs ready to finish, oldest first
+    zlistx_t *appending; // ids of jobs with an appender, served in turn
 };
 
 static void
@@ -526,45 +555,72 @@ s_id_list (void)
     return list;
 }
 
+//  A lane's thread state on spool_dir and the store at store_url,
+//  reporting to reports. NULL when anything cannot be opened (logged).
+static s_thread_t *
+s_thread_new (const char *spool_dir, const char *store_url,
+              const char *reports, bool first)
+{
+    s_thread_t *self = calloc (1, sizeof (s_thread_t));
+    if (!self)
+        return NULL;
+    self->spool = spool_new (spool_dir);
+    self->store = store_new (store_url);
+    self->outputs = zhashx_new ();
+    self->targets = zhashx_new ();
+    self->reports = zsys_sprintf (">%s", reports);
+    self->first = first;
+    if (!self->spool || !self->store || !self->outputs || !self->targets ||
+        !self->reports) {
+        s_thread_destroy (&self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->outputs, s_output_free);
+    zhashx_set_destructor (self->targets, s_target_free);
+    const char *streaming = getenv (FINISHER_STREAM_ENV);
+    self->streaming = !store_is_local (self->store) &&
+                      !(streaming && streq (streaming, "0"));
+    return self;
+}
+
 finisher_t *
 finisher_new (const char *spool_dir, const char *store_url)
 {
     assert (spool_dir);
     assert (store_url);
-    s_thread_t *thread = calloc (1, sizeof (s_thread_t));
     finisher_t *self = calloc (1, sizeof (finisher_t));
-    if (!thread || !self)
+    char *reports = self ? zsys_sprintf ("inproc://finisher-%p", (void *)self)
+                         : NULL;
+    if (!reports)
         goto failed;
-    thread->spool = spool_new (spool_dir);
-    thread->store = store_new (store_url);
-    thread->outputs = zhashx_new ();
-    thread->targets = zhashx_new ();
-    const char *streaming = getenv (FINISHER_STREAM_ENV);
-    thread->streaming = thread->store && !store_is_local (thread->store) &&
-                        !(streaming && streq (streaming, "0"));
+    self->reports = zsock_new_pull (NULL);
     self->spool = spool_new (spool_dir);
     self->jobs = zhashx_new ();
     self->queue = s_id_list ();
     self->appending = s_id_list ();
-    if (!thread->spool || !thread->store || !thread->outputs ||
-        !thread->targets || !self->spool || !self->jobs || !self->queue ||
-        !self->appending)
+    if (!self->reports || zsock_bind (self->reports, "%s", reports) == -1 ||
+        !self->spool || !self->jobs || !self->queue || !self->appending)
         goto failed;
-    zhashx_set_destructor (thread->outputs, s_output_free);
-    zhashx_set_destructor (thread->targets, s_target_free);
     zhashx_set_destructor (self->jobs, s_job_destroy);
-    //  From here the thread owns thread.
-    self->actor = zactor_new (s_thread, thread);
+    //  One after the other: the first has aborted the uploads left
+    //  behind once it has started.
+    for (int lane = 0; lane < FINISHER_LANES; lane++) {
+        s_thread_t *thread =
+            s_thread_new (spool_dir, store_url, reports, lane == 0);
+        if (!thread)
+            goto failed;
+        //  From here the lane's thread owns thread.
+        self->lanes[lane].actor = zactor_new (s_thread, thread);
+        if (!self->lanes[lane].actor) {
+            s_thread_destroy (&thread);
+            goto failed;
+        }
+    }
+    zstr_free (&reports);
     return self;
 
 failed:
-    if (thread) {
-        zhashx_destroy (&thread->targets);
-        zhashx_destroy (&thread->outputs);
-        store_destroy (&thread->store);
-        spool_destroy (&thread->spool);
-        free (thread);
-    }
+    zstr_free (&reports);
     finisher_destroy (&self);
     return NULL;
 }
@@ -576,12 +632,15 @@ finisher_destroy (finisher_t **self_p)
     finisher_t *self = *self_p;
     if (!self)
         return;
-    zactor_destroy (&self->actor);
+    for (int lane = 0; lane < FINISHER_LANES; lane++) {
+        zactor_destroy (&self->lanes[lane].actor);
+        zstr_free (&self->lanes[lane].current);
+    }
+    zsock_destroy (&self->reports);
     zlistx_destroy (&self->appending);
     zlistx_destroy (&self->queue);
     zhashx_destroy (&self->jobs);
     spool_destroy (&self->spool);
-    zstr_free (&self->current);
     free (self);
     *self_p = NULL;
 }
@@ -590,7 +649,7 @@ zsock_t *
 finisher_sock (finisher_t *self)
 {
     assert (self);
-    return zactor_sock (self->actor);
+    return self->reports;
 }
 
 //  Forget job_id entirely.
@@ -613,7 +672,7 @@ s_drop_appender (finisher_t *self, const char *job_id, s_job_t *job)
     job->appended = 0;
     if (zlistx_find (self->appending, (void *)job_id))
         zlistx_delete (self->appending, zlistx_cursor (self->appending));
-    zstr_sendx (self->actor, "DROP", job_id, NULL);
+    zstr_sendx (self->lanes[job->lane].actor, "DROP", job_id, NULL);
 }
 
 //  Send the thread the job's next chunk to append. Returns -1 when there
@@ -633,57 +692,84 @@ s_send_append (finisher_t *self, const char *job_id, s_job_t *job)
     snprintf (chunk_text, sizeof chunk_text, "%u", job->appended);
     snprintf (count_text, sizeof count_text, "%u",
               assembly_chunk_count (job->spooled));
-    zstr_sendx (self->actor, "APPEND", job_id, chunk_text, count_text, path,
+    s_lane_t *lane = &self->lanes[job->lane];
+    zstr_sendx (lane->actor, "APPEND", job_id, chunk_text, count_text, path,
                 NULL);
     zstr_free (&path);
-    self->current = strdup (job_id);
-    self->current_cancelled = false;
+    lane->current = strdup (job_id);
+    lane->current_cancelled = false;
     return 0;
 }
 
-//  Give the thread its next command, unless it has one: first the oldest
-//  job ready to finish (its remaining chunks, then FINISH), else the next
-//  chunk in order of an appending job, each job in turn.
+//  Give lane_nbr its next command, unless it has one: first the oldest
+//  of its jobs ready to finish (its remaining chunks, then FINISH), else
+//  the next chunk in order of its appending jobs, each job in turn.
 static void
-s_dispatch (finisher_t *self)
+s_dispatch_lane (finisher_t *self, int lane_nbr)
 {
-    if (self->current)
+    s_lane_t *lane = &self->lanes[lane_nbr];
+    if (lane->current)
         return;
-    const char *job_id = zlistx_first (self->queue);
-    if (job_id) {
+    const char *job_id;
+    for (job_id = zlistx_first (self->queue); job_id;
+         job_id = zlistx_next (self->queue)) {
         s_job_t *job = zhashx_lookup (self->jobs, job_id);
         assert (job && job->key);
+        if (job->lane != lane_nbr)
+            continue;
+        void *cursor = zlistx_cursor (self->queue);
         if (job->spooled &&
             job->appended < assembly_chunk_count (job->spooled) &&
             s_send_append (self, job_id, job) == 0)
             return;
-        self->current = strdup (job_id);
-        self->current_cancelled = false;
-        zstr_sendx (self->actor, "FINISH", job_id, job->key, job->filename,
+        lane->current = strdup (job_id);
+        lane->current_cancelled = false;
+        zstr_sendx (lane->actor, "FINISH", job_id, job->key, job->filename,
                     NULL);
-        zlistx_delete (self->queue, zlistx_cursor (self->queue));
+        zlistx_delete (self->queue, cursor);
         return;
     }
     for (job_id = zlistx_first (self->appending); job_id;
          job_id = zlistx_next (self->appending)) {
         s_job_t *job = zhashx_lookup (self->jobs, job_id);
         assert (job);
+        if (job->lane != lane_nbr)
+            continue;
+        void *cursor = zlistx_cursor (self->appending);
         if (s_send_append (self, job_id, job) == 0) {
             //  Served: to the back of the line.
-            zlistx_move_end (self->appending, zlistx_cursor (self->appending));
+            zlistx_move_end (self->appending, cursor);
             return;
         }
     }
 }
 
+static void
+s_dispatch (finisher_t *self)
+{
+    for (int lane = 0; lane < FINISHER_LANES; lane++)
+        s_dispatch_lane (self, lane);
+}
+
+//  The lane for a job of total_pages pages: the short lane for one whose
+//  whole output is at most FINISHER_SHORT_PAGES, so that its finishing
+//  never waits behind a long job's.
+static int
+s_lane_for (uint32_t total_pages)
+{
+    return total_pages <= FINISHER_SHORT_PAGES ? FINISHER_LANE_SHORT
+                                                : FINISHER_LANE_LONG;
+}
+
 static s_job_t *
-s_job_new (finisher_t *self, const char *job_id)
+s_job_new (finisher_t *self, const char *job_id, int lane)
 {
     s_job_t *job = calloc (1, sizeof (s_job_t));
     if (!job) {
         log_error ("job=%s finisher: out of memory", job_id);
         return NULL;
     }
+    job->lane = lane;
     zhashx_insert (self->jobs, job_id, job);
     return job;
 }
@@ -714,23 +800,25 @@ finisher_spooled (finisher_t *self, const assembly_t *chunks,
     assert (assembly_has (chunks, chunk_nbr));
     const char *job_id = assembly_job_id (chunks);
     s_job_t *job = zhashx_lookup (self->jobs, job_id);
-    if (job && job->spooled) {
+    if (!job)
+        job = s_job_new (self, job_id,
+                         s_lane_for (assembly_total_pages (chunks)));
+    if (!job)
+        return;
+    if (job->spooled) {
         char reason[ASSEMBLY_REASON_MAX];
         assembly_add (job->spooled, chunk_nbr,
                       assembly_first_page (chunks, chunk_nbr),
                       assembly_page_count (chunks, chunk_nbr), reason);
-    } else if (job || zlistx_size (self->appending) >= FINISHER_APPENDERS_MAX)
+    } else if (job->complete ||
+               zlistx_size (self->appending) >= FINISHER_APPENDERS_MAX)
         //  Complete already, or no appender free: it is merged once
         //  complete.
         return;
     else {
-        job = s_job_new (self, job_id);
-        if (!job)
-            return;
         job->spooled = s_assembly_copy (chunks);
         if (!job->spooled) {
             log_error ("job=%s finisher: out of memory", job_id);
-            zhashx_delete (self->jobs, job_id);
             return;
         }
         zlistx_add_end (self->appending, (void *)job_id);
@@ -755,9 +843,17 @@ s_queue_if_ready (finisher_t *self, const char *job_id, s_job_t *job)
         return;
     job->queued = true;
     zlistx_add_end (self->queue, (void *)job_id);
-    if (self->current)
-        log_info ("job=%s waiting to be merged behind %zu jobs", job_id,
-                  zlistx_size (self->queue) - 1);
+    if (self->lanes[job->lane].current) {
+        size_t ahead = 0;
+        for (const char *queued = zlistx_first (self->queue); queued;
+             queued = zlistx_next (self->queue)) {
+            s_job_t *other = zhashx_lookup (self->jobs, queued);
+            ahead += other != job && other->lane == job->lane;
+        }
+        log_info ("job=%s waiting to be merged behind %zu jobs (%s lane)",
+                  job_id, ahead,
+                  job->lane == FINISHER_LANE_SHORT ? "short" : "long");
+    }
     s_dispatch (self);
 }
 
@@ -769,8 +865,10 @@ finisher_submit (finisher_t *self, const char *job_id)
     s_job_t *job = zhashx_lookup (self->jobs, job_id);
     if (job && job->complete)
         return;
+    //  Not spooled since this finisher started (a test's job): its size is
+    //  not known, so it goes with the long ones.
     if (!job)
-        job = s_job_new (self, job_id);
+        job = s_job_new (self, job_id, FINISHER_LANE_LONG);
     if (!job)
         return;
     job->complete = true;
@@ -824,10 +922,21 @@ finisher_output (finisher_t *self, const char *job_id, const char *key,
         return -1;
     }
     if (!job->complete)
-        zstr_sendx (self->actor, "UPLOAD", job_id, job->key, job->filename,
-                    NULL);
+        zstr_sendx (self->lanes[job->lane].actor, "UPLOAD", job_id, job->key,
+                    job->filename, NULL);
     s_queue_if_ready (self, job_id, job);
     return 0;
+}
+
+//  The lane with a command for job_id, or NULL.
+static s_lane_t *
+s_lane_of (finisher_t *self, const char *job_id)
+{
+    for (int lane = 0; lane < FINISHER_LANES; lane++)
+        if (self->lanes[lane].current &&
+            streq (self->lanes[lane].current, job_id))
+            return &self->lanes[lane];
+    return NULL;
 }
 
 void
@@ -838,8 +947,9 @@ finisher_cancel (finisher_t *self, const char *job_id)
     s_job_t *job = zhashx_lookup (self->jobs, job_id);
     if (job && job->spooled)
         s_drop_appender (self, job_id, job);
-    if (self->current && streq (self->current, job_id)) {
-        self->current_cancelled = true;
+    s_lane_t *lane = s_lane_of (self, job_id);
+    if (lane) {
+        lane->current_cancelled = true;
         return;
     }
     s_forget (self, job_id);
@@ -863,7 +973,7 @@ wire_t *
 finisher_recv (finisher_t *self)
 {
     assert (self);
-    zmsg_t *msg = zmsg_recv (self->actor);
+    zmsg_t *msg = zmsg_recv (self->reports);
     if (!msg)
         return NULL;
     char *command = zmsg_popstr (msg);
@@ -876,8 +986,9 @@ finisher_recv (finisher_t *self)
         log_error ("finisher: malformed report from the finisher thread");
         goto cleanup;
     }
-    bool current = self->current && streq (self->current, job_id);
-    bool silent = current && self->current_cancelled;
+    s_lane_t *lane = s_lane_of (self, job_id);
+    bool current = lane != NULL;
+    bool silent = current && lane->current_cancelled;
     if (streq (command, "APPENDED")) {
         if (!silent)
             s_appended (self, job_id, first);
@@ -891,7 +1002,7 @@ finisher_recv (finisher_t *self)
         if (silent) {
             s_job_t *job = zhashx_lookup (self->jobs, job_id);
             if (job && job->key)
-                zstr_sendx (self->actor, "DISCARD", job_id, job->key, NULL);
+                zstr_sendx (lane->actor, "DISCARD", job_id, job->key, NULL);
         } else {
             event = wire_new (WIRE_JOB_DONE);
             wire_set_job_id (event, job_id);
@@ -916,7 +1027,7 @@ finisher_recv (finisher_t *self)
         (silent && command_ended))
         s_forget (self, job_id);
     if (command_ended) {
-        zstr_free (&self->current);
+        zstr_free (&lane->current);
         s_dispatch (self);
     }
 
@@ -932,5 +1043,8 @@ bool
 finisher_busy (finisher_t *self)
 {
     assert (self);
-    return self->current != NULL;
+    for (int lane = 0; lane < FINISHER_LANES; lane++)
+        if (self->lanes[lane].current)
+            return true;
+    return false;
 }

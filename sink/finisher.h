@@ -1,8 +1,16 @@
 /*  finisher - merging each job's chunks as they arrive, and storing
     complete jobs, off the main loop.
 
-    Owns a zactor thread with its own spool_t and store_t, and the jobs
-    it holds. The output of a job is written with sink/pdfappend (shared
+    Owns FINISHER_LANES lanes, each a zactor thread with its own spool_t
+    and store_t, and the jobs it holds. A job belongs to one lane for its
+    whole life, chosen by its size when its first chunk is spooled: jobs
+    of at most FINISHER_SHORT_PAGES pages go to the short lane, all others
+    to the long one, so a small job's last append, document end and store
+    never wait behind a big job's (which can take seconds: its appends
+    lag behind rendering, its end writes a page tree of thousands of pages
+    and its store moves megabytes). Each lane has one command at a time,
+    so memory stays bounded per lane (one chunk being appended, and the
+    open documents' indexes), and a job's commands go in order. The output of a job is written with sink/pdfappend (shared
     resources, flat memory) into a scratch file in the job's spool
     directory, one chunk at a time in page order: as soon as a chunk and
     every chunk before it are spooled (finisher_spooled), the chunk is
@@ -34,15 +42,17 @@
     Bounded: at most FINISHER_APPENDERS_MAX jobs are appended as they go
     (each an open document whose memory is a small index, plus 8 bytes
     per chunk here); a job beyond it is merged from the spool once it is
-    complete, with the same module. The thread has one command at a time
-    (append one chunk, or finish one job); ready jobs are finished in the
-    order their output arrived and come before appends of other jobs,
-    which are served in turn. A partial output is never kept across a
+    complete, with the same module. A lane has one command at a time
+    (append one chunk, or finish one job); its ready jobs are finished in
+    the order their output arrived and come before appends of its other
+    jobs, which are served in turn. A partial output is never kept across a
     restart: its .part file is removed and the job starts again from
     chunk 0. A chunk that cannot be appended (damaged, disk full) fails
     its job at once, as a failed merge did.
 
-    Pipe protocol (strings, one frame each; private to this module):
+    Protocol (strings, one frame each; private to this module), commands
+    over the lane's pipe, reports over one PUSH/PULL pair for all lanes
+    (a report names the job, whose lane has the command):
         main -> thread: APPEND job_id chunk_nbr chunk_count path
                         | UPLOAD job_id key filename
                         | FINISH job_id key filename | DROP job_id
@@ -73,24 +83,33 @@
 //  per page) on the thread; more would only share the disk's bandwidth.
 #define FINISHER_APPENDERS_MAX 16
 
+//  Lanes (threads), and which is which: the short lane finishes jobs of
+//  at most FINISHER_SHORT_PAGES pages (one chunk of the default size), so
+//  that their whole finishing costs about one chunk's append.
+#define FINISHER_LANES 2
+#define FINISHER_LANE_LONG 0
+#define FINISHER_LANE_SHORT 1
+#define FINISHER_SHORT_PAGES 250
+
 //  Set to 0, outputs go to an S3 store whole once finished instead of
 //  part by part as they grow (for comparison; docs/operations.md).
 #define FINISHER_STREAM_ENV "PDFPIPE_S3_UPLOAD_WHILE_MERGING"
 
 typedef struct _finisher_t finisher_t;
 
-//  Start the finisher thread on the spool in spool_dir and the store named
+//  Start the finisher's lanes on the spool in spool_dir and the store named
 //  by store_url. Returns NULL when either cannot be opened (logged).
 //  Caller owns the result.
 finisher_t *
 finisher_new (const char *spool_dir, const char *store_url);
 
-//  Stop the thread. Waits for the job in progress, if any, to end; queued
+//  Stop the lanes. Waits for the jobs in progress, if any, to end; queued
 //  jobs stay in the spool and are found again at the next start.
 void
 finisher_destroy (finisher_t **self_p);
 
-//  The socket to poll; call finisher_recv when it is readable. Borrowed.
+//  The socket to poll (every lane's reports); call finisher_recv when it
+//  is readable. Borrowed.
 zsock_t *
 finisher_sock (finisher_t *self);
 
@@ -107,7 +126,7 @@ finisher_spooled (finisher_t *self, const assembly_t *chunks,
 uint32_t
 finisher_appended (finisher_t *self, const char *job_id);
 
-//  job_id is complete: finish it once its output is known and the thread
+//  job_id is complete: finish it once its output is known and its lane
 //  is free. Submitting a job that is waiting, queued or in progress
 //  already does nothing.
 void
@@ -132,13 +151,13 @@ finisher_output (finisher_t *self, const char *job_id, const char *key,
 void
 finisher_cancel (finisher_t *self, const char *job_id);
 
-//  Read one report from the thread and start the next queued job when one
+//  Read one report from a lane and start the next queued job when one
 //  has ended. Returns the message to send to the ventilator, or NULL when
 //  there is none. Caller owns the result.
 wire_t *
 finisher_recv (finisher_t *self);
 
-//  True while the thread has a command (an append or a finish).
+//  True while a lane has a command (an append or a finish).
 bool
 finisher_busy (finisher_t *self);
 

@@ -6,7 +6,8 @@
     chunk 0; a complete job waits for its output,
     then is merged and stored in a local store, its tombstone written and
     its chunks removed; jobs run one at a time in the order their output
-    came; bad outputs are refused; a missing or damaged chunk and a store
+    came, each lane's, and a short job is finished while a long job's
+    lane is held up; bad outputs are refused; a missing or damaged chunk and a store
     that refuses the result fail the job; cancelling drops a waiting or
     queued job and discards the result of one in progress; the messages
     for the ventilator (JOB_STATE, JOB_DONE, JOB_FAILED).
@@ -26,6 +27,7 @@
 
 #include <czmq.h>
 #include <inttypes.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +43,7 @@ typedef struct {
     char root[64];   // mkdtemp directory
     char *spool_dir; // root/spool
     char *store_dir; // root/out, the store
+    char *fifo;      // a chunk that holds its lane up, or NULL
     finisher_t *finisher;
 } s_fixture_t;
 
@@ -64,6 +67,11 @@ static int
 s_teardown (void **state)
 {
     s_fixture_t *fixture = *state;
+    //  A lane still held up by the FIFO reads its end (a failed test).
+    int fd = fixture->fifo ? open (fixture->fifo, O_WRONLY | O_NONBLOCK) : -1;
+    if (fd >= 0)
+        close (fd);
+    zstr_free (&fixture->fifo);
     finisher_destroy (&fixture->finisher);
     char *command = zsys_sprintf ("rm -rf '%s'", fixture->root);
     assert_int_equal (system (command), 0);
@@ -598,6 +606,49 @@ test_cancelled_job_in_progress_is_discarded_silently (void **state)
     assert_false (s_job_spooled (fixture, S_JOB));
 }
 
+static void
+test_short_job_finishes_while_a_long_one_is_held_up (void **state)
+{
+    s_fixture_t *fixture = *state;
+    //  Nothing here may hang the suite: a missing report fails instead.
+    zsock_set_rcvtimeo (finisher_sock (fixture->finisher), 10000);
+    //  A long job (one page over the short lane's bound) whose chunk 0 is
+    //  a FIFO: its lane is held in the append until the test writes.
+    uint32_t chunk_pages = FINISHER_SHORT_PAGES / 2 + 1;
+    char reason[ASSEMBLY_REASON_MAX];
+    assembly_t *chunks =
+        assembly_new (S_OTHER_JOB, 2, 2 * chunk_pages, reason);
+    assert_non_null (chunks);
+    assert_int_equal (assembly_add (chunks, 0, 1, chunk_pages, reason),
+                      ASSEMBLY_NEW);
+    spool_t *spool = spool_new (fixture->spool_dir);
+    char *job_dir = zsys_sprintf ("%s/%s", fixture->spool_dir, S_OTHER_JOB);
+    assert_int_equal (mkdir (job_dir, 0700), 0);
+    fixture->fifo = spool_chunk_path (spool, chunks, 0);
+    assert_int_equal (mkfifo (fixture->fifo, 0600), 0);
+    finisher_spooled (fixture->finisher, chunks, 0);
+    assert_true (finisher_busy (fixture->finisher));
+
+    //  A short job goes through while the long one's append is held.
+    s_spool_and_tell (fixture, S_JOB, 0, 1);
+    assert_null (finisher_recv (fixture->finisher)); // its chunk appended
+    finisher_submit (fixture->finisher, S_JOB);
+    s_store_as (fixture, S_JOB, S_JOB "/short.pdf", 2);
+    assert_true (finisher_busy (fixture->finisher));
+    assert_int_equal (finisher_appended (fixture->finisher, S_OTHER_JOB), 0);
+
+    //  Released, the long job's lane goes on (the chunk is not a PDF).
+    int fd = open (fixture->fifo, O_WRONLY);
+    assert_true (fd >= 0);
+    assert_int_equal (write (fd, "not a PDF\n", 10), 10);
+    close (fd);
+    s_expect_failed (fixture, S_OTHER_JOB, "merge failed: input 1 of 2");
+    assert_false (finisher_busy (fixture->finisher));
+    zstr_free (&job_dir);
+    spool_destroy (&spool);
+    assembly_destroy (&chunks);
+}
+
 int
 main (void)
 {
@@ -637,6 +688,9 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_jobs_beyond_the_appender_bound_are_merged_once_complete,
             s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_short_job_finishes_while_a_long_one_is_held_up, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (
             test_damaged_chunk_fails_the_job_while_appending, s_setup,
             s_teardown),

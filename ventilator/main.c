@@ -129,6 +129,9 @@ s_on_event (zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+static void
+s_publish_figures (s_ventilator_t *self, int64_t now);
+
 static int
 s_on_api (zloop_t *loop, zsock_t *reader, void *arg)
 {
@@ -136,9 +139,11 @@ s_on_api (zloop_t *loop, zsock_t *reader, void *arg)
     lifecycle_t *lifecycle = ((s_ventilator_t *)arg)->lifecycle;
     char *command = NULL, *job_id = NULL;
     int frames = zstr_recvx (reader, &command, &job_id, NULL);
-    if (frames >= 2 && job_id && streq (command, "NEW"))
+    if (frames >= 2 && job_id && streq (command, "NEW")) {
         lifecycle_load (lifecycle, job_id);
-    else if (frames >= 2 && job_id && streq (command, "CANCEL"))
+        //  Its workers are wanted now, not at the next tick.
+        s_publish_figures ((s_ventilator_t *)arg, zclock_mono ());
+    } else if (frames >= 2 && job_id && streq (command, "CANCEL"))
         lifecycle_cancel (lifecycle, job_id);
     zstr_free (&command);
     zstr_free (&job_id);

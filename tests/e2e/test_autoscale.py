@@ -47,6 +47,16 @@ class AutoscaleTest(unittest.TestCase):
             pipe.wait_log(r"scaler: started worker scaled-2 \(pid \d+\); "
                           r"2 of 2", name="ventilator",
                           what="the scaler starting two workers")
+            # Both at once: the first was started for a target of two,
+            # and the ventilator logged nothing between the two starts.
+            lines = [line for line in pipe.logs_of("ventilator").splitlines()
+                     if "(pdfpipe-ventilator)" in line]
+            first = [i for i, line in enumerate(lines)
+                     if re.search(r"started worker scaled-1 \(pid \d+\); "
+                                  r"1 of 2$", line)]
+            self.assertEqual(len(first), 1, lines)
+            self.assertRegex(lines[first[0] + 1],
+                             r"started worker scaled-2 \(pid \d+\); 2 of 2$")
             status = pipe.wait(job_id, timeout=120)
             self.assertEqual(status["state"], "done", pipe.log_tail())
             assert_marker_pages(check_pdf(pipe.result(job_id), self.tmp.name),
