@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "chunkplan.h"
+#include "jobprogress.h"
 #include "log.h"
 #include "output.h"
 #include "redact.h"
@@ -1099,6 +1100,38 @@ s_progress (uint32_t done, uint32_t total)
     return progress;
 }
 
+static void
+s_add_number_or_null (cJSON *object, const char *name, bool known,
+                      double value)
+{
+    if (known)
+        cJSON_AddNumberToObject (object, name, value);
+    else
+        cJSON_AddNullToObject (object, name);
+}
+
+//  "progress": elapsed time, rate and time left (ventilator/jobprogress),
+//  seen now. Returns 0, or -1 when the transitions cannot be read.
+static int
+s_add_timing (jobstore_t *self, cJSON *status, const jobstore_job_t *job)
+{
+    int64_t at[JOBSTATE_COUNT];
+    if (jobstore_transitions (self, job->id, at))
+        return -1;
+    jobprogress_t progress =
+        jobprogress_compute (job->state, job->created_at, at, job->pages_done,
+                             job->pages, zclock_time ());
+    cJSON *object = cJSON_AddObjectToObject (status, "progress");
+    if (!object)
+        return -1;
+    cJSON_AddNumberToObject (object, "elapsed_s", progress.elapsed_s);
+    s_add_number_or_null (object, "pages_per_s", progress.has_rate,
+                          progress.pages_per_s);
+    s_add_number_or_null (object, "eta_s", progress.has_eta, progress.eta_s);
+    cJSON_AddStringToObject (object, "phase", jobstate_name (job->state));
+    return 0;
+}
+
 static cJSON *
 s_status (jobstore_t *self, const char *job_id)
 {
@@ -1120,6 +1153,8 @@ s_status (jobstore_t *self, const char *job_id)
     cJSON *transitions = cJSON_AddObjectToObject (status, "transitions");
     if (rc == 0 && transitions)
         rc = s_add_transitions (self, job_id, transitions);
+    if (rc == 0)
+        rc = s_add_timing (self, status, &job);
     if (error)
         cJSON_AddStringToObject (status, "error", error);
     else
