@@ -404,6 +404,67 @@ test_status_json_has_every_field (void **state)
     cJSON_Delete (status);
 }
 
+//  The ids jobstore_list gives, joined by spaces ("" for none).
+static void
+s_list_text (jobstore_t *store, const char *owner, uint32_t states,
+             const char *before_id, uint32_t limit, char *text, size_t size)
+{
+    int64_t before_created_at = 0;
+    if (before_id) {
+        jobstore_job_t job;
+        assert_int_equal (jobstore_job (store, before_id, &job), 0);
+        before_created_at = job.created_at;
+    }
+    zlist_t *ids = jobstore_list (store, owner, states, before_created_at,
+                                  before_id, limit);
+    assert_non_null (ids);
+    text[0] = '\0';
+    for (const char *id = (const char *)zlist_first (ids); id;
+         id = (const char *)zlist_next (ids)) {
+        size_t used = strlen (text);
+        snprintf (text + used, size - used, "%s%s", used ? " " : "", id);
+    }
+    zlist_destroy (&ids);
+}
+
+static void
+test_list_is_newest_first_by_owner_and_state_in_pages (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    //  Inserted in this order, at least a millisecond apart, so newest
+    //  first is the other way round.
+    const char *ids[] = {S_JOB_A, S_JOB_B, S_JOB_C, S_UNKNOWN};
+    const char *owners[] = {"alice", "bob", "alice", "alice"};
+    for (size_t index = 0; index < 4; index++) {
+        assert_int_equal (jobstore_insert_owned (fixture->store, ids[index],
+                                                 fixture->spec, owners[index]),
+                          0);
+        zclock_sleep (2);
+    }
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_C, JOB_CANCELLED, NULL), 0);
+    char text[256];
+    s_list_text (fixture->store, NULL, 0, NULL, 10, text, sizeof text);
+    assert_string_equal (text, S_UNKNOWN " " S_JOB_C " " S_JOB_B " " S_JOB_A);
+    s_list_text (fixture->store, "alice", 0, NULL, 10, text, sizeof text);
+    assert_string_equal (text, S_UNKNOWN " " S_JOB_C " " S_JOB_A);
+    s_list_text (fixture->store, "alice", 0, NULL, 2, text, sizeof text);
+    assert_string_equal (text, S_UNKNOWN " " S_JOB_C);
+    s_list_text (fixture->store, "alice", 0, S_JOB_C, 2, text, sizeof text);
+    assert_string_equal (text, S_JOB_A);
+    s_list_text (fixture->store, "alice", 0, S_JOB_A, 2, text, sizeof text);
+    assert_string_equal (text, "");
+    s_list_text (fixture->store, "alice", 1u << JOB_QUEUED, NULL, 10, text,
+                 sizeof text);
+    assert_string_equal (text, S_UNKNOWN " " S_JOB_A);
+    s_list_text (fixture->store, NULL,
+                 (1u << JOB_CANCELLED) | (1u << JOB_DONE), NULL, 10, text,
+                 sizeof text);
+    assert_string_equal (text, S_JOB_C);
+    s_list_text (fixture->store, "carol", 0, NULL, 10, text, sizeof text);
+    assert_string_equal (text, "");
+}
+
 //  The status text *text_p without its "progress" member.
 static void
 s_drop_progress (char **text_p)
@@ -766,6 +827,7 @@ main (void)
         S_TEST (test_active_lists_unfinished_jobs_oldest_first),
         S_TEST (test_status_json_has_every_field),
         S_TEST (test_reopened_store_keeps_everything),
+        S_TEST (test_list_is_newest_first_by_owner_and_state_in_pages),
         S_TEST (test_second_handle_sees_first_handles_writes),
         S_TEST (test_open_fails_when_data_dir_is_a_file),
         S_TEST (test_output_is_rendered_when_the_job_is_accepted),

@@ -69,7 +69,9 @@
 #include <unistd.h>
 
 #include "disposition.h"
+#include "bytebuf.h"
 #include "intake.h"
+#include "jobquery.h"
 #include "jobspec.h"
 #include "jobstore.h"
 #include "recordfile.h"
@@ -943,6 +945,64 @@ s_metrics (httpapi_t *self, struct MHD_Connection *connection)
     return s_queue (connection, MHD_HTTP_OK, response);
 }
 
+//  GET /v1/jobs: a page of the caller's jobs, newest first, each as its
+//  status document (ventilator/jobquery reads the query string).
+static enum MHD_Result
+s_list (httpapi_t *self, struct MHD_Connection *connection, const char *owner)
+{
+    char error[JOBQUERY_ERROR_MAX];
+    jobquery_t query;
+    if (jobquery_parse (
+            MHD_lookup_connection_value (connection, MHD_GET_ARGUMENT_KIND,
+                                         "state"),
+            MHD_lookup_connection_value (connection, MHD_GET_ARGUMENT_KIND,
+                                         "limit"),
+            MHD_lookup_connection_value (connection, MHD_GET_ARGUMENT_KIND,
+                                         "before"),
+            &query, error, sizeof error))
+        return s_send_error (connection, MHD_HTTP_BAD_REQUEST, "%s", error);
+    //  One more than the page tells whether there is a next one.
+    zlist_t *ids = jobstore_list (
+        self->store, self->tokens ? owner : NULL, query.states,
+        query.before_created_at, query.has_cursor ? query.before_id : NULL,
+        query.limit + 1);
+    if (!ids)
+        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "the job store cannot be read; see the "
+                             "ventilator's log");
+    bytebuf_t body = {0};
+    bytebuf_append_str (&body, "{\"jobs\":[");
+    uint32_t listed = 0;
+    const char *last = NULL;
+    for (const char *id = (const char *)zlist_first (ids);
+         id && listed < query.limit; id = (const char *)zlist_next (ids)) {
+        //  A job deleted since (retention) is left out.
+        char *status = s_status_text (self, id);
+        if (!status)
+            continue;
+        bytebuf_append_str (&body, listed ? "," : "");
+        bytebuf_append_str (&body, status);
+        free (status);
+        last = id;
+        listed++;
+    }
+    jobstore_job_t job;
+    bool more = zlist_size (ids) > query.limit && last &&
+                jobstore_job (self->store, last, &job) == 0;
+    char cursor[JOBQUERY_CURSOR_SIZE];
+    if (more)
+        jobquery_cursor (job.created_at, last, cursor);
+    bytebuf_append_str (&body, "],\"next\":");
+    bytebuf_append_str (&body, more ? "\"" : "null");
+    bytebuf_append_str (&body, more ? cursor : "");
+    bytebuf_append_str (&body, more ? "\"}" : "}");
+    zlist_destroy (&ids);
+    char *text = bytebuf_detach (&body);
+    enum MHD_Result result = s_send_json (connection, MHD_HTTP_OK, text);
+    free (text);
+    return result;
+}
+
 //  True when the job id may be seen by the request's token owner: always
 //  without tokens; with them, only by the token that submitted it.
 static bool
@@ -999,8 +1059,10 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
             return s_method_not_allowed (connection, method, "GET, HEAD");
         return s_metrics (self, connection);
     }
+    if (route == S_ROUTE_JOBS && is_get)
+        return s_list (self, connection, owner);
     if (route == S_ROUTE_JOBS && !streq (method, MHD_HTTP_METHOD_POST))
-        return s_method_not_allowed (connection, method, "POST");
+        return s_method_not_allowed (connection, method, "GET, HEAD, POST");
     if (route == S_ROUTE_JOBS) {
         enum MHD_Result result = MHD_YES;
         *con_cls = s_upload_new (self, connection, owner, &result);

@@ -128,10 +128,17 @@ typedef enum {
     S_SELECT_EXPIRED,
     S_DELETE_CHUNKS,
     S_DELETE_JOB,
+    S_LIST_ALL,
+    S_LIST_OWNED,
     S_STMT_COUNT
 } s_stmt_id_t;
 
 #define S_NOT_TERMINAL "state NOT IN ('done', 'failed', 'cancelled')"
+//  The job's state is in the bit set ?3 (bit n: jobstate_t n), or ?3 is 0.
+#define S_IN_STATES                                                            \
+    "(?3 = 0 OR (?3 >> CASE state WHEN 'queued' THEN 0 WHEN 'rendering'"       \
+    " THEN 1 WHEN 'merging' THEN 2 WHEN 'storing' THEN 3 WHEN 'done' THEN 4"   \
+    " WHEN 'failed' THEN 5 ELSE 6 END) & 1)"
 
 static const char *s_sql[S_STMT_COUNT] = {
     [S_BEGIN_READ] = "BEGIN",
@@ -194,6 +201,15 @@ static const char *s_sql[S_STMT_COUNT] = {
                         " AND NOT jobs." S_NOT_TERMINAL " LIMIT ?2)",
     //  Its transitions go with it, and chunks left (ON DELETE CASCADE).
     [S_DELETE_JOB] = "DELETE FROM jobs WHERE id = ?1 AND NOT " S_NOT_TERMINAL,
+    //  The job list, newest first, walked down an index from the cursor
+    //  (?1, ?2); ?3 is a bit set of states by jobstate_t (0: all).
+    [S_LIST_ALL] = "SELECT id FROM jobs INDEXED BY jobs_by_created"
+                   " WHERE (created_at, id) < (?1, ?2) AND " S_IN_STATES
+                   " ORDER BY created_at DESC, id DESC LIMIT ?4",
+    [S_LIST_OWNED] = "SELECT id FROM jobs INDEXED BY jobs_by_owner"
+                     " WHERE owner = ?5 AND (created_at, id) < (?1, ?2)"
+                     " AND " S_IN_STATES
+                     " ORDER BY created_at DESC, id DESC LIMIT ?4",
 };
 
 struct _jobstore_t {
@@ -420,6 +436,14 @@ s_configure (jobstore_t *self)
     if (result == 0)
         result = s_add_column (self, "jobs", "priority",
                                "INTEGER NOT NULL DEFAULT " S_PRIORITY_DEFAULT);
+    //  For the job list (jobstore_list): newest first, all jobs or one
+    //  owner's.
+    if (result == 0)
+        result = s_script (
+            self, "CREATE INDEX IF NOT EXISTS jobs_by_created"
+                  " ON jobs (created_at, id);"
+                  "CREATE INDEX IF NOT EXISTS jobs_by_owner"
+                  " ON jobs (owner, created_at, id);");
     if (result == 0)
         result = s_script (self, s_webhooks_schema);
     if (result == 0)
@@ -995,6 +1019,26 @@ s_collect_ids (jobstore_t *self, sqlite3_stmt *stmt, const char *what)
     }
     s_release (stmt);
     return ids;
+}
+
+zlist_t *
+jobstore_list (jobstore_t *self, const char *owner, uint32_t states,
+               int64_t before_created_at, const char *before_id,
+               uint32_t limit)
+{
+    assert (self);
+    sqlite3_stmt *stmt = s_stmt (self, owner ? S_LIST_OWNED : S_LIST_ALL);
+    if (!stmt)
+        return NULL;
+    //  No cursor: after the newest job there can be. Ids are [A-Za-z0-9_-],
+    //  all before '~'.
+    sqlite3_bind_int64 (stmt, 1, before_id ? before_created_at : INT64_MAX);
+    s_bind_text (stmt, 2, before_id ? before_id : "~");
+    sqlite3_bind_int64 (stmt, 3, states);
+    sqlite3_bind_int64 (stmt, 4, limit);
+    if (owner)
+        s_bind_text (stmt, 5, owner);
+    return s_collect_ids (self, stmt, "the job list");
 }
 
 zlist_t *

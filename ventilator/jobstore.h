@@ -159,6 +159,18 @@ jobstore_error (jobstore_t *self, const char *job_id);
 zlist_t *
 jobstore_active (jobstore_t *self);
 
+//  Ids (char *) of at most limit jobs, newest first (by created_at, then
+//  id, both descending), that come after the job before_id created at
+//  before_created_at in that order (before_id NULL: from the newest),
+//  owned by owner (NULL: any job, owned or not) and in one of states (bit
+//  1 << state for each; 0: any). Read down an index, so a page costs its
+//  rows, whatever the number of jobs. The list frees its items. NULL when
+//  the read fails (logged). Caller owns the list.
+zlist_t *
+jobstore_list (jobstore_t *self, const char *owner, uint32_t states,
+               int64_t before_created_at, const char *before_id,
+               uint32_t limit);
+
 //  When the job entered each state (ms since the Unix epoch), 0 for states
 //  it has not entered. Returns 0, or -1 when the read fails (logged).
 int

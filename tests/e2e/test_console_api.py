@@ -48,5 +48,116 @@ class ProgressTest(unittest.TestCase):
             self.assertGreaterEqual(progress["elapsed_s"], 0)
 
 
+def newest_first(pipe, ids):
+    """ids in the list's order: by created_at, then id, newest first."""
+    return sorted(ids, key=lambda job_id: (
+        ms(pipe.status(job_id)["created_at"]), job_id), reverse=True)
+
+
+def metric(pipe, route, code):
+    """pdfpipe_http_requests_total for route and code, 0 when absent."""
+    text = pipe.request("GET", "/metrics").body.decode()
+    prefix = 'pdfpipe_http_requests_total{route="%s",code="%d"} ' % (
+        route, code)
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix):])
+    return 0
+
+
+class ListTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # No workers: jobs stay unfinished unless cancelled.
+        cls.pipe = Pipeline(workers=0, tokens=["other"])
+        cls.mine = [cls.pipe.submit(marker_job(3)) for _ in range(5)]
+        cls.cancelled = cls.mine[1:3]
+        for job_id in cls.cancelled:
+            resp = cls.pipe.request("DELETE", "/v1/jobs/" + job_id)
+            assert resp.status == 200, resp.body
+        cls.other_token = cls.pipe.tokens.tokens["other"]
+        resp = cls.pipe.request("POST", "/v1/jobs", marker_job(2),
+                                token=cls.other_token)
+        assert resp.status == 202, resp.body
+        cls.theirs = resp.json()["id"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pipe.close()
+
+    def page(self, query, token=True):
+        resp = self.pipe.request("GET", "/v1/jobs" + query, token=token)
+        self.assertEqual(resp.status, 200, resp.body)
+        return resp.json()
+
+    def test_pages_walk_every_job_newest_first(self):
+        seen = []
+        pages = 0
+        query = "?limit=2"
+        while True:
+            body = self.page(query)
+            pages += 1
+            self.assertLessEqual(len(body["jobs"]), 2)
+            seen += [job["id"] for job in body["jobs"]]
+            if body["next"] is None:
+                break
+            query = "?limit=2&before=" + body["next"]
+        self.assertEqual(pages, 3)
+        self.assertEqual(seen, newest_first(self.pipe, self.mine))
+
+    def test_each_entry_is_the_status_document(self):
+        body = self.page("")
+        self.assertIsNone(body["next"])
+        self.assertEqual(len(body["jobs"]), 5)
+        first = body["jobs"][0]
+        status = self.pipe.status(first["id"])
+        for field in ("id", "state", "pages", "chunks", "created_at",
+                      "transitions", "error", "result"):
+            self.assertEqual(first[field], status[field], field)
+        self.assertEqual(first["pages"]["total"], 3)
+        self.assertIn("progress", first)
+
+    def test_state_filter(self):
+        body = self.page("?state=cancelled")
+        self.assertEqual([job["id"] for job in body["jobs"]],
+                         newest_first(self.pipe, self.cancelled))
+        body = self.page("?state=queued,rendering,done")
+        self.assertEqual(sorted(job["id"] for job in body["jobs"]),
+                         sorted(set(self.mine) - set(self.cancelled)))
+        self.assertEqual(self.page("?state=failed")["jobs"], [])
+
+    def test_another_tokens_jobs_are_absent(self):
+        body = self.page("", token=self.other_token)
+        self.assertEqual([job["id"] for job in body["jobs"]], [self.theirs])
+        mine = [job["id"] for job in self.page("?limit=200")["jobs"]]
+        self.assertNotIn(self.theirs, mine)
+
+    def test_without_token_is_401(self):
+        resp = self.pipe.request("GET", "/v1/jobs", token=None)
+        self.assertEqual(resp.status, 401)
+
+    def test_bad_query_is_400_naming_it(self):
+        for query, message in (
+                ("?state=rendering,foo", "unknown state 'foo' in ?state="),
+                ("?limit=0", "?limit= must be a whole number from 1 to 200, "
+                             "not '0'"),
+                ("?limit=201", "?limit= must be a whole number from 1 to "
+                               "200, not '201'"),
+                ("?limit=abc", "?limit= must be a whole number from 1 to "
+                               "200, not 'abc'"),
+                ("?before=12.x%27", "?before= is not a cursor this API gave "
+                                    "(use the list's \"next\" as it is)")):
+            resp = self.pipe.request("GET", "/v1/jobs" + query)
+            self.assertEqual(resp.status, 400, query)
+            self.assertEqual(resp.json(), {"error": {"message": message}},
+                             query)
+        self.assertEqual(self.pipe.request("GET", "/healthz").status, 200)
+
+    def test_list_is_counted_in_metrics(self):
+        before = metric(self.pipe, "/v1/jobs", 200)
+        self.page("?limit=1")
+        self.assertEqual(metric(self.pipe, "/v1/jobs", 200), before + 1)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -95,6 +95,9 @@ class ApiDocExamplesTest(unittest.TestCase):
                          r'storing|done)"')
         self.assertRegex(out, r"(?m)^job [0-9a-f]{32} is done$")
         self.assertRegex(out, r"(?m)^200 application/pdf \d+ bytes$")
+        # The job list: the one job so far, done, on one page.
+        self.assertRegex(out, r"(?m)^\['done'\] False$")
+        self.assertRegex(compact, r"unknownstate'foo'in\?state=\"}}\n400\n")
         # The example cancels a small job, which may finish first: either
         # answer is right, and the doc says so.
         self.assertRegex(compact, r'"state":"cancelled".*\n200\n|'
