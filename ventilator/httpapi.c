@@ -58,6 +58,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -70,6 +71,7 @@
 
 #include "disposition.h"
 #include "bytebuf.h"
+#include "chunkmap.h"
 #include "intake.h"
 #include "jobquery.h"
 #include "jobspec.h"
@@ -101,6 +103,7 @@ struct _httpapi_t {
     uint64_t max_jobstore_bytes; // its quota; 0: none
     size_t drain_max; // bytes of a refused body read on before hanging up
     metrics_t *metrics; // borrowed; NULL: GET /metrics answers 404
+    dispatchview_t *dispatch_view; // borrowed; NULL: nothing in flight
     tokens_t *tokens; // NULL: no authentication; borrowed
     unsigned int connections_max;
     unsigned int per_address_max;
@@ -126,14 +129,20 @@ typedef enum {
     S_ROUTE_JOB,
     S_ROUTE_RESULT,
     S_ROUTE_METRICS,
+    S_ROUTE_CHUNKS,
+    S_ROUTE_WORKERS,
 } s_route_t;
 
 //  Each route's template, as GET /metrics counts requests by route.
 static const char *s_route_names[] = {
-    [S_ROUTE_NONE] = "other",         [S_ROUTE_HEALTHZ] = "/healthz",
-    [S_ROUTE_JOBS] = "/v1/jobs",      [S_ROUTE_JOB] = "/v1/jobs/{id}",
+    [S_ROUTE_NONE] = "other",
+    [S_ROUTE_HEALTHZ] = "/healthz",
+    [S_ROUTE_JOBS] = "/v1/jobs",
+    [S_ROUTE_JOB] = "/v1/jobs/{id}",
     [S_ROUTE_RESULT] = "/v1/jobs/{id}/result",
     [S_ROUTE_METRICS] = "/metrics",
+    [S_ROUTE_CHUNKS] = "/v1/jobs/{id}/chunks",
+    [S_ROUTE_WORKERS] = "/v1/workers",
 };
 
 //  A POST /v1/jobs body being received.
@@ -192,6 +201,8 @@ s_route (const char *url, const char **id_p, size_t *id_length)
         return S_ROUTE_METRICS;
     if (streq (url, "/v1/jobs"))
         return S_ROUTE_JOBS;
+    if (streq (url, "/v1/workers"))
+        return S_ROUTE_WORKERS;
     size_t prefix_length = strlen (jobs_prefix);
     if (strncmp (url, jobs_prefix, prefix_length) != 0)
         return S_ROUTE_NONE;
@@ -205,6 +216,8 @@ s_route (const char *url, const char **id_p, size_t *id_length)
     *id_length = (size_t)(slash - id);
     if (*id_length > 0 && streq (slash, result_suffix))
         return S_ROUTE_RESULT;
+    if (*id_length > 0 && streq (slash, "/chunks"))
+        return S_ROUTE_CHUNKS;
     return S_ROUTE_NONE;
 }
 
@@ -1003,6 +1016,111 @@ s_list (httpapi_t *self, struct MHD_Connection *connection, const char *owner)
     return result;
 }
 
+//  What s_chunks gathers from the dispatch view.
+typedef struct {
+    char *map;
+    uint32_t chunk_count;
+    cJSON *rendering;
+    cJSON *retried;
+} s_chunk_view_t;
+
+static void
+s_add_time_to (cJSON *object, const char *name, int64_t ms)
+{
+    char text[TIMESTAMP_SIZE];
+    timestamp_format_ms (ms, text, sizeof (text));
+    cJSON_AddStringToObject (object, name, text);
+}
+
+//  dispatchview_chunk_fn: a chunk of the job in flight.
+static void
+s_on_chunk_rendering (const dispatchview_chunk_t *chunk, void *arg)
+{
+    s_chunk_view_t *view = (s_chunk_view_t *)arg;
+    if (chunk->chunk_nbr >= view->chunk_count ||
+        view->map[chunk->chunk_nbr] == CHUNKMAP_STORED)
+        return;
+    chunkmap_mark (view->map, view->chunk_count, chunk->chunk_nbr,
+                   CHUNKMAP_RENDERING);
+    cJSON *entry = cJSON_CreateObject ();
+    cJSON_AddNumberToObject (entry, "chunk", chunk->chunk_nbr);
+    cJSON_AddStringToObject (entry, "worker", chunk->worker);
+    s_add_time_to (entry, "since", chunk->since);
+    cJSON_AddItemToArray (view->rendering, entry);
+}
+
+//  dispatchview_retry_fn: a chunk of the job dispatched more than once.
+static void
+s_on_chunk_retried (uint32_t chunk_nbr, uint32_t attempts, void *arg)
+{
+    s_chunk_view_t *view = (s_chunk_view_t *)arg;
+    cJSON *entry = cJSON_CreateObject ();
+    cJSON_AddNumberToObject (entry, "chunk", chunk_nbr);
+    cJSON_AddNumberToObject (entry, "attempts", attempts);
+    cJSON_AddItemToArray (view->retried, entry);
+}
+
+//  GET /v1/jobs/{id}/chunks: stored chunks from the store, those in
+//  flight and retried from the dispatch view (while the job runs), the
+//  failed one from a failed job's error.
+static enum MHD_Result
+s_chunks (httpapi_t *self, struct MHD_Connection *connection, const char *id)
+{
+    jobstore_job_t job;
+    if (jobstore_job (self->store, id, &job))
+        return s_unknown_job (connection, id, strlen (id));
+    bool *stored = (bool *)calloc (job.chunk_count + 1, sizeof (bool));
+    char *map = (char *)malloc (job.chunk_count + 1);
+    cJSON *root = cJSON_CreateObject ();
+    s_chunk_view_t view = {map, job.chunk_count, cJSON_CreateArray (),
+                           cJSON_CreateArray ()};
+    enum MHD_Result result;
+    if (!stored || !map || !root || !view.rendering || !view.retried ||
+        jobstore_chunks_stored (self->store, id, stored, job.chunk_count)) {
+        result = s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                               "the chunks of job %s cannot be read; see the "
+                               "ventilator's log",
+                               id);
+        goto cleanup;
+    }
+    chunkmap_init (map, stored, job.chunk_count);
+    if (!jobstate_is_terminal (job.state) && self->dispatch_view)
+        dispatchview_read_job (self->dispatch_view, id, s_on_chunk_rendering,
+                               s_on_chunk_retried, &view);
+    if (job.state == JOB_FAILED) {
+        char *error = jobstore_error (self->store, id);
+        int64_t failed = chunkmap_failed_chunk (error);
+        free (error);
+        if (failed >= 0)
+            chunkmap_mark (map, job.chunk_count, (uint32_t)failed,
+                           CHUNKMAP_FAILED);
+    }
+    chunkmap_counts_t counts = chunkmap_count (map, job.chunk_count);
+    cJSON_AddNumberToObject (root, "chunks", job.chunk_count);
+    cJSON_AddStringToObject (root, "map", map);
+    cJSON_AddItemToObject (root, "rendering", view.rendering);
+    cJSON_AddItemToObject (root, "retried", view.retried);
+    cJSON *counted = cJSON_AddObjectToObject (root, "counts");
+    cJSON_AddNumberToObject (counted, "waiting", counts.waiting);
+    cJSON_AddNumberToObject (counted, "rendering", counts.rendering);
+    cJSON_AddNumberToObject (counted, "stored", counts.stored);
+    cJSON_AddNumberToObject (counted, "failed", counts.failed);
+    cJSON_AddNumberToObject (counted, "retried",
+                             cJSON_GetArraySize (view.retried));
+    view.rendering = view.retried = NULL;
+    char *text = cJSON_PrintUnformatted (root);
+    result = s_send_json (connection, MHD_HTTP_OK, text);
+    free (text);
+
+cleanup:
+    cJSON_Delete (view.rendering);
+    cJSON_Delete (view.retried);
+    cJSON_Delete (root);
+    free (stored);
+    free (map);
+    return result;
+}
+
 //  True when the job id may be seen by the request's token owner: always
 //  without tokens; with them, only by the token that submitted it.
 static bool
@@ -1016,6 +1134,74 @@ s_visible (httpapi_t *self, const char *id, const char *owner)
     bool visible = job_owner && owner && streq (job_owner, owner);
     free (job_owner);
     return visible;
+}
+
+//  dispatchview_worker_fn: a worker, into the array arg.
+static void
+s_on_worker (const dispatchview_worker_t *worker, void *arg)
+{
+    cJSON *entry = cJSON_CreateObject ();
+    cJSON_AddStringToObject (entry, "id", worker->name);
+    cJSON_AddStringToObject (entry, "state", worker->holding ? "busy" : "idle");
+    cJSON_AddArrayToObject (entry, "rendering");
+    cJSON_AddNumberToObject (entry, "chunks_done", (double)worker->chunks_done);
+    if (worker->pages_per_s >= 0)
+        cJSON_AddNumberToObject (entry, "pages_per_s",
+                                 round (worker->pages_per_s * 10) / 10);
+    else
+        cJSON_AddNullToObject (entry, "pages_per_s");
+    s_add_time_to (entry, "last_seen", worker->last_seen);
+    cJSON_AddItemToArray ((cJSON *)arg, entry);
+}
+
+//  dispatchview_chunk_fn: a chunk of the worker added last.
+static void
+s_on_worker_chunk (const dispatchview_chunk_t *chunk, void *arg)
+{
+    cJSON *worker = cJSON_GetArrayItem ((cJSON *)arg,
+                                        cJSON_GetArraySize ((cJSON *)arg) - 1);
+    cJSON *entry = cJSON_CreateObject ();
+    cJSON_AddStringToObject (entry, "job", chunk->job_id);
+    cJSON_AddNumberToObject (entry, "chunk", chunk->chunk_nbr);
+    cJSON_AddItemToArray (cJSON_GetObjectItem (worker, "rendering"), entry);
+}
+
+//  GET /v1/workers: the workers as the loop last published them; a job
+//  the caller may not see is shown as null.
+static enum MHD_Result
+s_workers (httpapi_t *self, struct MHD_Connection *connection,
+           const char *owner)
+{
+    cJSON *root = cJSON_CreateObject ();
+    cJSON *workers = cJSON_AddArrayToObject (root, "workers");
+    int64_t desired = -1;
+    const char *scaler = "none";
+    if (self->dispatch_view)
+        dispatchview_read_workers (self->dispatch_view, s_on_worker,
+                                   s_on_worker_chunk, workers, &desired,
+                                   &scaler);
+    //  Outside the view's lock: the store is asked about each job.
+    cJSON *worker = NULL;
+    cJSON_ArrayForEach (worker, workers)
+    {
+        cJSON *chunk = NULL;
+        cJSON_ArrayForEach (chunk, cJSON_GetObjectItem (worker, "rendering"))
+        {
+            cJSON *job = cJSON_GetObjectItem (chunk, "job");
+            if (!s_visible (self, job->valuestring, owner))
+                cJSON_ReplaceItemInObject (chunk, "job", cJSON_CreateNull ());
+        }
+    }
+    if (desired >= 0)
+        cJSON_AddNumberToObject (root, "desired", (double)desired);
+    else
+        cJSON_AddNullToObject (root, "desired");
+    cJSON_AddStringToObject (root, "scaler", scaler);
+    char *text = cJSON_PrintUnformatted (root);
+    cJSON_Delete (root);
+    enum MHD_Result result = s_send_json (connection, MHD_HTTP_OK, text);
+    free (text);
+    return result;
 }
 
 static enum MHD_Result
@@ -1071,9 +1257,12 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
     bool is_delete = streq (method, MHD_HTTP_METHOD_DELETE);
     if (route == S_ROUTE_JOB && !is_get && !is_delete)
         return s_method_not_allowed (connection, method, "GET, HEAD, DELETE");
-    if (route == S_ROUTE_RESULT && !is_get)
+    bool is_job_view = route == S_ROUTE_RESULT || route == S_ROUTE_CHUNKS;
+    if ((is_job_view || route == S_ROUTE_WORKERS) && !is_get)
         return s_method_not_allowed (connection, method, "GET, HEAD");
-    if (route == S_ROUTE_JOB || route == S_ROUTE_RESULT) {
+    if (route == S_ROUTE_WORKERS)
+        return s_workers (self, connection, owner);
+    if (route == S_ROUTE_JOB || is_job_view) {
         //  Only well-formed ids reach the store.
         if (!s_is_job_id (id_part, id_length))
             return s_unknown_job (connection, id_part, id_length);
@@ -1085,6 +1274,8 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
             return s_unknown_job (connection, id_part, id_length);
         if (route == S_ROUTE_RESULT)
             return s_result (self, connection, id);
+        if (route == S_ROUTE_CHUNKS)
+            return s_chunks (self, connection, id);
         if (is_delete)
             return s_cancel (self, connection, id);
         return s_status (self, connection, id);
@@ -1245,6 +1436,7 @@ httpapi_new (const httpapi_config_t *config)
                                ? config->max_body_bytes
                                : (size_t)HTTPAPI_MAX_BODY_BYTES_DEFAULT;
     self->metrics = config->metrics;
+    self->dispatch_view = config->dispatch_view;
     self->drain_max = self->max_body_bytes > HTTPAPI_DRAIN_BYTES_MIN
                           ? self->max_body_bytes
                           : HTTPAPI_DRAIN_BYTES_MIN;

@@ -7,10 +7,15 @@ SPDX-License-Identifier: MPL-2.0
 """
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import peers  # noqa: E402
 from pipeline import Pipeline, marker_job, parse_api_time  # noqa: E402
+
+SCRIPTED = [sys.executable, os.path.join(os.path.dirname(__file__),
+                                         "scripted_worker.py")]
 
 
 def ms(text):
@@ -157,6 +162,115 @@ class ListTest(unittest.TestCase):
         before = metric(self.pipe, "/v1/jobs", 200)
         self.page("?limit=1")
         self.assertEqual(metric(self.pipe, "/v1/jobs", 200), before + 1)
+
+
+def chunk_map(pipe, job_id, token=True):
+    resp = pipe.request("GET", "/v1/jobs/%s/chunks" % job_id, token=token)
+    assert resp.status == 200, (resp.status, resp.body)
+    return resp.json()
+
+
+def assert_counts_match(test, chunks):
+    """The counts are the map's characters, and add up to the chunks."""
+    text = chunks["map"]
+    test.assertEqual(len(text), chunks["chunks"])
+    counts = chunks["counts"]
+    test.assertEqual(counts["waiting"], text.count("."))
+    test.assertEqual(counts["rendering"], text.count("r"))
+    test.assertEqual(counts["stored"], text.count("s"))
+    test.assertEqual(counts["failed"], text.count("x"))
+    test.assertEqual(counts["waiting"] + counts["rendering"]
+                     + counts["stored"] + counts["failed"], chunks["chunks"])
+    test.assertEqual(counts["retried"], len(chunks["retried"]))
+    test.assertEqual(counts["rendering"], len(chunks["rendering"]))
+
+
+class ChunkMapTest(unittest.TestCase):
+    def test_done_job_is_all_stored(self):
+        with Pipeline(workers=2) as pipe:
+            job_id = pipe.submit(marker_job(400, chunk_pages=50))
+            self.assertEqual(pipe.wait(job_id)["state"], "done")
+            chunks = chunk_map(pipe, job_id)
+            self.assertEqual(chunks, {
+                "chunks": 8, "map": "ssssssss", "rendering": [],
+                "retried": [],
+                "counts": {"waiting": 0, "rendering": 0, "stored": 8,
+                           "failed": 0, "retried": 0}})
+            before = metric(pipe, "/v1/jobs/{id}/chunks", 200)
+            chunk_map(pipe, job_id)
+            self.assertEqual(metric(pipe, "/v1/jobs/{id}/chunks", 200),
+                             before + 1)
+
+    def test_chunk_held_by_a_worker_is_rendering_there(self):
+        with Pipeline(workers=0, tokens=["other"]) as pipe:
+            # One credit, and sixty seconds on each chunk: chunk 0 stays
+            # on it while the test looks.
+            pipe.add_worker(SCRIPTED + ["--delay", "60"])
+            job_id = pipe.submit(marker_job(30, chunk_pages=10))
+            peers.wait_for(lambda: chunk_map(pipe, job_id)["rendering"], 20,
+                           "a chunk in flight")
+            chunks = chunk_map(pipe, job_id)
+            self.assertEqual(chunks["map"], "r..")
+            self.assertEqual(len(chunks["rendering"]), 1)
+            rendering = chunks["rendering"][0]
+            self.assertEqual(rendering["chunk"], 0)
+            self.assertLessEqual(ms(rendering["since"]), time.time() * 1000)
+            assert_counts_match(self, chunks)
+
+            workers = pipe.request("GET", "/v1/workers").json()
+            self.assertEqual(len(workers["workers"]), 1)
+            worker = workers["workers"][0]
+            self.assertEqual(worker["id"], rendering["worker"])
+            self.assertEqual(worker["state"], "busy")
+            self.assertEqual(worker["rendering"],
+                             [{"job": job_id, "chunk": 0}])
+            self.assertEqual(worker["chunks_done"], 0)
+            self.assertIsNone(worker["pages_per_s"])
+            self.assertEqual(workers["scaler"], "none")
+            # One per chunk waiting or rendering, within the default
+            # --workers-min and --workers-max.
+            self.assertIsInstance(workers["desired"], int)
+
+            # Another token sees the worker, not whose job it renders,
+            # and not the job's chunks.
+            other = pipe.tokens.tokens["other"]
+            theirs = pipe.request("GET", "/v1/workers", token=other).json()
+            self.assertEqual(theirs["workers"][0]["rendering"],
+                             [{"job": None, "chunk": 0}])
+            resp = pipe.request("GET", "/v1/jobs/%s/chunks" % job_id,
+                                token=other)
+            self.assertEqual(resp.status, 404)
+            self.assertEqual(pipe.request("GET", "/v1/workers",
+                                          token=None).status, 401)
+            self.assertEqual(pipe.request("POST", "/v1/workers",
+                                          body=b"").status, 405)
+
+    def test_failed_chunk_is_x(self):
+        with Pipeline(workers=0) as pipe:
+            pipe.add_worker(SCRIPTED)
+            job = marker_job(30, chunk_pages=10)
+            job["records"][14]["marker"] = "POISON-FAIL"
+            job_id = pipe.submit(job)
+            status = pipe.wait(job_id)
+            self.assertEqual(status["state"], "failed", pipe.log_tail())
+            chunks = chunk_map(pipe, job_id)
+            self.assertEqual(chunks["map"][1], "x")
+            self.assertEqual(chunks["counts"]["failed"], 1)
+            assert_counts_match(self, chunks)
+
+    def test_bad_ids_and_methods(self):
+        with Pipeline(workers=0) as pipe:
+            for path, status in (
+                    ("/v1/jobs/%032x/chunks" % 7, 404),
+                    ("/v1/jobs/nothex/chunks", 404),
+                    ("/v1/jobs//chunks", 404),
+                    ("/v1/jobs/%032x/chunks/x" % 7, 404)):
+                self.assertEqual(pipe.request("GET", path).status, status,
+                                 path)
+            self.assertEqual(pipe.request("DELETE", "/v1/jobs/%032x/chunks"
+                                          % 7).status, 405)
+            workers = pipe.request("GET", "/v1/workers?x=%00").json()
+            self.assertEqual(workers["workers"], [])
 
 
 if __name__ == "__main__":

@@ -98,6 +98,9 @@ class ApiDocExamplesTest(unittest.TestCase):
         # The job list: the one job so far, done, on one page.
         self.assertRegex(out, r"(?m)^\['done'\] False$")
         self.assertRegex(compact, r"unknownstate'foo'in\?state=\"}}\n400\n")
+        # The chunk map of the done job, and the one worker.
+        self.assertRegex(out, r"(?m)^s 1$")
+        self.assertRegex(out, r"(?m)^1 workers, none$")
         # The example cancels a small job, which may finish first: either
         # answer is right, and the doc says so.
         self.assertRegex(compact, r'"state":"cancelled".*\n200\n|'
