@@ -116,6 +116,32 @@ test_clock_gone_back_counts_as_no_time (void **state)
     assert_float_equal (progress.eta_s, 0.001, 1e-9);
 }
 
+static void
+test_estimate_scales_earlier_rates (void **state)
+{
+    (void)state;
+    double seconds = -1, bytes = -1;
+    //  3000 pages in 6 s and 1,500,000 bytes: 500 pages/s, 500 bytes/page.
+    assert_true (
+        jobprogress_estimate (2000, 3000, 1500000, 6000, &seconds, &bytes));
+    assert_float_equal (seconds, 4.0, 1e-9);
+    assert_float_equal (bytes, 1000000.0, 1e-9);
+    assert_true (jobprogress_estimate (1, 3, 1000, 7, &seconds, &bytes));
+    assert_float_equal (seconds, 0.0, 1e-9); // 2.33 ms, to a tenth of a s
+    assert_float_equal (bytes, 333.0, 1e-9);
+}
+
+static void
+test_estimate_without_sample_is_unknown (void **state)
+{
+    (void)state;
+    double seconds = -1, bytes = -1;
+    assert_false (jobprogress_estimate (2000, 0, 0, 0, &seconds, &bytes));
+    assert_false (jobprogress_estimate (2000, 10, 100, 0, &seconds, &bytes));
+    assert_float_equal (seconds, -1, 1e-9);
+    assert_float_equal (bytes, -1, 1e-9);
+}
+
 int
 main (void)
 {
@@ -128,6 +154,8 @@ main (void)
         cmocka_unit_test (test_ended_job_is_frozen_at_its_end),
         cmocka_unit_test (test_cancelled_job_left_pages_still_has_no_time_left),
         cmocka_unit_test (test_clock_gone_back_counts_as_no_time),
+        cmocka_unit_test (test_estimate_scales_earlier_rates),
+        cmocka_unit_test (test_estimate_without_sample_is_unknown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

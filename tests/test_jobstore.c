@@ -465,6 +465,41 @@ test_list_is_newest_first_by_owner_and_state_in_pages (void **state)
     assert_string_equal (text, "");
 }
 
+static void
+test_recent_done_sums_the_newest_done_jobs (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    jobstore_rates_t rates;
+    assert_int_equal (jobstore_recent_done (fixture->store, 20, &rates), 0);
+    assert_int_equal (rates.jobs, 0);
+    assert_int_equal (rates.pages, 0);
+    const char *ids[] = {S_JOB_A, S_JOB_B, S_JOB_C};
+    for (size_t index = 0; index < 3; index++) {
+        assert_int_equal (
+            jobstore_insert (fixture->store, ids[index], fixture->spec), 0);
+        zclock_sleep (2);
+    }
+    //  A and B are done (5 pages each), C only renders.
+    for (size_t index = 0; index < 3; index++)
+        assert_int_equal (jobstore_set_state (fixture->store, ids[index],
+                                              JOB_RENDERING, NULL),
+                          0);
+    zclock_sleep (5);
+    assert_int_equal (
+        jobstore_set_result (fixture->store, S_JOB_A, "file:///a", 1000), 0);
+    assert_int_equal (
+        jobstore_set_result (fixture->store, S_JOB_B, "file:///b", 3000), 0);
+    assert_int_equal (jobstore_recent_done (fixture->store, 20, &rates), 0);
+    assert_int_equal (rates.jobs, 2);
+    assert_int_equal (rates.pages, 10);
+    assert_int_equal (rates.bytes, 4000);
+    assert_true (rates.ms >= 10);
+    //  The newest one only.
+    assert_int_equal (jobstore_recent_done (fixture->store, 1, &rates), 0);
+    assert_int_equal (rates.jobs, 1);
+    assert_int_equal (rates.bytes, 3000);
+}
+
 //  The status text *text_p without its "progress" member.
 static void
 s_drop_progress (char **text_p)
@@ -828,6 +863,7 @@ main (void)
         S_TEST (test_status_json_has_every_field),
         S_TEST (test_reopened_store_keeps_everything),
         S_TEST (test_list_is_newest_first_by_owner_and_state_in_pages),
+        S_TEST (test_recent_done_sums_the_newest_done_jobs),
         S_TEST (test_second_handle_sees_first_handles_writes),
         S_TEST (test_open_fails_when_data_dir_is_a_file),
         S_TEST (test_output_is_rendered_when_the_job_is_accepted),

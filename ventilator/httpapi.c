@@ -73,6 +73,7 @@
 #include "bytebuf.h"
 #include "chunkmap.h"
 #include "intake.h"
+#include "jobprogress.h"
 #include "jobquery.h"
 #include "jobspec.h"
 #include "jobstore.h"
@@ -155,6 +156,7 @@ typedef struct {
     unsigned int refusal;    // status of a refusal (408, 413, 507), or 0
     bool answered;           // the refusal was sent at once (s_answer_now)
     bool ended;              // the body is complete and handed to intake
+    bool dry_run;            // ?dry_run=1: checked, never stored
 } s_upload_t;
 
 //  Copy text into buffer (size >= 4) for an error message: printable ASCII
@@ -536,9 +538,23 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
             self->max_jobstore_bytes / (1024 * 1024));
         return NULL;
     }
+    const char *dry_run = MHD_lookup_connection_value (
+        connection, MHD_GET_ARGUMENT_KIND, "dry_run");
+    bool is_dry_run =
+        dry_run && (streq (dry_run, "1") || streq (dry_run, "true"));
+    if (dry_run && !is_dry_run && !streq (dry_run, "0") &&
+        !streq (dry_run, "false")) {
+        char dry_run_text[S_ECHO_MAX];
+        s_printable (dry_run, strlen (dry_run), dry_run_text,
+                     sizeof dry_run_text);
+        *result =
+            s_send_error (connection, MHD_HTTP_BAD_REQUEST,
+                          "?dry_run= must be 1 or 0, not '%s'", dry_run_text);
+        return NULL;
+    }
     intake_refusal_t refusal;
-    intake_upload_t *intake =
-        intake_begin (self->intake, content_length, owner, &refusal);
+    intake_upload_t *intake = intake_begin (self->intake, content_length, owner,
+                                            is_dry_run, &refusal);
     if (!intake) {
         *result =
             refusal == INTAKE_BUSY
@@ -550,6 +566,7 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
     assert (upload);
     upload->connection = connection;
     upload->intake = intake;
+    upload->dry_run = is_dry_run;
     upload->started_at = zclock_mono ();
     //  An upload that goes quiet for the grace period holds its slot no
     //  longer than that.
@@ -666,6 +683,39 @@ s_resume (void *arg)
     MHD_resume_connection (((s_upload_t *)arg)->connection);
 }
 
+//  A valid dry run: what the job would be, and what it should cost at the
+//  rates the newest done jobs measured.
+static enum MHD_Result
+s_answer_dry_run (httpapi_t *self, struct MHD_Connection *connection,
+                  s_upload_t *upload)
+{
+    uint32_t pages = intake_pages (upload->intake);
+    jobstore_rates_t rates;
+    if (jobstore_recent_done (self->store, HTTPAPI_ESTIMATE_JOBS, &rates))
+        memset (&rates, 0, sizeof rates);
+    double seconds = 0, bytes = 0;
+    bool known = jobprogress_estimate (pages, rates.pages, rates.bytes,
+                                       rates.ms, &seconds, &bytes);
+    cJSON *root = cJSON_CreateObject ();
+    cJSON_AddTrueToObject (root, "dry_run");
+    cJSON_AddNumberToObject (root, "pages", pages);
+    cJSON_AddNumberToObject (root, "chunks", intake_chunks (upload->intake));
+    cJSON *estimate = cJSON_AddObjectToObject (root, "estimate");
+    if (known) {
+        cJSON_AddNumberToObject (estimate, "seconds", seconds);
+        cJSON_AddNumberToObject (estimate, "bytes", bytes);
+    } else {
+        cJSON_AddNullToObject (estimate, "seconds");
+        cJSON_AddNullToObject (estimate, "bytes");
+    }
+    cJSON_AddNumberToObject (estimate, "based_on_jobs", known ? rates.jobs : 0);
+    char *text = cJSON_PrintUnformatted (root);
+    cJSON_Delete (root);
+    enum MHD_Result result = s_send_json (connection, MHD_HTTP_OK, text);
+    free (text);
+    return result;
+}
+
 //  Answer with the outcome intake knows.
 static enum MHD_Result
 s_answer (httpapi_t *self, struct MHD_Connection *connection,
@@ -689,6 +739,8 @@ s_answer (httpapi_t *self, struct MHD_Connection *connection,
         return s_queue (connection, status,
                         s_error_response (err->field, err->message));
     }
+    if (upload->dry_run)
+        return s_answer_dry_run (self, connection, upload);
     const char *id = intake_job_id (upload->intake);
     s_notify (self, "NEW", id);
     log_info ("job=%s accepted pages=%" PRIu32 " chunks=%" PRIu32, id,

@@ -80,6 +80,10 @@
 //  How long to wait for the main loop to take a NEW or CANCEL hint.
 #define HTTPAPI_NOTIFY_TIMEOUT_MS 1000
 
+//  A dry run's estimate (POST /v1/jobs?dry_run=1) is made from the rates
+//  of at most this many of the newest done jobs.
+#define HTTPAPI_ESTIMATE_JOBS 20
+
 typedef struct _httpapi_t httpapi_t;
 
 typedef struct {

@@ -68,3 +68,19 @@ jobprogress_compute (jobstate_t state, int64_t created_at,
     }
     return progress;
 }
+
+bool
+jobprogress_estimate (uint64_t pages, uint64_t sample_pages,
+                      uint64_t sample_bytes, uint64_t sample_ms,
+                      double *seconds_p, double *bytes_p)
+{
+    assert (seconds_p);
+    assert (bytes_p);
+    if (sample_pages == 0 || sample_ms == 0)
+        return false;
+    double pages_per_ms = (double)sample_pages / (double)sample_ms;
+    *seconds_p = s_round ((double)pages / pages_per_ms / 1000.0, 0.1);
+    *bytes_p =
+        round ((double)pages * (double)sample_bytes / (double)sample_pages);
+    return true;
+}

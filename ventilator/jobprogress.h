@@ -36,4 +36,14 @@ jobprogress_compute (jobstate_t state, int64_t created_at,
                      const int64_t at[JOBSTATE_COUNT], uint64_t pages_done,
                      uint64_t pages_total, int64_t now);
 
+//  What a job of pages pages should take, at the rates of earlier jobs
+//  that together had sample_pages pages, made sample_bytes bytes of
+//  results and took sample_ms from rendering to done: *seconds_p (to a
+//  tenth) and *bytes_p (whole). Returns false, leaving both alone, when the
+//  sample is empty (no page, or no time).
+bool
+jobprogress_estimate (uint64_t pages, uint64_t sample_pages,
+                      uint64_t sample_bytes, uint64_t sample_ms,
+                      double *seconds_p, double *bytes_p);
+
 #endif

@@ -130,6 +130,7 @@ typedef enum {
     S_DELETE_JOB,
     S_LIST_ALL,
     S_LIST_OWNED,
+    S_RECENT_DONE,
     S_STMT_COUNT
 } s_stmt_id_t;
 
@@ -206,10 +207,21 @@ static const char *s_sql[S_STMT_COUNT] = {
     [S_LIST_ALL] = "SELECT id FROM jobs INDEXED BY jobs_by_created"
                    " WHERE (created_at, id) < (?1, ?2) AND " S_IN_STATES
                    " ORDER BY created_at DESC, id DESC LIMIT ?4",
-    [S_LIST_OWNED] = "SELECT id FROM jobs INDEXED BY jobs_by_owner"
-                     " WHERE owner = ?5 AND (created_at, id) < (?1, ?2)"
-                     " AND " S_IN_STATES
-                     " ORDER BY created_at DESC, id DESC LIMIT ?4",
+    [S_LIST_OWNED] =
+        "SELECT id FROM jobs INDEXED BY jobs_by_owner"
+        " WHERE owner = ?5 AND (created_at, id) < (?1, ?2)"
+        " AND " S_IN_STATES " ORDER BY created_at DESC, id DESC LIMIT ?4",
+    //  The newest done jobs, down the same index: pages, bytes, and ms
+    //  from rendering to done.
+    [S_RECENT_DONE] =
+        "SELECT jobs.pages, jobs.result_bytes, done.at - rendering.at"
+        " FROM jobs INDEXED BY jobs_by_created"
+        " JOIN transitions AS rendering ON rendering.job_id = jobs.id"
+        " AND rendering.state = 'rendering'"
+        " JOIN transitions AS done ON done.job_id = jobs.id"
+        " AND done.state = 'done'"
+        " WHERE jobs.state = 'done' AND jobs.result_bytes IS NOT NULL"
+        " ORDER BY jobs.created_at DESC, jobs.id DESC LIMIT ?1",
 };
 
 struct _jobstore_t {
@@ -1039,6 +1051,34 @@ jobstore_list (jobstore_t *self, const char *owner, uint32_t states,
     if (owner)
         s_bind_text (stmt, 5, owner);
     return s_collect_ids (self, stmt, "the job list");
+}
+
+int
+jobstore_recent_done (jobstore_t *self, uint32_t most, jobstore_rates_t *rates)
+{
+    assert (self);
+    assert (rates);
+    memset (rates, 0, sizeof *rates);
+    sqlite3_stmt *stmt = s_stmt (self, S_RECENT_DONE);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, most);
+    int step = sqlite3_step (stmt);
+    while (step == SQLITE_ROW) {
+        int64_t ms = sqlite3_column_int64 (stmt, 2);
+        rates->jobs++;
+        rates->pages += (uint64_t)sqlite3_column_int64 (stmt, 0);
+        rates->bytes += (uint64_t)sqlite3_column_int64 (stmt, 1);
+        rates->ms += ms > 0 ? (uint64_t)ms : 0;
+        step = sqlite3_step (stmt);
+    }
+    s_release (stmt);
+    if (step != SQLITE_DONE) {
+        log_error ("jobstore: reading recent jobs failed: %s",
+                   sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
 }
 
 zlist_t *

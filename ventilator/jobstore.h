@@ -171,6 +171,20 @@ jobstore_list (jobstore_t *self, const char *owner, uint32_t states,
                int64_t before_created_at, const char *before_id,
                uint32_t limit);
 
+//  What the newest done jobs measured, summed (jobstore_recent_done).
+typedef struct {
+    uint32_t jobs;  // how many were summed
+    uint64_t pages; // their pages
+    uint64_t bytes; // their results' bytes
+    uint64_t ms;    // their times from rendering to done
+} jobstore_rates_t;
+
+//  Sum what the most recently created done jobs measured, at most most of
+//  them, into rates (all 0 when none is done). Read down an index: costs
+//  the jobs walked, not the store. Returns 0, or -1 (logged).
+int
+jobstore_recent_done (jobstore_t *self, uint32_t most, jobstore_rates_t *rates);
+
 //  When the job entered each state (ms since the Unix epoch), 0 for states
 //  it has not entered. Returns 0, or -1 when the read fails (logged).
 int

@@ -273,5 +273,73 @@ class ChunkMapTest(unittest.TestCase):
             self.assertEqual(workers["workers"], [])
 
 
+def tree(path):
+    """Every file and directory under path, relative to it, but for the
+    directories every submission makes for jobs' records and uploads
+    (what is in them counts)."""
+    found = set()
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            found.add(os.path.relpath(os.path.join(root, name), path))
+    return found - {"jobs", "uploads"}
+
+
+class DryRunTest(unittest.TestCase):
+    def test_dry_run_stores_nothing_and_estimates_from_done_jobs(self):
+        with Pipeline(workers=2, tokens=True) as pipe:
+            state_dir = os.path.join(pipe.dir, "ventilator")
+            before = tree(state_dir)
+            job = marker_job(2000, chunk_pages=250)
+            resp = pipe.request("POST", "/v1/jobs?dry_run=1", job)
+            self.assertEqual(resp.status, 200, resp.body)
+            self.assertEqual(resp.json(), {
+                "dry_run": True, "pages": 2000, "chunks": 8,
+                "estimate": {"seconds": None, "bytes": None,
+                             "based_on_jobs": 0}})
+            self.assertEqual(pipe.request("GET", "/v1/jobs").json(),
+                             {"jobs": [], "next": None})
+            self.assertEqual(tree(state_dir), before)
+
+            # The same errors as a submission, with the field.
+            bad = {"version": 1, "template": {"elements": []},
+                   "records": [{"n": 1}, 2]}
+            resp = pipe.request("POST", "/v1/jobs?dry_run=1", bad)
+            self.assertEqual(resp.status, 400)
+            self.assertEqual(resp.json()["error"]["field"], "records[1]")
+            self.assertEqual(resp.json(), pipe.request(
+                "POST", "/v1/jobs", bad).json())
+            resp = pipe.request("POST", "/v1/jobs?dry_run=yes", job)
+            self.assertEqual(resp.status, 400)
+            self.assertEqual(resp.json(), {"error": {
+                "message": "?dry_run= must be 1 or 0, not 'yes'"}})
+            self.assertEqual(pipe.request("POST", "/v1/jobs?dry_run=1", job,
+                                          token=None).status, 401)
+            self.assertEqual(pipe.request("GET", "/v1/jobs").json()["jobs"],
+                             [])
+            self.assertEqual(tree(state_dir), before)
+
+            # One job done: the estimate is its rates, scaled.
+            done_id = pipe.submit(marker_job(400, chunk_pages=50))
+            status = pipe.wait(done_id)
+            self.assertEqual(status["state"], "done", pipe.log_tail())
+            at = {state: ms(text)
+                  for state, text in status["transitions"].items()}
+            took_ms = at["done"] - at["rendering"]
+            resp = pipe.request("POST", "/v1/jobs?dry_run=true", job)
+            self.assertEqual(resp.status, 200, resp.body)
+            estimate = resp.json()["estimate"]
+            self.assertEqual(estimate["based_on_jobs"], 1)
+            self.assertEqual(estimate["bytes"],
+                             round(2000 * status["result"]["bytes"] / 400))
+            self.assertAlmostEqual(estimate["seconds"],
+                                   2000 * took_ms / 400 / 1000.0,
+                                   delta=0.051)
+            listed = pipe.request("GET", "/v1/jobs").json()["jobs"]
+            self.assertEqual([entry["id"] for entry in listed], [done_id])
+            # dry_run=0 is a submission.
+            resp = pipe.request("POST", "/v1/jobs?dry_run=0", marker_job(3))
+            self.assertEqual(resp.status, 202, resp.body)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -101,6 +101,7 @@ class ApiDocExamplesTest(unittest.TestCase):
         # The chunk map of the done job, and the one worker.
         self.assertRegex(out, r"(?m)^s 1$")
         self.assertRegex(out, r"(?m)^1 workers, none$")
+        self.assertRegex(out, r"(?m)^dry run: 3 pages 1 chunks$")
         # The example cancels a small job, which may finish first: either
         # answer is right, and the doc says so.
         self.assertRegex(compact, r'"state":"cancelled".*\n200\n|'
