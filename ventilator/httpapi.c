@@ -78,6 +78,7 @@
 #include "jobspec.h"
 #include "jobstore.h"
 #include "recordfile.h"
+#include "recordindex.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
@@ -88,6 +89,8 @@
 //  Longest piece of a request (id, path) echoed back in an error message.
 #define S_ECHO_MAX 80
 #define S_RETRY_AFTER_S "5"
+//  Bytes of an index handed to libmicrohttpd at a time.
+#define S_INDEX_BLOCK_BYTES (64 * 1024)
 
 struct _httpapi_t {
     struct MHD_Daemon *daemon;
@@ -132,6 +135,7 @@ typedef enum {
     S_ROUTE_METRICS,
     S_ROUTE_CHUNKS,
     S_ROUTE_WORKERS,
+    S_ROUTE_INDEX,
 } s_route_t;
 
 //  Each route's template, as GET /metrics counts requests by route.
@@ -144,7 +148,18 @@ static const char *s_route_names[] = {
     [S_ROUTE_METRICS] = "/metrics",
     [S_ROUTE_CHUNKS] = "/v1/jobs/{id}/chunks",
     [S_ROUTE_WORKERS] = "/v1/workers",
+    [S_ROUTE_INDEX] = "/v1/jobs/{id}/index",
 };
+
+//  A GET /v1/jobs/{id}/index being streamed: the reader, and the part of
+//  its current line not sent yet.
+typedef struct {
+    recordindex_t *reader;
+    const char *line; // borrowed from the reader
+    size_t size;
+    size_t offset;
+    bool failed; // the reader failed: the answer ends, cut short
+} s_index_t;
 
 //  A POST /v1/jobs body being received.
 typedef struct {
@@ -220,6 +235,8 @@ s_route (const char *url, const char **id_p, size_t *id_length)
         return S_ROUTE_RESULT;
     if (*id_length > 0 && streq (slash, "/chunks"))
         return S_ROUTE_CHUNKS;
+    if (*id_length > 0 && streq (slash, "/index"))
+        return S_ROUTE_INDEX;
     return S_ROUTE_NONE;
 }
 
@@ -1068,6 +1085,94 @@ s_list (httpapi_t *self, struct MHD_Connection *connection, const char *owner)
     return result;
 }
 
+//  MHD_ContentReaderCallback: the index's next lines, as many as fit.
+static ssize_t
+s_index_read (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    s_index_t *index = (s_index_t *)cls;
+    size_t given = 0;
+    while (given < max) {
+        if (index->offset == index->size) {
+            int rc = index->failed
+                         ? -1
+                         : recordindex_next (index->reader, &index->line,
+                                             &index->size);
+            index->offset = 0;
+            if (rc != 1) {
+                index->size = 0;
+                index->failed = rc == -1;
+            }
+            if (rc != 1 && given == 0)
+                return rc == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+                               : MHD_CONTENT_READER_END_WITH_ERROR;
+            if (rc != 1)
+                break;
+        }
+        size_t part = index->size - index->offset;
+        if (part > max - given)
+            part = max - given;
+        memcpy (buf + given, index->line + index->offset, part);
+        index->offset += part;
+        given += part;
+    }
+    return (ssize_t)given;
+}
+
+static void
+s_index_free (void *cls)
+{
+    s_index_t *index = (s_index_t *)cls;
+    recordindex_destroy (&index->reader);
+    free (index);
+}
+
+//  GET /v1/jobs/{id}/index: a done job's records, a JSON line each,
+//  streamed as they are read (ventilator/recordindex).
+static enum MHD_Result
+s_index (httpapi_t *self, struct MHD_Connection *connection, const char *id)
+{
+    jobstore_job_t job;
+    if (jobstore_job (self->store, id, &job))
+        return s_unknown_job (connection, id, strlen (id));
+    if (job.state != JOB_DONE)
+        return s_send_error (connection, MHD_HTTP_CONFLICT,
+                             "job %s is %s; its index is made once it is done",
+                             id, jobstate_name (job.state));
+    char *template_json = jobstore_template_json (self->store, id);
+    recordindex_error_t error = RECORDINDEX_FAILED;
+    recordindex_t *reader =
+        template_json ? recordindex_new (self->jobs_dir, id, template_json,
+                                         job.pages, &error)
+                      : NULL;
+    free (template_json);
+    if (!reader && error == RECORDINDEX_NO_RECORDS)
+        return s_send_error (connection, MHD_HTTP_GONE,
+                             "the records of job %s are no longer kept, so "
+                             "its index cannot be made",
+                             id);
+    if (!reader)
+        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "the index of job %s cannot be made; see the "
+                             "ventilator's log",
+                             id);
+    s_index_t *index = (s_index_t *)zmalloc (sizeof (s_index_t));
+    assert (index);
+    index->reader = reader;
+    struct MHD_Response *response = MHD_create_response_from_callback (
+        MHD_SIZE_UNKNOWN, S_INDEX_BLOCK_BYTES, s_index_read, index,
+        s_index_free);
+    if (!response) {
+        s_index_free (index);
+        return MHD_NO;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                             "application/x-ndjson");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
+                             "no-store");
+    return s_queue (connection, MHD_HTTP_OK, response);
+}
+
 //  What s_chunks gathers from the dispatch view.
 typedef struct {
     char *map;
@@ -1309,7 +1414,8 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
     bool is_delete = streq (method, MHD_HTTP_METHOD_DELETE);
     if (route == S_ROUTE_JOB && !is_get && !is_delete)
         return s_method_not_allowed (connection, method, "GET, HEAD, DELETE");
-    bool is_job_view = route == S_ROUTE_RESULT || route == S_ROUTE_CHUNKS;
+    bool is_job_view = route == S_ROUTE_RESULT || route == S_ROUTE_CHUNKS ||
+                       route == S_ROUTE_INDEX;
     if ((is_job_view || route == S_ROUTE_WORKERS) && !is_get)
         return s_method_not_allowed (connection, method, "GET, HEAD");
     if (route == S_ROUTE_WORKERS)
@@ -1328,6 +1434,8 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
             return s_result (self, connection, id);
         if (route == S_ROUTE_CHUNKS)
             return s_chunks (self, connection, id);
+        if (route == S_ROUTE_INDEX)
+            return s_index (self, connection, id);
         if (is_delete)
             return s_cancel (self, connection, id);
         return s_status (self, connection, id);
@@ -1436,17 +1544,24 @@ s_start (httpapi_t *self, const char *address, uint16_t port,
     return 0;
 }
 
-//  Records files that no live job needs (a crash mid-intake, a job that
-//  finished while the ventilator was down) go before anything is served:
-//  while serving, an intake's files have no job row yet.
+//  Records files that no live or done job needs (a crash mid-intake, a
+//  job that failed while the ventilator was down) go before anything is
+//  served: while serving, an intake's files have no job row yet. A done
+//  job's are its index's (ventilator/recordindex).
 static void
 s_sweep (httpapi_t *self)
 {
-    zlist_t *active = jobstore_active (self->store);
-    if (!active)
-        return;
-    recordfile_sweep (self->jobs_dir, active);
-    zlist_destroy (&active);
+    zlist_t *kept = jobstore_active (self->store);
+    zlist_t *done = jobstore_done (self->store);
+    if (kept && done) {
+        zlist_autofree (kept);
+        for (const char *id = (const char *)zlist_first (done); id;
+             id = (const char *)zlist_next (done))
+            zlist_append (kept, (void *)id);
+        recordfile_sweep (self->jobs_dir, kept);
+    }
+    zlist_destroy (&kept);
+    zlist_destroy (&done);
 }
 
 //  Inputs in S3 (records, assets) need credentials. Without any, S3 is

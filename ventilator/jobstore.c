@@ -131,6 +131,7 @@ typedef enum {
     S_LIST_ALL,
     S_LIST_OWNED,
     S_RECENT_DONE,
+    S_SELECT_DONE,
     S_STMT_COUNT
 } s_stmt_id_t;
 
@@ -172,6 +173,7 @@ static const char *s_sql[S_STMT_COUNT] = {
     [S_COUNT_STATES] = "SELECT state, count (*) FROM jobs GROUP BY state",
     [S_SELECT_ACTIVE] = "SELECT id FROM jobs WHERE " S_NOT_TERMINAL
                         " ORDER BY created_at, rowid",
+    [S_SELECT_DONE] = "SELECT id FROM jobs WHERE state = 'done'",
     [S_SELECT_CHUNK] = "SELECT 1 FROM chunks"
                        " WHERE job_id = ?1 AND chunk_nbr = ?2",
     [S_UPDATE_STATE] = "UPDATE jobs SET state = ?2,"
@@ -1079,6 +1081,14 @@ jobstore_recent_done (jobstore_t *self, uint32_t most, jobstore_rates_t *rates)
         return -1;
     }
     return 0;
+}
+
+zlist_t *
+jobstore_done (jobstore_t *self)
+{
+    assert (self);
+    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_DONE);
+    return stmt ? s_collect_ids (self, stmt, "done jobs") : NULL;
 }
 
 zlist_t *

@@ -159,6 +159,11 @@ jobstore_error (jobstore_t *self, const char *job_id);
 zlist_t *
 jobstore_active (jobstore_t *self);
 
+//  Ids (char *) of every job that is done, in no order. The list frees
+//  its items. NULL when the read fails. Caller owns the list.
+zlist_t *
+jobstore_done (jobstore_t *self);
+
 //  Ids (char *) of at most limit jobs, newest first (by created_at, then
 //  id, both descending), that come after the job before_id created at
 //  before_created_at in that order (before_id NULL: from the newest),

@@ -5,14 +5,18 @@ and workers.
 
 SPDX-License-Identifier: MPL-2.0
 """
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import peers  # noqa: E402
-from pipeline import Pipeline, marker_job, parse_api_time  # noqa: E402
+from pipeline import (SOURCE_DIR, Pipeline, marker_job,  # noqa: E402
+                      parse_api_time)
 
 SCRIPTED = [sys.executable, os.path.join(os.path.dirname(__file__),
                                          "scripted_worker.py")]
@@ -339,6 +343,95 @@ class DryRunTest(unittest.TestCase):
             # dry_run=0 is a submission.
             resp = pipe.request("POST", "/v1/jobs?dry_run=0", marker_job(3))
             self.assertEqual(resp.status, 202, resp.body)
+
+
+INVOICE_DIR = os.path.join(SOURCE_DIR, "examples", "invoice")
+
+
+def invoice_job(pages, workdir):
+    """examples/invoice's document with pages records of its generator."""
+    records_path = os.path.join(workdir, "records.jsonl")
+    subprocess.run([sys.executable, os.path.join(INVOICE_DIR,
+                                                 "gen_records.py"),
+                    str(pages), records_path], check=True)
+    with open(os.path.join(INVOICE_DIR, "template.json"),
+              encoding="utf-8") as f:
+        job = json.load(f)
+    with open(records_path, encoding="utf-8") as f:
+        job["records"] = [json.loads(line) for line in f]
+    job["chunk_pages"] = 50
+    return job
+
+
+class IndexTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="pdfpipe-index-")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def index_lines(self, pipe, job_id):
+        resp = pipe.request("GET", "/v1/jobs/%s/index" % job_id)
+        self.assertEqual(resp.status, 200, resp.body)
+        self.assertEqual(resp.headers["Content-Type"],
+                         "application/x-ndjson")
+        text = resp.body.decode("utf-8")
+        self.assertTrue(text.endswith("\n"))
+        return [json.loads(line) for line in text.splitlines()]
+
+    def test_index_of_the_invoice_example(self):
+        job = invoice_job(300, self.tmp.name)
+        self.assertEqual(job["template"]["bookmark"], "Invoice {{number}}")
+        with Pipeline(workers=2, tokens=["other"]) as pipe:
+            job_id = pipe.submit(job)
+            self.assertEqual(pipe.wait(job_id)["state"], "done",
+                             pipe.log_tail())
+            lines = self.index_lines(pipe, job_id)
+            self.assertEqual(len(lines), 300)
+            for k, (line, record) in enumerate(zip(lines, job["records"]),
+                                               start=1):
+                self.assertEqual(line, {
+                    "record": k, "first_page": k, "pages": 1,
+                    "bookmark": "Invoice %d" % record["number"]})
+
+            # Another token's job does not exist; nor does a bad id.
+            other = pipe.tokens.tokens["other"]
+            resp = pipe.request("GET", "/v1/jobs/%s/index" % job_id,
+                                token=other)
+            self.assertEqual(resp.status, 404)
+            self.assertEqual(pipe.request(
+                "GET", "/v1/jobs/%s%%00/index" % job_id[:31]).status, 404)
+            before = metric(pipe, "/v1/jobs/{id}/index", 200)
+
+            # Kept across a restart of the ventilator (its sweep of
+            # records files leaves a done job's).
+            pipe.restart_ventilator()
+            self.assertEqual(len(self.index_lines(pipe, job_id)), 300)
+            self.assertGreaterEqual(before, 1)
+
+    def test_index_without_bookmark_and_before_done(self):
+        with Pipeline(workers=0) as pipe:
+            job_id = pipe.submit(marker_job(20, chunk_pages=10))
+            resp = pipe.request("GET", "/v1/jobs/%s/index" % job_id)
+            self.assertEqual(resp.status, 409)
+            self.assertRegex(resp.json()["error"]["message"],
+                             r"^job %s is (queued|rendering); its index is "
+                             r"made once it is done$" % job_id)
+            self.assertEqual(pipe.request("DELETE", "/v1/jobs/" + job_id)
+                             .status, 200)
+            resp = pipe.request("GET", "/v1/jobs/%s/index" % job_id)
+            self.assertEqual(resp.json(), {"error": {"message": (
+                "job %s is cancelled; its index is made once it is done"
+                % job_id)}})
+            pipe.add_worker()
+            done_id = pipe.submit(marker_job(20, chunk_pages=10))
+            self.assertEqual(pipe.wait(done_id)["state"], "done")
+            lines = self.index_lines(pipe, done_id)
+            self.assertEqual(lines, [{"record": k, "first_page": k,
+                                      "pages": 1} for k in range(1, 21)])
+            # A cancelled job's records are gone; a done one's stay.
+            jobs_dir = os.path.join(pipe.dir, "ventilator", "jobs")
+            self.assertEqual(sorted(os.listdir(jobs_dir)), [done_id])
 
 
 if __name__ == "__main__":

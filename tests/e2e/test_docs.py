@@ -102,6 +102,8 @@ class ApiDocExamplesTest(unittest.TestCase):
         self.assertRegex(out, r"(?m)^s 1$")
         self.assertRegex(out, r"(?m)^1 workers, none$")
         self.assertRegex(out, r"(?m)^dry run: 3 pages 1 chunks$")
+        # The index of the three-page job: a line per record.
+        self.assertRegex(out, r"(?m)^\s*3$")
         # The example cancels a small job, which may finish first: either
         # answer is right, and the doc says so.
         self.assertRegex(compact, r'"state":"cancelled".*\n200\n|'
