@@ -27,6 +27,8 @@ struct _apireply_t {
     char *error;       // cleaned copy; NULL when the job has none
     uint64_t pages_done;
     uint64_t pages_total;
+    double pages_per_s; // -1: unknown
+    double eta_s;       // -1: unknown
 };
 
 static void
@@ -95,6 +97,17 @@ s_whole_number (const cJSON *item, uint64_t *value)
         return -1;
     *value = whole;
     return 0;
+}
+
+//  A finite non-negative number in object's member name, or -1.
+static double
+s_optional_rate (const cJSON *object, const char *name)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive (object, name);
+    if (!cJSON_IsNumber (item))
+        return -1;
+    double value = item->valuedouble;
+    return value >= 0 && value <= S_WHOLE_MAX ? value : -1;
 }
 
 static bool
@@ -175,6 +188,10 @@ apireply_parse (const char *body, char *reason, size_t size)
         while (length > 0 && self->error[length - 1] == ' ')
             self->error[--length] = '\0';
     }
+    const cJSON *progress =
+        cJSON_GetObjectItemCaseSensitive (document, "progress");
+    self->pages_per_s = s_optional_rate (progress, "pages_per_s");
+    self->eta_s = s_optional_rate (progress, "eta_s");
     self->id = id->valuestring;
     self->state = state->valuestring;
     return self;
@@ -232,6 +249,20 @@ apireply_pages_total (const apireply_t *self)
 {
     assert (self);
     return self->pages_total;
+}
+
+double
+apireply_pages_per_s (const apireply_t *self)
+{
+    assert (self);
+    return self->pages_per_s;
+}
+
+double
+apireply_eta_s (const apireply_t *self)
+{
+    assert (self);
+    return self->eta_s;
 }
 
 const char *

@@ -32,7 +32,8 @@ typedef struct _apireply_t apireply_t;
 
 //  Parse a job status document. It must be a JSON object with a string
 //  "id", a lower-case "state", "pages": {"done", "total"} as non-negative
-//  whole numbers, and "error" a string, null or absent. Returns NULL and
+//  whole numbers, and "error" a string, null or absent; "progress" is
+//  optional and read only for its rate and time left. Returns NULL and
 //  writes why into reason (size bytes, may be NULL) otherwise. Caller owns
 //  the result.
 apireply_t *
@@ -58,6 +59,16 @@ apireply_pages_done (const apireply_t *self);
 
 uint64_t
 apireply_pages_total (const apireply_t *self);
+
+//  The rendering rate and the seconds left from the document's
+//  "progress" object (docs/api.md); -1 when it has none, or gives null or
+//  anything but a finite non-negative number (an older server, a job that
+//  has not rendered a page yet).
+double
+apireply_pages_per_s (const apireply_t *self);
+
+double
+apireply_eta_s (const apireply_t *self);
 
 //  Why the job failed, with control characters replaced and trailing
 //  blanks removed; NULL when the document has no error. Borrowed.

@@ -413,9 +413,11 @@ s_wait (apiclient_t *client, const char *job_id, const char *output)
         }
         failing_since = -1;
         message[0] = '\0';
+        progressbar_rate_t rate = {apireply_pages_per_s (reply),
+                                   apireply_eta_s (reply)};
         progressbar_update (bar, apireply_state (reply),
                             apireply_pages_done (reply),
-                            apireply_pages_total (reply));
+                            apireply_pages_total (reply), &rate);
         if (apireply_finished (reply))
             break;
         apireply_destroy (&reply);

@@ -8,13 +8,22 @@
 */
 #include "progressbar.h"
 
+#include "apireply.h"
+
 #include <assert.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_STATE_WIDTH 9 // "rendering" and "cancelled", the longest states
+//  "merging...", the longest state shown; "rendering" and "cancelled" are
+//  one shorter.
+#define S_STATE_WIDTH 10
+//  The rate and time left, "  12,345 pages/s  ETA 99 min", padded to this
+//  so the bar keeps its length while the figures change.
+#define S_RATE_WIDTH 28
+#define S_NUMBER_MAX 32 // bytes of a grouped number, with the NUL
 
 struct _progressbar_t {
     FILE *stream; // borrowed
@@ -23,6 +32,7 @@ struct _progressbar_t {
     char *shown_state; // what is shown now; NULL before the first update
     uint64_t shown_done;
     uint64_t shown_total;
+    progressbar_rate_t shown_rate;
     size_t drawn_length; // characters of the line left on the terminal
 };
 
@@ -55,34 +65,98 @@ progressbar_destroy (progressbar_t **self_p)
     *self_p = NULL;
 }
 
+static bool
+s_same_rate (const progressbar_rate_t *one, const progressbar_rate_t *other)
+{
+    return one->pages_per_s == other->pages_per_s && one->eta_s == other->eta_s;
+}
+
+//  The rate while the job renders or waits to, and when it is known.
+static bool
+s_shows_rate (const char *state, const progressbar_rate_t *rate)
+{
+    return rate && rate->pages_per_s >= 0 &&
+           (strcmp (state, "rendering") == 0 || strcmp (state, "queued") == 0);
+}
+
+//  value with thousands grouped by commas, "1,234,567".
+static void
+s_group (uint64_t value, char *text, size_t size)
+{
+    char digits[S_NUMBER_MAX];
+    int length = snprintf (digits, sizeof digits, "%" PRIu64, value);
+    size_t used = 0;
+    for (int index = 0; index < length && used + 1 < size; index++) {
+        if (index > 0 && (length - index) % 3 == 0 && used + 2 < size)
+            text[used++] = ',';
+        text[used++] = digits[index];
+    }
+    text[used] = '\0';
+}
+
+//  "  812 pages/s  ETA 11 s", the ETA left out when unknown; "" when the
+//  rate is not shown.
+static void
+s_format_rate (char *text, size_t size, const char *state,
+               const progressbar_rate_t *rate)
+{
+    text[0] = '\0';
+    if (!s_shows_rate (state, rate))
+        return;
+    char pages[S_NUMBER_MAX];
+    if (rate->pages_per_s < 10)
+        snprintf (pages, sizeof pages, "%.1f", rate->pages_per_s);
+    else
+        s_group ((uint64_t)(rate->pages_per_s + 0.5), pages, sizeof pages);
+    char eta[S_NUMBER_MAX] = "";
+    if (rate->eta_s >= 0) {
+        double seconds = ceil (rate->eta_s);
+        if (seconds <= 99)
+            snprintf (eta, sizeof eta, "  ETA %.0f s", seconds);
+        else if (seconds <= 99 * 60)
+            snprintf (eta, sizeof eta, "  ETA %.0f min", ceil (seconds / 60));
+        else
+            snprintf (eta, sizeof eta, "  ETA %.0f h", ceil (seconds / 3600));
+    }
+    snprintf (text, size, "  %s pages/s%s", pages, eta);
+}
+
 void
 progressbar_update (progressbar_t *self, const char *state, uint64_t done,
-                    uint64_t total)
+                    uint64_t total, const progressbar_rate_t *rate)
 {
     assert (self);
     assert (state);
+    progressbar_rate_t unknown = {-1, -1};
+    if (!rate)
+        rate = &unknown;
     if (self->shown_state && strcmp (self->shown_state, state) == 0 &&
-        self->shown_done == done && self->shown_total == total)
+        self->shown_done == done && self->shown_total == total &&
+        (self->columns == 0 || s_same_rate (&self->shown_rate, rate)))
         return;
     free (self->shown_state);
     //  Out of memory only costs a redraw next time.
     self->shown_state = strdup (state);
     self->shown_done = done;
     self->shown_total = total;
+    self->shown_rate = *rate;
 
     if (self->columns > 0) {
         char line[PROGRESSBAR_LINE_MAX];
         progressbar_format (line, sizeof line, self->columns, state, done,
-                            total);
+                            total, rate);
         size_t length = strlen (line);
         int padding = self->drawn_length > length
                           ? (int)(self->drawn_length - length)
                           : 0;
         fprintf (self->stream, "\r%s%*s", line, padding, "");
         self->drawn_length = length;
-    } else
-        fprintf (self->stream, "job %s: %s %" PRIu64 "/%" PRIu64 " pages\n",
-                 self->job_id, state, done, total);
+    } else {
+        char rate_text[PROGRESSBAR_LINE_MAX];
+        s_format_rate (rate_text, sizeof rate_text, state, rate);
+        fprintf (self->stream, "job %s: %s %" PRIu64 "/%" PRIu64 " pages%s\n",
+                 self->job_id, state, done, total, rate_text);
+    }
     fflush (self->stream);
 }
 
@@ -99,7 +173,8 @@ progressbar_finish (progressbar_t *self)
 
 void
 progressbar_format (char *line, size_t size, int columns, const char *state,
-                    uint64_t done, uint64_t total)
+                    uint64_t done, uint64_t total,
+                    const progressbar_rate_t *rate)
 {
     assert (line);
     assert (size > 0);
@@ -118,15 +193,31 @@ progressbar_format (char *line, size_t size, int columns, const char *state,
     else if (strcmp (state, "done") == 0)
         percent = 100;
 
+    //  The sink is busy with the whole job then, not with pages: say so.
+    char shown_state[APIREPLY_STATE_MAX + 4];
+    bool working =
+        strcmp (state, "merging") == 0 || strcmp (state, "storing") == 0;
+    snprintf (shown_state, sizeof shown_state, "%s%s", state,
+              working ? "..." : "");
+    char rate_text[PROGRESSBAR_LINE_MAX];
+    s_format_rate (rate_text, sizeof rate_text, state, rate);
+    int rate_width = (int)strlen (rate_text);
+    if (rate_width > 0 && rate_width < S_RATE_WIDTH)
+        rate_width = S_RATE_WIDTH;
+
     //  done is right-aligned to the width of total, and the bar sized as
     //  if state were as long as the longest, so the bar keeps its length
     //  and position as the job moves on.
-    int digits = snprintf (NULL, 0, "%" PRIu64, total);
+    char done_text[S_NUMBER_MAX], total_text[S_NUMBER_MAX];
+    s_group (done, done_text, sizeof done_text);
+    s_group (total, total_text, sizeof total_text);
+    int digits = (int)strlen (total_text);
     char text[PROGRESSBAR_LINE_MAX];
-    snprintf (text, sizeof text, "%*" PRIu64 "/%" PRIu64 " pages %3u%%  %s",
-              digits, done, total, percent, state);
+    snprintf (text, sizeof text, "%*s/%s pages %3u%%%-*s  %s", digits,
+              done_text, total_text, percent, rate_width, rate_text,
+              shown_state);
     int text_length = (int)strlen (text);
-    int state_length = (int)strlen (state);
+    int state_length = (int)strlen (shown_state);
     int reserved =
         text_length - state_length +
         (state_length > S_STATE_WIDTH ? state_length : S_STATE_WIDTH);

@@ -141,6 +141,35 @@ test_accepted_job_has_its_records_file_and_row (void **state)
 }
 
 static void
+test_dry_run_checks_and_leaves_nothing (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    admission_config_t config = {.jobs_dir = fixture->jobs_dir,
+                                 .max_records_bytes = S_QUOTA,
+                                 .dry_run = true};
+    admission_t *admission = s_admit_with (
+        fixture,
+        "{\"records\": [{\"name\": \"a\"}, {\"name\": \"b\"}, {\"name\": "
+        "\"c\"}], \"chunk_pages\": 2, \"version\": 1, \"template\": " S_TEMPLATE
+        "}",
+        4, &config);
+    assert_int_equal (admission_outcome (admission), ADMISSION_ACCEPTED);
+    assert_int_eq (admission_pages (admission), 3);
+    assert_int_eq (admission_chunks (admission), 2);
+    admission_destroy (&admission);
+    s_assert_nothing_left (fixture);
+    //  The same errors as a submission.
+    admission = s_admit_with (fixture,
+                              "{\"version\": 1, \"template\": " S_TEMPLATE
+                              ", \"records\": [{\"name\": \"a\"}, 2]}",
+                              5, &config);
+    s_assert_outcome (admission, ADMISSION_REFUSED, "records[1]",
+                      "must be an object");
+    admission_destroy (&admission);
+    s_assert_nothing_left (fixture);
+}
+
+static void
 test_refused_job_leaves_nothing (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
@@ -325,6 +354,7 @@ main (void)
 #define S_TEST(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
     const struct CMUnitTest tests[] = {
         S_TEST (test_accepted_job_has_its_records_file_and_row),
+        S_TEST (test_dry_run_checks_and_leaves_nothing),
         S_TEST (test_refused_job_leaves_nothing),
         S_TEST (test_records_past_the_quota_are_too_large),
         S_TEST (test_a_used_id_fails_and_leaves_the_job_alone),

@@ -45,6 +45,48 @@ s_assert_rejected (const char *body, const char *mentions)
     assert_non_null (strstr (reason, mentions));
 }
 
+//  A queued job's status whose "progress" member is progress (JSON).
+static apireply_t *
+s_parse_with_progress (const char *progress)
+{
+    char body[512];
+    snprintf (body, sizeof body,
+              "{\"id\": \"7f3a\", \"state\": \"queued\","
+              " \"pages\": {\"done\": 0, \"total\": 2000},"
+              " \"progress\": %s}",
+              progress);
+    apireply_t *reply = apireply_parse (body, NULL, 0);
+    assert_non_null (reply);
+    return reply;
+}
+
+static void
+test_parse_reads_rate_and_time_left_when_given (void **state)
+{
+    (void)state;
+    apireply_t *reply = apireply_parse (S_STATUS_RENDERING, NULL, 0);
+    assert_non_null (reply);
+    assert_true (apireply_pages_per_s (reply) < 0);
+    assert_true (apireply_eta_s (reply) < 0);
+    apireply_destroy (&reply);
+
+    reply = s_parse_with_progress ("{\"elapsed_s\": 3.5, \"pages_per_s\":"
+                                   " 812.5, \"eta_s\": 0.985}");
+    assert_true (apireply_pages_per_s (reply) == 812.5);
+    assert_true (apireply_eta_s (reply) == 0.985);
+    apireply_destroy (&reply);
+
+    //  null, negative or not an object: unknown, not an error.
+    const char *unknowns[] = {"{\"pages_per_s\": null, \"eta_s\": -4}",
+                              "\"fast\"", "[1, 2]"};
+    for (size_t index = 0; index < 3; index++) {
+        reply = s_parse_with_progress (unknowns[index]);
+        assert_true (apireply_pages_per_s (reply) < 0);
+        assert_true (apireply_eta_s (reply) < 0);
+        apireply_destroy (&reply);
+    }
+}
+
 static void
 test_error_text_joins_field_and_message (void **state)
 {
@@ -321,6 +363,7 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_parse_reads_rate_and_time_left_when_given),
         cmocka_unit_test (test_error_text_joins_field_and_message),
         cmocka_unit_test (
             test_error_text_does_not_repeat_field_already_in_message),

@@ -618,7 +618,7 @@ test_wrong_method_is_405_with_allow (void **state)
     struct {
         const char *method, *path, *allow;
     } cases[] = {
-        {"GET", "/v1/jobs", "POST"},
+        {"PUT", "/v1/jobs", "GET, HEAD, POST"},
         {"PUT", "/v1/jobs/" S_UNKNOWN_ID, "GET, HEAD, DELETE"},
         {"POST", "/v1/jobs/" S_UNKNOWN_ID "/result", "GET, HEAD"},
         {"DELETE", "/healthz", "GET, HEAD"},

@@ -153,8 +153,8 @@ test_a_document_is_stored_by_its_intake_thread (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     intake_refusal_t refusal;
-    intake_upload_t *upload =
-        intake_begin (fixture->intake, strlen (s_document), NULL, &refusal);
+    intake_upload_t *upload = intake_begin (
+        fixture->intake, strlen (s_document), NULL, false, &refusal);
     assert_non_null (upload);
     assert_int_eq (strlen (intake_job_id (upload)), PROTO_JOB_ID_LENGTH);
     const fielderr_t *err = NULL;
@@ -178,7 +178,8 @@ test_a_refused_document_leaves_nothing (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     intake_refusal_t refusal;
-    intake_upload_t *upload = intake_begin (fixture->intake, 0, NULL, &refusal);
+    intake_upload_t *upload =
+        intake_begin (fixture->intake, 0, NULL, false, &refusal);
     const fielderr_t *err = NULL;
     assert_int_equal (s_take_in (fixture, upload,
                                  "{\"version\": 2, \"records\": [{}, {}]}", 3,
@@ -197,19 +198,20 @@ test_uploads_beyond_the_limit_are_busy_until_one_goes (void **state)
     intake_refusal_t refusal;
     intake_upload_t *uploads[S_UPLOADS_MAX];
     for (int index = 0; index < S_UPLOADS_MAX; index++) {
-        uploads[index] = intake_begin (fixture->intake, 0, NULL, &refusal);
+        uploads[index] =
+            intake_begin (fixture->intake, 0, NULL, false, &refusal);
         assert_non_null (uploads[index]);
         assert_int_equal (intake_write (uploads[index], "{\"records\": [", 13),
                           0);
     }
-    assert_null (intake_begin (fixture->intake, 0, NULL, &refusal));
+    assert_null (intake_begin (fixture->intake, 0, NULL, false, &refusal));
     assert_int_equal (refusal, INTAKE_BUSY);
     //  Dropped half-way: abandoned, its place free again once its thread
     //  has let go.
     intake_drop (&uploads[0]);
     intake_upload_t *next = NULL;
     for (int tries = 0; !next && tries < 1000; tries++) {
-        next = intake_begin (fixture->intake, 0, NULL, &refusal);
+        next = intake_begin (fixture->intake, 0, NULL, false, &refusal);
         if (!next)
             zclock_sleep (10);
     }
@@ -225,7 +227,7 @@ test_a_disk_without_room_refuses_an_upload (void **state)
     intake_destroy (&fixture->intake);
     s_start (fixture, UINT64_MAX / 4);
     intake_refusal_t refusal;
-    assert_null (intake_begin (fixture->intake, 0, NULL, &refusal));
+    assert_null (intake_begin (fixture->intake, 0, NULL, false, &refusal));
     assert_int_equal (refusal, INTAKE_NO_SPACE);
 }
 
@@ -234,11 +236,12 @@ test_stopping_abandons_and_resumes_a_waiting_upload (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     intake_refusal_t refusal;
-    intake_upload_t *upload = intake_begin (fixture->intake, 0, NULL, &refusal);
+    intake_upload_t *upload =
+        intake_begin (fixture->intake, 0, NULL, false, &refusal);
     assert_int_equal (intake_write (upload, "{\"records\": [{}", 15), 0);
     //  Not ended: stopping gives it up; its end then finds it known.
     intake_stop (fixture->intake);
-    assert_null (intake_begin (fixture->intake, 0, NULL, &refusal));
+    assert_null (intake_begin (fixture->intake, 0, NULL, false, &refusal));
     assert_int_equal (refusal, INTAKE_BUSY);
     assert_true (intake_end (upload, s_suspend, s_resume, fixture));
     const fielderr_t *err = NULL;

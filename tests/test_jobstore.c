@@ -395,6 +395,122 @@ test_status_json_has_every_field (void **state)
     assert_true (cJSON_IsObject (s_member (status, "transitions")));
     assert_true (cJSON_IsNull (s_member (status, "error")));
     assert_true (cJSON_IsNull (s_member (status, "result")));
+    //  Queued: no page yet, so no rate and no time left.
+    const cJSON *progress = s_member (status, "progress");
+    assert_true (cJSON_IsNumber (s_member (progress, "elapsed_s")));
+    assert_true (cJSON_IsNull (s_member (progress, "pages_per_s")));
+    assert_true (cJSON_IsNull (s_member (progress, "eta_s")));
+    assert_string_equal (s_member (progress, "phase")->valuestring, "queued");
+    cJSON_Delete (status);
+}
+
+//  The ids jobstore_list gives, joined by spaces ("" for none).
+static void
+s_list_text (jobstore_t *store, const char *owner, uint32_t states,
+             const char *before_id, uint32_t limit, char *text, size_t size)
+{
+    int64_t before_created_at = 0;
+    if (before_id) {
+        jobstore_job_t job;
+        assert_int_equal (jobstore_job (store, before_id, &job), 0);
+        before_created_at = job.created_at;
+    }
+    zlist_t *ids = jobstore_list (store, owner, states, before_created_at,
+                                  before_id, limit);
+    assert_non_null (ids);
+    text[0] = '\0';
+    for (const char *id = (const char *)zlist_first (ids); id;
+         id = (const char *)zlist_next (ids)) {
+        size_t used = strlen (text);
+        snprintf (text + used, size - used, "%s%s", used ? " " : "", id);
+    }
+    zlist_destroy (&ids);
+}
+
+static void
+test_list_is_newest_first_by_owner_and_state_in_pages (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    //  Inserted in this order, at least a millisecond apart, so newest
+    //  first is the other way round.
+    const char *ids[] = {S_JOB_A, S_JOB_B, S_JOB_C, S_UNKNOWN};
+    const char *owners[] = {"alice", "bob", "alice", "alice"};
+    for (size_t index = 0; index < 4; index++) {
+        assert_int_equal (jobstore_insert_owned (fixture->store, ids[index],
+                                                 fixture->spec, owners[index]),
+                          0);
+        zclock_sleep (2);
+    }
+    assert_int_equal (
+        jobstore_set_state (fixture->store, S_JOB_C, JOB_CANCELLED, NULL), 0);
+    char text[256];
+    s_list_text (fixture->store, NULL, 0, NULL, 10, text, sizeof text);
+    assert_string_equal (text, S_UNKNOWN " " S_JOB_C " " S_JOB_B " " S_JOB_A);
+    s_list_text (fixture->store, "alice", 0, NULL, 10, text, sizeof text);
+    assert_string_equal (text, S_UNKNOWN " " S_JOB_C " " S_JOB_A);
+    s_list_text (fixture->store, "alice", 0, NULL, 2, text, sizeof text);
+    assert_string_equal (text, S_UNKNOWN " " S_JOB_C);
+    s_list_text (fixture->store, "alice", 0, S_JOB_C, 2, text, sizeof text);
+    assert_string_equal (text, S_JOB_A);
+    s_list_text (fixture->store, "alice", 0, S_JOB_A, 2, text, sizeof text);
+    assert_string_equal (text, "");
+    s_list_text (fixture->store, "alice", 1u << JOB_QUEUED, NULL, 10, text,
+                 sizeof text);
+    assert_string_equal (text, S_UNKNOWN " " S_JOB_A);
+    s_list_text (fixture->store, NULL,
+                 (1u << JOB_CANCELLED) | (1u << JOB_DONE), NULL, 10, text,
+                 sizeof text);
+    assert_string_equal (text, S_JOB_C);
+    s_list_text (fixture->store, "carol", 0, NULL, 10, text, sizeof text);
+    assert_string_equal (text, "");
+}
+
+static void
+test_recent_done_sums_the_newest_done_jobs (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    jobstore_rates_t rates;
+    assert_int_equal (jobstore_recent_done (fixture->store, 20, &rates), 0);
+    assert_int_equal (rates.jobs, 0);
+    assert_int_equal (rates.pages, 0);
+    const char *ids[] = {S_JOB_A, S_JOB_B, S_JOB_C};
+    for (size_t index = 0; index < 3; index++) {
+        assert_int_equal (
+            jobstore_insert (fixture->store, ids[index], fixture->spec), 0);
+        zclock_sleep (2);
+    }
+    //  A and B are done (5 pages each), C only renders.
+    for (size_t index = 0; index < 3; index++)
+        assert_int_equal (jobstore_set_state (fixture->store, ids[index],
+                                              JOB_RENDERING, NULL),
+                          0);
+    zclock_sleep (5);
+    assert_int_equal (
+        jobstore_set_result (fixture->store, S_JOB_A, "file:///a", 1000), 0);
+    assert_int_equal (
+        jobstore_set_result (fixture->store, S_JOB_B, "file:///b", 3000), 0);
+    assert_int_equal (jobstore_recent_done (fixture->store, 20, &rates), 0);
+    assert_int_equal (rates.jobs, 2);
+    assert_int_equal (rates.pages, 10);
+    assert_int_equal (rates.bytes, 4000);
+    assert_true (rates.ms >= 10);
+    //  The newest one only.
+    assert_int_equal (jobstore_recent_done (fixture->store, 1, &rates), 0);
+    assert_int_equal (rates.jobs, 1);
+    assert_int_equal (rates.bytes, 3000);
+}
+
+//  The status text *text_p without its "progress" member.
+static void
+s_drop_progress (char **text_p)
+{
+    cJSON *status = cJSON_Parse (*text_p);
+    assert_non_null (status);
+    assert_true (cJSON_IsObject (cJSON_GetObjectItem (status, "progress")));
+    cJSON_DeleteItemFromObject (status, "progress");
+    free (*text_p);
+    *text_p = cJSON_PrintUnformatted (status);
+    assert_non_null (*text_p);
     cJSON_Delete (status);
 }
 
@@ -416,6 +532,9 @@ test_reopened_store_keeps_everything (void **state)
     assert_non_null (fixture->store);
     char *after = jobstore_status_json (fixture->store, S_JOB_A);
     assert_non_null (after);
+    //  Progress is seen at the time of asking; the rest is what was stored.
+    s_drop_progress (&before);
+    s_drop_progress (&after);
     assert_string_equal (after, before);
     char *template_json = jobstore_template_json (fixture->store, S_JOB_A);
     assert_non_null (template_json);
@@ -743,6 +862,8 @@ main (void)
         S_TEST (test_active_lists_unfinished_jobs_oldest_first),
         S_TEST (test_status_json_has_every_field),
         S_TEST (test_reopened_store_keeps_everything),
+        S_TEST (test_list_is_newest_first_by_owner_and_state_in_pages),
+        S_TEST (test_recent_done_sums_the_newest_done_jobs),
         S_TEST (test_second_handle_sees_first_handles_writes),
         S_TEST (test_open_fails_when_data_dir_is_a_file),
         S_TEST (test_output_is_rendered_when_the_job_is_accepted),

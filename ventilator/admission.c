@@ -247,6 +247,16 @@ admission_end (admission_t *self, jobstore_t *store)
         jobspec_destroy (&spec);
         return self->outcome;
     }
+    if (self->config.dry_run) {
+        //  The records file is not committed, so it goes with the
+        //  admission.
+        self->pages = jobspec_pages (spec);
+        self->chunks =
+            chunkplan_count (self->pages, jobspec_chunk_pages (spec));
+        jobspec_destroy (&spec);
+        self->outcome = ADMISSION_ACCEPTED;
+        return self->outcome;
+    }
     if (recordfile_commit (self->file) == -1) {
         jobspec_destroy (&spec);
         return s_file_failed (self, recordfile_errno (self->file));

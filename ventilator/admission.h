@@ -59,6 +59,10 @@ typedef struct {
     //  that names none gets (NULL: none).
     const hooktarget_t *webhooks;
     const char *webhook_url;
+    //  Check only (POST /v1/jobs?dry_run=1): every check is made, but
+    //  nothing is committed or stored; a valid document ends accepted
+    //  with its pages and chunks, and leaves nothing behind either.
+    bool dry_run;
 } admission_config_t;
 
 //  An admission of a document for the job job_id. config is copied (its

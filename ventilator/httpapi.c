@@ -58,6 +58,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -70,10 +71,15 @@
 
 #include "console.h"
 #include "disposition.h"
+#include "bytebuf.h"
+#include "chunkmap.h"
 #include "intake.h"
+#include "jobprogress.h"
+#include "jobquery.h"
 #include "jobspec.h"
 #include "jobstore.h"
 #include "recordfile.h"
+#include "recordindex.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
@@ -84,6 +90,8 @@
 //  Longest piece of a request (id, path) echoed back in an error message.
 #define S_ECHO_MAX 80
 #define S_RETRY_AFTER_S "5"
+//  Bytes of an index handed to libmicrohttpd at a time.
+#define S_INDEX_BLOCK_BYTES (64 * 1024)
 
 struct _httpapi_t {
     struct MHD_Daemon *daemon;
@@ -100,6 +108,7 @@ struct _httpapi_t {
     uint64_t max_jobstore_bytes; // its quota; 0: none
     size_t drain_max; // bytes of a refused body read on before hanging up
     metrics_t *metrics; // borrowed; NULL: GET /metrics answers 404
+    dispatchview_t *dispatch_view; // borrowed; NULL: nothing in flight
     tokens_t *tokens; // NULL: no authentication; borrowed
     unsigned int connections_max;
     unsigned int per_address_max;
@@ -125,17 +134,35 @@ typedef enum {
     S_ROUTE_JOB,
     S_ROUTE_RESULT,
     S_ROUTE_METRICS,
+    S_ROUTE_CHUNKS,
+    S_ROUTE_WORKERS,
+    S_ROUTE_INDEX,
     S_ROUTE_CONSOLE,
 } s_route_t;
 
 //  Each route's template, as GET /metrics counts requests by route.
 static const char *s_route_names[] = {
-    [S_ROUTE_NONE] = "other",         [S_ROUTE_HEALTHZ] = "/healthz",
-    [S_ROUTE_JOBS] = "/v1/jobs",      [S_ROUTE_JOB] = "/v1/jobs/{id}",
+    [S_ROUTE_NONE] = "other",
+    [S_ROUTE_HEALTHZ] = "/healthz",
+    [S_ROUTE_JOBS] = "/v1/jobs",
+    [S_ROUTE_JOB] = "/v1/jobs/{id}",
     [S_ROUTE_RESULT] = "/v1/jobs/{id}/result",
     [S_ROUTE_METRICS] = "/metrics",
+    [S_ROUTE_CHUNKS] = "/v1/jobs/{id}/chunks",
+    [S_ROUTE_WORKERS] = "/v1/workers",
+    [S_ROUTE_INDEX] = "/v1/jobs/{id}/index",
     [S_ROUTE_CONSOLE] = "/console/{file}",
 };
+
+//  A GET /v1/jobs/{id}/index being streamed: the reader, and the part of
+//  its current line not sent yet.
+typedef struct {
+    recordindex_t *reader;
+    const char *line; // borrowed from the reader
+    size_t size;
+    size_t offset;
+    bool failed; // the reader failed: the answer ends, cut short
+} s_index_t;
 
 //  A POST /v1/jobs body being received.
 typedef struct {
@@ -147,6 +174,7 @@ typedef struct {
     unsigned int refusal;    // status of a refusal (408, 413, 507), or 0
     bool answered;           // the refusal was sent at once (s_answer_now)
     bool ended;              // the body is complete and handed to intake
+    bool dry_run;            // ?dry_run=1: checked, never stored
 } s_upload_t;
 
 //  Copy text into buffer (size >= 4) for an error message: printable ASCII
@@ -195,6 +223,8 @@ s_route (const char *url, const char **id_p, size_t *id_length)
         return S_ROUTE_CONSOLE;
     if (streq (url, "/v1/jobs"))
         return S_ROUTE_JOBS;
+    if (streq (url, "/v1/workers"))
+        return S_ROUTE_WORKERS;
     size_t prefix_length = strlen (jobs_prefix);
     if (strncmp (url, jobs_prefix, prefix_length) != 0)
         return S_ROUTE_NONE;
@@ -208,6 +238,10 @@ s_route (const char *url, const char **id_p, size_t *id_length)
     *id_length = (size_t)(slash - id);
     if (*id_length > 0 && streq (slash, result_suffix))
         return S_ROUTE_RESULT;
+    if (*id_length > 0 && streq (slash, "/chunks"))
+        return S_ROUTE_CHUNKS;
+    if (*id_length > 0 && streq (slash, "/index"))
+        return S_ROUTE_INDEX;
     return S_ROUTE_NONE;
 }
 
@@ -526,9 +560,23 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
             self->max_jobstore_bytes / (1024 * 1024));
         return NULL;
     }
+    const char *dry_run = MHD_lookup_connection_value (
+        connection, MHD_GET_ARGUMENT_KIND, "dry_run");
+    bool is_dry_run =
+        dry_run && (streq (dry_run, "1") || streq (dry_run, "true"));
+    if (dry_run && !is_dry_run && !streq (dry_run, "0") &&
+        !streq (dry_run, "false")) {
+        char dry_run_text[S_ECHO_MAX];
+        s_printable (dry_run, strlen (dry_run), dry_run_text,
+                     sizeof dry_run_text);
+        *result =
+            s_send_error (connection, MHD_HTTP_BAD_REQUEST,
+                          "?dry_run= must be 1 or 0, not '%s'", dry_run_text);
+        return NULL;
+    }
     intake_refusal_t refusal;
-    intake_upload_t *intake =
-        intake_begin (self->intake, content_length, owner, &refusal);
+    intake_upload_t *intake = intake_begin (self->intake, content_length, owner,
+                                            is_dry_run, &refusal);
     if (!intake) {
         *result =
             refusal == INTAKE_BUSY
@@ -540,6 +588,7 @@ s_upload_new (httpapi_t *self, struct MHD_Connection *connection,
     assert (upload);
     upload->connection = connection;
     upload->intake = intake;
+    upload->dry_run = is_dry_run;
     upload->started_at = zclock_mono ();
     //  An upload that goes quiet for the grace period holds its slot no
     //  longer than that.
@@ -656,6 +705,39 @@ s_resume (void *arg)
     MHD_resume_connection (((s_upload_t *)arg)->connection);
 }
 
+//  A valid dry run: what the job would be, and what it should cost at the
+//  rates the newest done jobs measured.
+static enum MHD_Result
+s_answer_dry_run (httpapi_t *self, struct MHD_Connection *connection,
+                  s_upload_t *upload)
+{
+    uint32_t pages = intake_pages (upload->intake);
+    jobstore_rates_t rates;
+    if (jobstore_recent_done (self->store, HTTPAPI_ESTIMATE_JOBS, &rates))
+        memset (&rates, 0, sizeof rates);
+    double seconds = 0, bytes = 0;
+    bool known = jobprogress_estimate (pages, rates.pages, rates.bytes,
+                                       rates.ms, &seconds, &bytes);
+    cJSON *root = cJSON_CreateObject ();
+    cJSON_AddTrueToObject (root, "dry_run");
+    cJSON_AddNumberToObject (root, "pages", pages);
+    cJSON_AddNumberToObject (root, "chunks", intake_chunks (upload->intake));
+    cJSON *estimate = cJSON_AddObjectToObject (root, "estimate");
+    if (known) {
+        cJSON_AddNumberToObject (estimate, "seconds", seconds);
+        cJSON_AddNumberToObject (estimate, "bytes", bytes);
+    } else {
+        cJSON_AddNullToObject (estimate, "seconds");
+        cJSON_AddNullToObject (estimate, "bytes");
+    }
+    cJSON_AddNumberToObject (estimate, "based_on_jobs", known ? rates.jobs : 0);
+    char *text = cJSON_PrintUnformatted (root);
+    cJSON_Delete (root);
+    enum MHD_Result result = s_send_json (connection, MHD_HTTP_OK, text);
+    free (text);
+    return result;
+}
+
 //  Answer with the outcome intake knows.
 static enum MHD_Result
 s_answer (httpapi_t *self, struct MHD_Connection *connection,
@@ -679,6 +761,8 @@ s_answer (httpapi_t *self, struct MHD_Connection *connection,
         return s_queue (connection, status,
                         s_error_response (err->field, err->message));
     }
+    if (upload->dry_run)
+        return s_answer_dry_run (self, connection, upload);
     const char *id = intake_job_id (upload->intake);
     s_notify (self, "NEW", id);
     log_info ("job=%s accepted pages=%" PRIu32 " chunks=%" PRIu32, id,
@@ -981,6 +1065,257 @@ s_console (struct MHD_Connection *connection, const char *url)
                     fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, response);
 }
 
+//  GET /v1/jobs: a page of the caller's jobs, newest first, each as its
+//  status document (ventilator/jobquery reads the query string).
+static enum MHD_Result
+s_list (httpapi_t *self, struct MHD_Connection *connection, const char *owner)
+{
+    char error[JOBQUERY_ERROR_MAX];
+    jobquery_t query;
+    if (jobquery_parse (
+            MHD_lookup_connection_value (connection, MHD_GET_ARGUMENT_KIND,
+                                         "state"),
+            MHD_lookup_connection_value (connection, MHD_GET_ARGUMENT_KIND,
+                                         "limit"),
+            MHD_lookup_connection_value (connection, MHD_GET_ARGUMENT_KIND,
+                                         "before"),
+            &query, error, sizeof error))
+        return s_send_error (connection, MHD_HTTP_BAD_REQUEST, "%s", error);
+    //  One more than the page tells whether there is a next one.
+    zlist_t *ids = jobstore_list (
+        self->store, self->tokens ? owner : NULL, query.states,
+        query.before_created_at, query.has_cursor ? query.before_id : NULL,
+        query.limit + 1);
+    if (!ids)
+        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "the job store cannot be read; see the "
+                             "ventilator's log");
+    bytebuf_t body = {0};
+    bytebuf_append_str (&body, "{\"jobs\":[");
+    uint32_t listed = 0;
+    const char *last = NULL;
+    for (const char *id = (const char *)zlist_first (ids);
+         id && listed < query.limit; id = (const char *)zlist_next (ids)) {
+        //  A job deleted since (retention) is left out.
+        char *status = s_status_text (self, id);
+        if (!status)
+            continue;
+        bytebuf_append_str (&body, listed ? "," : "");
+        bytebuf_append_str (&body, status);
+        free (status);
+        last = id;
+        listed++;
+    }
+    jobstore_job_t job;
+    bool more = zlist_size (ids) > query.limit && last &&
+                jobstore_job (self->store, last, &job) == 0;
+    char cursor[JOBQUERY_CURSOR_SIZE];
+    if (more)
+        jobquery_cursor (job.created_at, last, cursor);
+    bytebuf_append_str (&body, "],\"next\":");
+    bytebuf_append_str (&body, more ? "\"" : "null");
+    bytebuf_append_str (&body, more ? cursor : "");
+    bytebuf_append_str (&body, more ? "\"}" : "}");
+    zlist_destroy (&ids);
+    char *text = bytebuf_detach (&body);
+    enum MHD_Result result = s_send_json (connection, MHD_HTTP_OK, text);
+    free (text);
+    return result;
+}
+
+//  MHD_ContentReaderCallback: the index's next lines, as many as fit.
+static ssize_t
+s_index_read (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    s_index_t *index = (s_index_t *)cls;
+    size_t given = 0;
+    while (given < max) {
+        if (index->offset == index->size) {
+            int rc = index->failed
+                         ? -1
+                         : recordindex_next (index->reader, &index->line,
+                                             &index->size);
+            index->offset = 0;
+            if (rc != 1) {
+                index->size = 0;
+                index->failed = rc == -1;
+            }
+            if (rc != 1 && given == 0)
+                return rc == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+                               : MHD_CONTENT_READER_END_WITH_ERROR;
+            if (rc != 1)
+                break;
+        }
+        size_t part = index->size - index->offset;
+        if (part > max - given)
+            part = max - given;
+        memcpy (buf + given, index->line + index->offset, part);
+        index->offset += part;
+        given += part;
+    }
+    return (ssize_t)given;
+}
+
+static void
+s_index_free (void *cls)
+{
+    s_index_t *index = (s_index_t *)cls;
+    recordindex_destroy (&index->reader);
+    free (index);
+}
+
+//  GET /v1/jobs/{id}/index: a done job's records, a JSON line each,
+//  streamed as they are read (ventilator/recordindex).
+static enum MHD_Result
+s_index (httpapi_t *self, struct MHD_Connection *connection, const char *id)
+{
+    jobstore_job_t job;
+    if (jobstore_job (self->store, id, &job))
+        return s_unknown_job (connection, id, strlen (id));
+    if (job.state != JOB_DONE)
+        return s_send_error (connection, MHD_HTTP_CONFLICT,
+                             "job %s is %s; its index is made once it is done",
+                             id, jobstate_name (job.state));
+    char *template_json = jobstore_template_json (self->store, id);
+    recordindex_error_t error = RECORDINDEX_FAILED;
+    recordindex_t *reader =
+        template_json ? recordindex_new (self->jobs_dir, id, template_json,
+                                         job.pages, &error)
+                      : NULL;
+    free (template_json);
+    if (!reader && error == RECORDINDEX_NO_RECORDS)
+        return s_send_error (connection, MHD_HTTP_GONE,
+                             "the records of job %s are no longer kept, so "
+                             "its index cannot be made",
+                             id);
+    if (!reader)
+        return s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             "the index of job %s cannot be made; see the "
+                             "ventilator's log",
+                             id);
+    s_index_t *index = (s_index_t *)zmalloc (sizeof (s_index_t));
+    assert (index);
+    index->reader = reader;
+    struct MHD_Response *response = MHD_create_response_from_callback (
+        MHD_SIZE_UNKNOWN, S_INDEX_BLOCK_BYTES, s_index_read, index,
+        s_index_free);
+    if (!response) {
+        s_index_free (index);
+        return MHD_NO;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                             "application/x-ndjson");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
+                             "no-store");
+    return s_queue (connection, MHD_HTTP_OK, response);
+}
+
+//  What s_chunks gathers from the dispatch view.
+typedef struct {
+    char *map;
+    uint32_t chunk_count;
+    cJSON *rendering;
+    cJSON *retried;
+} s_chunk_view_t;
+
+static void
+s_add_time_to (cJSON *object, const char *name, int64_t ms)
+{
+    char text[TIMESTAMP_SIZE];
+    timestamp_format_ms (ms, text, sizeof (text));
+    cJSON_AddStringToObject (object, name, text);
+}
+
+//  dispatchview_chunk_fn: a chunk of the job in flight.
+static void
+s_on_chunk_rendering (const dispatchview_chunk_t *chunk, void *arg)
+{
+    s_chunk_view_t *view = (s_chunk_view_t *)arg;
+    if (chunk->chunk_nbr >= view->chunk_count ||
+        view->map[chunk->chunk_nbr] == CHUNKMAP_STORED)
+        return;
+    chunkmap_mark (view->map, view->chunk_count, chunk->chunk_nbr,
+                   CHUNKMAP_RENDERING);
+    cJSON *entry = cJSON_CreateObject ();
+    cJSON_AddNumberToObject (entry, "chunk", chunk->chunk_nbr);
+    cJSON_AddStringToObject (entry, "worker", chunk->worker);
+    s_add_time_to (entry, "since", chunk->since);
+    cJSON_AddItemToArray (view->rendering, entry);
+}
+
+//  dispatchview_retry_fn: a chunk of the job dispatched more than once.
+static void
+s_on_chunk_retried (uint32_t chunk_nbr, uint32_t attempts, void *arg)
+{
+    s_chunk_view_t *view = (s_chunk_view_t *)arg;
+    cJSON *entry = cJSON_CreateObject ();
+    cJSON_AddNumberToObject (entry, "chunk", chunk_nbr);
+    cJSON_AddNumberToObject (entry, "attempts", attempts);
+    cJSON_AddItemToArray (view->retried, entry);
+}
+
+//  GET /v1/jobs/{id}/chunks: stored chunks from the store, those in
+//  flight and retried from the dispatch view (while the job runs), the
+//  failed one from a failed job's error.
+static enum MHD_Result
+s_chunks (httpapi_t *self, struct MHD_Connection *connection, const char *id)
+{
+    jobstore_job_t job;
+    if (jobstore_job (self->store, id, &job))
+        return s_unknown_job (connection, id, strlen (id));
+    bool *stored = (bool *)calloc (job.chunk_count + 1, sizeof (bool));
+    char *map = (char *)malloc (job.chunk_count + 1);
+    cJSON *root = cJSON_CreateObject ();
+    s_chunk_view_t view = {map, job.chunk_count, cJSON_CreateArray (),
+                           cJSON_CreateArray ()};
+    enum MHD_Result result;
+    if (!stored || !map || !root || !view.rendering || !view.retried ||
+        jobstore_chunks_stored (self->store, id, stored, job.chunk_count)) {
+        result = s_send_error (connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                               "the chunks of job %s cannot be read; see the "
+                               "ventilator's log",
+                               id);
+        goto cleanup;
+    }
+    chunkmap_init (map, stored, job.chunk_count);
+    if (!jobstate_is_terminal (job.state) && self->dispatch_view)
+        dispatchview_read_job (self->dispatch_view, id, s_on_chunk_rendering,
+                               s_on_chunk_retried, &view);
+    if (job.state == JOB_FAILED) {
+        char *error = jobstore_error (self->store, id);
+        int64_t failed = chunkmap_failed_chunk (error);
+        free (error);
+        if (failed >= 0)
+            chunkmap_mark (map, job.chunk_count, (uint32_t)failed,
+                           CHUNKMAP_FAILED);
+    }
+    chunkmap_counts_t counts = chunkmap_count (map, job.chunk_count);
+    cJSON_AddNumberToObject (root, "chunks", job.chunk_count);
+    cJSON_AddStringToObject (root, "map", map);
+    cJSON_AddItemToObject (root, "rendering", view.rendering);
+    cJSON_AddItemToObject (root, "retried", view.retried);
+    cJSON *counted = cJSON_AddObjectToObject (root, "counts");
+    cJSON_AddNumberToObject (counted, "waiting", counts.waiting);
+    cJSON_AddNumberToObject (counted, "rendering", counts.rendering);
+    cJSON_AddNumberToObject (counted, "stored", counts.stored);
+    cJSON_AddNumberToObject (counted, "failed", counts.failed);
+    cJSON_AddNumberToObject (counted, "retried",
+                             cJSON_GetArraySize (view.retried));
+    view.rendering = view.retried = NULL;
+    char *text = cJSON_PrintUnformatted (root);
+    result = s_send_json (connection, MHD_HTTP_OK, text);
+    free (text);
+
+cleanup:
+    cJSON_Delete (view.rendering);
+    cJSON_Delete (view.retried);
+    cJSON_Delete (root);
+    free (stored);
+    free (map);
+    return result;
+}
+
 //  True when the job id may be seen by the request's token owner: always
 //  without tokens; with them, only by the token that submitted it.
 static bool
@@ -994,6 +1329,74 @@ s_visible (httpapi_t *self, const char *id, const char *owner)
     bool visible = job_owner && owner && streq (job_owner, owner);
     free (job_owner);
     return visible;
+}
+
+//  dispatchview_worker_fn: a worker, into the array arg.
+static void
+s_on_worker (const dispatchview_worker_t *worker, void *arg)
+{
+    cJSON *entry = cJSON_CreateObject ();
+    cJSON_AddStringToObject (entry, "id", worker->name);
+    cJSON_AddStringToObject (entry, "state", worker->holding ? "busy" : "idle");
+    cJSON_AddArrayToObject (entry, "rendering");
+    cJSON_AddNumberToObject (entry, "chunks_done", (double)worker->chunks_done);
+    if (worker->pages_per_s >= 0)
+        cJSON_AddNumberToObject (entry, "pages_per_s",
+                                 round (worker->pages_per_s * 10) / 10);
+    else
+        cJSON_AddNullToObject (entry, "pages_per_s");
+    s_add_time_to (entry, "last_seen", worker->last_seen);
+    cJSON_AddItemToArray ((cJSON *)arg, entry);
+}
+
+//  dispatchview_chunk_fn: a chunk of the worker added last.
+static void
+s_on_worker_chunk (const dispatchview_chunk_t *chunk, void *arg)
+{
+    cJSON *worker = cJSON_GetArrayItem ((cJSON *)arg,
+                                        cJSON_GetArraySize ((cJSON *)arg) - 1);
+    cJSON *entry = cJSON_CreateObject ();
+    cJSON_AddStringToObject (entry, "job", chunk->job_id);
+    cJSON_AddNumberToObject (entry, "chunk", chunk->chunk_nbr);
+    cJSON_AddItemToArray (cJSON_GetObjectItem (worker, "rendering"), entry);
+}
+
+//  GET /v1/workers: the workers as the loop last published them; a job
+//  the caller may not see is shown as null.
+static enum MHD_Result
+s_workers (httpapi_t *self, struct MHD_Connection *connection,
+           const char *owner)
+{
+    cJSON *root = cJSON_CreateObject ();
+    cJSON *workers = cJSON_AddArrayToObject (root, "workers");
+    int64_t desired = -1;
+    const char *scaler = "none";
+    if (self->dispatch_view)
+        dispatchview_read_workers (self->dispatch_view, s_on_worker,
+                                   s_on_worker_chunk, workers, &desired,
+                                   &scaler);
+    //  Outside the view's lock: the store is asked about each job.
+    cJSON *worker = NULL;
+    cJSON_ArrayForEach (worker, workers)
+    {
+        cJSON *chunk = NULL;
+        cJSON_ArrayForEach (chunk, cJSON_GetObjectItem (worker, "rendering"))
+        {
+            cJSON *job = cJSON_GetObjectItem (chunk, "job");
+            if (!s_visible (self, job->valuestring, owner))
+                cJSON_ReplaceItemInObject (chunk, "job", cJSON_CreateNull ());
+        }
+    }
+    if (desired >= 0)
+        cJSON_AddNumberToObject (root, "desired", (double)desired);
+    else
+        cJSON_AddNullToObject (root, "desired");
+    cJSON_AddStringToObject (root, "scaler", scaler);
+    char *text = cJSON_PrintUnformatted (root);
+    cJSON_Delete (root);
+    enum MHD_Result result = s_send_json (connection, MHD_HTTP_OK, text);
+    free (text);
+    return result;
 }
 
 static enum MHD_Result
@@ -1041,8 +1444,10 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
             return s_method_not_allowed (connection, method, "GET, HEAD");
         return s_metrics (self, connection);
     }
+    if (route == S_ROUTE_JOBS && is_get)
+        return s_list (self, connection, owner);
     if (route == S_ROUTE_JOBS && !streq (method, MHD_HTTP_METHOD_POST))
-        return s_method_not_allowed (connection, method, "POST");
+        return s_method_not_allowed (connection, method, "GET, HEAD, POST");
     if (route == S_ROUTE_JOBS) {
         enum MHD_Result result = MHD_YES;
         *con_cls = s_upload_new (self, connection, owner, &result);
@@ -1051,9 +1456,13 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
     bool is_delete = streq (method, MHD_HTTP_METHOD_DELETE);
     if (route == S_ROUTE_JOB && !is_get && !is_delete)
         return s_method_not_allowed (connection, method, "GET, HEAD, DELETE");
-    if (route == S_ROUTE_RESULT && !is_get)
+    bool is_job_view = route == S_ROUTE_RESULT || route == S_ROUTE_CHUNKS ||
+                       route == S_ROUTE_INDEX;
+    if ((is_job_view || route == S_ROUTE_WORKERS) && !is_get)
         return s_method_not_allowed (connection, method, "GET, HEAD");
-    if (route == S_ROUTE_JOB || route == S_ROUTE_RESULT) {
+    if (route == S_ROUTE_WORKERS)
+        return s_workers (self, connection, owner);
+    if (route == S_ROUTE_JOB || is_job_view) {
         //  Only well-formed ids reach the store.
         if (!s_is_job_id (id_part, id_length))
             return s_unknown_job (connection, id_part, id_length);
@@ -1065,6 +1474,10 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
             return s_unknown_job (connection, id_part, id_length);
         if (route == S_ROUTE_RESULT)
             return s_result (self, connection, id);
+        if (route == S_ROUTE_CHUNKS)
+            return s_chunks (self, connection, id);
+        if (route == S_ROUTE_INDEX)
+            return s_index (self, connection, id);
         if (is_delete)
             return s_cancel (self, connection, id);
         return s_status (self, connection, id);
@@ -1173,17 +1586,24 @@ s_start (httpapi_t *self, const char *address, uint16_t port,
     return 0;
 }
 
-//  Records files that no live job needs (a crash mid-intake, a job that
-//  finished while the ventilator was down) go before anything is served:
-//  while serving, an intake's files have no job row yet.
+//  Records files that no live or done job needs (a crash mid-intake, a
+//  job that failed while the ventilator was down) go before anything is
+//  served: while serving, an intake's files have no job row yet. A done
+//  job's are its index's (ventilator/recordindex).
 static void
 s_sweep (httpapi_t *self)
 {
-    zlist_t *active = jobstore_active (self->store);
-    if (!active)
-        return;
-    recordfile_sweep (self->jobs_dir, active);
-    zlist_destroy (&active);
+    zlist_t *kept = jobstore_active (self->store);
+    zlist_t *done = jobstore_done (self->store);
+    if (kept && done) {
+        zlist_autofree (kept);
+        for (const char *id = (const char *)zlist_first (done); id;
+             id = (const char *)zlist_next (done))
+            zlist_append (kept, (void *)id);
+        recordfile_sweep (self->jobs_dir, kept);
+    }
+    zlist_destroy (&kept);
+    zlist_destroy (&done);
 }
 
 //  Inputs in S3 (records, assets) need credentials. Without any, S3 is
@@ -1225,6 +1645,7 @@ httpapi_new (const httpapi_config_t *config)
                                ? config->max_body_bytes
                                : (size_t)HTTPAPI_MAX_BODY_BYTES_DEFAULT;
     self->metrics = config->metrics;
+    self->dispatch_view = config->dispatch_view;
     self->drain_max = self->max_body_bytes > HTTPAPI_DRAIN_BYTES_MIN
                           ? self->max_body_bytes
                           : HTTPAPI_DRAIN_BYTES_MIN;

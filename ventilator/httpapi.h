@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dispatchview.h"
 #include "metrics.h"
 #include "tokens.h"
 #include "s3inputs.h"
@@ -79,6 +80,10 @@
 //  How long to wait for the main loop to take a NEW or CANCEL hint.
 #define HTTPAPI_NOTIFY_TIMEOUT_MS 1000
 
+//  A dry run's estimate (POST /v1/jobs?dry_run=1) is made from the rates
+//  of at most this many of the newest done jobs.
+#define HTTPAPI_ESTIMATE_JOBS 20
+
 typedef struct _httpapi_t httpapi_t;
 
 typedef struct {
@@ -109,6 +114,10 @@ typedef struct {
     const s3inputs_t *s3_inputs;
     const hooktarget_t *webhooks; // see admission_config_t; borrowed, kept
     const char *webhook_url;      // see admission_config_t; borrowed, kept
+    //  What the main loop publishes of dispatch (chunks in flight,
+    //  workers) for GET /v1/jobs/{id}/chunks and GET /v1/workers; NULL:
+    //  nothing in flight is shown. Borrowed, outlives the API.
+    dispatchview_t *dispatch_view;
 } httpapi_config_t;
 
 //  Open the job store in config->data_dir and the result store

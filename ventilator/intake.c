@@ -41,6 +41,7 @@ struct _intake_upload_t {
     s_worker_t *worker;
     char job_id[PROTO_JOB_ID_LENGTH + 1];
     char owner[APITOKEN_NAME_MAX + 1]; // "" when the job has none
+    bool dry_run;                      // check only, store nothing
     char *spool_path;
     int spool_fd;
     uint64_t counted;    // HTTP thread only: bytes of body received
@@ -178,6 +179,7 @@ s_admit (s_worker_t *worker, intake_upload_t *upload)
         .owner = upload->owner[0] ? upload->owner : NULL,
         .webhooks = intake->config.webhooks,
         .webhook_url = intake->config.webhook_url,
+        .dry_run = upload->dry_run,
     };
     admission_t *admission = admission_new (&config, upload->job_id);
     admission_outcome_t outcome = s_take_in (worker, upload, admission);
@@ -338,7 +340,7 @@ s_has_room (intake_t *self, uint64_t more)
 
 intake_upload_t *
 intake_begin (intake_t *self, uint64_t expected_bytes, const char *owner,
-              intake_refusal_t *refusal)
+              bool dry_run, intake_refusal_t *refusal)
 {
     assert (self);
     assert (refusal);
@@ -371,6 +373,7 @@ intake_begin (intake_t *self, uint64_t expected_bytes, const char *owner,
     s_new_job_id (upload->job_id);
     if (owner)
         strcpy (upload->owner, owner);
+    upload->dry_run = dry_run;
     upload->spool_path =
         zsys_sprintf ("%s/%s.upload", self->config.spool_dir, upload->job_id);
     assert (upload->spool_path);

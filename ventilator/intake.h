@@ -100,11 +100,12 @@ intake_destroy (intake_t **self_p);
 
 //  A new upload, with a new job id, expected to bring expected_bytes (0
 //  when unknown), for a job owned by owner (an API token's name, copied;
-//  NULL: no owner); its intake thread starts reading at once. Returns
-//  NULL with *refusal set when it cannot start.
+//  NULL: no owner); its intake thread starts reading at once. dry_run:
+//  only check it (admission_config_t), so that accepted means valid and
+//  nothing is stored. Returns NULL with *refusal set when it cannot start.
 intake_upload_t *
 intake_begin (intake_t *self, uint64_t expected_bytes, const char *owner,
-              intake_refusal_t *refusal);
+              bool dry_run, intake_refusal_t *refusal);
 
 //  Append the next size bytes of the body to the spool. Returns 0, or -1
 //  when the disk refuses them or has less than min_free_bytes left (a
@@ -130,7 +131,7 @@ intake_outcome (intake_upload_t *upload, const fielderr_t **err_p);
 const char *
 intake_job_id (intake_upload_t *upload);
 
-//  Of an accepted job: its pages and chunks.
+//  Of an accepted job (or a valid dry run): its pages and chunks.
 uint32_t
 intake_pages (intake_upload_t *upload);
 

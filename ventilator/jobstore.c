@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "chunkplan.h"
+#include "jobprogress.h"
 #include "log.h"
 #include "output.h"
 #include "redact.h"
@@ -127,10 +128,19 @@ typedef enum {
     S_SELECT_EXPIRED,
     S_DELETE_CHUNKS,
     S_DELETE_JOB,
+    S_LIST_ALL,
+    S_LIST_OWNED,
+    S_RECENT_DONE,
+    S_SELECT_DONE,
     S_STMT_COUNT
 } s_stmt_id_t;
 
 #define S_NOT_TERMINAL "state NOT IN ('done', 'failed', 'cancelled')"
+//  The job's state is in the bit set ?3 (bit n: jobstate_t n), or ?3 is 0.
+#define S_IN_STATES                                                            \
+    "(?3 = 0 OR (?3 >> CASE state WHEN 'queued' THEN 0 WHEN 'rendering'"       \
+    " THEN 1 WHEN 'merging' THEN 2 WHEN 'storing' THEN 3 WHEN 'done' THEN 4"   \
+    " WHEN 'failed' THEN 5 ELSE 6 END) & 1)"
 
 static const char *s_sql[S_STMT_COUNT] = {
     [S_BEGIN_READ] = "BEGIN",
@@ -163,6 +173,7 @@ static const char *s_sql[S_STMT_COUNT] = {
     [S_COUNT_STATES] = "SELECT state, count (*) FROM jobs GROUP BY state",
     [S_SELECT_ACTIVE] = "SELECT id FROM jobs WHERE " S_NOT_TERMINAL
                         " ORDER BY created_at, rowid",
+    [S_SELECT_DONE] = "SELECT id FROM jobs WHERE state = 'done'",
     [S_SELECT_CHUNK] = "SELECT 1 FROM chunks"
                        " WHERE job_id = ?1 AND chunk_nbr = ?2",
     [S_UPDATE_STATE] = "UPDATE jobs SET state = ?2,"
@@ -193,6 +204,26 @@ static const char *s_sql[S_STMT_COUNT] = {
                         " AND NOT jobs." S_NOT_TERMINAL " LIMIT ?2)",
     //  Its transitions go with it, and chunks left (ON DELETE CASCADE).
     [S_DELETE_JOB] = "DELETE FROM jobs WHERE id = ?1 AND NOT " S_NOT_TERMINAL,
+    //  The job list, newest first, walked down an index from the cursor
+    //  (?1, ?2); ?3 is a bit set of states by jobstate_t (0: all).
+    [S_LIST_ALL] = "SELECT id FROM jobs INDEXED BY jobs_by_created"
+                   " WHERE (created_at, id) < (?1, ?2) AND " S_IN_STATES
+                   " ORDER BY created_at DESC, id DESC LIMIT ?4",
+    [S_LIST_OWNED] =
+        "SELECT id FROM jobs INDEXED BY jobs_by_owner"
+        " WHERE owner = ?5 AND (created_at, id) < (?1, ?2)"
+        " AND " S_IN_STATES " ORDER BY created_at DESC, id DESC LIMIT ?4",
+    //  The newest done jobs, down the same index: pages, bytes, and ms
+    //  from rendering to done.
+    [S_RECENT_DONE] =
+        "SELECT jobs.pages, jobs.result_bytes, done.at - rendering.at"
+        " FROM jobs INDEXED BY jobs_by_created"
+        " JOIN transitions AS rendering ON rendering.job_id = jobs.id"
+        " AND rendering.state = 'rendering'"
+        " JOIN transitions AS done ON done.job_id = jobs.id"
+        " AND done.state = 'done'"
+        " WHERE jobs.state = 'done' AND jobs.result_bytes IS NOT NULL"
+        " ORDER BY jobs.created_at DESC, jobs.id DESC LIMIT ?1",
 };
 
 struct _jobstore_t {
@@ -419,6 +450,14 @@ s_configure (jobstore_t *self)
     if (result == 0)
         result = s_add_column (self, "jobs", "priority",
                                "INTEGER NOT NULL DEFAULT " S_PRIORITY_DEFAULT);
+    //  For the job list (jobstore_list): newest first, all jobs or one
+    //  owner's.
+    if (result == 0)
+        result = s_script (
+            self, "CREATE INDEX IF NOT EXISTS jobs_by_created"
+                  " ON jobs (created_at, id);"
+                  "CREATE INDEX IF NOT EXISTS jobs_by_owner"
+                  " ON jobs (owner, created_at, id);");
     if (result == 0)
         result = s_script (self, s_webhooks_schema);
     if (result == 0)
@@ -997,6 +1036,62 @@ s_collect_ids (jobstore_t *self, sqlite3_stmt *stmt, const char *what)
 }
 
 zlist_t *
+jobstore_list (jobstore_t *self, const char *owner, uint32_t states,
+               int64_t before_created_at, const char *before_id,
+               uint32_t limit)
+{
+    assert (self);
+    sqlite3_stmt *stmt = s_stmt (self, owner ? S_LIST_OWNED : S_LIST_ALL);
+    if (!stmt)
+        return NULL;
+    //  No cursor: after the newest job there can be. Ids are [A-Za-z0-9_-],
+    //  all before '~'.
+    sqlite3_bind_int64 (stmt, 1, before_id ? before_created_at : INT64_MAX);
+    s_bind_text (stmt, 2, before_id ? before_id : "~");
+    sqlite3_bind_int64 (stmt, 3, states);
+    sqlite3_bind_int64 (stmt, 4, limit);
+    if (owner)
+        s_bind_text (stmt, 5, owner);
+    return s_collect_ids (self, stmt, "the job list");
+}
+
+int
+jobstore_recent_done (jobstore_t *self, uint32_t most, jobstore_rates_t *rates)
+{
+    assert (self);
+    assert (rates);
+    memset (rates, 0, sizeof *rates);
+    sqlite3_stmt *stmt = s_stmt (self, S_RECENT_DONE);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, most);
+    int step = sqlite3_step (stmt);
+    while (step == SQLITE_ROW) {
+        int64_t ms = sqlite3_column_int64 (stmt, 2);
+        rates->jobs++;
+        rates->pages += (uint64_t)sqlite3_column_int64 (stmt, 0);
+        rates->bytes += (uint64_t)sqlite3_column_int64 (stmt, 1);
+        rates->ms += ms > 0 ? (uint64_t)ms : 0;
+        step = sqlite3_step (stmt);
+    }
+    s_release (stmt);
+    if (step != SQLITE_DONE) {
+        log_error ("jobstore: reading recent jobs failed: %s",
+                   sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+zlist_t *
+jobstore_done (jobstore_t *self)
+{
+    assert (self);
+    sqlite3_stmt *stmt = s_stmt (self, S_SELECT_DONE);
+    return stmt ? s_collect_ids (self, stmt, "done jobs") : NULL;
+}
+
+zlist_t *
 jobstore_active (jobstore_t *self)
 {
     assert (self);
@@ -1099,6 +1194,38 @@ s_progress (uint32_t done, uint32_t total)
     return progress;
 }
 
+static void
+s_add_number_or_null (cJSON *object, const char *name, bool known,
+                      double value)
+{
+    if (known)
+        cJSON_AddNumberToObject (object, name, value);
+    else
+        cJSON_AddNullToObject (object, name);
+}
+
+//  "progress": elapsed time, rate and time left (ventilator/jobprogress),
+//  seen now. Returns 0, or -1 when the transitions cannot be read.
+static int
+s_add_timing (jobstore_t *self, cJSON *status, const jobstore_job_t *job)
+{
+    int64_t at[JOBSTATE_COUNT];
+    if (jobstore_transitions (self, job->id, at))
+        return -1;
+    jobprogress_t progress =
+        jobprogress_compute (job->state, job->created_at, at, job->pages_done,
+                             job->pages, zclock_time ());
+    cJSON *object = cJSON_AddObjectToObject (status, "progress");
+    if (!object)
+        return -1;
+    cJSON_AddNumberToObject (object, "elapsed_s", progress.elapsed_s);
+    s_add_number_or_null (object, "pages_per_s", progress.has_rate,
+                          progress.pages_per_s);
+    s_add_number_or_null (object, "eta_s", progress.has_eta, progress.eta_s);
+    cJSON_AddStringToObject (object, "phase", jobstate_name (job->state));
+    return 0;
+}
+
 static cJSON *
 s_status (jobstore_t *self, const char *job_id)
 {
@@ -1120,6 +1247,8 @@ s_status (jobstore_t *self, const char *job_id)
     cJSON *transitions = cJSON_AddObjectToObject (status, "transitions");
     if (rc == 0 && transitions)
         rc = s_add_transitions (self, job_id, transitions);
+    if (rc == 0)
+        rc = s_add_timing (self, status, &job);
     if (error)
         cJSON_AddStringToObject (status, "error", error);
     else

@@ -159,6 +159,37 @@ jobstore_error (jobstore_t *self, const char *job_id);
 zlist_t *
 jobstore_active (jobstore_t *self);
 
+//  Ids (char *) of every job that is done, in no order. The list frees
+//  its items. NULL when the read fails. Caller owns the list.
+zlist_t *
+jobstore_done (jobstore_t *self);
+
+//  Ids (char *) of at most limit jobs, newest first (by created_at, then
+//  id, both descending), that come after the job before_id created at
+//  before_created_at in that order (before_id NULL: from the newest),
+//  owned by owner (NULL: any job, owned or not) and in one of states (bit
+//  1 << state for each; 0: any). Read down an index, so a page costs its
+//  rows, whatever the number of jobs. The list frees its items. NULL when
+//  the read fails (logged). Caller owns the list.
+zlist_t *
+jobstore_list (jobstore_t *self, const char *owner, uint32_t states,
+               int64_t before_created_at, const char *before_id,
+               uint32_t limit);
+
+//  What the newest done jobs measured, summed (jobstore_recent_done).
+typedef struct {
+    uint32_t jobs;  // how many were summed
+    uint64_t pages; // their pages
+    uint64_t bytes; // their results' bytes
+    uint64_t ms;    // their times from rendering to done
+} jobstore_rates_t;
+
+//  Sum what the most recently created done jobs measured, at most most of
+//  them, into rates (all 0 when none is done). Read down an index: costs
+//  the jobs walked, not the store. Returns 0, or -1 (logged).
+int
+jobstore_recent_done (jobstore_t *self, uint32_t most, jobstore_rates_t *rates);
+
 //  When the job entered each state (ms since the Unix epoch), 0 for states
 //  it has not entered. Returns 0, or -1 when the read fails (logged).
 int

@@ -95,13 +95,17 @@ s_send_cancel (lifecycle_t *self, const char *job_id)
 }
 
 //  The job is finished (done, failed or cancelled): nothing will be
-//  dispatched for it again, so its records go too.
+//  dispatched for it again. Its records go too, but a done job's, which
+//  its index is made from, and which retention removes with the job.
 static void
 s_forget (lifecycle_t *self, const char *job_id)
 {
     scheduler_remove_job (self->scheduler, job_id);
     zhashx_delete (self->templates, job_id);
-    recordfile_remove (self->jobs_dir, job_id);
+    jobstate_t state;
+    if (jobstore_result (self->jobstore, job_id, NULL, NULL, &state) ||
+        state != JOB_DONE)
+        recordfile_remove (self->jobs_dir, job_id);
     if (self->on_ended)
         self->on_ended (job_id, self->on_ended_arg);
 }

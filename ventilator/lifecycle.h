@@ -23,8 +23,10 @@
       no message can point a result at a file or bucket of its choosing;
     - cancel: the job is forgotten and the sink told (CANCEL); the HTTP
       thread has already recorded the state.
-    A job forgotten (done, failed or cancelled) has its records file
-    removed: nothing of it will be dispatched again.
+    A job forgotten because it failed or was cancelled has its records
+    file removed: nothing of it will be dispatched again. A done job's is
+    kept, for its per-record index (GET /v1/jobs/{id}/index,
+    ventilator/recordindex), until retention deletes the job.
 
     It borrows the job store and the scheduler, never touches a socket and
     never reads the clock: messages go out through the lifecycle_sender_t it

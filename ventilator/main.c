@@ -14,7 +14,8 @@
                 for jobs whose outcome is overdue, connecting to the
                 sink again when it refused our key, the scheduler's
                 figures for GET /metrics (ventilator/metrics) and the
-                desired worker count to the scaler (ventilator/scaler)
+                desired worker count to the scaler (ventilator/scaler), and
+                what is in flight to the HTTP thread (ventilator/dispatchview)
       rescan    timer; picks up stored jobs the loop has not heard of,
                 and ended jobs whose webhook is not due yet
       sweep     timer; deletes jobs ended longer ago than --retention-s
@@ -42,6 +43,7 @@
 #include <czmq.h>
 
 #include "curve.h"
+#include "dispatchview.h"
 #include "hooksig.h"
 #include "hooktarget.h"
 #include "httpapi.h"
@@ -81,6 +83,7 @@ typedef struct {
     scheduler_t *scheduler;
     metrics_t *metrics;
     scaler_t *scaler;
+    dispatchview_t *view; // what the HTTP thread shows of dispatch
     curve_t *curve;
     webhook_t *webhook;
     char sink_key[CURVE_KEY_TEXT_SIZE]; // the only key events accepts
@@ -198,6 +201,9 @@ s_publish_figures (s_ventilator_t *self, int64_t now)
     };
     metrics_set_scheduler (self->metrics, &published);
     scaler_tick (self->scaler, (uint32_t)desired, now);
+    dispatchview_publish (self->view, self->scheduler, now, zclock_time (),
+                          (int64_t)desired,
+                          SCALER_KIND_NAMES[s_options.scaler]);
 }
 
 static int
@@ -341,6 +347,7 @@ main (int argc, char *argv[])
     self.scaler = scaler_new (&scaler_config);
     if (!self.scaler)
         goto cleanup;
+    self.view = dispatchview_new ();
 
     dispatch = zsock_new (ZMQ_ROUTER);
     //  Sending to a worker that has gone must fail, not vanish silently.
@@ -402,6 +409,7 @@ main (int argc, char *argv[])
         .s3_inputs = s3_inputs,
         .webhooks = webhook_targets,
         .webhook_url = s_options.webhook_url,
+        .dispatch_view = self.view,
     };
     httpapi = httpapi_new (&http_config);
     if (!httpapi)
@@ -445,6 +453,7 @@ cleanup:
     zsock_destroy (&events);
     zsock_destroy (&dispatch);
     scheduler_destroy (&scheduler);
+    dispatchview_destroy (&self.view);
     metrics_destroy (&self.metrics);
     hooksig_destroy (&webhook_signer);
     hooktarget_destroy (&webhook_targets);

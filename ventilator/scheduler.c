@@ -73,6 +73,10 @@ struct _s_job_t {
     tpldigest_t digest;    // of the job's template and assets
     int64_t query_at;      // ms, zclock_mono (); 0 until seen complete
     void *rotation_handle; // in self->rotation
+    //  Chunks dispatched more than once, in the order of their second
+    //  dispatch; chunk_count entries, allocated at the first retry.
+    uint32_t *retried;
+    uint32_t retried_count;
 };
 
 //  A chunk dispatched to a worker and not yet given back by its READY.
@@ -81,7 +85,8 @@ typedef struct {
     uint32_t chunk_nbr;
     uint32_t attempt;
     int64_t dispatched_at; // ms, zclock_mono ()
-    bool with_template;    // the CHUNK carried its template
+    uint32_t page_count;
+    bool with_template; // the CHUNK carried its template
 } s_held_t;
 
 typedef struct {
@@ -94,6 +99,13 @@ typedef struct {
     //  Digests of the templates sent to it, the most recently used first.
     tpldigest_t templates[PROTO_WORKER_TEMPLATES];
     size_t template_count;
+    //  Chunks it has given back with READY (finished, rendered or not),
+    //  their pages, and the time it spent on them: from each one's
+    //  dispatch, or the end of the one before if later, to its READY.
+    uint64_t chunks_done;
+    uint64_t pages_done;
+    int64_t busy_ms;
+    int64_t done_at; // ms, zclock_mono (), of the last READY that gave back
 } s_worker_t;
 
 struct _scheduler_t {
@@ -116,6 +128,7 @@ s_job_destroy (void **item)
         return;
     free (job->chunks);
     free (job->queue);
+    free (job->retried);
     free (job);
     *item = NULL;
 }
@@ -434,9 +447,19 @@ scheduler_worker_ready (scheduler_t *self, zframe_t *worker_id,
     assert (worker_id);
     bool created;
     s_worker_t *worker = s_worker_require (self, worker_id, now, &created);
-    for (uint32_t given_back = 0;
-         given_back < credits && zlistx_first (worker->held); given_back++)
+    for (uint32_t given_back = 0; given_back < credits; given_back++) {
+        s_held_t *held = (s_held_t *)zlistx_first (worker->held);
+        if (!held)
+            break;
+        int64_t began = held->dispatched_at > worker->done_at
+                            ? held->dispatched_at
+                            : worker->done_at;
+        worker->busy_ms += now > began ? now - began : 0;
+        worker->done_at = now;
+        worker->chunks_done++;
+        worker->pages_done += held->page_count;
         zlistx_delete (worker->held, zlistx_cursor (worker->held));
+    }
     worker->credits = s_credits_cap ((uint64_t)worker->credits + credits);
 }
 
@@ -625,6 +648,12 @@ scheduler_next (scheduler_t *self, int64_t now, scheduler_dispatch_t *dispatch)
     chunk->attempt++;
     if (chunk->attempt > 1)
         self->retries++;
+    if (chunk->attempt == 2) {
+        if (!job->retried)
+            job->retried =
+                (uint32_t *)zmalloc (job->chunk_count * sizeof (uint32_t));
+        job->retried[job->retried_count++] = chunk_nbr;
+    }
     chunk->dispatched_at = now;
     chunk->deadline = now + self->config.deadline_base_ms +
                       self->config.deadline_per_page_ms * page_count;
@@ -651,6 +680,7 @@ scheduler_next (scheduler_t *self, int64_t now, scheduler_dispatch_t *dispatch)
     held->chunk_nbr = chunk_nbr;
     held->attempt = chunk->attempt;
     held->dispatched_at = now;
+    held->page_count = page_count;
     held->with_template = dispatch->with_template;
     zlistx_add_end (worker->held, held);
 
@@ -670,6 +700,47 @@ scheduler_chunk_dispatched_at (scheduler_t *self, const char *job_id,
         job->chunks[chunk_nbr].state != S_INFLIGHT)
         return -1;
     return job->chunks[chunk_nbr].dispatched_at;
+}
+
+void
+scheduler_visit (scheduler_t *self, const scheduler_visitor_t *visitor,
+                 void *arg)
+{
+    assert (self);
+    assert (visitor);
+    for (s_worker_t *worker = (s_worker_t *)zlistx_first (self->worker_list);
+         worker; worker = (s_worker_t *)zlistx_next (self->worker_list)) {
+        size_t holding = 0;
+        for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
+             held = (s_held_t *)zlistx_next (worker->held)) {
+            if (!s_held_job (self, held))
+                continue;
+            holding++;
+            if (visitor->rendering)
+                visitor->rendering (held->job_id, held->chunk_nbr, worker->name,
+                                    held->dispatched_at, arg);
+        }
+        if (visitor->worker) {
+            scheduler_worker_view_t view = {
+                .name = worker->name,
+                .holding = holding,
+                .chunks_done = worker->chunks_done,
+                .pages_done = worker->pages_done,
+                .busy_ms = worker->busy_ms,
+                .last_seen = worker->last_seen,
+            };
+            visitor->worker (&view, arg);
+        }
+    }
+    if (!visitor->retried)
+        return;
+    for (s_job_t *job = (s_job_t *)zhashx_first (self->jobs); job;
+         job = (s_job_t *)zhashx_next (self->jobs))
+        for (uint32_t index = 0; index < job->retried_count; index++) {
+            uint32_t chunk_nbr = job->retried[index];
+            visitor->retried (job->id, chunk_nbr,
+                              job->chunks[chunk_nbr].attempt, arg);
+        }
 }
 
 void

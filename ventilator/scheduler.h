@@ -202,6 +202,39 @@ typedef struct {
 void
 scheduler_figures (scheduler_t *self, scheduler_figures_t *figures);
 
+//  A worker as scheduler_visit shows it.
+typedef struct {
+    const char *name;     // its routing id if printable, else in hex
+    size_t holding;       // chunks it is rendering (current attempts)
+    uint64_t chunks_done; // chunks it gave back with READY
+    uint64_t pages_done;  // in those chunks
+    int64_t busy_ms;      // time spent on them
+    int64_t last_seen;    // ms, zclock_mono ()
+} scheduler_worker_view_t;
+
+//  Callbacks of scheduler_visit; any may be NULL. Strings are borrowed
+//  for the call.
+typedef struct {
+    //  A chunk's current attempt, in flight on worker since dispatched_at
+    //  (ms, zclock_mono ()).
+    void (*rendering) (const char *job_id, uint32_t chunk_nbr,
+                       const char *worker, int64_t dispatched_at, void *arg);
+    //  A chunk of a job being scheduled that was dispatched attempts (> 1)
+    //  times.
+    void (*retried) (const char *job_id, uint32_t chunk_nbr,
+                     uint32_t attempts, void *arg);
+    //  Each known worker, after its rendering chunks.
+    void (*worker) (const scheduler_worker_view_t *worker, void *arg);
+} scheduler_visitor_t;
+
+//  Show what is in flight, on which worker, and what was retried, for the
+//  HTTP API's chunk map and worker list (ventilator/dispatchview). Costs
+//  the chunks held, the workers, the jobs and their retried chunks; never
+//  the chunks of a job.
+void
+scheduler_visit (scheduler_t *self, const scheduler_visitor_t *visitor,
+                 void *arg);
+
 //  The sink has the chunk. Returns 1 if every chunk of the job is now
 //  stored, 0 if not, -1 for an unknown job or chunk.
 int

@@ -95,6 +95,15 @@ class ApiDocExamplesTest(unittest.TestCase):
                          r'storing|done)"')
         self.assertRegex(out, r"(?m)^job [0-9a-f]{32} is done$")
         self.assertRegex(out, r"(?m)^200 application/pdf \d+ bytes$")
+        # The job list: the one job so far, done, on one page.
+        self.assertRegex(out, r"(?m)^\['done'\] False$")
+        self.assertRegex(compact, r"unknownstate'foo'in\?state=\"}}\n400\n")
+        # The chunk map of the done job, and the one worker.
+        self.assertRegex(out, r"(?m)^s 1$")
+        self.assertRegex(out, r"(?m)^1 workers, none$")
+        self.assertRegex(out, r"(?m)^dry run: 3 pages 1 chunks$")
+        # The index of the three-page job: a line per record.
+        self.assertRegex(out, r"(?m)^\s*3$")
         # The example cancels a small job, which may finish first: either
         # answer is right, and the doc says so.
         self.assertRegex(compact, r'"state":"cancelled".*\n200\n|'

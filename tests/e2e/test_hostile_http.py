@@ -271,8 +271,24 @@ CASES = [
     ("backslashes", request("GET", "/v1\\jobs"), 404, "no such endpoint"),
     # -- wrong methods -------------------------------------------------
     ("PUT on jobs", request("PUT", "/v1/jobs", job_text()), 405,
-     "use POST"),
-    ("GET on jobs", request("GET", "/v1/jobs"), 405, "use POST"),
+     "use GET, HEAD, POST"),
+    # -- the job list's query string -------------------------------------
+    ("list with limit 0", request("GET", "/v1/jobs?limit=0"), 400,
+     "?limit= must be a whole number from 1 to 200, not '0'"),
+    ("list with a huge limit", request(
+        "GET", "/v1/jobs?limit=99999999999999999999999"), 400,
+     "?limit= must be a whole number from 1 to 200"),
+    ("list with a control byte in a state", request(
+        "GET", "/v1/jobs?state=done%01x"), 400,
+     "unknown state 'done?x' in ?state="),
+    ("list with an empty state", request("GET", "/v1/jobs?state="), 400,
+     "unknown state '' in ?state="),
+    ("list with a forged cursor", request(
+        "GET", "/v1/jobs?before=1%27%20OR%201=1.abc"), 400,
+     "?before= is not a cursor"),
+    ("list with a long cursor", request(
+        "GET", "/v1/jobs?before=" + "9" * 5000), 400,
+     "?before= is not a cursor"),
     ("DELETE on healthz", request("DELETE", "/healthz"), 405, "use GET"),
     ("POST on a job", request("POST", "/v1/jobs/" + UNKNOWN_ID, job_text()),
      405, "use GET, HEAD, DELETE"),
