@@ -15,7 +15,8 @@
 
    Scenarios: submit (submit through the form, watch the bar reach 100%,
    chunk map counts, screenshots, download, an error at its field),
-   preview (page 1 of the document shown inline), cancel (cancel a running job from the list), phone (every page
+   preview (page 1 of the document shown inline), chunkmap (a job's map
+   of many chunks is drawn, one cell each), cancel (cancel a running job from the list), phone (every page
    at 390x844 has no horizontal overflow), token (the prompt on 401).
 
    The last line printed is "RESULT <json>" with what the scenario saw; it
@@ -125,7 +126,8 @@ async function scenarioSubmit(page, watch) {
     document.querySelector('#chunk-counts [data-count="stored"]').textContent !== "0");
   result.counts = await page.$$eval("#chunk-counts [data-count]", (bs) =>
     Object.fromEntries(bs.map((b) => [b.dataset.count, Number(b.textContent.replace(/,/g, ""))])));
-  result.canvas = await page.$eval("#chunk-map", (c) => ({ width: c.width, height: c.height }));
+  result.canvas = await page.$eval("#chunk-map", (c) => ({
+    width: c.width, height: c.height, chunks: Number(c.dataset.chunks), draw_ms: Number(c.dataset.drawMs) }));
   result.timeline = await page.$$eval("#job-timeline-legend li", (lis) => lis.map((li) => li.dataset.phase));
   await page.screenshot({ path: path.join(ARTIFACTS, "console-job.png") });
 
@@ -174,6 +176,16 @@ async function scenarioPreview(page) {
   });
   return await page.$eval("#preview-image", (img) => ({
     width: img.naturalWidth, height: img.naturalHeight }));
+}
+
+// The chunk map of a job of many chunks: drawn, one cell per chunk.
+async function scenarioChunkMap(page) {
+  await page.goto(BASE + "/#/job/" + process.env.JOB_ID);
+  await page.waitForFunction(() => document.getElementById("chunk-map").dataset.chunks);
+  return await page.$eval("#chunk-map", (c) => ({
+    chunks: Number(c.dataset.chunks), draw_ms: Number(c.dataset.drawMs),
+    height: c.height, stored: Number(document.querySelector('#chunk-counts [data-count="stored"]')
+      .textContent.replace(/,/g, "")) }));
 }
 
 async function scenarioCancel(page) {
@@ -225,6 +237,7 @@ async function scenarioToken(page, watch) {
 const SCENARIOS = {
   submit: [1280, 800, scenarioSubmit],
   preview: [1280, 800, scenarioPreview],
+  chunkmap: [1280, 800, scenarioChunkMap],
   cancel: [1280, 800, scenarioCancel],
   phone: [390, 844, scenarioPhone],
   token: [1280, 800, scenarioToken],

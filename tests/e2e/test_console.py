@@ -37,6 +37,7 @@ EXAMPLE_DIR = os.path.join(SOURCE_DIR, "examples", "invoice")
 
 RECORDS = 2000
 CHUNK_PAGES = 25            # 80 chunks: the bar moves in many steps
+MANY_CHUNKS = 4000          # a chunk map that must still draw at once
 CANCEL_RECORDS = 20000      # long enough to be running when cancelled
 SCENARIO_TIMEOUT_S = 400
 
@@ -161,6 +162,7 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(seen["counts"]["stored"], chunks, seen["counts"])
         for kind in ("waiting", "rendering", "failed"):
             self.assertEqual(seen["counts"][kind], 0, seen["counts"])
+        self.assertEqual(seen["canvas"]["chunks"], chunks)
         self.assertGreater(seen["canvas"]["height"], 0)
         self.assertIn("rendering", seen["timeline"])
         self.assertIn("done", seen["timeline"])
@@ -191,6 +193,22 @@ class ConsoleTest(unittest.TestCase):
                             RECORDS=self.records)
         # An A4 page at 96 dpi.
         self.assertEqual((seen["width"], seen["height"]), (794, 1123))
+
+    def test_chunk_map_of_4000_chunks(self):
+        job = self.pipe.submit({
+            "version": 1, "chunk_pages": 1,
+            "template": {"elements": [{"type": "text", "text": "{{n}}",
+                                       "x": 50, "y": 700,
+                                       "font": "Helvetica", "size": 12}]},
+            "records": [{"n": n} for n in range(MANY_CHUNKS)]})
+        self.assertEqual(self.pipe.wait(job)["state"], "done")
+        seen = run_scenario("chunkmap", self.pipe, JOB_ID=job)
+        self.assertEqual(seen["chunks"], MANY_CHUNKS)
+        self.assertEqual(seen["stored"], MANY_CHUNKS)
+        # Every row of cells is on the canvas (8 px cells, 1 px gaps).
+        self.assertGreaterEqual(seen["height"], 9 * (MANY_CHUNKS // 200))
+        print("chunk map of %d chunks drawn in %.1f ms" % (
+            MANY_CHUNKS, seen["draw_ms"]))
 
     def test_cancel_running_job_from_list(self):
         doc, records = invoice_document(CANCEL_RECORDS, self.workdir)

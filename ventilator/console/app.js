@@ -392,6 +392,7 @@
     let layout = null, last = null;
 
     function draw(chunks) {
+      const started = performance.now();
       last = chunks;
       const n = chunks.map.length;
       const width = Math.max(200, canvas.parentElement.clientWidth);
@@ -423,6 +424,9 @@
         }
       }
       layout = { cols, cell, gap, n };
+      // How long the last drawing took, for whoever wants to know.
+      canvas.dataset.drawMs = (performance.now() - started).toFixed(1);
+      canvas.dataset.chunks = String(n);
     }
 
     function describe(event) {
