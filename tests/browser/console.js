@@ -136,6 +136,9 @@ async function scenarioSubmit(page, watch) {
   result.pdf = path.join(ARTIFACTS, "downloaded.pdf");
   await download.saveAs(result.pdf);
   log("downloaded " + result.pdf);
+  const [index] = await Promise.all([page.waitForEvent("download"), page.click("#job-index")]);
+  result.index = path.join(ARTIFACTS, "index.jsonl");
+  await index.saveAs(result.index);
 
   // The jobs list shows it done at 100%.
   await page.goto(BASE + "/#/jobs");

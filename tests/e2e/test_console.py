@@ -174,6 +174,13 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(status["state"], "done")
         self.assertEqual(os.path.getsize(seen["pdf"]),
                          status["result"]["bytes"])
+        # The per-record index through its link: a line per record.
+        with open(seen["index"]) as f:
+            index = [json.loads(line) for line in f]
+        self.assertEqual(len(index), RECORDS)
+        self.assertEqual(index[0]["record"], 1)
+        self.assertEqual(index[-1]["first_page"], RECORDS)
+        self.assertEqual(index[0]["bookmark"], "Invoice 100001")
         # The list shows it done, at 100%.
         self.assertEqual(seen["list_state"], "done")
         self.assertEqual(seen["list_percent"], 100)
