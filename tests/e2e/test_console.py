@@ -28,6 +28,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from pipeline import BUILD_DIR, SOURCE_DIR, Pipeline  # noqa: E402
+from runner import group  # noqa: E402
 
 CHROMIUM = os.environ.get("PDFPIPE_CHROMIUM", "/usr/bin/chromium")
 BROWSER_DIR = os.path.join(SOURCE_DIR, "tests", "browser")
@@ -191,6 +192,7 @@ class ConsoleTest(unittest.TestCase):
         for name in ("console-jobs.png", "console-job.png"):
             self.assertTrue(os.path.getsize(os.path.join(ARTIFACTS, name)))
 
+    @group("preview")
     def test_preview_page_one_inline(self):
         probe = self.pipe.request("POST", "/v1/preview?page=1&format=png",
                                   b"{}")
