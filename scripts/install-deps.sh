@@ -48,6 +48,8 @@ TEST_PKGS=(
     prometheus            # its promtool checks GET /metrics (the server is not started)
     systemd               # tests/e2e/test_deploy.py: systemd-analyze verify
     python3-yaml          # tests/e2e/test_deploy.py: parses deploy/kubernetes
+    chromium              # tests/e2e/test_console.py: the console in a real browser
+    nodejs npm            # and playwright-core (tests/browser), which drives it
 )
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)

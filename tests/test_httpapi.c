@@ -549,7 +549,10 @@ test_unknown_paths_are_404 (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *)*state;
     const char *paths[] = {
-        "/",
+        "/index.html",
+        "/console/",
+        "/console/nope.js",
+        "/console/../index.html",
         "/v1/jobs/",
         "/v1/jobs/%2e%2e/%2e%2e/healthz",
         "/v1/jobs/../../healthz",
@@ -564,6 +567,48 @@ test_unknown_paths_are_404 (void **state)
         s_expect_error (&reply, 404, NULL);
         s_reply_free (&reply);
     }
+}
+
+//  The console (ventilator/console): its page and files, with the security
+//  headers, and nothing else under its prefix.
+static void
+test_console_is_served_with_security_headers (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    struct {
+        const char *path, *type, *fragment;
+    } cases[] = {
+        {"/", "text/html; charset=utf-8", "<script src=\"/console/app.js\""},
+        {"/console/index.html", "text/html; charset=utf-8", "<!doctype html>"},
+        {"/console/app.js", "text/javascript; charset=utf-8", "use strict"},
+        {"/console/app.css", "text/css; charset=utf-8", "@media"},
+    };
+    for (size_t index = 0; index < sizeof (cases) / sizeof (cases[0]);
+         index++) {
+        s_reply_t reply = s_request (fixture, "GET", cases[index].path, NULL,
+                                     NULL);
+        assert_int_equal (reply.status, 200);
+        char value[512];
+        assert_true (s_header (&reply, "Content-Type", value, sizeof (value)));
+        assert_string_equal (value, cases[index].type);
+        assert_non_null (strstr (reply.body, cases[index].fragment));
+        assert_true (s_header (&reply, "Content-Security-Policy", value,
+                               sizeof (value)));
+        assert_non_null (strstr (value, "default-src 'self'"));
+        assert_null (strstr (value, "unsafe-inline"));
+        assert_true (s_header (&reply, "X-Frame-Options", value,
+                               sizeof (value)));
+        assert_string_equal (value, "DENY");
+        assert_true (s_header (&reply, "X-Content-Type-Options", value,
+                               sizeof (value)));
+        assert_string_equal (value, "nosniff");
+        assert_true (s_header (&reply, "ETag", value, sizeof (value)));
+        assert_int_equal (value[0], '"');
+        s_reply_free (&reply);
+    }
+    s_reply_t reply = s_request (fixture, "POST", "/", S_JSON, "{}");
+    assert_int_equal (reply.status, 405);
+    s_reply_free (&reply);
 }
 
 static void
@@ -1236,6 +1281,7 @@ main (void)
         S_TEST (test_wrong_content_type_is_refused),
         S_TEST (test_unknown_or_malformed_id_is_404),
         S_TEST (test_unknown_paths_are_404),
+        S_TEST (test_console_is_served_with_security_headers),
         S_TEST (test_wrong_method_is_405_with_allow),
         S_TEST (test_result_before_done_is_409),
         S_TEST (test_delete_cancels_and_notifies),

@@ -75,6 +75,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "disposition.h"
 #include "bytebuf.h"
 #include "chunkmap.h"
@@ -145,6 +146,7 @@ typedef enum {
     S_ROUTE_CHUNKS,
     S_ROUTE_WORKERS,
     S_ROUTE_INDEX,
+    S_ROUTE_CONSOLE,
 } s_route_t;
 
 //  Each route's template, as GET /metrics counts requests by route.
@@ -159,6 +161,7 @@ static const char *s_route_names[] = {
     [S_ROUTE_CHUNKS] = "/v1/jobs/{id}/chunks",
     [S_ROUTE_WORKERS] = "/v1/workers",
     [S_ROUTE_INDEX] = "/v1/jobs/{id}/index",
+    [S_ROUTE_CONSOLE] = "/console/{file}",
 };
 
 //  A GET /v1/jobs/{id}/index being streamed: the reader, and the part of
@@ -227,6 +230,8 @@ s_route (const char *url, const char **id_p, size_t *id_length)
         return S_ROUTE_HEALTHZ;
     if (streq (url, "/metrics"))
         return S_ROUTE_METRICS;
+    if (console_owns (url))
+        return S_ROUTE_CONSOLE;
     if (streq (url, "/v1/jobs"))
         return S_ROUTE_JOBS;
     if (streq (url, "/v1/preview"))
@@ -1178,6 +1183,39 @@ s_metrics (httpapi_t *self, struct MHD_Connection *connection)
     return s_queue (connection, MHD_HTTP_OK, response);
 }
 
+//  "/" and "/console/<file>": the web console's files (ventilator/console),
+//  with its security headers. They carry no data, so they need no token.
+static enum MHD_Result
+s_console (struct MHD_Connection *connection, const char *url)
+{
+    const console_file_t *file = console_find (url);
+    if (!file) {
+        char url_text[S_ECHO_MAX];
+        s_printable (url, strlen (url), url_text, sizeof (url_text));
+        return s_send_error (connection, MHD_HTTP_NOT_FOUND,
+                             "no such file: %s", url_text);
+    }
+    bool fresh = console_not_modified (
+        file, MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
+                                           MHD_HTTP_HEADER_IF_NONE_MATCH));
+    struct MHD_Response *response = MHD_create_response_from_buffer (
+        fresh ? 0 : file->size, (void *)file->data, MHD_RESPMEM_PERSISTENT);
+    if (!response)
+        return MHD_NO;
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                             console_content_type (file));
+    MHD_add_response_header (response, MHD_HTTP_HEADER_ETAG, file->etag);
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
+                             CONSOLE_CACHE_CONTROL);
+    MHD_add_response_header (response, "Content-Security-Policy",
+                             CONSOLE_CSP);
+    MHD_add_response_header (response, "X-Frame-Options", "DENY");
+    MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header (response, "Referrer-Policy", "no-referrer");
+    return s_queue (connection,
+                    fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, response);
+}
+
 //  GET /v1/jobs: a page of the caller's jobs, newest first, each as its
 //  status document (ventilator/jobquery reads the query string).
 static enum MHD_Result
@@ -1542,6 +1580,10 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
         return s_method_not_allowed (connection, method, "GET, HEAD");
     if (route == S_ROUTE_HEALTHZ)
         return s_send_json (connection, MHD_HTTP_OK, "{\"status\":\"ok\"}");
+    if (route == S_ROUTE_CONSOLE && !is_get)
+        return s_method_not_allowed (connection, method, "GET, HEAD");
+    if (route == S_ROUTE_CONSOLE)
+        return s_console (connection, url);
     const char *owner = NULL;
     if (self->tokens) {
         owner = tokens_check (self->tokens, MHD_lookup_connection_value (
