@@ -665,6 +665,19 @@ s_image (render_t *self, s_chunk_t *chunk, size_t asset)
 static void
 s_fill_color (HPDF_Page page, const template_color_t *color)
 {
+    //  Nothing when the page's fill is that colour already (libharu keeps
+    //  the graphics state, q and Q included): each operator costs a
+    //  libharu call and bytes in every page's content.
+    HPDF_ColorSpace space = HPDF_Page_GetFillingColorSpace (page);
+    if (color->space == TEMPLATE_COLOR_RGB && space == HPDF_CS_DEVICE_RGB) {
+        HPDF_RGBColor fill = HPDF_Page_GetRGBFill (page);
+        if (fill.r == (HPDF_REAL)color->r && fill.g == (HPDF_REAL)color->g &&
+            fill.b == (HPDF_REAL)color->b)
+            return;
+    } else if (color->space != TEMPLATE_COLOR_RGB &&
+               space == HPDF_CS_DEVICE_GRAY &&
+               HPDF_Page_GetGrayFill (page) == (HPDF_REAL)color->r)
+        return;
     if (color->space == TEMPLATE_COLOR_RGB)
         HPDF_Page_SetRGBFill (page, (HPDF_REAL)color->r, (HPDF_REAL)color->g,
                               (HPDF_REAL)color->b);
@@ -745,8 +758,13 @@ s_text_begin (HPDF_Page page, const s_pen_t *pen, const template_color_t *color)
 {
     s_fill_color (page, color);
     HPDF_Page_BeginText (page);
-    HPDF_Page_SetFontAndSize (page, pen->font, (HPDF_REAL)pen->size);
-    HPDF_Page_SetCharSpace (page, (HPDF_REAL)pen->char_spacing);
+    //  The font, size and character spacing outlive ET (text state is
+    //  part of the graphics state): set only what changed.
+    if (HPDF_Page_GetCurrentFont (page) != pen->font ||
+        HPDF_Page_GetCurrentFontSize (page) != (HPDF_REAL)pen->size)
+        HPDF_Page_SetFontAndSize (page, pen->font, (HPDF_REAL)pen->size);
+    if (HPDF_Page_GetCharSpace (page) != (HPDF_REAL)pen->char_spacing)
+        HPDF_Page_SetCharSpace (page, (HPDF_REAL)pen->char_spacing);
 }
 
 //  Show length bytes of text (and the ellipsis after them when given)
