@@ -1109,17 +1109,23 @@ s_barcode_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
     }
     s_fill_color (page->page, &barcode->color);
     size_t count = barcode_rect_count (self->barcode);
+    if (!count)
+        return 0;
+    //  The rectangles in zint's units (half modules, whole numbers), scaled
+    //  once by the matrix: "12 30 2 2 re" instead of five-decimal page
+    //  coordinates, shorter to print and to compress.
+    HPDF_Page_GSave (page->page);
+    HPDF_Page_Concat (page->page, (HPDF_REAL)scale_x, 0, 0, (HPDF_REAL)scale_y,
+                      (HPDF_REAL)x, (HPDF_REAL)y);
     for (size_t index = 0; index < count; index++) {
         const barcode_rect_t *rect = barcode_rect (self->barcode, index);
         //  zint's y grows downwards from the symbol's top.
         double bottom = symbol_height - rect->y - rect->height;
-        HPDF_Page_Rectangle (page->page, (HPDF_REAL)(x + rect->x * scale_x),
-                             (HPDF_REAL)(y + bottom * scale_y),
-                             (HPDF_REAL)(rect->width * scale_x),
-                             (HPDF_REAL)(rect->height * scale_y));
+        HPDF_Page_Rectangle (page->page, (HPDF_REAL)rect->x, (HPDF_REAL)bottom,
+                             (HPDF_REAL)rect->width, (HPDF_REAL)rect->height);
     }
-    if (count)
-        HPDF_Page_Fill (page->page);
+    HPDF_Page_Fill (page->page);
+    HPDF_Page_GRestore (page->page);
     return 0;
 }
 
