@@ -1129,11 +1129,11 @@ test_render_keeps_qr_modules_square_and_the_quiet_zone_inside (void **state)
     char *path = s_render_file (template_json, "[{}]", 1, 1);
     char *content = s_content (path);
     //  33 modules of 80/33 pt, centred: the symbol spans x = 90..170 and
-    //  y = 60..140, drawn in zint's half modules (66 a side) scaled by
-    //  80/66; the finder pattern's top row starts 4 modules in from the
-    //  left and the top: at 8 half modules across and 66 - 10 up.
-    assert_non_null (strstr (content, "1.21212 0 0 1.21212 90 60 cm"));
-    assert_non_null (strstr (content, "8 56 14 2 re"));
+    //  y = 60..140, drawn in modules (33 a side) scaled by 80/33; the
+    //  finder pattern's top row, 7 modules wide, starts 4 modules in from
+    //  the left and the top: at 4 across and 33 - 5 up.
+    assert_non_null (strstr (content, "2.42424 0 0 2.42424 90 60 cm"));
+    assert_non_null (strstr (content, "4 28 7 1 re"));
     free (content);
     unlink (path);
     free (path);

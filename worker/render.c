@@ -1111,18 +1111,21 @@ s_barcode_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
     size_t count = barcode_rect_count (self->barcode);
     if (!count)
         return 0;
-    //  The rectangles in zint's units (half modules, whole numbers), scaled
-    //  once by the matrix: "12 30 2 2 re" instead of five-decimal page
-    //  coordinates, shorter to print and to compress.
+    //  The rectangles in modules (zint's half modules halved: whole
+    //  numbers for a QR code), scaled once by the matrix: "6 15 1 1 re"
+    //  instead of five-decimal page coordinates, shorter to print and to
+    //  compress.
     HPDF_Page_GSave (page->page);
-    HPDF_Page_Concat (page->page, (HPDF_REAL)scale_x, 0, 0, (HPDF_REAL)scale_y,
-                      (HPDF_REAL)x, (HPDF_REAL)y);
+    HPDF_Page_Concat (page->page, (HPDF_REAL)(2 * scale_x), 0, 0,
+                      (HPDF_REAL)(2 * scale_y), (HPDF_REAL)x, (HPDF_REAL)y);
     for (size_t index = 0; index < count; index++) {
         const barcode_rect_t *rect = barcode_rect (self->barcode, index);
         //  zint's y grows downwards from the symbol's top.
         double bottom = symbol_height - rect->y - rect->height;
-        HPDF_Page_Rectangle (page->page, (HPDF_REAL)rect->x, (HPDF_REAL)bottom,
-                             (HPDF_REAL)rect->width, (HPDF_REAL)rect->height);
+        HPDF_Page_Rectangle (page->page, (HPDF_REAL)(rect->x / 2),
+                             (HPDF_REAL)(bottom / 2),
+                             (HPDF_REAL)(rect->width / 2),
+                             (HPDF_REAL)(rect->height / 2));
     }
     HPDF_Page_Fill (page->page);
     HPDF_Page_GRestore (page->page);
