@@ -44,6 +44,7 @@ TEST_PKGS=(
     clang                 # fuzz/: libFuzzer targets
     libclang-rt-14-dev    # libFuzzer and the sanitizers' runtime for clang
     libqrencode-dev       # bench/: builds invoice_c, the one-process yardstick
+    linux-perf            # bench/RESULTS: perf record of each process while a job runs
     python3-prometheus-client  # tests/e2e/test_metrics.py: the text-format parser
     prometheus            # its promtool checks GET /metrics (the server is not started)
     systemd               # tests/e2e/test_deploy.py: systemd-analyze verify

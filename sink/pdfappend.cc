@@ -449,11 +449,31 @@ s_copy_info (pdfappend_t *self, QPDF &chunk)
     self->writer->write_object (self->info, "<<" + text + " >>");
 }
 
+//  The whole file at path. qpdf reading a file seeks before each read,
+//  a system call each time; from memory it does not. A chunk in the spool
+//  passed the collector's size limit, so this holds at most one chunk.
+static std::string
+s_read_file (const char *path)
+{
+    std::unique_ptr<FILE, int (*) (FILE *)> file (fopen (path, "rb"), fclose);
+    if (!file)
+        throw Error (std::string ("cannot open: ") + strerror (errno));
+    std::string bytes;
+    char block[1 << 16];
+    size_t got;
+    while ((got = fread (block, 1, sizeof (block), file.get ())) > 0)
+        bytes.append (block, got);
+    if (ferror (file.get ()))
+        throw Error (std::string ("cannot read: ") + strerror (errno));
+    return bytes;
+}
+
 //  Append the chunk at path; throws on any failure, leaving the rollback
 //  to the caller.
 static void
 s_append (pdfappend_t *self, const char *path, std::vector<Digest> &inserted)
 {
+    std::string bytes = s_read_file (path);
     QPDF chunk;
     chunk.setSuppressWarnings (true);
     //  A chunk as a worker writes it never needs repair (the sink checks
@@ -461,7 +481,7 @@ s_append (pdfappend_t *self, const char *path, std::vector<Digest> &inserted)
     //  copied as qpdf guesses it was meant.
     chunk.setAttemptRecovery (false);
     try {
-        chunk.processFile (path);
+        chunk.processMemoryFile (path, bytes.data (), bytes.size ());
         chunk.pushInheritedAttributesToPage ();
         std::vector<QPDFObjectHandle> pages = chunk.getAllPages ();
         if (pages.empty ())

@@ -1129,10 +1129,11 @@ test_render_keeps_qr_modules_square_and_the_quiet_zone_inside (void **state)
     char *path = s_render_file (template_json, "[{}]", 1, 1);
     char *content = s_content (path);
     //  33 modules of 80/33 pt, centred: the symbol spans x = 90..170 and
-    //  y = 60..140, and the finder pattern's top-left module starts 4
-    //  modules in from the left and the top: at 90 + 4 x 2.42424 and
-    //  140 - 5 x 2.42424.
-    assert_non_null (strstr (content, "99.69697 127.87878 16.9697 2.42424 re"));
+    //  y = 60..140, drawn in modules (33 a side) scaled by 80/33; the
+    //  finder pattern's top row, 7 modules wide, starts 4 modules in from
+    //  the left and the top: at 4 across and 33 - 5 up.
+    assert_non_null (strstr (content, "2.42424 0 0 2.42424 90 60 cm"));
+    assert_non_null (strstr (content, "4 28 7 1 re"));
     free (content);
     unlink (path);
     free (path);
