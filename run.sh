@@ -280,6 +280,8 @@ cmd_start() {
     fi
     echo "pdfpipe: API at http://127.0.0.1:$HTTP_PORT/ ($(workers_text)," \
          "results in $results). Ctrl-C stops everything."
+    echo "pdfpipe: web console at http://127.0.0.1:$HTTP_PORT/ (it asks for" \
+         "the API token below)"
     echo "pdfpipe: metrics (Prometheus) at http://127.0.0.1:$HTTP_PORT/metrics"
     echo "pdfpipe: requests need the API token: export" \
          "PDFPIPE_TOKEN=\$(cat $TOKEN_FILE) for the CLI, or send" \

@@ -87,6 +87,12 @@ class RunShTest(unittest.TestCase):
                 self.assertIn("metrics (Prometheus) at http://127.0.0.1:%d/"
                               "metrics" % port, banner)
                 self.assertIn("(2 workers,", banner)  # --workers 2: fixed
+                self.assertIn("web console at http://127.0.0.1:%d/ "
+                              % port, banner)
+                with urllib.request.urlopen(
+                        "http://127.0.0.1:%d/" % port, timeout=10) as r:
+                    self.assertEqual(r.status, 200)
+                    self.assertIn(b"pdfpipe", r.read())
                 with open(os.path.join(data, "api", "token")) as f:
                     token = f.read().strip()
                 self.assertEqual(os.stat(os.path.join(data, "api", "token"))
