@@ -21,6 +21,7 @@ SPDX-License-Identifier: MPL-2.0
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -223,7 +224,16 @@ class ConsoleTest(unittest.TestCase):
     def test_cancel_running_job_from_list(self):
         doc, records = invoice_document(CANCEL_RECORDS, self.workdir)
         job = submit_invoice(self.pipe, doc, records)
-        seen = run_scenario("cancel", self.pipe, JOB_ID=job)
+        # The job must still be running when the browser gets to it (a
+        # slow browser start on a loaded machine could outlast it): once
+        # it renders, the worker is stopped until the scenario is over.
+        self.pipe.wait(job, states=("rendering",))
+        worker = self.pipe.workers[0]
+        os.kill(worker.pid, signal.SIGSTOP)
+        try:
+            seen = run_scenario("cancel", self.pipe, JOB_ID=job)
+        finally:
+            os.kill(worker.pid, signal.SIGCONT)
         self.assertEqual(seen["state"], "cancelled")
         self.assertIn(job, seen["dialog"])
         status = self.pipe.status(job)
