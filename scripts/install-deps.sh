@@ -40,6 +40,7 @@ TEST_PKGS=(
     zbar-tools
     python3
     python3-zmq           # rogue and scripted peers in tests/e2e/test_recovery.py
+    python3-boto3         # the S3 client of tests run under the system python3 (for python3-zmq)
     iproute2
     clang                 # fuzz/: libFuzzer targets
     libclang-rt-14-dev    # libFuzzer and the sanitizers' runtime for clang
@@ -50,7 +51,7 @@ TEST_PKGS=(
     systemd               # tests/e2e/test_deploy.py: systemd-analyze verify
     python3-yaml          # tests/e2e/test_deploy.py: parses deploy/kubernetes
     chromium              # tests/e2e/test_console.py: the console in a real browser
-    nodejs npm            # and playwright-core (tests/browser), which drives it
+    nodejs                # and playwright-core (tests/browser), which drives it (npm: below)
 )
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -178,7 +179,7 @@ fi
 # way, so that PDFPIPE_S3_SERVER=s3rver can try the fallback anywhere.
 S3RVER_DIR=$TOP/tools/s3rver
 if ! command -v npm >/dev/null; then
-    echo "install-deps: installing nodejs and npm for s3rver" >&2
+    echo "install-deps: installing nodejs and npm for s3rver and playwright-core" >&2
     apt_install nodejs npm || true
 fi
 if ! command -v npm >/dev/null; then
