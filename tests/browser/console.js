@@ -84,18 +84,28 @@ async function progressOf(page) {
   return page.$eval("#job-progress", (bar) => Number(bar.getAttribute("aria-valuenow")));
 }
 
-async function scenarioSubmit(page, watch) {
-  const result = {};
+// The submit form filled from the TEMPLATE and RECORDS files.
+async function loadForm(page) {
   await page.goto(BASE + "/#/submit");
   await page.setInputFiles("#doc-file", process.env.TEMPLATE);
   await page.setInputFiles("#records-file", process.env.RECORDS);
   await page.waitForFunction(() => document.getElementById("records-text").value.length > 0);
+}
 
-  // Check: the dry run's estimate appears and enables Submit.
+// Check: the dry run's estimate, as {label: text}.
+async function checkEstimate(page) {
   await page.click("#check-button");
   await page.waitForSelector("#estimate:not([hidden])");
-  result.estimate = await page.$$eval("#estimate div", (divs) =>
+  return page.$$eval("#estimate div", (divs) =>
     Object.fromEntries(divs.map((d) => [d.querySelector("dt").textContent, d.querySelector("dd").textContent])));
+}
+
+async function scenarioSubmit(page, watch) {
+  const result = {};
+  await loadForm(page);
+
+  // Check: the dry run's estimate appears and enables Submit.
+  result.estimate = await checkEstimate(page);
   log("estimate " + JSON.stringify(result.estimate));
   check(!(await page.isDisabled("#submit-button")), "Submit stays disabled after a good check");
 
@@ -167,10 +177,7 @@ async function scenarioSubmit(page, watch) {
 
 // Preview page 1 of the invoice: shown inline as a PNG.
 async function scenarioPreview(page) {
-  await page.goto(BASE + "/#/submit");
-  await page.setInputFiles("#doc-file", process.env.TEMPLATE);
-  await page.setInputFiles("#records-file", process.env.RECORDS);
-  await page.waitForFunction(() => document.getElementById("records-text").value.length > 0);
+  await loadForm(page);
   await page.fill("#preview-page", "1");
   await page.click("#preview-button");
   await page.waitForFunction(() => {
@@ -237,6 +244,99 @@ async function scenarioToken(page, watch) {
   };
 }
 
+// Records as CSV through the form (the file's .csv name says so); Check,
+// then Submit, and the job is followed to done.
+async function scenarioCsv(page) {
+  await loadForm(page);
+  const estimate = await checkEstimate(page);
+  await page.click("#submit-button");
+  await page.waitForFunction(() => /^#\/job\/[0-9a-f]{32}$/.test(location.hash));
+  const job = (await page.evaluate(() => location.hash)).split("/")[2];
+  await page.waitForFunction(() => ["done", "failed", "cancelled"].includes(
+    document.getElementById("job-state").textContent), null, { timeout: PROGRESS_TIMEOUT_MS });
+  return { job, estimate, state: await page.textContent("#job-state"),
+           error: await page.textContent("#job-error") };
+}
+
+// The Workers page while JOB_ID renders: a busy worker naming the job (its
+// link) with a rate, and the desired count.
+async function scenarioWorkers(page) {
+  const id = process.env.JOB_ID;
+  await page.goto(BASE + "/#/workers");
+  const busy = '#workers-body tr:has(a[href="#/job/' + id + '"])';
+  await page.waitForSelector(busy);
+  // The rate is known once the worker has finished a chunk.
+  await page.waitForFunction((sel) => {
+    const cells = document.querySelector(sel).querySelectorAll("td");
+    return /\d/.test(cells[4].textContent);
+  }, busy, { timeout: PROGRESS_TIMEOUT_MS });
+  const row = await page.$eval(busy, (tr) => {
+    const cells = [...tr.querySelectorAll("td")].map((td) => td.textContent);
+    return { worker: tr.dataset.worker, state: cells[1], rendering: cells[2], rate: cells[4] };
+  });
+  const figures = await page.$$eval("#workers-summary div", (divs) =>
+    Object.fromEntries(divs.map((d) => [d.querySelector("dt").textContent, d.querySelector("dd").textContent])));
+  await page.screenshot({ path: path.join(ARTIFACTS, "console-workers.png") });
+  return { row, figures };
+}
+
+// Every page, with no console error; the token asked for first when
+// TOKEN is set (tokens on).
+async function scenarioPages(page, watch) {
+  if (process.env.TOKEN) {
+    watch.expect(401, /\/v1\//);
+    await page.goto(BASE + "/#/jobs");
+    await page.waitForSelector("#token-dialog[open]");
+    await page.fill("#token-input", process.env.TOKEN);
+    await page.click("#token-ok");
+  }
+  const seen = {};
+  for (const hash of ["#/jobs", "#/job/" + process.env.JOB_ID, "#/workers", "#/submit"]) {
+    await page.goto(BASE + "/" + hash);
+    const view = "#view-" + hash.split("/")[1];
+    await page.waitForSelector(view + ":not([hidden])");
+    await page.waitForTimeout(600);   // a poll or two
+    seen[hash.split("/")[1]] = await page.$eval(view, (v) => !v.hidden);
+  }
+  return seen;
+}
+
+// Cancel with the keyboard only: Tab to the row's Cancel, Enter opens the
+// confirmation; dismissed (Escape) the job goes on, accepted it is cancelled.
+async function scenarioKeyboardCancel(page) {
+  const id = process.env.JOB_ID;
+  await page.goto(BASE + "/#/jobs");
+  const row = '#jobs-body tr[data-job="' + id + '"]';
+  await page.waitForSelector(row + " button.cancel:not([hidden])");
+  const focused = async () => page.evaluate((sel) =>
+    document.activeElement === document.querySelector(sel + " button.cancel"), row);
+  let tabs = 0;
+  while (!(await focused())) {
+    check(tabs < 60, "Cancel of " + id + " not reached with Tab");
+    await page.keyboard.press("Tab");
+    tabs++;
+  }
+  const dialogs = [];
+  const answer = (how) => new Promise((resolve) => page.once("dialog", async (dialog) => {
+    dialogs.push(dialog.message());
+    await dialog[how]();
+    resolve();
+  }));
+  let asked = answer("dismiss");
+  await page.keyboard.press("Enter");
+  await asked;
+  const afterDismiss = await page.textContent(row + " .state");
+  check(await focused(), "focus left Cancel after the confirmation");
+  asked = answer("accept");
+  await page.keyboard.press("Enter");
+  await asked;
+  await page.waitForFunction((sel) => {
+    const s = document.querySelector(sel + " .state");
+    return s && s.textContent === "cancelled";
+  }, row);
+  return { tabs, dialogs, after_dismiss: afterDismiss };
+}
+
 const SCENARIOS = {
   submit: [1280, 800, scenarioSubmit],
   preview: [1280, 800, scenarioPreview],
@@ -244,6 +344,10 @@ const SCENARIOS = {
   cancel: [1280, 800, scenarioCancel],
   phone: [390, 844, scenarioPhone],
   token: [1280, 800, scenarioToken],
+  csv: [1280, 800, scenarioCsv],
+  workers: [1280, 800, scenarioWorkers],
+  pages: [1280, 800, scenarioPages],
+  keyboard: [1280, 800, scenarioKeyboardCancel],
 };
 
 async function main() {

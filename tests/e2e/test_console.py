@@ -18,10 +18,12 @@ Skipped, saying why, where chromium or node is not installed
 
 SPDX-License-Identifier: MPL-2.0
 """
+import csv
 import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -40,7 +42,8 @@ EXAMPLE_DIR = os.path.join(SOURCE_DIR, "examples", "invoice")
 RECORDS = 2000
 CHUNK_PAGES = 25            # 80 chunks: the bar moves in many steps
 MANY_CHUNKS = 4000          # a chunk map that must still draw at once
-CANCEL_RECORDS = 20000      # long enough to be running when cancelled
+CANCEL_RECORDS = 20000
+CSV_RECORDS = 30      # long enough to be running when cancelled
 SCENARIO_TIMEOUT_S = 400
 
 
@@ -98,6 +101,14 @@ def run_scenario(name, pipe, **env):
              if line.startswith("RESULT ")]
     assert lines, "scenario %s printed no RESULT" % name
     return json.loads(lines[-1][len("RESULT "):])
+
+
+def png_size(path):
+    """(width, height) of the PNG at path, from its IHDR chunk."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", "%s is not a PNG" % path
+    return struct.unpack(">II", head[16:24])
 
 
 def invoice_document(records, workdir):
@@ -248,6 +259,82 @@ class ConsoleTest(unittest.TestCase):
         for page, sizes in seen.items():
             if isinstance(sizes, dict):
                 self.assertLessEqual(sizes["scroll"], sizes["client"], page)
+        # The screenshot at phone width, and the copy docs/console.md shows.
+        for shot in (os.path.join(ARTIFACTS, "console-phone-jobs.png"),
+                     os.path.join(SOURCE_DIR, "docs", "console-phone.png")):
+            self.assertEqual(png_size(shot)[0], 390, shot)
+        with open(os.path.join(SOURCE_DIR, "docs", "console.md")) as f:
+            self.assertIn("](console-phone.png)", f.read())
+
+    def test_csv_records_through_form(self):
+        # The invoice's fields as a CSV file (docs/cli.md): every column a
+        # string, a quoted one may hold commas. CSV makes no arrays, so the
+        # template goes without what reads the items (the table, the total).
+        with open(self.doc) as f:
+            doc = json.load(f)
+        elements = doc["template"]["elements"]
+        doc["template"]["elements"] = [
+            e for e in elements
+            if e.get("rows") != "items" and "items" not in e.get("text", "")]
+        self.assertEqual(len(doc["template"]["elements"]), len(elements) - 2)
+        doc_path = os.path.join(self.workdir, "invoice-csv.json")
+        with open(doc_path, "w") as f:
+            json.dump(doc, f)
+        path = os.path.join(self.workdir, "invoices.csv")
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["number", "date", "customer", "address",
+                             "email"])
+            for n in range(CSV_RECORDS):
+                writer.writerow([str(200001 + n), "2026-12-03",
+                                 "Customer %d, Ltd." % n,
+                                 "%d Main St, Springfield" % n,
+                                 "c%d@example.org" % n])
+        seen = run_scenario("csv", self.pipe, TEMPLATE=doc_path,
+                            RECORDS=path)
+        self.assertEqual(seen["state"], "done", seen["error"])
+        self.assertEqual(seen["estimate"]["Pages"], str(CSV_RECORDS))
+        status = self.pipe.status(seen["job"])
+        self.assertEqual(status["pages"]["total"], CSV_RECORDS)
+        pdf = os.path.join(self.workdir, "csv.pdf")
+        got = self.pipe.request("GET", "/v1/jobs/%s/result" % seen["job"])
+        self.assertEqual(got.status, 200)
+        with open(pdf, "wb") as f:
+            f.write(got.body)
+        pages = subprocess.run(["qpdf", "--show-npages", pdf],
+                               capture_output=True, text=True, check=True)
+        self.assertEqual(int(pages.stdout), CSV_RECORDS)
+
+    def test_workers_page_while_rendering(self):
+        doc, records = invoice_document(CANCEL_RECORDS, self.workdir)
+        job = submit_invoice(self.pipe, doc, records)
+        self.addCleanup(self.pipe.request, "DELETE", "/v1/jobs/" + job)
+        seen = run_scenario("workers", self.pipe, JOB_ID=job)
+        self.assertEqual(seen["row"]["state"], "busy", seen)
+        self.assertIn(job[:12], seen["row"]["rendering"])
+        self.assertRegex(seen["row"]["rate"], r"^[\d,]+$")
+        self.assertEqual(seen["figures"]["Busy"], "1")
+        self.assertIn("Desired", seen["figures"])
+        self.assertTrue(os.path.getsize(
+            os.path.join(ARTIFACTS, "console-workers.png")))
+
+    def test_every_page_without_console_errors(self):
+        job = self.pipe.submit({"version": 1, "template": {"elements": []},
+                                "records": [{"n": 1}]})
+        self.pipe.wait(job)
+        seen = run_scenario("pages", self.pipe, JOB_ID=job)
+        for view in ("jobs", "job", "workers", "submit"):
+            self.assertTrue(seen[view], view)
+
+    def test_cancel_with_keyboard(self):
+        doc, records = invoice_document(CANCEL_RECORDS, self.workdir)
+        job = submit_invoice(self.pipe, doc, records)
+        seen = run_scenario("keyboard", self.pipe, JOB_ID=job)
+        self.assertEqual(len(seen["dialogs"]), 2)
+        self.assertIn(job, seen["dialogs"][0])
+        # Dismissed, the job went on; accepted, it is cancelled.
+        self.assertNotEqual(seen["after_dismiss"], "cancelled")
+        self.assertEqual(self.pipe.status(job)["state"], "cancelled")
 
 
 class ConsoleTokenTest(unittest.TestCase):
@@ -274,6 +361,15 @@ class ConsoleTokenTest(unittest.TestCase):
                             TOKEN=self.pipe.token)
         self.assertEqual(seen["state"], "done")
         self.assertTrue(seen["stored"])
+
+    def test_every_page_without_console_errors(self):
+        job = self.pipe.submit({"version": 1, "template": {"elements": []},
+                                "records": [{"n": 1}]})
+        self.pipe.wait(job)
+        seen = run_scenario("pages", self.pipe, JOB_ID=job,
+                            TOKEN=self.pipe.token)
+        for view in ("jobs", "job", "workers", "submit"):
+            self.assertTrue(seen[view], view)
 
 
 if __name__ == "__main__":

@@ -338,7 +338,14 @@
       const trs = list.jobs.map(show);
       const seen = new Set(list.jobs.map((j) => j.id));
       for (const id of rows.keys()) if (!seen.has(id)) rows.delete(id);
-      $("jobs-body").replaceChildren(...trs);
+      // Rows move only when the list changed: moving a row drops the
+      // keyboard focus from its Cancel, so it is given back.
+      const body = $("jobs-body");
+      if (trs.length !== body.children.length || trs.some((tr, i) => body.children[i] !== tr)) {
+        const focused = document.activeElement;
+        body.replaceChildren(...trs);
+        if (focused && focused !== document.activeElement && body.contains(focused)) focused.focus();
+      }
       $("jobs-empty").hidden = trs.length > 0;
       jobsState.next = list.next;
       $("jobs-older").disabled = !list.next;
