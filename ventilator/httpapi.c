@@ -1183,17 +1183,49 @@ s_metrics (httpapi_t *self, struct MHD_Connection *connection)
     return s_queue (connection, MHD_HTTP_OK, response);
 }
 
+//  The console's security headers, on each of its answers (its refusals
+//  too: a browser may render them).
+static void
+s_console_headers (struct MHD_Response *response)
+{
+    if (!response)
+        return;
+    MHD_add_response_header (response, "Content-Security-Policy",
+                             CONSOLE_CSP);
+    MHD_add_response_header (response, "X-Frame-Options", "DENY");
+    MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header (response, "Referrer-Policy", "no-referrer");
+}
+
 //  "/" and "/console/<file>": the web console's files (ventilator/console),
 //  with its security headers. They carry no data, so they need no token.
+//  Only GET and HEAD (is_get); anything else is 405.
 static enum MHD_Result
-s_console (struct MHD_Connection *connection, const char *url)
+s_console (struct MHD_Connection *connection, const char *method,
+           bool is_get, const char *url)
 {
     const console_file_t *file = console_find (url);
-    if (!file) {
-        char url_text[S_ECHO_MAX];
-        s_printable (url, strlen (url), url_text, sizeof (url_text));
-        return s_send_error (connection, MHD_HTTP_NOT_FOUND,
-                             "no such file: %s", url_text);
+    if (!is_get || !file) {
+        char message[2 * S_ECHO_MAX + 32];
+        char echo[S_ECHO_MAX];
+        if (is_get) {
+            s_printable (url, strlen (url), echo, sizeof (echo));
+            snprintf (message, sizeof (message), "no such file: %s", echo);
+        }
+        else {
+            s_printable (method, strlen (method), echo, sizeof (echo));
+            snprintf (message, sizeof (message),
+                      "method %s is not allowed here; use GET, HEAD", echo);
+        }
+        struct MHD_Response *response = s_error_response (NULL, message);
+        s_console_headers (response);
+        if (response && !is_get)
+            MHD_add_response_header (response, MHD_HTTP_HEADER_ALLOW,
+                                     "GET, HEAD");
+        return s_queue (connection,
+                        is_get ? MHD_HTTP_NOT_FOUND
+                               : MHD_HTTP_METHOD_NOT_ALLOWED,
+                        response);
     }
     bool fresh = console_not_modified (
         file, MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
@@ -1207,11 +1239,7 @@ s_console (struct MHD_Connection *connection, const char *url)
     MHD_add_response_header (response, MHD_HTTP_HEADER_ETAG, file->etag);
     MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
                              CONSOLE_CACHE_CONTROL);
-    MHD_add_response_header (response, "Content-Security-Policy",
-                             CONSOLE_CSP);
-    MHD_add_response_header (response, "X-Frame-Options", "DENY");
-    MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header (response, "Referrer-Policy", "no-referrer");
+    s_console_headers (response);
     return s_queue (connection,
                     fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, response);
 }
@@ -1580,10 +1608,8 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
         return s_method_not_allowed (connection, method, "GET, HEAD");
     if (route == S_ROUTE_HEALTHZ)
         return s_send_json (connection, MHD_HTTP_OK, "{\"status\":\"ok\"}");
-    if (route == S_ROUTE_CONSOLE && !is_get)
-        return s_method_not_allowed (connection, method, "GET, HEAD");
     if (route == S_ROUTE_CONSOLE)
-        return s_console (connection, url);
+        return s_console (connection, method, is_get, url);
     const char *owner = NULL;
     if (self->tokens) {
         owner = tokens_check (self->tokens, MHD_lookup_connection_value (
