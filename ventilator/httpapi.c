@@ -1183,6 +1183,35 @@ s_metrics (httpapi_t *self, struct MHD_Connection *connection)
     return s_queue (connection, MHD_HTTP_OK, response);
 }
 
+//  Percent-decode a request's path or query value in place (MHD's
+//  MHD_OPTION_UNESCAPE_CALLBACK), as MHD would, but for %00: decoded, it
+//  would cut the text short at the NUL, so "/console/app.js%00.html" or
+//  "?limit=5%00x" would pass for what comes before it. It stays as it
+//  is, and the text is refused as written. Returns the new length.
+static size_t
+s_unescape (void *cls, struct MHD_Connection *connection, char *text)
+{
+    (void)cls;
+    (void)connection;
+    char *out = text;
+    const char *in = text;
+    while (*in) {
+        if (in[0] == '%' && isxdigit ((unsigned char)in[1]) &&
+            isxdigit ((unsigned char)in[2])) {
+            char hex[3] = {in[1], in[2], '\0'};
+            char byte = (char)strtoul (hex, NULL, 16);
+            if (byte != '\0') {
+                *out++ = byte;
+                in += 3;
+                continue;
+            }
+        }
+        *out++ = *in++;
+    }
+    *out = '\0';
+    return (size_t)(out - text);
+}
+
 //  The console's security headers, on each of its answers (its refusals
 //  too: a browser may render them).
 static void
@@ -1760,7 +1789,8 @@ s_start (httpapi_t *self, const char *address, uint16_t port,
         MHD_OPTION_CONNECTION_TIMEOUT, self->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)HTTPAPI_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED,
-        s_completed, self, MHD_OPTION_END);
+        s_completed, self, MHD_OPTION_UNESCAPE_CALLBACK, s_unescape, NULL,
+        MHD_OPTION_END);
     if (!self->daemon) {
         log_error ("httpapi: cannot serve HTTP on %s port %u (in use, or not "
                    "an address of this host?)",
