@@ -935,8 +935,15 @@ s_preview_body (httpapi_t *self, struct MHD_Connection *connection,
         }
         return s_preview_reply (connection, preview_answer (upload->preview));
     }
-    if (s_too_slow (self, upload, size))
+    if (s_too_slow (self, upload, size)) {
+        //  As for a submission: 408, then the connection is closed.
+        log_info ("httpapi: a preview's job document arrived slower than "
+                  "%zu bytes/s; refused with 408",
+                  self->min_upload_rate);
+        upload->answered =
+            s_answer_now (self, connection, MHD_HTTP_REQUEST_TIMEOUT);
         return MHD_NO;
+    }
     if (preview_write (upload->preview, data, size) == -1) {
         upload->drained += size;
         if (upload->drained > self->drain_max)
