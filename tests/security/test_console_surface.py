@@ -14,6 +14,7 @@ SPDX-License-Identifier: MPL-2.0
 """
 import base64
 import http.client
+import json
 import os
 import socket
 import sys
@@ -435,6 +436,56 @@ class ConsoleSurfaceTest(unittest.TestCase):
             "be made" % job_id)
         self.assert_serving("index")
 
+
+
+def trickle(port, path, job):
+    """POST job to path a byte at a time, three bytes a second, until the
+    server answers or hangs up; what it answered (b"" for nothing)."""
+    body = json.dumps(job).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n" % (path.encode(),
+                                                         len(body)))
+        sock.settimeout(0.3)
+        answer = b""
+        for byte in body:
+            try:
+                sock.sendall(bytes([byte]))
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            answer += chunk
+            if not chunk or b"\r\n\r\n" in answer:
+                break
+        return answer
+
+
+class SlowPreviewTest(unittest.TestCase):
+    """A preview's body under the slow-client limits of a submission."""
+
+    def test_trickled_preview_gets_408_and_frees_its_place(self):
+        args = ["--upload-grace-s", "1", "--min-upload-rate", "1000"]
+        with Pipeline(workers=0, ventilator_args=args) as pipe:
+            job = marker_job(2)
+            for path in ("/v1/preview", "/v1/jobs"):
+                answer = trickle(pipe.http_port, path, job)
+                self.assertTrue(answer.startswith(b"HTTP/1.1 408 "),
+                                (path, answer[:300]))
+                self.assertIn(b"arrived slower than 1000 bytes/s", answer)
+            self.assertEqual(pipe.request("GET", "/healthz").status, 200)
+            # Both places are free again: two previews at once render.
+            for _ in range(2):
+                resp = pipe.request("POST", "/v1/preview", job)
+                self.assertEqual(resp.status, 200, resp.body[:300])
+                self.assertTrue(resp.body.startswith(b"%PDF"))
+            deadline = time.monotonic() + 30
+            while children_of(pipe.ventilator.pid) and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(children_of(pipe.ventilator.pid), [])
 
 if __name__ == "__main__":
     unittest.main()
