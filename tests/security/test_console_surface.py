@@ -436,6 +436,27 @@ class ConsoleSurfaceTest(unittest.TestCase):
             "be made" % job_id)
         self.assert_serving("index")
 
+    def test_index_of_records_cut_short_is_cut_short(self):
+        job_id = self.pipe.submit(marker_job(3))
+        self.assertEqual(self.pipe.wait(job_id)["state"], "done")
+        records = os.path.join(self.pipe.dir, "ventilator", "jobs", job_id,
+                               "records.jsonl")
+        for content in (b"garbage\n\x00\xff{", b"", b"{}\n" * 5):
+            with open(records, "wb") as f:
+                f.write(content)
+            connection = http.client.HTTPConnection(
+                "127.0.0.1", self.pipe.http_port, timeout=30)
+            connection.request("GET", "/v1/jobs/%s/index" % job_id, headers={
+                "Authorization": "Bearer " + self.pipe.token})
+            resp = connection.getresponse()
+            self.assertEqual(resp.status, 200)
+            with self.assertRaises(http.client.IncompleteRead, msg=content):
+                resp.read()
+            connection.close()
+            self.assert_serving(content)
+        self.pipe.wait_log("records file does not hold its 3 pages",
+                           name="ventilator")
+
 
 
 def trickle(port, path, job):
