@@ -382,6 +382,13 @@ class ConsoleSurfaceTest(unittest.TestCase):
             job = marker_job(1)
             job["template"]["fonts"] = {"f": {"file": path}}
             yield "template.fonts.f.file", path, job
+        # fontconfig pattern syntax smuggled into a family or a style.
+        for font in ({"family": "DejaVu Sans:file=/etc/passwd"},
+                     {"family": "DejaVu Sans", "style": "Book:file=/etc/passwd"},
+                     {"family": "*"}):
+            job = marker_job(1)
+            job["template"]["fonts"] = {"f": font}
+            yield "template.fonts.f.family", font, job
 
     def test_preview_decompression_bomb_refused(self):
         import struct
