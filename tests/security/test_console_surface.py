@@ -350,9 +350,39 @@ class ConsoleSurfaceTest(unittest.TestCase):
         self.assertEqual(dry.status, 400, dry.body)
         self.assertEqual((real.status, real.json()),
                          (dry.status, dry.json()))
+        # A dry run whose client hangs up half-way through its body.
+        body = json.dumps(marker_job(20000)).encode()
+        with socket.create_connection(("127.0.0.1", self.pipe.http_port),
+                                      timeout=30) as sock:
+            sock.sendall(b"POST /v1/jobs?dry_run=1 HTTP/1.1\r\nHost: x\r\n"
+                         b"Authorization: Bearer %s\r\n"
+                         b"Content-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n"
+                         % (self.pipe.token.encode(), len(body)))
+            sock.sendall(body[:len(body) // 2])
+        deadline = time.monotonic() + 30
+        while snapshot() != before_tree and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.assertEqual(snapshot(), before_tree)
         self.assertEqual(
             self.pipe.request("GET", "/v1/jobs?limit=200").body, before_list)
+        self.assert_serving("dry runs")
+
+    def test_wrong_methods_on_new_routes(self):
+        alice = self.alice_jobs[0]
+        for method, path, allow in (
+                ("POST", "/v1/workers", "GET, HEAD"),
+                ("DELETE", "/v1/jobs/%s/index" % alice, "GET, HEAD"),
+                ("PUT", "/v1/jobs/%s/chunks" % alice, "GET, HEAD"),
+                ("DELETE", "/v1/jobs", "GET, HEAD, POST"),
+                ("GET", "/v1/preview", "POST")):
+            resp = self.pipe.request(method, path, b"" if method in (
+                "POST", "PUT") else None)
+            self.assertEqual(resp.status, 405, (method, path))
+            self.assertEqual(resp.headers.get("Allow"), allow, path)
+            self.assertEqual(resp.json()["error"]["message"],
+                             "method %s is not allowed here; use %s"
+                             % (method, allow))
 
     # -- preview ---------------------------------------------------------------
     def test_preview_reaches_no_file_and_no_network(self):
