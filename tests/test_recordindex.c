@@ -149,6 +149,33 @@ test_a_record_that_is_not_json_fails_the_read (void **state)
     testdir_destroy (&dir);
 }
 
+//  A records file cut short, or holding more records than the job's
+//  pages, fails the read where it parts from them.
+static void
+test_records_not_matching_the_pages_fail_the_read (void **state)
+{
+    (void)state;
+    testdir_t *dir = testdir_new ("test_recordindex");
+    char *jobs_dir = s_jobs_dir (dir, "{\"n\":1}\n{\"n\":2}\n");
+    recordindex_error_t error = 0;
+    const char *line;
+    size_t length;
+    recordindex_t *index =
+        recordindex_new (jobs_dir, S_JOB, "{\"elements\": []}", 3, &error);
+    assert_non_null (index);
+    assert_int_equal (recordindex_next (index, &line, &length), 1);
+    assert_int_equal (recordindex_next (index, &line, &length), 1);
+    assert_int_equal (recordindex_next (index, &line, &length), -1);
+    recordindex_destroy (&index);
+    index = recordindex_new (jobs_dir, S_JOB, "{\"elements\": []}", 1, &error);
+    assert_non_null (index);
+    assert_int_equal (recordindex_next (index, &line, &length), 1);
+    assert_int_equal (recordindex_next (index, &line, &length), -1);
+    recordindex_destroy (&index);
+    free (jobs_dir);
+    testdir_destroy (&dir);
+}
+
 int
 main (void)
 {
@@ -157,6 +184,7 @@ main (void)
         cmocka_unit_test (test_no_bookmark_or_an_empty_one_is_left_out),
         cmocka_unit_test (test_missing_records_and_bad_template_are_told_apart),
         cmocka_unit_test (test_a_record_that_is_not_json_fails_the_read),
+        cmocka_unit_test (test_records_not_matching_the_pages_fail_the_read),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

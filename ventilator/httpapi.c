@@ -935,8 +935,15 @@ s_preview_body (httpapi_t *self, struct MHD_Connection *connection,
         }
         return s_preview_reply (connection, preview_answer (upload->preview));
     }
-    if (s_too_slow (self, upload, size))
+    if (s_too_slow (self, upload, size)) {
+        //  As for a submission: 408, then the connection is closed.
+        log_info ("httpapi: a preview's job document arrived slower than "
+                  "%zu bytes/s; refused with 408",
+                  self->min_upload_rate);
+        upload->answered =
+            s_answer_now (self, connection, MHD_HTTP_REQUEST_TIMEOUT);
         return MHD_NO;
+    }
     if (preview_write (upload->preview, data, size) == -1) {
         upload->drained += size;
         if (upload->drained > self->drain_max)
@@ -1183,17 +1190,78 @@ s_metrics (httpapi_t *self, struct MHD_Connection *connection)
     return s_queue (connection, MHD_HTTP_OK, response);
 }
 
+//  Percent-decode a request's path or query value in place (MHD's
+//  MHD_OPTION_UNESCAPE_CALLBACK), as MHD would, but for %00: decoded, it
+//  would cut the text short at the NUL, so "/console/app.js%00.html" or
+//  "?limit=5%00x" would pass for what comes before it. It stays as it
+//  is, and the text is refused as written. Returns the new length.
+static size_t
+s_unescape (void *cls, struct MHD_Connection *connection, char *text)
+{
+    (void)cls;
+    (void)connection;
+    char *out = text;
+    const char *in = text;
+    while (*in) {
+        if (in[0] == '%' && isxdigit ((unsigned char)in[1]) &&
+            isxdigit ((unsigned char)in[2])) {
+            char hex[3] = {in[1], in[2], '\0'};
+            char byte = (char)strtoul (hex, NULL, 16);
+            if (byte != '\0') {
+                *out++ = byte;
+                in += 3;
+                continue;
+            }
+        }
+        *out++ = *in++;
+    }
+    *out = '\0';
+    return (size_t)(out - text);
+}
+
+//  The console's security headers, on each of its answers (its refusals
+//  too: a browser may render them).
+static void
+s_console_headers (struct MHD_Response *response)
+{
+    if (!response)
+        return;
+    MHD_add_response_header (response, "Content-Security-Policy",
+                             CONSOLE_CSP);
+    MHD_add_response_header (response, "X-Frame-Options", "DENY");
+    MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header (response, "Referrer-Policy", "no-referrer");
+}
+
 //  "/" and "/console/<file>": the web console's files (ventilator/console),
 //  with its security headers. They carry no data, so they need no token.
+//  Only GET and HEAD (is_get); anything else is 405.
 static enum MHD_Result
-s_console (struct MHD_Connection *connection, const char *url)
+s_console (struct MHD_Connection *connection, const char *method,
+           bool is_get, const char *url)
 {
     const console_file_t *file = console_find (url);
-    if (!file) {
-        char url_text[S_ECHO_MAX];
-        s_printable (url, strlen (url), url_text, sizeof (url_text));
-        return s_send_error (connection, MHD_HTTP_NOT_FOUND,
-                             "no such file: %s", url_text);
+    if (!is_get || !file) {
+        char message[2 * S_ECHO_MAX + 32];
+        char echo[S_ECHO_MAX];
+        if (is_get) {
+            s_printable (url, strlen (url), echo, sizeof (echo));
+            snprintf (message, sizeof (message), "no such file: %s", echo);
+        }
+        else {
+            s_printable (method, strlen (method), echo, sizeof (echo));
+            snprintf (message, sizeof (message),
+                      "method %s is not allowed here; use GET, HEAD", echo);
+        }
+        struct MHD_Response *response = s_error_response (NULL, message);
+        s_console_headers (response);
+        if (response && !is_get)
+            MHD_add_response_header (response, MHD_HTTP_HEADER_ALLOW,
+                                     "GET, HEAD");
+        return s_queue (connection,
+                        is_get ? MHD_HTTP_NOT_FOUND
+                               : MHD_HTTP_METHOD_NOT_ALLOWED,
+                        response);
     }
     bool fresh = console_not_modified (
         file, MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
@@ -1207,11 +1275,7 @@ s_console (struct MHD_Connection *connection, const char *url)
     MHD_add_response_header (response, MHD_HTTP_HEADER_ETAG, file->etag);
     MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
                              CONSOLE_CACHE_CONTROL);
-    MHD_add_response_header (response, "Content-Security-Policy",
-                             CONSOLE_CSP);
-    MHD_add_response_header (response, "X-Frame-Options", "DENY");
-    MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header (response, "Referrer-Policy", "no-referrer");
+    s_console_headers (response);
     return s_queue (connection,
                     fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, response);
 }
@@ -1580,10 +1644,8 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
         return s_method_not_allowed (connection, method, "GET, HEAD");
     if (route == S_ROUTE_HEALTHZ)
         return s_send_json (connection, MHD_HTTP_OK, "{\"status\":\"ok\"}");
-    if (route == S_ROUTE_CONSOLE && !is_get)
-        return s_method_not_allowed (connection, method, "GET, HEAD");
     if (route == S_ROUTE_CONSOLE)
-        return s_console (connection, url);
+        return s_console (connection, method, is_get, url);
     const char *owner = NULL;
     if (self->tokens) {
         owner = tokens_check (self->tokens, MHD_lookup_connection_value (
@@ -1734,7 +1796,8 @@ s_start (httpapi_t *self, const char *address, uint16_t port,
         MHD_OPTION_CONNECTION_TIMEOUT, self->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)HTTPAPI_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED,
-        s_completed, self, MHD_OPTION_END);
+        s_completed, self, MHD_OPTION_UNESCAPE_CALLBACK, s_unescape, NULL,
+        MHD_OPTION_END);
     if (!self->daemon) {
         log_error ("httpapi: cannot serve HTTP on %s port %u (in use, or not "
                    "an address of this host?)",

@@ -144,6 +144,20 @@ s_append_bookmark (recordindex_t *self, const char *record, size_t size,
     return 0;
 }
 
+//  The records file does not hold the job's pages (cut short, or written
+//  over): the index would be wrong, so it is not finished. Returns -1.
+static int
+s_miscounted (recordindex_t *self)
+{
+    log_error ("recordindex: job=%s: its records file does not hold its %"
+               PRIu32 " pages (%s after record %" PRIu32 "); the index is "
+               "cut short",
+               self->job_id, self->pages,
+               self->next_page > self->pages ? "more" : "it ends",
+               self->record_nbr);
+    return -1;
+}
+
 int
 recordindex_next (recordindex_t *self, const char **line_p, size_t *size_p)
 {
@@ -158,10 +172,14 @@ recordindex_next (recordindex_t *self, const char **line_p, size_t *size_p)
                        self->job_id, strerror (errno));
             return -1;
         }
+        if (self->next_page != (uint64_t)self->pages + 1)
+            return s_miscounted (self);
         return 0;
     }
     while (length > 0 && self->record[length - 1] == '\n')
         self->record[--length] = '\0';
+    if (self->next_page > self->pages)
+        return s_miscounted (self);
     self->record_nbr++;
     //  One page per record, for now.
     uint32_t first_page = self->next_page;

@@ -65,6 +65,18 @@ s_child (const sandbox_config_t *config, pid_t parent, int in_fd, int out_fd,
         dup2 (out_fd, STDOUT_FILENO) == -1 ||
         dup2 (err_fd, STDERR_FILENO) == -1)
         _exit (S_EXEC_FAILED);
+    //  Nothing of the ventilator's but those three: its sockets and pipes
+    //  (some not close-on-exec) are not the renderer's to use.
+    if (close_range (STDERR_FILENO + 1, ~0U, 0) == -1) {
+        struct rlimit files;
+        int top = getrlimit (RLIMIT_NOFILE, &files) == 0 &&
+                          files.rlim_cur != RLIM_INFINITY &&
+                          files.rlim_cur < 1048576
+                      ? (int)files.rlim_cur
+                      : 1048576;
+        for (int fd = STDERR_FILENO + 1; fd < top; fd++)
+            close (fd);
+    }
     if (config->memory_bytes && !S_ADDRESS_SANITIZER)
         s_limit (RLIMIT_AS, (rlim_t)config->memory_bytes);
     if (config->cpu_s)

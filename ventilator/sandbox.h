@@ -6,7 +6,8 @@
     one poll loop on the caller's thread. The run is bounded on every side:
     a wall-clock limit (the child is killed with SIGKILL), address space
     and CPU time (setrlimit in the child), no files written (RLIMIT_FSIZE
-    0, no core dumps), and at most output_max bytes of output (more kills
+    0, no core dumps), no descriptor of the ventilator's but its stdin,
+    stdout and stderr, and at most output_max bytes of output (more kills
     it, and its process group). The child dies with the ventilator
     (PR_SET_PDEATHSIG) and is always reaped, so nothing is left running or on
    disk. Its stderr goes to a pipe of its own (the ventilator's may be a file,

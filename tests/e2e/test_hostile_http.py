@@ -258,7 +258,7 @@ CASES = [
         "GET", "/v1/jobs/%s/../../../etc/passwd" % UNKNOWN_ID), 404,
      "no such endpoint"),
     ("encoded NUL", request("GET", "/v1/jobs/%00"), 404,
-     "no such endpoint: /v1/jobs/"),
+     "no job with id '%00'"),
     ("double slash", request("GET", "/v1//jobs"), 404, "no such endpoint"),
     ("leading double slash", request("GET", "//v1/jobs"), 404,
      "no such endpoint"),
