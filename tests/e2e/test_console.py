@@ -232,19 +232,22 @@ class ConsoleTest(unittest.TestCase):
         print("chunk map of %d chunks drawn in %.1f ms" % (
             MANY_CHUNKS, seen["draw_ms"]))
 
-    def test_cancel_running_job_from_list(self):
-        doc, records = invoice_document(CANCEL_RECORDS, self.workdir)
-        job = submit_invoice(self.pipe, doc, records)
-        # The job must still be running when the browser gets to it (a
-        # slow browser start on a loaded machine could outlast it): once
-        # it renders, the worker is stopped until the scenario is over.
+    def run_while_running(self, scenario, job):
+        """Run scenario while job is certain to be running: a slow browser
+        start on a loaded machine could outlast the job, so once it
+        renders, the worker is stopped until the scenario is over."""
         self.pipe.wait(job, states=("rendering",))
         worker = self.pipe.workers[0]
         os.kill(worker.pid, signal.SIGSTOP)
         try:
-            seen = run_scenario("cancel", self.pipe, JOB_ID=job)
+            return run_scenario(scenario, self.pipe, JOB_ID=job)
         finally:
             os.kill(worker.pid, signal.SIGCONT)
+
+    def test_cancel_running_job_from_list(self):
+        doc, records = invoice_document(CANCEL_RECORDS, self.workdir)
+        job = submit_invoice(self.pipe, doc, records)
+        seen = self.run_while_running("cancel", job)
         self.assertEqual(seen["state"], "cancelled")
         self.assertIn(job, seen["dialog"])
         status = self.pipe.status(job)
@@ -329,7 +332,7 @@ class ConsoleTest(unittest.TestCase):
     def test_cancel_with_keyboard(self):
         doc, records = invoice_document(CANCEL_RECORDS, self.workdir)
         job = submit_invoice(self.pipe, doc, records)
-        seen = run_scenario("keyboard", self.pipe, JOB_ID=job)
+        seen = self.run_while_running("keyboard", job)
         self.assertEqual(len(seen["dialogs"]), 2)
         self.assertIn(job, seen["dialogs"][0])
         # Dismissed, the job went on; accepted, it is cancelled.
