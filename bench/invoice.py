@@ -10,7 +10,8 @@ examples/invoice/gen_records.py, then submits the invoice template with
 `pdfpipe submit --records --wait -o` to a pipeline of W workers (default:
 one per core) that it starts on loopback with fresh ports and a temporary
 data directory (tests/e2e/pipeline.py), and prints the wall time from submit
-to downloaded PDF (which includes up to one status poll, 0.4 s, of waiting),
+to downloaded PDF (the client hears of the end at once: it waits on the
+status with wait_s, docs/api.md),
 pages per second, the server's time from queued to done and in each job
 state, the output size, and the peak RSS (VmHWM) of the workers, the sink,
 the ventilator and the client (the client's through /usr/bin/time, GNU

@@ -27,6 +27,7 @@ struct _apireply_t {
     char *error;       // cleaned copy; NULL when the job has none
     uint64_t pages_done;
     uint64_t pages_total;
+    int64_t chunks_done; // -1: the document has none
     double pages_per_s; // -1: unknown
     double eta_s;       // -1: unknown
 };
@@ -188,6 +189,13 @@ apireply_parse (const char *body, char *reason, size_t size)
         while (length > 0 && self->error[length - 1] == ' ')
             self->error[--length] = '\0';
     }
+    const cJSON *chunks = cJSON_GetObjectItemCaseSensitive (document, "chunks");
+    uint64_t chunks_done = 0;
+    self->chunks_done =
+        s_whole_number (cJSON_GetObjectItemCaseSensitive (chunks, "done"),
+                        &chunks_done) == 0
+            ? (int64_t)chunks_done
+            : -1;
     const cJSON *progress =
         cJSON_GetObjectItemCaseSensitive (document, "progress");
     self->pages_per_s = s_optional_rate (progress, "pages_per_s");
@@ -242,6 +250,13 @@ apireply_pages_done (const apireply_t *self)
 {
     assert (self);
     return self->pages_done;
+}
+
+int64_t
+apireply_chunks_done (const apireply_t *self)
+{
+    assert (self);
+    return self->chunks_done;
 }
 
 uint64_t

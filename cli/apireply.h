@@ -60,6 +60,12 @@ apireply_pages_done (const apireply_t *self);
 uint64_t
 apireply_pages_total (const apireply_t *self);
 
+//  The document's "chunks.done", for asking the server to answer once it
+//  changes (docs/api.md, wait_s and since); -1 when it has none (an older
+//  server).
+int64_t
+apireply_chunks_done (const apireply_t *self);
+
 //  The rendering rate and the seconds left from the document's
 //  "progress" object (docs/api.md); -1 when it has none, or gives null or
 //  anything but a finite non-negative number (an older server, a job that

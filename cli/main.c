@@ -27,6 +27,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,9 +41,16 @@
 #ifndef PDFPIPE_VERSION
 #define PDFPIPE_VERSION "0.1.0"
 #endif
-//  Between two status requests while waiting: often enough for a live
+//  While waiting, each status request asks the server to answer once the
+//  job has changed (GET /v1/jobs/{id}?wait_s=N&since=...), or after this
+//  many seconds: the client learns of each chunk and of the end at once.
+#define WAIT_CHANGE_S 20
+//  Between two status requests when the server answers without waiting
+//  (an older one, or one that is not answering): often enough for a live
 //  progress bar, rare enough to cost the ventilator nothing.
 #define WAIT_POLL_MS 400
+//  Room for a status request's path with its wait_s and since.
+#define WAIT_PATH_MAX 256
 //  While waiting, a ventilator that does not answer (restarting, say) is
 //  asked again for this long before the client gives up.
 #define WAIT_RETRY_MS 10000
@@ -395,9 +403,17 @@ s_wait (apiclient_t *client, const char *job_id, const char *output)
     s_catch_interrupt (client);
 
     int64_t failing_since = -1; // ms; -1 while the server answers
+    char since[WAIT_PATH_MAX] = ""; // "<state>:<chunks done>" seen last
+    char wait_path[WAIT_PATH_MAX];
     while (!s_interrupted) {
+        if (since[0])
+            snprintf (wait_path, sizeof wait_path, "%s?wait_s=%d&since=%s",
+                      path, WAIT_CHANGE_S, since);
+        else
+            snprintf (wait_path, sizeof wait_path, "%s", path);
+        int64_t asked_at = s_now_ms ();
         s_poll_t outcome =
-            s_poll (client, path, job_id, &reply, message, sizeof message);
+            s_poll (client, wait_path, job_id, &reply, message, sizeof message);
         if (s_interrupted)
             break;
         if (outcome == S_POLL_FAILED)
@@ -420,8 +436,17 @@ s_wait (apiclient_t *client, const char *job_id, const char *output)
                             apireply_pages_total (reply), &rate);
         if (apireply_finished (reply))
             break;
+        char seen[WAIT_PATH_MAX] = "";
+        if (apireply_chunks_done (reply) >= 0)
+            snprintf (seen, sizeof seen, "%s:%" PRId64, apireply_state (reply),
+                      apireply_chunks_done (reply));
         apireply_destroy (&reply);
-        s_sleep_ms (WAIT_POLL_MS);
+        //  The same status back well before wait_s: the server did not
+        //  wait (one without wait_s), so pace the requests here.
+        bool waited = s_now_ms () - asked_at >= WAIT_CHANGE_S * 1000 / 2;
+        if (!seen[0] || (strcmp (seen, since) == 0 && !waited))
+            s_sleep_ms (WAIT_POLL_MS);
+        snprintf (since, sizeof since, "%s", seen);
     }
     if (s_interrupted) {
         exit_code = EXIT_INTERRUPTED;

@@ -99,6 +99,8 @@
 #define S_PREVIEW_RETRY_AFTER_S "1"
 //  Bytes of an index handed to libmicrohttpd at a time.
 #define S_INDEX_BLOCK_BYTES (64 * 1024)
+//  Room for a status's "<state>:<chunks done>" (?since=).
+#define S_SEEN_MAX 32
 
 struct _httpapi_t {
     struct MHD_Daemon *daemon;
@@ -117,6 +119,7 @@ struct _httpapi_t {
     size_t drain_max;   // bytes of a refused body read on before hanging up
     metrics_t *metrics; // borrowed; NULL: GET /metrics answers 404
     dispatchview_t *dispatch_view; // borrowed; NULL: nothing in flight
+    jobwatch_t *watch;             // borrowed; NULL: wait_s is refused
     tokens_t *tokens;              // NULL: no authentication; borrowed
     unsigned int connections_max;
     unsigned int per_address_max;
@@ -174,9 +177,18 @@ typedef struct {
     bool failed; // the reader failed: the answer ends, cut short
 } s_index_t;
 
-//  A POST /v1/jobs (or /v1/preview) body being received.
+//  A status request waiting for its job to change (?wait_s=N).
+typedef struct {
+    jobwatch_waiter_t *waiter;
+    char id[PROTO_JOB_ID_LENGTH + 1];
+    char seen[S_SEEN_MAX]; // "<state>:<chunks done>" the client has
+} s_wait_t;
+
+//  A POST /v1/jobs (or /v1/preview) body being received, or a status
+//  request waiting.
 typedef struct {
     struct MHD_Connection *connection;
+    s_wait_t *wait;             // a waiting status request's instead
     intake_upload_t *intake;    // NULL once refused here
     preview_request_t *preview; // a preview's instead of intake's
     size_t size;                // bytes received
@@ -387,17 +399,24 @@ s_unauthorized (struct MHD_Connection *connection)
     return s_queue (connection, MHD_HTTP_UNAUTHORIZED, response);
 }
 
-//  503: intake has as many uploads as it takes, or is stopping.
+//  503 with message, to retry after a few seconds.
 static enum MHD_Result
-s_busy (struct MHD_Connection *connection)
+s_unavailable (struct MHD_Connection *connection, const char *message)
 {
-    struct MHD_Response *response =
-        s_error_response (NULL, "too many job documents are being uploaded; "
-                                "retry in a few seconds");
+    struct MHD_Response *response = s_error_response (NULL, message);
     if (response)
         MHD_add_response_header (response, MHD_HTTP_HEADER_RETRY_AFTER,
                                  S_RETRY_AFTER_S);
     return s_queue (connection, MHD_HTTP_SERVICE_UNAVAILABLE, response);
+}
+
+//  503: intake has as many uploads as it takes, or is stopping.
+static enum MHD_Result
+s_busy (struct MHD_Connection *connection)
+{
+    return s_unavailable (connection,
+                          "too many job documents are being uploaded; "
+                          "retry in a few seconds");
 }
 
 //  The refusal of a body being received, as the body of its answer.
@@ -523,6 +542,9 @@ s_upload_destroy (s_upload_t **upload_p)
         return;
     intake_drop (&upload->intake);
     preview_drop (&upload->preview);
+    if (upload->wait)
+        jobwatch_remove (&upload->wait->waiter);
+    free (upload->wait);
     free (upload);
     *upload_p = NULL;
 }
@@ -1023,6 +1045,179 @@ s_status (httpapi_t *self, struct MHD_Connection *connection, const char *id)
     enum MHD_Result result = s_send_json (connection, MHD_HTTP_OK, status);
     free (status);
     return result;
+}
+
+//  GET /v1/jobs/{id}?wait_s=N&since=S: the status once the job differs
+//  from S (or from what it was at the request, without since), or has
+//  ended, or after N seconds, whichever comes first. The connection is
+//  suspended meanwhile; the main loop resumes it through jobwatch.
+
+//  jobwatch_wake_fn: the connection waits (on this thread).
+static void
+s_wait_suspend (void *arg)
+{
+    MHD_suspend_connection (((s_upload_t *)arg)->connection);
+}
+
+//  jobwatch_wake_fn: the job changed, or the wait is over (on the main
+//  loop's thread).
+static void
+s_wait_resume (void *arg)
+{
+    MHD_resume_connection (((s_upload_t *)arg)->connection);
+}
+
+//  "<state>:<chunks done>" of a status document, into seen; *ended set
+//  when the state is terminal. Returns -1 when the document lacks them
+//  (ours: logged).
+static int
+s_status_seen (const char *status, char *seen, size_t size, bool *ended)
+{
+    cJSON *root = cJSON_Parse (status);
+    cJSON *state = cJSON_GetObjectItemCaseSensitive (root, "state");
+    cJSON *chunks = cJSON_GetObjectItemCaseSensitive (root, "chunks");
+    cJSON *done = cJSON_GetObjectItemCaseSensitive (chunks, "done");
+    jobstate_t parsed;
+    int rc = -1;
+    if (cJSON_IsString (state) && cJSON_IsNumber (done) &&
+        jobstate_parse (state->valuestring, &parsed) == 0) {
+        snprintf (seen, size, "%s:%.0f", state->valuestring, done->valuedouble);
+        *ended = jobstate_is_terminal (parsed);
+        rc = 0;
+    } else
+        log_error ("httpapi: a status document without state or chunks");
+    cJSON_Delete (root);
+    return rc;
+}
+
+//  Answer the waiting request when its job differs from what the client
+//  has seen, has ended, or the wait is over; else suspend it again.
+static enum MHD_Result
+s_status_wait (httpapi_t *self, struct MHD_Connection *connection,
+               s_upload_t *upload)
+{
+    s_wait_t *wait = upload->wait;
+    while (true) {
+        //  Armed before the read: a change after it wakes us at once.
+        jobwatch_arm (wait->waiter);
+        char *status = s_status_text (self, wait->id);
+        if (!status)
+            return s_unknown_job (connection, wait->id, strlen (wait->id));
+        char seen[S_SEEN_MAX];
+        bool ended = false;
+        bool answer = s_status_seen (status, seen, sizeof seen, &ended) ||
+                      ended || jobwatch_stopping (wait->waiter) ||
+                      jobwatch_expired (wait->waiter, zclock_mono ());
+        if (!wait->seen[0])
+            snprintf (wait->seen, sizeof wait->seen, "%s", seen);
+        else if (strcmp (seen, wait->seen) != 0)
+            answer = true;
+        if (answer) {
+            enum MHD_Result result =
+                s_send_json (connection, MHD_HTTP_OK, status);
+            free (status);
+            return result;
+        }
+        free (status);
+        if (jobwatch_suspend (wait->waiter, s_wait_suspend))
+            return MHD_YES;
+    }
+}
+
+//  ?wait_s=N (0 to HTTPAPI_WAIT_MAX_S) and ?since=<state>:<chunks done>
+//  into *wait_s and since (empty without). Returns -1 after queueing a 400
+//  for either (*result says how that went).
+static int
+s_wait_query (struct MHD_Connection *connection, long *wait_s, char *since,
+              size_t since_size, enum MHD_Result *result)
+{
+    const char *wait_text = MHD_lookup_connection_value (
+        connection, MHD_GET_ARGUMENT_KIND, "wait_s");
+    const char *since_text = MHD_lookup_connection_value (
+        connection, MHD_GET_ARGUMENT_KIND, "since");
+    *wait_s = 0;
+    since[0] = '\0';
+    if (!wait_text && !since_text)
+        return 0;
+    bool valid = wait_text && *wait_text && strlen (wait_text) <= 3;
+    for (const char *digit = wait_text; valid && *digit; digit++)
+        valid = isdigit ((unsigned char)*digit);
+    if (valid)
+        *wait_s = strtol (wait_text, NULL, 10);
+    if (!valid || *wait_s > HTTPAPI_WAIT_MAX_S) {
+        char text[S_ECHO_MAX];
+        const char *given = wait_text ? wait_text : "";
+        s_printable (given, strlen (given), text, sizeof text);
+        char message[2 * S_ECHO_MAX];
+        snprintf (message, sizeof message,
+                  "wait_s must be a whole number of seconds from 0 to %d, "
+                  "not '%s'",
+                  HTTPAPI_WAIT_MAX_S, text);
+        *result = s_queue (connection, MHD_HTTP_BAD_REQUEST,
+                           s_error_response ("wait_s", message));
+        return -1;
+    }
+    if (since_text && *since_text) {
+        const char *colon = strchr (since_text, ':');
+        jobstate_t state;
+        char state_name[S_SEEN_MAX];
+        valid = colon && strlen (since_text) < since_size &&
+                (size_t)(colon - since_text) < sizeof state_name &&
+                colon[1] != '\0';
+        for (const char *digit = colon ? colon + 1 : NULL; valid && *digit;
+             digit++)
+            valid = isdigit ((unsigned char)*digit);
+        if (valid) {
+            memcpy (state_name, since_text, (size_t)(colon - since_text));
+            state_name[colon - since_text] = '\0';
+            valid = jobstate_parse (state_name, &state) == 0;
+        }
+        if (!valid) {
+            *result = s_queue (
+                connection, MHD_HTTP_BAD_REQUEST,
+                s_error_response ("since", "since must be a status's state "
+                                           "and chunks done, as "
+                                           "<state>:<chunks.done>, such as "
+                                           "rendering:2"));
+            return -1;
+        }
+        snprintf (since, since_size, "%s", since_text);
+    }
+    return 0;
+}
+
+//  GET /v1/jobs/{id}, waiting with ?wait_s=N. Sets *con_cls to the waiting
+//  request, if it waits.
+static enum MHD_Result
+s_status_query (httpapi_t *self, struct MHD_Connection *connection,
+                const char *id, void **con_cls)
+{
+    long wait_s = 0;
+    char since[S_SEEN_MAX];
+    enum MHD_Result result = MHD_NO;
+    if (s_wait_query (connection, &wait_s, since, sizeof since, &result))
+        return result;
+    if (wait_s == 0 || !self->watch)
+        return s_status (self, connection, id);
+    s_upload_t *upload = (s_upload_t *)zmalloc (sizeof (s_upload_t));
+    s_wait_t *wait = (s_wait_t *)zmalloc (sizeof (s_wait_t));
+    assert (upload && wait);
+    upload->connection = connection;
+    upload->wait = wait;
+    snprintf (wait->id, sizeof wait->id, "%s", id);
+    snprintf (wait->seen, sizeof wait->seen, "%s", since);
+    wait->waiter = jobwatch_add (
+        self->watch, id, zclock_mono () + wait_s * 1000, s_wait_resume, upload);
+    if (!wait->waiter) {
+        s_upload_destroy (&upload);
+        return s_unavailable (connection,
+                              "too many status requests are waiting for "
+                              "their job to change (the ventilator's "
+                              "--http-waiters); retry in a few seconds, or "
+                              "ask without wait_s");
+    }
+    *con_cls = upload;
+    return s_status_wait (self, connection, upload);
 }
 
 static enum MHD_Result
@@ -1627,6 +1822,10 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
     if (upload && upload->preview)
         return s_preview_body (self, connection, upload, upload_data,
                                upload_data_size);
+    if (upload && upload->wait) {
+        s_request.route = s_route_names[S_ROUTE_JOB];
+        return s_status_wait (self, connection, upload);
+    }
     if (upload) {
         if (*upload_data_size == 0)
             return s_submit (self, connection, upload);
@@ -1703,7 +1902,7 @@ s_handle (void *cls, struct MHD_Connection *connection, const char *url,
             return s_index (self, connection, id);
         if (is_delete)
             return s_cancel (self, connection, id);
-        return s_status (self, connection, id);
+        return s_status_query (self, connection, id, con_cls);
     }
     char url_text[S_ECHO_MAX];
     s_printable (url, strlen (url), url_text, sizeof (url_text));
@@ -1870,6 +2069,7 @@ httpapi_new (const httpapi_config_t *config)
                                : (size_t)HTTPAPI_MAX_BODY_BYTES_DEFAULT;
     self->metrics = config->metrics;
     self->dispatch_view = config->dispatch_view;
+    self->watch = config->job_watch;
     self->drain_max = self->max_body_bytes > HTTPAPI_DRAIN_BYTES_MIN
                           ? self->max_body_bytes
                           : HTTPAPI_DRAIN_BYTES_MIN;
@@ -1960,6 +2160,8 @@ httpapi_destroy (httpapi_t **self_p)
         intake_stop (self->intake);
     if (self->preview)
         preview_stop (self->preview);
+    if (self->watch && self->daemon)
+        jobwatch_stop (self->watch);
     if (self->daemon)
         MHD_stop_daemon (self->daemon);
     intake_destroy (&self->intake);

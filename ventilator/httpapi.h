@@ -4,7 +4,9 @@
     accepts job documents (POST /v1/jobs) through ventilator/intake, which
     spools each upload to disk as it arrives and checks and stores it on an
     intake thread, and answers 202 only after the store has committed; it
-    answers status, result download and cancel requests from the store,
+    answers status, result download and cancel requests from the store
+    (a status request with wait_s waits, suspended, until the job changes:
+    ventilator/jobwatch, woken by the main loop),
     and renders one page of a document at once (POST /v1/preview, through
     ventilator/preview, which runs the worker's renderer in a process of
     its own). It never dispatches work: scheduling is the main loop's.
@@ -43,6 +45,7 @@
 #include <stdint.h>
 
 #include "dispatchview.h"
+#include "jobwatch.h"
 #include "metrics.h"
 #include "tokens.h"
 #include "s3inputs.h"
@@ -82,6 +85,9 @@
 #define HTTPAPI_CONNECTION_MEMORY_BYTES (64 * 1024)
 //  How long to wait for the main loop to take a NEW or CANCEL hint.
 #define HTTPAPI_NOTIFY_TIMEOUT_MS 1000
+//  The longest wait_s of GET /v1/jobs/{id}?wait_s=N (seconds): well under
+//  the idle timeout of a connection, and of proxies in front.
+#define HTTPAPI_WAIT_MAX_S 30
 
 //  A dry run's estimate (POST /v1/jobs?dry_run=1) is made from the rates
 //  of at most this many of the newest done jobs.
@@ -123,6 +129,10 @@ typedef struct {
     //  workers) for GET /v1/jobs/{id}/chunks and GET /v1/workers; NULL:
     //  nothing in flight is shown. Borrowed, outlives the API.
     dispatchview_t *dispatch_view;
+    //  Where GET /v1/jobs/{id}?wait_s=N waits for the job to change; the
+    //  main loop wakes it (ventilator/jobwatch). NULL: wait_s is refused.
+    //  Borrowed, outlives the API.
+    jobwatch_t *job_watch;
 } httpapi_config_t;
 
 //  Open the job store in config->data_dir and the result store

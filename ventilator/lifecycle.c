@@ -26,6 +26,8 @@ struct _lifecycle_t {
     metrics_t *metrics;  // borrowed; NULL: none kept
     lifecycle_ended_fn *on_ended; // NULL: nobody is told
     void *on_ended_arg;
+    lifecycle_ended_fn *on_changed; // NULL: nobody is told
+    void *on_changed_arg;
 };
 
 static void
@@ -79,6 +81,22 @@ lifecycle_set_on_ended (lifecycle_t *self, lifecycle_ended_fn *on_ended,
     self->on_ended_arg = arg;
 }
 
+void
+lifecycle_set_on_changed (lifecycle_t *self, lifecycle_ended_fn *on_changed,
+                          void *arg)
+{
+    assert (self);
+    self->on_changed = on_changed;
+    self->on_changed_arg = arg;
+}
+
+static void
+s_changed (lifecycle_t *self, const char *job_id)
+{
+    if (self->on_changed)
+        self->on_changed (job_id, self->on_changed_arg);
+}
+
 static int
 s_send_to_sink (lifecycle_t *self, wire_t *message)
 {
@@ -106,6 +124,7 @@ s_forget (lifecycle_t *self, const char *job_id)
     if (jobstore_result (self->jobstore, job_id, NULL, NULL, &state) ||
         state != JOB_DONE)
         recordfile_remove (self->jobs_dir, job_id);
+    s_changed (self, job_id);
     if (self->on_ended)
         self->on_ended (job_id, self->on_ended_arg);
 }
@@ -219,8 +238,10 @@ lifecycle_dispatch (lifecycle_t *self, int64_t now)
                           self);
             continue;
         }
-        if (dispatch.first_of_job)
+        if (dispatch.first_of_job) {
             jobstore_set_state (self->jobstore, job_id, JOB_RENDERING, NULL);
+            s_changed (self, job_id);
+        }
 
         wire_t *chunk = s_chunk_message (&dispatch, template_json, records);
         free (records);
@@ -344,6 +365,7 @@ s_chunk_stored (lifecycle_t *self, const char *job_id, uint32_t chunk_nbr,
         return -1;
     }
     if (marked == 1) {
+        s_changed (self, job_id);
         metrics_count (self->metrics, METRICS_CHUNKS_RENDERED, 1);
         metrics_count (self->metrics, METRICS_PAGES_RENDERED, page_count);
         if (dispatched_at >= 0)
@@ -392,6 +414,7 @@ s_job_state (lifecycle_t *self, const char *job_id, const char *state_name)
         return -1;
     }
     jobstore_set_state (self->jobstore, job_id, state, NULL);
+    s_changed (self, job_id);
     return 0;
 }
 

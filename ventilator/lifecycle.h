@@ -84,6 +84,13 @@ void
 lifecycle_set_on_ended (lifecycle_t *self, lifecycle_ended_fn *on_ended,
                         void *arg);
 
+//  Call on_changed (NULL: nobody) with arg after each change of a job a
+//  client can see in its status (its state, a chunk stored, its end),
+//  once it is in the store.
+void
+lifecycle_set_on_changed (lifecycle_t *self, lifecycle_ended_fn *on_changed,
+                          void *arg);
+
 //  Start scheduling the stored job job_id (new, or found at start-up). A
 //  job that is unknown (logged), terminal or already scheduled is left
 //  alone; one that cannot be read back is failed.

@@ -10,8 +10,9 @@
                 cancelled (CANCEL) jobs
       sink      PUSH, connected to the sink's results socket; carries
                 CANCEL, OUTPUT (where a job's result goes) and QUERY
-      tick      timer; chunk deadlines, worker expiry, QUERY to the sink
-                for jobs whose outcome is overdue, connecting to the
+      tick      timer; chunk deadlines, worker expiry, status requests
+                waiting past their wait_s (ventilator/jobwatch), QUERY to
+                the sink for jobs whose outcome is overdue, connecting to the
                 sink again when it refused our key, the scheduler's
                 figures for GET /metrics (ventilator/metrics) and the
                 desired worker count to the scaler (ventilator/scaler), and
@@ -35,8 +36,10 @@
     API serves them from the store alone.
     Job state lives in the job store; the scheduler decides dispatch; the
     lifecycle holds the rules that join the two and says what to send, so
-    each handler here receives a message and hands it on. After every
-    event the loop dispatches as many chunks as workers have credits for.
+    each handler here receives a message and hands it on. Each change of a
+    job it makes wakes the status requests waiting for one (jobwatch).
+    After every event the loop dispatches as many chunks as workers have
+    credits for.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -48,6 +51,7 @@
 #include "hooktarget.h"
 #include "httpapi.h"
 #include "jobstore.h"
+#include "jobwatch.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "metrics.h"
@@ -84,6 +88,7 @@ typedef struct {
     metrics_t *metrics;
     scaler_t *scaler;
     dispatchview_t *view; // what the HTTP thread shows of dispatch
+    jobwatch_t *watch;    // status requests waiting for a job to change
     curve_t *curve;
     webhook_t *webhook;
     char sink_key[CURVE_KEY_TEXT_SIZE]; // the only key events accepts
@@ -161,6 +166,13 @@ s_on_job_ended (const char *job_id, void *webhook)
     webhook_job_ended ((webhook_t *)webhook, job_id);
 }
 
+//  A lifecycle_ended_fn: the job changed; who waits for that is told.
+static void
+s_on_job_changed (const char *job_id, void *watch)
+{
+    jobwatch_changed ((jobwatch_t *)watch, job_id);
+}
+
 static int
 s_on_webhooks (zloop_t *loop, int timer_id, void *arg)
 {
@@ -219,6 +231,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     s_ventilator_t *self = (s_ventilator_t *)arg;
     int64_t now = zclock_mono ();
     lifecycle_expire (self->lifecycle, now);
+    jobwatch_expire (self->watch, now);
     lifecycle_query_sink (self->lifecycle, now);
     lifecycle_dispatch (self->lifecycle, now);
     curve_retry (self->curve, now);
@@ -353,6 +366,7 @@ main (int argc, char *argv[])
     if (!self.scaler)
         goto cleanup;
     self.view = dispatchview_new ();
+    self.watch = jobwatch_new ((size_t)s_options.http_waiters);
 
     dispatch = zsock_new (ZMQ_ROUTER);
     //  Sending to a worker that has gone must fail, not vanish silently.
@@ -393,6 +407,7 @@ main (int argc, char *argv[])
         lifecycle_new (jobstore, scheduler, &sender, jobs_dir, results);
     lifecycle_set_metrics (self.lifecycle, self.metrics);
     lifecycle_set_on_ended (self.lifecycle, s_on_job_ended, self.webhook);
+    lifecycle_set_on_changed (self.lifecycle, s_on_job_changed, self.watch);
 
     httpapi_config_t http_config = {
         .port = (uint16_t)s_options.http_port,
@@ -426,6 +441,7 @@ main (int argc, char *argv[])
                 .memory_mb = (uint64_t)s_options.preview_memory_mb,
             },
         .dispatch_view = self.view,
+        .job_watch = self.watch,
     };
     httpapi = httpapi_new (&http_config);
     if (!httpapi)
@@ -471,6 +487,7 @@ cleanup:
     zsock_destroy (&dispatch);
     scheduler_destroy (&scheduler);
     dispatchview_destroy (&self.view);
+    jobwatch_destroy (&self.watch);
     metrics_destroy (&self.metrics);
     hooksig_destroy (&webhook_signer);
     hooktarget_destroy (&webhook_targets);

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "httpapi.h"
 #include "intake.h"
+#include "jobwatch.h"
 #include "options.h"
 #include "proto.h"
 #include "scheduler.h"
@@ -39,6 +40,7 @@ static settings_t s_options = {
     .http_connections = HTTPAPI_CONNECTION_LIMIT,
     .http_per_address = HTTPAPI_PER_ADDRESS_LIMIT,
     .http_timeout_s = HTTPAPI_CONNECTION_TIMEOUT_S,
+    .http_waiters = JOBWATCH_WAITERS_DEFAULT,
     .min_upload_rate = HTTPAPI_MIN_UPLOAD_RATE,
     .upload_grace_s = HTTPAPI_UPLOAD_GRACE_S,
     .max_uploads = INTAKE_UPLOADS_DEFAULT,
@@ -73,6 +75,10 @@ static const options_spec_t s_option_table[] = {
                     100000L, NULL, "HTTP connections at once from one address"),
     OPTIONS_NUMBER ("http-timeout-s", &s_options.http_timeout_s, "N", 1, 3600,
                     NULL, "an idle HTTP connection is closed after this, s"),
+    OPTIONS_NUMBER ("http-waiters", &s_options.http_waiters, "N", 1, 100000L,
+                    NULL,
+                    "status requests waiting for a change (wait_s) at "
+                    "once; more get 503"),
     OPTIONS_NUMBER ("min-upload-rate", &s_options.min_upload_rate, "N", 1,
                     1073741824L, NULL,
                     "slowest job document upload kept after the grace\n"

@@ -63,6 +63,7 @@ typedef struct {
     long http_connections;
     long http_per_address;
     long http_timeout_s;
+    long http_waiters;    // status requests waiting at once (jobwatch)
     long min_upload_rate; // bytes/s
     long upload_grace_s;
     long max_uploads;

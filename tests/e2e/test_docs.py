@@ -94,6 +94,8 @@ class ApiDocExamplesTest(unittest.TestCase):
         self.assertRegex(out, r'"state":\s*"(queued|rendering|merging|'
                          r'storing|done)"')
         self.assertRegex(out, r"(?m)^job [0-9a-f]{32} is done$")
+        self.assertRegex(compact, r"from0to30,not'90'\",\"field\":"
+                         r"\"wait_s\"}}\n400\n")
         self.assertRegex(out, r"(?m)^200 application/pdf \d+ bytes$")
         # POST /v1/preview: page 2 as PDF and PNG, then a page past the end.
         self.assertRegex(out, r"(?m)^200 image/png \d+ bytes$")
