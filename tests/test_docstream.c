@@ -335,6 +335,21 @@ test_elements_and_members_are_held_to_their_limits (void **state)
     bytebuf_free (&many);
 }
 
+//  A column counts characters, also across the runs of a string's bytes
+//  that are scanned at once, and whatever pieces the text comes in.
+static void
+test_columns_count_characters_inside_strings (void **state)
+{
+    (void)state;
+    s_assert_reads ("{\"records\": [{\"n\": \"h\xc3\xa9llo \xe2\x82\xac\"} x]}",
+                    "array records\nelement 0={\"n\":\"h\xc3\xa9llo "
+                    "\xe2\x82\xac\"}\nfailed : not valid JSON near line 1 "
+                    "column 31\n");
+    s_assert_reads ("{\"records\": [{\"n\": \"a\\\"\xc3\xa9\"}\n  x]}",
+                    "array records\nelement 0={\"n\":\"a\\\"\xc3\xa9\"}\n"
+                    "failed : not valid JSON near line 2 column 3\n");
+}
+
 static void
 test_error_outranked_by_nothing_later_is_given_at_the_end (void **state)
 {
@@ -373,6 +388,7 @@ main (void)
         cmocka_unit_test (test_elements_and_members_are_held_to_their_limits),
         cmocka_unit_test (
             test_error_outranked_by_nothing_later_is_given_at_the_end),
+        cmocka_unit_test (test_columns_count_characters_inside_strings),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -101,6 +101,41 @@ s_assert_compile_fails (const char *source, const char *problem_part)
 // ---------------------------------------------------------------------------
 // Paths
 
+//  Whole numbers are written as snprintf's "%lld" writes them, others
+//  with the fewest digits that read back the same.
+static void
+test_expr_formats_numbers_as_printf (void **state)
+{
+    (void)state;
+    const double numbers[] = {0,
+                              -0.0,
+                              7,
+                              -7,
+                              10,
+                              -100,
+                              123456789,
+                              -987654321012,
+                              9007199254740991.0,
+                              -9007199254740991.0,
+                              12.5,
+                              -0.1,
+                              1e300};
+    for (size_t at = 0; at < sizeof numbers / sizeof numbers[0]; at++) {
+        char written[EXPR_NUMBER_MAX];
+        size_t length = expr_format_number (numbers[at], written);
+        char expected[EXPR_NUMBER_MAX];
+        double number = numbers[at];
+        //  Bounds first: converting 1e300 to an integer is undefined.
+        if (number < 9007199254740992.0 && number > -9007199254740992.0 &&
+            number == (double)(long long)number)
+            snprintf (expected, sizeof expected, "%lld", (long long)number);
+        else
+            snprintf (expected, sizeof expected, "%.15g", number);
+        assert_string_equal (written, expected);
+        assert_int_equal (length, strlen (expected));
+    }
+}
+
 static void
 test_expr_reads_paths_dotted_and_indexed (void **state)
 {
@@ -590,6 +625,7 @@ main (void)
         cmocka_unit_test (test_expr_bounds_depth_and_size),
         cmocka_unit_test (test_expr_bounds_the_items_a_sum_visits),
         cmocka_unit_test (test_expr_destroy_twice_is_harmless),
+        cmocka_unit_test (test_expr_formats_numbers_as_printf),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

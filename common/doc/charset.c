@@ -62,7 +62,12 @@ s_font_scan (const char *text, size_t size, const charset_font_t *font,
     const unsigned char *input = (const unsigned char *)text;
     size_t position = 0;
     while (position < size && input[position]) {
-        size_t length = utf8_decode_str (text + position, codepoint);
+        //  ASCII, most of any text, is its own code point.
+        size_t length = 1;
+        if (input[position] < 0x80)
+            *codepoint = input[position];
+        else
+            length = utf8_decode_str (text + position, codepoint);
         *offset = position;
         if (length == 0)
             return S_INVALID_UTF8;

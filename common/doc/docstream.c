@@ -328,6 +328,37 @@ s_start_value (docstream_t *self, unsigned char byte, s_purpose_t purpose)
         self->kind = S_SCALAR;
 }
 
+//  A byte inside a string that changes nothing but the position: no
+//  quote, no escape, no control byte, no line break.
+static inline bool
+s_is_plain (unsigned char byte)
+{
+    return byte >= 0x20 && byte != '"' && byte != '\\';
+}
+
+//  Inside a string of the value being kept, with no escape pending, scan
+//  the run of plain bytes from data (at most size) at once: what s_raw
+//  and the loop below would do byte by byte, which for plain bytes is
+//  only moving the position. Returns the run's length.
+static size_t
+s_scan_plain (docstream_t *self, const unsigned char *data, size_t size)
+{
+    size_t run = 0;
+    size_t characters = 0;
+    while (run < size && s_is_plain (data[run])) {
+        characters += (data[run] & 0xC0) != 0x80;
+        run++;
+    }
+    if (run == 0)
+        return 0;
+    bool last_counts = (data[run - 1] & 0xC0) != 0x80;
+    self->last = self->next;
+    self->last.column += characters - (last_counts ? 1 : 0);
+    self->next.column += characters;
+    self->scanned += run;
+    return run;
+}
+
 //  Scan the bytes of the value being kept, as many as belong to it.
 //  Returns how many were scanned; *done says the value is complete (a
 //  scalar's delimiter is left unscanned); *too_deep that the raw scan
@@ -339,6 +370,12 @@ s_scan_value (docstream_t *self, const unsigned char *data, size_t size,
     *done = false;
     *too_deep = false;
     for (size_t at = 0; at < size; at++) {
+        if (self->raw_in_string && !self->raw_escape && !self->value_escape &&
+            (self->kind == S_STRING || self->value_in_string)) {
+            at += s_scan_plain (self, data + at, size - at);
+            if (at == size)
+                break;
+        }
         unsigned char byte = data[at];
         if (self->kind == S_SCALAR && (s_is_skipped (byte) || byte == ',' ||
                                        byte == ']' || byte == '}')) {
