@@ -891,7 +891,9 @@ s_lookup (const cJSON *container, const char *segment, size_t length)
     if (cJSON_IsObject (container)) {
         for (const cJSON *member = container->child; member;
              member = member->next) {
+            //  The first byte tells most members apart without a call.
             if (member->string &&
+                (length == 0 || member->string[0] == segment[0]) &&
                 strncmp (member->string, segment, length) == 0 &&
                 member->string[length] == '\0')
                 return member;
