@@ -39,6 +39,12 @@
     page's resources) and measures each character once per chunk
     (s_char_width), which also marks a TrueType glyph for the subset.
 
+    The streams every chunk of a job repeats (a PNG image's pixels, a
+    TrueType font's subset and CIDToGIDMap, its ToUnicode map) are
+    deflated once: their libharu objects get a write hook
+    (s_stream_pack) that hands libharu the deflated bytes kept in a
+    packcache from an earlier chunk, the same bytes libharu would make.
+
     libharu reports errors through s_error_handler, which keeps the first
     one: later calls on a failed document fail with HPDF_INVALID_DOCUMENT
     and would hide the cause. After any failure the libharu object is freed
@@ -63,6 +69,7 @@
 #include "bytebuf.h"
 #include "content.h"
 #include "layout.h"
+#include "packcache.h"
 #include "utf8.h"
 
 //  libharu's internal headers (installed with it): reaching into a font's
@@ -112,6 +119,7 @@ struct _render_t {
     layout_t *layout;     // line breaks of the text being drawn
     barcode_t *barcode;   // the symbol being drawn
     content_t *content;   // the operators of the page being drawn
+    packcache_t *packs;   // deflated streams that repeat between chunks
     bytebuf_t to_unicode; // the CMap every TrueType font's ToUnicode gets
 };
 
@@ -512,6 +520,99 @@ s_font_with_cmap (render_t *self, s_ttf_t *ttf, const template_font_t *font,
     return handle;
 }
 
+// ---------------------------------------------------------------------------
+// Streams that repeat
+
+//  The renderer saving a document on this thread, and libharu's own
+//  function that makes a TrueType font's descriptor as the font is
+//  saved: libharu's write hooks are handed only the object written.
+static _Thread_local render_t *s_saving;
+static _Thread_local HPDF_Dict_BeforeWriteFunc s_font_before_write_libharu;
+
+//  libharu's write_fn of a stream it would deflate, called once its
+//  dictionary's entries (its Filter among them) are written and just
+//  before its bytes: puts the deflated bytes in the stream, from the
+//  renderer's packcache when an earlier chunk had the same stream, and
+//  has libharu copy them as they are. When the cache declines, libharu
+//  deflates them as ever.
+static HPDF_STATUS
+s_stream_pack (HPDF_Dict dict, HPDF_Stream out)
+{
+    (void)out;
+    render_t *self = s_saving;
+    HPDF_Stream stream = dict->stream;
+    if (!self || dict->filter != HPDF_STREAM_FILTER_FLATE_DECODE || !stream ||
+        stream->type != HPDF_STREAM_MEMORY ||
+        stream->size > PACKCACHE_RAW_MAX)
+        return HPDF_OK;
+    unsigned char *raw = malloc (stream->size ? stream->size : 1);
+    if (!raw)
+        return HPDF_OK;
+    size_t raw_size = 0;
+    HPDF_UINT buffers = HPDF_MemStream_GetBufCount (stream);
+    for (HPDF_UINT index = 0; index < buffers; index++) {
+        HPDF_UINT length = 0;
+        HPDF_BYTE *bytes = HPDF_MemStream_GetBufPtr (stream, index, &length);
+        if (!bytes || length > stream->size - raw_size) {
+            free (raw);
+            return HPDF_OK;
+        }
+        memcpy (raw + raw_size, bytes, length);
+        raw_size += length;
+    }
+    const void *packed;
+    size_t packed_size;
+    int rc = raw_size == stream->size
+                 ? packcache_get (self->packs, raw, raw_size, &packed,
+                                  &packed_size)
+                 : -1;
+    free (raw);
+    if (rc)
+        return HPDF_OK;
+    HPDF_MemStream_FreeData (stream);
+    HPDF_STATUS status = HPDF_Stream_Write (stream, (const HPDF_BYTE *)packed,
+                                            (HPDF_UINT)packed_size);
+    dict->filter = HPDF_STREAM_FILTER_NONE;
+    return status;
+}
+
+//  Have libharu hand the stream of dict (if any) to s_stream_pack.
+static void
+s_stream_hook (HPDF_Dict dict)
+{
+    if (dict && dict->stream && !dict->write_fn)
+        dict->write_fn = s_stream_pack;
+}
+
+//  A TrueType font's before_write_fn: libharu's, which makes its
+//  descriptor and embedded subset (FontFile2), then the subset hooked.
+static HPDF_STATUS
+s_font_before_write (HPDF_Dict font)
+{
+    HPDF_STATUS status = s_font_before_write_libharu (font);
+    if (status != HPDF_OK)
+        return status;
+    HPDF_FontDef fontdef = ((HPDF_FontAttr)font->attr)->fontdef;
+    if (fontdef->descriptor)
+        s_stream_hook (HPDF_Dict_GetItem (fontdef->descriptor, "FontFile2",
+                                          HPDF_OCLASS_DICT));
+    return HPDF_OK;
+}
+
+//  Hook the streams of a TrueType font that every chunk of a job
+//  repeats: its CIDToGIDMap, and its subset once libharu makes it.
+static void
+s_font_hook (HPDF_Font font)
+{
+    s_stream_hook (((HPDF_FontAttr)font->attr)->map_stream);
+    if (!font->before_write_fn || font->before_write_fn == s_font_before_write)
+        return;
+    if (!s_font_before_write_libharu)
+        s_font_before_write_libharu = font->before_write_fn;
+    if (font->before_write_fn == s_font_before_write_libharu)
+        font->before_write_fn = s_font_before_write;
+}
+
 //  libharu's UTF-8 encoder writes each character as its code point in two
 //  bytes (Identity-H: CID = code point, BMP only) but gives the font, as
 //  its ToUnicode, a CID CMap (begincidrange) that is not a ToUnicode map:
@@ -583,6 +684,7 @@ s_to_unicode_install (render_t *self, HPDF_Font font)
     HPDF_MemStream_FreeData (cmap->stream);
     HPDF_Stream_Write (cmap->stream, (const HPDF_BYTE *)self->to_unicode.data,
                        (HPDF_UINT)self->to_unicode.size);
+    s_stream_hook (cmap);
 }
 
 static const char *
@@ -662,6 +764,7 @@ s_font (render_t *self, s_chunk_t *chunk, const template_font_t *font)
         if (handle) {
             s_to_unicode_install (self, handle);
             s_glyphs_embed (handle, font);
+            s_font_hook (handle);
         }
     } else
         handle = HPDF_GetFont (self->pdf, font->name,
@@ -678,13 +781,20 @@ s_image (render_t *self, s_chunk_t *chunk, size_t asset)
     const assets_image_t *image =
         assets_image (template_assets (chunk->tpl), asset);
     assert (image);
-    chunk->images[asset] =
+    HPDF_Image handle =
         image->type == ASSETS_PNG
             ? HPDF_LoadPngImageFromMem (self->pdf, image->data,
                                         (HPDF_UINT)image->size)
             : HPDF_LoadJpegImageFromMem (self->pdf, image->data,
                                          (HPDF_UINT)image->size);
-    return chunk->images[asset];
+    //  A PNG's pixels (and alpha mask) are deflated as they are saved; a
+    //  JPEG's are copied as they are and need no hook.
+    if (handle && image->type == ASSETS_PNG) {
+        s_stream_hook (handle);
+        s_stream_hook (HPDF_Dict_GetItem (handle, "SMask", HPDF_OCLASS_DICT));
+    }
+    chunk->images[asset] = handle;
+    return handle;
 }
 
 static void
@@ -1292,7 +1402,9 @@ s_bookmark (render_t *self, s_chunk_t *chunk, const s_page_t *page,
 static int
 s_document_save (render_t *self, zframe_t **pdf_p, fielderr_t *err)
 {
+    s_saving = self;
     HPDF_SaveToStream (self->pdf);
+    s_saving = NULL;
     if (s_failed (self)) {
         s_libharu_error (self, err, "", "saving the chunk");
         return -1;
@@ -1329,7 +1441,8 @@ render_new (void)
     self->layout = layout_new ();
     self->barcode = barcode_new ();
     self->content = content_new ();
-    if (!self->layout || !self->barcode || !self->content ||
+    self->packs = packcache_new ();
+    if (!self->layout || !self->barcode || !self->content || !self->packs ||
         s_to_unicode_build (&self->to_unicode))
         render_destroy (&self);
     return self;
@@ -1349,6 +1462,7 @@ render_destroy (render_t **self_p)
     layout_destroy (&self->layout);
     barcode_destroy (&self->barcode);
     content_destroy (&self->content);
+    packcache_destroy (&self->packs);
     bytebuf_free (&self->to_unicode);
     free (self);
     *self_p = NULL;

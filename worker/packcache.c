@@ -1,0 +1,129 @@
+/*  packcache - deflated copies of the streams that repeat from chunk to
+    chunk.
+
+    A small array searched in order: an entry is found by its size, then
+    its bytes. A miss replaces the entry used least recently.
+
+    SPDX-License-Identifier: MPL-2.0
+*/
+#include "packcache.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+typedef struct {
+    unsigned char *raw; // NULL when the entry is free
+    size_t raw_size;
+    unsigned char *packed;
+    size_t packed_size;
+    uint64_t used; // when it was last answered, in lookups
+} s_entry_t;
+
+struct _packcache_t {
+    s_entry_t entries[PACKCACHE_ENTRIES];
+    uint64_t lookups;
+    size_t hits;
+    size_t misses;
+};
+
+packcache_t *
+packcache_new (void)
+{
+    return calloc (1, sizeof (packcache_t));
+}
+
+static void
+s_entry_free (s_entry_t *entry)
+{
+    free (entry->raw);
+    free (entry->packed);
+    memset (entry, 0, sizeof *entry);
+}
+
+void
+packcache_destroy (packcache_t **self_p)
+{
+    assert (self_p);
+    packcache_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t index = 0; index < PACKCACHE_ENTRIES; index++)
+        s_entry_free (&self->entries[index]);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Deflate raw into entry, which takes a copy of raw too.
+static int
+s_entry_fill (s_entry_t *entry, const void *raw, size_t raw_size)
+{
+    uLong bound = compressBound ((uLong)raw_size);
+    entry->raw = malloc (raw_size ? raw_size : 1);
+    entry->packed = malloc (bound);
+    if (!entry->raw || !entry->packed) {
+        s_entry_free (entry);
+        return -1;
+    }
+    uLongf packed_size = bound;
+    if (compress2 (entry->packed, &packed_size, raw, (uLong)raw_size,
+                   Z_DEFAULT_COMPRESSION) != Z_OK) {
+        s_entry_free (entry);
+        return -1;
+    }
+    memcpy (entry->raw, raw, raw_size);
+    entry->raw_size = raw_size;
+    entry->packed_size = packed_size;
+    return 0;
+}
+
+int
+packcache_get (packcache_t *self, const void *raw, size_t raw_size,
+               const void **packed_p, size_t *packed_size_p)
+{
+    assert (self);
+    assert (raw || raw_size == 0);
+    assert (packed_p);
+    assert (packed_size_p);
+    if (raw_size > PACKCACHE_RAW_MAX)
+        return -1;
+    self->lookups++;
+    s_entry_t *oldest = &self->entries[0];
+    for (size_t index = 0; index < PACKCACHE_ENTRIES; index++) {
+        s_entry_t *entry = &self->entries[index];
+        if (entry->raw && entry->raw_size == raw_size &&
+            memcmp (entry->raw, raw, raw_size) == 0) {
+            entry->used = self->lookups;
+            self->hits++;
+            *packed_p = entry->packed;
+            *packed_size_p = entry->packed_size;
+            return 0;
+        }
+        if (!entry->raw || (oldest->raw && entry->used < oldest->used))
+            oldest = entry;
+    }
+    s_entry_free (oldest);
+    if (s_entry_fill (oldest, raw, raw_size))
+        return -1;
+    oldest->used = self->lookups;
+    self->misses++;
+    *packed_p = oldest->packed;
+    *packed_size_p = oldest->packed_size;
+    return 0;
+}
+
+size_t
+packcache_hits (const packcache_t *self)
+{
+    assert (self);
+    return self->hits;
+}
+
+size_t
+packcache_misses (const packcache_t *self)
+{
+    assert (self);
+    return self->misses;
+}
