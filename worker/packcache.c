@@ -9,6 +9,7 @@
 #include "packcache.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,10 @@ typedef struct {
 
 struct _packcache_t {
     s_entry_t entries[PACKCACHE_ENTRIES];
+    z_stream deflater; // for packcache_deflate, once deflater_ready
+    bool deflater_ready;
+    unsigned char *scratch; // packcache_deflate's output
+    size_t scratch_size;
     uint64_t lookups;
     size_t hits;
     size_t misses;
@@ -52,6 +57,9 @@ packcache_destroy (packcache_t **self_p)
         return;
     for (size_t index = 0; index < PACKCACHE_ENTRIES; index++)
         s_entry_free (&self->entries[index]);
+    if (self->deflater_ready)
+        deflateEnd (&self->deflater);
+    free (self->scratch);
     free (self);
     *self_p = NULL;
 }
@@ -111,6 +119,41 @@ packcache_get (packcache_t *self, const void *raw, size_t raw_size,
     self->misses++;
     *packed_p = oldest->packed;
     *packed_size_p = oldest->packed_size;
+    return 0;
+}
+
+int
+packcache_deflate (packcache_t *self, const void *raw, size_t raw_size,
+                   const void **packed_p, size_t *packed_size_p)
+{
+    assert (self);
+    assert (raw || raw_size == 0);
+    assert (packed_p);
+    assert (packed_size_p);
+    if (raw_size > (size_t)UINT32_MAX / 2)
+        return -1;
+    if (!self->deflater_ready) {
+        if (deflateInit (&self->deflater, Z_DEFAULT_COMPRESSION) != Z_OK)
+            return -1;
+        self->deflater_ready = true;
+    } else if (deflateReset (&self->deflater) != Z_OK)
+        return -1;
+    size_t bound = deflateBound (&self->deflater, (uLong)raw_size);
+    if (bound > self->scratch_size) {
+        unsigned char *scratch = realloc (self->scratch, bound);
+        if (!scratch)
+            return -1;
+        self->scratch = scratch;
+        self->scratch_size = bound;
+    }
+    self->deflater.next_in = (Bytef *)raw;
+    self->deflater.avail_in = (uInt)raw_size;
+    self->deflater.next_out = self->scratch;
+    self->deflater.avail_out = (uInt)self->scratch_size;
+    if (deflate (&self->deflater, Z_FINISH) != Z_STREAM_END)
+        return -1;
+    *packed_p = self->scratch;
+    *packed_size_p = self->scratch_size - self->deflater.avail_out;
     return 0;
 }
 

@@ -41,6 +41,14 @@ int
 packcache_get (packcache_t *self, const void *raw, size_t raw_size,
                const void **packed_p, size_t *packed_size_p);
 
+//  The zlib-format deflate of raw_size bytes at raw that will not repeat
+//  (a page's content): not kept, but deflated into a buffer reused from
+//  call to call, by a deflate state reused too. As packcache_get, but
+//  with no size limit; *packed_p is borrowed until the next call.
+int
+packcache_deflate (packcache_t *self, const void *raw, size_t raw_size,
+                   const void **packed_p, size_t *packed_size_p);
+
 //  Streams answered from the cache and deflated since packcache_new.
 size_t
 packcache_hits (const packcache_t *self);

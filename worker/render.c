@@ -576,6 +576,15 @@ s_stream_pack (HPDF_Dict dict, HPDF_Stream out)
     return status;
 }
 
+//  write_fn of a page's contents, whose bytes render deflates itself:
+//  the Filter entry libharu would write were it to deflate them.
+static HPDF_STATUS
+s_flate_filter_write (HPDF_Dict dict, HPDF_Stream out)
+{
+    (void)dict;
+    return HPDF_Stream_WriteStr (out, "/Filter /FlateDecode\012");
+}
+
 //  Have libharu hand the stream of dict (if any) to s_stream_pack.
 static void
 s_stream_hook (HPDF_Dict dict)
@@ -1525,13 +1534,29 @@ s_draw_page (render_t *self, s_chunk_t *chunk, const s_kind_t **kinds,
     }
     size_t size;
     const char *data = content_data (page->content, &size);
-    if (content_failed (page->content)) {
+    const void *packed;
+    size_t packed_size;
+    if (content_failed (page->content) ||
+        packcache_deflate (self->packs, data, size, &packed, &packed_size)) {
         fielderr_set (err, "", "out of memory drawing page %" PRIu32,
                       page->vars.page);
         return -1;
     }
+    //  Deflated here, in one call with a deflate state kept from page to
+    //  page, instead of by libharu when it saves, which copies the bytes
+    //  in and out of its stream a byte at a time and sets up a deflate
+    //  state per page.
     HPDF_PageAttr attr = (HPDF_PageAttr)page->page->attr;
-    HPDF_Stream_Write (attr->stream, (const HPDF_BYTE *)data, (HPDF_UINT)size);
+    HPDF_Dict contents = attr->contents;
+    if (contents->write_fn || contents->stream != attr->stream) {
+        fielderr_set (err, "", "libharu's page %" PRIu32 " is not as expected",
+                      page->vars.page);
+        return -1;
+    }
+    contents->filter = HPDF_STREAM_FILTER_NONE;
+    contents->write_fn = s_flate_filter_write;
+    HPDF_Stream_Write (attr->stream, (const HPDF_BYTE *)packed,
+                       (HPDF_UINT)packed_size);
     if (s_failed (self)) {
         s_libharu_error (self, err, "", "writing the content of page %" PRIu32,
                          page->vars.page);
