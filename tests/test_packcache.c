@@ -1,6 +1,7 @@
 /*  test_packcache - deflated copies of repeated streams: what comes back
     inflates to the bytes given, a stream seen before is answered from
-    the cache, only equal bytes match, and the cache stays bounded.
+    the cache, only equal bytes match, the cache stays bounded, and pages
+    are deflated one by one with a state reused.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -109,6 +110,45 @@ test_packcache_stays_bounded (void **state)
     packcache_destroy (&cache);
 }
 
+static void
+test_packcache_deflates_pages_that_do_not_repeat (void **state)
+{
+    (void)state;
+    packcache_t *cache = packcache_new ();
+    const void *packed;
+    size_t packed_size;
+    //  One state serves every page: each deflate stands alone, and the
+    //  bigger page after a small one gets a bigger buffer.
+    char small[] = "BT\n50 780 Td\n(INVOICE) Tj\nET\n";
+    assert_int_equal (packcache_deflate (cache, small, strlen (small), &packed,
+                                         &packed_size),
+                      0);
+    s_assert_inflates_to (packed, packed_size, small, strlen (small));
+    size_t big_size = 300000;
+    char *big = malloc (big_size);
+    for (size_t index = 0; index < big_size; index++)
+        big[index] = (char)(index * 7919 % 251);
+    assert_int_equal (packcache_deflate (cache, big, big_size, &packed,
+                                         &packed_size),
+                      0);
+    s_assert_inflates_to (packed, packed_size, big, big_size);
+    //  The same bytes as a one-shot deflate at the default level, as
+    //  libharu's would be.
+    uLongf once_size = compressBound ((uLong)big_size);
+    unsigned char *once = malloc (once_size);
+    assert_int_equal (compress2 (once, &once_size, (const Bytef *)big,
+                                 (uLong)big_size, Z_DEFAULT_COMPRESSION),
+                      Z_OK);
+    assert_int_equal (once_size, packed_size);
+    assert_memory_equal (once, packed, packed_size);
+    //  Nothing kept: not a hit for packcache_get.
+    assert_int_equal (packcache_hits (cache), 0);
+    assert_int_equal (packcache_misses (cache), 0);
+    free (once);
+    free (big);
+    packcache_destroy (&cache);
+}
+
 int
 main (void)
 {
@@ -116,6 +156,7 @@ main (void)
         cmocka_unit_test (
             test_packcache_answers_a_repeated_stream_from_the_cache),
         cmocka_unit_test (test_packcache_stays_bounded),
+        cmocka_unit_test (test_packcache_deflates_pages_that_do_not_repeat),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
