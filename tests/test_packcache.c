@@ -98,6 +98,28 @@ test_packcache_stays_bounded (void **state)
                       0);
     assert_int_equal (packcache_hits (cache), 1);
     s_assert_inflates_to (packed, packed_size, raw, strlen (raw));
+    //  Streams that fill the bound in all: the older ones are dropped.
+    size_t large_size = PACKCACHE_BYTES_MAX / 3;
+    char *large = malloc (large_size);
+    for (int stream = 0; stream < 4; stream++) {
+        memset (large, 'a' + stream, large_size);
+        assert_int_equal (packcache_get (cache, large, large_size, &packed,
+                                         &packed_size),
+                          0);
+    }
+    size_t hits = packcache_hits (cache);
+    memset (large, 'a', large_size); // the first, dropped
+    assert_int_equal (packcache_get (cache, large, large_size, &packed,
+                                     &packed_size),
+                      0);
+    assert_int_equal (packcache_hits (cache), hits);
+    memset (large, 'a' + 3, large_size); // the last, kept
+    assert_int_equal (packcache_get (cache, large, large_size, &packed,
+                                     &packed_size),
+                      0);
+    assert_int_equal (packcache_hits (cache), hits + 1);
+    s_assert_inflates_to (packed, packed_size, large, large_size);
+    free (large);
     //  A stream over the limit is declined, for the caller to deflate.
     char *huge = calloc (1, PACKCACHE_RAW_MAX + 1);
     assert_int_equal (packcache_get (cache, huge, PACKCACHE_RAW_MAX + 1,

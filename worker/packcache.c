@@ -30,6 +30,7 @@ struct _packcache_t {
     unsigned char *scratch; // packcache_deflate's output
     size_t scratch_size;
     uint64_t lookups;
+    size_t bytes; // raw and deflated, of all entries
     size_t hits;
     size_t misses;
 };
@@ -112,11 +113,28 @@ packcache_get (packcache_t *self, const void *raw, size_t raw_size,
         if (!entry->raw || (oldest->raw && entry->used < oldest->used))
             oldest = entry;
     }
+    if (oldest->raw)
+        self->bytes -= oldest->raw_size + oldest->packed_size;
     s_entry_free (oldest);
     if (s_entry_fill (oldest, raw, raw_size))
         return -1;
     oldest->used = self->lookups;
     self->misses++;
+    self->bytes += oldest->raw_size + oldest->packed_size;
+    //  Over the bound: drop the others, least recently used first.
+    while (self->bytes > PACKCACHE_BYTES_MAX) {
+        s_entry_t *victim = NULL;
+        for (size_t index = 0; index < PACKCACHE_ENTRIES; index++) {
+            s_entry_t *entry = &self->entries[index];
+            if (entry->raw && entry != oldest &&
+                (!victim || entry->used < victim->used))
+                victim = entry;
+        }
+        if (!victim)
+            break;
+        self->bytes -= victim->raw_size + victim->packed_size;
+        s_entry_free (victim);
+    }
     *packed_p = oldest->packed;
     *packed_size_p = oldest->packed_size;
     return 0;

@@ -10,7 +10,9 @@
 
     Deflated as libharu deflates (zlib format, zlib's default level), so a
     hit and a miss give the same bytes. Memory is bounded: at most
-    PACKCACHE_ENTRIES streams of at most PACKCACHE_RAW_MAX bytes each.
+    PACKCACHE_ENTRIES streams of at most PACKCACHE_RAW_MAX bytes each,
+    PACKCACHE_BYTES_MAX in all (raw and deflated), the least recently
+    used dropped first.
 
     The only module of the worker that calls zlib itself.
 
@@ -22,7 +24,8 @@
 #include <stddef.h>
 
 #define PACKCACHE_ENTRIES 8
-#define PACKCACHE_RAW_MAX (8 * 1024 * 1024) // bytes of one stream kept
+#define PACKCACHE_RAW_MAX (8 * 1024 * 1024)    // bytes of one stream kept
+#define PACKCACHE_BYTES_MAX (24 * 1024 * 1024) // bytes of all, kept
 
 typedef struct _packcache_t packcache_t;
 
