@@ -406,14 +406,8 @@ s_hex (content_t *self, const char *text, size_t length)
     char hex[256];
     size_t used = 0;
     size_t offset = 0;
-    while (offset < length) {
-        uint32_t codepoint;
-        size_t size = utf8_decode (text + offset, length - offset, &codepoint);
-        if (size == 0) {
-            offset++;
-            continue;
-        }
-        offset += size;
+    uint32_t codepoint;
+    while (utf8_next (text, length, &offset, &codepoint)) {
         //  As libharu's UTF-8 encoder writes it.
         if (codepoint > 0xFFFF)
             codepoint = ' ';

@@ -848,30 +848,34 @@ s_pen (render_t *self, s_chunk_t *chunk, const template_font_t *font,
     return pen;
 }
 
-//  Width in glyph units (1/1000 of the size) of the character whose
-//  bytes (in the font's encoding) are length bytes at text, found by
-//  code: asked of libharu once per chunk, which also marks a TrueType
-//  font's glyph as drawn, so its subset embeds it.
+//  Width in glyph units (1/1000 of the size) of the character code (a
+//  byte of a standard font, a code point of a TrueType font): asked of
+//  libharu once per chunk, which also marks a TrueType font's glyph as
+//  drawn, so its subset embeds it.
 static uint32_t
-s_char_width (const s_pen_t *pen, uint32_t code, const char *text,
-              size_t length)
+s_char_width (const s_pen_t *pen, uint32_t code)
 {
     s_widths_t *widths = pen->widths;
-    if (!widths->units) {
-        size_t count = widths->utf8 ? S_WIDTHS_UTF8 : S_WIDTHS_BYTES;
-        widths->units = calloc (count, sizeof (uint32_t));
-    }
-    if (!widths->units || code >= (widths->utf8 ? S_WIDTHS_UTF8 : S_WIDTHS_BYTES))
-        return HPDF_Font_TextWidth (pen->font, (const HPDF_BYTE *)text,
+    char bytes[UTF8_BYTES_MAX];
+    size_t length = 1;
+    if (widths->utf8)
+        length = utf8_encode (code, bytes);
+    else
+        bytes[0] = (char)code;
+    size_t codes = widths->utf8 ? S_WIDTHS_UTF8 : S_WIDTHS_BYTES;
+    if (!widths->units)
+        widths->units = calloc (codes, sizeof (uint32_t));
+    if (!widths->units || code >= codes)
+        return HPDF_Font_TextWidth (pen->font, (const HPDF_BYTE *)bytes,
                                     (HPDF_UINT)length)
             .width;
     //  Kept plus one: 0 is "not asked yet".
     if (!widths->units[code])
-        widths->units[code] = HPDF_Font_TextWidth (pen->font,
-                                                   (const HPDF_BYTE *)text,
-                                                   (HPDF_UINT)length)
-                                  .width +
-                              1;
+        widths->units[code] =
+            HPDF_Font_TextWidth (pen->font, (const HPDF_BYTE *)bytes,
+                                 (HPDF_UINT)length)
+                .width +
+            1;
     return widths->units[code] - 1;
 }
 
@@ -890,22 +894,14 @@ s_measure (void *arg, const char *text, size_t length)
     size_t chars = 0;
     if (pen->widths->utf8) {
         size_t offset = 0;
-        while (offset < length) {
-            uint32_t codepoint;
-            size_t size =
-                utf8_decode (text + offset, length - offset, &codepoint);
-            if (size == 0) {
-                offset++;
-                continue;
-            }
-            units += s_char_width (pen, codepoint, text + offset, size);
-            offset += size;
+        uint32_t codepoint;
+        while (utf8_next (text, length, &offset, &codepoint)) {
+            units += s_char_width (pen, codepoint);
             chars++;
         }
     } else {
         for (size_t offset = 0; offset < length; offset++)
-            units += s_char_width (pen, (unsigned char)text[offset],
-                                   text + offset, 1);
+            units += s_char_width (pen, (unsigned char)text[offset]);
         chars = length;
     }
     double points = (double)units * pen->size / 1000.0;
