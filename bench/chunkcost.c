@@ -95,8 +95,9 @@ int
 main (int argc, char *argv[])
 {
     if (argc < 3) {
-        fprintf (stderr,
-                 "usage: chunkcost JOB.json RECORDS.jsonl [ROUNDS [OUT.pdf]]\n");
+        fprintf (
+            stderr,
+            "usage: chunkcost JOB.json RECORDS.jsonl [ROUNDS [OUT.pdf]]\n");
         return 2;
     }
     int rounds = argc > 3 ? atoi (argv[3]) : 20;

@@ -93,8 +93,7 @@ test_content_keeps_texts_in_one_text_object (void **state)
     content_text (content, 50, 758, "(a)\\", 4, NULL, CONTENT_BYTES);
     //  A colour stays inside; a path closes the text object.
     content_fill_gray (content, 0.5);
-    content_text (content, 374.4375, 758, "\x85\n", 2, "\x85",
-                  CONTENT_BYTES);
+    content_text (content, 374.4375, 758, "\x85\n", 2, "\x85", CONTENT_BYTES);
     content_rect (content, 0, 0, 1, 1);
     content_fill (content);
     content_char_spacing (content, 0.25);

@@ -43,9 +43,8 @@ test_packcache_answers_a_repeated_stream_from_the_cache (void **state)
         raw[index] = (char)("0123456789 Tj\n"[index % 14]);
     const void *packed;
     size_t packed_size;
-    assert_int_equal (packcache_get (cache, raw, sizeof raw, &packed,
-                                     &packed_size),
-                      0);
+    assert_int_equal (
+        packcache_get (cache, raw, sizeof raw, &packed, &packed_size), 0);
     assert_true (packed_size < sizeof raw / 4);
     s_assert_inflates_to (packed, packed_size, raw, sizeof raw);
     //  The same bytes from another buffer: a hit, the same copy.
@@ -84,18 +83,15 @@ test_packcache_stays_bounded (void **state)
     //  again is a miss; the last is still kept.
     for (int stream = 0; stream <= PACKCACHE_ENTRIES; stream++) {
         snprintf (raw, sizeof raw, "stream %d", stream);
-        assert_int_equal (packcache_get (cache, raw, strlen (raw), &packed,
-                                         &packed_size),
-                          0);
+        assert_int_equal (
+            packcache_get (cache, raw, strlen (raw), &packed, &packed_size), 0);
     }
-    assert_int_equal (packcache_get (cache, raw, strlen (raw), &packed,
-                                     &packed_size),
-                      0);
+    assert_int_equal (
+        packcache_get (cache, raw, strlen (raw), &packed, &packed_size), 0);
     assert_int_equal (packcache_hits (cache), 1);
     snprintf (raw, sizeof raw, "stream %d", 0);
-    assert_int_equal (packcache_get (cache, raw, strlen (raw), &packed,
-                                     &packed_size),
-                      0);
+    assert_int_equal (
+        packcache_get (cache, raw, strlen (raw), &packed, &packed_size), 0);
     assert_int_equal (packcache_hits (cache), 1);
     s_assert_inflates_to (packed, packed_size, raw, strlen (raw));
     //  Streams that fill the bound in all: the older ones are dropped.
@@ -103,20 +99,17 @@ test_packcache_stays_bounded (void **state)
     char *large = malloc (large_size);
     for (int stream = 0; stream < 4; stream++) {
         memset (large, 'a' + stream, large_size);
-        assert_int_equal (packcache_get (cache, large, large_size, &packed,
-                                         &packed_size),
-                          0);
+        assert_int_equal (
+            packcache_get (cache, large, large_size, &packed, &packed_size), 0);
     }
     size_t hits = packcache_hits (cache);
     memset (large, 'a', large_size); // the first, dropped
-    assert_int_equal (packcache_get (cache, large, large_size, &packed,
-                                     &packed_size),
-                      0);
+    assert_int_equal (
+        packcache_get (cache, large, large_size, &packed, &packed_size), 0);
     assert_int_equal (packcache_hits (cache), hits);
     memset (large, 'a' + 3, large_size); // the last, kept
-    assert_int_equal (packcache_get (cache, large, large_size, &packed,
-                                     &packed_size),
-                      0);
+    assert_int_equal (
+        packcache_get (cache, large, large_size, &packed, &packed_size), 0);
     assert_int_equal (packcache_hits (cache), hits + 1);
     s_assert_inflates_to (packed, packed_size, large, large_size);
     free (large);
@@ -142,17 +135,16 @@ test_packcache_deflates_pages_that_do_not_repeat (void **state)
     //  One state serves every page: each deflate stands alone, and the
     //  bigger page after a small one gets a bigger buffer.
     char small[] = "BT\n50 780 Td\n(INVOICE) Tj\nET\n";
-    assert_int_equal (packcache_deflate (cache, small, strlen (small), &packed,
-                                         &packed_size),
-                      0);
+    assert_int_equal (
+        packcache_deflate (cache, small, strlen (small), &packed, &packed_size),
+        0);
     s_assert_inflates_to (packed, packed_size, small, strlen (small));
     size_t big_size = 300000;
     char *big = malloc (big_size);
     for (size_t index = 0; index < big_size; index++)
         big[index] = (char)(index * 7919 % 251);
-    assert_int_equal (packcache_deflate (cache, big, big_size, &packed,
-                                         &packed_size),
-                      0);
+    assert_int_equal (
+        packcache_deflate (cache, big, big_size, &packed, &packed_size), 0);
     s_assert_inflates_to (packed, packed_size, big, big_size);
     //  The same bytes as a one-shot deflate at the default level, as
     //  libharu's would be.

@@ -148,8 +148,7 @@ s_number (char *out, double value)
 //  count numbers, each followed by a space, then the operator: into out
 //  (S_SETTING_MAX bytes). Returns its length.
 static size_t
-s_operator (char *out, const double *numbers, size_t count,
-            const char *name)
+s_operator (char *out, const double *numbers, size_t count, const char *name)
 {
     assert (count <= 6);
     size_t length = 0;
@@ -182,8 +181,8 @@ s_end_text (content_t *self)
 //  Write numbers and name as an operator; with a drawing operator, close
 //  any text object first.
 static void
-s_write (content_t *self, const double *numbers, size_t count,
-         const char *name, bool drawing)
+s_write (content_t *self, const double *numbers, size_t count, const char *name,
+         bool drawing)
 {
     if (drawing)
         s_end_text (self);
@@ -253,8 +252,7 @@ content_line_width (content_t *self, double width)
 }
 
 void
-content_rect (content_t *self, double x, double y, double width,
-              double height)
+content_rect (content_t *self, double x, double y, double width, double height)
 {
     assert (self);
     double numbers[] = {x, y, width, height};

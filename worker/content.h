@@ -74,8 +74,7 @@ content_line_width (content_t *self, double width);
 
 //  Path construction and painting.
 void
-content_rect (content_t *self, double x, double y, double width,
-              double height);
+content_rect (content_t *self, double x, double y, double width, double height);
 void
 content_move_to (content_t *self, double x, double y);
 void

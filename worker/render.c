@@ -542,8 +542,7 @@ s_stream_pack (HPDF_Dict dict, HPDF_Stream out)
     render_t *self = s_saving;
     HPDF_Stream stream = dict->stream;
     if (!self || dict->filter != HPDF_STREAM_FILTER_FLATE_DECODE || !stream ||
-        stream->type != HPDF_STREAM_MEMORY ||
-        stream->size > PACKCACHE_RAW_MAX)
+        stream->type != HPDF_STREAM_MEMORY || stream->size > PACKCACHE_RAW_MAX)
         return HPDF_OK;
     unsigned char *raw = malloc (stream->size ? stream->size : 1);
     if (!raw)
@@ -562,10 +561,10 @@ s_stream_pack (HPDF_Dict dict, HPDF_Stream out)
     }
     const void *packed;
     size_t packed_size;
-    int rc = raw_size == stream->size
-                 ? packcache_get (self->packs, raw, raw_size, &packed,
-                                  &packed_size)
-                 : -1;
+    int rc =
+        raw_size == stream->size
+            ? packcache_get (self->packs, raw, raw_size, &packed, &packed_size)
+            : -1;
     free (raw);
     if (rc)
         return HPDF_OK;
@@ -843,8 +842,12 @@ s_pen (render_t *self, s_chunk_t *chunk, const template_font_t *font,
        double size, double char_spacing)
 {
     size_t index = (size_t)(font - template_font (chunk->tpl, 0));
-    s_pen_t pen = {s_font (self, chunk, font), font, size, char_spacing,
-                   &chunk->checks[index], &chunk->widths[index]};
+    s_pen_t pen = {s_font (self, chunk, font),
+                   font,
+                   size,
+                   char_spacing,
+                   &chunk->checks[index],
+                   &chunk->widths[index]};
     return pen;
 }
 
@@ -992,8 +995,8 @@ s_text_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
     }
     s_text_begin (page, &pen, &text->color);
     if (text->width == 0)
-        s_show (page, &pen, element->x, element->y, text->align, bytes,
-                length, NULL);
+        s_show (page, &pen, element->x, element->y, text->align, bytes, length,
+                NULL);
     else {
         const char *ellipsis = s_ellipsis (text->font);
         double ellipsis_width =
