@@ -42,6 +42,29 @@ test_content_writes_numbers_shortest (void **state)
 }
 
 static void
+test_content_takes_the_longest_numbers (void **state)
+{
+    (void)state;
+    content_t *content = content_new ();
+    //  Six numbers of 19 characters, the longest there are
+    //  ("-999999999999.12336": the value as a double, at five decimals),
+    //  and numbers beyond the clamp: written whole.
+    double longest = -999999999999.12347;
+    content_concat (content, longest, longest, longest, longest, longest,
+                    longest);
+    content_concat (content, -1e300, 1e300, 0, 0, 0, 0);
+    size_t size;
+    const char *data = content_data (content, &size);
+    assert_false (content_failed (content));
+    const char *second = strchr (data, '\n') + 1;
+    assert_int_equal (second - data, 6 * 20 + 3);
+    assert_memory_equal (data, "-999999999999.12336 ", 20);
+    assert_memory_equal (data + 6 * 20, "cm\n", 3);
+    assert_string_equal (second, "-1000000000000 1000000000000 0 0 0 0 cm\n");
+    content_destroy (&content);
+}
+
+static void
 test_content_sets_state_only_when_it_changes (void **state)
 {
     (void)state;
@@ -149,6 +172,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_content_writes_numbers_shortest),
+        cmocka_unit_test (test_content_takes_the_longest_numbers),
         cmocka_unit_test (test_content_sets_state_only_when_it_changes),
         cmocka_unit_test (test_content_keeps_texts_in_one_text_object),
         cmocka_unit_test (test_content_moves_add_up_to_the_positions_asked),

@@ -22,8 +22,11 @@
 #include "bytebuf.h"
 #include "utf8.h"
 
-//  Longest operator kept as state: six numbers and the operator.
-#define S_SETTING_MAX 128
+//  Longest operator written or kept as state: six numbers of at most
+//  S_NUMBER_CHARS_MAX characters, each with its space, the operator and
+//  a NUL, with room to spare.
+#define S_NUMBER_CHARS_MAX 19 // "-999999999999.99999"
+#define S_SETTING_MAX (6 * (S_NUMBER_CHARS_MAX + 1) + 16)
 //  Decimals a number keeps, and 10 to that power.
 #define S_DECIMALS 5
 #define S_SCALE 100000.0
