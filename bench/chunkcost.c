@@ -1,6 +1,6 @@
 /*  chunkcost - what a worker pays per chunk before and beside drawing.
 
-    usage: chunkcost JOB.json RECORDS.jsonl [ROUNDS]
+    usage: chunkcost JOB.json RECORDS.jsonl [ROUNDS [OUT.pdf]]
 
     Builds the template text a CHUNK carries for JOB.json (a job document
     without records, such as examples/invoice/template.json) and the
@@ -18,7 +18,9 @@
       renderer, the libharu work the cache leaves (fonts are built per
       document, so their cost stays in every chunk).
 
-    Prints one line per figure. A benchmark, not a test: nothing passes or
+    Prints one line per figure, and the size of the chunk's PDF, which
+    OUT.pdf receives when given (to compare renders before and after a
+    change). A benchmark, not a test: nothing passes or
     fails on time.
 
     SPDX-License-Identifier: MPL-2.0
@@ -93,7 +95,9 @@ int
 main (int argc, char *argv[])
 {
     if (argc < 3) {
-        fprintf (stderr, "usage: chunkcost JOB.json RECORDS.jsonl [ROUNDS]\n");
+        fprintf (
+            stderr,
+            "usage: chunkcost JOB.json RECORDS.jsonl [ROUNDS [OUT.pdf]]\n");
         return 2;
     }
     int rounds = argc > 3 ? atoi (argv[3]) : 20;
@@ -137,7 +141,19 @@ main (int argc, char *argv[])
     render_range_t range = {1, jobspec_pages (spec), 0};
     zframe_t *pdf = NULL;
     //  The first chunk also parses the TrueType files: not timed.
-    render_chunk (render, tpl, records, &range, &pdf, &err);
+    if (render_chunk (render, tpl, records, &range, &pdf, &err)) {
+        fprintf (stderr, "chunkcost: %s: %s\n", err.field, err.message);
+        return 1;
+    }
+    size_t pdf_size = zframe_size (pdf);
+    if (argc > 4) {
+        FILE *out = fopen (argv[4], "wb");
+        if (!out || fwrite (zframe_data (pdf), 1, pdf_size, out) != pdf_size ||
+            fclose (out)) {
+            fprintf (stderr, "chunkcost: cannot write %s\n", argv[4]);
+            return 1;
+        }
+    }
     zframe_destroy (&pdf);
     started = zclock_usecs ();
     for (int round = 0; round < rounds; round++) {
@@ -153,6 +169,7 @@ main (int argc, char *argv[])
     printf ("cache hit       %.3f ms a chunk\n", hit_ms);
     printf ("render          %.1f ms a chunk (%u pages)\n", render_ms,
             (unsigned)jobspec_pages (spec));
+    printf ("chunk PDF       %zu bytes\n", pdf_size);
     printf ("saved           %.3f ms a chunk (%.1f%% of parse + render)\n",
             parse_ms - hit_ms,
             100.0 * (parse_ms - hit_ms) / (parse_ms + render_ms));

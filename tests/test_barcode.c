@@ -65,6 +65,63 @@ test_barcode_qr_includes_its_quiet_zone (void **state)
     barcode_destroy (&barcode);
 }
 
+//  The modules of the last QR code encoded, 1 for dark, as its rectangles
+//  cover them, each covered at most once; modules per side in *side_p.
+static void
+s_qr_modules (const barcode_t *barcode, unsigned char *modules, int *side_p)
+{
+    int side = (int)barcode_width (barcode) / 2;
+    assert_true (side <= 60);
+    memset (modules, 0, (size_t)(side * side));
+    for (size_t index = 0; index < barcode_rect_count (barcode); index++) {
+        const barcode_rect_t *rect = barcode_rect (barcode, index);
+        for (int row = (int)rect->y / 2;
+             row < (int)(rect->y + rect->height) / 2; row++)
+            for (int column = (int)rect->x / 2;
+                 column < (int)(rect->x + rect->width) / 2; column++) {
+                assert_int_equal (modules[row * side + column], 0);
+                modules[row * side + column] = 1;
+            }
+    }
+    *side_p = side;
+}
+
+static void
+test_barcode_qr_has_its_finder_patterns (void **state)
+{
+    (void)state;
+    barcode_t *barcode = barcode_new ();
+    char problem[200];
+    assert_int_equal (barcode_encode (barcode, TEMPLATE_QRCODE, 'L', 0,
+                                      "https://example.com/i/100001", problem,
+                                      sizeof problem),
+                      0);
+    unsigned char modules[60 * 60];
+    int side;
+    s_qr_modules (barcode, modules, &side);
+    assert_int_equal (side, 25);
+    //  A finder pattern: a dark ring, a light ring, a dark 3x3 centre,
+    //  then the light separator, at three corners.
+    const int corners[3][2] = {{0, 0}, {0, 25 - 7}, {25 - 7, 0}};
+    for (int corner = 0; corner < 3; corner++)
+        for (int row = 0; row < 7; row++)
+            for (int column = 0; column < 7; column++) {
+                int ring = row < column ? row : column;
+                int far = 6 - (row > column ? row : column);
+                ring = ring < far ? ring : far;
+                int dark = ring != 1;
+                int at = (corners[corner][0] + row) * side +
+                         corners[corner][1] + column;
+                assert_int_equal (modules[at], dark);
+            }
+    //  Dark modules elsewhere too: the data.
+    size_t dark = 0;
+    for (int index = 0; index < side * side; index++)
+        dark += modules[index];
+    assert_true (dark > 3 * 33 + 200);
+    barcode_destroy (&barcode);
+}
+
 static void
 test_barcode_qr_grows_with_error_correction (void **state)
 {
@@ -155,6 +212,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_barcode_qr_includes_its_quiet_zone),
+        cmocka_unit_test (test_barcode_qr_has_its_finder_patterns),
         cmocka_unit_test (test_barcode_qr_grows_with_error_correction),
         cmocka_unit_test (test_barcode_qr_takes_utf8),
         cmocka_unit_test (test_barcode_code128_has_bars_the_full_height),

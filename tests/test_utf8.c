@@ -119,6 +119,28 @@ test_cut_never_splits_a_character (void **state)
     assert_int_equal (utf8_cut (text, 5, 0), 0);
 }
 
+static void
+test_utf8_next_walks_characters_past_broken_bytes (void **state)
+{
+    (void)state;
+    //  "a", U+D669, a stray continuation byte, U+2026, a cut sequence.
+    const char text[] = "a\xED\x99\xA9\x80\xE2\x80\xA6\xE2\x80";
+    size_t size = sizeof text - 1;
+    uint32_t expected[] = {'a', 0xD669, 0x2026};
+    size_t ends[] = {1, 4, 8};
+    size_t offset = 0;
+    uint32_t codepoint;
+    for (size_t index = 0; index < 3; index++) {
+        assert_true (utf8_next (text, size, &offset, &codepoint));
+        assert_int_equal (codepoint, expected[index]);
+        assert_int_equal (offset, ends[index]);
+    }
+    assert_false (utf8_next (text, size, &offset, &codepoint));
+    assert_int_equal (offset, size);
+    offset = 0;
+    assert_false (utf8_next ("", 0, &offset, &codepoint));
+}
+
 int
 main (void)
 {
@@ -129,6 +151,7 @@ main (void)
         cmocka_unit_test (test_invalid_at_finds_the_first_bad_byte),
         cmocka_unit_test (test_encode_writes_what_decode_reads),
         cmocka_unit_test (test_cut_never_splits_a_character),
+        cmocka_unit_test (test_utf8_next_walks_characters_past_broken_bytes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -2,8 +2,15 @@
 
     Each encoding starts from a fresh zint symbol: zint keeps results and
     options in it, and ZBarcode_Clear would keep the options, which differ
-    between symbols. The rectangles are copied out of zint's list into an
-    array the barcode_t keeps, so the symbol is deleted at once.
+    between symbols. The rectangles are copied into an array the barcode_t
+    keeps, so the symbol is deleted at once.
+
+    A QR code's rectangles are read off zint's module matrix
+    (encoded_data), as its vector output would make them but without
+    building that list of separately allocated shapes: each row's runs of
+    dark modules, a run merged into the one above it when both span the
+    same columns. Code 128 keeps zint's vector output, whose bars carry
+    the heights zint gives them.
 
     Data goes to zint as UTF-8 (UNICODE_MODE). A QR code whose text is not
     all ASCII is marked as UTF-8 (ECI 26), so readers do not guess at its
@@ -15,12 +22,20 @@
 #include "barcode.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zint.h>
 
 #define S_ECI_UTF8 26
+//  Units a module, as zint's vector output counts them.
+#define S_MODULE_UNITS 2
+//  Modules of quiet zone around a QR code.
+#define S_QR_QUIET_MODULES 4
+//  Columns zint's module matrix holds (bits of encoded_data's rows).
+#define S_MATRIX_COLUMNS_MAX                                                   \
+    (int)(sizeof (((struct zint_symbol *)0)->encoded_data[0]) * 8)
 
 struct _barcode_t {
     barcode_rect_t *rects;
@@ -58,7 +73,7 @@ s_is_ascii (const char *data)
 }
 
 static int
-s_add_rect (barcode_t *self, const struct zint_vector_rect *rect)
+s_add_rect (barcode_t *self, double x, double y, double width, double height)
 {
     if (self->rect_count == self->rect_max) {
         size_t rect_max = self->rect_max ? self->rect_max * 2 : 256;
@@ -70,10 +85,80 @@ s_add_rect (barcode_t *self, const struct zint_vector_rect *rect)
         self->rect_max = rect_max;
     }
     barcode_rect_t *target = &self->rects[self->rect_count++];
-    target->x = rect->x;
-    target->y = rect->y;
-    target->width = rect->width;
-    target->height = rect->height;
+    target->x = x;
+    target->y = y;
+    target->width = width;
+    target->height = height;
+    return 0;
+}
+
+static int
+s_module_is_dark (const struct zint_symbol *symbol, int row, int column)
+{
+    return (symbol->encoded_data[row][column / 8] >> (column % 8)) & 1;
+}
+
+//  The dark modules of the QR code in symbol as rectangles, with the
+//  quiet zone around them when asked for.
+static int
+s_qr_rects (barcode_t *self, const struct zint_symbol *symbol, int quiet_zone)
+{
+    int quiet = quiet_zone ? S_QR_QUIET_MODULES : 0;
+    int columns = symbol->width;
+    if (columns > S_MATRIX_COLUMNS_MAX)
+        columns = S_MATRIX_COLUMNS_MAX;
+    //  By column: the rectangle a run starting there on the row above
+    //  grew, or -1; and the same for the row being read.
+    long above[S_MATRIX_COLUMNS_MAX];
+    long here[S_MATRIX_COLUMNS_MAX];
+    for (int column = 0; column < columns; column++)
+        above[column] = -1;
+    for (int row = 0; row < symbol->rows; row++) {
+        for (int column = 0; column < columns; column++)
+            here[column] = -1;
+        int column = 0;
+        while (column < columns) {
+            if (!s_module_is_dark (symbol, row, column)) {
+                column++;
+                continue;
+            }
+            int start = column;
+            while (column < columns && s_module_is_dark (symbol, row, column))
+                column++;
+            double width = (double)(column - start) * S_MODULE_UNITS;
+            long rect = above[start];
+            if (rect >= 0 && self->rects[rect].width == width)
+                self->rects[rect].height += S_MODULE_UNITS;
+            else {
+                if (s_add_rect (self, (double)(start + quiet) * S_MODULE_UNITS,
+                                (double)(row + quiet) * S_MODULE_UNITS, width,
+                                S_MODULE_UNITS))
+                    return -1;
+                rect = (long)self->rect_count - 1;
+            }
+            here[start] = rect;
+        }
+        memcpy (above, here, sizeof above);
+    }
+    self->width = (double)(columns + 2 * quiet) * S_MODULE_UNITS;
+    self->height = (double)(symbol->rows + 2 * quiet) * S_MODULE_UNITS;
+    return 0;
+}
+
+//  The bars of the barcode in symbol, from zint's vector output.
+static int
+s_vector_rects (barcode_t *self, struct zint_symbol *symbol)
+{
+    for (const struct zint_vector_rect *rect = symbol->vector->rectangles; rect;
+         rect = rect->next) {
+        //  Only foreground rectangles: the background is the caller's.
+        if (rect->colour != -1 && rect->colour != 7)
+            continue;
+        if (s_add_rect (self, rect->x, rect->y, rect->width, rect->height))
+            return -1;
+    }
+    self->width = symbol->vector->width;
+    self->height = symbol->vector->height;
     return 0;
 }
 
@@ -108,25 +193,20 @@ barcode_encode (barcode_t *self, template_symbology_t symbology, char ecc,
         symbol->symbology = BARCODE_CODE128;
     int status = ZBarcode_Encode (symbol, (const unsigned char *)data,
                                   (int)strlen (data));
-    if (status < ZINT_ERROR)
+    bool qr = symbology == TEMPLATE_QRCODE;
+    if (status < ZINT_ERROR && !qr)
         status = ZBarcode_Buffer_Vector (symbol, 0);
-    if (status >= ZINT_ERROR || !symbol->vector) {
+    if (status >= ZINT_ERROR || (!qr && !symbol->vector)) {
         snprintf (problem, problem_size, "libzint cannot encode it: %s",
                   symbol->errtxt[0] ? symbol->errtxt : "unknown error");
         goto cleanup;
     }
-    for (const struct zint_vector_rect *rect = symbol->vector->rectangles; rect;
-         rect = rect->next) {
-        //  Only foreground rectangles: the background is the caller's.
-        if (rect->colour != -1 && rect->colour != 7)
-            continue;
-        if (s_add_rect (self, rect)) {
-            snprintf (problem, problem_size, "out of memory");
-            goto cleanup;
-        }
+    if (qr ? s_qr_rects (self, symbol, quiet_zone)
+           : s_vector_rects (self, symbol)) {
+        snprintf (problem, problem_size, "out of memory");
+        self->rect_count = 0;
+        goto cleanup;
     }
-    self->width = symbol->vector->width;
-    self->height = symbol->vector->height;
     rc = 0;
 
 cleanup:

@@ -1,9 +1,9 @@
 /*  barcode - a symbol's dark modules and bars as rectangles.
 
     The only module that sees libzint. It encodes a text as a QR code or a
-    Code 128 barcode and hands out the symbol as rectangles (zint's vector
-    output, ZBarcode_Buffer_Vector), so the renderer draws it as vectors
-    that stay sharp at any size. Coordinates are zint's: units of half a
+    Code 128 barcode and hands out the symbol as rectangles (the shapes of
+    zint's vector output), so the renderer draws it as vectors that stay
+    sharp at any size. Coordinates are zint's: units of half a
     module, from the symbol's top-left corner with y growing downwards;
     barcode_width and barcode_height give the whole symbol, quiet zones
     included when asked for (four modules around a QR code, ten modules

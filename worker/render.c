@@ -30,6 +30,21 @@
     checked it: a character a font lacks is an error naming the record's
     field, never a blank glyph.
 
+    A page's operators are not libharu's page functions (each of which
+    clears a buffer, formats its numbers and writes to the stream, and,
+    for a TrueType text, searches the font's character map for every
+    character): they are written by worker/content into one buffer a
+    page, which goes into the page's content stream at once. libharu
+    still names the page's fonts and images (which puts them in the
+    page's resources) and measures each character once per chunk
+    (s_char_width), which also marks a TrueType glyph for the subset.
+
+    The streams every chunk of a job repeats (a PNG image's pixels, a
+    TrueType font's subset and CIDToGIDMap, its ToUnicode map) are
+    deflated once: their libharu objects get a write hook
+    (s_stream_pack) that hands libharu the deflated bytes kept in a
+    packcache from an earlier chunk, the same bytes libharu would make.
+
     libharu reports errors through s_error_handler, which keeps the first
     one: later calls on a failed document fail with HPDF_INVALID_DOCUMENT
     and would hide the cause. After any failure the libharu object is freed
@@ -52,13 +67,17 @@
 
 #include "barcode.h"
 #include "bytebuf.h"
+#include "content.h"
 #include "layout.h"
+#include "packcache.h"
 #include "utf8.h"
 
 //  libharu's internal headers (installed with it): reaching into a font's
-//  dictionaries to replace its ToUnicode stream.
+//  dictionaries to replace its ToUnicode stream, and into a page's
+//  resources and content stream.
 #include <hpdf_font.h>
 #include <hpdf_objects.h>
+#include <hpdf_pages.h>
 #include <hpdf_streams.h>
 
 #define S_WIN_ANSI "WinAnsiEncoding"
@@ -99,8 +118,20 @@ struct _render_t {
     size_t ttf_max;
     layout_t *layout;     // line breaks of the text being drawn
     barcode_t *barcode;   // the symbol being drawn
+    content_t *content;   // the operators of the page being drawn
+    packcache_t *packs;   // deflated streams that repeat between chunks
     bytebuf_t to_unicode; // the CMap every TrueType font's ToUnicode gets
 };
+
+//  Characters' widths in one font of a chunk, by code: a byte of a
+//  standard font, or a BMP code point of a TrueType font's UTF-8 text.
+#define S_WIDTHS_BYTES 256
+#define S_WIDTHS_UTF8 65536
+
+typedef struct {
+    bool utf8;       // a TrueType font: codes are code points
+    uint32_t *units; // width + 1 by code, 0 until asked; NULL until used
+} s_widths_t;
 
 //  The current chunk's document resources, per template font and asset.
 typedef struct {
@@ -109,11 +140,13 @@ typedef struct {
     HPDF_Image *images; // assets_count of them, NULL until used
     HPDF_Encoder utf8;
     charset_font_t *checks; // per font: what its texts may hold, once used
+    s_widths_t *widths;     // per font: its characters' widths
 } s_chunk_t;
 
 //  The page being drawn and the values its template strings expand with.
 typedef struct {
     HPDF_Page page;
+    content_t *content; // its operators, written into it when it is done
     const cJSON *record;
     subst_vars_t vars;
 } s_page_t;
@@ -487,6 +520,107 @@ s_font_with_cmap (render_t *self, s_ttf_t *ttf, const template_font_t *font,
     return handle;
 }
 
+// ---------------------------------------------------------------------------
+// Streams that repeat
+
+//  The renderer saving a document on this thread, and libharu's own
+//  function that makes a TrueType font's descriptor as the font is
+//  saved: libharu's write hooks are handed only the object written.
+static _Thread_local render_t *s_saving;
+static _Thread_local HPDF_Dict_BeforeWriteFunc s_font_before_write_libharu;
+
+//  libharu's write_fn of a stream it would deflate, called once its
+//  dictionary's entries (its Filter among them) are written and just
+//  before its bytes: puts the deflated bytes in the stream, from the
+//  renderer's packcache when an earlier chunk had the same stream, and
+//  has libharu copy them as they are. When the cache declines, libharu
+//  deflates them as ever.
+static HPDF_STATUS
+s_stream_pack (HPDF_Dict dict, HPDF_Stream out)
+{
+    (void)out;
+    render_t *self = s_saving;
+    HPDF_Stream stream = dict->stream;
+    if (!self || dict->filter != HPDF_STREAM_FILTER_FLATE_DECODE || !stream ||
+        stream->type != HPDF_STREAM_MEMORY || stream->size > PACKCACHE_RAW_MAX)
+        return HPDF_OK;
+    unsigned char *raw = malloc (stream->size ? stream->size : 1);
+    if (!raw)
+        return HPDF_OK;
+    size_t raw_size = 0;
+    HPDF_UINT buffers = HPDF_MemStream_GetBufCount (stream);
+    for (HPDF_UINT index = 0; index < buffers; index++) {
+        HPDF_UINT length = 0;
+        HPDF_BYTE *bytes = HPDF_MemStream_GetBufPtr (stream, index, &length);
+        if (!bytes || length > stream->size - raw_size) {
+            free (raw);
+            return HPDF_OK;
+        }
+        memcpy (raw + raw_size, bytes, length);
+        raw_size += length;
+    }
+    const void *packed;
+    size_t packed_size;
+    int rc =
+        raw_size == stream->size
+            ? packcache_get (self->packs, raw, raw_size, &packed, &packed_size)
+            : -1;
+    free (raw);
+    if (rc)
+        return HPDF_OK;
+    HPDF_MemStream_FreeData (stream);
+    HPDF_STATUS status = HPDF_Stream_Write (stream, (const HPDF_BYTE *)packed,
+                                            (HPDF_UINT)packed_size);
+    dict->filter = HPDF_STREAM_FILTER_NONE;
+    return status;
+}
+
+//  write_fn of a page's contents, whose bytes render deflates itself:
+//  the Filter entry libharu would write were it to deflate them.
+static HPDF_STATUS
+s_flate_filter_write (HPDF_Dict dict, HPDF_Stream out)
+{
+    (void)dict;
+    return HPDF_Stream_WriteStr (out, "/Filter /FlateDecode\012");
+}
+
+//  Have libharu hand the stream of dict (if any) to s_stream_pack.
+static void
+s_stream_hook (HPDF_Dict dict)
+{
+    if (dict && dict->stream && !dict->write_fn)
+        dict->write_fn = s_stream_pack;
+}
+
+//  A TrueType font's before_write_fn: libharu's, which makes its
+//  descriptor and embedded subset (FontFile2), then the subset hooked.
+static HPDF_STATUS
+s_font_before_write (HPDF_Dict font)
+{
+    HPDF_STATUS status = s_font_before_write_libharu (font);
+    if (status != HPDF_OK)
+        return status;
+    HPDF_FontDef fontdef = ((HPDF_FontAttr)font->attr)->fontdef;
+    if (fontdef->descriptor)
+        s_stream_hook (HPDF_Dict_GetItem (fontdef->descriptor, "FontFile2",
+                                          HPDF_OCLASS_DICT));
+    return HPDF_OK;
+}
+
+//  Hook the streams of a TrueType font that every chunk of a job
+//  repeats: its CIDToGIDMap, and its subset once libharu makes it.
+static void
+s_font_hook (HPDF_Font font)
+{
+    s_stream_hook (((HPDF_FontAttr)font->attr)->map_stream);
+    if (!font->before_write_fn || font->before_write_fn == s_font_before_write)
+        return;
+    if (!s_font_before_write_libharu)
+        s_font_before_write_libharu = font->before_write_fn;
+    if (font->before_write_fn == s_font_before_write_libharu)
+        font->before_write_fn = s_font_before_write;
+}
+
 //  libharu's UTF-8 encoder writes each character as its code point in two
 //  bytes (Identity-H: CID = code point, BMP only) but gives the font, as
 //  its ToUnicode, a CID CMap (begincidrange) that is not a ToUnicode map:
@@ -558,6 +692,7 @@ s_to_unicode_install (render_t *self, HPDF_Font font)
     HPDF_MemStream_FreeData (cmap->stream);
     HPDF_Stream_Write (cmap->stream, (const HPDF_BYTE *)self->to_unicode.data,
                        (HPDF_UINT)self->to_unicode.size);
+    s_stream_hook (cmap);
 }
 
 static const char *
@@ -637,6 +772,7 @@ s_font (render_t *self, s_chunk_t *chunk, const template_font_t *font)
         if (handle) {
             s_to_unicode_install (self, handle);
             s_glyphs_embed (handle, font);
+            s_font_hook (handle);
         }
     } else
         handle = HPDF_GetFont (self->pdf, font->name,
@@ -653,46 +789,38 @@ s_image (render_t *self, s_chunk_t *chunk, size_t asset)
     const assets_image_t *image =
         assets_image (template_assets (chunk->tpl), asset);
     assert (image);
-    chunk->images[asset] =
+    HPDF_Image handle =
         image->type == ASSETS_PNG
             ? HPDF_LoadPngImageFromMem (self->pdf, image->data,
                                         (HPDF_UINT)image->size)
             : HPDF_LoadJpegImageFromMem (self->pdf, image->data,
                                          (HPDF_UINT)image->size);
-    return chunk->images[asset];
+    //  A PNG's pixels (and alpha mask) are deflated as they are saved; a
+    //  JPEG's are copied as they are and need no hook.
+    if (handle && image->type == ASSETS_PNG) {
+        s_stream_hook (handle);
+        s_stream_hook (HPDF_Dict_GetItem (handle, "SMask", HPDF_OCLASS_DICT));
+    }
+    chunk->images[asset] = handle;
+    return handle;
 }
 
 static void
-s_fill_color (HPDF_Page page, const template_color_t *color)
+s_fill_color (content_t *content, const template_color_t *color)
 {
-    //  Nothing when the page's fill is that colour already (libharu keeps
-    //  the graphics state, q and Q included): each operator costs a
-    //  libharu call and bytes in every page's content.
-    HPDF_ColorSpace space = HPDF_Page_GetFillingColorSpace (page);
-    if (color->space == TEMPLATE_COLOR_RGB && space == HPDF_CS_DEVICE_RGB) {
-        HPDF_RGBColor fill = HPDF_Page_GetRGBFill (page);
-        if (fill.r == (HPDF_REAL)color->r && fill.g == (HPDF_REAL)color->g &&
-            fill.b == (HPDF_REAL)color->b)
-            return;
-    } else if (color->space != TEMPLATE_COLOR_RGB &&
-               space == HPDF_CS_DEVICE_GRAY &&
-               HPDF_Page_GetGrayFill (page) == (HPDF_REAL)color->r)
-        return;
     if (color->space == TEMPLATE_COLOR_RGB)
-        HPDF_Page_SetRGBFill (page, (HPDF_REAL)color->r, (HPDF_REAL)color->g,
-                              (HPDF_REAL)color->b);
+        content_fill_rgb (content, color->r, color->g, color->b);
     else
-        HPDF_Page_SetGrayFill (page, (HPDF_REAL)color->r);
+        content_fill_gray (content, color->r);
 }
 
 static void
-s_stroke_color (HPDF_Page page, const template_color_t *color)
+s_stroke_color (content_t *content, const template_color_t *color)
 {
     if (color->space == TEMPLATE_COLOR_RGB)
-        HPDF_Page_SetRGBStroke (page, (HPDF_REAL)color->r, (HPDF_REAL)color->g,
-                                (HPDF_REAL)color->b);
+        content_stroke_rgb (content, color->r, color->g, color->b);
     else
-        HPDF_Page_SetGrayStroke (page, (HPDF_REAL)color->r);
+        content_stroke_gray (content, color->r);
 }
 
 // ---------------------------------------------------------------------------
@@ -705,6 +833,7 @@ typedef struct {
     double size;         // pt
     double char_spacing; // pt
     const charset_font_t *check; // what its texts may hold (s_chunk_t)
+    s_widths_t *widths;          // its characters' widths (s_chunk_t)
 } s_pen_t;
 
 //  The pen for font in this chunk's document.
@@ -713,25 +842,74 @@ s_pen (render_t *self, s_chunk_t *chunk, const template_font_t *font,
        double size, double char_spacing)
 {
     size_t index = (size_t)(font - template_font (chunk->tpl, 0));
-    s_pen_t pen = {s_font (self, chunk, font), font, size, char_spacing,
-                   &chunk->checks[index]};
+    s_pen_t pen = {s_font (self, chunk, font),
+                   font,
+                   size,
+                   char_spacing,
+                   &chunk->checks[index],
+                   &chunk->widths[index]};
     return pen;
+}
+
+//  Width in glyph units (1/1000 of the size) of the character code (a
+//  byte of a standard font, a code point of a TrueType font): asked of
+//  libharu once per chunk, which also marks a TrueType font's glyph as
+//  drawn, so its subset embeds it.
+static uint32_t
+s_char_width (const s_pen_t *pen, uint32_t code)
+{
+    s_widths_t *widths = pen->widths;
+    char bytes[UTF8_BYTES_MAX];
+    size_t length = 1;
+    if (widths->utf8)
+        length = utf8_encode (code, bytes);
+    else
+        bytes[0] = (char)code;
+    size_t codes = widths->utf8 ? S_WIDTHS_UTF8 : S_WIDTHS_BYTES;
+    if (!widths->units)
+        widths->units = calloc (codes, sizeof (uint32_t));
+    if (!widths->units || code >= codes)
+        return HPDF_Font_TextWidth (pen->font, (const HPDF_BYTE *)bytes,
+                                    (HPDF_UINT)length)
+            .width;
+    //  Kept plus one: 0 is "not asked yet".
+    if (!widths->units[code])
+        widths->units[code] =
+            HPDF_Font_TextWidth (pen->font, (const HPDF_BYTE *)bytes,
+                                 (HPDF_UINT)length)
+                .width +
+            1;
+    return widths->units[code] - 1;
 }
 
 //  Width of text as drawn, from its first glyph's left to its last
 //  glyph's right: character spacing between characters, not after the
-//  last.
+//  last. The sum of each character's width, as libharu's
+//  HPDF_Font_TextWidth adds them, without its search of a TrueType
+//  font's character map for every character.
 static double
 s_measure (void *arg, const char *text, size_t length)
 {
     const s_pen_t *pen = arg;
     if (length == 0)
         return 0;
-    HPDF_TextWidth width = HPDF_Font_TextWidth (
-        pen->font, (const HPDF_BYTE *)text, (HPDF_UINT)length);
-    double points = width.width * pen->size / 1000.0;
-    if (width.numchars > 1)
-        points += pen->char_spacing * (width.numchars - 1);
+    uint64_t units = 0;
+    size_t chars = 0;
+    if (pen->widths->utf8) {
+        size_t offset = 0;
+        uint32_t codepoint;
+        while (utf8_next (text, length, &offset, &codepoint)) {
+            units += s_char_width (pen, codepoint);
+            chars++;
+        }
+    } else {
+        for (size_t offset = 0; offset < length; offset++)
+            units += s_char_width (pen, (unsigned char)text[offset]);
+        chars = length;
+    }
+    double points = (double)units * pen->size / 1000.0;
+    if (chars > 1)
+        points += pen->char_spacing * (double)(chars - 1);
     return points;
 }
 
@@ -752,28 +930,28 @@ s_expand (const subst_t *text, const s_page_t *page, const subst_vars_t *vars,
     return bytes;
 }
 
-//  Start a text object in pen's font and colour.
+//  Set pen's font and colour for the texts that follow. A failure to
+//  name the font on the page is left in the document's error.
 static void
-s_text_begin (HPDF_Page page, const s_pen_t *pen, const template_color_t *color)
+s_text_begin (const s_page_t *page, const s_pen_t *pen,
+              const template_color_t *color)
 {
-    s_fill_color (page, color);
-    HPDF_Page_BeginText (page);
-    //  The font, size and character spacing outlive ET (text state is
-    //  part of the graphics state): set only what changed.
-    if (HPDF_Page_GetCurrentFont (page) != pen->font ||
-        HPDF_Page_GetCurrentFontSize (page) != (HPDF_REAL)pen->size)
-        HPDF_Page_SetFontAndSize (page, pen->font, (HPDF_REAL)pen->size);
-    if (HPDF_Page_GetCharSpace (page) != (HPDF_REAL)pen->char_spacing)
-        HPDF_Page_SetCharSpace (page, (HPDF_REAL)pen->char_spacing);
+    s_fill_color (page->content, color);
+    const char *name = HPDF_Page_GetLocalFontName (page->page, pen->font);
+    if (name)
+        content_font (page->content, name, pen->size);
+    content_char_spacing (page->content, pen->char_spacing);
 }
 
 //  Show length bytes of text (and the ellipsis after them when given)
-//  with its anchor at x, y. text is written to for a moment: its byte
-//  after the line becomes a NUL, as libharu wants.
+//  with its anchor at x, y.
 static void
-s_show (HPDF_Page page, const s_pen_t *pen, double x, double y,
-        template_align_t align, char *text, size_t length, const char *ellipsis)
+s_show (const s_page_t *page, const s_pen_t *pen, double x, double y,
+        template_align_t align, const char *text, size_t length,
+        const char *ellipsis)
 {
+    //  Measured whatever the alignment: measuring marks a TrueType
+    //  font's glyphs for its subset.
     double width = s_measure ((void *)pen, text, length);
     if (ellipsis)
         width += pen->char_spacing +
@@ -782,17 +960,15 @@ s_show (HPDF_Page page, const s_pen_t *pen, double x, double y,
         x -= width / 2;
     else if (align == TEMPLATE_ALIGN_RIGHT)
         x -= width;
-    //  A measured position to 1/16 pt (at most 0.03 pt off, exact in a
-    //  float): libharu prints "439.4375" instead of "439.42001", fewer
-    //  digits in every page's content and more repeats to compress.
+    //  A measured position to 1/16 pt (at most 0.03 pt off): "439.4375"
+    //  instead of "439.42001", fewer digits in every page's content and
+    //  more repeats to compress.
     if (align != TEMPLATE_ALIGN_LEFT)
         x = round (x * 16) / 16;
-    char kept = text[length];
-    text[length] = '\0';
-    HPDF_Page_TextOut (page, (HPDF_REAL)x, (HPDF_REAL)y, text);
-    text[length] = kept;
-    if (ellipsis)
-        HPDF_Page_ShowText (page, ellipsis);
+    //  Numbers as libharu wrote them, from single-precision floats.
+    content_text (page->content, (double)(HPDF_REAL)x, (double)(HPDF_REAL)y,
+                  text, length, ellipsis,
+                  pen->widths->utf8 ? CONTENT_UTF8_CODEPOINTS : CONTENT_BYTES);
 }
 
 static int
@@ -817,10 +993,10 @@ s_text_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
         free (bytes);
         return 0;
     }
-    s_text_begin (page->page, &pen, &text->color);
+    s_text_begin (page, &pen, &text->color);
     if (text->width == 0)
-        s_show (page->page, &pen, element->x, element->y, text->align, bytes,
-                length, NULL);
+        s_show (page, &pen, element->x, element->y, text->align, bytes, length,
+                NULL);
     else {
         const char *ellipsis = s_ellipsis (text->font);
         double ellipsis_width =
@@ -829,7 +1005,6 @@ s_text_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
                                  text->width, text->max_lines, ellipsis_width,
                                  s_measure, &pen);
         if (lines < 0) {
-            HPDF_Page_EndText (page->page);
             free (bytes);
             fielderr_set (err, element->field, "out of memory wrapping text");
             return -1;
@@ -838,12 +1013,11 @@ s_text_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
             size_t offset, line_length;
             bool cut;
             layout_line (self->layout, line, &offset, &line_length, &cut);
-            s_show (page->page, &pen, element->x,
+            s_show (page, &pen, element->x,
                     element->y - (double)line * text->line_height, text->align,
                     bytes + offset, line_length, cut ? ellipsis : NULL);
         }
     }
-    HPDF_Page_EndText (page->page);
     free (bytes);
     return 0;
 }
@@ -875,9 +1049,13 @@ s_image_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
         width = asset->width * scale;
         height = asset->height * scale;
     }
-    HPDF_Page_DrawImage (page->page, s_image (self, chunk, image->asset),
-                         (HPDF_REAL)x, (HPDF_REAL)y, (HPDF_REAL)width,
-                         (HPDF_REAL)height);
+    //  Naming it on the page puts it in the page's resources.
+    const char *name = HPDF_Page_GetXObjectName (
+        page->page, s_image (self, chunk, image->asset));
+    if (name)
+        content_image (page->content, name, (double)(HPDF_REAL)x,
+                       (double)(HPDF_REAL)y, (double)(HPDF_REAL)width,
+                       (double)(HPDF_REAL)height);
     return 0;
 }
 
@@ -899,11 +1077,11 @@ s_line_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
     (void)chunk;
     (void)err;
     const template_line_t *line = &element->u.line;
-    HPDF_Page_SetLineWidth (page->page, (HPDF_REAL)line->line_width);
-    s_stroke_color (page->page, &line->color);
-    HPDF_Page_MoveTo (page->page, (HPDF_REAL)element->x, (HPDF_REAL)element->y);
-    HPDF_Page_LineTo (page->page, (HPDF_REAL)line->x2, (HPDF_REAL)line->y2);
-    HPDF_Page_Stroke (page->page);
+    content_line_width (page->content, line->line_width);
+    s_stroke_color (page->content, &line->color);
+    content_move_to (page->content, element->x, element->y);
+    content_line_to (page->content, line->x2, line->y2);
+    content_stroke (page->content);
     return 0;
 }
 
@@ -918,20 +1096,19 @@ s_rect_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
     bool fill = rect->fill.space != TEMPLATE_COLOR_NONE;
     bool stroke = rect->stroke.space != TEMPLATE_COLOR_NONE;
     if (fill)
-        s_fill_color (page->page, &rect->fill);
+        s_fill_color (page->content, &rect->fill);
     if (stroke) {
-        s_stroke_color (page->page, &rect->stroke);
-        HPDF_Page_SetLineWidth (page->page, (HPDF_REAL)rect->line_width);
+        s_stroke_color (page->content, &rect->stroke);
+        content_line_width (page->content, rect->line_width);
     }
-    HPDF_Page_Rectangle (page->page, (HPDF_REAL)element->x,
-                         (HPDF_REAL)element->y, (HPDF_REAL)rect->width,
-                         (HPDF_REAL)rect->height);
+    content_rect (page->content, element->x, element->y, rect->width,
+                  rect->height);
     if (fill && stroke)
-        HPDF_Page_FillStroke (page->page);
+        content_fill_stroke (page->content);
     else if (fill)
-        HPDF_Page_Fill (page->page);
+        content_fill (page->content);
     else
-        HPDF_Page_Stroke (page->page);
+        content_stroke (page->content);
     return 0;
 }
 
@@ -965,10 +1142,9 @@ s_table_cell (const s_page_t *page, const template_table_t *table,
                    : column->align == TEMPLATE_ALIGN_RIGHT
                        ? left + column->width - column->padding
                        : left + column->width / 2;
-        s_text_begin (page->page, pen, color);
-        s_show (page->page, pen, x, bottom + table->baseline, column->align,
-                bytes, length, NULL);
-        HPDF_Page_EndText (page->page);
+        s_text_begin (page, pen, color);
+        s_show (page, pen, x, bottom + table->baseline, column->align, bytes,
+                length, NULL);
     }
     free (bytes);
     return 0;
@@ -979,27 +1155,27 @@ s_table_grid (const s_page_t *page, const template_element_t *element,
               size_t row_count)
 {
     const template_table_t *table = &element->u.table;
+    content_t *content = page->content;
     double width = 0;
     for (size_t index = 0; index < table->column_count; index++)
         width += table->columns[index].width;
     double top = element->y;
     double bottom = top - (double)row_count * table->row_height;
-    HPDF_Page_SetLineWidth (page->page, (HPDF_REAL)table->grid_width);
-    s_stroke_color (page->page, &table->grid_color);
+    content_line_width (content, table->grid_width);
+    s_stroke_color (content, &table->grid_color);
     for (size_t row = 0; row <= row_count; row++) {
         double y = top - (double)row * table->row_height;
-        HPDF_Page_MoveTo (page->page, (HPDF_REAL)element->x, (HPDF_REAL)y);
-        HPDF_Page_LineTo (page->page, (HPDF_REAL)(element->x + width),
-                          (HPDF_REAL)y);
+        content_move_to (content, element->x, y);
+        content_line_to (content, element->x + width, y);
     }
     double x = element->x;
     for (size_t index = 0; index <= table->column_count; index++) {
-        HPDF_Page_MoveTo (page->page, (HPDF_REAL)x, (HPDF_REAL)top);
-        HPDF_Page_LineTo (page->page, (HPDF_REAL)x, (HPDF_REAL)bottom);
+        content_move_to (content, x, top);
+        content_line_to (content, x, bottom);
         if (index < table->column_count)
             x += table->columns[index].width;
     }
-    HPDF_Page_Stroke (page->page);
+    content_stroke (content);
 }
 
 static int
@@ -1019,11 +1195,10 @@ s_table_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
     for (size_t index = 0; index < table->column_count; index++)
         width += table->columns[index].width;
     if (header && table->header_fill.space != TEMPLATE_COLOR_NONE) {
-        s_fill_color (page->page, &table->header_fill);
-        HPDF_Page_Rectangle (page->page, (HPDF_REAL)element->x,
-                             (HPDF_REAL)(element->y - table->row_height),
-                             (HPDF_REAL)width, (HPDF_REAL)table->row_height);
-        HPDF_Page_Fill (page->page);
+        s_fill_color (page->content, &table->header_fill);
+        content_rect (page->content, element->x, element->y - table->row_height,
+                      width, table->row_height);
+        content_fill (page->content);
     }
     s_pen_t header_pen =
         s_pen (self, chunk, table->header_font, table->header_size, 0);
@@ -1093,6 +1268,7 @@ s_barcode_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
     free (data);
     if (rc)
         return -1;
+    content_t *content = page->content;
     double symbol_width = barcode_width (self->barcode);
     double symbol_height = barcode_height (self->barcode);
     double scale_x = barcode->width / symbol_width;
@@ -1106,34 +1282,32 @@ s_barcode_draw (render_t *self, s_chunk_t *chunk, const s_page_t *page,
         scale_x = scale_y = scale;
     }
     if (barcode->background.space != TEMPLATE_COLOR_NONE) {
-        s_fill_color (page->page, &barcode->background);
-        HPDF_Page_Rectangle (page->page, (HPDF_REAL)element->x,
-                             (HPDF_REAL)element->y, (HPDF_REAL)barcode->width,
-                             (HPDF_REAL)barcode->height);
-        HPDF_Page_Fill (page->page);
+        s_fill_color (content, &barcode->background);
+        content_rect (content, element->x, element->y, barcode->width,
+                      barcode->height);
+        content_fill (content);
     }
-    s_fill_color (page->page, &barcode->color);
+    s_fill_color (content, &barcode->color);
     size_t count = barcode_rect_count (self->barcode);
     if (!count)
         return 0;
     //  The rectangles in modules (zint's half modules halved: whole
     //  numbers for a QR code), scaled once by the matrix: "6 15 1 1 re"
     //  instead of five-decimal page coordinates, shorter to print and to
-    //  compress.
-    HPDF_Page_GSave (page->page);
-    HPDF_Page_Concat (page->page, (HPDF_REAL)(2 * scale_x), 0, 0,
-                      (HPDF_REAL)(2 * scale_y), (HPDF_REAL)x, (HPDF_REAL)y);
+    //  compress. The matrix as libharu wrote it, in single precision.
+    content_save (content);
+    content_concat (content, (double)(HPDF_REAL)(2 * scale_x), 0, 0,
+                    (double)(HPDF_REAL)(2 * scale_y), (double)(HPDF_REAL)x,
+                    (double)(HPDF_REAL)y);
     for (size_t index = 0; index < count; index++) {
         const barcode_rect_t *rect = barcode_rect (self->barcode, index);
         //  zint's y grows downwards from the symbol's top.
         double bottom = symbol_height - rect->y - rect->height;
-        HPDF_Page_Rectangle (page->page, (HPDF_REAL)(rect->x / 2),
-                             (HPDF_REAL)(bottom / 2),
-                             (HPDF_REAL)(rect->width / 2),
-                             (HPDF_REAL)(rect->height / 2));
+        content_rect (content, rect->x / 2, bottom / 2, rect->width / 2,
+                      rect->height / 2);
     }
-    HPDF_Page_Fill (page->page);
-    HPDF_Page_GRestore (page->page);
+    content_fill (content);
+    content_restore (content);
     return 0;
 }
 
@@ -1236,7 +1410,9 @@ s_bookmark (render_t *self, s_chunk_t *chunk, const s_page_t *page,
 static int
 s_document_save (render_t *self, zframe_t **pdf_p, fielderr_t *err)
 {
+    s_saving = self;
     HPDF_SaveToStream (self->pdf);
+    s_saving = NULL;
     if (s_failed (self)) {
         s_libharu_error (self, err, "", "saving the chunk");
         return -1;
@@ -1272,7 +1448,9 @@ render_new (void)
         return NULL;
     self->layout = layout_new ();
     self->barcode = barcode_new ();
-    if (!self->layout || !self->barcode ||
+    self->content = content_new ();
+    self->packs = packcache_new ();
+    if (!self->layout || !self->barcode || !self->content || !self->packs ||
         s_to_unicode_build (&self->to_unicode))
         render_destroy (&self);
     return self;
@@ -1291,6 +1469,8 @@ render_destroy (render_t **self_p)
     free (self->ttfs);
     layout_destroy (&self->layout);
     barcode_destroy (&self->barcode);
+    content_destroy (&self->content);
+    packcache_destroy (&self->packs);
     bytebuf_free (&self->to_unicode);
     free (self);
     *self_p = NULL;
@@ -1331,10 +1511,13 @@ s_prepare (render_t *self, s_chunk_t *chunk, const s_kind_t **kinds,
     return 0;
 }
 
+//  Draw every element into the page's content, then write the content
+//  into the page's stream at once.
 static int
 s_draw_page (render_t *self, s_chunk_t *chunk, const s_kind_t **kinds,
              const s_page_t *page, fielderr_t *err)
 {
+    content_reset (page->content);
     size_t element_count = template_element_count (chunk->tpl);
     for (size_t index = 0; index < element_count; index++) {
         const template_element_t *element =
@@ -1347,6 +1530,36 @@ s_draw_page (render_t *self, s_chunk_t *chunk, const s_kind_t **kinds,
                              page->vars.page);
             return -1;
         }
+    }
+    size_t size;
+    const char *data = content_data (page->content, &size);
+    const void *packed;
+    size_t packed_size;
+    if (content_failed (page->content) ||
+        packcache_deflate (self->packs, data, size, &packed, &packed_size)) {
+        fielderr_set (err, "", "out of memory drawing page %" PRIu32,
+                      page->vars.page);
+        return -1;
+    }
+    //  Deflated here, in one call with a deflate state kept from page to
+    //  page, instead of by libharu when it saves, which copies the bytes
+    //  in and out of its stream a byte at a time and sets up a deflate
+    //  state per page.
+    HPDF_PageAttr attr = (HPDF_PageAttr)page->page->attr;
+    HPDF_Dict contents = attr->contents;
+    if (contents->write_fn || contents->stream != attr->stream) {
+        fielderr_set (err, "", "libharu's page %" PRIu32 " is not as expected",
+                      page->vars.page);
+        return -1;
+    }
+    contents->filter = HPDF_STREAM_FILTER_NONE;
+    contents->write_fn = s_flate_filter_write;
+    HPDF_Stream_Write (attr->stream, (const HPDF_BYTE *)packed,
+                       (HPDF_UINT)packed_size);
+    if (s_failed (self)) {
+        s_libharu_error (self, err, "", "writing the content of page %" PRIu32,
+                         page->vars.page);
+        return -1;
     }
     return s_bookmark (self, chunk, page, err);
 }
@@ -1367,18 +1580,22 @@ render_chunk (render_t *self, const template_t *tpl, const cJSON *records,
     size_t element_count = template_element_count (tpl);
     size_t font_count = template_font_count (tpl);
     size_t asset_count = assets_count (template_assets (tpl));
-    s_chunk_t chunk = {tpl, NULL, NULL, NULL, NULL};
+    s_chunk_t chunk = {tpl, NULL, NULL, NULL, NULL, NULL};
     chunk.fonts = calloc (font_count ? font_count : 1, sizeof (HPDF_Font));
     chunk.checks =
         calloc (font_count ? font_count : 1, sizeof (charset_font_t));
+    chunk.widths = calloc (font_count ? font_count : 1, sizeof (s_widths_t));
     chunk.images = calloc (asset_count ? asset_count : 1, sizeof (HPDF_Image));
     const s_kind_t **kinds =
         calloc (element_count ? element_count : 1, sizeof (s_kind_t *));
     int rc = -1;
-    if (!chunk.fonts || !chunk.images || !chunk.checks || !kinds) {
+    if (!chunk.fonts || !chunk.images || !chunk.checks || !chunk.widths ||
+        !kinds) {
         fielderr_set (err, "", "out of memory for %zu elements", element_count);
         goto cleanup;
     }
+    for (size_t index = 0; index < font_count; index++)
+        chunk.widths[index].utf8 = !template_font (tpl, index)->standard;
     if (s_document_begin (self, tpl, &chunk, err))
         goto cleanup;
     if (s_prepare (self, &chunk, kinds, err))
@@ -1391,6 +1608,7 @@ render_chunk (render_t *self, const template_t *tpl, const cJSON *records,
     cJSON_ArrayForEach (record, records)
     {
         s_page_t page = {
+            .content = self->content,
             .record = record,
             .vars = {.page = range->first_page + page_index,
                      .pages = range->total_pages,
@@ -1415,6 +1633,9 @@ render_chunk (render_t *self, const template_t *tpl, const cJSON *records,
     rc = 0;
 
 cleanup:
+    for (size_t index = 0; chunk.widths && index < font_count; index++)
+        free (chunk.widths[index].units);
+    free (chunk.widths);
     free (chunk.fonts);
     free (chunk.checks);
     free (chunk.images);

@@ -108,3 +108,17 @@ utf8_cut (const char *text, size_t size, size_t limit)
         limit--;
     return limit;
 }
+
+bool
+utf8_next (const char *text, size_t size, size_t *offset, uint32_t *codepoint)
+{
+    while (*offset < size) {
+        size_t length = utf8_decode (text + *offset, size - *offset, codepoint);
+        if (length) {
+            *offset += length;
+            return true;
+        }
+        (*offset)++;
+    }
+    return false;
+}

@@ -13,6 +13,7 @@
 #ifndef PDFPIPE_UTF8_H
 #define PDFPIPE_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,5 +48,11 @@ utf8_encode (uint32_t codepoint, char *bytes);
 //  moved back to the start of the character it falls in.
 size_t
 utf8_cut (const char *text, size_t size, size_t limit);
+
+//  The next character of text (size bytes) from *offset: sets *codepoint,
+//  moves *offset past it and returns true; a byte that starts no valid
+//  sequence is passed over. Returns false at the end of text.
+bool
+utf8_next (const char *text, size_t size, size_t *offset, uint32_t *codepoint);
 
 #endif

@@ -9,9 +9,10 @@ of its merge, a few chunks before the last: workers render thousands of
 pages a second and the sink appends each chunk as it comes, so a clock
 alone would mostly miss both):
 
-  worker      SIGKILL one worker (a new one replaces it in every other
-              trial), or SIGSTOP one to make it hang (it stays stopped:
-              its heartbeats stop and its chunk goes to another worker);
+  worker      SIGKILL the worker given the latest chunk (a new one
+              replaces it in every other trial), or SIGSTOP it to make it
+              hang (it stays stopped: its heartbeats stop and its chunk
+              goes to another worker);
   sink        SIGKILL the sink and start a new one after a random pause
               (same spool and store);
   ventilator  SIGKILL the ventilator and start a new one after a random
@@ -108,6 +109,21 @@ def _dispatches(pipe, job_id):
                        r"worker=(\S+)" % job_id, pipe.logs_of("ventilator"))]
 
 
+def _busy_worker(pipe, job_id):
+    """The live worker given the job's latest chunk, which it most likely
+    still holds (a chunk renders in milliseconds, so a worker picked at
+    random is mostly between chunks), or None."""
+    dispatches = _dispatches(pipe, job_id)
+    if not dispatches:
+        return None
+    name = dispatches[-1][2].rsplit("-", 1)[0]
+    match = re.fullmatch(r"w(\d+)", name)
+    if not match or int(match.group(1)) >= len(pipe.workers):
+        return None
+    worker = pipe.workers[int(match.group(1))]
+    return worker if worker.poll() is None else None
+
+
 def run_trial(kind, fault, rng, workdir):
     """One trial, repeated while inconclusive; returns a dict describing
     what happened. Raises on a lost, failed or wrong job, on missing
@@ -185,7 +201,8 @@ def _trial(pipe, kind, fault, rng, workdir, earlier):
     note = ""
     killed = None
     if kind == "worker":
-        victim = rng.choice([w for w in pipe.workers if w.poll() is None])
+        victim = _busy_worker(pipe, big_id) or rng.choice(
+            [w for w in pipe.workers if w.poll() is None])
         victim_name = "w%d" % pipe.workers.index(victim)
         pipe.kill(victim, signal.SIGSTOP if fault == "SIGSTOP"
                   else signal.SIGKILL)
