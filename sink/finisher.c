@@ -354,7 +354,10 @@ s_append_chunk (s_thread_t *self, const char *job_id, uint32_t chunk_nbr,
         return -1;
     }
     char error[PDFAPPEND_ERROR_MAX];
-    if (chunk_nbr == chunks && pdfappend_add (output->doc, path, error) == -1) {
+    //  The collector read the chunk's page count from its page tree's
+    //  root; the append walks the tree, and checks it.
+    if (chunk_nbr == chunks &&
+        pdfappend_add (output->doc, path, range.page_count, error) == -1) {
         snprintf (reason, S_REASON_MAX, "merge failed: input %u of %u: %s",
                   chunk_nbr + 1, chunk_count, error);
         return -1;
@@ -721,8 +724,13 @@ finisher_new (const char *spool_dir, const char *store_url)
 {
     assert (spool_dir);
     assert (store_url);
+    //  A finisher destroyed just before may leave its endpoint bound for a
+    //  moment (ZeroMQ closes sockets in the background), and the new one
+    //  may have its address: the count keeps the names apart.
+    static unsigned finishers = 0;
     finisher_t *self = calloc (1, sizeof (finisher_t));
-    char *reports = self ? zsys_sprintf ("inproc://finisher-%p", (void *)self)
+    char *reports = self ? zsys_sprintf ("inproc://finisher-%p-%u",
+                                         (void *)self, finishers++)
                          : NULL;
     if (!reports)
         goto failed;

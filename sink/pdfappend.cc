@@ -480,7 +480,8 @@ s_read_file (const char *path)
 //  Append the chunk at path; throws on any failure, leaving the rollback
 //  to the caller.
 static void
-s_append (pdfappend_t *self, const char *path, std::vector<Digest> &inserted)
+s_append (pdfappend_t *self, const char *path, uint32_t expected_pages,
+          std::vector<Digest> &inserted)
 {
     std::string bytes = s_read_file (path);
     QPDF chunk;
@@ -495,6 +496,9 @@ s_append (pdfappend_t *self, const char *path, std::vector<Digest> &inserted)
         std::vector<QPDFObjectHandle> pages = chunk.getAllPages ();
         if (pages.empty ())
             throw Error ("it has no pages");
+        if (expected_pages && pages.size () != expected_pages)
+            throw Error ("it has " + std::to_string (pages.size ()) +
+                         " pages, not " + std::to_string (expected_pages));
         size_t first = self->pages.size ();
         if (pages.size () > UINT32_MAX - first)
             throw Error ("too many pages for one PDF");
@@ -817,7 +821,8 @@ pdfappend_destroy (pdfappend_t **self_p)
 }
 
 int
-pdfappend_add (pdfappend_t *self, const char *chunk_path, char *error)
+pdfappend_add (pdfappend_t *self, const char *chunk_path,
+               uint32_t expected_pages, char *error)
 {
     assert (self);
     assert (chunk_path);
@@ -836,7 +841,7 @@ pdfappend_add (pdfappend_t *self, const char *chunk_path, char *error)
     std::vector<Digest> inserted;
     size_t pending = self->pending.size ();
     try {
-        s_append (self, chunk_path, inserted);
+        s_append (self, chunk_path, expected_pages, inserted);
         self->writer->flush ();
         s_journal_record (self, mark, pages, leaves, inserted, outline_mark);
     } catch (const std::exception &failure) {

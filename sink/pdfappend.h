@@ -82,12 +82,14 @@ pdfappend_destroy (pdfappend_t **self_p);
 //  Append the pages of the PDF file chunk_path, with what they use, its
 //  outline items and (first chunk only) its document information.
 //  Returns 0 when every page is written. Returns -1 and fills error,
-//  naming chunk_path, when it cannot be read, has no pages or the output
-//  cannot be written; the document is then as it was before the call
+//  naming chunk_path, when it cannot be read, has no pages, has not
+//  expected_pages pages (when that is not 0) or the output cannot be
+//  written; the document is then as it was before the call
 //  (later calls still work) unless the output itself failed, in which
 //  case every later call fails too.
 int
-pdfappend_add (pdfappend_t *self, const char *chunk_path, char *error);
+pdfappend_add (pdfappend_t *self, const char *chunk_path,
+               uint32_t expected_pages, char *error);
 
 //  Write the page tree, outline, document information, catalog, cross-
 //  reference table and trailer, fsync out_path.part and rename it to

@@ -186,7 +186,7 @@ s_append_all (char **paths, size_t count, const char *out, uint32_t expected)
     if (!appender)
         fail_msg ("pdfappend_new: %s", error);
     for (size_t index = 0; index < count; index++)
-        if (pdfappend_add (appender, paths[index], error) != 0)
+        if (pdfappend_add (appender, paths[index], 0, error) != 0)
             fail_msg ("pdfappend_add: %s", error);
     if (pdfappend_finish (appender, expected, error) != 0)
         fail_msg ("pdfappend_finish: %s", error);
@@ -612,7 +612,7 @@ test_wrong_page_count_writes_nothing (void **state)
     pdfappend_t *appender = pdfappend_new (fixture->out, error);
     assert_non_null (appender);
     for (size_t index = 0; index < 3; index++)
-        assert_int_equal (pdfappend_add (appender, paths[index], error), 0);
+        assert_int_equal (pdfappend_add (appender, paths[index], 0, error), 0);
     assert_int_equal (pdfappend_pages (appender), 6);
     assert_int_equal (pdfappend_finish (appender, 7, error), -1);
     assert_non_null (strstr (error, "has 6 pages, expected 7"));
@@ -624,7 +624,7 @@ test_wrong_page_count_writes_nothing (void **state)
 
     //  A document that is never finished leaves nothing either.
     appender = pdfappend_new (fixture->out, error);
-    assert_int_equal (pdfappend_add (appender, paths[0], error), 0);
+    assert_int_equal (pdfappend_add (appender, paths[0], 0, error), 0);
     assert_true (access (part, F_OK) == 0);
     assert_int_equal (pdfappend_finish (appender, 3, error), -1);
     pdfappend_destroy (&appender);
@@ -662,14 +662,18 @@ test_bad_chunk_is_named_and_changes_nothing (void **state)
 
     char error[PDFAPPEND_ERROR_MAX] = "";
     pdfappend_t *appender = pdfappend_new (fixture->out, error);
-    assert_int_equal (pdfappend_add (appender, paths[0], error), 0);
+    assert_int_equal (pdfappend_add (appender, paths[0], 0, error), 0);
     uint64_t final_size = pdfappend_bytes_final (appender);
-    assert_int_equal (pdfappend_add (appender, bad, error), -1);
+    assert_int_equal (pdfappend_add (appender, bad, 0, error), -1);
     assert_non_null (strstr (error, "bad.pdf"));
-    assert_int_equal (pdfappend_add (appender, missing, error), -1);
+    assert_int_equal (pdfappend_add (appender, missing, 0, error), -1);
     assert_non_null (strstr (error, "missing.pdf"));
-    assert_int_equal (pdfappend_add (appender, damaged, error), -1);
+    assert_int_equal (pdfappend_add (appender, damaged, 0, error), -1);
     assert_non_null (strstr (error, "damaged.pdf"));
+    //  A chunk of 3 pages where 4 are expected (a page tree whose /Count
+    //  lied to the collector).
+    assert_int_equal (pdfappend_add (appender, paths[1], 4, error), -1);
+    assert_non_null (strstr (error, "it has 3 pages, not 4"));
     assert_int_equal (pdfappend_pages (appender), 2);
     assert_int_equal (pdfappend_bytes_final (appender), final_size);
     char *part = zsys_sprintf ("%s.part", fixture->out);
@@ -677,7 +681,7 @@ test_bad_chunk_is_named_and_changes_nothing (void **state)
     assert_int_equal (zfile_cursize (part_file), final_size);
     zfile_destroy (&part_file);
     //  And the document goes on as if they had never been tried.
-    assert_int_equal (pdfappend_add (appender, paths[1], error), 0);
+    assert_int_equal (pdfappend_add (appender, paths[1], 3, error), 0);
     assert_int_equal (pdfappend_finish (appender, 5, error), 0);
     pdfappend_destroy (&appender);
     s_assert_check_clean (fixture->out);
@@ -703,7 +707,7 @@ test_output_only_grows (void **state)
     assert_true (before > 0);
     zchunk_t *prefixes[3];
     for (size_t index = 0; index < 3; index++) {
-        assert_int_equal (pdfappend_add (appender, paths[index], error), 0);
+        assert_int_equal (pdfappend_add (appender, paths[index], 0, error), 0);
         uint64_t final_size = pdfappend_bytes_final (appender);
         assert_true (final_size > before);
         before = final_size;
@@ -762,7 +766,7 @@ s_peak_growth_kb (char **paths, size_t count, size_t rounds, const char *out)
         int rc = appender ? 0 : -1;
         for (size_t round = 0; round < rounds && rc == 0; round++)
             for (size_t index = 0; index < count && rc == 0; index++)
-                rc = pdfappend_add (appender, paths[index], error);
+                rc = pdfappend_add (appender, paths[index], 0, error);
         if (rc == 0)
             rc = pdfappend_finish (appender, 0, error);
         pdfappend_destroy (&appender);
@@ -826,7 +830,7 @@ s_add_range (pdfappend_t *appender, char **paths, size_t from, size_t to)
 {
     char error[PDFAPPEND_ERROR_MAX] = "";
     for (size_t index = from; index < to; index++)
-        if (pdfappend_add (appender, paths[index], error) != 0)
+        if (pdfappend_add (appender, paths[index], 0, error) != 0)
             fail_msg ("pdfappend_add: %s", error);
 }
 
