@@ -317,9 +317,10 @@ s_checkpoint (s_thread_t *self, const char *job_id, s_output_t *output,
 static int
 s_hold (s_output_t *output, spool_range_t range)
 {
-    if (range.chunk_nbr < output->released + output->unreleased_count)
+    //  Released already, or after a gap (its file then stays until the
+    //  job ends: chunks are released in order).
+    if (range.chunk_nbr != output->released + output->unreleased_count)
         return 0;
-    assert (range.chunk_nbr == output->released + output->unreleased_count);
     if (output->unreleased_count == output->unreleased_max) {
         size_t max = output->unreleased_max ? 2 * output->unreleased_max
                                             : FINISHER_CHECKPOINT_CHUNKS;
@@ -349,7 +350,7 @@ s_append_chunk (s_thread_t *self, const char *job_id, uint32_t chunk_nbr,
     uint32_t chunks = pdfappend_chunks (output->doc);
     if (chunk_nbr > chunks) {
         snprintf (reason, S_REASON_MAX,
-                  "merge failed: input %u of %u comes before input %u", 
+                  "merge failed: input %u of %u comes before input %u",
                   chunk_nbr + 1, chunk_count, chunks + 1);
         return -1;
     }
@@ -425,7 +426,10 @@ s_merge_job (s_thread_t *self, const char *job_id, uint64_t *bytes_p,
     uint32_t appended = pdfappend_chunks (output->doc);
     log_info ("job=%s merging %u chunks, %u pages (%u appended already)",
               job_id, chunk_count, assembly_total_pages (job), appended);
-    for (uint32_t chunk_nbr = appended; chunk_nbr < chunk_count; chunk_nbr++) {
+    //  From the first chunk not released: those the checkpoint holds are
+    //  not appended again, only released.
+    uint32_t first = output->released < appended ? output->released : appended;
+    for (uint32_t chunk_nbr = first; chunk_nbr < chunk_count; chunk_nbr++) {
         char *path = spool_chunk_path (self->spool, job, chunk_nbr);
         spool_range_t range = {chunk_nbr, assembly_first_page (job, chunk_nbr),
                                assembly_page_count (job, chunk_nbr)};

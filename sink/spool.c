@@ -520,6 +520,17 @@ spool_finish (spool_t *self, const char *job_id, const char *outcome)
         return -1;
     int rc = s_write_atomic (job_id, self->finished_dir, job_id, line,
                              strlen (line), true);
+    if (rc == -1) {
+        //  A full disk, most likely, which the job's own files may have
+        //  filled (its output grows in the spool): they are not needed
+        //  once its outcome is known, so they go first to make room.
+        log_warning ("job=%s spool: removing the job's files before its "
+                     "tombstone, to make room for it",
+                     job_id);
+        s_remove_job_dir (self, job_id);
+        rc = s_write_atomic (job_id, self->finished_dir, job_id, line,
+                             strlen (line), true);
+    }
     zstr_free (&line);
     if (rc == -1)
         return -1;

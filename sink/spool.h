@@ -119,7 +119,9 @@ char *
 spool_outcome (spool_t *self, const char *job_id);
 
 //  Record outcome (one line of text) as job_id's tombstone unless it has
-//  one already, then remove the job's directory with its chunks. Removing
+//  one already, then remove the job's directory with its chunks. When the
+//  tombstone cannot be written (a full disk), the directory is removed
+//  first and the tombstone tried again. Removing
 //  what is already gone is not an error. Returns -1 when the tombstone
 //  cannot be written or the directory cannot be removed (logged).
 int

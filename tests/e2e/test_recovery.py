@@ -341,9 +341,12 @@ class RecoveryTest(unittest.TestCase):
             held = released()
             self.assertGreaterEqual(held, 8)
             # Fewer chunk files than the job has chunks, and than the sink
-            # had stored: the released ones are in the output only.
+            # had stored: the released ones are in the output only (the
+            # chunk being stored as the kill came may be on disk without
+            # its log line).
             self.assertLess(len(chunk_files), 100)
-            self.assertLessEqual(len(chunk_files) + held, len(stored))
+            self.assertLessEqual(len(chunk_files) + held, 100)
+            self.assertLessEqual(len(chunk_files) + held, len(stored) + 1)
             self.assertTrue(os.path.exists(
                 os.path.join(job_dir, ".merged.pdf.journal")))
             pipe.restart_sink()
