@@ -62,7 +62,7 @@ main (int argc, char *argv[])
         zchunk_destroy (&data);
         pages += chunk_pages;
         start = s_cpu ();
-        if (pdfappend_add (doc, argv[arg], error) == -1) {
+        if (pdfappend_add (doc, argv[arg], 0, error) == -1) {
             fprintf (stderr, "appendcost: %s\n", error);
             return 1;
         }

@@ -4,8 +4,12 @@
     Owns the spool (sink/spool) as the main loop sees it and one assembly
     (sink/assembly) per open job. A RESULT is judged here: dropped when it
     is bad or its job is finished or cancelled, acknowledged again when it
-    is a duplicate, otherwise checked (size, "%PDF-" header, page count
+    is a duplicate, otherwise checked (size, "%PDF-" header, a PDF qpdf
+    reads without repair whose page tree's root counts page_count pages,
     read with sink/merge) and written durably before it is acknowledged.
+    The tree itself is walked once, when the chunk is appended: a chunk
+    whose count lies passes here and fails its job there
+    (sink/finisher), as any chunk that cannot be appended does.
     The first chunk of a job fixes the job's chunk_count and total_pages;
     every later chunk must agree.
 

@@ -32,7 +32,7 @@
 typedef struct {
     spool_t *spool;
     store_t *store;
-    zhashx_t *outputs; // job id -> pdfappend_t, outputs being written
+    zhashx_t *outputs; // job id -> s_output_t, outputs being written
     zhashx_t *targets; // job id -> s_target_t, outputs whose key is known
     bool streaming;    // upload outputs as they grow (S3 stores)
     bool first;        // the first lane: aborts uploads left behind
@@ -50,10 +50,35 @@ typedef struct {
     char *refused;          // why S3 refused to start it; NULL when not
 } s_target_t;
 
+//  An output being written, and the chunks it holds that are not
+//  released from the spool yet (those appended since the last
+//  checkpoint, in order).
+typedef struct {
+    pdfappend_t *doc;
+    uint32_t released; // chunks released from the spool, from chunk 0
+    spool_range_t *unreleased;
+    size_t unreleased_count;
+    size_t unreleased_max;
+} s_output_t;
+
 static void
 s_output_free (void **item_p)
 {
-    pdfappend_destroy ((pdfappend_t **)item_p);
+    s_output_t *output = *item_p;
+    if (output) {
+        pdfappend_destroy (&output->doc);
+        free (output->unreleased);
+        free (output);
+    }
+    *item_p = NULL;
+}
+
+//  The document of job_id's output, or NULL.
+static pdfappend_t *
+s_doc (s_thread_t *self, const char *job_id)
+{
+    s_output_t *output = zhashx_lookup (self->outputs, job_id);
+    return output ? output->doc : NULL;
 }
 
 static void
@@ -111,7 +136,7 @@ static void
 s_upload_start (s_thread_t *self, const char *job_id)
 {
     s_target_t *target = zhashx_lookup (self->targets, job_id);
-    pdfappend_t *doc = zhashx_lookup (self->outputs, job_id);
+    pdfappend_t *doc = s_doc (self, job_id);
     if (!target || target->upload || !doc || !self->streaming)
         return;
     s_abort_noted (self, job_id);
@@ -205,70 +230,173 @@ s_fail (s_thread_t *self, zsock_t *reports, const char *job_id, const char *reas
     zstr_sendx (reports, "FAILED", job_id, reason, NULL);
 }
 
-//  The job's output document, started when chunk_nbr is 0 (replacing any
-//  earlier one: a restart begins again from chunk 0). NULL and reason
-//  filled when it cannot be started or is missing.
-static pdfappend_t *
-s_output (s_thread_t *self, const char *job_id, uint32_t chunk_nbr,
-          char *reason)
+//  job_id's output: the one being written, else the one its checkpoint
+//  takes up again (a restarted sink), else a new one. A new one would
+//  start from chunk 0, so when chunks were released from the spool the
+//  checkpoint must hold them all. NULL and reason filled when it cannot
+//  be had.
+static s_output_t *
+s_output (s_thread_t *self, const char *job_id, char *reason)
 {
-    if (chunk_nbr > 0) {
-        pdfappend_t *doc = zhashx_lookup (self->outputs, job_id);
-        if (!doc)
-            snprintf (reason, S_REASON_MAX,
-                      "merge failed: no output started before chunk %u",
-                      chunk_nbr);
-        return doc;
-    }
+    s_output_t *output = zhashx_lookup (self->outputs, job_id);
+    if (output)
+        return output;
     s_upload_stop (self, job_id);
-    zhashx_delete (self->outputs, job_id);
     char *scratch = spool_scratch_path (self->spool, job_id);
+    uint32_t released = spool_released (self->spool, job_id);
+    output = calloc (1, sizeof (s_output_t));
     char error[PDFAPPEND_ERROR_MAX] = "out of memory";
-    pdfappend_t *doc = scratch ? pdfappend_new (scratch, error) : NULL;
+    bool found = false;
+    if (scratch && output)
+        output->doc = pdfappend_resume (scratch, &found, error);
+    if (output && output->doc) {
+        uint32_t chunks = pdfappend_chunks (output->doc);
+        log_info ("job=%s output taken up from its checkpoint: %u chunks, "
+                  "%" PRIu64 " bytes",
+                  job_id, chunks, pdfappend_bytes_final (output->doc));
+        if (chunks < released) {
+            snprintf (error, sizeof (error),
+                      "its checkpoint holds %u chunks, but %u were released "
+                      "from the spool",
+                      chunks, released);
+            pdfappend_destroy (&output->doc);
+            found = true;
+        }
+    } else if (scratch && output && found && released == 0)
+        log_warning ("job=%s starting the output again from chunk 0: %s",
+                     job_id, error);
+    if (scratch && output && !output->doc && released == 0)
+        output->doc = pdfappend_new (scratch, error);
     zstr_free (&scratch);
-    if (!doc) {
-        snprintf (reason, S_REASON_MAX, "merge failed: %s", error);
+    if (!output || !output->doc) {
+        if (released > 0)
+            snprintf (reason, S_REASON_MAX,
+                      "merge failed: the pages of chunks 1 to %u are only in "
+                      "the partial output, which cannot be taken up again: "
+                      "%s",
+                      released, error);
+        else
+            snprintf (reason, S_REASON_MAX, "merge failed: %s", error);
+        s_output_free ((void **)&output);
         return NULL;
     }
-    zhashx_insert (self->outputs, job_id, doc);
+    output->released = released;
+    zhashx_insert (self->outputs, job_id, output);
     s_upload_start (self, job_id);
-    return doc;
+    return output;
 }
 
-//  Append chunk chunk_nbr (of chunk_count) at path to job_id's output.
-//  Returns -1 and fills reason.
+//  Make output's chunks durable in its checkpoint and release them from
+//  the spool. Returns -1 and fills reason when the checkpoint cannot be
+//  written; a release that fails leaves the chunks' files in the spool
+//  until the job ends (logged).
+static int
+s_checkpoint (s_thread_t *self, const char *job_id, s_output_t *output,
+              char *reason)
+{
+    char error[PDFAPPEND_ERROR_MAX];
+    if (pdfappend_checkpoint (output->doc, error) == -1) {
+        snprintf (reason, S_REASON_MAX, "merge failed: %s", error);
+        return -1;
+    }
+    //  Kept for the next checkpoint when the spool cannot record them:
+    //  chunks are released in order.
+    if (output->unreleased_count > 0 &&
+        spool_release (self->spool, job_id, output->unreleased,
+                       output->unreleased_count) == 0) {
+        output->released += (uint32_t)output->unreleased_count;
+        output->unreleased_count = 0;
+        log_debug ("job=%s chunks up to %u released from the spool", job_id,
+                   output->released - 1);
+    }
+    return 0;
+}
+
+//  Note that output holds chunk range, to be released at its next
+//  checkpoint, unless released already. Returns -1 when out of memory.
+static int
+s_hold (s_output_t *output, spool_range_t range)
+{
+    //  Released already, or after a gap (its file then stays until the
+    //  job ends: chunks are released in order).
+    if (range.chunk_nbr != output->released + output->unreleased_count)
+        return 0;
+    if (output->unreleased_count == output->unreleased_max) {
+        size_t max = output->unreleased_max ? 2 * output->unreleased_max
+                                            : FINISHER_CHECKPOINT_CHUNKS;
+        spool_range_t *grown =
+            realloc (output->unreleased, max * sizeof (spool_range_t));
+        if (!grown)
+            return -1;
+        output->unreleased = grown;
+        output->unreleased_max = max;
+    }
+    output->unreleased[output->unreleased_count++] = range;
+    return 0;
+}
+
+//  Append chunk chunk_nbr (of chunk_count, pages first_page and on) at
+//  path to job_id's output, unless its checkpoint holds it already, and
+//  take a checkpoint when enough is appended since the last one. Returns
+//  -1 and fills reason.
 static int
 s_append_chunk (s_thread_t *self, const char *job_id, uint32_t chunk_nbr,
-                uint32_t chunk_count, const char *path, char *reason)
+                uint32_t chunk_count, spool_range_t range, const char *path,
+                char *reason)
 {
-    pdfappend_t *doc = s_output (self, job_id, chunk_nbr, reason);
-    if (!doc)
+    s_output_t *output = s_output (self, job_id, reason);
+    if (!output)
         return -1;
+    uint32_t chunks = pdfappend_chunks (output->doc);
+    if (chunk_nbr > chunks) {
+        snprintf (reason, S_REASON_MAX,
+                  "merge failed: input %u of %u comes before input %u",
+                  chunk_nbr + 1, chunk_count, chunks + 1);
+        return -1;
+    }
     char error[PDFAPPEND_ERROR_MAX];
-    if (pdfappend_add (doc, path, error) == -1) {
+    //  The collector read the chunk's page count from its page tree's
+    //  root; the append walks the tree, and checks it.
+    if (chunk_nbr == chunks &&
+        pdfappend_add (output->doc, path, range.page_count, error) == -1) {
         snprintf (reason, S_REASON_MAX, "merge failed: input %u of %u: %s",
                   chunk_nbr + 1, chunk_count, error);
         return -1;
     }
-    s_target_t *target = zhashx_lookup (self->targets, job_id);
-    if (target && target->upload)
-        store_upload_grow (target->upload, pdfappend_bytes_final (doc));
-    return 0;
+    if (chunk_nbr == chunks) {
+        s_target_t *target = zhashx_lookup (self->targets, job_id);
+        if (target && target->upload)
+            store_upload_grow (target->upload,
+                               pdfappend_bytes_final (output->doc));
+    }
+    if (s_hold (output, range) == -1) {
+        snprintf (reason, S_REASON_MAX, "merge failed: out of memory");
+        return -1;
+    }
+    bool due = pdfappend_chunks (output->doc) - pdfappend_checkpointed (
+                   output->doc) >= FINISHER_CHECKPOINT_CHUNKS ||
+               pdfappend_pending_bytes (output->doc) >=
+                   FINISHER_CHECKPOINT_BYTES ||
+               output->unreleased_count >= FINISHER_CHECKPOINT_CHUNKS;
+    return due ? s_checkpoint (self, job_id, output, reason) : 0;
 }
 
 static void
 s_append (s_thread_t *self, zsock_t *reports, const char *job_id,
           const char *chunk_text, const char *chunk_count_text,
-          const char *path)
+          const char *path, const char *range_text)
 {
     uint32_t chunk_nbr = (uint32_t)strtoul (chunk_text, NULL, 10);
     uint32_t chunk_count = (uint32_t)strtoul (chunk_count_text, NULL, 10);
+    unsigned first_page = 0, page_count = 0;
+    sscanf (range_text, "%u %u", &first_page, &page_count);
+    spool_range_t range = {chunk_nbr, first_page, page_count};
     char reason[S_REASON_MAX] = "";
     if (chunk_nbr == 0)
         log_info ("job=%s appending its chunks to the output as they arrive",
                   job_id);
-    if (s_append_chunk (self, job_id, chunk_nbr, chunk_count, path, reason) ==
-        -1) {
+    if (s_append_chunk (self, job_id, chunk_nbr, chunk_count, range, path,
+                        reason) == -1) {
         s_fail (self, reports, job_id, reason);
         return;
     }
@@ -292,14 +420,22 @@ s_merge_job (s_thread_t *self, const char *job_id, uint64_t *bytes_p,
         goto cleanup;
     }
     uint32_t chunk_count = assembly_chunk_count (job);
-    pdfappend_t *doc = zhashx_lookup (self->outputs, job_id);
-    uint32_t appended = doc ? chunk_count : 0;
+    s_output_t *output = s_output (self, job_id, reason);
+    if (!output)
+        goto cleanup;
+    uint32_t appended = pdfappend_chunks (output->doc);
     log_info ("job=%s merging %u chunks, %u pages (%u appended already)",
               job_id, chunk_count, assembly_total_pages (job), appended);
-    for (uint32_t chunk_nbr = appended; chunk_nbr < chunk_count; chunk_nbr++) {
+    //  From the first chunk not released: those the checkpoint holds are
+    //  not appended again, only released.
+    uint32_t first = output->released < appended ? output->released : appended;
+    for (uint32_t chunk_nbr = first; chunk_nbr < chunk_count; chunk_nbr++) {
         char *path = spool_chunk_path (self->spool, job, chunk_nbr);
+        spool_range_t range = {chunk_nbr, assembly_first_page (job, chunk_nbr),
+                               assembly_page_count (job, chunk_nbr)};
         int appended_rc = path ? s_append_chunk (self, job_id, chunk_nbr,
-                                                 chunk_count, path, reason)
+                                                 chunk_count, range, path,
+                                                 reason)
                                : -1;
         if (!path)
             snprintf (reason, S_REASON_MAX, "out of memory");
@@ -307,7 +443,7 @@ s_merge_job (s_thread_t *self, const char *job_id, uint64_t *bytes_p,
         if (appended_rc == -1)
             goto cleanup;
     }
-    doc = zhashx_lookup (self->outputs, job_id);
+    pdfappend_t *doc = s_doc (self, job_id);
     assert (doc);
     char error[PDFAPPEND_ERROR_MAX];
     if (pdfappend_finish (doc, assembly_total_pages (job), error) == -1) {
@@ -409,14 +545,15 @@ static void
 s_drop (s_thread_t *self, const char *job_id)
 {
     s_target_drop (self, job_id);
-    if (!zhashx_lookup (self->outputs, job_id))
+    if (!s_doc (self, job_id))
         return;
     zhashx_delete (self->outputs, job_id);
     log_info ("job=%s partial output discarded", job_id);
 }
 
 //  Abort the uploads a sink killed mid-upload left behind: every job's
-//  output starts again from chunk 0 after a restart.
+//  output is uploaded again from byte 0 after a restart, whether it
+//  starts again or is taken up from its checkpoint.
 static void
 s_abort_left_behind (s_thread_t *self)
 {
@@ -469,11 +606,12 @@ s_thread (zsock_t *pipe, void *args)
         char *first = zmsg_popstr (msg);
         char *second = zmsg_popstr (msg);
         char *third = zmsg_popstr (msg);
+        char *fourth = zmsg_popstr (msg);
         zmsg_destroy (&msg);
         bool terminate = !command || streq (command, "$TERM");
-        if (!terminate && job_id && first && second && third &&
+        if (!terminate && job_id && first && second && third && fourth &&
             streq (command, "APPEND"))
-            s_append (self, reports, job_id, first, second, third);
+            s_append (self, reports, job_id, first, second, third, fourth);
         else if (!terminate && job_id && first && second &&
                  streq (command, "FINISH"))
             s_finish (self, reports, job_id, first, second);
@@ -484,6 +622,7 @@ s_thread (zsock_t *pipe, void *args)
             s_discard (self, job_id, first);
         else if (!terminate && job_id && streq (command, "DROP"))
             s_drop (self, job_id);
+        zstr_free (&fourth);
         zstr_free (&third);
         zstr_free (&second);
         zstr_free (&first);
@@ -492,8 +631,9 @@ s_thread (zsock_t *pipe, void *args)
         if (terminate)
             break;
     }
-    //  Outputs not finished are removed and their uploads aborted: a
-    //  restart begins them again.
+    //  Outputs not finished are closed (kept when they have a checkpoint,
+    //  else removed) and their uploads aborted: a restart takes them up
+    //  again or begins them anew.
     zsock_destroy (&reports);
     s_thread_destroy (&self);
 }
@@ -588,8 +728,13 @@ finisher_new (const char *spool_dir, const char *store_url)
 {
     assert (spool_dir);
     assert (store_url);
+    //  A finisher destroyed just before may leave its endpoint bound for a
+    //  moment (ZeroMQ closes sockets in the background), and the new one
+    //  may have its address: the count keeps the names apart.
+    static unsigned finishers = 0;
     finisher_t *self = calloc (1, sizeof (finisher_t));
-    char *reports = self ? zsys_sprintf ("inproc://finisher-%p", (void *)self)
+    char *reports = self ? zsys_sprintf ("inproc://finisher-%p-%u",
+                                         (void *)self, finishers++)
                          : NULL;
     if (!reports)
         goto failed;
@@ -688,13 +833,16 @@ s_send_append (finisher_t *self, const char *job_id, s_job_t *job)
         s_drop_appender (self, job_id, job);
         return -1;
     }
-    char chunk_text[16], count_text[16];
+    char chunk_text[16], count_text[16], range_text[32];
     snprintf (chunk_text, sizeof chunk_text, "%u", job->appended);
     snprintf (count_text, sizeof count_text, "%u",
               assembly_chunk_count (job->spooled));
+    snprintf (range_text, sizeof range_text, "%u %u",
+              assembly_first_page (job->spooled, job->appended),
+              assembly_page_count (job->spooled, job->appended));
     s_lane_t *lane = &self->lanes[job->lane];
     zstr_sendx (lane->actor, "APPEND", job_id, chunk_text, count_text, path,
-                NULL);
+                range_text, NULL);
     zstr_free (&path);
     lane->current = strdup (job_id);
     lane->current_cancelled = false;
@@ -821,6 +969,9 @@ finisher_spooled (finisher_t *self, const assembly_t *chunks,
             log_error ("job=%s finisher: out of memory", job_id);
             return;
         }
+        //  Chunks released from the spool are in the output's checkpoint
+        //  (a restarted sink): the thread takes it up after them.
+        job->appended = spool_released (self->spool, job_id);
         zlistx_add_end (self->appending, (void *)job_id);
     }
     s_dispatch (self);

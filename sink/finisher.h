@@ -37,7 +37,8 @@
     (sink/spool, kept until the upload is completed or aborted) before any
     part goes up; the thread aborts every
     recorded upload when it starts (a sink killed mid-upload), and a job
-    failed, cancelled or dropped has its upload aborted.
+    failed, cancelled or dropped has its upload aborted. An output taken
+    up again from its checkpoint is uploaded again from byte 0.
 
     Bounded: at most FINISHER_APPENDERS_MAX jobs are appended as they go
     (each an open document whose memory is a small index, plus 8 bytes
@@ -45,15 +46,29 @@
     complete, with the same module. A lane has one command at a time
     (append one chunk, or finish one job); its ready jobs are finished in
     the order their output arrived and come before appends of its other
-    jobs, which are served in turn. A partial output is never kept across a
-    restart: its .part file is removed and the job starts again from
-    chunk 0. A chunk that cannot be appended (damaged, disk full) fails
-    its job at once, as a failed merge did.
+    jobs, which are served in turn. A chunk that cannot be appended
+    (damaged, disk full) fails its job at once, as a failed merge did.
+
+    Checkpoints: every FINISHER_CHECKPOINT_CHUNKS chunks or
+    FINISHER_CHECKPOINT_BYTES of output appended, the output's bytes and
+    then its journal are made durable (sink/pdfappend_checkpoint), and the
+    chunks the checkpoint covers are released from the spool (their files
+    removed, sink/spool), so the spool holds only the chunks not yet in a
+    checkpoint, not the whole job. A restarted sink takes the output up
+    again from its last checkpoint (its bytes after it are cut off) and
+    appends from the next chunk on; released chunks stay present to the
+    collector, so they are reported stored and never sent again. When the
+    checkpoint cannot be taken up (damaged journal, output shorter than it
+    says), the output starts again from chunk 0 if no chunk was released
+    yet; otherwise the job fails, saying so. A sink stopped in order keeps
+    its checkpoints too; failing, cancelling or dropping a job removes its
+    output and journal with its directory.
 
     Protocol (strings, one frame each; private to this module), commands
     over the lane's pipe, reports over one PUSH/PULL pair for all lanes
     (a report names the job, whose lane has the command):
         main -> thread: APPEND job_id chunk_nbr chunk_count path
+                               "first_page page_count"
                         | UPLOAD job_id key filename
                         | FINISH job_id key filename | DROP job_id
                         | DISCARD job_id key | $TERM
@@ -90,6 +105,13 @@
 #define FINISHER_LANE_LONG 0
 #define FINISHER_LANE_SHORT 1
 #define FINISHER_SHORT_PAGES 250
+
+//  A checkpoint after this many chunks appended, or this many bytes of
+//  output, whichever comes first: each costs two fsyncs and a few bytes
+//  of journal per object, and the spool holds the chunks appended since
+//  the last one.
+#define FINISHER_CHECKPOINT_CHUNKS 4
+#define FINISHER_CHECKPOINT_BYTES (32ULL << 20)
 
 //  Set to 0, outputs go to an S3 store whole once finished instead of
 //  part by part as they grow (for comparison; docs/operations.md).

@@ -56,9 +56,13 @@ int
 merge_files (const char *const *paths, size_t count, uint32_t expected_pages,
              const char *out_path, merge_mode_t mode, char *error);
 
-//  Count the pages of a PDF held in memory. Returns -1 and fills error when
-//  it is not a readable PDF or qpdf had to repair it (the error is then its
-//  first warning). Logs nothing: the caller knows which chunk it was.
+//  Count the pages of a PDF held in memory, as the root of its page tree
+//  says (/Count): the tree itself is not walked, so a chunk whose count
+//  lies passes here and is refused when its pages are copied
+//  (sink/pdfappend checks the count it is given). Returns -1 and fills
+//  error when it is not a readable PDF, has no page count, or qpdf had to
+//  repair it (the error is then its first warning). Logs nothing: the
+//  caller knows which chunk it was.
 int
 merge_count_pages (const void *pdf, size_t size, uint32_t *pages, char *error);
 

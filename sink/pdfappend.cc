@@ -33,6 +33,8 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
 #include <vector>
@@ -93,6 +95,13 @@ struct _pdfappend_t {
     bool finished = false;
     std::string broken; // why every call fails; empty while usable
     pdfappend::Sha256 sha;
+    //  The journal (out_path.journal): records of the chunks appended
+    //  since the last checkpoint wait in pending.
+    std::string journal_path;
+    int journal_fd = -1;
+    std::string pending;
+    uint32_t checkpointed = 0; // chunks the journal holds durably
+    uint64_t checkpointed_bytes = 0;
 };
 
 namespace
@@ -471,7 +480,8 @@ s_read_file (const char *path)
 //  Append the chunk at path; throws on any failure, leaving the rollback
 //  to the caller.
 static void
-s_append (pdfappend_t *self, const char *path, std::vector<Digest> &inserted)
+s_append (pdfappend_t *self, const char *path, uint32_t expected_pages,
+          std::vector<Digest> &inserted)
 {
     std::string bytes = s_read_file (path);
     QPDF chunk;
@@ -486,6 +496,9 @@ s_append (pdfappend_t *self, const char *path, std::vector<Digest> &inserted)
         std::vector<QPDFObjectHandle> pages = chunk.getAllPages ();
         if (pages.empty ())
             throw Error ("it has no pages");
+        if (expected_pages && pages.size () != expected_pages)
+            throw Error ("it has " + std::to_string (pages.size ()) +
+                         " pages, not " + std::to_string (expected_pages));
         size_t first = self->pages.size ();
         if (pages.size () > UINT32_MAX - first)
             throw Error ("too many pages for one PDF");
@@ -530,6 +543,235 @@ s_error (char *error, const char *context, const char *path,
                   failure.what ());
 }
 
+
+//  ---------------------------------------------------------------------
+//  The journal: one record per chunk appended, saying what the append
+//  added, so that a document can be taken up again after a crash. A
+//  record is
+//      magic (4 bytes), payload size (4), payload, check (8: the first
+//      bytes of the payload's SHA-256)
+//  and its payload, in the machine's byte order (the journal never leaves
+//  the machine that wrote it):
+//      chunks appended (4), bytes of output (8), first object number of
+//      the append (4), next number after it (4), /Info number (4),
+//      pages (4) and their numbers (4 each), page-tree leaves (4) and
+//      their numbers (4 each), cross-reference entries of the numbers
+//      from first to next (8 each), shared resources (4) and for each
+//      its digest (32) and number (4), outline items (8), bytes of
+//      outline records (8) and the records.
+//  The output's bytes are fsynced before the records that name them are
+//  written, so a record that is complete names bytes that are on disk.
+
+static constexpr uint32_t S_JOURNAL_MAGIC = 0x314a5050; // "PPJ1"
+static constexpr size_t S_CHECK_SIZE = 8;
+//  A record holds one chunk's objects and resources; a chunk is at most
+//  PROTO_CHUNK_BYTES_MAX, and no record of ours comes near this.
+static constexpr uint32_t S_RECORD_MAX = 256u << 20;
+
+namespace
+{
+
+//  Writing a record's payload.
+class Packer
+{
+  public:
+    template <typename T> void put (T value)
+    {
+        bytes.append (reinterpret_cast<const char *> (&value), sizeof (value));
+    }
+    void put_bytes (const void *data, size_t size)
+    {
+        bytes.append (static_cast<const char *> (data), size);
+    }
+    std::string bytes;
+};
+
+//  Reading one back; any read beyond its end throws.
+class Unpacker
+{
+  public:
+    explicit Unpacker (const std::string &bytes) : bytes_ (bytes)
+    {
+    }
+    template <typename T> T get ()
+    {
+        T value;
+        memcpy (&value, take (sizeof (value)), sizeof (value));
+        return value;
+    }
+    const char *take (uint64_t size)
+    {
+        if (size > bytes_.size () - offset_)
+            throw Error ("a record is cut short");
+        const char *data = bytes_.data () + offset_;
+        offset_ += (size_t)size;
+        return data;
+    }
+    bool done () const
+    {
+        return offset_ == bytes_.size ();
+    }
+
+  private:
+    const std::string &bytes_;
+    size_t offset_ = 0;
+};
+
+} // namespace
+
+static std::string
+s_check (pdfappend::Sha256 &sha, const std::string &payload)
+{
+    sha.update (payload.data (), payload.size ());
+    return sha.digest ().substr (0, S_CHECK_SIZE);
+}
+
+//  The record of the append that started at mark and added pages from
+//  first_page, leaves from first_leaf, the resources inserted and the
+//  outline records since outline_mark, into self->pending.
+static void
+s_journal_record (pdfappend_t *self, const Mark &mark, size_t first_page,
+                  size_t first_leaf, const std::vector<Digest> &inserted,
+                  const OutlineMark &outline_mark)
+{
+    Packer packer;
+    pdfappend::Writer &writer = *self->writer;
+    std::vector<uint64_t> entries = writer.entries (mark.next_number);
+    packer.put<uint32_t> (self->chunks + 1);
+    packer.put<uint64_t> (writer.flushed ());
+    packer.put<uint32_t> (mark.next_number);
+    packer.put<uint32_t> (mark.next_number + (uint32_t)entries.size ());
+    packer.put<uint32_t> (self->info);
+    packer.put<uint32_t> ((uint32_t)(self->pages.size () - first_page));
+    packer.put_bytes (self->pages.data () + first_page,
+                      (self->pages.size () - first_page) * sizeof (uint32_t));
+    packer.put<uint32_t> ((uint32_t)(self->leaves.size () - first_leaf));
+    packer.put_bytes (self->leaves.data () + first_leaf,
+                      (self->leaves.size () - first_leaf) * sizeof (uint32_t));
+    packer.put_bytes (entries.data (), entries.size () * sizeof (uint64_t));
+    packer.put<uint32_t> ((uint32_t)inserted.size ());
+    for (const Digest &digest : inserted) {
+        packer.put_bytes (digest.data (), digest.size ());
+        packer.put<uint32_t> (self->shared.at (digest));
+    }
+    std::string records = self->outline->records_since (outline_mark);
+    packer.put<uint64_t> (self->outline->items () - outline_mark.items);
+    packer.put<uint64_t> (records.size ());
+    packer.put_bytes (records.data (), records.size ());
+    if (packer.bytes.size () > S_RECORD_MAX)
+        throw Error ("the chunk's journal record is over " +
+                     std::to_string (S_RECORD_MAX) + " bytes");
+    Packer head;
+    head.put<uint32_t> (S_JOURNAL_MAGIC);
+    head.put<uint32_t> ((uint32_t)packer.bytes.size ());
+    self->pending += head.bytes;
+    self->pending += packer.bytes;
+    self->pending += s_check (self->sha, packer.bytes);
+}
+
+//  Apply one record (payload) to self, which stands where the record
+//  before it left it. Throws when it does not follow on.
+static void
+s_journal_apply (pdfappend_t *self, const std::string &payload,
+                 uint64_t *bytes_p)
+{
+    Unpacker unpacker (payload);
+    pdfappend::Writer &writer = *self->writer;
+    uint32_t chunks = unpacker.get<uint32_t> ();
+    uint64_t bytes = unpacker.get<uint64_t> ();
+    uint32_t first_number = unpacker.get<uint32_t> ();
+    uint32_t next_number = unpacker.get<uint32_t> ();
+    uint32_t info = unpacker.get<uint32_t> ();
+    if (chunks != self->chunks + 1 || bytes < *bytes_p ||
+        next_number < first_number || info >= next_number ||
+        (self->chunks > 0 && info != self->info))
+        throw Error ("record " + std::to_string (self->chunks + 1) +
+                     " does not follow the one before it");
+    uint32_t pages = unpacker.get<uint32_t> ();
+    if (pages == 0 || pages > UINT32_MAX - self->pages.size ())
+        throw Error ("a record has no pages, or too many");
+    for (uint32_t page = 0; page < pages; page++) {
+        uint32_t number = unpacker.get<uint32_t> ();
+        if (number < first_number || number >= next_number)
+            throw Error ("a page's number is not the record's");
+        self->pages.push_back (number);
+    }
+    uint32_t leaves = unpacker.get<uint32_t> ();
+    for (uint32_t leaf = 0; leaf < leaves; leaf++) {
+        uint32_t number = unpacker.get<uint32_t> ();
+        if (number < first_number || number >= next_number)
+            throw Error ("a page-tree leaf's number is not the record's");
+        self->leaves.push_back (number);
+    }
+    if (self->leaves.size () != (self->pages.size () + S_FANOUT - 1) / S_FANOUT)
+        throw Error ("page-tree leaves do not match the pages");
+    uint64_t count = next_number - first_number;
+    const char *entry_bytes = unpacker.take (count * sizeof (uint64_t));
+    std::vector<uint64_t> entries ((size_t)count);
+    memcpy (entries.data (), entry_bytes, entries.size () * sizeof (uint64_t));
+    writer.restore (first_number, entries);
+    uint32_t resources = unpacker.get<uint32_t> ();
+    for (uint32_t resource = 0; resource < resources; resource++) {
+        Digest digest;
+        memcpy (digest.data (), unpacker.take (digest.size ()), digest.size ());
+        uint32_t number = unpacker.get<uint32_t> ();
+        if (number == 0 || number >= next_number)
+            throw Error ("a shared resource's number is out of range");
+        self->shared[digest] = number;
+    }
+    uint64_t items = unpacker.get<uint64_t> ();
+    uint64_t size = unpacker.get<uint64_t> ();
+    std::string records (unpacker.take (size), (size_t)size);
+    self->outline->restore (records, items);
+    if (!unpacker.done ())
+        throw Error ("a record has bytes left over");
+    self->info = info;
+    self->chunks = chunks;
+    *bytes_p = bytes;
+}
+
+//  Read the whole of fd (the journal) as far as complete records go, and
+//  call apply on each record's payload. Returns the end of the last one
+//  taken. A record cut short at the end, or whose check fails and that
+//  ends the file, is torn: it and what follows are ignored. Throws when
+//  a record fails elsewhere.
+template <typename Apply>
+static uint64_t
+s_journal_read (int fd, pdfappend::Sha256 &sha, Apply apply)
+{
+    std::unique_ptr<FILE, int (*) (FILE *)> file (fdopen (dup (fd), "rb"),
+                                                  fclose);
+    if (!file)
+        throw Error (std::string ("cannot read the journal: ") +
+                     strerror (errno));
+    uint64_t taken = 0;
+    while (true) {
+        uint32_t head[2];
+        if (fread (head, sizeof (head), 1, file.get ()) != 1)
+            break; // the end, or a torn head
+        if (head[0] != S_JOURNAL_MAGIC || head[1] > S_RECORD_MAX)
+            break; // a torn record's garbage, which can only be last
+        std::string payload (head[1], '\0');
+        char check[S_CHECK_SIZE];
+        if (fread (&payload[0], 1, payload.size (), file.get ()) !=
+                payload.size () ||
+            fread (check, 1, S_CHECK_SIZE, file.get ()) != S_CHECK_SIZE)
+            break;
+        if (s_check (sha, payload) != std::string (check, S_CHECK_SIZE)) {
+            if (fgetc (file.get ()) == EOF)
+                break;
+            throw Error ("record " + std::to_string (taken) +
+                         " bytes in is damaged");
+        }
+        apply (payload);
+        taken += sizeof (head) + payload.size () + S_CHECK_SIZE;
+    }
+    if (ferror (file.get ()))
+        throw Error (std::string ("cannot read the journal: ") +
+                     strerror (errno));
+    return taken;
+}
+
 pdfappend_t *
 pdfappend_new (const char *out_path, char *error)
 {
@@ -541,6 +783,11 @@ pdfappend_new (const char *out_path, char *error)
         self.reset (new pdfappend_t ());
         self->out_path = out_path;
         self->part_path = part_path;
+        self->journal_path = std::string (out_path) + ".journal";
+        //  An earlier attempt's journal speaks of another output.
+        if (unlink (self->journal_path.c_str ()) == -1 && errno != ENOENT)
+            throw Error ("cannot remove " + self->journal_path + ": " +
+                         strerror (errno));
         self->writer.reset (new pdfappend::Writer (part_path));
         self->outline.reset (new pdfappend::Outline (part_path));
         self->writer->flush ();
@@ -561,14 +808,21 @@ pdfappend_destroy (pdfappend_t **self_p)
     pdfappend_t *self = *self_p;
     if (!self)
         return;
-    if (!self->finished && self->writer)
+    //  A checkpoint is kept for pdfappend_resume: chunks it covers may be
+    //  gone. The output's owner removes it with its directory.
+    if (!self->finished && self->writer && self->checkpointed == 0) {
         unlink (self->part_path.c_str ());
+        unlink (self->journal_path.c_str ());
+    }
+    if (self->journal_fd != -1)
+        close (self->journal_fd);
     delete self;
     *self_p = NULL;
 }
 
 int
-pdfappend_add (pdfappend_t *self, const char *chunk_path, char *error)
+pdfappend_add (pdfappend_t *self, const char *chunk_path,
+               uint32_t expected_pages, char *error)
 {
     assert (self);
     assert (chunk_path);
@@ -585,12 +839,15 @@ pdfappend_add (pdfappend_t *self, const char *chunk_path, char *error)
     size_t pages = self->pages.size ();
     size_t leaves = self->leaves.size ();
     std::vector<Digest> inserted;
+    size_t pending = self->pending.size ();
     try {
-        s_append (self, chunk_path, inserted);
+        s_append (self, chunk_path, expected_pages, inserted);
         self->writer->flush ();
+        s_journal_record (self, mark, pages, leaves, inserted, outline_mark);
     } catch (const std::exception &failure) {
         s_error (error, "cannot append", chunk_path, failure);
         try {
+            self->pending.resize (pending);
             for (const Digest &digest : inserted)
                 self->shared.erase (digest);
             self->writer->rollback (mark);
@@ -723,4 +980,146 @@ pdfappend_bytes_final (const pdfappend_t *self)
 {
     assert (self);
     return self->bytes_final;
+}
+
+int
+pdfappend_checkpoint (pdfappend_t *self, char *error)
+{
+    assert (self);
+    assert (error);
+    if (!self->broken.empty () || self->finished) {
+        snprintf (error, PDFAPPEND_ERROR_MAX, "cannot checkpoint %s: %s",
+                  self->part_path.c_str (),
+                  self->finished ? "the document is finished"
+                                 : self->broken.c_str ());
+        return -1;
+    }
+    if (self->chunks == self->checkpointed)
+        return 0;
+    try {
+        self->writer->sync ();
+        bool created = self->journal_fd == -1;
+        if (created) {
+            self->journal_fd =
+                open (self->journal_path.c_str (),
+                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+            if (self->journal_fd == -1)
+                throw Error ("cannot open " + self->journal_path + ": " +
+                             strerror (errno));
+        }
+        if (fsio_write_all (self->journal_fd, self->pending.data (),
+                            self->pending.size ()) == -1 ||
+            fsync (self->journal_fd) == -1)
+            throw Error ("cannot write " + self->journal_path + ": " +
+                         strerror (errno));
+        //  The names of the output and the journal, the first time.
+        std::string dir = self->journal_path.substr (
+            0, self->journal_path.find_last_of ('/') + 1);
+        if (created && fsio_fsync_dir (dir.empty () ? "." : dir.c_str ()) == -1)
+            throw Error ("cannot fsync " + dir + ": " + strerror (errno));
+    } catch (const std::exception &failure) {
+        //  A journal written in part cannot take another record after it.
+        self->broken = failure.what ();
+        s_error (error, "cannot checkpoint", self->part_path.c_str (),
+                 failure);
+        return -1;
+    }
+    self->pending.clear ();
+    self->checkpointed = self->chunks;
+    self->checkpointed_bytes = self->bytes_final;
+    return 0;
+}
+
+pdfappend_t *
+pdfappend_resume (const char *out_path, bool *found, char *error)
+{
+    assert (out_path);
+    assert (found);
+    assert (error);
+    *found = false;
+    std::string journal_path = std::string (out_path) + ".journal";
+    std::string part_path = std::string (out_path) + ".part";
+    int journal_fd = open (journal_path.c_str (), O_RDWR | O_CLOEXEC);
+    if (journal_fd == -1) {
+        snprintf (error, PDFAPPEND_ERROR_MAX, "cannot open %s: %s",
+                  journal_path.c_str (), strerror (errno));
+        return NULL;
+    }
+    std::unique_ptr<pdfappend_t> self;
+    try {
+        //  Killed between finishing and storing: the finished file holds
+        //  every byte of the last checkpoint, in place.
+        if (access (part_path.c_str (), F_OK) == -1 &&
+            access (out_path, F_OK) == 0 &&
+            rename (out_path, part_path.c_str ()) == -1)
+            throw Error ("cannot rename " + std::string (out_path) + ": " +
+                         strerror (errno));
+        struct stat part;
+        if (stat (part_path.c_str (), &part) == -1)
+            throw Error ("cannot find " + part_path + ": " + strerror (errno));
+        self.reset (new pdfappend_t ());
+        self->out_path = out_path;
+        self->part_path = part_path;
+        self->journal_path = journal_path;
+        self->writer.reset (new pdfappend::Writer (part_path, part.st_size));
+        self->outline.reset (new pdfappend::Outline (part_path));
+        uint64_t bytes = 0;
+        *found = true; // until it proves to hold no record at all
+        uint64_t taken = s_journal_read (
+            journal_fd, self->sha, [&] (const std::string &payload) {
+                s_journal_apply (self.get (), payload, &bytes);
+            });
+        *found = self->chunks > 0;
+        if (!*found)
+            throw Error ("it holds no complete record");
+        if (bytes > (uint64_t)part.st_size)
+            throw Error ("it names " + std::to_string (bytes) + " bytes of " +
+                         part_path + ", which has " +
+                         std::to_string (part.st_size));
+        //  Cut the output back to the checkpoint, and the torn tail off
+        //  the journal.
+        Mark checkpoint = self->writer->mark ();
+        checkpoint.size = bytes;
+        self->writer->rollback (checkpoint);
+        if (ftruncate (journal_fd, (off_t)taken) == -1)
+            throw Error ("cannot truncate " + journal_path + ": " +
+                         strerror (errno));
+        close (journal_fd);
+        journal_fd = -1;
+        self->journal_fd = open (journal_path.c_str (),
+                                 O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (self->journal_fd == -1)
+            throw Error ("cannot open " + journal_path + ": " +
+                         strerror (errno));
+        self->checkpointed = self->chunks;
+        self->bytes_final = bytes;
+        self->checkpointed_bytes = bytes;
+        return self.release ();
+    } catch (const std::exception &failure) {
+        s_error (error, "cannot resume from", journal_path.c_str (), failure);
+        if (journal_fd != -1)
+            close (journal_fd);
+        return NULL;
+    }
+}
+
+uint32_t
+pdfappend_chunks (const pdfappend_t *self)
+{
+    assert (self);
+    return self->chunks;
+}
+
+uint32_t
+pdfappend_checkpointed (const pdfappend_t *self)
+{
+    assert (self);
+    return self->checkpointed;
+}
+
+uint64_t
+pdfappend_pending_bytes (const pdfappend_t *self)
+{
+    assert (self);
+    return self->bytes_final - self->checkpointed_bytes;
 }

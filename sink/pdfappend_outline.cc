@@ -268,6 +268,45 @@ Outline::rollback (const OutlineMark &mark)
     items_ = mark.items;
 }
 
+std::string
+Outline::records_since (const OutlineMark &mark)
+{
+    OutlineMark now = this->mark ();
+    std::string records (now.offset - mark.offset, '\0');
+    if (fflush (file_) == -1 ||
+        (!records.empty () &&
+         pread (fileno (file_), &records[0], records.size (),
+                (off_t)mark.offset) != (ssize_t)records.size ()))
+        throw Error ("cannot read the outline scratch file for " + path_ +
+                     ": " + strerror (errno));
+    return records;
+}
+
+void
+Outline::restore (const std::string &records, uint64_t items)
+{
+    //  Walk the headers so that a record never claims bytes it lacks.
+    size_t offset = 0;
+    for (uint64_t item = 0; item < items; item++) {
+        Record record;
+        if (records.size () - offset < sizeof (record))
+            throw Error ("outline records are cut short");
+        memcpy (&record, records.data () + offset, sizeof (record));
+        offset += sizeof (record);
+        if (record.level < 1 || record.level > OUTLINE_DEPTH_MAX ||
+            records.size () - offset <
+                (uint64_t)record.title_size + record.view_size)
+            throw Error ("an outline record is not one this writes");
+        offset += record.title_size + record.view_size;
+    }
+    if (offset != records.size ())
+        throw Error ("outline records have bytes left over");
+    if (fwrite (records.data (), 1, records.size (), file_) != records.size ())
+        throw Error ("cannot write the outline scratch file for " + path_ +
+                     ": " + strerror (errno));
+    items_ += items;
+}
+
 namespace
 {
 

@@ -78,6 +78,12 @@ class Outline
     //  Forget the items read since mark.
     void rollback (const OutlineMark &mark);
 
+    //  The records read since mark, as bytes: what a journal keeps.
+    std::string records_since (const OutlineMark &mark);
+    //  Add items records as records_since gave them. Throws when they are
+    //  not such records or the scratch file fails.
+    void restore (const std::string &records, uint64_t items);
+
     //  Write every item through writer; the destination of the item for
     //  page index k is page_numbers[k]. Returns the number of the
     //  /Outlines dictionary, or 0 when there are no items.

@@ -84,19 +84,34 @@ Sha256::digest ()
     return digest;
 }
 
-Writer::Writer (const std::string &path) : path_ (path)
+void
+Writer::open_file (int flags, uint64_t size)
 {
-    fd_ = open (path.c_str (), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd_ = open (path_.c_str (), flags | O_WRONLY | O_CLOEXEC, 0644);
     if (fd_ == -1)
-        throw s_system_error ("cannot create", path);
+        throw s_system_error ("cannot open", path_);
     try {
-        xref_fd_ = scratch_file (path, "xref");
+        if (ftruncate (fd_, (off_t)size) == -1)
+            throw s_system_error ("cannot truncate", path_);
+        xref_fd_ = scratch_file (path_, "xref");
     } catch (...) {
         close (fd_);
+        fd_ = -1;
         throw;
     }
     buffer_.reserve (S_BUFFER_MAX);
+    flushed_ = size;
+}
+
+Writer::Writer (const std::string &path) : path_ (path)
+{
+    open_file (O_CREAT | O_TRUNC, 0);
     append (s_header, sizeof (s_header) - 1);
+}
+
+Writer::Writer (const std::string &path, uint64_t size) : path_ (path)
+{
+    open_file (0, size);
 }
 
 Writer::~Writer ()
@@ -309,6 +324,79 @@ Writer::rollback (const Mark &mark)
     }
     next_number_ = mark.next_number;
     numbers_known_ = mark.numbers_known;
+}
+
+std::vector<uint64_t>
+Writer::entries (uint32_t first)
+{
+    assert (!objstm_number_);
+    assert (first >= 1 && first <= next_number_);
+    std::vector<uint64_t> found (next_number_ - first, 0);
+    uint32_t number = first;
+    //  Those before the window are in the scratch file.
+    if (number < window_base_) {
+        uint32_t count = window_base_ - number;
+        std::vector<unsigned char> bytes ((size_t)count * S_ENTRY_SIZE);
+        size_t done = 0;
+        while (done < bytes.size ()) {
+            ssize_t got =
+                pread (xref_fd_, bytes.data () + done, bytes.size () - done,
+                       (off_t)((uint64_t)(number - 1) * S_ENTRY_SIZE + done));
+            if (got == -1 && errno == EINTR)
+                continue;
+            if (got <= 0)
+                throw Error ("cannot read the cross-reference scratch file "
+                             "for " +
+                             path_ + ": " +
+                             (got == -1 ? strerror (errno) : "file too short"));
+            done += (size_t)got;
+        }
+        for (uint32_t index = 0; index < count; index++) {
+            uint64_t entry = 0;
+            for (size_t byte = 0; byte < S_ENTRY_SIZE; byte++)
+                entry = entry << 8 | bytes[index * S_ENTRY_SIZE + byte];
+            found[index] = entry;
+        }
+        number = window_base_;
+    }
+    for (; number < next_number_; number++) {
+        size_t index = number - window_base_;
+        found[number - first] = index < window_.size () ? window_[index] : 0;
+    }
+    return found;
+}
+
+void
+Writer::restore (uint32_t first, const std::vector<uint64_t> &entries)
+{
+    if (first != next_number_)
+        throw Error ("object " + std::to_string (first) +
+                     " is not the next number, " +
+                     std::to_string (next_number_));
+    if (entries.size () >= UINT32_MAX - next_number_)
+        throw Error ("too many objects for one PDF");
+    for (uint64_t entry : entries) {
+        uint32_t number = next_number_++;
+        uint64_t type = entry >> 56;
+        uint64_t field = (entry >> 16) & S_FIELD_MAX;
+        bool good = entry == 0 || (type == 1 && field > 0 &&
+                                   field < flushed_ && (entry & 0xffff) == 0) ||
+                    (type == 2 && field > 0 && field <= UINT32_MAX &&
+                     (entry & 0xffff) < S_OBJSTM_OBJECTS);
+        if (!good)
+            throw Error ("object " + std::to_string (number) +
+                         " has a cross-reference entry this never writes");
+        if (entry)
+            set_entry (number, entry);
+    }
+}
+
+void
+Writer::sync ()
+{
+    flush ();
+    if (fsync (fd_) == -1)
+        throw s_system_error ("cannot fsync", path_);
 }
 
 //  Compress the entries, from object 0's on, into packed, each row

@@ -82,6 +82,10 @@ class Writer
     //  Create path (truncating it) and the scratch file beside it, and
     //  write the PDF header.
     explicit Writer (const std::string &path);
+    //  Open path, written by an earlier Writer, to go on from its first
+    //  size bytes (the rest is cut off); restore then gives it back its
+    //  objects' entries.
+    Writer (const std::string &path, uint64_t size);
     ~Writer ();
     Writer (const Writer &) = delete;
     Writer &operator= (const Writer &) = delete;
@@ -113,6 +117,18 @@ class Writer
     //  Forget everything written and every number handed out since mark.
     void rollback (const Mark &mark);
 
+    //  The packed entries (0 while not written) of the numbers from first
+    //  to the last handed out, right after a flush: what a journal keeps.
+    std::vector<uint64_t> entries (uint32_t first);
+
+    //  Hand out the numbers from first (the next one) on again, with
+    //  entries as entries gave them. Throws when first is not the next
+    //  number or an entry is not one this writes.
+    void restore (uint32_t first, const std::vector<uint64_t> &entries);
+
+    //  Flush, then make every byte written durable (fsync).
+    void sync ();
+
     //  Write the cross-reference stream, whose dictionary also gets
     //  trailer_entries (such as "/Root 5 0 R"), and the end of the file,
     //  and flush. Every number handed out must have been written.
@@ -124,6 +140,7 @@ class Writer
         size_t offset; // in objstm_body_
     };
 
+    void open_file (int flags, uint64_t size);
     void append (const char *data, size_t size);
     void write_buffer ();
     void set_entry (uint32_t number, uint64_t entry);

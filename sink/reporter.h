@@ -17,7 +17,8 @@
       an open job is failed for good in the spool;
     - at start, STORED for every spooled chunk, so a ventilator that
       restarted catches up, every spooled chunk and every complete job to
-      the finisher (outputs start again from chunk 0);
+      the finisher (outputs are taken up again from their checkpoints, or start
+      again from chunk 0 when they have none);
     - the finisher's reports (JOB_STATE, JOB_DONE, JOB_FAILED), passed on,
       and the assembly of a job that ended dropped from the collector.
 

@@ -31,6 +31,12 @@
 #define S_META_MAX 256     // bytes; the meta file is three short lines
 #define S_OUTCOME_MAX 4096 // bytes of a tombstone read back
 #define S_SCRATCH_NAME ".merged.pdf"
+//  Written by sink/pdfappend beside the scratch path: the output as it
+//  grows and its journal, kept across restarts.
+#define S_PART_NAME S_SCRATCH_NAME ".part"
+#define S_JOURNAL_NAME S_SCRATCH_NAME ".journal"
+#define S_RELEASED_NAME "released"
+#define S_RELEASED_LINE_MAX 64 // bytes of one line of the released file
 #define S_UPLOAD_MAX 4096 // bytes of an upload record read back
 
 struct _spool_t {
@@ -322,7 +328,9 @@ s_recover_job (spool_t *self, const char *job_id)
     zlist_t *names = job_dir ? s_list_dir (job_dir) : NULL;
     for (char *name = names ? zlist_first (names) : NULL; name;
          name = zlist_next (names)) {
-        if (name[0] != '.')
+        //  The output and its journal are a checkpoint to take up again.
+        if (name[0] != '.' || streq (name, S_SCRATCH_NAME) ||
+            streq (name, S_PART_NAME) || streq (name, S_JOURNAL_NAME))
             continue;
         char *path = zsys_sprintf ("%s/%s", job_dir, name);
         if (path && unlink (path) == -1)
@@ -512,6 +520,17 @@ spool_finish (spool_t *self, const char *job_id, const char *outcome)
         return -1;
     int rc = s_write_atomic (job_id, self->finished_dir, job_id, line,
                              strlen (line), true);
+    if (rc == -1) {
+        //  A full disk, most likely, which the job's own files may have
+        //  filled (its output grows in the spool): they are not needed
+        //  once its outcome is known, so they go first to make room.
+        log_warning ("job=%s spool: removing the job's files before its "
+                     "tombstone, to make room for it",
+                     job_id);
+        s_remove_job_dir (self, job_id);
+        rc = s_write_atomic (job_id, self->finished_dir, job_id, line,
+                             strlen (line), true);
+    }
     zstr_free (&line);
     if (rc == -1)
         return -1;
@@ -541,6 +560,145 @@ spool_jobs (spool_t *self)
     return jobs;
 }
 
+
+//  Open the released file of job_dir for reading; NULL when there is
+//  none (or it cannot be read: logged).
+static FILE *
+s_open_released (const char *job_id, const char *job_dir)
+{
+    char *path = zsys_sprintf ("%s/%s", job_dir, S_RELEASED_NAME);
+    FILE *file = path ? fopen (path, "r") : NULL;
+    if (path && !file && errno != ENOENT)
+        log_error ("job=%s spool: cannot read %s: %s", job_id, path,
+                   strerror (errno));
+    zstr_free (&path);
+    return file;
+}
+
+//  Read the next line of a released file: chunk chunk_nbr (the line's
+//  index) and its range. Returns -1 at the end, at a line torn by a crash
+//  (no newline) and at a line that is not what spool_release writes.
+static int
+s_read_released (FILE *file, uint32_t chunk_nbr, uint32_t *first_page,
+                 uint32_t *page_count)
+{
+    char line[S_RELEASED_LINE_MAX];
+    if (!fgets (line, sizeof (line), file) || !strchr (line, '\n'))
+        return -1;
+    unsigned int nbr, first, count;
+    if (sscanf (line, "%u %u %u", &nbr, &first, &count) != 3 ||
+        nbr != chunk_nbr || first == 0 || count == 0)
+        return -1;
+    char canonical[S_RELEASED_LINE_MAX];
+    snprintf (canonical, sizeof (canonical), "%u %u %u\n", nbr, first, count);
+    if (!streq (canonical, line))
+        return -1;
+    *first_page = first;
+    *page_count = count;
+    return 0;
+}
+
+//  Add the chunks job_dir's released file names to job: present, their
+//  pages held in the output. Stops at the first line that does not fit.
+static void
+s_load_released (assembly_t *job, const char *job_dir)
+{
+    const char *job_id = assembly_job_id (job);
+    FILE *file = s_open_released (job_id, job_dir);
+    uint32_t chunk_nbr = 0, first_page, page_count;
+    while (file &&
+           s_read_released (file, chunk_nbr, &first_page, &page_count) == 0) {
+        char reason[ASSEMBLY_REASON_MAX];
+        if (assembly_add (job, chunk_nbr, first_page, page_count, reason) !=
+            ASSEMBLY_NEW) {
+            log_warning ("job=%s chunk=%u spool: released file: %s", job_id,
+                         chunk_nbr, reason);
+            break;
+        }
+        chunk_nbr++;
+    }
+    if (file)
+        fclose (file);
+}
+
+uint32_t
+spool_released (spool_t *self, const char *job_id)
+{
+    assert (self);
+    if (!spool_job_id_valid (job_id))
+        return 0;
+    char *job_dir = s_job_dir (self, job_id);
+    FILE *file = job_dir ? s_open_released (job_id, job_dir) : NULL;
+    uint32_t chunk_nbr = 0, first_page, page_count;
+    while (file &&
+           s_read_released (file, chunk_nbr, &first_page, &page_count) == 0)
+        chunk_nbr++;
+    if (file)
+        fclose (file);
+    zstr_free (&job_dir);
+    return chunk_nbr;
+}
+
+int
+spool_release (spool_t *self, const char *job_id, const spool_range_t *chunks,
+               size_t count)
+{
+    assert (self);
+    assert (chunks || count == 0);
+    if (!spool_job_id_valid (job_id) || count == 0)
+        return count == 0 ? 0 : -1;
+    char *job_dir = s_job_dir (self, job_id);
+    char *path = job_dir ? zsys_sprintf ("%s/%s", job_dir, S_RELEASED_NAME)
+                         : NULL;
+    zchunk_t *lines = zchunk_new (NULL, count * S_RELEASED_LINE_MAX);
+    int rc = -1;
+    if (!path || !lines) {
+        log_error ("job=%s spool: out of memory", job_id);
+        goto cleanup;
+    }
+    for (size_t index = 0; index < count; index++) {
+        char line[S_RELEASED_LINE_MAX];
+        int size = snprintf (line, sizeof (line), "%u %u %u\n",
+                             chunks[index].chunk_nbr, chunks[index].first_page,
+                             chunks[index].page_count);
+        zchunk_extend (lines, line, (size_t)size);
+    }
+    bool created = access (path, F_OK) == -1;
+    int fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    bool written = fd != -1 &&
+                   fsio_write_all (fd, zchunk_data (lines),
+                                   zchunk_size (lines)) == 0 &&
+                   fsync (fd) == 0;
+    if (fd != -1)
+        close (fd);
+    if (!written || (created && fsio_fsync_dir (job_dir) == -1)) {
+        log_error ("job=%s spool: cannot write %s: %s", job_id, path,
+                   strerror (errno));
+        goto cleanup;
+    }
+    rc = 0;
+    //  Durable: the chunks' files may go. One left by a crash is removed
+    //  when the job is loaded again.
+    for (size_t index = 0; index < count; index++) {
+        char *name = s_chunk_name (chunks[index].chunk_nbr,
+                                   chunks[index].first_page,
+                                   chunks[index].page_count);
+        char *chunk_path = name ? zsys_sprintf ("%s/%s", job_dir, name) : NULL;
+        if (chunk_path && unlink (chunk_path) == -1 && errno != ENOENT)
+            log_warning ("job=%s chunk=%u spool: cannot remove %s: %s",
+                         job_id, chunks[index].chunk_nbr, chunk_path,
+                         strerror (errno));
+        zstr_free (&chunk_path);
+        zstr_free (&name);
+    }
+
+cleanup:
+    zchunk_destroy (&lines);
+    zstr_free (&path);
+    zstr_free (&job_dir);
+    return rc;
+}
+
 //  Add one chunk file found on disk to job, deleting it when it does not
 //  fit.
 static void
@@ -554,10 +712,14 @@ s_load_chunk (assembly_t *job, const char *job_dir, const char *name)
         return;
     }
     char reason[ASSEMBLY_REASON_MAX];
+    bool released = assembly_has (job, chunk_nbr);
     assembly_verdict_t verdict =
         assembly_add (job, chunk_nbr, first_page, page_count, reason);
     if (verdict == ASSEMBLY_NEW)
         return;
+    //  Released, but the crash came before its file was removed.
+    if (verdict == ASSEMBLY_DUPLICATE && released)
+        snprintf (reason, sizeof (reason), "its pages are in the output");
     //  A duplicate cannot have a second name; treat it as a contradiction.
     if (verdict == ASSEMBLY_DUPLICATE)
         snprintf (reason, sizeof (reason), "chunk is present twice");
@@ -605,8 +767,10 @@ spool_load (spool_t *self, const char *job_id)
         assembly_destroy (&job);
         goto cleanup;
     }
+    s_load_released (job, job_dir);
     for (char *name = zlist_first (names); name; name = zlist_next (names))
-        if (name[0] != '.' && !streq (name, S_META_NAME))
+        if (name[0] != '.' && !streq (name, S_META_NAME) &&
+            !streq (name, S_RELEASED_NAME))
             s_load_chunk (job, job_dir, name);
 
 cleanup:

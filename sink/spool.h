@@ -4,6 +4,9 @@
 
         SPOOL/<job_id>/meta                        the job's shape
         SPOOL/<job_id>/chunk-<nnnnnn>-p<A>-<B>.pdf chunk nnnnnn, pages A..B
+        SPOOL/<job_id>/released                    chunks held in the output
+        SPOOL/<job_id>/.merged.pdf.part            the output, growing
+        SPOOL/<job_id>/.merged.pdf.journal         its checkpoints
         SPOOL/.finished/<job_id>                   tombstone: outcome text
         SPOOL/.uploads/<job_id>                    multipart upload running
 
@@ -14,6 +17,17 @@
     complete. The meta file ("chunk_count N", "total_pages N") is written
     the same way before the job's first chunk, so a restarted sink knows the
     job's shape.
+
+    Released chunks: once the job's output holds a chunk's pages and a
+    checkpoint covering it is durable (sink/pdfappend's journal), the
+    finisher releases the chunk: its number and range are appended to the
+    job's "released" file ("<chunk> <first page> <page count>", one line
+    each, chunks from 0 in order), which is fsynced before the chunk's
+    file is removed. A released chunk is still present to spool_load, so
+    a restarted sink still reports it stored; its pages come from the
+    output, which spool_recover keeps (the output, ".merged.pdf.part",
+    its journal and a finished but unstored ".merged.pdf" are not
+    temporary files). A line torn by a crash ends the list.
 
     Tombstones: a finished, failed or cancelled job leaves a small file in
     SPOOL/.finished named after the job, holding its outcome ("done ...",
@@ -105,7 +119,9 @@ char *
 spool_outcome (spool_t *self, const char *job_id);
 
 //  Record outcome (one line of text) as job_id's tombstone unless it has
-//  one already, then remove the job's directory with its chunks. Removing
+//  one already, then remove the job's directory with its chunks. When the
+//  tombstone cannot be written (a full disk), the directory is removed
+//  first and the tombstone tried again. Removing
 //  what is already gone is not an error. Returns -1 when the tombstone
 //  cannot be written or the directory cannot be removed (logged).
 int
@@ -116,14 +132,35 @@ spool_finish (spool_t *self, const char *job_id, const char *outcome);
 zlist_t *
 spool_jobs (spool_t *self);
 
-//  Rebuild job_id's assembly from its meta file and chunk files. Chunk
+//  Rebuild job_id's assembly from its meta file, released chunks and chunk
+//  files. Chunk
 //  files that contradict the meta file or each other are logged and
 //  deleted, so the chunk is received again. Returns NULL when the meta file
 //  is missing or unreadable (logged). Caller owns the result.
 assembly_t *
 spool_load (spool_t *self, const char *job_id);
 
-//  Path of a present chunk's file, or NULL when the chunk is absent.
+//  A chunk and its pages, as spool_release takes them.
+typedef struct {
+    uint32_t chunk_nbr;
+    uint32_t first_page;
+    uint32_t page_count;
+} spool_range_t;
+
+//  Release count chunks of job_id, the next ones in order from chunk 0
+//  (the caller's to keep): record them durably as held in the job's
+//  output, then remove their files. Returns -1 when the record cannot be
+//  written (logged): the files stay then.
+int
+spool_release (spool_t *self, const char *job_id, const spool_range_t *chunks,
+               size_t count);
+
+//  Chunks of job_id released so far (0 when none, or the job is unknown).
+uint32_t
+spool_released (spool_t *self, const char *job_id);
+
+//  Path of a present chunk's file, or NULL when the chunk is absent. A
+//  released chunk's file is gone.
 //  Caller frees.
 char *
 spool_chunk_path (spool_t *self, const assembly_t *job, uint32_t chunk_nbr);

@@ -587,6 +587,79 @@ test_restart_starts_the_output_again_from_chunk_0 (void **state)
     zstr_free (&part);
 }
 
+//  Append chunks 0 to 5 of a 7-chunk job as they are spooled, then stop
+//  the finisher as a sink stops: the first FINISHER_CHECKPOINT_CHUNKS
+//  are in a checkpoint and released from the spool.
+static void
+s_append_and_stop (s_fixture_t *fixture)
+{
+    for (uint32_t chunk_nbr = 0; chunk_nbr < 6; chunk_nbr++)
+        s_spool_and_tell (fixture, S_JOB, chunk_nbr, 7);
+    s_drain_appends (fixture);
+    assert_int_equal (finisher_appended (fixture->finisher, S_JOB), 6);
+    spool_t *spool = spool_new (fixture->spool_dir);
+    assert_int_equal (spool_released (spool, S_JOB), FINISHER_CHECKPOINT_CHUNKS);
+    assembly_t *chunks = spool_load (spool, S_JOB);
+    assert_int_equal (assembly_present (chunks), 6);
+    for (uint32_t chunk_nbr = 0; chunk_nbr < 6; chunk_nbr++) {
+        char *path = spool_chunk_path (spool, chunks, chunk_nbr);
+        assert_int_equal (access (path, F_OK) == 0,
+                          chunk_nbr >= FINISHER_CHECKPOINT_CHUNKS);
+        zstr_free (&path);
+    }
+    assembly_destroy (&chunks);
+    spool_destroy (&spool);
+    finisher_destroy (&fixture->finisher);
+    assert_true (s_partial_output (fixture, S_JOB));
+    char *store_url = zsys_sprintf ("file://%s", fixture->store_dir);
+    fixture->finisher = finisher_new (fixture->spool_dir, store_url);
+    assert_non_null (fixture->finisher);
+    zstr_free (&store_url);
+    sinktest_spool_chunk (fixture->spool_dir, S_JOB, 6, 7, 2);
+}
+
+static void
+test_restart_takes_the_output_up_from_its_checkpoint (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_append_and_stop (fixture);
+    //  Killed after the checkpoint, before chunks 2 and 3 were released:
+    //  they are appended already, and released only now.
+    char *released =
+        zsys_sprintf ("%s/%s/released", fixture->spool_dir, S_JOB);
+    assert_int_equal (truncate (released, strlen ("0 1 2\n1 3 2\n")), 0);
+    sinktest_spool_chunk (fixture->spool_dir, S_JOB, 2, 7, 2);
+    sinktest_spool_chunk (fixture->spool_dir, S_JOB, 3, 7, 2);
+    //  Merged once complete (no appender): from the checkpoint on.
+    finisher_submit (fixture->finisher, S_JOB);
+    s_store_as (fixture, S_JOB, S_JOB "/a.pdf", 14);
+    assert_false (s_job_spooled (fixture, S_JOB));
+    zstr_free (&released);
+}
+
+static void
+test_checkpoint_that_cannot_be_taken_up_fails_the_job (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_append_and_stop (fixture);
+    //  The output is shorter than its journal says, and chunks 0 to 3 are
+    //  only in it.
+    char *part =
+        zsys_sprintf ("%s/%s/.merged.pdf.part", fixture->spool_dir, S_JOB);
+    assert_int_equal (truncate (part, 100), 0);
+    finisher_submit (fixture->finisher, S_JOB);
+    assert_int_equal (finisher_output (fixture->finisher, S_JOB,
+                                       S_JOB "/a.pdf", ""),
+                      0);
+    s_expect_state (fixture, S_JOB, "merging");
+    s_expect_failed (fixture, S_JOB,
+                     "merge failed: the pages of chunks 1 to 4 are only in "
+                     "the partial output, which cannot be taken up again");
+    assert_false (s_stored (fixture, S_JOB "/a.pdf"));
+    assert_false (s_job_spooled (fixture, S_JOB));
+    zstr_free (&part);
+}
+
 static void
 test_cancelled_job_in_progress_is_discarded_silently (void **state)
 {
@@ -701,6 +774,12 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (
             test_cancelled_job_in_progress_is_discarded_silently, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_restart_takes_the_output_up_from_its_checkpoint, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_checkpoint_that_cannot_be_taken_up_fails_the_job, s_setup,
             s_teardown),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);

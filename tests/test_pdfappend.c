@@ -2,7 +2,9 @@
     count, one copy of shared resources, document information and
     bookmarks with global page numbers (the same as sink/merge makes),
     reference cycles and links between pages, failures that change
-    nothing, the append-only output, and memory that stays flat as the
+    nothing, the append-only output, taking a document up again from its
+    journal after a crash (a torn tail ignored, a damaged or mismatched
+    journal refused), and memory that stays flat as the
     document grows.
 
     Most chunks are rendered by worker/render, as a worker makes them:
@@ -184,7 +186,7 @@ s_append_all (char **paths, size_t count, const char *out, uint32_t expected)
     if (!appender)
         fail_msg ("pdfappend_new: %s", error);
     for (size_t index = 0; index < count; index++)
-        if (pdfappend_add (appender, paths[index], error) != 0)
+        if (pdfappend_add (appender, paths[index], 0, error) != 0)
             fail_msg ("pdfappend_add: %s", error);
     if (pdfappend_finish (appender, expected, error) != 0)
         fail_msg ("pdfappend_finish: %s", error);
@@ -610,7 +612,7 @@ test_wrong_page_count_writes_nothing (void **state)
     pdfappend_t *appender = pdfappend_new (fixture->out, error);
     assert_non_null (appender);
     for (size_t index = 0; index < 3; index++)
-        assert_int_equal (pdfappend_add (appender, paths[index], error), 0);
+        assert_int_equal (pdfappend_add (appender, paths[index], 0, error), 0);
     assert_int_equal (pdfappend_pages (appender), 6);
     assert_int_equal (pdfappend_finish (appender, 7, error), -1);
     assert_non_null (strstr (error, "has 6 pages, expected 7"));
@@ -622,7 +624,7 @@ test_wrong_page_count_writes_nothing (void **state)
 
     //  A document that is never finished leaves nothing either.
     appender = pdfappend_new (fixture->out, error);
-    assert_int_equal (pdfappend_add (appender, paths[0], error), 0);
+    assert_int_equal (pdfappend_add (appender, paths[0], 0, error), 0);
     assert_true (access (part, F_OK) == 0);
     assert_int_equal (pdfappend_finish (appender, 3, error), -1);
     pdfappend_destroy (&appender);
@@ -660,14 +662,18 @@ test_bad_chunk_is_named_and_changes_nothing (void **state)
 
     char error[PDFAPPEND_ERROR_MAX] = "";
     pdfappend_t *appender = pdfappend_new (fixture->out, error);
-    assert_int_equal (pdfappend_add (appender, paths[0], error), 0);
+    assert_int_equal (pdfappend_add (appender, paths[0], 0, error), 0);
     uint64_t final_size = pdfappend_bytes_final (appender);
-    assert_int_equal (pdfappend_add (appender, bad, error), -1);
+    assert_int_equal (pdfappend_add (appender, bad, 0, error), -1);
     assert_non_null (strstr (error, "bad.pdf"));
-    assert_int_equal (pdfappend_add (appender, missing, error), -1);
+    assert_int_equal (pdfappend_add (appender, missing, 0, error), -1);
     assert_non_null (strstr (error, "missing.pdf"));
-    assert_int_equal (pdfappend_add (appender, damaged, error), -1);
+    assert_int_equal (pdfappend_add (appender, damaged, 0, error), -1);
     assert_non_null (strstr (error, "damaged.pdf"));
+    //  A chunk of 3 pages where 4 are expected (a page tree whose /Count
+    //  lied to the collector).
+    assert_int_equal (pdfappend_add (appender, paths[1], 4, error), -1);
+    assert_non_null (strstr (error, "it has 3 pages, not 4"));
     assert_int_equal (pdfappend_pages (appender), 2);
     assert_int_equal (pdfappend_bytes_final (appender), final_size);
     char *part = zsys_sprintf ("%s.part", fixture->out);
@@ -675,7 +681,7 @@ test_bad_chunk_is_named_and_changes_nothing (void **state)
     assert_int_equal (zfile_cursize (part_file), final_size);
     zfile_destroy (&part_file);
     //  And the document goes on as if they had never been tried.
-    assert_int_equal (pdfappend_add (appender, paths[1], error), 0);
+    assert_int_equal (pdfappend_add (appender, paths[1], 3, error), 0);
     assert_int_equal (pdfappend_finish (appender, 5, error), 0);
     pdfappend_destroy (&appender);
     s_assert_check_clean (fixture->out);
@@ -701,7 +707,7 @@ test_output_only_grows (void **state)
     assert_true (before > 0);
     zchunk_t *prefixes[3];
     for (size_t index = 0; index < 3; index++) {
-        assert_int_equal (pdfappend_add (appender, paths[index], error), 0);
+        assert_int_equal (pdfappend_add (appender, paths[index], 0, error), 0);
         uint64_t final_size = pdfappend_bytes_final (appender);
         assert_true (final_size > before);
         before = final_size;
@@ -760,7 +766,7 @@ s_peak_growth_kb (char **paths, size_t count, size_t rounds, const char *out)
         int rc = appender ? 0 : -1;
         for (size_t round = 0; round < rounds && rc == 0; round++)
             for (size_t index = 0; index < count && rc == 0; index++)
-                rc = pdfappend_add (appender, paths[index], error);
+                rc = pdfappend_add (appender, paths[index], 0, error);
         if (rc == 0)
             rc = pdfappend_finish (appender, 0, error);
         pdfappend_destroy (&appender);
@@ -818,6 +824,144 @@ test_memory_stays_flat_as_the_document_grows (void **state)
     s_free_paths (paths, S_FLAT_CHUNKS);
 }
 
+//  Append paths[from..to) to appender, failing the test on an error.
+static void
+s_add_range (pdfappend_t *appender, char **paths, size_t from, size_t to)
+{
+    char error[PDFAPPEND_ERROR_MAX] = "";
+    for (size_t index = from; index < to; index++)
+        if (pdfappend_add (appender, paths[index], 0, error) != 0)
+            fail_msg ("pdfappend_add: %s", error);
+}
+
+static void
+s_append_bytes (const char *path, const void *data, size_t size)
+{
+    FILE *file = fopen (path, "ab");
+    assert_non_null (file);
+    assert_int_equal (fwrite (data, 1, size, file), size);
+    fclose (file);
+}
+
+static void
+test_resume_takes_up_the_last_checkpoint (void **state)
+{
+    s_fixture_t *fixture = *state;
+    //  Page-tree leaves of 32 pages end inside chunks and between them.
+    const unsigned sizes[] = {40, 3, 33, 2, 5};
+    char *paths[5];
+    unsigned total = s_render_chunks (fixture, sizes, 5, paths);
+    char *whole = zsys_sprintf ("%s/whole.pdf", fixture->root);
+    s_append_all (paths, 5, whole, total);
+
+    char error[PDFAPPEND_ERROR_MAX] = "";
+    pdfappend_t *appender = pdfappend_new (fixture->out, error);
+    s_add_range (appender, paths, 0, 1);
+    assert_int_equal (pdfappend_checkpoint (appender, error), 0);
+    s_add_range (appender, paths, 1, 3);
+    assert_int_equal (pdfappend_checkpoint (appender, error), 0);
+    uint64_t checkpoint = pdfappend_bytes_final (appender);
+    assert_int_equal (pdfappend_checkpointed (appender), 3);
+    //  Appended after the checkpoint, then killed: neither the output's
+    //  bytes nor its records count.
+    s_add_range (appender, paths, 3, 4);
+    assert_true (pdfappend_bytes_final (appender) > checkpoint);
+    pdfappend_destroy (&appender);
+    char *part = zsys_sprintf ("%s.part", fixture->out);
+    char *journal = zsys_sprintf ("%s.journal", fixture->out);
+    assert_true (zsys_file_exists (part));
+    //  A record torn as it was written: a head and half a payload.
+    const unsigned char torn[] = {0x50, 0x50, 0x4a, 0x31, 0x40, 0, 0, 0, 4, 0};
+    s_append_bytes (journal, torn, sizeof (torn));
+    off_t journal_size = zsys_file_size (journal);
+
+    bool found = false;
+    appender = pdfappend_resume (fixture->out, &found, error);
+    if (!appender)
+        fail_msg ("pdfappend_resume: %s", error);
+    assert_int_equal (pdfappend_chunks (appender), 3);
+    assert_int_equal (pdfappend_pages (appender), 40 + 3 + 33);
+    assert_int_equal (pdfappend_bytes_final (appender), checkpoint);
+    assert_int_equal (zsys_file_size (part), checkpoint);
+    assert_int_equal (zsys_file_size (journal),
+                      journal_size - (off_t)sizeof (torn));
+    s_add_range (appender, paths, 3, 5);
+    assert_int_equal (pdfappend_finish (appender, total, error), 0);
+    pdfappend_destroy (&appender);
+    //  The same document, byte for byte, as one run without a break.
+    zchunk_t *resumed = zchunk_slurp (fixture->out, 0);
+    zchunk_t *straight = zchunk_slurp (whole, 0);
+    assert_int_equal (zchunk_size (resumed), zchunk_size (straight));
+    assert_memory_equal (zchunk_data (resumed), zchunk_data (straight),
+                         zchunk_size (straight));
+    s_assert_check_clean (fixture->out);
+    s_assert_page_texts (fixture->out, total);
+    zchunk_destroy (&straight);
+    zchunk_destroy (&resumed);
+    zstr_free (&journal);
+    zstr_free (&part);
+    zstr_free (&whole);
+    s_free_paths (paths, 5);
+}
+
+//  Two chunks appended with a checkpoint after each; the appender is
+//  gone, its files left as a killed sink leaves them.
+static void
+s_two_checkpoints (s_fixture_t *fixture, char **paths)
+{
+    char error[PDFAPPEND_ERROR_MAX] = "";
+    pdfappend_t *appender = pdfappend_new (fixture->out, error);
+    for (size_t index = 0; index < 2; index++) {
+        s_add_range (appender, paths, index, index + 1);
+        assert_int_equal (pdfappend_checkpoint (appender, error), 0);
+    }
+    pdfappend_destroy (&appender);
+}
+
+static void
+test_resume_refuses_what_does_not_match (void **state)
+{
+    s_fixture_t *fixture = *state;
+    const unsigned sizes[] = {2, 3};
+    char *paths[2];
+    s_render_chunks (fixture, sizes, 2, paths);
+    char error[PDFAPPEND_ERROR_MAX] = "";
+    bool found = true;
+    //  No journal: nothing to take up, start again.
+    assert_null (pdfappend_resume (fixture->out, &found, error));
+    assert_false (found);
+
+    //  An output shorter than its journal says.
+    char *part = zsys_sprintf ("%s.part", fixture->out);
+    char *journal = zsys_sprintf ("%s.journal", fixture->out);
+    s_two_checkpoints (fixture, paths);
+    assert_int_equal (truncate (part, zsys_file_size (part) - 1), 0);
+    assert_null (pdfappend_resume (fixture->out, &found, error));
+    assert_true (found);
+    assert_non_null (strstr (error, "bytes of"));
+
+    //  A record damaged before the last one.
+    s_two_checkpoints (fixture, paths);
+    FILE *file = fopen (journal, "r+b");
+    assert_non_null (file);
+    assert_int_equal (fseek (file, 12, SEEK_SET), 0);
+    fputc (0xff, file);
+    fclose (file);
+    assert_null (pdfappend_resume (fixture->out, &found, error));
+    assert_true (found);
+    assert_non_null (strstr (error, "damaged"));
+
+    //  A new document removes an earlier one's journal.
+    pdfappend_t *appender = pdfappend_new (fixture->out, error);
+    assert_non_null (appender);
+    assert_false (zsys_file_exists (journal));
+    pdfappend_destroy (&appender);
+    assert_false (zsys_file_exists (part));
+    zstr_free (&journal);
+    zstr_free (&part);
+    s_free_paths (paths, 2);
+}
+
 int
 main (void)
 {
@@ -840,6 +984,10 @@ main (void)
             test_bad_chunk_is_named_and_changes_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_output_only_grows, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_resume_takes_up_the_last_checkpoint, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_resume_refuses_what_does_not_match, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_memory_stays_flat_as_the_document_grows, s_setup, s_teardown),
     };

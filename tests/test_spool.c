@@ -459,6 +459,65 @@ test_upload_record_stays_until_forgotten (void **state)
 }
 
 static void
+test_released_chunks_stay_present_without_files (void **state)
+{
+    s_fixture_t *fixture = *state;
+    spool_t *spool = spool_new (fixture->dir);
+    assembly_t *job = s_job ("job-1", 4, 8);
+    for (uint32_t chunk_nbr = 0; chunk_nbr < 4; chunk_nbr++)
+        s_put (spool, job, chunk_nbr, 2 * chunk_nbr + 1, 2, false);
+    assert_int_equal (spool_released (spool, "job-1"), 0);
+    spool_range_t first[] = {{0, 1, 2}, {1, 3, 2}};
+    assert_int_equal (spool_release (spool, "job-1", first, 2), 0);
+    assert_int_equal (spool_released (spool, "job-1"), 2);
+    assert_false (s_exists ("%s/job-1/chunk-000000-p1-2.pdf", fixture->dir));
+    assert_false (s_exists ("%s/job-1/chunk-000001-p3-4.pdf", fixture->dir));
+    assert_true (s_exists ("%s/job-1/chunk-000002-p5-6.pdf", fixture->dir));
+    //  The output and its journal are kept across a restart; other
+    //  hidden files go.
+    char *part = zsys_sprintf ("%s/job-1/.merged.pdf.part", fixture->dir);
+    char *journal = zsys_sprintf ("%s/job-1/.merged.pdf.journal", fixture->dir);
+    char *scratch = zsys_sprintf ("%s/job-1/.merged.pdf.part.xref.Ab12Cd",
+                                  fixture->dir);
+    testfile_write (part, "%PDF", 4);
+    testfile_write (journal, "PPJ1", 4);
+    testfile_write (scratch, NULL, 0);
+    //  A crash after the record, before a file was removed; and a line
+    //  torn by a crash.
+    char *stale = zsys_sprintf ("%s/job-1/chunk-000001-p3-4.pdf", fixture->dir);
+    testfile_write (stale, S_PDF, strlen (S_PDF));
+    char *released = zsys_sprintf ("%s/job-1/released", fixture->dir);
+    FILE *file = fopen (released, "a");
+    fputs ("2 5", file);
+    fclose (file);
+    spool_destroy (&spool);
+
+    spool = spool_new (fixture->dir);
+    assert_int_equal (spool_recover (spool), 0);
+    assert_true (zsys_file_exists (part));
+    assert_true (zsys_file_exists (journal));
+    assert_false (zsys_file_exists (scratch));
+    assert_int_equal (spool_released (spool, "job-1"), 2);
+    assembly_t *loaded = spool_load (spool, "job-1");
+    assert_non_null (loaded);
+    assert_int_equal (assembly_present (loaded), 4);
+    assert_true (assembly_complete (loaded));
+    assert_int_equal (assembly_first_page (loaded, 1), 3);
+    assert_false (zsys_file_exists (stale));
+    //  Gone with the job.
+    assert_int_equal (spool_finish (spool, "job-1", "done 1 x"), 0);
+    assert_false (s_exists ("%s/job-1", fixture->dir));
+    assembly_destroy (&loaded);
+    zstr_free (&released);
+    zstr_free (&stale);
+    zstr_free (&scratch);
+    zstr_free (&journal);
+    zstr_free (&part);
+    assembly_destroy (&job);
+    spool_destroy (&spool);
+}
+
+static void
 test_scratch_path_is_temporary (void **state)
 {
     s_fixture_t *fixture = *state;
@@ -502,6 +561,9 @@ main (void)
             test_old_tombstones_expire_while_running, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_disk_bytes_counts_every_file,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_released_chunks_stay_present_without_files, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (test_recover_removes_leftovers,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (

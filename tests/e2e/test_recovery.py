@@ -315,6 +315,55 @@ class RecoveryTest(unittest.TestCase):
             twice = [nbr for nbr in stored if rendered.count(nbr) > 1]
             self.assertEqual(twice, [], "spooled chunks rendered again")
 
+    def test_sink_killed_after_releasing_chunks_takes_up_its_checkpoint(self):
+        # Chunks in a checkpoint of the output are released from the spool
+        # (their files removed): the spool never holds the whole job. A
+        # sink killed then takes the output up again from its checkpoint.
+        with Pipeline(workers=2, sink_args=["--verbose"]) as pipe:
+            job_id = pipe.submit(marker_job(10000, chunk_pages=100))
+            job_dir = os.path.join(pipe.dir, "spool", job_id)
+            released_file = os.path.join(job_dir, "released")
+
+            def released():
+                try:
+                    with open(released_file) as f:
+                        return f.read().count("\n")
+                except FileNotFoundError:
+                    return 0
+            wait_for(lambda: released() >= 8, timeout=60,
+                     what="the sink releasing 8 chunks")
+            pipe.kill(pipe.sink)
+            self.assertNotEqual(pipe.status(job_id)["state"], "done")
+            chunk_files = [name for name in os.listdir(job_dir)
+                           if name.startswith("chunk-")]
+            stored = set(re.findall(r"job=%s chunk=(\d+) stored" % job_id,
+                                    pipe.logs_of("sink")))
+            held = released()
+            self.assertGreaterEqual(held, 8)
+            # Fewer chunk files than the job has chunks, and than the sink
+            # had stored: the released ones are in the output only (the
+            # chunk being stored as the kill came may be on disk without
+            # its log line).
+            self.assertLess(len(chunk_files), 100)
+            self.assertLessEqual(len(chunk_files) + held, 100)
+            self.assertLessEqual(len(chunk_files) + held, len(stored) + 1)
+            self.assertTrue(os.path.exists(
+                os.path.join(job_dir, ".merged.pdf.journal")))
+            pipe.restart_sink()
+            pipe.wait_log(r"job=%s output taken up from its checkpoint: "
+                          r"(\d+) chunks" % job_id, name="sink",
+                          what="the new sink taking up the checkpoint")
+            self.assert_done_and_correct(pipe, job_id, 10000)
+            # Released chunks were not rendered again: the new sink
+            # reported them stored from its released file.
+            rendered = re.findall(r"job=%s chunk=(\d+) " % job_id,
+                                  pipe.logs_of("worker"))
+            self.assertEqual(len(set(rendered)), 100)
+            again = [nbr for nbr in range(held)
+                     if rendered.count(str(nbr)) > 1]
+            self.assertEqual(again, [], "released chunks rendered again")
+            self.assertFalse(os.path.exists(job_dir))
+
     # -- full disks ----------------------------------------------------
     def small_tmpfs(self, size="2m"):
         """A fresh tmpfs of size, unmounted at the end; skips the test

@@ -505,12 +505,20 @@ class S3StrictTest(BucketTest):
             job_id = pipe.submit(heavy_job(2500))
             key = "%s/%s/%s.pdf" % (PREFIX, job_id, job_id)
             self.wait_parts(pipe, job_id, key)
+            # A part holds more than the first checkpoint's 4 chunks.
+            released = os.path.join(pipe.dir, "spool", job_id, "released")
+            self.assertTrue(os.path.exists(released), pipe.log_tail())
             pipe.kill(pipe.sink)
             pipe.restart_sink()
             status = pipe.wait(job_id, timeout=300)
             self.assertEqual(status["state"], "done", pipe.log_tail())
             self.assertIn("job=%s earlier upload of %s/%s.pdf aborted" %
                           (job_id, job_id, job_id), sink_log(pipe))
+            # The output was taken up from its checkpoint and uploaded
+            # again from byte 0.
+            self.assertRegex(sink_log(pipe),
+                             r"job=%s output taken up from its checkpoint: "
+                             r"[1-9]\d* chunks" % job_id)
             # The recorded upload is gone, and so is every other.
             self.assertEqual(self.server.open_uploads(), [])
             size, _, sha256 = stored_sha256(pipe, key)

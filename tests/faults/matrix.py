@@ -37,9 +37,11 @@ recovery happened:
               killed worker's connection is gone);
   sink        the new sink resumed the job from its spool ("job=ID resumed
               from the spool"), merged it again when the killed one had
-              started merging, and started its output again from chunk 0
-              when the killed one had been appending chunks ("job=ID
-              appending its chunks to the output");
+              started merging, and took its output up from its last
+              checkpoint ("job=ID output taken up from its checkpoint")
+              or started it again from chunk 0 ("job=ID appending its
+              chunks to the output") when the killed one had been
+              appending chunks;
   ventilator  the new ventilator took the job up from its store ("job=ID
               scheduled: ... (K stored)", a debug line: it runs with
               --verbose).
@@ -285,14 +287,20 @@ def _recovery_evidence(pipe, kind, big_id, killed, victim_name):
                           what="the new sink merging the big job again")
             evidence += ", merge repeated"
         # The sink appends chunks as they arrive, so a kill while rendering
-        # lands mid-merge too: the new sink writes the output again from
-        # chunk 0.
+        # lands mid-merge too: the new sink takes the output up from its
+        # last checkpoint, or writes it again from chunk 0 when it had
+        # none.
         appending = "job=%s appending its chunks to the output" % big_id
         if appending in pipe.log_of(killed):
-            pipe.wait_log(re.escape(appending), proc=pipe.sink,
-                          timeout=EVIDENCE_TIMEOUT_S,
-                          what="the new sink appending the big job again")
-            evidence += ", output restarted from chunk 0"
+            match = pipe.wait_log(
+                r"job=%s (?:output taken up from its checkpoint: (\d+) "
+                r"chunks|appending its chunks to the output)" % big_id,
+                proc=pipe.sink, timeout=EVIDENCE_TIMEOUT_S,
+                what="the new sink taking up or restarting the big job's "
+                     "output")
+            evidence += (", output taken up after %s chunks" % match.group(1)
+                         if match.group(1) else
+                         ", output restarted from chunk 0")
         return evidence
     match = pipe.wait_log(
         r"job=%s scheduled: \d+ pages in (\d+) chunks \((\d+) stored\)"
