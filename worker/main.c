@@ -32,6 +32,7 @@
 */
 #include <czmq.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,11 @@
 #define WORKER_LEAVING_LINGER_MS 1000
 //  Bytes of --name kept in the routing id (ZeroMQ allows 255).
 #define WORKER_ROUTING_NAME_MAX 64
+//  Free heap kept for the next chunk rather than given back to the
+//  system, and the size from which a block is mapped on its own (glibc's
+//  largest). See s_keep_heap.
+#define WORKER_HEAP_KEPT_BYTES (64 * 1024 * 1024)
+#define WORKER_HEAP_MMAP_BYTES (32 * 1024 * 1024)
 
 //  The command line: defaults here (the name's is set in main), the rest
 //  from options_parse.
@@ -260,6 +266,25 @@ s_leave (zsock_t *ventilator, slot_t *slot)
     wire_destroy (&leaving);
 }
 
+//  Every chunk allocates and frees the same few megabytes (a zlib stream of
+//  about 260 KB per page's content, the chunk's PDF). With glibc's
+//  defaults the render thread's arena gives its top back to the system
+//  after each free of more than 128 KB and maps blocks above 128 KB on
+//  their own, so every page faulted its memory in again, zeroed by the
+//  kernel: some 1,000 faults per chunk and as much system time as
+//  rendering, until glibc's own threshold had grown with the first large
+//  block freed. Fixed thresholds keep the heap of the largest chunk so
+//  far, up to WORKER_HEAP_KEPT_BYTES free, from the first chunk on; a
+//  block above WORKER_HEAP_MMAP_BYTES is still mapped and given back.
+static void
+s_keep_heap (void)
+{
+    if (!mallopt (M_MMAP_THRESHOLD, WORKER_HEAP_MMAP_BYTES) ||
+        !mallopt (M_TRIM_THRESHOLD, WORKER_HEAP_KEPT_BYTES))
+        log_warning ("cannot set the heap's thresholds; chunks may render "
+                     "slower");
+}
+
 //  --preview: one page, then exit; a page that cannot be rendered is
 //  answered with its reason on stdout and PREVIEWREQ_EXIT_REFUSED.
 static int
@@ -291,6 +316,7 @@ main (int argc, char *argv[])
     if (s_options.preview)
         return s_preview ();
 
+    s_keep_heap ();
     int rc = 1;
     char routing_id[WORKER_ROUTING_NAME_MAX + 16];
     s_routing_id (s_options.name, routing_id, sizeof (routing_id));
