@@ -460,6 +460,15 @@ scheduler_worker_ready (scheduler_t *self, zframe_t *worker_id,
         worker->pages_done += held->page_count;
         zlistx_delete (worker->held, zlistx_cursor (worker->held));
     }
+    //  The oldest chunk it still holds is the one it renders from now on:
+    //  its deadline runs from here, not from a dispatch that may have been
+    //  a whole chunk earlier.
+    s_held_t *next = (s_held_t *)zlistx_first (worker->held);
+    s_job_t *job = next ? s_held_job (self, next) : NULL;
+    if (job && credits > 0)
+        job->chunks[next->chunk_nbr].deadline =
+            now + self->config.deadline_base_ms +
+            self->config.deadline_per_page_ms * next->page_count;
     worker->credits = s_credits_cap ((uint64_t)worker->credits + credits);
 }
 
@@ -518,12 +527,23 @@ s_worker_drop (scheduler_t *self, s_worker_t *worker, const char *why,
     worker->handle = NULL;
     self->dead_workers++;
     size_t requeued = 0;
-    for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
-         held = (s_held_t *)zlistx_next (worker->held)) {
+    //  Only the oldest chunk it held can have been rendering (a worker
+    //  takes its chunks in order): it counts as a failed attempt, so a
+    //  chunk that kills every worker fails its job; those that waited
+    //  behind it go again without counting one. Newest first, as each
+    //  goes to the front of its queue: they go out again in their order.
+    s_held_t *oldest = (s_held_t *)zlistx_first (worker->held);
+    for (s_held_t *held = (s_held_t *)zlistx_last (worker->held); held;
+         held = (s_held_t *)zlistx_prev (worker->held)) {
         s_job_t *job = s_held_job (self, held);
         if (!job)
             continue;
         requeued++;
+        if (held != oldest) {
+            job->chunks[held->chunk_nbr].uncounted++;
+            s_requeue (self, job, held->chunk_nbr);
+            continue;
+        }
         char reason[SCHEDULER_ERROR_MAX];
         snprintf (reason, sizeof reason, "worker %s %s while it held the chunk",
                   worker->name, why);
@@ -557,10 +577,12 @@ scheduler_worker_left (scheduler_t *self, zframe_t *worker_id,
          given_back < finished && zlistx_first (worker->held); given_back++)
         zlistx_delete (worker->held, zlistx_cursor (worker->held));
     size_t requeued = 0;
-    for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
-         held = (s_held_t *)zlistx_next (worker->held)) {
+    //  Newest first, as each goes to the front of its queue.
+    for (s_held_t *held = (s_held_t *)zlistx_last (worker->held); held;
+         held = (s_held_t *)zlistx_prev (worker->held)) {
         s_job_t *job = s_held_job (self, held);
         if (job) {
+            job->chunks[held->chunk_nbr].uncounted++;
             s_requeue (self, job, held->chunk_nbr);
             requeued++;
         }

@@ -4,14 +4,16 @@
     CHUNK_FAILED and TEMPLATE_MISS, receives CHUNK) and to the sink (PUSH: sends RESULT), so
     adding a worker on any host needs no change elsewhere. It has one slot
     (worker/slot), a thread that renders one chunk at a time and sends its
-    PDF to the sink: the worker asks for one chunk with READY at start and
-    after each chunk, and takes no CHUNK from its socket while the slot is
-    busy.
+    PDF to the sink. The worker holds up to SLOT_DEPTH (2) chunks: it asks
+    for two with READY at start and for one more after each chunk, so the
+    next chunk is already here when one ends and the slot starts it at
+    once; the round trip READY, CHUNK costs no rendering time. It takes no
+    CHUNK from its socket while it holds SLOT_DEPTH.
 
     The loop below never renders, so it can always say it is alive: it
-    sends a HEARTBEAT with its free credits (1 idle, 0 busy) whenever it has
-    been silent for PROTO_HEARTBEAT_INTERVAL_MS, also in the middle of a
-    long chunk. The ventilator counts a worker that stops heartbeating as
+    sends a HEARTBEAT with its free credits (SLOT_DEPTH less the chunks it
+    holds) whenever it has been silent for PROTO_HEARTBEAT_INTERVAL_MS,
+    also in the middle of a long chunk. The ventilator counts a worker that stops heartbeating as
     dead and gives its chunk to another worker.
 
     Both sockets use CURVE (common/proto/curve): the worker has its own key
@@ -51,8 +53,6 @@
 
 #define WORKER_VENTILATOR_DEFAULT PROTO_DISPATCH_ENDPOINT
 #define WORKER_SINK_DEFAULT PROTO_RESULTS_ENDPOINT
-//  Chunks rendered at once: the one slot.
-#define WORKER_SLOTS 1
 //  A result sent just before exit still reaches the sink.
 #define WORKER_SINK_LINGER_MS 5000
 //  Results queued while the sink is slow or away; each is a whole chunk
@@ -178,9 +178,23 @@ s_send_credits (wire_id_t id, uint32_t credits, zsock_t *ventilator)
     wire_destroy (&message);
 }
 
+//  CHUNKs are read from the ventilator's socket only while the slot can
+//  take one; the rest wait in the socket.
+static void
+s_listen (zsock_t *ventilator, slot_t *slot, zpoller_t *poller,
+          bool *listening)
+{
+    bool wanted = slot_held (slot) < SLOT_DEPTH;
+    if (wanted && !*listening)
+        zpoller_add (poller, ventilator);
+    else if (!wanted && *listening)
+        zpoller_remove (poller, ventilator);
+    *listening = wanted;
+}
+
 //  A CHUNK goes to the slot; anything else from the ventilator is wrong.
 static void
-s_on_ventilator (zsock_t *ventilator, slot_t *slot, zpoller_t *poller)
+s_on_ventilator (zsock_t *ventilator, slot_t *slot)
 {
     wire_t *message = wire_recv (ventilator);
     if (!message)
@@ -198,10 +212,7 @@ s_on_ventilator (zsock_t *ventilator, slot_t *slot, zpoller_t *poller)
         log_error ("job=%s chunk=%" PRIu32 " cannot reach the render thread",
                    wire_job_id (message), wire_chunk_nbr (message));
         wire_destroy (&message);
-        return;
     }
-    //  Further CHUNKs wait in the socket until the slot is free.
-    zpoller_remove (poller, ventilator);
 }
 
 //  The chunk came without a template we keep: the ventilator sends it
@@ -221,10 +232,10 @@ s_send_template_miss (const wire_t *chunk, zsock_t *ventilator)
     wire_destroy (&miss);
 }
 
-//  The slot has finished a chunk: report a failure or a missing template,
-//  ask for the next one.
+//  The slot has finished a chunk (and started the one waiting, if any):
+//  report a failure or a missing template, ask for one more.
 static void
-s_on_slot (zsock_t *ventilator, slot_t *slot, zpoller_t *poller)
+s_on_slot (zsock_t *ventilator, slot_t *slot)
 {
     wire_t *chunk = NULL;
     char error[SLOT_ERROR_MAX];
@@ -236,27 +247,32 @@ s_on_slot (zsock_t *ventilator, slot_t *slot, zpoller_t *poller)
     else if (outcome == SLOT_FAILED)
         s_send_failed (chunk, error, ventilator);
     wire_destroy (&chunk);
-    s_send_credits (WIRE_READY, WORKER_SLOTS, ventilator);
-    zpoller_add (poller, ventilator);
+    s_send_credits (WIRE_READY, 1, ventilator);
 }
 
-//  Leaving (a signal, or idle too long): the chunk in progress ends first
-//  (its result goes to the sink; a failure is reported), then LEAVING
-//  tells the ventilator to send nothing more and to give any chunk it sent
-//  that we never took to another worker.
+//  Leaving (a signal, or idle too long): the chunk waiting is dropped
+//  unstarted, the one in progress ends (its result goes to the sink; a
+//  failure is reported), then LEAVING tells the ventilator how many of the
+//  chunks it sent us we finished: it sends nothing more and gives the rest
+//  (the one dropped, any still in our socket, one whose template we
+//  lacked) to another worker without counting an attempt.
 static void
 s_leave (zsock_t *ventilator, slot_t *slot)
 {
+    wire_t *waiting = slot_take_waiting (slot);
+    wire_destroy (&waiting);
     uint32_t finished = 0;
     for (int tries = 0; slot_busy (slot) && tries < 3; tries++) {
         wire_t *chunk = NULL;
         char error[SLOT_ERROR_MAX];
-        if (slot_recv (slot, &chunk, error) == -1 && !chunk)
+        slot_outcome_t outcome = slot_recv (slot, &chunk, error);
+        if (!chunk)
             continue; // a signal broke the wait
-        if (*error)
+        if (outcome == SLOT_FAILED)
             s_send_failed (chunk, error, ventilator);
+        if (outcome != SLOT_TEMPLATE_MISS)
+            finished = 1;
         wire_destroy (&chunk);
-        finished = 1;
     }
     wire_t *leaving = wire_new (WIRE_LEAVING);
     wire_set_credits (leaving, finished);
@@ -365,7 +381,8 @@ main (int argc, char *argv[])
     log_info ("worker %s started: ventilator=%s sink=%s", routing_id,
               s_options.ventilator, s_options.sink);
 
-    s_send_credits (WIRE_READY, WORKER_SLOTS, ventilator);
+    s_send_credits (WIRE_READY, SLOT_DEPTH, ventilator);
+    bool listening = true;
     int64_t heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
     int64_t idle_since = zclock_mono ();
     rc = 0;
@@ -375,20 +392,22 @@ main (int argc, char *argv[])
         if (zpoller_terminated (poller))
             break;
         if (which == ventilator)
-            s_on_ventilator (ventilator, slot, poller);
+            s_on_ventilator (ventilator, slot);
         else if (which == slot_sock (slot)) {
-            s_on_slot (ventilator, slot, poller);
+            s_on_slot (ventilator, slot);
             heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
             idle_since = zclock_mono ();
         }
-        if (s_options.idle_exit_s > 0 && !slot_busy (slot) &&
+        s_listen (ventilator, slot, poller, &listening);
+        if (s_options.idle_exit_s > 0 && slot_held (slot) == 0 &&
             zclock_mono () - idle_since >= s_options.idle_exit_s * 1000) {
             log_info ("worker %s idle for %ld s", routing_id,
                       s_options.idle_exit_s);
             break;
         }
         if (zclock_mono () >= heartbeat_at) {
-            s_send_credits (WIRE_HEARTBEAT, slot_busy (slot) ? 0 : WORKER_SLOTS,
+            s_send_credits (WIRE_HEARTBEAT,
+                            (uint32_t)(SLOT_DEPTH - slot_held (slot)),
                             ventilator);
             heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
         }

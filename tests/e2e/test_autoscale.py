@@ -18,6 +18,13 @@ from pipeline import (VENTILATOR, Pipeline, assert_marker_pages,  # noqa: E402
                       check_pdf, marker_job)
 
 
+# Pages that take long enough to render that a chunk of 4,000 lasts
+# seconds.
+HEAVY = [{"type": "text", "text": "Line %d for {{customer.name}}" % n,
+          "x": 50, "y": 700 - 14 * n, "font": "Helvetica", "size": 9}
+         for n in range(40)]
+
+
 def metric(pipe, name):
     """One unlabelled sample of GET /metrics."""
     text = pipe.request("GET", "/metrics").body.decode()
@@ -155,6 +162,61 @@ class AutoscaleTest(unittest.TestCase):
             self.assertNotIn("attempt=2", log)
             assert_marker_pages(check_pdf(pipe.result(job_id), self.tmp.name),
                                 4000)
+
+    @staticmethod
+    def taken_ahead(pipe):
+        """A worker with two chunks of seconds each: it takes chunk 1
+        while it renders chunk 0 (worker/slot). Returns the worker and the
+        job's id."""
+        worker = pipe.add_worker(may_exit=True)
+        job_id = pipe.submit(marker_job(8000, chunk_pages=4000,
+                                        extra_elements=HEAVY))
+        pipe.wait_log(r"job=%s chunk=1 attempt=1 received" % job_id,
+                      proc=worker, what="the worker taking chunk 1 ahead")
+        return worker, job_id
+
+    def test_worker_stopped_gives_back_the_chunk_it_took_ahead(self):
+        with Pipeline(workers=0, worker_args=["--verbose"]) as pipe:
+            worker, job_id = self.taken_ahead(pipe)
+            pipe.kill(worker, signal.SIGTERM)
+            worker.wait(timeout=60)
+            self.assertEqual(worker.returncode, 0)
+            log = pipe.log_of(worker)
+            self.assertRegex(log, r"job=%s chunk=0 .*rendered in" % job_id)
+            self.assertNotRegex(log, r"job=%s chunk=1 .*rendered in" % job_id)
+            pipe.add_worker()
+            status = pipe.wait(job_id, timeout=120)
+            self.assertEqual(status["state"], "done", pipe.log_tail())
+            log = pipe.logs_of("ventilator")
+            self.assertRegex(log, r"worker=w0-\S+ left; 1 chunks it had not "
+                             r"started dispatched again")
+            # Chunk 0 is never sent again; chunk 1 goes to the new worker.
+            self.assertNotRegex(log, r"chunk=0 attempt=2")
+            self.assertRegex(pipe.worker_logs()[1],
+                             r"job=%s chunk=1 .*rendered in" % job_id)
+            assert_marker_pages(check_pdf(pipe.result(job_id), self.tmp.name),
+                                8000)
+
+    def test_killed_worker_chunk_taken_ahead_goes_elsewhere(self):
+        with Pipeline(workers=0, worker_args=["--verbose"]) as pipe:
+            # Killed while still on chunk 0.
+            victim, job_id = self.taken_ahead(pipe)
+            pipe.kill(victim, signal.SIGKILL, expect_dead=True)
+            self.assertNotRegex(pipe.log_of(victim),
+                                r"job=%s chunk=1 .*rendered in" % job_id)
+            pipe.add_worker()
+            status = pipe.wait(job_id, timeout=120)
+            self.assertEqual(status["state"], "done", pipe.log_tail())
+            held = pipe.wait_log(
+                r"worker=w0-\S+ went silent \(no message for \d+ ms\); "
+                r"(\d+) chunks it held dispatched again", name="ventilator",
+                timeout=5, what="the victim's chunks being dispatched again")
+            self.assertGreaterEqual(int(held.group(1)), 1)
+            self.assertRegex(pipe.worker_logs()[1],
+                             r"job=%s chunk=1 .*rendered in" % job_id)
+            # Every page exactly once, whichever worker rendered it.
+            assert_marker_pages(check_pdf(pipe.result(job_id), self.tmp.name),
+                                8000)
 
     def test_idle_worker_exits_by_itself(self):
         with Pipeline(workers=0, worker_args=["--idle-exit-s", "1"]) as pipe:
