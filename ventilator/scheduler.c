@@ -616,20 +616,40 @@ scheduler_workers (scheduler_t *self)
     return zhashx_size (self->workers);
 }
 
-size_t
-scheduler_worker_holding (scheduler_t *self, zframe_t *worker_id)
+//  Current chunks held by worker.
+static size_t
+s_worker_holding (scheduler_t *self, s_worker_t *worker)
 {
-    assert (self);
-    char key[S_WORKER_KEY_MAX];
-    s_worker_t *worker = s_worker_lookup (self, worker_id, key);
-    if (!worker)
-        return 0;
     size_t holding = 0;
     for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
          held = (s_held_t *)zlistx_next (worker->held))
         if (s_held_job (self, held))
             holding++;
     return holding;
+}
+
+size_t
+scheduler_holding_by_name (scheduler_t *self, const char *name)
+{
+    assert (self);
+    assert (name);
+    size_t length = strlen (name);
+    for (s_worker_t *worker = (s_worker_t *)zlistx_first (self->worker_list);
+         worker; worker = (s_worker_t *)zlistx_next (self->worker_list))
+        if (zframe_size (worker->routing_id) > length &&
+            memcmp (zframe_data (worker->routing_id), name, length) == 0 &&
+            zframe_data (worker->routing_id)[length] == '-')
+            return s_worker_holding (self, worker);
+    return 0;
+}
+
+size_t
+scheduler_worker_holding (scheduler_t *self, zframe_t *worker_id)
+{
+    assert (self);
+    char key[S_WORKER_KEY_MAX];
+    s_worker_t *worker = s_worker_lookup (self, worker_id, key);
+    return worker ? s_worker_holding (self, worker) : 0;
 }
 
 int
@@ -793,6 +813,8 @@ scheduler_figures (scheduler_t *self, scheduler_figures_t *figures)
         figures->backlog_chunks += left;
         figures->backlog_pages += pages;
     }
+    figures->workers_wanted =
+        (uint64_t)scheduler_pending (self) + figures->workers_busy;
     figures->retries = self->retries;
     figures->dead_workers = self->dead_workers;
 }

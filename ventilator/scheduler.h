@@ -176,6 +176,12 @@ scheduler_worker_gone (scheduler_t *self, zframe_t *worker, const char *why,
 void
 scheduler_worker_left (scheduler_t *self, zframe_t *worker, uint32_t finished);
 
+//  Current chunks held by the worker whose routing id is name followed
+//  by '-' and anything (a worker's --name, as the local scaler names
+//  them); 0 for no such worker.
+size_t
+scheduler_holding_by_name (scheduler_t *self, const char *name);
+
 //  Number of known workers.
 size_t
 scheduler_workers (scheduler_t *self);
@@ -198,6 +204,11 @@ typedef struct {
     size_t workers_busy;   // holding at least one chunk
     uint64_t backlog_chunks; // not yet stored, over every job
     uint64_t backlog_pages;  // in those chunks
+    //  Workers the backlog can use: one per chunk waiting for a worker and
+    //  per worker holding one. Not one per chunk in flight: a worker holds
+    //  the chunk it renders and the next, and a chunk rendered but not yet
+    //  stored needs no worker.
+    uint64_t workers_wanted;
     uint64_t retries;      // dispatches that were not a chunk's first
     uint64_t dead_workers; // workers dropped (silent, unreachable, refused)
 } scheduler_figures_t;

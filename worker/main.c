@@ -4,15 +4,16 @@
     CHUNK_FAILED and TEMPLATE_MISS, receives CHUNK) and to the sink (PUSH: sends RESULT), so
     adding a worker on any host needs no change elsewhere. It has one slot
     (worker/slot), a thread that renders one chunk at a time and sends its
-    PDF to the sink. The worker holds up to SLOT_DEPTH (2) chunks: it asks
-    for two with READY at start and for one more after each chunk, so the
-    next chunk is already here when one ends and the slot starts it at
-    once; the round trip READY, CHUNK costs no rendering time. It takes no
-    CHUNK from its socket while it holds SLOT_DEPTH.
+    PDF to the sink. The worker holds up to 1 + --chunks-ahead chunks (2
+    by default, SLOT_DEPTH at most): it asks for that many with READY at
+    start and for one more after each chunk, so the next chunk is already
+    here when one ends and the slot starts it at once; the round trip
+    READY, CHUNK costs no rendering time. It takes no CHUNK from its socket
+    while it holds as many as it asked for.
 
     The loop below never renders, so it can always say it is alive: it
-    sends a HEARTBEAT with its free credits (SLOT_DEPTH less the chunks it
-    holds) whenever it has been silent for PROTO_HEARTBEAT_INTERVAL_MS,
+    sends a HEARTBEAT with its free credits (the chunks it asks for less
+    those it holds) whenever it has been silent for PROTO_HEARTBEAT_INTERVAL_MS,
     also in the middle of a long chunk. The ventilator counts a worker that stops heartbeating as
     dead and gives its chunk to another worker.
 
@@ -82,6 +83,7 @@ static struct {
     const char *sink_key;       // the sink's public certificate
     const char *name;
     long idle_exit_s; // 0: never
+    long chunks_ahead; // taken while one renders: 0 or SLOT_DEPTH - 1
     joblimits_t limits; // what a chunk may cost (common/doc/joblimits)
     bool verbose;
     bool preview;   // one page from stdin to stdout (worker/oneshot)
@@ -92,6 +94,7 @@ static struct {
     .cert = PROTO_WORKER_CERT,
     .ventilator_key = PROTO_VENTILATOR_KEY,
     .sink_key = PROTO_SINK_KEY,
+    .chunks_ahead = SLOT_DEPTH - 1,
     .limits = JOBLIMITS_DEFAULTS,
 };
 
@@ -115,6 +118,12 @@ static const options_spec_t s_option_table[] = {
                     "PDFPIPE_IDLE_EXIT_S",
                     "exit after N seconds without a chunk (for platforms\n"
                     "that bill per running process); 0 = never"),
+    OPTIONS_NUMBER ("chunks-ahead", &s_options.chunks_ahead, "N", 0,
+                    SLOT_DEPTH - 1, "PDFPIPE_CHUNKS_AHEAD",
+                    "chunks taken while one renders, so that the next\n"
+                    "starts at once; 0: ask for each when the one before\n"
+                    "ends (a small job's chunk then waits behind one\n"
+                    "chunk per worker, not two)"),
     JOBLIMITS_OPTIONS (s_options.limits),
     OPTIONS_FLAG ("preview", 0, &s_options.preview,
                   "render the one page of a preview request read from\n"
@@ -178,13 +187,20 @@ s_send_credits (wire_id_t id, uint32_t credits, zsock_t *ventilator)
     wire_destroy (&message);
 }
 
-//  CHUNKs are read from the ventilator's socket only while the slot can
-//  take one; the rest wait in the socket.
+//  Chunks held at most: the one rendering and those taken ahead.
+static uint32_t
+s_depth (void)
+{
+    return 1 + (uint32_t)s_options.chunks_ahead;
+}
+
+//  CHUNKs are read from the ventilator's socket only while we hold fewer
+//  than s_depth; the rest wait in the socket.
 static void
 s_listen (zsock_t *ventilator, slot_t *slot, zpoller_t *poller,
           bool *listening)
 {
-    bool wanted = slot_held (slot) < SLOT_DEPTH;
+    bool wanted = slot_held (slot) < s_depth ();
     if (wanted && !*listening)
         zpoller_add (poller, ventilator);
     else if (!wanted && *listening)
@@ -381,7 +397,7 @@ main (int argc, char *argv[])
     log_info ("worker %s started: ventilator=%s sink=%s", routing_id,
               s_options.ventilator, s_options.sink);
 
-    s_send_credits (WIRE_READY, SLOT_DEPTH, ventilator);
+    s_send_credits (WIRE_READY, s_depth (), ventilator);
     bool listening = true;
     int64_t heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
     int64_t idle_since = zclock_mono ();
@@ -407,7 +423,7 @@ main (int argc, char *argv[])
         }
         if (zclock_mono () >= heartbeat_at) {
             s_send_credits (WIRE_HEARTBEAT,
-                            (uint32_t)(SLOT_DEPTH - slot_held (slot)),
+                            s_depth () - (uint32_t)slot_held (slot),
                             ventilator);
             heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
         }

@@ -33,6 +33,16 @@ def metric(pipe, name):
     return float(match.group(1))
 
 
+def local_scaler(scale_down_after_s):
+    """The ventilator's arguments for a local scaler of 0 to 2 workers."""
+    def args(pipe):
+        return ["--scaler", "local", "--scaler-command",
+                pipe.worker_command(), "--workers-min", "0",
+                "--workers-max", "2", "--scale-down-after-s",
+                str(scale_down_after_s)]
+    return args
+
+
 class AutoscaleTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="pdfpipe-check-")
@@ -41,11 +51,7 @@ class AutoscaleTest(unittest.TestCase):
         self.tmp.cleanup()
 
     def test_local_scaler_from_zero_and_back(self):
-        def args(pipe):
-            return ["--scaler", "local", "--scaler-command",
-                    pipe.worker_command(), "--workers-min", "0",
-                    "--workers-max", "2", "--scale-down-after-s", "1"]
-        with Pipeline(workers=0, ventilator_args=args) as pipe:
+        with Pipeline(workers=0, ventilator_args=local_scaler(1)) as pipe:
             # Nothing to do: no worker runs.
             time.sleep(0.6)
             self.assertNotIn("scaler: started", pipe.logs_of("ventilator"))
@@ -87,6 +93,33 @@ class AutoscaleTest(unittest.TestCase):
             self.assertEqual(pipe.wait(again, timeout=120)["state"], "done")
             self.assertIn("started worker scaled-3", pipe.logs_of(
                 "ventilator"))
+
+    def test_local_scaler_with_0_drains_once_unneeded(self):
+        with Pipeline(workers=0, ventilator_args=local_scaler(0)) as pipe:
+            job_id = pipe.submit(marker_job(6000, chunk_pages=100))
+            status = pipe.wait(job_id, timeout=120)
+            self.assertEqual(status["state"], "done", pipe.log_tail())
+            # Nothing more to do: both stop without any idle period, and
+            # drain: each leaves (LEAVING) with status 0, none is found
+            # dead, and no chunk was rendered twice.
+            for number in (1, 2):
+                pipe.wait_log(r"scaler: worker scaled-%d \(pid \d+\) exited "
+                              r"with status 0" % number, name="ventilator",
+                              timeout=30, what="worker %d stopping" % number)
+            log = pipe.logs_of("ventilator")
+            self.assertEqual(len(re.findall(r"scaler: started worker", log)),
+                             2, log)
+            self.assertEqual(len(re.findall(r"scaler: stopping worker", log)),
+                             2, log)
+            self.assertEqual(len(re.findall(r"worker=scaled-\d-\S+ left",
+                                            log)), 2, log)
+            self.assertNotIn("went silent", log)
+            self.assertEqual(metric(pipe, "pdfpipe_dead_workers_total"), 0)
+            rendered = re.findall(r"\(scaled-\d\) \S+ \S+ job=%s chunk=(\d+) "
+                                  r".*rendered in" % job_id, log)
+            self.assertEqual(sorted(int(c) for c in rendered), list(range(60)))
+            assert_marker_pages(check_pdf(pipe.result(job_id), self.tmp.name),
+                                6000)
 
     def test_local_worker_that_fails_is_backed_off(self):
         def args(pipe):
