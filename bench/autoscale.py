@@ -134,6 +134,13 @@ def run_trace(pipe):
     return jobs, start
 
 
+def render_ms(log, job_id):
+    """The mean of the job's chunks' render times in a log, in ms."""
+    times = [int(ms) for ms in re.findall(
+        r"job=%s chunk=\d+ .* rendered in (\d+) ms" % job_id, log)]
+    return statistics.mean(times) if times else 0.0
+
+
 def job_figures(pipe, jobs):
     out = []
     for _, job_id, pages in jobs:
@@ -174,6 +181,7 @@ def scaled(cores, idle_s, worker_args):
         busy = sum(int(ms) for ms in re.findall(
             r"\(scaled-\d+\) .* rendered in (\d+) ms", log)) / 1000.0
         return {"jobs": figures, "back_after": back_at - last_done,
+                "render_ms": [render_ms(log, job) for job, *_ in figures],
                 "busy": busy, "holding": holding, "total": total,
                 "idle": idle,
                 "starts": len(re.findall("scaler: started worker", log))}
@@ -187,7 +195,10 @@ def fixed(cores, worker_args):
         jobs, _ = run_trace(pipe)
         sampler.stop.set()
         sampler.join()
-        return {"jobs": job_figures(pipe, jobs)}
+        figures = job_figures(pipe, jobs)
+        log = "\n".join(pipe.worker_logs())
+        return {"jobs": figures,
+                "render_ms": [render_ms(log, job) for job, *_ in figures]}
 
 
 def fairness(cores, small_count, worker_args):
@@ -232,12 +243,14 @@ def trace(args):
         f = fixed(args.workers, worker_args)
     print("\nlocal scaler, 0 to %d workers, idle %d s:" % (args.workers,
                                                           args.idle_s))
-    print("%-34s %7s %10s %10s %10s" % ("job", "pages", "to render",
-                                        "wall", "fixed wall"))
-    for (job, pages, to_render, wall, _), (_, _, _, fixed_wall, _) in zip(
-            s["jobs"], f["jobs"]):
-        print("%-34s %7d %9.2fs %9.2fs %9.2fs" % (job, pages, to_render, wall,
-                                                  fixed_wall))
+    print("%-34s %7s %10s %10s %10s %9s %9s" % (
+        "job", "pages", "to render", "wall", "fixed wall", "chunk ms",
+        "fixed ms"))
+    for (job, pages, to_render, wall, _), (_, _, _, fixed_wall, _), ms, \
+            fixed_ms in zip(s["jobs"], f["jobs"], s["render_ms"],
+                            f["render_ms"]):
+        print("%-34s %7d %9.2fs %9.2fs %9.2fs %9.1f %9.1f" % (
+            job, pages, to_render, wall, fixed_wall, ms, fixed_ms))
     first = [s["jobs"][k][2] for k, entry in enumerate(TRACE)
              if k == 0 or entry[0] - TRACE[k - 1][0] > BURST_GAP_S]
     print("first chunk rendering after submission, at each burst: %s" %

@@ -517,6 +517,44 @@ test_chunks_given_back_by_leaving_workers_are_not_attempts (void **state)
     scheduler_destroy (&scheduler);
 }
 
+//  A worker is wanted until the sink has stored what it rendered: one
+//  that exits before may take the results with it.
+static void
+test_worker_is_wanted_until_its_results_are_stored (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    s_add_job (scheduler, "a", 20, 10, NULL);
+    zframe_t *worker = s_worker ("scaled-1-00ff");
+    zframe_t *other = s_worker ("scaled-12-00ff");
+    scheduler_worker_ready (scheduler, worker, 2, 0);
+    s_next (scheduler, 0);
+    s_next (scheduler, 0);
+    //  Idle, and named like the first but for a digit more.
+    scheduler_worker_ready (scheduler, other, 2, 0);
+    scheduler_figures_t figures;
+    scheduler_figures (scheduler, &figures);
+    assert_int_equal (figures.workers_wanted, 1);
+    assert_int_equal (scheduler_unstored_by_name (scheduler, "scaled-1"), 2);
+    assert_int_equal (scheduler_unstored_by_name (scheduler, "scaled-12"), 0);
+    assert_int_equal (scheduler_unstored_by_name (scheduler, "scaled-2"), 0);
+    //  Both rendered: held no more, not stored yet.
+    scheduler_worker_ready (scheduler, worker, 2, 10);
+    scheduler_figures (scheduler, &figures);
+    assert_int_equal (figures.workers_busy, 0);
+    assert_int_equal (figures.workers_wanted, 1);
+    assert_int_equal (scheduler_unstored_by_name (scheduler, "scaled-1"), 2);
+    assert_int_equal (scheduler_chunk_stored (scheduler, "a", 0), 0);
+    assert_int_equal (scheduler_unstored_by_name (scheduler, "scaled-1"), 1);
+    assert_int_equal (scheduler_chunk_stored (scheduler, "a", 1), 1);
+    assert_int_equal (scheduler_unstored_by_name (scheduler, "scaled-1"), 0);
+    scheduler_figures (scheduler, &figures);
+    assert_int_equal (figures.workers_wanted, 0);
+    zframe_destroy (&worker);
+    zframe_destroy (&other);
+    scheduler_destroy (&scheduler);
+}
+
 static void
 test_unreachable_worker_gives_back_its_chunks (void **state)
 {
@@ -1054,6 +1092,7 @@ main (void)
         cmocka_unit_test (test_waiting_chunks_deadline_runs_from_its_start),
         cmocka_unit_test (
             test_chunks_given_back_by_leaving_workers_are_not_attempts),
+        cmocka_unit_test (test_worker_is_wanted_until_its_results_are_stored),
         cmocka_unit_test (test_unreachable_worker_gives_back_its_chunks),
         cmocka_unit_test (
             test_chunk_lost_on_the_way_is_requeued_by_idle_heartbeat),

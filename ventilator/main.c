@@ -183,9 +183,9 @@ s_on_rescan (zloop_t *loop, int timer_id, void *arg)
 }
 
 //  What the scheduler holds, for GET /metrics, and the desired worker
-//  count for the scaler: one per chunk waiting for a worker or rendering
-//  (scheduler_figures_t's workers_wanted), within --workers-min and
-//  --workers-max.
+//  count for the scaler: one per chunk waiting for a worker and per worker
+//  rendering or with results not yet stored (scheduler_figures_t's
+//  workers_wanted), within --workers-min and --workers-max.
 static void
 s_publish_figures (s_ventilator_t *self, int64_t now)
 {
@@ -212,12 +212,13 @@ s_publish_figures (s_ventilator_t *self, int64_t now)
                           SCALER_KIND_NAMES[s_options.scaler]);
 }
 
-//  A scaler_busy_fn: the scaler stops idle workers first.
+//  A scaler_busy_fn: the scaler stops idle workers first, those whose
+//  results are all stored.
 static bool
 s_worker_busy (const char *name, void *arg)
 {
-    return scheduler_holding_by_name (((s_ventilator_t *)arg)->scheduler,
-                                      name) > 0;
+    return scheduler_unstored_by_name (((s_ventilator_t *)arg)->scheduler,
+                                       name) > 0;
 }
 
 static int

@@ -95,7 +95,11 @@ typedef struct {
     uint32_t credits;
     int64_t last_seen; // ms, zclock_mono ()
     zlistx_t *held;    // s_held_t (owner), oldest first
-    void *handle;      // in self->worker_list
+    //  Chunks it gave back with READY whose results the sink had not
+    //  stored then (s_held_t, owner); entries stored since, or gone to
+    //  another attempt, are stale and pruned at the next READY.
+    zlistx_t *unstored;
+    void *handle; // in self->worker_list
     //  Digests of the templates sent to it, the most recently used first.
     tpldigest_t templates[PROTO_WORKER_TEMPLATES];
     size_t template_count;
@@ -141,6 +145,7 @@ s_worker_destroy (void **item)
         return;
     zframe_destroy (&worker->routing_id);
     zlistx_destroy (&worker->held);
+    zlistx_destroy (&worker->unstored);
     free (worker);
     *item = NULL;
 }
@@ -363,6 +368,8 @@ s_worker_require (scheduler_t *self, zframe_t *routing_id, int64_t now,
         s_worker_name (routing_id, key, worker->name);
         worker->held = zlistx_new ();
         zlistx_set_destructor (worker->held, s_free_item);
+        worker->unstored = zlistx_new ();
+        zlistx_set_destructor (worker->unstored, s_free_item);
         zhashx_insert (self->workers, key, worker);
         worker->handle = zlistx_add_end (self->worker_list, worker);
         *created = true;
@@ -447,6 +454,14 @@ scheduler_worker_ready (scheduler_t *self, zframe_t *worker_id,
     assert (worker_id);
     bool created;
     s_worker_t *worker = s_worker_require (self, worker_id, now, &created);
+    s_held_t *entry = (s_held_t *)zlistx_first (worker->unstored);
+    while (entry) {
+        void *handle = zlistx_cursor (worker->unstored);
+        s_held_t *next = (s_held_t *)zlistx_next (worker->unstored);
+        if (!s_held_job (self, entry))
+            zlistx_delete (worker->unstored, handle);
+        entry = next;
+    }
     for (uint32_t given_back = 0; given_back < credits; given_back++) {
         s_held_t *held = (s_held_t *)zlistx_first (worker->held);
         if (!held)
@@ -458,7 +473,11 @@ scheduler_worker_ready (scheduler_t *self, zframe_t *worker_id,
         worker->done_at = now;
         worker->chunks_done++;
         worker->pages_done += held->page_count;
-        zlistx_delete (worker->held, zlistx_cursor (worker->held));
+        held = (s_held_t *)zlistx_detach_cur (worker->held);
+        if (s_held_job (self, held))
+            zlistx_add_end (worker->unstored, held);
+        else
+            free (held);
     }
     //  The oldest chunk it still holds is the one it renders from now on:
     //  its deadline runs from here, not from a dispatch that may have been
@@ -616,20 +635,35 @@ scheduler_workers (scheduler_t *self)
     return zhashx_size (self->workers);
 }
 
+//  The entries (s_held_t) that name a current attempt in flight.
+static size_t
+s_current (scheduler_t *self, zlistx_t *entries)
+{
+    size_t current = 0;
+    for (s_held_t *entry = (s_held_t *)zlistx_first (entries); entry;
+         entry = (s_held_t *)zlistx_next (entries))
+        if (s_held_job (self, entry))
+            current++;
+    return current;
+}
+
 //  Current chunks held by worker.
 static size_t
 s_worker_holding (scheduler_t *self, s_worker_t *worker)
 {
-    size_t holding = 0;
-    for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
-         held = (s_held_t *)zlistx_next (worker->held))
-        if (s_held_job (self, held))
-            holding++;
-    return holding;
+    return s_current (self, worker->held);
 }
 
+//  Chunks rendered by worker whose results the sink has not stored yet.
+static size_t
+s_worker_unstored (scheduler_t *self, s_worker_t *worker)
+{
+    return s_current (self, worker->unstored);
+}
+
+
 size_t
-scheduler_holding_by_name (scheduler_t *self, const char *name)
+scheduler_unstored_by_name (scheduler_t *self, const char *name)
 {
     assert (self);
     assert (name);
@@ -639,7 +673,8 @@ scheduler_holding_by_name (scheduler_t *self, const char *name)
         if (zframe_size (worker->routing_id) > length &&
             memcmp (zframe_data (worker->routing_id), name, length) == 0 &&
             zframe_data (worker->routing_id)[length] == '-')
-            return s_worker_holding (self, worker);
+            return s_worker_holding (self, worker) +
+                   s_worker_unstored (self, worker);
     return 0;
 }
 
@@ -792,14 +827,12 @@ scheduler_figures (scheduler_t *self, scheduler_figures_t *figures)
     assert (figures);
     memset (figures, 0, sizeof (*figures));
     figures->workers = zhashx_size (self->workers);
+    uint64_t awaited = 0; // workers with a chunk held or not yet stored
     for (s_worker_t *worker = (s_worker_t *)zhashx_first (self->workers);
          worker; worker = (s_worker_t *)zhashx_next (self->workers)) {
-        for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
-             held = (s_held_t *)zlistx_next (worker->held))
-            if (s_held_job (self, held)) {
-                figures->workers_busy++;
-                break;
-            }
+        bool holding = s_worker_holding (self, worker) > 0;
+        figures->workers_busy += holding;
+        awaited += holding || s_worker_unstored (self, worker) > 0;
     }
     for (s_job_t *job = (s_job_t *)zhashx_first (self->jobs); job;
          job = (s_job_t *)zhashx_next (self->jobs)) {
@@ -813,8 +846,7 @@ scheduler_figures (scheduler_t *self, scheduler_figures_t *figures)
         figures->backlog_chunks += left;
         figures->backlog_pages += pages;
     }
-    figures->workers_wanted =
-        (uint64_t)scheduler_pending (self) + figures->workers_busy;
+    figures->workers_wanted = (uint64_t)scheduler_pending (self) + awaited;
     figures->retries = self->retries;
     figures->dead_workers = self->dead_workers;
 }

@@ -176,11 +176,12 @@ scheduler_worker_gone (scheduler_t *self, zframe_t *worker, const char *why,
 void
 scheduler_worker_left (scheduler_t *self, zframe_t *worker, uint32_t finished);
 
-//  Current chunks held by the worker whose routing id is name followed
-//  by '-' and anything (a worker's --name, as the local scaler names
-//  them); 0 for no such worker.
+//  Chunks that the worker whose routing id is name followed by '-' and
+//  anything (a worker's --name, as the local scaler names them) holds, or
+//  has rendered and the sink not stored yet; 0 for no such worker. Until
+//  then the worker is not to be stopped.
 size_t
-scheduler_holding_by_name (scheduler_t *self, const char *name);
+scheduler_unstored_by_name (scheduler_t *self, const char *name);
 
 //  Number of known workers.
 size_t
@@ -205,9 +206,10 @@ typedef struct {
     uint64_t backlog_chunks; // not yet stored, over every job
     uint64_t backlog_pages;  // in those chunks
     //  Workers the backlog can use: one per chunk waiting for a worker and
-    //  per worker holding one. Not one per chunk in flight: a worker holds
-    //  the chunk it renders and the next, and a chunk rendered but not yet
-    //  stored needs no worker.
+    //  per worker holding one or whose last results the sink has not
+    //  stored yet (one that exits then may take them with it: they are
+    //  only in its socket or the sink's queue for it). Not one per chunk
+    //  in flight: a worker holds the chunk it renders and the next.
     uint64_t workers_wanted;
     uint64_t retries;      // dispatches that were not a chunk's first
     uint64_t dead_workers; // workers dropped (silent, unreachable, refused)

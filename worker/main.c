@@ -13,9 +13,10 @@
 
     The loop below never renders, so it can always say it is alive: it
     sends a HEARTBEAT with its free credits (the chunks it asks for less
-    those it holds) whenever it has been silent for PROTO_HEARTBEAT_INTERVAL_MS,
-    also in the middle of a long chunk. The ventilator counts a worker that stops heartbeating as
-    dead and gives its chunk to another worker.
+    those it holds) whenever it has been silent for
+    PROTO_HEARTBEAT_INTERVAL_MS, also in the middle of a long chunk. The
+    ventilator counts a worker that stops heartbeating as dead and gives
+    its chunks to other workers.
 
     Both sockets use CURVE (common/proto/curve): the worker has its own key
     pair, which the ventilator and the sink must have in their allowed

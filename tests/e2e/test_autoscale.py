@@ -61,9 +61,10 @@ class AutoscaleTest(unittest.TestCase):
                           r"2 of 2", name="ventilator",
                           what="the scaler starting two workers")
             # Both at once: the first was started for a target of two,
-            # and the ventilator logged nothing between the two starts.
+            # and the scaler logged nothing between the two starts (the
+            # HTTP thread may: "accepted").
             lines = [line for line in pipe.logs_of("ventilator").splitlines()
-                     if "(pdfpipe-ventilator)" in line]
+                     if "(pdfpipe-ventilator)" in line and "scaler:" in line]
             first = [i for i, line in enumerate(lines)
                      if re.search(r"started worker scaled-1 \(pid \d+\); "
                                   r"1 of 2$", line)]
@@ -120,6 +121,39 @@ class AutoscaleTest(unittest.TestCase):
             self.assertEqual(sorted(int(c) for c in rendered), list(range(60)))
             assert_marker_pages(check_pdf(pipe.result(job_id), self.tmp.name),
                                 6000)
+
+    def test_worker_is_not_stopped_before_the_sink_has_its_results(self):
+        # A worker that exits may take the results still queued for the
+        # sink with it: with nothing left to render, the scaler still
+        # keeps it until the sink has stored them.
+        with Pipeline(workers=0, ventilator_args=local_scaler(0)) as pipe:
+            job_id = pipe.submit(marker_job(3000, chunk_pages=100))
+            pipe.wait_log(r"job=%s chunk=\d+ .*rendered in" % job_id,
+                          name="ventilator", what="a first chunk rendered")
+            pipe.kill(pipe.sink, signal.SIGSTOP)
+            try:
+                peers.wait_for(lambda: len(re.findall(
+                    r"job=%s chunk=\d+ .*rendered in" % job_id,
+                    pipe.logs_of("ventilator"))) == 30, 60,
+                    "every chunk rendered while the sink is stopped")
+                # A few of the scaler's ticks with nothing to render.
+                time.sleep(1.0)
+                self.assertNotIn("scaler: stopping",
+                                 pipe.logs_of("ventilator"))
+            finally:
+                pipe.kill(pipe.sink, signal.SIGCONT)
+            status = pipe.wait(job_id, timeout=120)
+            self.assertEqual(status["state"], "done", pipe.log_tail())
+            pipe.wait_log(r"scaler: stopping worker scaled-\d \(pid \d+\), "
+                          r"idle; 0 of 0 left", name="ventilator",
+                          what="the workers stopped once the job is stored")
+            log = pipe.logs_of("ventilator")
+            self.assertNotIn("within the deadline", log)
+            rendered = re.findall(r"job=%s chunk=(\d+) .*rendered in" % job_id,
+                                  log)
+            self.assertEqual(sorted(int(c) for c in rendered), list(range(30)))
+            assert_marker_pages(check_pdf(pipe.result(job_id), self.tmp.name),
+                                3000)
 
     def test_local_worker_that_fails_is_backed_off(self):
         def args(pipe):
