@@ -375,6 +375,24 @@ test_chunk_given_back_with_ready_is_left_to_its_deadline (void **state)
     scheduler_destroy (&scheduler);
 }
 
+//  Worker w<number> says it has room for `credits` chunks, is sent as many
+//  (into dispatched) and falls silent until it is found dead.
+static void
+s_worker_takes_and_dies (scheduler_t *scheduler, int number, uint32_t credits,
+                         scheduler_dispatch_t *dispatched, int64_t *now,
+                         s_failures_t *failures)
+{
+    char name[16];
+    snprintf (name, sizeof name, "w%d", number);
+    zframe_t *worker = s_worker (name);
+    scheduler_worker_ready (scheduler, worker, credits, *now);
+    for (uint32_t sent = 0; sent < credits; sent++)
+        dispatched[sent] = s_next (scheduler, *now);
+    *now += 6000;
+    scheduler_expire (scheduler, *now, s_on_failed, failures);
+    zframe_destroy (&worker);
+}
+
 static void
 test_chunk_that_kills_every_worker_fails_its_job (void **state)
 {
@@ -384,21 +402,156 @@ test_chunk_that_kills_every_worker_fails_its_job (void **state)
     s_failures_t failures = {0};
     int64_t now = 0;
     for (int attempt = 1; attempt <= 3; attempt++) {
-        char name[16];
-        snprintf (name, sizeof name, "w%d", attempt);
-        zframe_t *worker = s_worker (name);
-        scheduler_worker_ready (scheduler, worker, 1, now);
-        scheduler_dispatch_t dispatch = s_next (scheduler, now);
+        scheduler_dispatch_t dispatch;
+        s_worker_takes_and_dies (scheduler, attempt, 1, &dispatch, &now,
+                                 &failures);
         assert_int_equal (dispatch.attempt, attempt);
-        now += 6000;
-        scheduler_expire (scheduler, now, s_on_failed, &failures);
-        zframe_destroy (&worker);
     }
     assert_int_equal (failures.count, 1);
     assert_string_equal (failures.job_id, "poison");
     assert_non_null (strstr (failures.reason, "failed 3 times"));
     assert_non_null (strstr (failures.reason, "worker w3 went silent"));
     assert_false (scheduler_has_job (scheduler, "poison"));
+    scheduler_destroy (&scheduler);
+}
+
+//  A worker holds the chunk it renders and the next (worker/slot). Dying,
+//  it charges an attempt to the first only; the next goes again first
+//  among the two, uncharged.
+static void
+test_dead_worker_charges_only_the_chunk_it_rendered (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    s_add_job (scheduler, "a", 20, 10, NULL);
+    s_failures_t failures = {0};
+    int64_t now = 0;
+    //  Two workers die holding chunk 0 (rendering) and chunk 1 (waiting).
+    for (int death = 1; death <= 2; death++) {
+        scheduler_dispatch_t held[2];
+        s_worker_takes_and_dies (scheduler, death, 2, held, &now, &failures);
+        assert_int_equal (held[0].chunk_nbr, 0);
+        assert_int_equal (held[0].attempt, death);
+        assert_int_equal (held[1].chunk_nbr, 1);
+        assert_int_equal (held[1].attempt, death);
+        assert_int_equal (scheduler_workers (scheduler), 0);
+        assert_int_equal (scheduler_pending (scheduler), 2);
+    }
+    //  A third renders chunk 0, then dies rendering chunk 1: its third
+    //  attempt, the first counted, so the job goes on (max_attempts 3).
+    zframe_t *worker = s_worker ("w3");
+    scheduler_worker_ready (scheduler, worker, 1, now);
+    assert_int_equal (s_next (scheduler, now).chunk_nbr, 0);
+    assert_int_equal (scheduler_chunk_stored (scheduler, "a", 0), 0);
+    scheduler_worker_ready (scheduler, worker, 1, now);
+    scheduler_dispatch_t last = s_next (scheduler, now);
+    assert_int_equal (last.chunk_nbr, 1);
+    assert_int_equal (last.attempt, 3);
+    now += 6000;
+    scheduler_expire (scheduler, now, s_on_failed, &failures);
+    assert_int_equal (failures.count, 0);
+    assert_true (scheduler_has_job (scheduler, "a"));
+    assert_int_equal (scheduler_pending (scheduler), 1);
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+//  A chunk that waited behind another on its worker has its deadline
+//  counted from the READY that let the worker start it.
+static void
+test_waiting_chunks_deadline_runs_from_its_start (void **state)
+{
+    (void)state;
+    //  s_config: a 10-page chunk's deadline is 1,100 ms.
+    scheduler_t *scheduler = scheduler_new (&s_config);
+    s_add_job (scheduler, "a", 20, 10, NULL);
+    zframe_t *worker = s_worker ("w1");
+    scheduler_worker_ready (scheduler, worker, 2, 0);
+    s_next (scheduler, 0);
+    s_next (scheduler, 0);
+    assert_int_equal (scheduler_chunk_stored (scheduler, "a", 0), 0);
+    scheduler_worker_ready (scheduler, worker, 1, 900);
+    s_failures_t failures = {0};
+    for (int64_t now = 1000; now < 2000; now += 500) {
+        scheduler_worker_seen (scheduler, worker, 1, now);
+        scheduler_expire (scheduler, now, s_on_failed, &failures);
+    }
+    assert_int_equal (scheduler_pending (scheduler), 0);
+    scheduler_worker_seen (scheduler, worker, 1, 2000);
+    scheduler_expire (scheduler, 2000, s_on_failed, &failures);
+    assert_int_equal (scheduler_pending (scheduler), 1);
+    assert_int_equal (failures.count, 0);
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+//  Workers scaled down leave with their next chunk unstarted, as often as
+//  the scaler likes: that never counts towards max_attempts.
+static void
+test_chunks_given_back_by_leaving_workers_are_not_attempts (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    s_add_job (scheduler, "a", 20, 10, NULL);
+    for (int round = 1; round <= 4; round++) {
+        char name[16];
+        snprintf (name, sizeof name, "w%d", round);
+        zframe_t *worker = s_worker (name);
+        scheduler_worker_ready (scheduler, worker, 2, 0);
+        assert_int_equal (s_next (scheduler, 0).chunk_nbr, 0);
+        assert_int_equal (s_next (scheduler, 0).chunk_nbr, 1);
+        scheduler_worker_left (scheduler, worker, 0);
+        zframe_destroy (&worker);
+    }
+    //  Attempt 5 fails once: the first counted.
+    zframe_t *worker = s_worker ("w5");
+    scheduler_worker_ready (scheduler, worker, 1, 0);
+    scheduler_dispatch_t fifth = s_next (scheduler, 0);
+    assert_int_equal (fifth.attempt, 5);
+    s_failures_t failures = {0};
+    scheduler_chunk_failed (scheduler, "a", fifth.chunk_nbr, 5, "bad",
+                            s_on_failed, &failures);
+    assert_int_equal (failures.count, 0);
+    assert_true (scheduler_has_job (scheduler, "a"));
+    zframe_destroy (&worker);
+    scheduler_destroy (&scheduler);
+}
+
+//  A worker is wanted until the sink has stored what it rendered: one
+//  that exits before may take the results with it.
+static void
+test_worker_is_wanted_until_its_results_are_stored (void **state)
+{
+    (void)state;
+    scheduler_t *scheduler = scheduler_new (&s_slow_config);
+    s_add_job (scheduler, "a", 20, 10, NULL);
+    zframe_t *worker = s_worker ("scaled-1-00ff");
+    zframe_t *other = s_worker ("scaled-12-00ff");
+    scheduler_worker_ready (scheduler, worker, 2, 0);
+    s_next (scheduler, 0);
+    s_next (scheduler, 0);
+    //  Idle, and named like the first but for a digit more.
+    scheduler_worker_ready (scheduler, other, 2, 0);
+    scheduler_figures_t figures;
+    scheduler_figures (scheduler, &figures);
+    assert_int_equal (figures.workers_wanted, 1);
+    assert_int_equal (scheduler_unstored_by_name (scheduler, "scaled-1"), 2);
+    assert_int_equal (scheduler_unstored_by_name (scheduler, "scaled-12"), 0);
+    assert_int_equal (scheduler_unstored_by_name (scheduler, "scaled-2"), 0);
+    //  Both rendered: held no more, not stored yet.
+    scheduler_worker_ready (scheduler, worker, 2, 10);
+    scheduler_figures (scheduler, &figures);
+    assert_int_equal (figures.workers_busy, 0);
+    assert_int_equal (figures.workers_wanted, 1);
+    assert_int_equal (scheduler_unstored_by_name (scheduler, "scaled-1"), 2);
+    assert_int_equal (scheduler_chunk_stored (scheduler, "a", 0), 0);
+    assert_int_equal (scheduler_unstored_by_name (scheduler, "scaled-1"), 1);
+    assert_int_equal (scheduler_chunk_stored (scheduler, "a", 1), 1);
+    assert_int_equal (scheduler_unstored_by_name (scheduler, "scaled-1"), 0);
+    scheduler_figures (scheduler, &figures);
+    assert_int_equal (figures.workers_wanted, 0);
+    zframe_destroy (&worker);
+    zframe_destroy (&other);
     scheduler_destroy (&scheduler);
 }
 
@@ -935,6 +1088,11 @@ main (void)
         cmocka_unit_test (
             test_chunk_given_back_with_ready_is_left_to_its_deadline),
         cmocka_unit_test (test_chunk_that_kills_every_worker_fails_its_job),
+        cmocka_unit_test (test_dead_worker_charges_only_the_chunk_it_rendered),
+        cmocka_unit_test (test_waiting_chunks_deadline_runs_from_its_start),
+        cmocka_unit_test (
+            test_chunks_given_back_by_leaving_workers_are_not_attempts),
+        cmocka_unit_test (test_worker_is_wanted_until_its_results_are_stored),
         cmocka_unit_test (test_unreachable_worker_gives_back_its_chunks),
         cmocka_unit_test (
             test_chunk_lost_on_the_way_is_requeued_by_idle_heartbeat),

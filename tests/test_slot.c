@@ -1,6 +1,7 @@
 /*  test_slot - the worker's render thread: a chunk goes in, its RESULT goes
     to the sink socket and a report comes back; a bad chunk is reported
-    with its reason and sends nothing; one chunk at a time.
+    with its reason and sends nothing; one chunk renders at a time and
+    one more waits.
 
     SPDX-License-Identifier: MPL-2.0
 */
@@ -140,17 +141,84 @@ test_bad_chunk_is_reported_and_sends_nothing (void **state)
     assert_null (zmsg_recv (fixture->sink));
 }
 
+//  Pages 1 and 2 as two one-page chunks: the first goes to the thread,
+//  the second waits.
 static void
-test_second_chunk_is_refused_while_busy (void **state)
+s_submit_two (slot_t *slot)
 {
-    s_fixture_t *fixture = (s_fixture_t *)*state;
     wire_t *first = s_chunk (1, 1, "[{\"name\": \"Ada\"}]");
     wire_t *second = s_chunk (2, 1, "[{\"name\": \"Bob\"}]");
-    assert_int_equal (slot_submit (fixture->slot, &first), 0);
-    assert_int_equal (slot_submit (fixture->slot, &second), -1);
-    assert_non_null (second);
-    wire_destroy (&second);
-    //  Destroying a busy slot waits for its chunk; the teardown does.
+    assert_int_equal (slot_submit (slot, &first), 0);
+    assert_int_equal (slot_held (slot), 1);
+    assert_int_equal (slot_submit (slot, &second), 0);
+    assert_null (second);
+    assert_int_equal (slot_held (slot), SLOT_DEPTH);
+}
+
+static void
+test_next_chunk_waits_and_a_third_is_refused (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    s_submit_two (fixture->slot);
+    wire_t *third = s_chunk (3, 1, "[{\"name\": \"Cy\"}]");
+    assert_int_equal (slot_submit (fixture->slot, &third), -1);
+    assert_non_null (third);
+    wire_destroy (&third);
+
+    //  The first one's report starts the second, which then reports.
+    char error[SLOT_ERROR_MAX];
+    wire_t *chunk = NULL;
+    assert_int_equal (s_wait_report (fixture->slot, &chunk, error), 0);
+    assert_int_equal (wire_first_page (chunk), 1);
+    wire_destroy (&chunk);
+    assert_true (slot_busy (fixture->slot));
+    assert_int_equal (slot_held (fixture->slot), 1);
+    assert_int_equal (s_wait_report (fixture->slot, &chunk, error), 0);
+    assert_int_equal (wire_first_page (chunk), 2);
+    wire_destroy (&chunk);
+    assert_false (slot_busy (fixture->slot));
+    assert_int_equal (slot_held (fixture->slot), 0);
+    for (uint32_t page = 1; page <= 2; page++) {
+        wire_t *result = wire_recv (fixture->sink);
+        assert_non_null (result);
+        assert_int_equal (wire_first_page (result), page);
+        wire_destroy (&result);
+    }
+}
+
+static void
+test_waiting_chunk_is_taken_back_unstarted (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    s_submit_two (fixture->slot);
+    wire_t *taken = slot_take_waiting (fixture->slot);
+    assert_non_null (taken);
+    assert_int_equal (wire_first_page (taken), 2);
+    wire_destroy (&taken);
+    assert_null (slot_take_waiting (fixture->slot));
+
+    char error[SLOT_ERROR_MAX];
+    wire_t *chunk = NULL;
+    assert_int_equal (s_wait_report (fixture->slot, &chunk, error), 0);
+    assert_int_equal (wire_first_page (chunk), 1);
+    wire_destroy (&chunk);
+    assert_false (slot_busy (fixture->slot));
+    //  Only the first one reached the sink.
+    wire_t *result = wire_recv (fixture->sink);
+    assert_non_null (result);
+    assert_int_equal (wire_first_page (result), 1);
+    wire_destroy (&result);
+    zsock_set_rcvtimeo (fixture->sink, 100);
+    assert_null (zmsg_recv (fixture->sink));
+}
+
+//  Destroying a slot that holds two chunks renders the first, drops the
+//  second; the teardown does it.
+static void
+test_destroy_with_a_chunk_waiting (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    s_submit_two (fixture->slot);
 }
 
 //  Submit chunk and wait for its report; returns the outcome, and the
@@ -223,7 +291,11 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_bad_chunk_is_reported_and_sends_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
-            test_second_chunk_is_refused_while_busy, s_setup, s_teardown),
+            test_next_chunk_waits_and_a_third_is_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_waiting_chunk_is_taken_back_unstarted, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_destroy_with_a_chunk_waiting,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_chunk_without_template_uses_the_kept_one, s_setup,
             s_teardown),

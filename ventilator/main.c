@@ -195,14 +195,15 @@ s_on_rescan (zloop_t *loop, int timer_id, void *arg)
 }
 
 //  What the scheduler holds, for GET /metrics, and the desired worker
-//  count for the scaler: one per chunk waiting or rendering, within
-//  --workers-min and --workers-max.
+//  count for the scaler: one per chunk waiting for a worker and per worker
+//  rendering or with results not yet stored (scheduler_figures_t's
+//  workers_wanted), within --workers-min and --workers-max.
 static void
 s_publish_figures (s_ventilator_t *self, int64_t now)
 {
     scheduler_figures_t figures;
     scheduler_figures (self->scheduler, &figures);
-    uint64_t desired = figures.backlog_chunks;
+    uint64_t desired = figures.workers_wanted;
     if (desired < (uint64_t)s_options.workers_min)
         desired = (uint64_t)s_options.workers_min;
     if (desired > (uint64_t)s_options.workers_max)
@@ -221,6 +222,15 @@ s_publish_figures (s_ventilator_t *self, int64_t now)
     dispatchview_publish (self->view, self->scheduler, now, zclock_time (),
                           (int64_t)desired,
                           SCALER_KIND_NAMES[s_options.scaler]);
+}
+
+//  A scaler_busy_fn: the scaler stops idle workers first, those whose
+//  results are all stored.
+static bool
+s_worker_busy (const char *name, void *arg)
+{
+    return scheduler_unstored_by_name (((s_ventilator_t *)arg)->scheduler,
+                                       name) > 0;
 }
 
 static int
@@ -361,6 +371,8 @@ main (int argc, char *argv[])
         .command = s_options.scaler_command,
         .scale_down_after_ms = s_options.scale_down_after_s * 1000,
         .exec_interval_ms = s_options.scaler_interval_s * 1000,
+        .busy = s_worker_busy,
+        .busy_arg = &self,
     };
     self.scaler = scaler_new (&scaler_config);
     if (!self.scaler)

@@ -176,6 +176,16 @@ s_local_reap (scaler_t *self, int64_t now)
     }
 }
 
+static bool
+s_local_busy (scaler_t *self, const s_child_t *child)
+{
+    if (!self->config.busy)
+        return true;
+    char name[32];
+    snprintf (name, sizeof name, "scaled-%u", child->number);
+    return self->config.busy (name, self->config.busy_arg);
+}
+
 static void
 s_local_act (scaler_t *self, int64_t now)
 {
@@ -202,19 +212,23 @@ s_local_act (scaler_t *self, int64_t now)
                   (int)pid, running + 1, self->target);
         running++;
     }
-    //  The newest go first: the oldest have the warmest caches.
-    for (s_child_t *child = (s_child_t *)zlistx_last (self->children);
-         child && running > self->target;
-         child = (s_child_t *)zlistx_prev (self->children)) {
-        if (child->stopping)
-            continue;
-        child->stopping = true;
-        kill (child->pid, SIGTERM);
-        running--;
-        log_info ("scaler: stopping worker scaled-%u (pid %d) after its "
-                  "chunk; %u of %u left",
-                  child->number, (int)child->pid, running, self->target);
-    }
+    //  Idle ones first, so that none renders on while an idle one stays;
+    //  then the newest: the oldest have the warmest caches.
+    for (int busy_too = 0; busy_too < 2 && running > self->target; busy_too++)
+        for (s_child_t *child = (s_child_t *)zlistx_last (self->children);
+             child && running > self->target;
+             child = (s_child_t *)zlistx_prev (self->children)) {
+            if (child->stopping || (!busy_too && s_local_busy (self, child)))
+                continue;
+            child->stopping = true;
+            kill (child->pid, SIGTERM);
+            running--;
+            log_info ("scaler: stopping worker scaled-%u (pid %d)%s; %u of "
+                      "%u left",
+                      child->number, (int)child->pid,
+                      busy_too ? " after its chunk" : ", idle", running,
+                      self->target);
+        }
 }
 
 //  -- Exec ----------------------------------------------------------------
@@ -333,11 +347,13 @@ scaler_tick (scaler_t *self, uint32_t desired, int64_t now)
     if (desired >= self->target) {
         self->target = desired;
         self->lower_since = 0;
-    } else if (!self->lower_since)
-        self->lower_since = now;
-    else if (now - self->lower_since >= self->config.scale_down_after_ms) {
-        self->target = desired;
-        self->lower_since = 0;
+    } else {
+        if (!self->lower_since)
+            self->lower_since = now;
+        if (now - self->lower_since >= self->config.scale_down_after_ms) {
+            self->target = desired;
+            self->lower_since = 0;
+        }
     }
     if (self->config.kind == SCALER_LOCAL)
         s_local_act (self, now);

@@ -5,15 +5,17 @@
     pdfpipe_workers_desired) and hands it here. The scaler smooths it into
     a target (up at once; down only once the want has stayed lower for
     scale_down_after_ms, so a gap between jobs does not stop workers that
-    are about to be needed again) and acts on the target:
+    are about to be needed again; at once when that is 0, for workers that
+    are cheap to start again) and acts on the target:
 
     - SCALER_NONE: nothing; the count is only published (GET /metrics), for
       an external autoscaler.
     - SCALER_LOCAL: starts and stops worker processes on this host. The
       command (a shell command line; " --name scaled-N" is appended) is run
       once per worker; each is started with a parent-death signal, so it
-      stops with the ventilator. Scaling down sends SIGTERM to the newest
-      workers, which finish the chunk in progress and leave (LEAVING): no
+      stops with the ventilator. Scaling down sends SIGTERM to idle
+      workers first (config.busy says which hold a chunk), then to the
+      newest; each finishes the chunk in progress and leaves (LEAVING): no
       chunk is cut off. A worker that exits on its own (crash, idle) is
       started again while the target wants it, after a back-off that grows
       while they keep failing.
@@ -31,6 +33,7 @@
 #ifndef PDFPIPE_SCALER_H
 #define PDFPIPE_SCALER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 //  Output of an exec run that is logged; the rest is read and dropped.
@@ -47,11 +50,16 @@ typedef enum {
     SCALER_EXEC,
 } scaler_kind_t;
 
+//  True when the local worker started with --name name holds a chunk.
+typedef bool(scaler_busy_fn) (const char *name, void *arg);
+
 typedef struct {
     scaler_kind_t kind;
     const char *command;         // local: a worker; exec: with {n}
     int64_t scale_down_after_ms; // the want must stay lower this long
     int64_t exec_interval_ms;    // exec: at least this between runs
+    scaler_busy_fn *busy;        // local; NULL: every worker may be busy
+    void *busy_arg;
 } scaler_config_t;
 
 typedef struct _scaler_t scaler_t;

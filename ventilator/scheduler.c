@@ -95,7 +95,11 @@ typedef struct {
     uint32_t credits;
     int64_t last_seen; // ms, zclock_mono ()
     zlistx_t *held;    // s_held_t (owner), oldest first
-    void *handle;      // in self->worker_list
+    //  Chunks it gave back with READY whose results the sink had not
+    //  stored then (s_held_t, owner); entries stored since, or gone to
+    //  another attempt, are stale and pruned at the next READY.
+    zlistx_t *unstored;
+    void *handle; // in self->worker_list
     //  Digests of the templates sent to it, the most recently used first.
     tpldigest_t templates[PROTO_WORKER_TEMPLATES];
     size_t template_count;
@@ -141,6 +145,7 @@ s_worker_destroy (void **item)
         return;
     zframe_destroy (&worker->routing_id);
     zlistx_destroy (&worker->held);
+    zlistx_destroy (&worker->unstored);
     free (worker);
     *item = NULL;
 }
@@ -363,6 +368,8 @@ s_worker_require (scheduler_t *self, zframe_t *routing_id, int64_t now,
         s_worker_name (routing_id, key, worker->name);
         worker->held = zlistx_new ();
         zlistx_set_destructor (worker->held, s_free_item);
+        worker->unstored = zlistx_new ();
+        zlistx_set_destructor (worker->unstored, s_free_item);
         zhashx_insert (self->workers, key, worker);
         worker->handle = zlistx_add_end (self->worker_list, worker);
         *created = true;
@@ -447,6 +454,14 @@ scheduler_worker_ready (scheduler_t *self, zframe_t *worker_id,
     assert (worker_id);
     bool created;
     s_worker_t *worker = s_worker_require (self, worker_id, now, &created);
+    s_held_t *entry = (s_held_t *)zlistx_first (worker->unstored);
+    while (entry) {
+        void *handle = zlistx_cursor (worker->unstored);
+        s_held_t *next = (s_held_t *)zlistx_next (worker->unstored);
+        if (!s_held_job (self, entry))
+            zlistx_delete (worker->unstored, handle);
+        entry = next;
+    }
     for (uint32_t given_back = 0; given_back < credits; given_back++) {
         s_held_t *held = (s_held_t *)zlistx_first (worker->held);
         if (!held)
@@ -458,8 +473,21 @@ scheduler_worker_ready (scheduler_t *self, zframe_t *worker_id,
         worker->done_at = now;
         worker->chunks_done++;
         worker->pages_done += held->page_count;
-        zlistx_delete (worker->held, zlistx_cursor (worker->held));
+        held = (s_held_t *)zlistx_detach_cur (worker->held);
+        if (s_held_job (self, held))
+            zlistx_add_end (worker->unstored, held);
+        else
+            free (held);
     }
+    //  The oldest chunk it still holds is the one it renders from now on:
+    //  its deadline runs from here, not from a dispatch that may have been
+    //  a whole chunk earlier.
+    s_held_t *next = (s_held_t *)zlistx_first (worker->held);
+    s_job_t *job = next ? s_held_job (self, next) : NULL;
+    if (job && credits > 0)
+        job->chunks[next->chunk_nbr].deadline =
+            now + self->config.deadline_base_ms +
+            self->config.deadline_per_page_ms * next->page_count;
     worker->credits = s_credits_cap ((uint64_t)worker->credits + credits);
 }
 
@@ -518,12 +546,23 @@ s_worker_drop (scheduler_t *self, s_worker_t *worker, const char *why,
     worker->handle = NULL;
     self->dead_workers++;
     size_t requeued = 0;
-    for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
-         held = (s_held_t *)zlistx_next (worker->held)) {
+    //  Only the oldest chunk it held can have been rendering (a worker
+    //  takes its chunks in order): it counts as a failed attempt, so a
+    //  chunk that kills every worker fails its job; those that waited
+    //  behind it go again without counting one. Newest first, as each
+    //  goes to the front of its queue: they go out again in their order.
+    s_held_t *oldest = (s_held_t *)zlistx_first (worker->held);
+    for (s_held_t *held = (s_held_t *)zlistx_last (worker->held); held;
+         held = (s_held_t *)zlistx_prev (worker->held)) {
         s_job_t *job = s_held_job (self, held);
         if (!job)
             continue;
         requeued++;
+        if (held != oldest) {
+            job->chunks[held->chunk_nbr].uncounted++;
+            s_requeue (self, job, held->chunk_nbr);
+            continue;
+        }
         char reason[SCHEDULER_ERROR_MAX];
         snprintf (reason, sizeof reason, "worker %s %s while it held the chunk",
                   worker->name, why);
@@ -557,10 +596,12 @@ scheduler_worker_left (scheduler_t *self, zframe_t *worker_id,
          given_back < finished && zlistx_first (worker->held); given_back++)
         zlistx_delete (worker->held, zlistx_cursor (worker->held));
     size_t requeued = 0;
-    for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
-         held = (s_held_t *)zlistx_next (worker->held)) {
+    //  Newest first, as each goes to the front of its queue.
+    for (s_held_t *held = (s_held_t *)zlistx_last (worker->held); held;
+         held = (s_held_t *)zlistx_prev (worker->held)) {
         s_job_t *job = s_held_job (self, held);
         if (job) {
+            job->chunks[held->chunk_nbr].uncounted++;
             s_requeue (self, job, held->chunk_nbr);
             requeued++;
         }
@@ -594,20 +635,56 @@ scheduler_workers (scheduler_t *self)
     return zhashx_size (self->workers);
 }
 
+//  The entries (s_held_t) that name a current attempt in flight.
+static size_t
+s_current (scheduler_t *self, zlistx_t *entries)
+{
+    size_t current = 0;
+    for (s_held_t *entry = (s_held_t *)zlistx_first (entries); entry;
+         entry = (s_held_t *)zlistx_next (entries))
+        if (s_held_job (self, entry))
+            current++;
+    return current;
+}
+
+//  Current chunks held by worker.
+static size_t
+s_worker_holding (scheduler_t *self, s_worker_t *worker)
+{
+    return s_current (self, worker->held);
+}
+
+//  Chunks rendered by worker whose results the sink has not stored yet.
+static size_t
+s_worker_unstored (scheduler_t *self, s_worker_t *worker)
+{
+    return s_current (self, worker->unstored);
+}
+
+
+size_t
+scheduler_unstored_by_name (scheduler_t *self, const char *name)
+{
+    assert (self);
+    assert (name);
+    size_t length = strlen (name);
+    for (s_worker_t *worker = (s_worker_t *)zlistx_first (self->worker_list);
+         worker; worker = (s_worker_t *)zlistx_next (self->worker_list))
+        if (zframe_size (worker->routing_id) > length &&
+            memcmp (zframe_data (worker->routing_id), name, length) == 0 &&
+            zframe_data (worker->routing_id)[length] == '-')
+            return s_worker_holding (self, worker) +
+                   s_worker_unstored (self, worker);
+    return 0;
+}
+
 size_t
 scheduler_worker_holding (scheduler_t *self, zframe_t *worker_id)
 {
     assert (self);
     char key[S_WORKER_KEY_MAX];
     s_worker_t *worker = s_worker_lookup (self, worker_id, key);
-    if (!worker)
-        return 0;
-    size_t holding = 0;
-    for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
-         held = (s_held_t *)zlistx_next (worker->held))
-        if (s_held_job (self, held))
-            holding++;
-    return holding;
+    return worker ? s_worker_holding (self, worker) : 0;
 }
 
 int
@@ -750,14 +827,12 @@ scheduler_figures (scheduler_t *self, scheduler_figures_t *figures)
     assert (figures);
     memset (figures, 0, sizeof (*figures));
     figures->workers = zhashx_size (self->workers);
+    uint64_t awaited = 0; // workers with a chunk held or not yet stored
     for (s_worker_t *worker = (s_worker_t *)zhashx_first (self->workers);
          worker; worker = (s_worker_t *)zhashx_next (self->workers)) {
-        for (s_held_t *held = (s_held_t *)zlistx_first (worker->held); held;
-             held = (s_held_t *)zlistx_next (worker->held))
-            if (s_held_job (self, held)) {
-                figures->workers_busy++;
-                break;
-            }
+        bool holding = s_worker_holding (self, worker) > 0;
+        figures->workers_busy += holding;
+        awaited += holding || s_worker_unstored (self, worker) > 0;
     }
     for (s_job_t *job = (s_job_t *)zhashx_first (self->jobs); job;
          job = (s_job_t *)zhashx_next (self->jobs)) {
@@ -771,6 +846,7 @@ scheduler_figures (scheduler_t *self, scheduler_figures_t *figures)
         figures->backlog_chunks += left;
         figures->backlog_pages += pages;
     }
+    figures->workers_wanted = (uint64_t)scheduler_pending (self) + awaited;
     figures->retries = self->retries;
     figures->dead_workers = self->dead_workers;
 }

@@ -19,9 +19,12 @@
     their credits back with READY (one chunk per credit, oldest first: a
     worker takes its chunks in the order they were sent). A worker silent
     for worker_expiry_ms is dead: every chunk it still holds goes back to
-    its queue at once, as a failed attempt, without waiting for the
-    deadline; so a chunk that kills every worker it reaches fails its job
-    after max_attempts. Workers heartbeat while they render, so a slow
+    its queue at once, without waiting for the deadline; the oldest, the
+    one it was rendering, as a failed attempt, so a chunk that kills every
+    worker it reaches fails its job after max_attempts, and those waiting
+    behind it (a worker holds its next chunk while it renders one) without
+    counting one. The deadline of a chunk that waited runs from the READY
+    that made it the oldest held, when its worker starts it. Workers heartbeat while they render, so a slow
     chunk does not look like a dead worker; the deadline still bounds how
     long a live worker that never answers can keep a chunk. A HEARTBEAT
     reporting more free credits than the scheduler believes, while chunks
@@ -159,8 +162,9 @@ scheduler_worker_seen (scheduler_t *self, zframe_t *worker, uint32_t credits,
                        int64_t now);
 
 //  The worker is gone (a send to it failed): drop it and requeue the chunks
-//  it held at once, each as a failed attempt whose error is why; a job out
-//  of attempts is failed through failed(). No-op for an unknown worker.
+//  it held at once: the oldest as a failed attempt whose error is why (a
+//  job out of attempts is failed through failed()), the others without
+//  counting an attempt. No-op for an unknown worker.
 void
 scheduler_worker_gone (scheduler_t *self, zframe_t *worker, const char *why,
                        scheduler_failed_fn *failed, void *arg);
@@ -171,6 +175,13 @@ scheduler_worker_gone (scheduler_t *self, zframe_t *worker, const char *why,
 //  counted as dead). No-op for an unknown worker.
 void
 scheduler_worker_left (scheduler_t *self, zframe_t *worker, uint32_t finished);
+
+//  Chunks that the worker whose routing id is name followed by '-' and
+//  anything (a worker's --name, as the local scaler names them) holds, or
+//  has rendered and the sink not stored yet; 0 for no such worker. Until
+//  then the worker is not to be stopped.
+size_t
+scheduler_unstored_by_name (scheduler_t *self, const char *name);
 
 //  Number of known workers.
 size_t
@@ -194,6 +205,12 @@ typedef struct {
     size_t workers_busy;   // holding at least one chunk
     uint64_t backlog_chunks; // not yet stored, over every job
     uint64_t backlog_pages;  // in those chunks
+    //  Workers the backlog can use: one per chunk waiting for a worker and
+    //  per worker holding one or whose last results the sink has not
+    //  stored yet (one that exits then may take them with it: they are
+    //  only in its socket or the sink's queue for it). Not one per chunk
+    //  in flight: a worker holds the chunk it renders and the next.
+    uint64_t workers_wanted;
     uint64_t retries;      // dispatches that were not a chunk's first
     uint64_t dead_workers; // workers dropped (silent, unreachable, refused)
 } scheduler_figures_t;

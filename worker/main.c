@@ -4,15 +4,19 @@
     CHUNK_FAILED and TEMPLATE_MISS, receives CHUNK) and to the sink (PUSH: sends RESULT), so
     adding a worker on any host needs no change elsewhere. It has one slot
     (worker/slot), a thread that renders one chunk at a time and sends its
-    PDF to the sink: the worker asks for one chunk with READY at start and
-    after each chunk, and takes no CHUNK from its socket while the slot is
-    busy.
+    PDF to the sink. The worker holds up to 1 + --chunks-ahead chunks (2
+    by default, SLOT_DEPTH at most): it asks for that many with READY at
+    start and for one more after each chunk, so the next chunk is already
+    here when one ends and the slot starts it at once; the round trip
+    READY, CHUNK costs no rendering time. It takes no CHUNK from its socket
+    while it holds as many as it asked for.
 
     The loop below never renders, so it can always say it is alive: it
-    sends a HEARTBEAT with its free credits (1 idle, 0 busy) whenever it has
-    been silent for PROTO_HEARTBEAT_INTERVAL_MS, also in the middle of a
-    long chunk. The ventilator counts a worker that stops heartbeating as
-    dead and gives its chunk to another worker.
+    sends a HEARTBEAT with its free credits (the chunks it asks for less
+    those it holds) whenever it has been silent for
+    PROTO_HEARTBEAT_INTERVAL_MS, also in the middle of a long chunk. The
+    ventilator counts a worker that stops heartbeating as dead and gives
+    its chunks to other workers.
 
     Both sockets use CURVE (common/proto/curve): the worker has its own key
     pair, which the ventilator and the sink must have in their allowed
@@ -32,6 +36,7 @@
 */
 #include <czmq.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +55,6 @@
 
 #define WORKER_VENTILATOR_DEFAULT PROTO_DISPATCH_ENDPOINT
 #define WORKER_SINK_DEFAULT PROTO_RESULTS_ENDPOINT
-//  Chunks rendered at once: the one slot.
-#define WORKER_SLOTS 1
 //  A result sent just before exit still reaches the sink.
 #define WORKER_SINK_LINGER_MS 5000
 //  Results queued while the sink is slow or away; each is a whole chunk
@@ -65,6 +68,11 @@
 #define WORKER_LEAVING_LINGER_MS 1000
 //  Bytes of --name kept in the routing id (ZeroMQ allows 255).
 #define WORKER_ROUTING_NAME_MAX 64
+//  Free heap kept for the next chunk rather than given back to the
+//  system, and the size from which a block is mapped on its own (glibc's
+//  largest). See s_keep_heap.
+#define WORKER_HEAP_KEPT_BYTES (64 * 1024 * 1024)
+#define WORKER_HEAP_MMAP_BYTES (32 * 1024 * 1024)
 
 //  The command line: defaults here (the name's is set in main), the rest
 //  from options_parse.
@@ -76,6 +84,7 @@ static struct {
     const char *sink_key;       // the sink's public certificate
     const char *name;
     long idle_exit_s; // 0: never
+    long chunks_ahead; // taken while one renders: 0 or SLOT_DEPTH - 1
     joblimits_t limits; // what a chunk may cost (common/doc/joblimits)
     bool verbose;
     bool preview;   // one page from stdin to stdout (worker/oneshot)
@@ -86,6 +95,7 @@ static struct {
     .cert = PROTO_WORKER_CERT,
     .ventilator_key = PROTO_VENTILATOR_KEY,
     .sink_key = PROTO_SINK_KEY,
+    .chunks_ahead = SLOT_DEPTH - 1,
     .limits = JOBLIMITS_DEFAULTS,
 };
 
@@ -109,6 +119,12 @@ static const options_spec_t s_option_table[] = {
                     "PDFPIPE_IDLE_EXIT_S",
                     "exit after N seconds without a chunk (for platforms\n"
                     "that bill per running process); 0 = never"),
+    OPTIONS_NUMBER ("chunks-ahead", &s_options.chunks_ahead, "N", 0,
+                    SLOT_DEPTH - 1, "PDFPIPE_CHUNKS_AHEAD",
+                    "chunks taken while one renders, so that the next\n"
+                    "starts at once; 0: ask for each when the one before\n"
+                    "ends (a small job's chunk then waits behind one\n"
+                    "chunk per worker, not two)"),
     JOBLIMITS_OPTIONS (s_options.limits),
     OPTIONS_FLAG ("preview", 0, &s_options.preview,
                   "render the one page of a preview request read from\n"
@@ -172,9 +188,30 @@ s_send_credits (wire_id_t id, uint32_t credits, zsock_t *ventilator)
     wire_destroy (&message);
 }
 
+//  Chunks held at most: the one rendering and those taken ahead.
+static uint32_t
+s_depth (void)
+{
+    return 1 + (uint32_t)s_options.chunks_ahead;
+}
+
+//  CHUNKs are read from the ventilator's socket only while we hold fewer
+//  than s_depth; the rest wait in the socket.
+static void
+s_listen (zsock_t *ventilator, slot_t *slot, zpoller_t *poller,
+          bool *listening)
+{
+    bool wanted = slot_held (slot) < s_depth ();
+    if (wanted && !*listening)
+        zpoller_add (poller, ventilator);
+    else if (!wanted && *listening)
+        zpoller_remove (poller, ventilator);
+    *listening = wanted;
+}
+
 //  A CHUNK goes to the slot; anything else from the ventilator is wrong.
 static void
-s_on_ventilator (zsock_t *ventilator, slot_t *slot, zpoller_t *poller)
+s_on_ventilator (zsock_t *ventilator, slot_t *slot)
 {
     wire_t *message = wire_recv (ventilator);
     if (!message)
@@ -192,10 +229,7 @@ s_on_ventilator (zsock_t *ventilator, slot_t *slot, zpoller_t *poller)
         log_error ("job=%s chunk=%" PRIu32 " cannot reach the render thread",
                    wire_job_id (message), wire_chunk_nbr (message));
         wire_destroy (&message);
-        return;
     }
-    //  Further CHUNKs wait in the socket until the slot is free.
-    zpoller_remove (poller, ventilator);
 }
 
 //  The chunk came without a template we keep: the ventilator sends it
@@ -215,10 +249,10 @@ s_send_template_miss (const wire_t *chunk, zsock_t *ventilator)
     wire_destroy (&miss);
 }
 
-//  The slot has finished a chunk: report a failure or a missing template,
-//  ask for the next one.
+//  The slot has finished a chunk (and started the one waiting, if any):
+//  report a failure or a missing template, ask for one more.
 static void
-s_on_slot (zsock_t *ventilator, slot_t *slot, zpoller_t *poller)
+s_on_slot (zsock_t *ventilator, slot_t *slot)
 {
     wire_t *chunk = NULL;
     char error[SLOT_ERROR_MAX];
@@ -230,27 +264,32 @@ s_on_slot (zsock_t *ventilator, slot_t *slot, zpoller_t *poller)
     else if (outcome == SLOT_FAILED)
         s_send_failed (chunk, error, ventilator);
     wire_destroy (&chunk);
-    s_send_credits (WIRE_READY, WORKER_SLOTS, ventilator);
-    zpoller_add (poller, ventilator);
+    s_send_credits (WIRE_READY, 1, ventilator);
 }
 
-//  Leaving (a signal, or idle too long): the chunk in progress ends first
-//  (its result goes to the sink; a failure is reported), then LEAVING
-//  tells the ventilator to send nothing more and to give any chunk it sent
-//  that we never took to another worker.
+//  Leaving (a signal, or idle too long): the chunk waiting is dropped
+//  unstarted, the one in progress ends (its result goes to the sink; a
+//  failure is reported), then LEAVING tells the ventilator how many of the
+//  chunks it sent us we finished: it sends nothing more and gives the rest
+//  (the one dropped, any still in our socket, one whose template we
+//  lacked) to another worker without counting an attempt.
 static void
 s_leave (zsock_t *ventilator, slot_t *slot)
 {
+    wire_t *waiting = slot_take_waiting (slot);
+    wire_destroy (&waiting);
     uint32_t finished = 0;
     for (int tries = 0; slot_busy (slot) && tries < 3; tries++) {
         wire_t *chunk = NULL;
         char error[SLOT_ERROR_MAX];
-        if (slot_recv (slot, &chunk, error) == -1 && !chunk)
+        slot_outcome_t outcome = slot_recv (slot, &chunk, error);
+        if (!chunk)
             continue; // a signal broke the wait
-        if (*error)
+        if (outcome == SLOT_FAILED)
             s_send_failed (chunk, error, ventilator);
+        if (outcome != SLOT_TEMPLATE_MISS)
+            finished = 1;
         wire_destroy (&chunk);
-        finished = 1;
     }
     wire_t *leaving = wire_new (WIRE_LEAVING);
     wire_set_credits (leaving, finished);
@@ -258,6 +297,25 @@ s_leave (zsock_t *ventilator, slot_t *slot)
     if (wire_send (leaving, ventilator))
         log_debug ("could not send LEAVING: ventilator unreachable");
     wire_destroy (&leaving);
+}
+
+//  Every chunk allocates and frees the same few megabytes (a zlib stream of
+//  about 260 KB per page's content, the chunk's PDF). With glibc's
+//  defaults the render thread's arena gives its top back to the system
+//  after each free of more than 128 KB and maps blocks above 128 KB on
+//  their own, so every page faulted its memory in again, zeroed by the
+//  kernel: some 1,000 faults per chunk and as much system time as
+//  rendering, until glibc's own threshold had grown with the first large
+//  block freed. Fixed thresholds keep the heap of the largest chunk so
+//  far, up to WORKER_HEAP_KEPT_BYTES free, from the first chunk on; a
+//  block above WORKER_HEAP_MMAP_BYTES is still mapped and given back.
+static void
+s_keep_heap (void)
+{
+    if (!mallopt (M_MMAP_THRESHOLD, WORKER_HEAP_MMAP_BYTES) ||
+        !mallopt (M_TRIM_THRESHOLD, WORKER_HEAP_KEPT_BYTES))
+        log_warning ("cannot set the heap's thresholds; chunks may render "
+                     "slower");
 }
 
 //  --preview: one page, then exit; a page that cannot be rendered is
@@ -291,6 +349,7 @@ main (int argc, char *argv[])
     if (s_options.preview)
         return s_preview ();
 
+    s_keep_heap ();
     int rc = 1;
     char routing_id[WORKER_ROUTING_NAME_MAX + 16];
     s_routing_id (s_options.name, routing_id, sizeof (routing_id));
@@ -339,7 +398,8 @@ main (int argc, char *argv[])
     log_info ("worker %s started: ventilator=%s sink=%s", routing_id,
               s_options.ventilator, s_options.sink);
 
-    s_send_credits (WIRE_READY, WORKER_SLOTS, ventilator);
+    s_send_credits (WIRE_READY, s_depth (), ventilator);
+    bool listening = true;
     int64_t heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
     int64_t idle_since = zclock_mono ();
     rc = 0;
@@ -349,20 +409,22 @@ main (int argc, char *argv[])
         if (zpoller_terminated (poller))
             break;
         if (which == ventilator)
-            s_on_ventilator (ventilator, slot, poller);
+            s_on_ventilator (ventilator, slot);
         else if (which == slot_sock (slot)) {
-            s_on_slot (ventilator, slot, poller);
+            s_on_slot (ventilator, slot);
             heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
             idle_since = zclock_mono ();
         }
-        if (s_options.idle_exit_s > 0 && !slot_busy (slot) &&
+        s_listen (ventilator, slot, poller, &listening);
+        if (s_options.idle_exit_s > 0 && slot_held (slot) == 0 &&
             zclock_mono () - idle_since >= s_options.idle_exit_s * 1000) {
             log_info ("worker %s idle for %ld s", routing_id,
                       s_options.idle_exit_s);
             break;
         }
         if (zclock_mono () >= heartbeat_at) {
-            s_send_credits (WIRE_HEARTBEAT, slot_busy (slot) ? 0 : WORKER_SLOTS,
+            s_send_credits (WIRE_HEARTBEAT,
+                            s_depth () - (uint32_t)slot_held (slot),
                             ventilator);
             heartbeat_at = zclock_mono () + PROTO_HEARTBEAT_INTERVAL_MS;
         }

@@ -241,7 +241,8 @@ s_thread (zsock_t *pipe, void *args)
 
 struct _slot_t {
     zactor_t *actor;
-    bool busy;
+    bool busy;       // a chunk is with the thread
+    wire_t *waiting; // the next one, or NULL
 };
 
 slot_t *
@@ -283,7 +284,8 @@ slot_destroy (slot_t **self_p)
         return;
     //  The chunk in progress ends first (its result goes to the sink); its
     //  report holds the chunk, which is ours to free. A signal may break
-    //  the wait, hence the few tries.
+    //  the wait, hence the few tries. The chunk waiting is not started.
+    wire_destroy (&self->waiting);
     for (int tries = 0; self->busy && tries < 3; tries++) {
         wire_t *chunk = NULL;
         char error[SLOT_ERROR_MAX];
@@ -309,18 +311,46 @@ slot_busy (slot_t *self)
     return self->busy;
 }
 
-int
-slot_submit (slot_t *self, wire_t **chunk_p)
+size_t
+slot_held (slot_t *self)
 {
     assert (self);
-    assert (chunk_p && *chunk_p);
-    if (self->busy)
-        return -1;
+    return (self->busy ? 1 : 0) + (self->waiting ? 1 : 0);
+}
+
+//  To the thread, which must be free.
+static int
+s_start (slot_t *self, wire_t **chunk_p)
+{
+    assert (!self->busy);
     if (zsock_send (self->actor, "p", *chunk_p) == -1)
         return -1;
     *chunk_p = NULL;
     self->busy = true;
     return 0;
+}
+
+int
+slot_submit (slot_t *self, wire_t **chunk_p)
+{
+    assert (self);
+    assert (chunk_p && *chunk_p);
+    if (!self->busy && !self->waiting)
+        return s_start (self, chunk_p);
+    if (self->waiting)
+        return -1;
+    self->waiting = *chunk_p;
+    *chunk_p = NULL;
+    return 0;
+}
+
+wire_t *
+slot_take_waiting (slot_t *self)
+{
+    assert (self);
+    wire_t *chunk = self->waiting;
+    self->waiting = NULL;
+    return chunk;
 }
 
 slot_outcome_t
@@ -343,5 +373,11 @@ slot_recv (slot_t *self, wire_t **chunk_p, char *error)
     *chunk_p = (wire_t *)chunk;
     snprintf (error, SLOT_ERROR_MAX, "%s", text ? text : "");
     zstr_free (&text);
+    //  Only $TERM or the end of the context stops an inproc send: the
+    //  chunk then stays waiting, and a worker leaving gives it back.
+    if (self->waiting && s_start (self, &self->waiting) == -1)
+        log_error ("job=%s chunk=%" PRIu32 " cannot reach the render thread",
+                   wire_job_id (self->waiting),
+                   wire_chunk_nbr (self->waiting));
     return (slot_outcome_t)outcome;
 }

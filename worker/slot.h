@@ -16,8 +16,13 @@
     It checks what render cannot: that a chunk's numbers agree with each
     other and that its records are an array of page_count objects.
 
-    One chunk at a time: slot_submit refuses a second one until slot_recv
-    has taken the first one's report.
+    One chunk renders at a time, and one more may wait (SLOT_DEPTH): the
+    worker takes its next chunk while the current one renders, so the
+    thread starts it as soon as slot_recv has taken the report of the one
+    before, without waiting for a READY and a CHUNK to cross the network.
+    slot_submit refuses a third. The waiting chunk stays on the main
+    thread's side until then, so a worker leaving can take it back
+    unstarted (slot_take_waiting).
 
     Pipe protocol (private to this module): main -> thread: a wire_t
     pointer ("p", ownership moves) or $TERM; thread -> main: the same
@@ -36,6 +41,8 @@
 
 //  Longest error text slot_recv writes, with its NUL.
 #define SLOT_ERROR_MAX 1024
+//  Chunks a slot holds at most: the one rendering and the next.
+#define SLOT_DEPTH 2
 
 typedef struct _slot_t slot_t;
 
@@ -62,14 +69,26 @@ slot_destroy (slot_t **self_p);
 zsock_t *
 slot_sock (slot_t *self);
 
-//  True from slot_submit until slot_recv has taken the report.
+//  True while a chunk is with the thread: from its slot_submit (or, for
+//  a chunk that waited, the slot_recv before it) until slot_recv has
+//  taken its report.
 bool
 slot_busy (slot_t *self);
 
-//  Hand a CHUNK message to the thread (takes it: *chunk_p becomes NULL).
-//  Returns -1, leaving *chunk_p alone, when the slot is busy.
+//  Chunks held: the one with the thread and the one waiting, 0 to
+//  SLOT_DEPTH.
+size_t
+slot_held (slot_t *self);
+
+//  Hand a CHUNK message to the slot (takes it: *chunk_p becomes NULL): to
+//  the thread when it is free, otherwise to wait for it. Returns -1,
+//  leaving *chunk_p alone, when the slot holds SLOT_DEPTH chunks already.
 int
 slot_submit (slot_t *self, wire_t **chunk_p);
+
+//  The chunk waiting, taken back unstarted (caller destroys), or NULL.
+wire_t *
+slot_take_waiting (slot_t *self);
 
 //  Take the report of the chunk that ended: *chunk_p receives the CHUNK
 //  back (caller destroys). Returns SLOT_RENDERED when its RESULT went to
@@ -77,7 +96,7 @@ slot_submit (slot_t *self, wire_t **chunk_p);
 //  keeps, SLOT_FAILED when it could not be rendered, with the reason in
 //  error (SLOT_ERROR_MAX bytes, "field: message"; "" otherwise). Returns
 //  SLOT_FAILED with *chunk_p NULL when no report could be read
-//  (interrupted).
+//  (interrupted). A chunk waiting goes to the thread before it returns.
 slot_outcome_t
 slot_recv (slot_t *self, wire_t **chunk_p, char *error);
 

@@ -213,11 +213,13 @@ class WorkerHostsTest(unittest.TestCase):
         self.assertIsNone(victim.poll(), "the victim exited while cut off")
 
         # The link back: the worker reconnects by itself, is counted in
-        # again, and gets chunks of the next job.
+        # again, and gets chunks of the next job. Large enough that the
+        # victim, which first finishes the chunk it held and the next it
+        # had taken (worker/slot), is free again before the others end it.
         self.net.restore(victim_host)
         self.wait_joined(pipe, victim_id, times=2)
-        after = pipe.submit(marker_job(200, chunk_pages=10))
-        self.assert_done(pipe, after, 200)
+        after = pipe.submit(marker_job(3000, chunk_pages=10))
+        self.assert_done(pipe, after, 3000)
         self.assertRegex(pipe.log_of(victim), r"job=%s chunk=\d+ " % after)
 
 
