@@ -151,6 +151,15 @@ class LoneSink:
             return []
         return sorted(n for n in names if re.match(r"chunk-\d+-p", n))
 
+    def stop(self):
+        """Stop the sink in order (SIGTERM) and return its exit status;
+        a sanitizer's report in its log counts as a failure (1)."""
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+        if re.search(r"Sanitizer|runtime error:", self.log()):
+            return 1
+        return self.proc.returncode
+
     def released(self, job_id):
         """Numbers of the chunks the spool's "released" file of job_id
         lists (whole lines only: sink/spool.h)."""

@@ -76,7 +76,7 @@ class SinkBatchTest(unittest.TestCase):
             sink.events_until(lambda e: set(stored(e)) == set(
                 range(chunk_count)), timeout=120)
             self.assert_spooled(sink, job_id, range(chunk_count), chunk_count)
-            self.assertIsNone(sink.proc.poll())
+            self.assertEqual(sink.stop(), 0, sink.log()[-3000:])
 
     def test_a_burst_with_duplicates_and_bad_chunks_is_answered_in_full(self):
         chunk_count = 30
@@ -110,7 +110,7 @@ class SinkBatchTest(unittest.TestCase):
                 [e for e in events if e[0] != "STORED"], [])
             self.assertEqual(sink.chunk_files("burst-bad"), [])
             self.assertIn("job=burst-bad chunk=5 dropped", sink.log())
-            self.assertIsNone(sink.proc.poll())
+            self.assertEqual(sink.stop(), 0, sink.log()[-3000:])
 
 
 if __name__ == "__main__":
