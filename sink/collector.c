@@ -26,8 +26,19 @@
 #define S_OUTCOME_FAILED "failed "
 #define S_OUTCOME_CANCELLED "cancelled"
 
+//  A chunk staged in the spool, reported once spool_commit made it
+//  durable.
+typedef struct {
+    uint32_t first_page;
+    uint32_t page_count;
+    uint32_t attempt;
+    size_t size;    // bytes
+    bool completes; // the job's last chunk
+} s_pending_t;
+
 struct _collector_t {
     spool_t *spool;
+    zhashx_t *pending;    // "job_id/chunk_nbr" -> s_pending_t (owned)
     zhashx_t *jobs;       // job id -> assembly_t (owned)
     uint64_t quota_bytes; // of the spool; 0: none
     uint64_t spool_bytes; // as last walked
@@ -40,6 +51,21 @@ s_assembly_free (void **item_p)
     assembly_destroy ((assembly_t **)item_p);
 }
 
+static void
+s_pending_free (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
+
+//  The key of a chunk in pending; fits any valid job id.
+static void
+s_pending_key (char *key, size_t size, const char *job_id, uint32_t chunk_nbr)
+{
+    snprintf (key, size, "%s/%u", job_id, chunk_nbr);
+}
+#define S_PENDING_KEY_MAX (PROTO_JOB_ID_MAX + 16)
+
 collector_t *
 collector_new (const char *spool_dir)
 {
@@ -49,6 +75,8 @@ collector_new (const char *spool_dir)
         return NULL;
     self->jobs = zhashx_new ();
     zhashx_set_destructor (self->jobs, s_assembly_free);
+    self->pending = zhashx_new ();
+    zhashx_set_destructor (self->pending, s_pending_free);
     self->spool = spool_new (spool_dir);
     if (!self->spool || spool_recover (self->spool) == -1) {
         collector_destroy (&self);
@@ -80,6 +108,7 @@ collector_destroy (collector_t **self_p)
     if (!self)
         return;
     zhashx_destroy (&self->jobs);
+    zhashx_destroy (&self->pending);
     spool_destroy (&self->spool);
     free (self);
     *self_p = NULL;
@@ -164,6 +193,23 @@ collector_set_quota (collector_t *self, uint64_t quota_bytes)
     self->quota_bytes = quota_bytes;
 }
 
+//  The verdict for a chunk now durable in the spool.
+static collector_verdict_t
+s_stored (collector_t *self, const char *job_id, uint32_t chunk_nbr,
+          uint32_t first_page, uint32_t page_count, size_t size,
+          uint32_t attempt, bool completes)
+{
+    log_debug ("job=%s chunk=%u stored: pages %u-%u, %zu bytes, attempt %u",
+               job_id, chunk_nbr, first_page, first_page + page_count - 1, size,
+               attempt);
+    if (!completes)
+        return COLLECTOR_STORED;
+    const assembly_t *job = zhashx_lookup (self->jobs, job_id);
+    log_info ("job=%s all %u chunks spooled", job_id,
+              job ? assembly_chunk_count (job) : 0);
+    return COLLECTOR_COMPLETE;
+}
+
 collector_verdict_t
 collector_offer (collector_t *self, const wire_t *result, char *reason_out)
 {
@@ -179,6 +225,20 @@ collector_offer (collector_t *self, const wire_t *result, char *reason_out)
     uint32_t chunk_count = wire_chunk_count (result);
     uint32_t total_pages = wire_total_pages (result);
     char reason[ASSEMBLY_REASON_MAX];
+
+    //  The chunk's earlier copy is not durable yet: its verdict, and this
+    //  one's, wait for the commit. A full batch is committed before it
+    //  takes more.
+    char key[S_PENDING_KEY_MAX];
+    s_pending_key (key, sizeof key, job_id, chunk_nbr);
+    zframe_t *payload = wire_pdf (result);
+    size_t payload_size = payload ? zframe_size (payload) : 0;
+    if (zhashx_lookup (self->pending, key) ||
+        spool_staged (self->spool) >= COLLECTOR_BATCH_CHUNKS_MAX ||
+        (spool_staged (self->spool) > 0 &&
+         spool_staged_bytes (self->spool) + payload_size >
+             COLLECTOR_BATCH_BYTES_MAX))
+        return COLLECTOR_WAIT;
 
     if (spool_finished (self->spool, job_id)) {
         bool cancelled = collector_cancelled (self, job_id);
@@ -235,11 +295,16 @@ collector_offer (collector_t *self, const wire_t *result, char *reason_out)
         goto drop;
     bool duplicate;
     zframe_t *pdf = wire_pdf (result);
-    if (spool_put (self->spool, job, chunk_nbr, first_page, page_count,
-                   zframe_data (pdf), zframe_size (pdf), &duplicate) == -1) {
+    if (spool_stage (self->spool, job, chunk_nbr, first_page, page_count,
+                     zframe_data (pdf), zframe_size (pdf), &duplicate) == -1) {
         int error_number = errno;
         if (created)
             assembly_destroy (&job);
+        //  Chunks staged before it are committed first, each with its own
+        //  outcome, as if they had come alone; then this one is tried
+        //  again.
+        if (spool_staged (self->spool) > 0)
+            return COLLECTOR_WAIT;
         //  Finished meanwhile by the finisher (an append that failed, on
         //  the same full disk): its outcome stands.
         if (spool_finished (self->spool, job_id))
@@ -248,24 +313,85 @@ collector_offer (collector_t *self, const wire_t *result, char *reason_out)
         s_fail_job (self, job_id, chunk_nbr, error_number, reason_out);
         return COLLECTOR_FAILED;
     }
+    //  On disk already but unknown to the assembly: stored, but it may
+    //  complete the job, which must wait for the chunks staged before it.
+    if (duplicate && spool_staged (self->spool) > 0) {
+        if (created)
+            assembly_destroy (&job);
+        return COLLECTOR_WAIT;
+    }
     assembly_add (job, chunk_nbr, first_page, page_count, reason);
     if (created) {
         zhashx_insert (self->jobs, job_id, job);
         log_info ("job=%s spooling: %u chunks, %u pages", job_id, chunk_count,
                   total_pages);
     }
-    log_debug ("job=%s chunk=%u stored: pages %u-%u, %zu bytes, attempt %u",
-               job_id, chunk_nbr, first_page, first_page + page_count - 1,
-               zframe_size (pdf), wire_attempt (result));
-    if (!assembly_complete (job))
-        return COLLECTOR_STORED;
-    log_info ("job=%s all %u chunks spooled", job_id, chunk_count);
-    return COLLECTOR_COMPLETE;
+    if (!duplicate) {
+        s_pending_t *pending = calloc (1, sizeof (s_pending_t));
+        assert (pending);
+        pending->first_page = first_page;
+        pending->page_count = page_count;
+        pending->attempt = wire_attempt (result);
+        pending->size = zframe_size (pdf);
+        pending->completes = assembly_complete (job);
+        zhashx_insert (self->pending, key, pending);
+        return COLLECTOR_PENDING;
+    }
+    return s_stored (self, job_id, chunk_nbr, first_page, page_count,
+                     zframe_size (pdf), wire_attempt (result),
+                     assembly_complete (job));
 
 drop:
     if (created)
         assembly_destroy (&job);
     return COLLECTOR_DROPPED;
+}
+
+typedef struct {
+    collector_t *self;
+    collector_committed_fn *committed;
+    void *arg;
+} s_commit_t;
+
+static void
+s_on_committed (const char *job_id, uint32_t chunk_nbr, int error_number,
+                void *arg)
+{
+    s_commit_t *commit = arg;
+    collector_t *self = commit->self;
+    char key[S_PENDING_KEY_MAX];
+    s_pending_key (key, sizeof key, job_id, chunk_nbr);
+    s_pending_t *pending = zhashx_lookup (self->pending, key);
+    assert (pending);
+    char reason[COLLECTOR_REASON_MAX] = "";
+    collector_verdict_t verdict;
+    //  Finished meanwhile: by the failure of a chunk before it in this
+    //  batch, or by the finisher. Its outcome stands.
+    if (spool_finished (self->spool, job_id))
+        verdict = collector_cancelled (self, job_id) ? COLLECTOR_DROPPED
+                                                     : COLLECTOR_FINISHED;
+    else if (error_number) {
+        s_fail_job (self, job_id, chunk_nbr, error_number, reason);
+        verdict = COLLECTOR_FAILED;
+    } else
+        verdict = s_stored (self, job_id, chunk_nbr, pending->first_page,
+                            pending->page_count, pending->size,
+                            pending->attempt, pending->completes);
+    uint32_t page_count = pending->page_count;
+    zhashx_delete (self->pending, key);
+    commit->committed (job_id, chunk_nbr, page_count, verdict, reason,
+                       commit->arg);
+}
+
+void
+collector_commit (collector_t *self, collector_committed_fn *committed,
+                  void *arg)
+{
+    assert (self);
+    assert (committed);
+    s_commit_t commit = {self, committed, arg};
+    spool_commit (self->spool, s_on_committed, &commit);
+    assert (zhashx_size (self->pending) == 0);
 }
 
 int

@@ -6,7 +6,9 @@
     is bad or its job is finished or cancelled, acknowledged again when it
     is a duplicate, otherwise checked (size, "%PDF-" header, a PDF qpdf
     reads without repair whose page tree's root counts page_count pages,
-    read with sink/merge) and written durably before it is acknowledged.
+    read with sink/merge) and written durably before it is acknowledged:
+    chunks offered one after the other are staged in the spool and made
+    durable together by collector_commit, which gives their verdicts.
     The tree itself is walked once, when the chunk is appended: a chunk
     whose count lies passes here and fails its job there
     (sink/finisher), as any chunk that cannot be appended does.
@@ -44,6 +46,13 @@
 #define COLLECTOR_REASON_MAX 512 // size of a reason buffer
 //  The spool is walked to measure it at most this often, ms.
 #define COLLECTOR_QUOTA_WALK_MS 1000
+//  A batch of chunks made durable together (collector_commit): at most
+//  this many chunks, and this many bytes of them written but not yet
+//  synced (the payload is on disk, not in memory, once offered). More
+//  chunks per batch share its journal commits; the bytes bound how long
+//  its fsyncs take.
+#define COLLECTOR_BATCH_CHUNKS_MAX 64
+#define COLLECTOR_BATCH_BYTES_MAX (64ULL << 20)
 
 typedef enum {
     COLLECTOR_DROPPED,   // bad, late or not storable: logged; send nothing
@@ -55,6 +64,10 @@ typedef enum {
                          // again (collector_outcome)
     COLLECTOR_FAILED,    // could not be spooled: the job is failed now (reason
                          // filled); send JOB_FAILED
+    COLLECTOR_PENDING,   // written, not yet durable: its verdict comes from
+                         // collector_commit; send nothing yet
+    COLLECTOR_WAIT,      // nothing done: collector_commit first, then offer
+                         // it again (it takes no WAIT then)
 } collector_verdict_t;
 
 typedef struct _collector_t collector_t;
@@ -81,12 +94,33 @@ collector_set_quota (collector_t *self, uint64_t quota_bytes);
 void
 collector_expire (collector_t *self);
 
-//  Judge a RESULT and, when it is new and good, spool it. Logs every drop
+//  Judge a RESULT and, when it is new and good, stage it in the spool's
+//  batch (COLLECTOR_PENDING): written, but not durable, so not to be
+//  acknowledged before collector_commit gives its verdict. Logs every drop
 //  as a warning with job and chunk, and a failed write as an error. On
 //  COLLECTOR_FAILED writes the job's failure reason into reason
-//  (COLLECTOR_REASON_MAX bytes).
+//  (COLLECTOR_REASON_MAX bytes). Returns COLLECTOR_WAIT, having done
+//  nothing, when the result must wait for the batch: an earlier copy of
+//  its chunk is in it, the batch is full, or the result cannot be written
+//  or would complete its job while other chunks are staged.
 collector_verdict_t
 collector_offer (collector_t *self, const wire_t *result, char *reason);
+
+//  Told the verdict of each chunk of a batch: COLLECTOR_STORED,
+//  COLLECTOR_COMPLETE, COLLECTOR_FAILED (reason filled), COLLECTOR_FINISHED
+//  or COLLECTOR_DROPPED (the job ended meanwhile), as collector_offer
+//  would have said had the chunk been written alone.
+typedef void (collector_committed_fn) (const char *job_id, uint32_t chunk_nbr,
+                                       uint32_t page_count,
+                                       collector_verdict_t verdict,
+                                       const char *reason, void *arg);
+
+//  Make the chunks offered since the last commit durable, together (sink/
+//  spool: a batch's files share their fsyncs), then call committed for
+//  each, in the order offered. Nothing is pending afterwards.
+void
+collector_commit (collector_t *self, collector_committed_fn *committed,
+                  void *arg);
 
 //  The outcome of a finished job as the message that reports it: JOB_DONE
 //  or JOB_FAILED, read from its tombstone. NULL when the job has no

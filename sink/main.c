@@ -53,6 +53,10 @@
 //  how long a stop request can go unnoticed; it also connects to the
 //  ventilator again when it refused our key (curve_retry).
 #define S_TICK_MS 500
+//  Messages read off results per wake-up: the RESULTs among them are made
+//  durable together (reporter_flush), then the loop serves the finisher's
+//  reports and its timers before it reads more.
+#define S_RESULTS_DRAIN_MAX 64
 //  Old tombstones are removed this often (they are kept for days).
 #define S_EXPIRE_MS (3600 * 1000)
 
@@ -82,14 +86,9 @@ s_on_control (s_sink_t *self, wire_t *msg)
         reporter_query (self->reporter, wire_job_id (msg));
 }
 
-static int
-s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
+static void
+s_on_message (s_sink_t *self, wire_t *msg)
 {
-    (void)loop;
-    s_sink_t *self = arg;
-    wire_t *msg = wire_recv (reader);
-    if (!msg)
-        return 0;
     wire_id_t id = wire_id (msg);
     if (id == WIRE_RESULT) {
         //  Only from a worker whose certificate is still allowed.
@@ -97,12 +96,31 @@ s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
                                 wire_command (msg), wire_peer (msg),
                                 zclock_mono ()))
             reporter_result (self->reporter, msg);
-    } else if (id == WIRE_OUTPUT || id == WIRE_CANCEL || id == WIRE_QUERY)
+    } else if (id == WIRE_OUTPUT || id == WIRE_CANCEL || id == WIRE_QUERY) {
+        //  In order: the results before it are stored and reported first.
+        reporter_flush (self->reporter);
         s_on_control (self, msg);
-    else
+    } else
         log_warning ("dropped %s: not a message for the sink",
                      wire_command (msg));
-    wire_destroy (&msg);
+}
+
+//  Every message waiting, up to S_RESULTS_DRAIN_MAX; the chunks among
+//  them are stored with one batch of fsyncs and then acknowledged.
+static int
+s_on_result (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    s_sink_t *self = arg;
+    for (int count = 0; count < S_RESULTS_DRAIN_MAX; count++) {
+        if (count > 0 && !(zsock_events (reader) & ZMQ_POLLIN))
+            break;
+        wire_t *msg = wire_recv (reader);
+        if (msg)
+            s_on_message (self, msg);
+        wire_destroy (&msg);
+    }
+    reporter_flush (self->reporter);
     return 0;
 }
 

@@ -111,15 +111,12 @@ reporter_replay (reporter_t *self)
     zlist_destroy (&job_ids);
 }
 
-void
-reporter_result (reporter_t *self, const wire_t *result)
+//  Send what a chunk's verdict calls for, and tell the finisher.
+static void
+s_report (reporter_t *self, const char *job_id, uint32_t chunk_nbr,
+          uint32_t page_count, collector_verdict_t verdict, const char *reason)
 {
-    assert (self);
-    assert (result);
-    const char *job_id = wire_job_id (result);
-    char reason[COLLECTOR_REASON_MAX];
-    collector_verdict_t verdict =
-        collector_offer (self->collector, result, reason);
+    assert (verdict != COLLECTOR_PENDING && verdict != COLLECTOR_WAIT);
     if (verdict == COLLECTOR_DROPPED)
         return;
     if (verdict == COLLECTOR_FINISHED) {
@@ -131,14 +128,47 @@ reporter_result (reporter_t *self, const wire_t *result)
         s_send_failed (self, job_id, reason);
         return;
     }
-    s_send_stored (self, job_id, wire_chunk_nbr (result),
-                   wire_page_count (result));
+    s_send_stored (self, job_id, chunk_nbr, page_count);
     if (verdict != COLLECTOR_DUPLICATE)
         finisher_spooled (self->finisher,
                           collector_assembly (self->collector, job_id),
-                          wire_chunk_nbr (result));
+                          chunk_nbr);
     if (verdict == COLLECTOR_COMPLETE)
         finisher_submit (self->finisher, job_id);
+}
+
+static void
+s_on_committed (const char *job_id, uint32_t chunk_nbr, uint32_t page_count,
+                collector_verdict_t verdict, const char *reason, void *arg)
+{
+    s_report ((reporter_t *)arg, job_id, chunk_nbr, page_count, verdict,
+              reason);
+}
+
+void
+reporter_result (reporter_t *self, const wire_t *result)
+{
+    assert (self);
+    assert (result);
+    char reason[COLLECTOR_REASON_MAX];
+    collector_verdict_t verdict =
+        collector_offer (self->collector, result, reason);
+    if (verdict == COLLECTOR_WAIT) {
+        reporter_flush (self);
+        verdict = collector_offer (self->collector, result, reason);
+        assert (verdict != COLLECTOR_WAIT);
+    }
+    if (verdict == COLLECTOR_PENDING)
+        return;
+    s_report (self, wire_job_id (result), wire_chunk_nbr (result),
+              wire_page_count (result), verdict, reason);
+}
+
+void
+reporter_flush (reporter_t *self)
+{
+    assert (self);
+    collector_commit (self->collector, s_on_committed, self);
 }
 
 void

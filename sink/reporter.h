@@ -3,7 +3,9 @@
 
     Turns what happens in the sink into events on the ventilator's events
     socket (docs/protocol.md):
-    - a RESULT, once sink/collector has judged it: STORED for a chunk held
+    - a RESULT, once sink/collector has judged it and a chunk newly held
+      is durable (results that come together are made durable together
+      by reporter_flush): STORED for a chunk held
       (again for a duplicate), the job's outcome again for a finished job,
       JOB_FAILED for a job whose chunk could not be spooled (its partial
       output dropped); each chunk newly held goes to sink/finisher, which
@@ -61,9 +63,17 @@ reporter_replay (reporter_t *self);
 
 //  Offer a RESULT to the collector and send what its verdict calls for
 //  (see above); tell the finisher of a chunk newly held, and submit the
-//  job to it when it is now complete.
+//  job to it when it is now complete. A new chunk is only staged (see
+//  collector_offer): its STORED waits for reporter_flush, which the
+//  caller must call before it waits for more input or handles anything
+//  else.
 void
 reporter_result (reporter_t *self, const wire_t *result);
+
+//  Make the chunks staged by reporter_result durable together
+//  (collector_commit), then send what each one's verdict calls for.
+void
+reporter_flush (reporter_t *self);
 
 //  Answer the ventilator's QUERY about job_id (see above).
 void

@@ -1,13 +1,18 @@
 /*  spool - the sink's durable chunk files, one directory per job.
 
     Durability follows the usual POSIX recipe: write a temporary file,
-    fsync it, rename it into place, fsync the directory. A new directory is
+    fsync it, rename it into place, fsync the directory. Chunks go through
+    it a batch at a time (spool_stage, spool_commit): each step is taken
+    for every chunk of the batch before the next, so a batch costs about
+    one journal commit for the files and one per job directory, not two
+    per chunk. A new directory is
     made durable by fsyncing its parent. Directory listings are taken in
     full before anything in them is deleted, since readdir does not promise
     what it returns for entries removed while it runs.
 
     SPDX-License-Identifier: MPL-2.0
 */
+#define _GNU_SOURCE // mkostemp, sync_file_range
 #include "spool.h"
 
 #include <assert.h>
@@ -39,11 +44,49 @@
 #define S_RELEASED_LINE_MAX 64 // bytes of one line of the released file
 #define S_UPLOAD_MAX 4096 // bytes of an upload record read back
 
+//  A chunk written under a temporary name, not yet durable: spool_commit
+//  fsyncs it, renames it into place and fsyncs its directory.
+typedef struct {
+    char *job_id;
+    uint32_t chunk_nbr;
+    int fd;           // open on temp_path until its fsync
+    char *temp_path;  // removed once renamed or failed
+    char *final_path; // its name once durable
+    char *job_dir;
+    int error_number; // 0 while every step went well
+} s_staged_t;
+
 struct _spool_t {
-    char *dir;          // as given
-    char *finished_dir; // dir/.finished
-    char *uploads_dir;  // dir/.uploads
+    char *dir;            // as given
+    char *finished_dir;   // dir/.finished
+    char *uploads_dir;    // dir/.uploads
+    zlistx_t *staged;     // s_staged_t (owned), in the order staged
+    uint64_t staged_size; // bytes of the staged chunks
 };
+
+static void
+s_staged_destroy (s_staged_t **self_p)
+{
+    s_staged_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->fd != -1)
+        close (self->fd);
+    if (self->temp_path)
+        unlink (self->temp_path);
+    zstr_free (&self->temp_path);
+    zstr_free (&self->final_path);
+    zstr_free (&self->job_dir);
+    zstr_free (&self->job_id);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_staged_free (void **item_p)
+{
+    s_staged_destroy ((s_staged_t **)item_p);
+}
 
 //  Write data as dir/name durably (common/util/fsio). With exclusive, an
 //  existing dir/name is kept and counts as success. Logs failures with
@@ -262,7 +305,11 @@ spool_new (const char *dir)
     self->dir = strdup (dir);
     self->finished_dir = zsys_sprintf ("%s/%s", dir, SPOOL_FINISHED_DIR);
     self->uploads_dir = zsys_sprintf ("%s/%s", dir, SPOOL_UPLOADS_DIR);
-    if (!self->dir || !self->finished_dir || !self->uploads_dir) {
+    self->staged = zlistx_new ();
+    if (self->staged)
+        zlistx_set_destructor (self->staged, s_staged_free);
+    if (!self->dir || !self->finished_dir || !self->uploads_dir ||
+        !self->staged) {
         log_error ("spool: out of memory");
         spool_destroy (&self);
         return NULL;
@@ -284,6 +331,9 @@ spool_destroy (spool_t **self_p)
     spool_t *self = *self_p;
     if (!self)
         return;
+    //  Left staged only by a caller that stopped between staging and
+    //  committing: their temporary files go, nothing was reported.
+    zlistx_destroy (&self->staged);
     zstr_free (&self->finished_dir);
     zstr_free (&self->uploads_dir);
     free (self->dir);
@@ -429,10 +479,64 @@ s_prepare_job (spool_t *self, const assembly_t *job, const char *job_dir)
     return rc;
 }
 
+//  Write pdf to a new temporary file beside final_path and stage it.
+//  Returns -1 with errno set (logged).
+static int
+s_stage_file (spool_t *self, const char *job_id, uint32_t chunk_nbr,
+              const char *job_dir, const char *name, const void *pdf,
+              size_t size)
+{
+    s_staged_t *staged = calloc (1, sizeof (s_staged_t));
+    if (!staged) {
+        log_error ("job=%s spool: out of memory", job_id);
+        return -1;
+    }
+    staged->fd = -1;
+    staged->chunk_nbr = chunk_nbr;
+    staged->job_id = strdup (job_id);
+    staged->job_dir = strdup (job_dir);
+    staged->final_path = zsys_sprintf ("%s/%s", job_dir, name);
+    char *template = zsys_sprintf ("%s/.%s.XXXXXX", job_dir, name);
+    if (!staged->job_id || !staged->job_dir || !staged->final_path ||
+        !template) {
+        zstr_free (&template);
+        s_staged_destroy (&staged);
+        log_error ("job=%s spool: out of memory", job_id);
+        errno = ENOMEM;
+        return -1;
+    }
+    staged->fd = mkostemp (template, O_CLOEXEC);
+    if (staged->fd == -1) {
+        int saved_errno = errno;
+        log_error ("job=%s chunk=%u spool: cannot create %s: %s", job_id,
+                   chunk_nbr, template, strerror (saved_errno));
+        zstr_free (&template);
+        s_staged_destroy (&staged);
+        errno = saved_errno;
+        return -1;
+    }
+    staged->temp_path = template;
+    if (fsio_write_all (staged->fd, pdf, size) == -1) {
+        int saved_errno = errno;
+        log_error ("job=%s chunk=%u spool: cannot write %s: %s", job_id,
+                   chunk_nbr, staged->temp_path, strerror (saved_errno));
+        s_staged_destroy (&staged);
+        errno = saved_errno;
+        return -1;
+    }
+    //  Start the write-back now, so that the batch's chunks go to the disk
+    //  together and their fsyncs in spool_commit find them on the way. Only
+    //  a hint: fsync is what makes them durable, and reports errors.
+    sync_file_range (staged->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    zlistx_add_end (self->staged, staged);
+    self->staged_size += size;
+    return 0;
+}
+
 int
-spool_put (spool_t *self, const assembly_t *job, uint32_t chunk_nbr,
-           uint32_t first_page, uint32_t page_count, const void *pdf,
-           size_t size, bool *duplicate)
+spool_stage (spool_t *self, const assembly_t *job, uint32_t chunk_nbr,
+             uint32_t first_page, uint32_t page_count, const void *pdf,
+             size_t size, bool *duplicate)
 {
     assert (self);
     assert (job);
@@ -443,6 +547,7 @@ spool_put (spool_t *self, const assembly_t *job, uint32_t chunk_nbr,
     if (!spool_job_id_valid (job_id)) {
         log_warning ("spool: refusing chunk of job with bad id '%.80s'",
                      job_id);
+        errno = EINVAL;
         return -1;
     }
     //  The caller drops chunks of finished jobs; this keeps a late one from
@@ -451,28 +556,156 @@ spool_put (spool_t *self, const assembly_t *job, uint32_t chunk_nbr,
         log_warning ("job=%s chunk=%u spool: refusing chunk of a finished "
                      "job",
                      job_id, chunk_nbr);
+        errno = EINVAL;
         return -1;
     }
     char *job_dir = s_job_dir (self, job_id);
     char *name = s_chunk_name (chunk_nbr, first_page, page_count);
     char *path = zsys_sprintf ("%s/%s", job_dir, name);
     int rc = -1;
+    int saved_errno = ENOMEM;
     if (!job_dir || !name || !path)
         goto cleanup;
-    if (s_prepare_job (self, job, job_dir) == -1)
+    if (s_prepare_job (self, job, job_dir) == -1) {
+        saved_errno = errno;
         goto cleanup;
+    }
     if (access (path, F_OK) == 0) {
         *duplicate = true;
         rc = 0;
         goto cleanup;
     }
-    rc = s_write_atomic (job_id, job_dir, name, pdf, size, false);
+    rc = s_stage_file (self, job_id, chunk_nbr, job_dir, name, pdf, size);
+    saved_errno = errno;
 
 cleanup:
     zstr_free (&path);
     zstr_free (&name);
     zstr_free (&job_dir);
+    if (rc == -1)
+        errno = saved_errno;
     return rc;
+}
+
+size_t
+spool_staged (spool_t *self)
+{
+    assert (self);
+    return zlistx_size (self->staged);
+}
+
+uint64_t
+spool_staged_bytes (spool_t *self)
+{
+    assert (self);
+    return self->staged_size;
+}
+
+static int
+s_compare_text (const void *item1, const void *item2)
+{
+    return strcmp ((const char *)item1, (const char *)item2);
+}
+
+//  job_dir could not be fsynced: every staged chunk in it that was still
+//  good fails with error_number, and the name it was given is removed
+//  again, since it might not survive a crash.
+static void
+s_fail_dir (spool_t *self, const char *job_dir, int error_number)
+{
+    bool logged = false;
+    for (s_staged_t *staged = zlistx_first (self->staged); staged;
+         staged = zlistx_next (self->staged)) {
+        if (staged->error_number || !streq (staged->job_dir, job_dir))
+            continue;
+        if (!logged)
+            log_error ("job=%s spool: cannot fsync %s: %s", staged->job_id,
+                       job_dir, strerror (error_number));
+        logged = true;
+        staged->error_number = error_number;
+        unlink (staged->final_path);
+    }
+}
+
+void
+spool_commit (spool_t *self, spool_committed_fn *committed, void *arg)
+{
+    assert (self);
+    assert (committed);
+    //  Data first, for every chunk: the write-back of all of them was
+    //  started when they were staged, so these fsyncs mostly wait for the
+    //  same journal commits rather than one each.
+    for (s_staged_t *staged = zlistx_first (self->staged); staged;
+         staged = zlistx_next (self->staged)) {
+        if (fsync (staged->fd) == -1 || close (staged->fd) == -1) {
+            staged->error_number = errno;
+            log_error ("job=%s chunk=%u spool: cannot write %s: %s",
+                       staged->job_id, staged->chunk_nbr, staged->temp_path,
+                       strerror (errno));
+        }
+        staged->fd = -1;
+    }
+    //  Then the names, and each directory they are in once.
+    for (s_staged_t *staged = zlistx_first (self->staged); staged;
+         staged = zlistx_next (self->staged)) {
+        if (staged->error_number)
+            continue;
+        if (rename (staged->temp_path, staged->final_path) == -1) {
+            staged->error_number = errno;
+            log_error ("job=%s chunk=%u spool: cannot rename %s: %s",
+                       staged->job_id, staged->chunk_nbr, staged->temp_path,
+                       strerror (errno));
+        } else
+            zstr_free (&staged->temp_path);
+    }
+    zlistx_t *dirs = zlistx_new ();
+    zlistx_set_comparator (dirs, s_compare_text);
+    for (s_staged_t *staged = zlistx_first (self->staged); staged;
+         staged = zlistx_next (self->staged))
+        if (!staged->error_number && !zlistx_find (dirs, staged->job_dir))
+            zlistx_add_end (dirs, staged->job_dir);
+    for (const char *job_dir = zlistx_first (dirs); job_dir;
+         job_dir = zlistx_next (dirs))
+        if (fsio_fsync_dir (job_dir) == -1)
+            s_fail_dir (self, job_dir, errno);
+    zlistx_destroy (&dirs);
+    for (s_staged_t *staged = zlistx_first (self->staged); staged;
+         staged = zlistx_next (self->staged))
+        committed (staged->job_id, staged->chunk_nbr, staged->error_number,
+                   arg);
+    zlistx_purge (self->staged);
+    self->staged_size = 0;
+}
+
+//  spool_put's own commit: keeps the one chunk's error.
+static void
+s_put_committed (const char *job_id, uint32_t chunk_nbr, int error_number,
+                 void *arg)
+{
+    (void)job_id;
+    (void)chunk_nbr;
+    *(int *)arg = error_number;
+}
+
+int
+spool_put (spool_t *self, const assembly_t *job, uint32_t chunk_nbr,
+           uint32_t first_page, uint32_t page_count, const void *pdf,
+           size_t size, bool *duplicate)
+{
+    assert (self);
+    assert (spool_staged (self) == 0);
+    if (spool_stage (self, job, chunk_nbr, first_page, page_count, pdf, size,
+                     duplicate) == -1)
+        return -1;
+    if (*duplicate)
+        return 0;
+    int error_number = 0;
+    spool_commit (self, s_put_committed, &error_number);
+    if (error_number) {
+        errno = error_number;
+        return -1;
+    }
+    return 0;
 }
 
 bool

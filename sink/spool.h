@@ -98,16 +98,48 @@ void
 spool_expire_tombstones (spool_t *self);
 
 //  Write chunk chunk_nbr (pages first_page .. first_page + page_count - 1)
-//  of job durably, creating the job's directory and meta file first when
-//  needed. The caller has checked the chunk against job. When a file for
-//  this exact chunk and range is already there, writes nothing and sets
-//  *duplicate. Returns -1 for a bad job id, a job with a tombstone, or a
-//  file system error (logged, with strerror); nothing is left under a
-//  final name then.
+//  of job durably, alone (nothing may be staged), creating the job's directory
+//  and meta file first when needed. The caller has checked the chunk against
+//  job. When a file for this exact chunk and range is already there, writes
+//  nothing and sets *duplicate. Returns -1 for a bad job id, a job with a
+//  tombstone, or a file system error (logged, with strerror); nothing is left
+//  under a final name then.
 int
 spool_put (spool_t *self, const assembly_t *job, uint32_t chunk_nbr,
            uint32_t first_page, uint32_t page_count, const void *pdf,
            size_t size, bool *duplicate);
+
+//  Stage chunk chunk_nbr of job as spool_put does, without waiting for the
+//  disk: the chunk is written under a temporary name, and becomes durable
+//  under its final name only with spool_commit, which the caller must call
+//  before it tells anyone the chunk is stored. The job's directory and
+//  meta file are made durable here already (once per job). Sets
+//  *duplicate and stages nothing when the chunk's file is there already.
+//  Returns -1 with errno set (logged) as spool_put does; nothing is staged
+//  then.
+int
+spool_stage (spool_t *self, const assembly_t *job, uint32_t chunk_nbr,
+             uint32_t first_page, uint32_t page_count, const void *pdf,
+             size_t size, bool *duplicate);
+
+//  Chunks staged and not yet committed, and their bytes.
+size_t
+spool_staged (spool_t *self);
+
+uint64_t
+spool_staged_bytes (spool_t *self);
+
+//  Told of each staged chunk once spool_commit is done with it:
+//  error_number 0 when it is durable under its final name, otherwise the
+//  errno that stopped it (then nothing of it is left under its final name).
+typedef void (spool_committed_fn) (const char *job_id, uint32_t chunk_nbr,
+                                   int error_number, void *arg);
+
+//  Make every staged chunk durable: fsync each file, rename each into
+//  place, fsync each job directory once. Then calls committed for each, in
+//  the order they were staged. Nothing is staged afterwards.
+void
+spool_commit (spool_t *self, spool_committed_fn *committed, void *arg);
 
 //  True when job_id has a tombstone (or is not a valid job id).
 bool

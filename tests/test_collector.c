@@ -47,16 +47,154 @@ s_teardown (void **state)
     return 0;
 }
 
-static collector_verdict_t
-s_offer (s_fixture_t *fixture, const char *job_id, uint32_t chunk_nbr,
-         char *reason)
+//  The verdicts of a commit, in the order given.
+#define S_VERDICTS_MAX (COLLECTOR_BATCH_CHUNKS_MAX + 1)
+typedef struct {
+    size_t count;
+    uint32_t chunk_nbrs[S_VERDICTS_MAX];
+    collector_verdict_t verdicts[S_VERDICTS_MAX];
+    char reason[COLLECTOR_REASON_MAX]; // the last one given
+} s_committed_t;
+
+static void
+s_on_committed (const char *job_id, uint32_t chunk_nbr, uint32_t page_count,
+                collector_verdict_t verdict, const char *reason, void *arg)
 {
-    //  A job of two one-page chunks.
-    wire_t *result = sinktest_result (job_id, chunk_nbr, 2, 1);
+    (void)job_id;
+    (void)page_count;
+    s_committed_t *committed = arg;
+    assert_in_range (committed->count, 0, S_VERDICTS_MAX - 1);
+    committed->chunk_nbrs[committed->count] = chunk_nbr;
+    committed->verdicts[committed->count++] = verdict;
+    snprintf (committed->reason, sizeof committed->reason, "%s", reason);
+}
+
+//  Offer chunk chunk_nbr of job_id, a job of chunk_count one-page chunks,
+//  without committing it.
+static collector_verdict_t
+s_offer_of (s_fixture_t *fixture, const char *job_id, uint32_t chunk_nbr,
+            uint32_t chunk_count, char *reason)
+{
+    wire_t *result = sinktest_result (job_id, chunk_nbr, chunk_count, 1);
     collector_verdict_t verdict =
         collector_offer (fixture->collector, result, reason);
     wire_destroy (&result);
     return verdict;
+}
+
+//  Offer chunk chunk_nbr of job_id, a job of two one-page chunks, alone:
+//  a chunk staged is committed at once, and its verdict returned.
+static collector_verdict_t
+s_offer (s_fixture_t *fixture, const char *job_id, uint32_t chunk_nbr,
+         char *reason)
+{
+    collector_verdict_t verdict =
+        s_offer_of (fixture, job_id, chunk_nbr, 2, reason);
+    if (verdict != COLLECTOR_PENDING)
+        return verdict;
+    s_committed_t committed = {0};
+    collector_commit (fixture->collector, s_on_committed, &committed);
+    assert_int_equal (committed.count, 1);
+    assert_int_equal (committed.chunk_nbrs[0], chunk_nbr);
+    snprintf (reason, COLLECTOR_REASON_MAX, "%s", committed.reason);
+    return committed.verdicts[0];
+}
+
+//  The number of chunk files under their final names in job_id's spool
+//  directory (temporary names start with '.').
+static size_t
+s_chunk_files (s_fixture_t *fixture, const char *job_id)
+{
+    char *dir = zsys_sprintf ("%s/%s", testdir_path (fixture->testdir), job_id);
+    zdir_t *listing = zdir_new (dir, NULL);
+    size_t count = 0;
+    zfile_t **files = listing ? zdir_flatten (listing) : NULL;
+    for (size_t index = 0; files && files[index]; index++) {
+        const char *name = strrchr (zfile_filename (files[index], NULL), '/');
+        if (name && strncmp (name + 1, "chunk-", 6) == 0)
+            count++;
+    }
+    zdir_flatten_free (&files);
+    zdir_destroy (&listing);
+    zstr_free (&dir);
+    return count;
+}
+
+static void
+test_chunks_offered_together_are_stored_by_one_commit (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char reason[COLLECTOR_REASON_MAX];
+    for (uint32_t chunk_nbr = 0; chunk_nbr < 3; chunk_nbr++)
+        assert_int_equal (s_offer_of (fixture, S_JOB, chunk_nbr, 3, reason),
+                          COLLECTOR_PENDING);
+    //  Nothing under a final name before the commit: a crash now keeps
+    //  none of them, and none was acknowledged.
+    assert_int_equal (s_chunk_files (fixture, S_JOB), 0);
+    s_committed_t committed = {0};
+    collector_commit (fixture->collector, s_on_committed, &committed);
+    assert_int_equal (committed.count, 3);
+    for (uint32_t chunk_nbr = 0; chunk_nbr < 3; chunk_nbr++)
+        assert_int_equal (committed.chunk_nbrs[chunk_nbr], chunk_nbr);
+    assert_int_equal (committed.verdicts[0], COLLECTOR_STORED);
+    assert_int_equal (committed.verdicts[1], COLLECTOR_STORED);
+    assert_int_equal (committed.verdicts[2], COLLECTOR_COMPLETE);
+    assert_int_equal (s_chunk_files (fixture, S_JOB), 3);
+    //  A second commit has nothing to do.
+    s_committed_t again = {0};
+    collector_commit (fixture->collector, s_on_committed, &again);
+    assert_int_equal (again.count, 0);
+    //  A new collector on the spool finds them all.
+    collector_destroy (&fixture->collector);
+    fixture->collector = collector_new (testdir_path (fixture->testdir));
+    assert_non_null (fixture->collector);
+    const assembly_t *job = collector_assembly (fixture->collector, S_JOB);
+    assert_non_null (job);
+    assert_true (assembly_complete (job));
+}
+
+static void
+test_a_copy_of_a_staged_chunk_waits_for_the_commit (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char reason[COLLECTOR_REASON_MAX];
+    assert_int_equal (s_offer_of (fixture, S_JOB, 0, 2, reason),
+                      COLLECTOR_PENDING);
+    //  Acknowledging the copy now would say stored before the disk does.
+    assert_int_equal (s_offer_of (fixture, S_JOB, 0, 2, reason),
+                      COLLECTOR_WAIT);
+    s_committed_t committed = {0};
+    collector_commit (fixture->collector, s_on_committed, &committed);
+    assert_int_equal (committed.count, 1);
+    assert_int_equal (committed.verdicts[0], COLLECTOR_STORED);
+    assert_int_equal (s_offer_of (fixture, S_JOB, 0, 2, reason),
+                      COLLECTOR_DUPLICATE);
+}
+
+static void
+test_a_full_batch_takes_no_more_chunks (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *)*state;
+    char reason[COLLECTOR_REASON_MAX];
+    uint32_t chunk_count = COLLECTOR_BATCH_CHUNKS_MAX + 1;
+    for (uint32_t chunk_nbr = 0; chunk_nbr < COLLECTOR_BATCH_CHUNKS_MAX;
+         chunk_nbr++)
+        assert_int_equal (
+            s_offer_of (fixture, S_JOB, chunk_nbr, chunk_count, reason),
+            COLLECTOR_PENDING);
+    assert_int_equal (s_offer_of (fixture, S_JOB, COLLECTOR_BATCH_CHUNKS_MAX,
+                                  chunk_count, reason),
+                      COLLECTOR_WAIT);
+    s_committed_t committed = {0};
+    collector_commit (fixture->collector, s_on_committed, &committed);
+    assert_int_equal (committed.count, COLLECTOR_BATCH_CHUNKS_MAX);
+    assert_int_equal (s_offer_of (fixture, S_JOB, COLLECTOR_BATCH_CHUNKS_MAX,
+                                  chunk_count, reason),
+                      COLLECTOR_PENDING);
+    collector_commit (fixture->collector, s_on_committed, &committed);
+    assert_int_equal (committed.count, COLLECTOR_BATCH_CHUNKS_MAX + 1);
+    assert_int_equal (committed.verdicts[COLLECTOR_BATCH_CHUNKS_MAX],
+                      COLLECTOR_COMPLETE);
 }
 
 static void
@@ -217,6 +355,14 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (
             test_a_spool_over_its_quota_takes_no_new_job, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_chunks_offered_together_are_stored_by_one_commit, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_copy_of_a_staged_chunk_waits_for_the_commit, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_full_batch_takes_no_more_chunks,
+                                         s_setup, s_teardown),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     zsys_shutdown ();

@@ -100,6 +100,7 @@ s_result (s_fixture_t *fixture, const char *job_id, uint32_t chunk_nbr,
 {
     wire_t *result = sinktest_result (job_id, chunk_nbr, chunk_count, 2);
     reporter_result (fixture->reporter, result);
+    reporter_flush (fixture->reporter);
     wire_destroy (&result);
 }
 
@@ -175,6 +176,24 @@ test_new_chunk_and_its_duplicate_are_acknowledged (void **state)
 }
 
 static void
+test_chunks_that_come_together_are_acknowledged_once_flushed (void **state)
+{
+    s_fixture_t *fixture = *state;
+    s_start (fixture);
+    for (uint32_t chunk_nbr = 0; chunk_nbr < 3; chunk_nbr++) {
+        wire_t *result = sinktest_result (S_JOB, chunk_nbr, 3, 2);
+        reporter_result (fixture->reporter, result);
+        wire_destroy (&result);
+    }
+    //  Not durable yet: not a word, and nothing for the finisher.
+    s_expect_nothing (fixture);
+    reporter_flush (fixture->reporter);
+    for (uint32_t chunk_nbr = 0; chunk_nbr < 3; chunk_nbr++)
+        s_expect_stored (fixture, S_JOB, chunk_nbr);
+    assert_true (s_submitted (fixture, S_JOB));
+}
+
+static void
 test_last_chunk_sends_the_job_to_the_finisher (void **state)
 {
     s_fixture_t *fixture = *state;
@@ -215,6 +234,7 @@ test_bad_chunk_is_dropped_without_a_word (void **state)
     wire_t *result = sinktest_result (S_JOB, 0, 2, 2);
     wire_set_page_count (result, 3);
     reporter_result (fixture->reporter, result);
+    reporter_flush (fixture->reporter);
     wire_destroy (&result);
     s_expect_nothing (fixture);
 }
@@ -407,6 +427,9 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_chunks_go_to_the_finisher_to_append_in_order, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_chunks_that_come_together_are_acknowledged_once_flushed,
+            s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_last_chunk_sends_the_job_to_the_finisher, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
