@@ -201,12 +201,12 @@ def fixed(cores, worker_args):
                 "render_ms": [render_ms(log, job) for job, *_ in figures]}
 
 
-def fairness(cores, small_count, worker_args):
+def fairness(cores, small_count, worker_args, big_pages):
     """Returns each small job's end-to-end time, whether it ended before
     the first big job did, and how many big jobs were still rendering at
     the end."""
     with Pipeline(workers=cores, worker_args=worker_args) as pipe:
-        bigs = [pipe.submit(marker_job(20000, chunk_pages=250,
+        bigs = [pipe.submit(marker_job(big_pages, chunk_pages=250,
                                        extra_elements=HEAVY))
                 for _ in range(5)]
         pipe.wait(bigs[0], states=("rendering",), timeout=120)
@@ -295,6 +295,10 @@ def main():
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--fairness", action="store_true")
     parser.add_argument("--small", type=int, default=40)
+    parser.add_argument("--big-pages", type=int, default=20000,
+                        help="pages of each of the 5 big jobs of the fair "
+                        "shares run: more keeps them rendering through "
+                        "more of the small jobs")
     parser.add_argument("--fixed-first", action="store_true",
                         help="run the fixed pool before the scaler")
     parser.add_argument("--no-trace", action="store_true",
@@ -314,15 +318,15 @@ def main():
         trace(args)
     if args.fairness or args.no_trace:
         times, still = fairness(args.workers, args.small,
-                                worker_options(args))
+                                worker_options(args), args.big_pages)
         for label, chosen in (
                 ("all", [t for t, _ in times]),
                 ("ended before the first big job", [t for t, during in times
                                                     if during])):
             figures = percentiles(chosen)
-            print("\n%d ten-page jobs, %s (5 x 20,000-page jobs rendering; "
+            print("\n%d ten-page jobs, %s (5 x %d-page jobs rendering; "
                   "%d still at the end): %s" % (
-                      len(chosen), label, still,
+                      len(chosen), label, args.big_pages, still,
                       "p50 %.3f s, p95 %.3f s, max %.3f s" % figures
                       if figures else "none"))
         print("all times (s), in order: %s" % " ".join(
