@@ -88,6 +88,40 @@ s_entry_fill (s_entry_t *entry, const void *raw, size_t raw_size)
     return 0;
 }
 
+//  The least recently used entry holding a stream, other than keep; NULL
+//  when there is none.
+static s_entry_t *
+s_least_used (packcache_t *self, const s_entry_t *keep)
+{
+    s_entry_t *chosen = NULL;
+    for (size_t index = 0; index < PACKCACHE_ENTRIES; index++) {
+        s_entry_t *entry = &self->entries[index];
+        if (entry != keep && entry->raw &&
+            (!chosen || entry->used < chosen->used))
+            chosen = entry;
+    }
+    return chosen;
+}
+
+//  An entry holding nothing, else the least recently used one.
+static s_entry_t *
+s_free_entry (packcache_t *self)
+{
+    for (size_t index = 0; index < PACKCACHE_ENTRIES; index++)
+        if (!self->entries[index].raw)
+            return &self->entries[index];
+    return s_least_used (self, NULL);
+}
+
+//  Empty entry, counting its bytes out of the cache's.
+static void
+s_drop (packcache_t *self, s_entry_t *entry)
+{
+    if (entry->raw)
+        self->bytes -= entry->raw_size + entry->packed_size;
+    s_entry_free (entry);
+}
+
 int
 packcache_get (packcache_t *self, const void *raw, size_t raw_size,
                const void **packed_p, size_t *packed_size_p)
@@ -99,7 +133,6 @@ packcache_get (packcache_t *self, const void *raw, size_t raw_size,
     if (raw_size > PACKCACHE_RAW_MAX)
         return -1;
     self->lookups++;
-    s_entry_t *oldest = &self->entries[0];
     for (size_t index = 0; index < PACKCACHE_ENTRIES; index++) {
         s_entry_t *entry = &self->entries[index];
         if (entry->raw && entry->raw_size == raw_size &&
@@ -110,33 +143,23 @@ packcache_get (packcache_t *self, const void *raw, size_t raw_size,
             *packed_size_p = entry->packed_size;
             return 0;
         }
-        if (!entry->raw || (oldest->raw && entry->used < oldest->used))
-            oldest = entry;
     }
-    if (oldest->raw)
-        self->bytes -= oldest->raw_size + oldest->packed_size;
-    s_entry_free (oldest);
-    if (s_entry_fill (oldest, raw, raw_size))
+    s_entry_t *fresh = s_free_entry (self);
+    s_drop (self, fresh);
+    if (s_entry_fill (fresh, raw, raw_size))
         return -1;
-    oldest->used = self->lookups;
+    fresh->used = self->lookups;
     self->misses++;
-    self->bytes += oldest->raw_size + oldest->packed_size;
+    self->bytes += fresh->raw_size + fresh->packed_size;
     //  Over the bound: drop the others, least recently used first.
     while (self->bytes > PACKCACHE_BYTES_MAX) {
-        s_entry_t *victim = NULL;
-        for (size_t index = 0; index < PACKCACHE_ENTRIES; index++) {
-            s_entry_t *entry = &self->entries[index];
-            if (entry->raw && entry != oldest &&
-                (!victim || entry->used < victim->used))
-                victim = entry;
-        }
+        s_entry_t *victim = s_least_used (self, fresh);
         if (!victim)
             break;
-        self->bytes -= victim->raw_size + victim->packed_size;
-        s_entry_free (victim);
+        s_drop (self, victim);
     }
-    *packed_p = oldest->packed;
-    *packed_size_p = oldest->packed_size;
+    *packed_p = fresh->packed;
+    *packed_size_p = fresh->packed_size;
     return 0;
 }
 
